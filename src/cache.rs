@@ -1,0 +1,35 @@
+//! Location of the on-disk cache (~/.cache/pystats-gate) and atomic directory publishing.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable overriding the cache root.
+pub const CACHE_ENV: &str = "PYSTATS_GATE_CACHE";
+
+/// The cache root: `explicit`, else `$PYSTATS_GATE_CACHE`, else `~/.cache/pystats-gate`.
+pub fn cache_root(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os(CACHE_ENV) {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    home.join(".cache").join("pystats-gate")
+}
+
+/// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
+/// directory that looks finished. An existing `dest` is replaced.
+pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
+    if dest.exists() {
+        let old = dest.with_extension(format!("old.{}", std::process::id()));
+        std::fs::rename(dest, &old)?;
+        std::fs::rename(tmp, dest)?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    } else {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(tmp, dest)
+    }
+}

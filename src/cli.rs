@@ -1,0 +1,348 @@
+//! Command-line interface definition (clap derive). Each subcommand's flags live here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pystats-gate",
+    version,
+    about = "Gate CPython changes on specializing-interpreter statistics (--enable-pystats)",
+    after_help = "Exit codes: 0 pass, 1 gate failed, 2 usage or input error, 3 build or run failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
+    Summarize(SummarizeArgs),
+    /// List metric names and values of a stats set.
+    Metrics(MetricsArgs),
+    /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
+    Compare(CompareArgs),
+    /// Verify invariants that real pystats data must satisfy.
+    Check(CheckArgs),
+    /// Build an --enable-pystats interpreter for a revision (cached, incremental).
+    Build(BuildArgs),
+    /// Show the benchmark corpus.
+    Corpus(CorpusArgs),
+    /// Run the corpus on an interpreter, writing a stats set.
+    Run(RunArgs),
+    /// Build base and head, run the corpus on each, compare: the main job.
+    Gate(GateArgs),
+    /// The main job on an embedded default: CPython 3.13 source + a shipped regression patch.
+    Demo(DemoArgs),
+    /// Find the first commit at which the gate fails.
+    Bisect(BisectArgs),
+    /// One step for `git bisect run` (exit 0 good, 1 bad, 125 skip).
+    BisectStep(BisectStepArgs),
+    /// Combine shard outputs of `run --shard` into one set.
+    Merge(MergeArgs),
+    /// Record and show metric trends over commits.
+    History(HistoryArgs),
+}
+
+/// How to read stats sets and which CPython metadata to use.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputOpts {
+    /// CPython source tree to read metadata from (specialized instructions, failure kinds).
+    #[arg(long, value_name = "DIR")]
+    pub cpython_src: Option<PathBuf>,
+    /// Use the embedded metadata of this Python version (3.12, 3.13, 3.14); default: detect.
+    #[arg(long, value_name = "X.Y")]
+    pub python_version: Option<String>,
+    /// Skip malformed dump lines (they are counted in the report) instead of failing.
+    #[arg(long)]
+    pub allow_malformed: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+    Text,
+    Junit,
+    Html,
+}
+
+#[derive(Args, Debug)]
+pub struct SummarizeArgs {
+    /// One stats set, or BASE and HEAD for a comparative report.
+    #[arg(required = true, num_args = 1..=2, value_name = "SET")]
+    pub sets: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    pub set: PathBuf,
+    /// Only metrics whose name matches this glob (e.g. `family.*.miss_ratio`).
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Option<String>,
+    /// Also list per-benchmark metrics (`bench.<name>.` prefix).
+    #[arg(long)]
+    pub per_benchmark: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+/// Options shared by everything that ends in a verdict.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GateOpts {
+    /// Rules file (TOML). Default: the shipped rules/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Significance level (family-wise, Holm-corrected).
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Warn-level violations fail the gate too.
+    #[arg(long)]
+    pub fail_on_warn: bool,
+    /// Inconclusive rules fail the gate.
+    #[arg(long)]
+    pub strict: bool,
+    /// Known-exception file for consistency checks (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub check_exceptions: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    pub base: PathBuf,
+    pub head: PathBuf,
+    #[command(flatten)]
+    pub gate: GateOpts,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write every format (markdown, json, junit, html) into this directory as well.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Show a unified diff of the two single-set summaries.
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    pub set: PathBuf,
+    /// A second set: also check both sides have the same file counts per repeat.
+    pub other: Option<PathBuf>,
+    /// Known exceptions (TOML). Default: rules/check-exceptions.toml shipped.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+/// Where builds and caches live and how to configure CPython.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BuildOpts {
+    /// Cache root (default: $PYSTATS_GATE_CACHE or ~/.cache/pystats-gate).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Extra flag for ./configure (repeatable); recorded in the build id.
+    #[arg(long = "configure-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    pub configure_flags: Vec<String>,
+    /// Parallel make jobs (default: number of cores).
+    #[arg(long)]
+    pub make_jobs: Option<usize>,
+    /// Plain progress lines only.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// A CPython git checkout.
+    #[arg(long, value_name = "DIR", required_unless_present = "source")]
+    pub repo: Option<PathBuf>,
+    /// Revision to build (with --repo).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// A plain CPython source tree (no git).
+    #[arg(long, value_name = "DIR", conflicts_with = "repo")]
+    pub source: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct CorpusArgs {
+    /// List the benchmarks.
+    #[arg(long)]
+    pub list: bool,
+    /// Corpus: `builtin` (default) or `pyperformance[:name,...]`.
+    #[arg(long, default_value = "builtin")]
+    pub corpus: String,
+}
+
+/// How to run the corpus.
+#[derive(Args, Debug, Clone)]
+pub struct RunOpts {
+    /// Repeats per benchmark; repeat k runs with PYTHONHASHSEED=k.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: u32,
+    /// Parallel runs (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Corpus: `builtin` (default) or `pyperformance[:name,...]`.
+    #[arg(long, default_value = "builtin")]
+    pub corpus: String,
+    /// Only benchmarks whose name matches (repeatable glob).
+    #[arg(long = "bench", value_name = "GLOB")]
+    pub benches: Vec<String>,
+    /// Run only shard K of N of (benchmark x repeat).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The interpreter to run.
+    #[arg(long, value_name = "PATH")]
+    pub python: PathBuf,
+    /// Output stats set directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: RunOpts,
+    /// Plain progress lines only.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    #[arg(long, value_name = "DIR")]
+    pub repo: PathBuf,
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+    #[arg(long, value_name = "REV")]
+    pub head: String,
+    /// Output directory for reports and raw sets.
+    #[arg(long, value_name = "DIR", default_value = "pystats-gate-out")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub gate: GateOpts,
+    #[command(flatten)]
+    pub run: RunOpts,
+    #[command(flatten)]
+    pub build: BuildOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output directory for reports and raw sets.
+    #[arg(long, value_name = "DIR", default_value = "pystats-gate-out")]
+    pub out: PathBuf,
+    /// Which shipped example head to gate: `regression` (default), `comment`, `miss-ratio`.
+    #[arg(long, default_value = "regression")]
+    pub head: String,
+    #[command(flatten)]
+    pub gate: GateOpts,
+    #[command(flatten)]
+    pub run: RunOpts,
+    #[command(flatten)]
+    pub build: BuildOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct BisectArgs {
+    #[arg(long, value_name = "DIR")]
+    pub repo: PathBuf,
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+    #[arg(long, value_name = "REV")]
+    pub bad: String,
+    /// Only these rules decide (repeatable); default: every fail-level rule.
+    #[arg(long = "rule", value_name = "NAME")]
+    pub rules_only: Vec<String>,
+    /// Follow only the first parent of merges.
+    #[arg(long)]
+    pub first_parent: bool,
+    /// Record every step here (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Most repeats to add while a step is inconclusive.
+    #[arg(long, default_value_t = 9)]
+    pub max_repeats: u32,
+    #[command(flatten)]
+    pub gate: GateOpts,
+    #[command(flatten)]
+    pub run: RunOpts,
+    #[command(flatten)]
+    pub build: BuildOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct BisectStepArgs {
+    #[arg(long, value_name = "DIR")]
+    pub repo: PathBuf,
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+    /// Revision to test (default: HEAD of --repo, as `git bisect run` checks it out).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    #[arg(long = "rule", value_name = "NAME")]
+    pub rules_only: Vec<String>,
+    #[command(flatten)]
+    pub gate: GateOpts,
+    #[command(flatten)]
+    pub run: RunOpts,
+    #[command(flatten)]
+    pub build: BuildOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard sets to combine.
+    #[arg(required = true, value_name = "SET")]
+    pub sets: Vec<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: HistoryAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HistoryAction {
+    /// Append a compare/gate result JSON to a history file.
+    Append {
+        result: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show the trend of selected metrics.
+    Show {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_name = "GLOB")]
+        metric: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,52 @@
+//! pystats-gate: build, run, parse, compare and gate CPython pystats.
+//!
+//! Data flows one way: [`raw`] -> [`stats_set`] -> [`metrics`] -> [`compare`] -> [`rules`]
+//! -> [`verdict`] -> [`report`]. [`builder`], [`runner`], [`gate`] and [`bisect`] only feed
+//! stats sets in.
+
+pub mod bisect;
+pub mod builder;
+pub mod cache;
+pub mod check;
+pub mod cli;
+pub mod compare;
+pub mod corpus;
+pub mod error;
+pub mod gate;
+pub mod history;
+pub mod merge;
+pub mod metadata;
+pub mod metrics;
+pub mod raw;
+pub mod report;
+pub mod rules;
+pub mod runner;
+pub mod stats_set;
+pub mod summary;
+pub mod verdict;
+
+use cli::{Cli, Command};
+
+/// Runs one CLI command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Summarize(a) => summary::cmd_summarize(&a),
+        Command::Metrics(a) => metrics::cmd_metrics(&a),
+        Command::Compare(a) => verdict::cmd_compare(&a),
+        Command::Check(a) => check::cmd_check(&a),
+        Command::Build(a) => builder::cmd_build(&a),
+        Command::Corpus(a) => corpus::cmd_corpus(&a),
+        Command::Run(a) => runner::cmd_run(&a),
+        Command::Gate(a) => gate::cmd_gate(&a),
+        Command::Demo(a) => gate::cmd_demo(&a),
+        Command::Bisect(a) => bisect::cmd_bisect(&a),
+        Command::BisectStep(a) => bisect::cmd_bisect_step(&a),
+        Command::Merge(a) => merge::cmd_merge(&a),
+        Command::History(a) => history::cmd_history(&a),
+    }
+}
+
+/// Placeholder for commands not written yet.
+pub(crate) fn not_yet(what: &str) -> anyhow::Result<i32> {
+    Err(error::Error::input(format!("`{what}` is not implemented yet")).into())
+}

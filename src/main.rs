@@ -1,0 +1,12 @@
+use clap::Parser;
+
+fn main() {
+    let cli = pystats_gate::cli::Cli::parse();
+    std::process::exit(match pystats_gate::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            pystats_gate::error::exit_code_for(&err)
+        }
+    });
+}

@@ -1,0 +1,277 @@
+//! Raw pystats dump model and line parser (the text CPython writes into /tmp/py_stats).
+
+use crate::error::Error;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Named counters in first-seen order (summarize_stats.py keeps dict insertion order,
+/// and some of its tables are printed in that order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Counters {
+    values: IndexMap<String, u64>,
+}
+
+/// Summing two counters overflowed u64 (a wrapped counter, see python/cpython#113010).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow {
+    pub key: String,
+    pub current: u64,
+    pub added: u64,
+}
+
+impl Counters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn get(&self, key: &str) -> u64 {
+        self.values.get(key).copied().unwrap_or(0)
+    }
+    pub fn contains(&self, key: &str) -> bool {
+        self.values.contains_key(key)
+    }
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        self.values.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.values.keys().map(|k| k.as_str())
+    }
+    /// Adds `value` to `key`, failing instead of wrapping.
+    pub fn add(&mut self, key: &str, value: u64) -> Result<(), Overflow> {
+        match self.values.get_mut(key) {
+            Some(slot) => {
+                *slot = slot.checked_add(value).ok_or_else(|| Overflow {
+                    key: key.to_string(),
+                    current: *slot,
+                    added: value,
+                })?;
+            }
+            None => {
+                self.values.insert(key.to_string(), value);
+            }
+        }
+        Ok(())
+    }
+    /// Sets a counter (used by fixtures and tests that plant values).
+    pub fn set(&mut self, key: &str, value: u64) {
+        self.values.insert(key.to_string(), value);
+    }
+    /// Adds every counter of `other` into `self`.
+    pub fn merge(&mut self, other: &Counters) -> Result<(), Overflow> {
+        for (k, v) in other.iter() {
+            self.add(k, v)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<(String, u64)> for Counters {
+    fn from_iter<I: IntoIterator<Item = (String, u64)>>(iter: I) -> Self {
+        Counters {
+            values: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// A line that could not be parsed and was skipped under `--allow-malformed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalformedLine {
+    pub path: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// How strictly to parse.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ParseOptions {
+    /// Skip (and record) malformed lines instead of failing.
+    pub allow_malformed: bool,
+}
+
+/// One parsed dump file: its counters summed over every process dump it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParsedDump {
+    pub counters: Counters,
+    pub malformed: Vec<MalformedLine>,
+}
+
+/// Normalises a key the way summarize_stats.py does: strip, and give old `uops[X]`
+/// names their missing underscore.
+pub fn normalize_key(key: &str) -> String {
+    let key = key.trim();
+    if let Some(rest) = key.strip_prefix("uops[") {
+        if !rest.starts_with('_') {
+            return format!("uops[_{rest}");
+        }
+    }
+    key.to_string()
+}
+
+/// Parses one `key : value` line. Returns `Ok(None)` for blank lines.
+pub fn parse_line(line: &str) -> Result<Option<(String, u64)>, String> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut parts = line.split(':');
+    let key = parts.next().unwrap_or_default();
+    let value = match (parts.next(), parts.next()) {
+        (Some(v), None) => v,
+        (None, _) => return Err(format!("expected `key : value`, found {:?}", line.trim())),
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "expected exactly one `:` separating key and value, found {:?}",
+                line.trim()
+            ))
+        }
+    };
+    if key.trim().is_empty() {
+        return Err(format!("empty key in {:?}", line.trim()));
+    }
+    let v = value.trim();
+    let parsed = v.parse::<u64>().map_err(|e| {
+        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            format!("value {v} does not fit in 64 bits (wrapped counter?)")
+        } else {
+            format!("value {v:?} is not a non-negative integer ({e})")
+        }
+    })?;
+    Ok(Some((normalize_key(key), parsed)))
+}
+
+/// Parses the bytes of one dump file. `path` is only used in error messages.
+pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<ParsedDump, Error> {
+    let shown = path.display().to_string();
+    let mut out = ParsedDump::default();
+    let reject = |line_no: usize, reason: String, out: &mut ParsedDump| -> Result<(), Error> {
+        if opts.allow_malformed {
+            out.malformed.push(MalformedLine {
+                path: shown.clone(),
+                line: line_no,
+                reason,
+            });
+            Ok(())
+        } else {
+            Err(Error::at_line(path, line_no, reason))
+        }
+    };
+    if bytes.is_empty() {
+        reject(0, "empty dump file".into(), &mut out)?;
+        return Ok(out);
+    }
+    let ends_with_newline = bytes.ends_with(b"\n");
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let n = lines.len();
+    for (i, raw) in lines.into_iter().enumerate() {
+        let line_no = i + 1;
+        if i == n - 1 && raw.is_empty() {
+            break; // the empty piece after the final newline
+        }
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                reject(
+                    line_no,
+                    format!("line is not valid UTF-8 (byte {})", e.valid_up_to()),
+                    &mut out,
+                )?;
+                continue;
+            }
+        };
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if i == n - 1 && !ends_with_newline {
+            reject(
+                line_no,
+                format!("file ends in the middle of a line ({text:?}): truncated dump?"),
+                &mut out,
+            )?;
+            continue;
+        }
+        match parse_line(text) {
+            Ok(None) => {}
+            Ok(Some((k, v))) => {
+                if let Err(o) = out.counters.add(&k, v) {
+                    return Err(Error::at_line(
+                        path,
+                        line_no,
+                        format!(
+                            "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
+                            o.key, o.current, o.added
+                        ),
+                    ));
+                }
+            }
+            Err(reason) => reject(line_no, reason, &mut out)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Writes counters back in dump format (`key : value` lines). `parse(write(c)) == c`.
+pub fn write_dump(counters: &Counters) -> String {
+    let mut s = String::new();
+    for (k, v) in counters.iter() {
+        s.push_str(k);
+        s.push_str(" : ");
+        s.push_str(&v.to_string());
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_line_shapes() {
+        let text = "opcode[LOAD_ATTR].specialization.hit : 12\n    opcode[X].execution_count : 5\nCalls via PyEval_EvalFrame[3] : 7\nGC[0] collections: 9\nRare event (set_class): 0\nuops[X].execution_count : 1\n";
+        let d = parse_dump(text.as_bytes(), Path::new("a.txt"), ParseOptions::default()).unwrap();
+        assert_eq!(d.counters.get("opcode[LOAD_ATTR].specialization.hit"), 12);
+        assert_eq!(d.counters.get("opcode[X].execution_count"), 5);
+        assert_eq!(d.counters.get("GC[0] collections"), 9);
+        assert_eq!(d.counters.get("Rare event (set_class)"), 0);
+        assert!(d.counters.contains("Rare event (set_class)"));
+        assert_eq!(d.counters.get("uops[_X].execution_count"), 1);
+    }
+
+    #[test]
+    fn concatenated_dumps_add_up() {
+        let text = "a : 1\nb : 2\na : 3\n";
+        let d = parse_dump(text.as_bytes(), Path::new("a.txt"), ParseOptions::default()).unwrap();
+        assert_eq!(d.counters.get("a"), 4);
+    }
+
+    #[test]
+    fn malformed_line_names_line() {
+        let err = parse_dump(b"a : 1\nbogus\n", Path::new("x.txt"), ParseOptions::default())
+            .unwrap_err();
+        assert_eq!(err.to_string().split(':').take(2).collect::<Vec<_>>(), ["x.txt", "2"]);
+    }
+
+    #[test]
+    fn truncated_and_overflow_are_errors() {
+        assert!(parse_dump(b"a : 1\nb : 2", Path::new("x"), ParseOptions::default()).is_err());
+        let big = format!("a : {}\na : 1\n", u64::MAX);
+        let e = parse_dump(big.as_bytes(), Path::new("x"), ParseOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("overflows"));
+    }
+
+    #[test]
+    fn allow_malformed_counts_lines() {
+        let d = parse_dump(
+            b"a : 1\n\xff\xfe : 2\nnot a line\n",
+            Path::new("x"),
+            ParseOptions { allow_malformed: true },
+        )
+        .unwrap();
+        assert_eq!(d.malformed.len(), 2);
+        assert_eq!(d.counters.get("a"), 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! Report renderers: compute first, render last; renderers never recompute numbers.

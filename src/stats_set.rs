@@ -1,0 +1,312 @@
+//! A "stats set": repeats x benchmarks of raw dumps, loaded from a directory or a summarize_stats JSON.
+
+use crate::error::Error;
+use crate::metadata::Metadata;
+use crate::raw::{parse_dump, Counters, MalformedLine, ParseOptions};
+use anyhow::Context;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// File name of the manifest `run` writes at the root of a set.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Current manifest schema.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+/// What produced a set: written by `run`, read back to pair repeats by seed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub interpreter: Option<String>,
+    #[serde(default)]
+    pub python_version: Option<String>,
+    #[serde(default)]
+    pub revision: Option<String>,
+    #[serde(default)]
+    pub configure_flags: Vec<String>,
+    #[serde(default)]
+    pub corpus_hash: Option<String>,
+    #[serde(default)]
+    pub build_id: Option<String>,
+    /// Shard this set holds, `K/N`, when produced with `--shard`.
+    #[serde(default)]
+    pub shard: Option<String>,
+    #[serde(default)]
+    pub repeats: Vec<RepeatManifest>,
+    /// Failures (crash, timeout, missing dump) recorded by the runner.
+    #[serde(default)]
+    pub failures: Vec<RunFailure>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepeatManifest {
+    pub name: String,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub repeat: String,
+    pub benchmark: String,
+    pub reason: String,
+}
+
+/// One benchmark's dump within one repeat.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BenchmarkDump {
+    pub counters: Counters,
+    /// Number of dump files merged in (summarize_stats.py's `__nfiles__`).
+    pub files: u64,
+}
+
+/// One repeat of the corpus: benchmarks in file-name order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Repeat {
+    pub name: String,
+    pub seed: Option<u64>,
+    pub benchmarks: IndexMap<String, BenchmarkDump>,
+}
+
+impl Repeat {
+    /// Sum over the repeat's benchmarks.
+    pub fn totals(&self) -> Result<Counters, Error> {
+        sum_counters(self.benchmarks.values().map(|b| &b.counters))
+    }
+    pub fn files(&self) -> u64 {
+        self.benchmarks.values().map(|b| b.files).sum()
+    }
+}
+
+/// Where a set came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetSource {
+    RawDir,
+    SummarizeJson,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatsSet {
+    pub path: PathBuf,
+    pub source: SetSource,
+    pub repeats: Vec<Repeat>,
+    pub manifest: Option<Manifest>,
+    /// Metadata carried inside a summarize_stats JSON file.
+    pub embedded_metadata: Option<Metadata>,
+    pub malformed: Vec<MalformedLine>,
+}
+
+fn sum_counters<'a>(items: impl Iterator<Item = &'a Counters>) -> Result<Counters, Error> {
+    let mut total = Counters::new();
+    for c in items {
+        total.merge(c).map_err(|o| {
+            Error::input(format!(
+                "counter {} overflows 64 bits when summing the set ({} + {}): wrapped counter?",
+                o.key, o.current, o.added
+            ))
+        })?;
+    }
+    Ok(total)
+}
+
+impl StatsSet {
+    /// Totals over every repeat and benchmark, like summarize_stats.py over one folder.
+    pub fn totals(&self) -> Result<Counters, Error> {
+        sum_counters(self.repeats.iter().flat_map(|r| r.benchmarks.values().map(|b| &b.counters)))
+    }
+    /// Number of dump files (summarize_stats.py's `__nfiles__`).
+    pub fn files(&self) -> u64 {
+        self.repeats.iter().map(|r| r.files()).sum()
+    }
+    /// Benchmark names, in first-seen order across repeats.
+    pub fn benchmark_names(&self) -> Vec<String> {
+        let mut names: IndexMap<String, ()> = IndexMap::new();
+        for r in &self.repeats {
+            for b in r.benchmarks.keys() {
+                names.insert(b.clone(), ());
+            }
+        }
+        names.into_keys().collect()
+    }
+    /// True when every repeat carries a seed.
+    pub fn has_seeds(&self) -> bool {
+        !self.repeats.is_empty() && self.repeats.iter().all(|r| r.seed.is_some())
+    }
+
+    /// Loads a set from a directory of dumps (flat, or one subdirectory per repeat)
+    /// or from a summarize_stats.py `--json-output` file.
+    pub fn load(path: &Path, opts: ParseOptions) -> anyhow::Result<StatsSet> {
+        if path.is_file() {
+            return load_summarize_json(path);
+        }
+        if !path.is_dir() {
+            return Err(Error::input(format!(
+                "{}: no such stats set (expected a directory of dumps or a summarize_stats JSON file)",
+                path.display()
+            ))
+            .into());
+        }
+        let manifest = read_manifest(path)?;
+        let (dirs, txts) = list_dir(path)?;
+        if !dirs.is_empty() && !txts.is_empty() {
+            return Err(Error::input(format!(
+                "{}: holds both dump files and repeat subdirectories; use one layout",
+                path.display()
+            ))
+            .into());
+        }
+        let mut set = StatsSet {
+            path: path.to_path_buf(),
+            source: SetSource::RawDir,
+            repeats: vec![],
+            manifest,
+            embedded_metadata: None,
+            malformed: vec![],
+        };
+        if dirs.is_empty() {
+            if txts.is_empty() {
+                return Err(Error::input(format!("{}: empty stats set (no *.txt dumps)", path.display())).into());
+            }
+            let (repeat, mal) = load_repeat(".", path, &txts, opts)?;
+            set.repeats.push(repeat);
+            set.malformed.extend(mal);
+        } else {
+            for dir in dirs {
+                let name = dir.file_name().unwrap().to_string_lossy().to_string();
+                let (sub_dirs, sub_txts) = list_dir(&dir)?;
+                if let Some(d) = sub_dirs.first() {
+                    return Err(Error::input(format!(
+                        "{}: unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
+                        d.display()
+                    ))
+                    .into());
+                }
+                if sub_txts.is_empty() {
+                    return Err(Error::input(format!("{}: repeat has no *.txt dumps", dir.display())).into());
+                }
+                let (repeat, mal) = load_repeat(&name, &dir, &sub_txts, opts)?;
+                set.repeats.push(repeat);
+                set.malformed.extend(mal);
+            }
+        }
+        if let Some(m) = &set.manifest {
+            for r in &mut set.repeats {
+                r.seed = m.repeats.iter().find(|rm| rm.name == r.name).and_then(|rm| rm.seed);
+            }
+        }
+        set.totals()?; // surface overflow at load time, naming the counter
+        Ok(set)
+    }
+}
+
+/// Subdirectories and `*.txt` files of `dir`, sorted by name (so loading is deterministic).
+fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut dirs = vec![];
+    let mut txts = vec![];
+    let rd = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read directory", dir.display()))
+        .map_err(|e| Error::input(format!("{e:#}")))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
+        let p = entry.path();
+        if p.is_dir() {
+            dirs.push(p);
+        } else if p.extension().is_some_and(|e| e == "txt") {
+            txts.push(p);
+        }
+    }
+    dirs.sort();
+    txts.sort();
+    Ok((dirs, txts))
+}
+
+fn load_repeat(
+    name: &str,
+    dir: &Path,
+    files: &[PathBuf],
+    opts: ParseOptions,
+) -> anyhow::Result<(Repeat, Vec<MalformedLine>)> {
+    use rayon::prelude::*;
+    let parsed: Vec<_> = files
+        .par_iter()
+        .map(|f| -> Result<_, Error> {
+            let bytes = std::fs::read(f).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
+            Ok((f, parse_dump(&bytes, f, opts)?))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut repeat = Repeat {
+        name: name.to_string(),
+        seed: None,
+        benchmarks: IndexMap::new(),
+    };
+    let mut malformed = vec![];
+    for (f, dump) in parsed {
+        let bench = f.file_stem().unwrap().to_string_lossy().to_string();
+        malformed.extend(dump.malformed);
+        repeat.benchmarks.insert(
+            bench,
+            BenchmarkDump {
+                counters: dump.counters,
+                files: 1,
+            },
+        );
+    }
+    let _ = dir;
+    Ok((repeat, malformed))
+}
+
+fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
+    let p = dir.join(MANIFEST_FILE);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
+    Ok(Some(m))
+}
+
+/// Loads summarize_stats.py `--json-output`: counters plus `_specialized_instructions`,
+/// `_stats_defines`, `_defines` and `__nfiles__`.
+fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::at_line(path, e.line(), format!("not valid JSON: {e}")))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| Error::input(format!("{}: expected a JSON object of counters", path.display())))?;
+    let mut counters = Counters::new();
+    let mut nfiles = 1;
+    for (k, v) in obj {
+        match k.as_str() {
+            "_specialized_instructions" | "_stats_defines" | "_defines" => continue,
+            "__nfiles__" => {
+                nfiles = v.as_u64().ok_or_else(|| Error::input(format!("{}: key `__nfiles__`: expected an integer", path.display())))?;
+                continue;
+            }
+            _ => {}
+        }
+        let n = v.as_u64().ok_or_else(|| {
+            Error::input(format!("{}: key `{k}`: expected a non-negative integer, found {v}", path.display()))
+        })?;
+        counters.set(&crate::raw::normalize_key(k), n);
+    }
+    let embedded_metadata = Metadata::from_summarize_json(obj)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let mut benchmarks = IndexMap::new();
+    benchmarks.insert("all".to_string(), BenchmarkDump { counters, files: nfiles });
+    Ok(StatsSet {
+        path: path.to_path_buf(),
+        source: SetSource::SummarizeJson,
+        repeats: vec![Repeat {
+            name: ".".into(),
+            seed: None,
+            benchmarks,
+        }],
+        manifest: None,
+        embedded_metadata,
+        malformed: vec![],
+    })
+}
