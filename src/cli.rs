@@ -159,7 +159,11 @@ pub struct BuildOpts {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Extra flag for ./configure (repeatable); recorded in the build id.
-    #[arg(long = "configure-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    #[arg(
+        long = "configure-flag",
+        value_name = "FLAG",
+        allow_hyphen_values = true
+    )]
     pub configure_flags: Vec<String>,
     /// Parallel make jobs (default: number of cores).
     #[arg(long)]
@@ -284,6 +288,19 @@ pub struct BisectArgs {
     /// Most repeats to add while a step is inconclusive.
     #[arg(long, default_value_t = 9)]
     pub max_repeats: u32,
+    /// Report format: `text` or `json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Ignore saved progress and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Testing hook: judge each commit by the first word (good/bad/skip/inconclusive) of
+    /// this file in the commit's tree instead of building it.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub test_verdict_file: Option<String>,
     #[command(flatten)]
     pub gate: GateOpts,
     #[command(flatten)]
@@ -303,6 +320,12 @@ pub struct BisectStepArgs {
     pub rev: String,
     #[arg(long = "rule", value_name = "NAME")]
     pub rules_only: Vec<String>,
+    /// Most repeats to add while the step is inconclusive (then exit 125, skip).
+    #[arg(long, default_value_t = 9)]
+    pub max_repeats: u32,
+    /// Testing hook, as for `bisect`.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub test_verdict_file: Option<String>,
     #[command(flatten)]
     pub gate: GateOpts,
     #[command(flatten)]
