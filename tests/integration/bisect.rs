@@ -116,9 +116,9 @@ fn broken_midpoint_is_skipped_and_reported() {
     let t = tempdir();
     let repo = t.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
-    // 9 candidates; the midpoint (index 5 = candidate 4) does not build.
+    // 9 candidates; the first midpoint (h[4]) does not build.
     let v = [
-        "good", "good", "good", "good", "good", "skip", "good", "bad", "bad", "bad",
+        "good", "good", "good", "good", "skip", "good", "good", "bad", "bad", "bad",
     ];
     let h = verdict_repo(&repo, &v);
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[9])
