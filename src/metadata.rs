@@ -33,17 +33,23 @@ pub fn embedded_versions() -> Vec<&'static str> {
 impl Metadata {
     /// The embedded table for `version` ("3.13", ...).
     pub fn embedded(version: &str) -> Result<Metadata, String> {
-        let (_, text) = EMBEDDED.iter().find(|(v, _)| *v == version).ok_or_else(|| {
-            format!(
-                "no embedded metadata for Python {version} (have: {}); pass --cpython-src DIR",
-                embedded_versions().join(", ")
-            )
-        })?;
-        serde_json::from_str(text).map_err(|e| format!("embedded metadata {version} is corrupt: {e}"))
+        let (_, text) = EMBEDDED
+            .iter()
+            .find(|(v, _)| *v == version)
+            .ok_or_else(|| {
+                format!(
+                    "no embedded metadata for Python {version} (have: {}); pass --cpython-src DIR",
+                    embedded_versions().join(", ")
+                )
+            })?;
+        serde_json::from_str(text)
+            .map_err(|e| format!("embedded metadata {version} is corrupt: {e}"))
     }
 
     /// Reads the metadata summarize_stats.py stores in its `--json-output`.
-    pub fn from_summarize_json(obj: &serde_json::Map<String, serde_json::Value>) -> Result<Option<Metadata>, String> {
+    pub fn from_summarize_json(
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Metadata>, String> {
         let Some(spec) = obj.get("_specialized_instructions") else {
             return Ok(None);
         };
@@ -53,8 +59,8 @@ impl Metadata {
             match obj.get(key) {
                 None => Ok(BTreeMap::new()),
                 Some(v) => {
-                    let m: BTreeMap<String, Vec<String>> =
-                        serde_json::from_value(v.clone()).map_err(|e| format!("key `{key}`: {e}"))?;
+                    let m: BTreeMap<String, Vec<String>> = serde_json::from_value(v.clone())
+                        .map_err(|e| format!("key `{key}`: {e}"))?;
                     m.into_iter()
                         .map(|(k, v)| {
                             k.parse::<u32>()
@@ -77,7 +83,8 @@ impl Metadata {
     /// Reads metadata from a CPython source tree, as summarize_stats.py does.
     pub fn from_source(dir: &Path) -> Result<Metadata, String> {
         let read = |rel: &str| {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| format!("{}: {e}", dir.join(rel).display()))
+            std::fs::read_to_string(dir.join(rel))
+                .map_err(|e| format!("{}: {e}", dir.join(rel).display()))
         };
         let meta_py = dir.join("Lib/_opcode_metadata.py");
         let specialized_instructions = if meta_py.exists() {
@@ -133,7 +140,9 @@ fn parse_defines(text: &str, prefix: &str) -> BTreeMap<u32, Vec<String>> {
     let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix(&start) else { continue };
+        let Some(rest) = line.strip_prefix(&start) else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
         if let (Some(name), Some(val), None) = (parts.next(), parts.next(), parts.next()) {
             if let Ok(v) = val.parse::<u32>() {
@@ -151,7 +160,10 @@ mod tests {
     #[test]
     fn embedded_313_loads() {
         let m = Metadata::embedded("3.13").unwrap();
-        assert!(m.specialized_instructions.iter().any(|s| s == "LOAD_ATTR_INSTANCE_VALUE"));
+        assert!(m
+            .specialized_instructions
+            .iter()
+            .any(|s| s == "LOAD_ATTR_INSTANCE_VALUE"));
         assert_eq!(m.stats_defines[&0], vec!["TOTAL".to_string()]);
         assert!(Metadata::embedded("2.7").is_err());
     }
