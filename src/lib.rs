@@ -21,6 +21,7 @@ pub mod raw;
 pub mod report;
 pub mod rules;
 pub mod runner;
+pub mod shard;
 pub mod stats_set;
 pub mod summary;
 pub mod verdict;

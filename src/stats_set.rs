@@ -32,6 +32,12 @@ pub struct Manifest {
     /// Shard this set holds, `K/N`, when produced with `--shard`.
     #[serde(default)]
     pub shard: Option<String>,
+    /// Every benchmark of the run's selection (a shard holds only some of them).
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    /// Repeats of the whole run (a shard holds only some of them).
+    #[serde(default)]
+    pub total_repeats: Option<u32>,
     #[serde(default)]
     pub repeats: Vec<RepeatManifest>,
     /// Failures (crash, timeout, missing dump) recorded by the runner.

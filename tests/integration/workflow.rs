@@ -1,1 +1,129 @@
-//! Integration tests: workflow.
+//! Integration tests: CI workflow pieces (shards, merge, history).
+
+use crate::util::*;
+use pystats_gate::raw::ParseOptions;
+use pystats_gate::shard::Shard;
+use pystats_gate::stats_set::{Manifest, StatsSet, MANIFEST_FILE};
+use std::path::Path;
+
+/// Splits a real fixture set into `count` shard sets the way `run --shard` lays them out.
+fn split_fixture(src: &Path, dest: &Path, count: u32) -> Vec<std::path::PathBuf> {
+    let benches = vec!["arith".to_string(), "attrs".to_string()];
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(src.join(MANIFEST_FILE)).unwrap()).unwrap();
+    (1..=count)
+        .map(|index| {
+            let shard = Shard { index, count };
+            let dir = dest.join(format!("shard-{index}"));
+            let mut m = Manifest {
+                shard: Some(shard.to_string()),
+                benchmarks: benches.clone(),
+                total_repeats: Some(3),
+                build_id: Some("b1".into()),
+                repeats: vec![],
+                ..manifest.clone()
+            };
+            for u in shard.units(&benches, 3) {
+                let rname = format!("run-{}", u.repeat);
+                std::fs::create_dir_all(dir.join(&rname)).unwrap();
+                std::fs::copy(
+                    src.join(&rname).join(format!("{}.txt", u.bench)),
+                    dir.join(&rname).join(format!("{}.txt", u.bench)),
+                )
+                .unwrap();
+                if !m.repeats.iter().any(|r| r.name == rname) {
+                    m.repeats.push(
+                        manifest
+                            .repeats
+                            .iter()
+                            .find(|r| r.name == rname)
+                            .unwrap()
+                            .clone(),
+                    );
+                }
+            }
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(MANIFEST_FILE), serde_json::to_string(&m).unwrap()).unwrap();
+            dir
+        })
+        .collect()
+}
+
+#[test]
+fn merge_of_shards_equals_the_unsharded_set() {
+    let tmp = tempdir();
+    let src = fixture("real-3.13.5/aa-base");
+    let shards = split_fixture(&src, tmp.path(), 3);
+    let out = tmp.path().join("merged");
+    let mut c = cmd();
+    c.arg("merge").args(&shards).arg("--out").arg(&out);
+    let o = c.output().unwrap();
+    expect_code(&o, 0);
+    let merged = StatsSet::load(&out, ParseOptions::default()).unwrap();
+    let orig = StatsSet::load(&src, ParseOptions::default()).unwrap();
+    assert_eq!(merged.totals().unwrap(), orig.totals().unwrap());
+    assert_eq!(merged.repeats.len(), 3);
+    for (a, b) in merged.repeats.iter().zip(&orig.repeats) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.seed, b.seed);
+        assert_eq!(a.totals().unwrap(), b.totals().unwrap());
+    }
+}
+
+#[test]
+fn merge_refuses_missing_duplicated_and_foreign_shards() {
+    let tmp = tempdir();
+    let src = fixture("real-3.13.5/aa-base");
+    let shards = split_fixture(&src, tmp.path(), 2);
+    let out = tmp.path().join("merged");
+
+    let o = cmd()
+        .arg("merge")
+        .arg(&shards[0])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    expect_code(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("missing shard(s): 2/2"),
+        "{}",
+        dump(&o)
+    );
+
+    let o = cmd()
+        .arg("merge")
+        .arg(&shards[0])
+        .arg(&shards[0])
+        .arg(&shards[1])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    expect_code(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("given twice"),
+        "{}",
+        dump(&o)
+    );
+
+    // A shard from another build.
+    let mpath = shards[1].join(MANIFEST_FILE);
+    let mut m: Manifest = serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m.build_id = Some("other-build".into());
+    std::fs::write(&mpath, serde_json::to_string(&m).unwrap()).unwrap();
+    let o = cmd()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    expect_code(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("build_id"),
+        "{}",
+        dump(&o)
+    );
+    assert!(!out.exists());
+}
