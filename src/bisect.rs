@@ -87,9 +87,9 @@ impl Evaluation {
 pub trait StepEvaluator {
     fn evaluate(&mut self, commit: &str, repeats: u32) -> anyhow::Result<Evaluation>;
 
-    /// Builds of the good end that actually ran (they belong to no step).
-    fn good_builds(&self) -> u32 {
-        0
+    /// Cost of preparing the good end since the last call (it belongs to no step).
+    fn take_good_cost(&mut self) -> real::GoodCost {
+        real::GoodCost::default()
     }
 }
 
@@ -175,6 +175,7 @@ pub fn drive(
             Next::Test(i) => {
                 let commit = state.candidates[i].clone();
                 let record = decide_step(eval, &commit, i, policy)?;
+                state.good_cost.add(eval.take_good_cost());
                 state.steps.push(record.clone());
                 after_step(state, &record)?;
             }
@@ -237,7 +238,6 @@ pub fn build_report(
     repo: &Path,
     state: &BisectState,
     conclusion: &Conclusion,
-    good_builds: u32,
 ) -> anyhow::Result<BisectReport> {
     let info = |c: &str| git::describe(repo, c);
     let at = |i: usize| info(&state.candidates[i]);
@@ -302,10 +302,10 @@ pub fn build_report(
         good_after_bad,
         candidates: state.candidates.len(),
         evaluations: state.steps.len(),
-        builds: good_builds + state.steps.iter().map(|s| s.builds).sum::<u32>(),
+        builds: state.good_cost.builds + state.steps.iter().map(|s| s.builds).sum::<u32>(),
         build_budget: search::ceil_log2(state.candidates.len()) + 2,
-        build_seconds: sum(|s| s.build_seconds),
-        run_seconds: sum(|s| s.run_seconds),
+        build_seconds: state.good_cost.build_seconds + sum(|s| s.build_seconds),
+        run_seconds: state.good_cost.run_seconds + sum(|s| s.run_seconds),
         elapsed_seconds: state.elapsed_seconds,
         steps,
         exit_code,
@@ -508,12 +508,18 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     };
     let mut evaluator: Box<dyn StepEvaluator> = match &args.test_verdict_file {
         Some(file) => Box::new(scripted::ScriptedEvaluator::new(&repo, file, &cache)),
-        None => Box::new(real::RealEvaluator::new(
-            &repo,
-            &good,
-            &cache.join("bisect").join(&key),
-            real::EvaluatorOptions::from_bisect(args),
-        )?),
+        None => {
+            let work = cache.join("bisect").join(&key);
+            if args.fresh {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            real::real_evaluator(
+                &repo,
+                &good,
+                &work,
+                real::EvaluatorOptions::from_bisect(args),
+            )?
+        }
     };
     let mut log = StepLog::open(args.log.as_deref())?;
     let session_start = st.elapsed_seconds;
@@ -529,7 +535,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     let conclusion = drive(&mut st, evaluator.as_mut(), policy, &mut after_step)?;
     st.elapsed_seconds = session_start + started.elapsed().as_secs_f64();
     state::save(&state_path, &st)?;
-    let report = build_report(&repo, &st, &conclusion, evaluator.good_builds())?;
+    let report = build_report(&repo, &st, &conclusion)?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         _ => render_text(&report),
@@ -589,12 +595,12 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
                 ),
                 args.build.configure_flags.join("\n"),
             ]);
-            Box::new(real::RealEvaluator::new(
+            real::real_evaluator(
                 &repo,
                 &good,
                 &cache.join("bisect").join(format!("step-{key}")),
                 real::EvaluatorOptions::from_step(args),
-            )?)
+            )?
         }
     };
     let record = decide_step(evaluator.as_mut(), &rev, 0, policy)?;

@@ -49,6 +49,9 @@ pub struct BisectState {
     pub first_parent: bool,
     pub candidates: Vec<String>,
     pub steps: Vec<StepRecord>,
+    /// Building and running the good end.
+    #[serde(default)]
+    pub good_cost: super::real::GoodCost,
     /// Seconds spent in earlier sessions (so the report covers the whole bisect).
     #[serde(default)]
     pub elapsed_seconds: f64,
@@ -65,6 +68,7 @@ impl BisectState {
             first_parent,
             candidates: Vec::new(),
             steps: Vec::new(),
+            good_cost: Default::default(),
             elapsed_seconds: 0.0,
         }
     }
