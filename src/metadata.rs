@@ -33,17 +33,23 @@ pub fn embedded_versions() -> Vec<&'static str> {
 impl Metadata {
     /// The embedded table for `version` ("3.13", ...).
     pub fn embedded(version: &str) -> Result<Metadata, String> {
-        let (_, text) = EMBEDDED.iter().find(|(v, _)| *v == version).ok_or_else(|| {
-            format!(
-                "no embedded metadata for Python {version} (have: {}); pass --cpython-src DIR",
-                embedded_versions().join(", ")
-            )
-        })?;
-        serde_json::from_str(text).map_err(|e| format!("embedded metadata {version} is corrupt: {e}"))
+        let (_, text) = EMBEDDED
+            .iter()
+            .find(|(v, _)| *v == version)
+            .ok_or_else(|| {
+                format!(
+                    "no embedded metadata for Python {version} (have: {}); pass --cpython-src DIR",
+                    embedded_versions().join(", ")
+                )
+            })?;
+        serde_json::from_str(text)
+            .map_err(|e| format!("embedded metadata {version} is corrupt: {e}"))
     }
 
     /// Reads the metadata summarize_stats.py stores in its `--json-output`.
-    pub fn from_summarize_json(obj: &serde_json::Map<String, serde_json::Value>) -> Result<Option<Metadata>, String> {
+    pub fn from_summarize_json(
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Metadata>, String> {
         let Some(spec) = obj.get("_specialized_instructions") else {
             return Ok(None);
         };
@@ -53,8 +59,8 @@ impl Metadata {
             match obj.get(key) {
                 None => Ok(BTreeMap::new()),
                 Some(v) => {
-                    let m: BTreeMap<String, Vec<String>> =
-                        serde_json::from_value(v.clone()).map_err(|e| format!("key `{key}`: {e}"))?;
+                    let m: BTreeMap<String, Vec<String>> = serde_json::from_value(v.clone())
+                        .map_err(|e| format!("key `{key}`: {e}"))?;
                     m.into_iter()
                         .map(|(k, v)| {
                             k.parse::<u32>()
@@ -77,7 +83,8 @@ impl Metadata {
     /// Reads metadata from a CPython source tree, as summarize_stats.py does.
     pub fn from_source(dir: &Path) -> Result<Metadata, String> {
         let read = |rel: &str| {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| format!("{}: {e}", dir.join(rel).display()))
+            std::fs::read_to_string(dir.join(rel))
+                .map_err(|e| format!("{}: {e}", dir.join(rel).display()))
         };
         let meta_py = dir.join("Lib/_opcode_metadata.py");
         let specialized_instructions = if meta_py.exists() {
@@ -99,6 +106,67 @@ impl Metadata {
             defines: parse_defines(&read("Python/specialize.c")?, "SPEC_FAIL"),
             opnames: vec![],
         })
+    }
+}
+
+/// Picks the metadata for `set`: `--cpython-src` > `--python-version` > metadata embedded
+/// in a summarize_stats JSON > version detected from the dump keys > 3.13.
+pub fn resolve_metadata(
+    opts: &crate::cli::InputOpts,
+    set: &crate::stats_set::StatsSet,
+) -> anyhow::Result<Metadata> {
+    use crate::error::Error;
+    if let Some(dir) = &opts.cpython_src {
+        return Metadata::from_source(dir)
+            .map_err(|e| Error::input(format!("--cpython-src: {e}")).into());
+    }
+    if let Some(v) = &opts.python_version {
+        return Metadata::embedded(v)
+            .map_err(|e| Error::input(format!("--python-version: {e}")).into());
+    }
+    if let Some(m) = &set.embedded_metadata {
+        return Ok(m.clone());
+    }
+    let detected = set
+        .manifest
+        .as_ref()
+        .and_then(|m| m.python_version.clone())
+        .filter(|v| embedded_versions().contains(&v.as_str()))
+        .or_else(|| detect_version(set));
+    let version = detected.unwrap_or_else(|| "3.13".to_string());
+    match Metadata::embedded(&version) {
+        Ok(m) => Ok(m),
+        // A detected version without a table still gets a report, read with the 3.13 table.
+        Err(_) => Metadata::embedded("3.13").map_err(|e| Error::input(e).into()),
+    }
+}
+
+/// Guesses the CPython version from the shape of the dump keys.
+pub fn detect_version(set: &crate::stats_set::StatsSet) -> Option<String> {
+    let first = set.repeats.first()?.benchmarks.values().next()?;
+    let mut numeric_opcodes = false;
+    let mut newer = false;
+    for key in first.counters.keys() {
+        if let Some(rest) = key.strip_prefix("opcode[") {
+            if rest.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+                numeric_opcodes = true;
+            }
+        }
+        if key.starts_with("Object immortal")
+            || key.starts_with("Object mortal")
+            || key.starts_with("JIT ")
+            || key.contains("reachable from roots")
+            || key.starts_with("opcode[BINARY_OP_SUBSCR")
+        {
+            newer = true;
+        }
+    }
+    if numeric_opcodes {
+        Some("3.12".into())
+    } else if newer {
+        Some("3.14".into())
+    } else {
+        None
     }
 }
 
@@ -133,7 +201,9 @@ fn parse_defines(text: &str, prefix: &str) -> BTreeMap<u32, Vec<String>> {
     let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix(&start) else { continue };
+        let Some(rest) = line.strip_prefix(&start) else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
         if let (Some(name), Some(val), None) = (parts.next(), parts.next(), parts.next()) {
             if let Ok(v) = val.parse::<u32>() {
@@ -151,7 +221,10 @@ mod tests {
     #[test]
     fn embedded_313_loads() {
         let m = Metadata::embedded("3.13").unwrap();
-        assert!(m.specialized_instructions.iter().any(|s| s == "LOAD_ATTR_INSTANCE_VALUE"));
+        assert!(m
+            .specialized_instructions
+            .iter()
+            .any(|s| s == "LOAD_ATTR_INSTANCE_VALUE"));
         assert_eq!(m.stats_defines[&0], vec!["TOTAL".to_string()]);
         assert!(Metadata::embedded("2.7").is_err());
     }

@@ -250,9 +250,16 @@ mod tests {
 
     #[test]
     fn malformed_line_names_line() {
-        let err = parse_dump(b"a : 1\nbogus\n", Path::new("x.txt"), ParseOptions::default())
-            .unwrap_err();
-        assert_eq!(err.to_string().split(':').take(2).collect::<Vec<_>>(), ["x.txt", "2"]);
+        let err = parse_dump(
+            b"a : 1\nbogus\n",
+            Path::new("x.txt"),
+            ParseOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string().split(':').take(2).collect::<Vec<_>>(),
+            ["x.txt", "2"]
+        );
     }
 
     #[test]
@@ -268,7 +275,9 @@ mod tests {
         let d = parse_dump(
             b"a : 1\n\xff\xfe : 2\nnot a line\n",
             Path::new("x"),
-            ParseOptions { allow_malformed: true },
+            ParseOptions {
+                allow_malformed: true,
+            },
         )
         .unwrap();
         assert_eq!(d.malformed.len(), 2);

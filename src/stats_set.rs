@@ -116,7 +116,11 @@ fn sum_counters<'a>(items: impl Iterator<Item = &'a Counters>) -> Result<Counter
 impl StatsSet {
     /// Totals over every repeat and benchmark, like summarize_stats.py over one folder.
     pub fn totals(&self) -> Result<Counters, Error> {
-        sum_counters(self.repeats.iter().flat_map(|r| r.benchmarks.values().map(|b| &b.counters)))
+        sum_counters(
+            self.repeats
+                .iter()
+                .flat_map(|r| r.benchmarks.values().map(|b| &b.counters)),
+        )
     }
     /// Number of dump files (summarize_stats.py's `__nfiles__`).
     pub fn files(&self) -> u64 {
@@ -169,7 +173,11 @@ impl StatsSet {
         };
         if dirs.is_empty() {
             if txts.is_empty() {
-                return Err(Error::input(format!("{}: empty stats set (no *.txt dumps)", path.display())).into());
+                return Err(Error::input(format!(
+                    "{}: empty stats set (no *.txt dumps)",
+                    path.display()
+                ))
+                .into());
             }
             let (repeat, mal) = load_repeat(".", path, &txts, opts)?;
             set.repeats.push(repeat);
@@ -186,7 +194,11 @@ impl StatsSet {
                     .into());
                 }
                 if sub_txts.is_empty() {
-                    return Err(Error::input(format!("{}: repeat has no *.txt dumps", dir.display())).into());
+                    return Err(Error::input(format!(
+                        "{}: repeat has no *.txt dumps",
+                        dir.display()
+                    ))
+                    .into());
                 }
                 let (repeat, mal) = load_repeat(&name, &dir, &sub_txts, opts)?;
                 set.repeats.push(repeat);
@@ -195,7 +207,11 @@ impl StatsSet {
         }
         if let Some(m) = &set.manifest {
             for r in &mut set.repeats {
-                r.seed = m.repeats.iter().find(|rm| rm.name == r.name).and_then(|rm| rm.seed);
+                r.seed = m
+                    .repeats
+                    .iter()
+                    .find(|rm| rm.name == r.name)
+                    .and_then(|rm| rm.seed);
             }
         }
         set.totals()?; // surface overflow at load time, naming the counter
@@ -207,7 +223,8 @@ impl StatsSet {
 fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut dirs = vec![];
     let mut txts = vec![];
-    let rd = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read directory", dir.display()))
+    let rd = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read directory", dir.display()))
         .map_err(|e| Error::input(format!("{e:#}")))?;
     for entry in rd {
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
@@ -233,7 +250,8 @@ fn load_repeat(
     let parsed: Vec<_> = files
         .par_iter()
         .map(|f| -> Result<_, Error> {
-            let bytes = std::fs::read(f).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
+            let bytes =
+                std::fs::read(f).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
             Ok((f, parse_dump(&bytes, f, opts)?))
         })
         .collect::<Result<_, _>>()?;
@@ -263,40 +281,60 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     if !p.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
+    let text =
+        std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    let m: Manifest =
+        serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
     Ok(Some(m))
 }
 
 /// Loads summarize_stats.py `--json-output`: counters plus `_specialized_instructions`,
 /// `_stats_defines`, `_defines` and `__nfiles__`.
 fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::at_line(path, e.line(), format!("not valid JSON: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| Error::input(format!("{}: expected a JSON object of counters", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::at_line(path, e.line(), format!("not valid JSON: {e}")))?;
+    let obj = value.as_object().ok_or_else(|| {
+        Error::input(format!(
+            "{}: expected a JSON object of counters",
+            path.display()
+        ))
+    })?;
     let mut counters = Counters::new();
     let mut nfiles = 1;
     for (k, v) in obj {
         match k.as_str() {
             "_specialized_instructions" | "_stats_defines" | "_defines" => continue,
             "__nfiles__" => {
-                nfiles = v.as_u64().ok_or_else(|| Error::input(format!("{}: key `__nfiles__`: expected an integer", path.display())))?;
+                nfiles = v.as_u64().ok_or_else(|| {
+                    Error::input(format!(
+                        "{}: key `__nfiles__`: expected an integer",
+                        path.display()
+                    ))
+                })?;
                 continue;
             }
             _ => {}
         }
         let n = v.as_u64().ok_or_else(|| {
-            Error::input(format!("{}: key `{k}`: expected a non-negative integer, found {v}", path.display()))
+            Error::input(format!(
+                "{}: key `{k}`: expected a non-negative integer, found {v}",
+                path.display()
+            ))
         })?;
         counters.set(&crate::raw::normalize_key(k), n);
     }
     let embedded_metadata = Metadata::from_summarize_json(obj)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     let mut benchmarks = IndexMap::new();
-    benchmarks.insert("all".to_string(), BenchmarkDump { counters, files: nfiles });
+    benchmarks.insert(
+        "all".to_string(),
+        BenchmarkDump {
+            counters,
+            files: nfiles,
+        },
+    );
     Ok(StatsSet {
         path: path.to_path_buf(),
         source: SetSource::SummarizeJson,
