@@ -1483,7 +1483,14 @@ fn input_quality_section(base: &Side, head: Option<&Side>) -> Option<Section> {
 
 fn version_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     let head = head?;
-    if base.meta.version == head.meta.version {
+    let specialized = |s: &Side| {
+        s.meta
+            .specialized_instructions
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    if specialized(base) == specialized(head) {
         return None;
     }
     let a: IndexSet<&String> = base.opcode.names.keys().collect();
