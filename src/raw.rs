@@ -283,4 +283,69 @@ mod tests {
         assert_eq!(d.malformed.len(), 2);
         assert_eq!(d.counters.get("a"), 1);
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn key() -> impl Strategy<Value = String> {
+            "[A-Za-z_\\[\\]().0-9][A-Za-z_\\[\\]().0-9 ]{0,24}[A-Za-z_\\[\\]().0-9]"
+                .prop_map(|k| normalize_key(&k))
+        }
+
+        fn counters() -> impl Strategy<Value = Counters> {
+            proptest::collection::vec((key(), any::<u64>()), 0..40).prop_map(|kv| {
+                let mut c = Counters::new();
+                for (k, v) in kv {
+                    c.set(&k, v);
+                }
+                c
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), lenient: bool) {
+                let _ = parse_dump(&bytes, Path::new("r.txt"), ParseOptions { allow_malformed: lenient });
+            }
+
+            #[test]
+            fn random_lines_never_panic(lines in proptest::collection::vec("[ -~]{0,40}", 0..30)) {
+                let text = lines.join("\n") + "\n";
+                let _ = parse_dump(text.as_bytes(), Path::new("r.txt"), ParseOptions::default());
+                let lenient = parse_dump(text.as_bytes(), Path::new("r.txt"), ParseOptions { allow_malformed: true });
+                prop_assert!(lenient.is_ok() || lenient.unwrap_err().to_string().contains("overflows"));
+            }
+
+            #[test]
+            fn parse_write_parse_is_identity(c in counters()) {
+                let text = write_dump(&c);
+                let parsed = parse_dump(text.as_bytes(), Path::new("w.txt"), ParseOptions::default());
+                if c.is_empty() {
+                    prop_assert!(parsed.is_err(), "an empty file is an error");
+                } else {
+                    let parsed = parsed.unwrap();
+                    prop_assert_eq!(&parsed.counters, &c);
+                    prop_assert_eq!(write_dump(&parsed.counters), text);
+                }
+            }
+
+            #[test]
+            fn aggregation_is_order_independent(dumps in proptest::collection::vec(
+                proptest::collection::vec((key(), 0u64..1 << 40), 1..20), 1..6)) {
+                let build = |order: &mut dyn Iterator<Item = &Vec<(String, u64)>>| {
+                    let mut total = Counters::new();
+                    for d in order {
+                        for (k, v) in d {
+                            total.add(k, *v).unwrap();
+                        }
+                    }
+                    total.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>()
+                };
+                let forward = build(&mut dumps.iter());
+                let backward = build(&mut dumps.iter().rev());
+                prop_assert_eq!(forward, backward);
+            }
+        }
+    }
 }

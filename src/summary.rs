@@ -228,3 +228,85 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
     }
     Ok(crate::error::EXIT_PASS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::Counters;
+    use crate::stats_set::{BenchmarkDump, Repeat, SetSource};
+    use indexmap::IndexMap;
+    use proptest::prelude::*;
+
+    fn set_of(c: Counters) -> StatsSet {
+        let mut benchmarks = IndexMap::new();
+        benchmarks.insert("b".to_string(), BenchmarkDump { counters: c, files: 1 });
+        StatsSet {
+            path: "mem".into(),
+            source: SetSource::RawDir,
+            repeats: vec![Repeat { name: ".".into(), seed: None, benchmarks }],
+            manifest: None,
+            embedded_metadata: None,
+            malformed: vec![],
+        }
+    }
+
+    /// Key shapes from every pystats version, with hostile names and indexes.
+    fn key() -> impl Strategy<Value = String> {
+        let name = prop_oneof![
+            Just("LOAD_ATTR".to_string()),
+            Just("BINARY_OP".to_string()),
+            Just("LOAD_ATTR_MODULE".to_string()),
+            Just("RESUME".to_string()),
+            Just("".to_string()),
+            "[A-Z_0-9\\]\\[.]{0,12}",
+        ];
+        let idx = prop_oneof![0u64..50, any::<u64>()].prop_map(|i| i.to_string());
+        (name.clone(), name, idx, 0usize..18).prop_map(|(a, b, i, shape)| match shape {
+            0 => format!("opcode[{a}].specializable"),
+            1 => format!("opcode[{a}].execution_count"),
+            2 => format!("opcode[{a}].specialization.miss"),
+            3 => format!("opcode[{a}].specialization.failure_kinds[{i}]"),
+            4 => format!("opcode[{a}].pair_count[{b}]"),
+            5 => format!("Calls via PyEval_EvalFrame[{i}]"),
+            6 => format!("GC[{i}] collections"),
+            7 => format!("Rare event ({a})"),
+            8 => format!("Object {a}"),
+            9 => "Optimization attempts".to_string(),
+            10 => format!("Trace length[{i}]"),
+            11 => format!("uops[{a}].execution_count"),
+            12 => format!("uop[{a}].pair_count[{b}]"),
+            13 => format!("unsupported_opcode[{a}].count"),
+            14 => format!("error_in_opcode[{a}].count"),
+            15 => format!("opcode[{i}].specialization.hit"),
+            16 => format!("opcode[{a}].specialization.{b}"),
+            _ => a,
+        })
+    }
+
+    fn counters() -> impl Strategy<Value = Counters> {
+        proptest::collection::vec((key(), any::<u64>()), 0..60).prop_map(|kv| {
+            let mut c = Counters::new();
+            for (k, v) in kv {
+                c.set(&k, v);
+            }
+            c
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn summarize_never_panics(a in counters(), b in counters(), v312: bool) {
+            let m13 = Metadata::embedded("3.13").unwrap();
+            let mut other = m13.clone();
+            if v312 {
+                other.opnames = vec!["CACHE".into(), "POP_TOP".into()];
+                other.specialized_instructions.truncate(3);
+            }
+            let (sa, sb) = (set_of(a), set_of(b));
+            let single = summarize(&sa, None, &m13, None).unwrap();
+            let _ = (render_markdown(&single), render_json(&single), render_text(&single));
+            let pair = summarize(&sa, Some(&sb), &m13, Some(&other)).unwrap();
+            let _ = (render_markdown(&pair), render_json(&pair), render_text(&pair));
+        }
+    }
+}
