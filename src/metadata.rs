@@ -115,6 +115,38 @@ pub fn resolve_metadata(
     opts: &crate::cli::InputOpts,
     set: &crate::stats_set::StatsSet,
 ) -> anyhow::Result<Metadata> {
+    let keys = set
+        .repeats
+        .first()
+        .and_then(|r| r.benchmarks.values().next())
+        .map(|b| &b.counters);
+    resolve(
+        opts,
+        set.manifest.as_ref(),
+        set.embedded_metadata.as_ref(),
+        keys,
+    )
+}
+
+/// [`resolve_metadata`] for a totals-only set.
+pub fn resolve_metadata_totals(
+    opts: &crate::cli::InputOpts,
+    set: &crate::stats_set::SetTotals,
+) -> anyhow::Result<Metadata> {
+    resolve(
+        opts,
+        set.manifest.as_ref(),
+        set.embedded_metadata.as_ref(),
+        Some(&set.totals),
+    )
+}
+
+fn resolve(
+    opts: &crate::cli::InputOpts,
+    manifest: Option<&crate::stats_set::Manifest>,
+    embedded: Option<&Metadata>,
+    sample: Option<&crate::raw::Counters>,
+) -> anyhow::Result<Metadata> {
     use crate::error::Error;
     if let Some(dir) = &opts.cpython_src {
         return Metadata::from_source(dir)
@@ -124,15 +156,13 @@ pub fn resolve_metadata(
         return Metadata::embedded(v)
             .map_err(|e| Error::input(format!("--python-version: {e}")).into());
     }
-    if let Some(m) = &set.embedded_metadata {
+    if let Some(m) = embedded {
         return Ok(m.clone());
     }
-    let detected = set
-        .manifest
-        .as_ref()
+    let detected = manifest
         .and_then(|m| m.python_version.clone())
         .filter(|v| embedded_versions().contains(&v.as_str()))
-        .or_else(|| detect_version(set));
+        .or_else(|| sample.and_then(detect_version));
     let version = detected.unwrap_or_else(|| "3.13".to_string());
     match Metadata::embedded(&version) {
         Ok(m) => Ok(m),
@@ -141,12 +171,12 @@ pub fn resolve_metadata(
     }
 }
 
-/// Guesses the CPython version from the shape of the dump keys.
-pub fn detect_version(set: &crate::stats_set::StatsSet) -> Option<String> {
-    let first = set.repeats.first()?.benchmarks.values().next()?;
+/// Guesses the CPython version from the shape of dump keys: numeric opcode ids are 3.12;
+/// mortal/immortal increfs, JIT sizes, GC reachability or `BINARY_OP_SUBSCR_*` are 3.14+.
+pub fn detect_version(counters: &crate::raw::Counters) -> Option<String> {
     let mut numeric_opcodes = false;
     let mut newer = false;
-    for key in first.counters.keys() {
+    for key in counters.keys() {
         if let Some(rest) = key.strip_prefix("opcode[") {
             if rest.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
                 numeric_opcodes = true;

@@ -11,9 +11,9 @@ mod render;
 
 use crate::cli::{Format, SummarizeArgs};
 use crate::error::Error;
-use crate::metadata::{resolve_metadata, Metadata};
+use crate::metadata::{resolve_metadata_totals, Metadata};
 use crate::raw::{MalformedLine, ParseOptions};
-use crate::stats_set::StatsSet;
+use crate::stats_set::{SetTotals, StatsSet};
 use serde::Serialize;
 
 pub use render::{render_json, render_markdown, render_text};
@@ -163,30 +163,40 @@ pub fn summarize(
     meta_base: &Metadata,
     meta_head: Option<&Metadata>,
 ) -> anyhow::Result<SummaryDoc> {
+    let base = SetTotals::from_set(base)?;
+    let head = head.map(SetTotals::from_set).transpose()?;
+    summarize_totals(&base, head.as_ref(), meta_base, meta_head)
+}
+
+/// [`summarize`] on totals-only sets (what `summarize` loads: less memory, same report).
+pub fn summarize_totals(
+    base: &SetTotals,
+    head: Option<&SetTotals>,
+    meta_base: &Metadata,
+    meta_head: Option<&Metadata>,
+) -> anyhow::Result<SummaryDoc> {
+    let meta_head = meta_head.unwrap_or(meta_base);
     let base_side = compute::Side::new(base, meta_base)?;
-    let head_side = match head {
-        Some(h) => Some(compute::Side::new(h, meta_head.unwrap_or(meta_base))?),
-        None => None,
-    };
+    let head_side = head.map(|h| compute::Side::new(h, meta_head)).transpose()?;
     let sections = compute::layout(&base_side, head_side.as_ref());
-    let info = |set: &StatsSet, meta: &Metadata| SideInfo {
+    let info = |set: &SetTotals, meta: &Metadata| SideInfo {
         path: set.path.display().to_string(),
         metadata_version: meta.version.clone(),
-        repeats: set.repeats.len(),
-        files: set.files(),
+        repeats: set.repeats,
+        files: set.files,
         malformed_lines: set.malformed.len(),
     };
     Ok(SummaryDoc {
         schema_version: SUMMARY_SCHEMA_VERSION,
         comparative: head.is_some(),
         base: info(base, meta_base),
-        head: head.map(|h| info(h, meta_head.unwrap_or(meta_base))),
+        head: head.map(|h| info(h, meta_head)),
         sections,
     })
 }
 
 /// Malformed lines of a set, for the report's input-quality section.
-pub(crate) fn malformed_of(set: &StatsSet) -> &[MalformedLine] {
+pub(crate) fn malformed_of(set: &SetTotals) -> &[MalformedLine] {
     &set.malformed
 }
 
@@ -195,16 +205,16 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
     let opts = ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
-    let sets: Vec<StatsSet> = args
+    let sets: Vec<SetTotals> = args
         .sets
         .iter()
-        .map(|p| StatsSet::load(p, opts))
+        .map(|p| SetTotals::load(p, opts))
         .collect::<anyhow::Result<_>>()?;
     let metas: Vec<Metadata> = sets
         .iter()
-        .map(|s| resolve_metadata(&args.input, s))
+        .map(|s| resolve_metadata_totals(&args.input, s))
         .collect::<anyhow::Result<_>>()?;
-    let doc = summarize(&sets[0], sets.get(1), &metas[0], metas.get(1))?;
+    let doc = summarize_totals(&sets[0], sets.get(1), &metas[0], metas.get(1))?;
     let text = match args.format {
         Format::Markdown => render_markdown(&doc),
         Format::Json => render_json(&doc),
@@ -239,11 +249,21 @@ mod tests {
 
     fn set_of(c: Counters) -> StatsSet {
         let mut benchmarks = IndexMap::new();
-        benchmarks.insert("b".to_string(), BenchmarkDump { counters: c, files: 1 });
+        benchmarks.insert(
+            "b".to_string(),
+            BenchmarkDump {
+                counters: c,
+                files: 1,
+            },
+        );
         StatsSet {
             path: "mem".into(),
             source: SetSource::RawDir,
-            repeats: vec![Repeat { name: ".".into(), seed: None, benchmarks }],
+            repeats: vec![Repeat {
+                name: ".".into(),
+                seed: None,
+                benchmarks,
+            }],
             manifest: None,
             embedded_metadata: None,
             malformed: vec![],

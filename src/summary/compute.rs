@@ -4,7 +4,7 @@ use super::{Align, Cell, Column, Part, Section, Table};
 use crate::error::Error;
 use crate::metadata::Metadata;
 use crate::raw::Counters;
-use crate::stats_set::StatsSet;
+use crate::stats_set::SetTotals;
 use indexmap::{IndexMap, IndexSet};
 use std::collections::BTreeMap;
 
@@ -23,15 +23,15 @@ pub(crate) struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    pub(crate) fn new(set: &StatsSet, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
-        let mut data = set.totals()?;
+    pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
+        let mut data = set.totals.clone();
         if !meta.opnames.is_empty() {
             data = rename_numeric_opcodes(&data, &meta.opnames)?;
         }
         let opcode = OpcodeStats::new(&data, "opcode");
         Ok(Side {
             data,
-            nfiles: set.files(),
+            nfiles: set.files,
             meta,
             malformed: super::malformed_of(set).to_vec(),
             opcode,
