@@ -509,6 +509,21 @@ pub fn render_text(reports: &[CheckReport], verbose: bool) -> String {
             if !verbose && matches!(r.status, CheckStatus::Ok | CheckStatus::NotApplicable) {
                 continue;
             }
+            if !verbose && r.status == CheckStatus::Excepted {
+                let mut subjects: Vec<&str> = r
+                    .violations
+                    .iter()
+                    .filter_map(|v| v.subject.as_deref())
+                    .collect();
+                subjects.dedup();
+                s.push_str(&format!(
+                    "  [excepted] {} ({}; {} place(s), known CPython behaviour)\n",
+                    r.id,
+                    subjects.join(", "),
+                    r.violations.len()
+                ));
+                continue;
+            }
             s.push_str(&format!("  [{tag}] {}: {}\n", r.id, r.statement));
             for v in r.violations.iter().take(20) {
                 match &v.excepted {

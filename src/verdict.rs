@@ -950,6 +950,11 @@ pub fn evaluate(
         .iter()
         .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
         .filter(|c| c.base_support.max(c.head_support) >= 10.0)
+        // Too small to matter to a reader: below 0.1% relative (counts) or 0.01 pp (ratios).
+        .filter(|c| match c.kind {
+            MetricKind::Ratio => c.stats.diff.abs() >= 1e-4,
+            _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
+        })
         .map(|c| {
             let s = &c.stats;
             let score = match c.kind {
@@ -1305,5 +1310,120 @@ mod tests {
             "{:?}",
             crate::check::render_text(&rep.checks, false)
         );
+    }
+
+    /// Adds per-repeat noise to whole-process-like counters and the BINARY_OP family, so
+    /// statistics (not only the exact path) are exercised.
+    fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
+        for (r, n) in set.repeats.iter_mut().zip(noise.iter().cycle()) {
+            let c = &mut r.benchmarks.get_mut("arith").unwrap().counters;
+            let hit = c.get("opcode[BINARY_OP].specialization.hit");
+            c.set("opcode[BINARY_OP].specialization.hit", hit - n);
+            c.set(
+                "opcode[BINARY_OP].specialization.miss",
+                c.get("opcode[BINARY_OP].specialization.miss") + n,
+            );
+            c.set(
+                "opcode[BINARY_OP_ADD_INT].specialization.miss",
+                c.get("opcode[BINARY_OP_ADD_INT].specialization.miss") + n,
+            );
+            c.set("Object allocations", c.get("Object allocations") + n * 7);
+        }
+        set
+    }
+
+    fn statuses(rep: &GateReport) -> Vec<(String, String, OutcomeStatus)> {
+        let mut v: Vec<_> = rep
+            .outcomes
+            .iter()
+            .map(|o| (o.rule.clone(), o.metric.clone(), o.status))
+            .collect();
+        v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        v
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+        #[test]
+        fn verdict_is_invariant_to_repeat_order(
+            base_noise in proptest::collection::vec(0u64..400, 3),
+            head_noise in proptest::collection::vec(0u64..3000, 3),
+            rot in 0usize..3,
+            swap in proptest::bool::ANY,
+        ) {
+            let base = noisy(real("aa-base"), &base_noise);
+            let head = noisy(real("aa-head"), &head_noise);
+            let o = opts();
+            let before = evaluate(&base, &head, &o).unwrap();
+            let mut b2 = base.clone();
+            let mut h2 = head.clone();
+            b2.repeats.rotate_left(rot);
+            if swap { h2.repeats.swap(0, 2); } else { h2.repeats.rotate_right(1); }
+            let after = evaluate(&b2, &h2, &o).unwrap();
+            proptest::prop_assert_eq!(before.verdict, after.verdict);
+            proptest::prop_assert_eq!(statuses(&before), statuses(&after));
+        }
+
+        #[test]
+        fn a_bigger_regression_never_passes(
+            head_noise in proptest::collection::vec(0u64..800, 3),
+            planted in 0u64..2500,
+            extra in 1u64..2500,
+        ) {
+            let base = real("aa-base");
+            let o = opts();
+            let mut small = noisy(real("aa-head"), &head_noise);
+            plant_binary_op_misses(&mut small, planted);
+            let mut big = noisy(real("aa-head"), &head_noise);
+            plant_binary_op_misses(&mut big, planted + extra);
+            let small_rep = evaluate(&base, &small, &o).unwrap();
+            let big_rep = evaluate(&base, &big, &o).unwrap();
+            if small_rep.verdict == Verdict::Regression {
+                proptest::prop_assert_eq!(big_rep.verdict, Verdict::Regression);
+            }
+            let st = |r: &GateReport| r.outcomes.iter().find(|x| x.metric == "family.BINARY_OP.miss_ratio").map(|x| x.status);
+            if st(&small_rep) == Some(OutcomeStatus::Regression) {
+                proptest::prop_assert_eq!(st(&big_rep), Some(OutcomeStatus::Regression));
+            }
+        }
+    }
+
+    #[test]
+    fn single_repeat_is_unverified() {
+        let mut base = real("aa-base");
+        let mut head = real("aa-head");
+        base.repeats.truncate(1);
+        head.repeats.truncate(1);
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        assert_eq!(rep.verdict, Verdict::Regression);
+        assert!(rep.failing().all(|o| o.unverified));
+        assert!(rep.notes.iter().any(|n| n.starts_with("UNVERIFIED")));
+    }
+
+    #[test]
+    fn noisy_change_straddling_the_limit_is_inconclusive() {
+        // Misses vary a lot between repeats, unpaired: the interval straddles +1 pp.
+        let base = real("aa-base");
+        let mut head = noisy(real("aa-head"), &[0, 600, 30]);
+        for r in &mut head.repeats {
+            r.seed = None;
+        }
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        let o = rep
+            .outcomes
+            .iter()
+            .find(|o| o.metric == "family.BINARY_OP.miss_ratio")
+            .unwrap();
+        assert_eq!(o.status, OutcomeStatus::Inconclusive, "{o:#?}");
+        assert!(o.repeats_needed.is_some_and(|n| n > 3), "{o:#?}");
+        assert_eq!(rep.verdict, Verdict::Inconclusive);
+        let strict = GateOpts {
+            strict: true,
+            ..Default::default()
+        };
+        assert_eq!(exit_code(&rep, &strict), EXIT_GATE_FAILED);
+        assert_eq!(exit_code(&rep, &GateOpts::default()), EXIT_PASS);
     }
 }
