@@ -580,4 +580,41 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("rule[0].metric: pattern"), "{e}");
     }
+
+    #[test]
+    fn include_is_relative_and_errors_name_the_included_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.toml"),
+            "include = [\"sub/more.toml\"]\n[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax = 1\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(
+            dir.path().join("sub/more.toml"),
+            "[[rule]]\nname = \"b\"\nmetric = \"y\"\nmin = 0\nseverity = \"warn\"\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&dir.path().join("main.toml")).unwrap();
+        assert_eq!(
+            set.rules
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        assert_eq!(set.files.len(), 2);
+        std::fs::write(
+            dir.path().join("sub/more.toml"),
+            "[[rule]]\nname = \"b\"\nmetric = \"y\"\nseverity = \"fatal\"\nmin = 0\n",
+        )
+        .unwrap();
+        let e = RuleSet::load(&dir.path().join("main.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("more.toml:4: rule[0].severity: expected \"fail\" or \"warn\""),
+            "{e}"
+        );
+    }
 }

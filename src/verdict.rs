@@ -302,6 +302,7 @@ pub fn single_set_report(set: &StatsSet, meta: &Metadata) -> anyhow::Result<Stri
             }
         }
     }
+    names.sort_keys(); // stable order, so the diff shows changes rather than moves
     let mut s = String::new();
     for (n, kind) in names {
         let mean = tables
@@ -1140,24 +1141,7 @@ fn evaluate_candidate(
 
 fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
     let limit = t.limit;
-    let lim = match limit.kind {
-        LimitKind::MaxRelativeIncrease | LimitKind::MaxRelativeDecrease => {
-            format!("{} {:.1}%", limit.kind.key(), limit.value * 100.0)
-        }
-        LimitKind::ForbidAppearing => "forbid_appearing".to_string(),
-        _ => format!(
-            "{} {}",
-            limit.kind.key(),
-            metrics::format_value(
-                if o.kind == MetricKind::Ratio {
-                    MetricKind::Ratio
-                } else {
-                    MetricKind::PerMillion
-                },
-                limit.value
-            )
-        ),
-    };
+    let lim = crate::report::fmt_limit(o.kind, &Some(limit));
     let change = metrics::format_delta(o.kind, o.change);
     match o.status {
         OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
