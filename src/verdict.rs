@@ -264,55 +264,26 @@ pub fn exit_code(report: &GateReport, opts: &GateOpts) -> i32 {
     }
 }
 
-/// The metadata to use for a set: the set's own, else `--cpython-src`, else the embedded table.
+/// The metadata to use for a set (see [`metadata::resolve_metadata`]).
 pub fn metadata_for(set: &StatsSet, input: &InputOpts) -> anyhow::Result<Metadata> {
-    if let Some(m) = &set.embedded_metadata {
-        return Ok(m.clone());
-    }
-    if let Some(src) = &input.cpython_src {
-        return Metadata::from_source(src).map_err(|e| Error::input(e).into());
-    }
-    let version = input
-        .python_version
-        .clone()
-        .unwrap_or_else(|| "3.13".to_string());
-    Metadata::embedded(&version).map_err(|e| Error::input(e).into())
+    crate::metadata::resolve_metadata(input, set)
 }
 
-/// The full comparative report folded into the markdown comment. The summary helper's
-/// `summary::summarize` + `summary::render_markdown` plug in here.
+/// The full comparative report (summarize_stats.py's tables) folded into the markdown comment.
 pub fn full_comparative_report(
-    _base: &StatsSet,
-    _head: &StatsSet,
-    _mb: &Metadata,
-    _mh: &Metadata,
-) -> Option<String> {
-    None
+    base: &StatsSet,
+    head: &StatsSet,
+    mb: &Metadata,
+    mh: &Metadata,
+) -> anyhow::Result<String> {
+    let doc = crate::summary::summarize(base, Some(head), mb, Some(mh))?;
+    Ok(crate::summary::render_markdown(&doc))
 }
 
-/// One set's single-set report, used by `--diff`. Until the summary module lands this is the
-/// metric listing (aggregate metrics, mean over repeats).
+/// One set's single-set report (summarize_stats.py's tables as text), used by `--diff`.
 pub fn single_set_report(set: &StatsSet, meta: &Metadata) -> anyhow::Result<String> {
-    let tables = metrics::set_metrics(set, meta, false)?;
-    let mut names: IndexMap<String, MetricKind> = IndexMap::new();
-    for t in &tables {
-        for (n, v) in t {
-            if !n.ends_with(PER_MILLION_SUFFIX) {
-                names.entry(n.clone()).or_insert(v.kind);
-            }
-        }
-    }
-    names.sort_keys(); // stable order, so the diff shows changes rather than moves
-    let mut s = String::new();
-    for (n, kind) in names {
-        let mean = tables
-            .iter()
-            .map(|t| t.get(&n).map(|v| v.value()).unwrap_or(0.0))
-            .sum::<f64>()
-            / tables.len().max(1) as f64;
-        s.push_str(&format!("{n} = {}\n", metrics::format_value(kind, mean)));
-    }
-    Ok(s)
+    let doc = crate::summary::summarize(set, None, meta, None)?;
+    Ok(crate::summary::render_text(&doc))
 }
 
 /// Unified diff of the base and head single-set reports.
@@ -1071,7 +1042,12 @@ pub fn evaluate(
         comparisons,
         checks,
         notes,
-        full_report_markdown: full_comparative_report(base, head, &opts.meta_base, &opts.meta_head),
+        full_report_markdown: Some(full_comparative_report(
+            base,
+            head,
+            &opts.meta_base,
+            &opts.meta_head,
+        )?),
         summary_diff: None,
     })
 }
