@@ -533,7 +533,9 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
     for t in data {
         for n in t.keys() {
             let (_, m) = split_bench(n);
-            names.insert(m.to_string(), ());
+            if !names.contains_key(m) {
+                names.insert(m.to_string(), ());
+            }
         }
     }
     let mut synthetic = crate::raw::Counters::new();
@@ -725,7 +727,9 @@ pub fn evaluate(
     let mut all: IndexMap<String, MetricValue> = IndexMap::new();
     for t in base_tables.iter().chain(&head_tables) {
         for (n, v) in t {
-            all.entry(n.clone()).or_insert(*v);
+            if !all.contains_key(n) {
+                all.insert(n.clone(), *v);
+            }
         }
     }
     let benches: Vec<String> = {
