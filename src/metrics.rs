@@ -54,7 +54,7 @@ impl MetricValue {
     pub fn value(&self) -> f64 {
         match self.den {
             None => self.num,
-            Some(d) if d == 0.0 => 0.0,
+            Some(0.0) => 0.0,
             Some(d) => self.num / d,
         }
     }
@@ -601,7 +601,7 @@ pub fn group_digits(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

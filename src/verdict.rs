@@ -367,6 +367,17 @@ fn noise_floor(kind: MetricKind, base: &[MetricValue], head: &[MetricValue]) -> 
     }
 }
 
+/// One metric's samples on both sides with their comparison.
+struct MetricSamples {
+    base: Vec<f64>,
+    head: Vec<f64>,
+    stats: DiffStats,
+    /// One count in the metric's units.
+    floor: f64,
+    base_support: f64,
+    head_support: f64,
+}
+
 /// A limit test before multiple-testing correction.
 struct LimitTest {
     limit: Limit,
@@ -493,7 +504,9 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
     for t in data {
         for n in t.keys() {
             let (_, m) = split_bench(n);
-            names.insert(m.to_string(), ());
+            if !names.contains_key(m) {
+                names.insert(m.to_string(), ());
+            }
         }
     }
     let mut synthetic = crate::raw::Counters::new();
@@ -685,7 +698,9 @@ pub fn evaluate(
     let mut all: IndexMap<String, MetricValue> = IndexMap::new();
     for t in base_tables.iter().chain(&head_tables) {
         for (n, v) in t {
-            all.entry(n.clone()).or_insert(*v);
+            if !all.contains_key(n) {
+                all.insert(n.clone(), *v);
+            }
         }
     }
     let benches: Vec<String> = {
@@ -707,7 +722,14 @@ pub fn evaluate(
         let floor = noise_floor(like.kind, &b, &h);
         let support_b = mean(&b.iter().map(|v| v.support()).collect::<Vec<_>>());
         let support_h = mean(&h.iter().map(|v| v.support()).collect::<Vec<_>>());
-        (bv, hv, stats, floor, support_b, support_h)
+        MetricSamples {
+            base: bv,
+            head: hv,
+            stats,
+            floor,
+            base_support: support_b,
+            head_support: support_h,
+        }
     };
 
     // Aggregate comparisons (for movers, BH and the report).
@@ -716,7 +738,14 @@ pub fn evaluate(
         if name.starts_with(metrics::BENCH_PREFIX) {
             continue;
         }
-        let (bv, hv, stats, floor, sb, sh) = compare_metric(name, like);
+        let MetricSamples {
+            base: bv,
+            head: hv,
+            stats,
+            floor,
+            base_support: sb,
+            head_support: sh,
+        } = compare_metric(name, like);
         if bv.iter().chain(&hv).all(|v| *v == 0.0) {
             continue;
         }
@@ -749,9 +778,9 @@ pub fn evaluate(
     }
     for c in &mut comparisons {
         let beyond_floor = c.stats.diff.abs() > c.noise_floor;
-        let significant = c.stats.deterministic
-            || (!unverified && c.q_value.is_some_and(|q| q < opts.alpha))
-            || unverified;
+        // With fewer than 2 repeats nothing can be tested: every move counts (unverified).
+        let significant =
+            c.stats.deterministic || unverified || c.q_value.is_some_and(|q| q < opts.alpha);
         c.changed = c.stats.diff != 0.0 && beyond_floor && significant;
     }
     let discoveries = comparisons
@@ -1058,13 +1087,20 @@ fn evaluate_candidate(
     rule: &Rule,
     name: &str,
     like: &MetricValue,
-    compare_metric: &dyn Fn(&str, &MetricValue) -> (Vec<f64>, Vec<f64>, DiffStats, f64, f64, f64),
+    compare_metric: &dyn Fn(&str, &MetricValue) -> MetricSamples,
     unverified: bool,
     confidence: f64,
     _base_tables: &[MetricTable],
 ) -> Candidate {
     let (bench, metric) = split_bench(name);
-    let (bv, hv, stats, floor, sb, sh) = compare_metric(name, like);
+    let MetricSamples {
+        base: bv,
+        head: hv,
+        stats,
+        floor,
+        base_support: sb,
+        head_support: sh,
+    } = compare_metric(name, like);
     let mut skipped = None;
     if let Some(min) = rule.min_count {
         let forbid_only = rule
