@@ -127,7 +127,7 @@ pub fn resolve_commit(repo: &Path, rev: &str) -> anyhow::Result<String> {
 /// Hash of the configure flags (and of the build recipe version), part of the build id.
 pub fn flags_hash(flags: &[String]) -> String {
     let mut h = Sha256::new();
-    h.update(b"pystats-gate build v1\n--enable-pystats\n");
+    h.update(b"pystats-gate build v2\n--enable-pystats\n");
     for f in flags {
         h.update(f.as_bytes());
         h.update(b"\n");
@@ -246,7 +246,10 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         python_version,
         configure_flags: opts.configure_flags.clone(),
     };
-    fs::write(tmp.join(BUILD_INFO_FILE), serde_json::to_string_pretty(&info)?)?;
+    fs::write(
+        tmp.join(BUILD_INFO_FILE),
+        serde_json::to_string_pretty(&info)?,
+    )?;
     cache::publish_dir(&tmp, &dest).with_context(|| format!("publishing {}", dest.display()))?;
     info.cached = false;
     progress.finish(&format!(
@@ -265,9 +268,8 @@ pub fn cores() -> usize {
 }
 
 fn which(prog: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(prog).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(prog).is_file()))
 }
 
 fn ccache_env(cmd: &mut Command, root: &Path, work: &Path) {
@@ -366,9 +368,8 @@ fn sync_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
         let s = from.join(rel);
         let d = to.join(rel);
         let sm = fs::metadata(&s)?;
-        let same = fs::metadata(&d).is_ok_and(|dm| {
-            dm.len() == sm.len() && dm.modified().ok() == sm.modified().ok()
-        });
+        let same = fs::metadata(&d)
+            .is_ok_and(|dm| dm.len() == sm.len() && dm.modified().ok() == sm.modified().ok());
         if !same {
             if let Some(parent) = d.parent() {
                 fs::create_dir_all(parent)?;
@@ -403,10 +404,20 @@ fn package(src: &Path, bdir: &Path, tmp: &Path) -> anyhow::Result<()> {
     copy_dir(&src.join("Lib"), &tmp.join("src/Lib"), &|rel: &Path| {
         rel != Path::new("test") && !rel.ends_with("__pycache__")
     })?;
-    let stats_script = src.join("Tools/scripts/summarize_stats.py");
-    if stats_script.is_file() {
-        fs::create_dir_all(tmp.join("src/Tools/scripts"))?;
-        fs::copy(&stats_script, tmp.join("src/Tools/scripts/summarize_stats.py"))?;
+    // What metadata::Metadata::from_source and summarize_stats.py read, so the result
+    // describes its own revision after the worktree moved on.
+    for rel in [
+        "Tools/scripts/summarize_stats.py",
+        "Include/cpython/pystats.h",
+        "Include/pystats.h",
+        "Python/specialize.c",
+    ] {
+        let from = src.join(rel);
+        if from.is_file() {
+            let to = tmp.join("src").join(rel);
+            fs::create_dir_all(to.parent().unwrap())?;
+            fs::copy(&from, &to)?;
+        }
     }
     Ok(())
 }
@@ -464,7 +475,10 @@ fn verify(python: &Path, dir: &Path) -> anyhow::Result<String> {
         serde_json::from_slice(&out.stdout).context("parsing the interpreter's self-report")?;
     let dir = fs::canonicalize(dir)?;
     if !Path::new(&os_file).starts_with(&dir) {
-        anyhow::bail!("stdlib found at {os_file}, outside the result {}", dir.display());
+        anyhow::bail!(
+            "stdlib found at {os_file}, outside the result {}",
+            dir.display()
+        );
     }
     if !has_stats {
         anyhow::bail!("interpreter lacks sys._stats_on: not an --enable-pystats build");
@@ -543,13 +557,16 @@ mod tests {
         sync_tree(a.path(), b.path()).unwrap();
         assert_eq!(fs::read_to_string(b.path().join("x/f.c")).unwrap(), "1");
         assert!(!b.path().join("old.c").exists());
-        let m1 = fs::metadata(b.path().join("x/f.c")).unwrap().modified().unwrap();
+        let m1 = fs::metadata(b.path().join("x/f.c"))
+            .unwrap()
+            .modified()
+            .unwrap();
         sync_tree(a.path(), b.path()).unwrap();
-        let m2 = fs::metadata(b.path().join("x/f.c")).unwrap().modified().unwrap();
+        let m2 = fs::metadata(b.path().join("x/f.c"))
+            .unwrap()
+            .modified()
+            .unwrap();
         assert_eq!(m1, m2);
-        assert_eq!(
-            tree_hash(a.path()).unwrap(),
-            tree_hash(b.path()).unwrap()
-        );
+        assert_eq!(tree_hash(a.path()).unwrap(), tree_hash(b.path()).unwrap());
     }
 }

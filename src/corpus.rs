@@ -146,11 +146,7 @@ impl Corpus {
         }
         let driver = dir.join(DRIVER);
         if !driver.is_file() {
-            return Err(Error::input(format!(
-                "{}: corpus has no {DRIVER}",
-                dir.display()
-            ))
-            .into());
+            return Err(Error::input(format!("{}: corpus has no {DRIVER}", dir.display())).into());
         }
         files.push(DRIVER);
         files.sort();
@@ -219,8 +215,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
     for (i, b) in file.bench.iter().enumerate() {
         let at = line_of(&format!("\"{}\"", b.name));
         let valid = !b.name.is_empty()
-            && b
-                .name
+            && b.name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
@@ -352,7 +347,8 @@ mod tests {
         let text = "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = \"x\"\n";
         let e = parse_manifest(text, Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().starts_with("c.toml:4:"), "{e}");
-        let dup = "[[bench]]\nname = \"a\"\nfile = \"a.py\"\n[[bench]]\nname = \"a\"\nfile = \"b.py\"\n";
+        let dup =
+            "[[bench]]\nname = \"a\"\nfile = \"a.py\"\n[[bench]]\nname = \"a\"\nfile = \"b.py\"\n";
         let e = parse_manifest(dup, Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("defined twice"), "{e}");
     }

@@ -25,18 +25,15 @@ impl Progress {
             let bar = if total == 0 {
                 let b = ProgressBar::new_spinner();
                 b.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {msg}")
-                        .unwrap(),
+                    ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {msg}").unwrap(),
                 );
                 b.enable_steady_tick(Duration::from_millis(120));
                 b
             } else {
                 let b = ProgressBar::new(total);
                 b.set_style(
-                    ProgressStyle::with_template(
-                        "{prefix} [{elapsed}] {bar:30} {pos}/{len} {msg}",
-                    )
-                    .unwrap(),
+                    ProgressStyle::with_template("{prefix} [{elapsed}] {bar:30} {pos}/{len} {msg}")
+                        .unwrap(),
                 );
                 b
             };

@@ -14,7 +14,9 @@ use crate::corpus::{Benchmark, Corpus, CorpusKind, DRIVER};
 use crate::error::Error;
 use crate::progress::Progress;
 use crate::shard::{all_units, Shard, WorkUnit};
-use crate::stats_set::{Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION};
+use crate::stats_set::{
+    Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
+};
 use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -109,8 +111,7 @@ pub fn run_corpus(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent)
-        .with_context(|| format!("creating {}", out_parent.display()))?;
+    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(".pystats-gate-run-")
         .tempdir_in(out_parent)
@@ -175,11 +176,13 @@ pub fn run_corpus(
     let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
     for unit in &units {
         let name = format!("run-{}", unit.repeat);
-        let entry = repeats.entry(unit.repeat).or_insert_with(|| RepeatManifest {
-            name: name.clone(),
-            seed: Some(unit.repeat as u64),
-            benchmarks: vec![],
-        });
+        let entry = repeats
+            .entry(unit.repeat)
+            .or_insert_with(|| RepeatManifest {
+                name: name.clone(),
+                seed: Some(unit.repeat as u64),
+                benchmarks: vec![],
+            });
         match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
             Ok(_) => entry.benchmarks.push(unit.bench.clone()),
             Err(reason) => failures.push(RunFailure {
@@ -285,14 +288,11 @@ fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
         .into());
     }
     // Our build results are <dir>/build/python with <dir>/build-info.json.
-    let built = python
-        .parent()
-        .and_then(Path::parent)
-        .and_then(|d| {
-            fs::read_to_string(d.join(builder::BUILD_INFO_FILE))
-                .ok()
-                .and_then(|t| serde_json::from_str::<BuiltPython>(&t).ok())
-        });
+    let built = python.parent().and_then(Path::parent).and_then(|d| {
+        fs::read_to_string(d.join(builder::BUILD_INFO_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<BuiltPython>(&t).ok())
+    });
     Ok(InterpreterIdentity { version, built })
 }
 
@@ -375,9 +375,7 @@ fn run_one(
             c.args([
                 "sh",
                 "-c",
-                &format!(
-                    "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && exec \"$@\""
-                ),
+                &format!("mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && exec \"$@\""),
                 "sh",
             ]);
             c.arg(python);
