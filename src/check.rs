@@ -1,7 +1,637 @@
-//! TODO: check.
+//! Consistency checks: invariants real pystats data satisfies, with declared known exceptions.
 
 use crate::cli::CheckArgs;
+use crate::error::Error;
+use crate::metadata::Metadata;
+use crate::metrics::{effectiveness, families, opcode_groups};
+use crate::raw::Counters;
+use crate::stats_set::StatsSet;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
 
-pub fn cmd_check(_args: &CheckArgs) -> anyhow::Result<i32> {
-    crate::not_yet("check")
+/// The shipped known exceptions.
+pub const DEFAULT_EXCEPTIONS: &str = include_str!("../rules/check-exceptions.toml");
+
+/// Every invariant, with what it states.
+pub const INVARIANTS: &[(&str, &str)] = &[
+    ("effectiveness-sum", "basic + not specialized + specialized hits + specialized misses = total Tier 1 instructions, and no specialized instruction misses more often than it executes"),
+    ("family-executions", "per family, the members' execution counts = family hit + miss"),
+    ("family-misses", "per family, family miss = sum of the members' misses"),
+    ("failure-kinds", "per family, specialization.failure >= sum of failure kinds"),
+    ("shares-within-100", "deferred <= hit + miss + execution_count, and every failure kind <= specialization.failure"),
+    ("counter-wrap", "no counter is near 2^64 (at or above 2^63): a wrapped or corrupt counter"),
+    ("file-counts", "every repeat holds the same benchmarks, and both sides hold the same number of files per repeat"),
+    ("traces-created", "tier 2: traces created <= optimization attempts"),
+    ("trace-length-histogram", "tier 2: the trace length and optimized trace length histograms sum to traces created"),
+    ("jit-sizes", "JIT: total memory size = code + trampoline + data + padding sizes"),
+];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckException {
+    pub invariant: String,
+    #[serde(default)]
+    pub family: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckExceptions {
+    #[serde(default, rename = "exception")]
+    pub exceptions: Vec<CheckException>,
+}
+
+impl CheckExceptions {
+    pub fn parse(text: &str, file: &str) -> anyhow::Result<CheckExceptions> {
+        let ex: CheckExceptions = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1
+            });
+            match line {
+                Some(l) => Error::at_line(file, l, e.message().to_string()),
+                None => Error::input(format!("{file}: {}", e.message())),
+            }
+        })?;
+        for (i, x) in ex.exceptions.iter().enumerate() {
+            if !INVARIANTS.iter().any(|(id, _)| *id == x.invariant) {
+                return Err(Error::input(format!(
+                    "{file}: exception[{i}].invariant: unknown invariant {:?} (known: {})",
+                    x.invariant,
+                    INVARIANTS
+                        .iter()
+                        .map(|(id, _)| *id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .into());
+            }
+        }
+        Ok(ex)
+    }
+    pub fn load_or_default(path: Option<&Path>) -> anyhow::Result<CheckExceptions> {
+        match path {
+            None => CheckExceptions::parse(DEFAULT_EXCEPTIONS, "rules/check-exceptions.toml"),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+                CheckExceptions::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+    fn find(&self, invariant: &str, family: Option<&str>) -> Option<&CheckException> {
+        self.exceptions.iter().find(|x| {
+            x.invariant == invariant && (x.family.is_none() || x.family.as_deref() == family)
+        })
+    }
+}
+
+/// One place an invariant does not hold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    /// Where: `run-1/attrs`, or `run-1` for repeat-level checks.
+    pub scope: String,
+    /// The family or counter concerned.
+    pub subject: Option<String>,
+    /// The offending numbers.
+    pub detail: String,
+    /// Why this is expected, when a declared exception covers it.
+    pub excepted: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    /// Violated only where declared exceptions cover it.
+    Excepted,
+    Violated,
+    /// Nothing to check (e.g. no tier-2 counters).
+    NotApplicable,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InvariantResult {
+    pub id: String,
+    pub statement: String,
+    pub status: CheckStatus,
+    /// How many places were checked.
+    pub checked: usize,
+    pub violations: Vec<Violation>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// `base`, `head`, or the set path.
+    pub label: String,
+    pub set: String,
+    pub results: Vec<InvariantResult>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| r.status != CheckStatus::Violated)
+    }
+    pub fn violated(&self) -> impl Iterator<Item = &InvariantResult> {
+        self.results
+            .iter()
+            .filter(|r| r.status == CheckStatus::Violated)
+    }
+}
+
+struct Collector<'a> {
+    results: Vec<InvariantResult>,
+    exceptions: &'a CheckExceptions,
+}
+
+impl<'a> Collector<'a> {
+    fn new(exceptions: &'a CheckExceptions) -> Self {
+        Collector {
+            results: INVARIANTS
+                .iter()
+                .map(|(id, s)| InvariantResult {
+                    id: id.to_string(),
+                    statement: s.to_string(),
+                    status: CheckStatus::NotApplicable,
+                    checked: 0,
+                    violations: vec![],
+                })
+                .collect(),
+            exceptions,
+        }
+    }
+    fn checked(&mut self, id: &str) {
+        let r = self
+            .results
+            .iter_mut()
+            .find(|r| r.id == id)
+            .expect("known invariant");
+        r.checked += 1;
+    }
+    fn violation(&mut self, id: &str, scope: &str, subject: Option<&str>, detail: String) {
+        let excepted = self.exceptions.find(id, subject).map(|x| x.reason.clone());
+        let r = self
+            .results
+            .iter_mut()
+            .find(|r| r.id == id)
+            .expect("known invariant");
+        r.violations.push(Violation {
+            scope: scope.to_string(),
+            subject: subject.map(str::to_string),
+            detail,
+            excepted,
+        });
+    }
+    fn finish(mut self) -> Vec<InvariantResult> {
+        for r in &mut self.results {
+            r.status = if r.checked == 0 {
+                CheckStatus::NotApplicable
+            } else if r.violations.iter().any(|v| v.excepted.is_none()) {
+                CheckStatus::Violated
+            } else if !r.violations.is_empty() {
+                CheckStatus::Excepted
+            } else {
+                CheckStatus::Ok
+            };
+        }
+        self.results
+    }
+}
+
+/// Checks one dump's counters (one process or one benchmark file).
+fn check_counters(c: &mut Collector, scope: &str, counters: &Counters, meta: &Metadata) {
+    let groups = opcode_groups(counters, "opcode");
+    if !groups.is_empty() {
+        let eff = effectiveness(&groups, meta);
+        c.checked("effectiveness-sum");
+        let sum = eff.basic as i128
+            + eff.not_specialized as i128
+            + eff.specialized_hits
+            + eff.specialized_misses as i128;
+        if sum != eff.total as i128 {
+            c.violation(
+                "effectiveness-sum",
+                scope,
+                None,
+                format!(
+                    "basic {} + not specialized {} + hits {} + misses {} = {sum} != total {}",
+                    eff.basic,
+                    eff.not_specialized,
+                    eff.specialized_hits,
+                    eff.specialized_misses,
+                    eff.total
+                ),
+            );
+        }
+        for (name, g) in &groups {
+            if meta.specialized_instructions.iter().any(|s| s == name)
+                && g.get("specialization.miss") > g.get("execution_count")
+            {
+                c.violation(
+                    "effectiveness-sum",
+                    scope,
+                    Some(name),
+                    format!(
+                        "{name}: misses {} > executions {} (negative specialized hits)",
+                        g.get("specialization.miss"),
+                        g.get("execution_count")
+                    ),
+                );
+            }
+        }
+    }
+    for fam in families(&groups, meta) {
+        let g = &groups[&fam.name];
+        let f = fam.name.as_str();
+        let hit = g.get("specialization.hit");
+        let miss = g.get("specialization.miss");
+        let member_exec: u64 = fam
+            .members
+            .iter()
+            .map(|m| groups.get(m).map(|x| x.get("execution_count")).unwrap_or(0))
+            .sum();
+        let member_miss: u64 = fam
+            .members
+            .iter()
+            .map(|m| {
+                groups
+                    .get(m)
+                    .map(|x| x.get("specialization.miss"))
+                    .unwrap_or(0)
+            })
+            .sum();
+        c.checked("family-executions");
+        if member_exec != hit + miss {
+            c.violation(
+                "family-executions",
+                scope,
+                Some(f),
+                format!(
+                    "{f}: members executed {member_exec} times, hit {hit} + miss {miss} = {}",
+                    hit + miss
+                ),
+            );
+        }
+        c.checked("family-misses");
+        if member_miss != miss {
+            c.violation(
+                "family-misses",
+                scope,
+                Some(f),
+                format!("{f}: family miss {miss} != members' misses {member_miss}"),
+            );
+        }
+        let failure = g.get("specialization.failure");
+        let kinds = g.failure_kinds();
+        let kind_sum: u64 = kinds.values().sum();
+        c.checked("failure-kinds");
+        if kind_sum > failure {
+            c.violation(
+                "failure-kinds",
+                scope,
+                Some(f),
+                format!("{f}: failure kinds sum to {kind_sum} > failure {failure}"),
+            );
+        }
+        c.checked("shares-within-100");
+        let total = hit + miss + g.get("execution_count");
+        let deferred = g.get("specialization.deferred");
+        if deferred > total && f != "RESUME" {
+            c.violation(
+                "shares-within-100",
+                scope,
+                Some(f),
+                format!("{f}: deferred {deferred} > hit + miss + execution_count = {total}"),
+            );
+        }
+        for (k, v) in &kinds {
+            if *v > failure {
+                c.violation(
+                    "shares-within-100",
+                    scope,
+                    Some(f),
+                    format!("{f}: failure kind {k} = {v} > failure {failure}"),
+                );
+            }
+        }
+    }
+    c.checked("counter-wrap");
+    for (k, v) in counters.iter() {
+        if v >= 1u64 << 63 {
+            c.violation(
+                "counter-wrap",
+                scope,
+                Some(k),
+                format!("{k} = {v} (>= 2^63): wrapped or corrupt"),
+            );
+        }
+    }
+    if counters.contains("Optimization attempts") {
+        c.checked("traces-created");
+        let (created, attempts) = (
+            counters.get("Optimization traces created"),
+            counters.get("Optimization attempts"),
+        );
+        if created > attempts {
+            c.violation(
+                "traces-created",
+                scope,
+                None,
+                format!("traces created {created} > attempts {attempts}"),
+            );
+        }
+        for hist in ["Trace length", "Optimized trace length"] {
+            let prefix = format!("{hist}[");
+            let keys: Vec<u64> = counters
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, v)| v)
+                .collect();
+            if keys.is_empty() {
+                continue;
+            }
+            c.checked("trace-length-histogram");
+            let sum: u64 = keys.iter().sum();
+            if sum != created {
+                c.violation(
+                    "trace-length-histogram",
+                    scope,
+                    Some(hist),
+                    format!("{hist} histogram sums to {sum} != traces created {created}"),
+                );
+            }
+        }
+    }
+    if counters.contains("JIT total memory size") {
+        c.checked("jit-sizes");
+        let total = counters.get("JIT total memory size");
+        let parts: u64 = [
+            "JIT code size",
+            "JIT trampoline size",
+            "JIT data size",
+            "JIT padding size",
+        ]
+        .iter()
+        .map(|k| counters.get(k))
+        .sum();
+        if parts != total {
+            c.violation(
+                "jit-sizes",
+                scope,
+                None,
+                format!(
+                    "JIT total memory size {total} != code + trampoline + data + padding = {parts}"
+                ),
+            );
+        }
+    }
+}
+
+/// Checks every dump of a set. `label` names the side (`base`, `head`) in reports.
+pub fn check_set(
+    set: &StatsSet,
+    meta: &Metadata,
+    exceptions: &CheckExceptions,
+    label: &str,
+) -> CheckReport {
+    let mut c = Collector::new(exceptions);
+    for r in &set.repeats {
+        for (bench, dump) in &r.benchmarks {
+            let scope = if r.name == "." {
+                bench.clone()
+            } else {
+                format!("{}/{bench}", r.name)
+            };
+            check_counters(&mut c, &scope, &dump.counters, meta);
+        }
+    }
+    if set.repeats.len() > 1 {
+        let first: Vec<&String> = set.repeats[0].benchmarks.keys().collect();
+        for r in &set.repeats[1..] {
+            c.checked("file-counts");
+            let these: Vec<&String> = r.benchmarks.keys().collect();
+            if these != first {
+                c.violation(
+                    "file-counts",
+                    &r.name,
+                    None,
+                    format!(
+                        "holds benchmarks [{}] but {} holds [{}]",
+                        join(&these),
+                        set.repeats[0].name,
+                        join(&first)
+                    ),
+                );
+            }
+        }
+    }
+    CheckReport {
+        label: label.to_string(),
+        set: set.path.display().to_string(),
+        results: c.finish(),
+    }
+}
+
+fn join(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Checks that both sides hold the same file counts per repeat.
+pub fn check_pair(base: &StatsSet, head: &StatsSet, exceptions: &CheckExceptions) -> CheckReport {
+    let mut c = Collector::new(exceptions);
+    c.checked("file-counts");
+    if base.repeats.len() != head.repeats.len() {
+        c.violation(
+            "file-counts",
+            "sets",
+            None,
+            format!(
+                "base has {} repeats, head has {}",
+                base.repeats.len(),
+                head.repeats.len()
+            ),
+        );
+    }
+    for (b, h) in base.repeats.iter().zip(&head.repeats) {
+        c.checked("file-counts");
+        if b.files() != h.files() {
+            c.violation(
+                "file-counts",
+                &b.name,
+                None,
+                format!(
+                    "base {} holds {} files, head {} holds {}",
+                    b.name,
+                    b.files(),
+                    h.name,
+                    h.files()
+                ),
+            );
+        }
+    }
+    let mut results = c.finish();
+    results.retain(|r| r.id == "file-counts");
+    CheckReport {
+        label: "base vs head".into(),
+        set: format!("{} vs {}", base.path.display(), head.path.display()),
+        results,
+    }
+}
+
+/// Plain-text rendering of check reports (the `check` command and the compare text report).
+pub fn render_text(reports: &[CheckReport], verbose: bool) -> String {
+    let mut s = String::new();
+    for rep in reports {
+        let bad = rep.violated().count();
+        s.push_str(&format!(
+            "checks on {} ({}): {}\n",
+            rep.label,
+            rep.set,
+            if bad == 0 {
+                "ok".to_string()
+            } else {
+                format!("{bad} invariant(s) violated")
+            }
+        ));
+        for r in &rep.results {
+            let tag = match r.status {
+                CheckStatus::Ok => "ok",
+                CheckStatus::Excepted => "excepted",
+                CheckStatus::Violated => "VIOLATED",
+                CheckStatus::NotApplicable => "n/a",
+            };
+            if !verbose && matches!(r.status, CheckStatus::Ok | CheckStatus::NotApplicable) {
+                continue;
+            }
+            if !verbose && r.status == CheckStatus::Excepted {
+                let mut subjects: Vec<&str> = r
+                    .violations
+                    .iter()
+                    .filter_map(|v| v.subject.as_deref())
+                    .collect();
+                subjects.dedup();
+                s.push_str(&format!(
+                    "  [excepted] {} ({}; {} place(s), known CPython behaviour)\n",
+                    r.id,
+                    subjects.join(", "),
+                    r.violations.len()
+                ));
+                continue;
+            }
+            s.push_str(&format!("  [{tag}] {}: {}\n", r.id, r.statement));
+            for v in r.violations.iter().take(20) {
+                match &v.excepted {
+                    None => s.push_str(&format!("      {}: {}\n", v.scope, v.detail)),
+                    Some(reason) => s.push_str(&format!(
+                        "      {}: {} (known: {reason})\n",
+                        v.scope, v.detail
+                    )),
+                }
+            }
+            if r.violations.len() > 20 {
+                s.push_str(&format!("      ... and {} more\n", r.violations.len() - 20));
+            }
+        }
+    }
+    s
+}
+
+/// `pystats-gate check SET [OTHER]`.
+pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
+    use crate::cli::Format;
+    let opts = crate::raw::ParseOptions {
+        allow_malformed: args.input.allow_malformed,
+    };
+    let exceptions = CheckExceptions::load_or_default(args.exceptions.as_deref())?;
+    let set = StatsSet::load(&args.set, opts)?;
+    let meta = crate::verdict::metadata_for(&set, &args.input)?;
+    let mut reports = vec![check_set(&set, &meta, &exceptions, "set")];
+    if let Some(other) = &args.other {
+        let o = StatsSet::load(other, opts)?;
+        let meta_o = crate::verdict::metadata_for(&o, &args.input)?;
+        reports[0].label = "base".into();
+        reports.push(check_set(&o, &meta_o, &exceptions, "head"));
+        reports.push(check_pair(&set, &o, &exceptions));
+    }
+    let ok = reports.iter().all(|r| r.ok());
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"ok": ok, "reports": reports}))?
+        ),
+        Format::Text | Format::Markdown => print!("{}", render_text(&reports, true)),
+        other => {
+            return Err(Error::input(format!(
+                "check: --format {other:?} is not supported (text, json)"
+            ))
+            .into())
+        }
+    }
+    Ok(if ok {
+        crate::error::EXIT_PASS
+    } else {
+        crate::error::EXIT_GATE_FAILED
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real(side: &str) -> StatsSet {
+        StatsSet::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/real-3.13.5")
+                .join(side),
+            Default::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn real_fixture_passes() {
+        let meta = Metadata::embedded("3.13").unwrap();
+        let ex = CheckExceptions::load_or_default(None).unwrap();
+        let rep = check_set(&real("aa-base"), &meta, &ex, "base");
+        assert!(rep.ok(), "{}", render_text(std::slice::from_ref(&rep), true));
+        assert!(check_pair(&real("aa-base"), &real("aa-head"), &ex).ok());
+    }
+
+    #[test]
+    fn corrupted_miss_counter_is_named() {
+        let meta = Metadata::embedded("3.13").unwrap();
+        let ex = CheckExceptions::load_or_default(None).unwrap();
+        let mut set = real("aa-base");
+        let dump = set.repeats[0].benchmarks.get_mut("attrs").unwrap();
+        dump.counters
+            .set("opcode[LOAD_ATTR].specialization.miss", 7);
+        let rep = check_set(&set, &meta, &ex, "base");
+        let bad: Vec<&str> = rep.violated().map(|r| r.id.as_str()).collect();
+        assert!(bad.contains(&"family-misses"), "{bad:?}");
+        assert!(bad.contains(&"family-executions"), "{bad:?}");
+    }
+
+    #[test]
+    fn call_family_exception_applies() {
+        let meta = Metadata::embedded("3.13").unwrap();
+        let ex = CheckExceptions::load_or_default(None).unwrap();
+        let mut set = real("aa-base");
+        let dump = set.repeats[0].benchmarks.get_mut("attrs").unwrap();
+        dump.counters
+            .set("opcode[CALL_PY_GENERAL].execution_count", 5);
+        let rep = check_set(&set, &meta, &ex, "base");
+        assert!(rep.ok());
+        let r = rep
+            .results
+            .iter()
+            .find(|r| r.id == "family-executions")
+            .unwrap();
+        assert_eq!(r.status, CheckStatus::Excepted);
+    }
 }

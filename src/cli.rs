@@ -98,7 +98,7 @@ pub struct MetricsArgs {
 }
 
 /// Options shared by everything that ends in a verdict.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
 pub struct GateOpts {
     /// Rules file (TOML). Default: the shipped rules/default.toml.
     #[arg(long, value_name = "FILE")]
@@ -115,6 +115,19 @@ pub struct GateOpts {
     /// Known-exception file for consistency checks (TOML).
     #[arg(long, value_name = "FILE")]
     pub check_exceptions: Option<PathBuf>,
+}
+
+/// The CLI defaults (alpha 0.05), for callers that build options in code.
+impl Default for GateOpts {
+    fn default() -> Self {
+        GateOpts {
+            rules: None,
+            alpha: 0.05,
+            fail_on_warn: false,
+            strict: false,
+            check_exceptions: None,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -1,7 +1,355 @@
-//! TODO: corpus.
+//! The benchmark corpus: `corpus/corpus.toml` + programs + driver, embedded in the binary and materialized in the cache.
 
+use crate::cache;
 use crate::cli::CorpusArgs;
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
 
-pub fn cmd_corpus(_args: &CorpusArgs) -> anyhow::Result<i32> {
-    crate::not_yet("corpus")
+/// Manifest file name inside a corpus directory.
+pub const CORPUS_MANIFEST: &str = "corpus.toml";
+/// The driver that runs one benchmark with stats on around its workload.
+pub const DRIVER: &str = "driver.py";
+
+/// The shipped corpus, compiled in so the binary works from anywhere.
+const EMBEDDED: &[(&str, &str)] = &[
+    (CORPUS_MANIFEST, include_str!("../corpus/corpus.toml")),
+    (DRIVER, include_str!("../corpus/driver.py")),
+    ("attrs.py", include_str!("../corpus/attrs.py")),
+    ("calls.py", include_str!("../corpus/calls.py")),
+    ("arith.py", include_str!("../corpus/arith.py")),
+    ("subscr.py", include_str!("../corpus/subscr.py")),
+    ("iterate.py", include_str!("../corpus/iterate.py")),
+    ("truth.py", include_str!("../corpus/truth.py")),
+    ("asyncio_send.py", include_str!("../corpus/asyncio_send.py")),
+    ("supers.py", include_str!("../corpus/supers.py")),
+];
+
+/// One benchmark of the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Benchmark {
+    pub name: String,
+    /// Program file, relative to the corpus directory.
+    pub file: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Seconds before the run is killed and recorded as a timeout.
+    #[serde(default = "default_timeout")]
+    pub timeout: f64,
+    /// Specialization families it exercises.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+fn default_timeout() -> f64 {
+    120.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorpusFile {
+    #[serde(default)]
+    bench: Vec<Benchmark>,
+}
+
+/// What runs the benchmarks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CorpusKind {
+    /// Our programs through `driver.py`.
+    Programs,
+    /// pyperformance benchmarks through its `pystats` hook (names; empty = its default set).
+    Pyperformance(Vec<String>),
+}
+
+/// A loaded corpus, ready to run.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    pub kind: CorpusKind,
+    /// Directory holding the manifest, the driver and the programs.
+    pub dir: PathBuf,
+    pub benchmarks: Vec<Benchmark>,
+    /// Hash of every file the run depends on (manifest, driver, programs).
+    pub hash: String,
+}
+
+impl Corpus {
+    /// Loads `spec`: `builtin`, a directory with a corpus.toml, or `pyperformance[:a,b]`.
+    pub fn load(spec: &str, cache_dir: Option<&Path>) -> anyhow::Result<Corpus> {
+        if let Some(rest) = spec.strip_prefix("pyperformance") {
+            let names: Vec<String> = match rest.strip_prefix(':') {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+                None if rest.is_empty() => vec![],
+                None => {
+                    return Err(Error::input(format!(
+                        "--corpus {spec:?}: expected `pyperformance` or `pyperformance:NAME,...`"
+                    ))
+                    .into())
+                }
+            };
+            let mut h = Sha256::new();
+            h.update(b"pyperformance\n");
+            h.update(names.join(",").as_bytes());
+            return Ok(Corpus {
+                kind: CorpusKind::Pyperformance(names.clone()),
+                dir: PathBuf::new(),
+                benchmarks: names
+                    .iter()
+                    .map(|n| Benchmark {
+                        name: n.clone(),
+                        file: String::new(),
+                        args: vec![],
+                        timeout: 1800.0,
+                        tags: vec![],
+                    })
+                    .collect(),
+                hash: hex::encode(h.finalize())[..16].to_string(),
+            });
+        }
+        let dir = if spec == "builtin" {
+            materialize_builtin(cache_dir)?
+        } else {
+            PathBuf::from(spec)
+        };
+        Corpus::from_dir(&dir)
+    }
+
+    /// Reads a corpus directory (manifest + driver + programs).
+    pub fn from_dir(dir: &Path) -> anyhow::Result<Corpus> {
+        let manifest = dir.join(CORPUS_MANIFEST);
+        let text = fs::read_to_string(&manifest).map_err(|e| {
+            Error::input(format!(
+                "{}: cannot read corpus manifest: {e}",
+                manifest.display()
+            ))
+        })?;
+        let benchmarks = parse_manifest(&text, &manifest)?;
+        let mut files: Vec<&str> = vec![CORPUS_MANIFEST];
+        for b in &benchmarks {
+            files.push(&b.file);
+            if !dir.join(&b.file).is_file() {
+                return Err(Error::input(format!(
+                    "{}: bench `{}`: file {} does not exist",
+                    manifest.display(),
+                    b.name,
+                    dir.join(&b.file).display()
+                ))
+                .into());
+            }
+        }
+        let driver = dir.join(DRIVER);
+        if !driver.is_file() {
+            return Err(Error::input(format!("{}: corpus has no {DRIVER}", dir.display())).into());
+        }
+        files.push(DRIVER);
+        files.sort();
+        files.dedup();
+        let mut h = Sha256::new();
+        for f in files {
+            let bytes = fs::read(dir.join(f))
+                .map_err(|e| Error::input(format!("{}: {e}", dir.join(f).display())))?;
+            h.update(f.as_bytes());
+            h.update(b"\0");
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+        Ok(Corpus {
+            kind: CorpusKind::Programs,
+            dir: dir.to_path_buf(),
+            benchmarks,
+            hash: hex::encode(h.finalize())[..16].to_string(),
+        })
+    }
+
+    /// The benchmarks matching any of `globs` (all when empty); a glob matching nothing is an error.
+    pub fn select(&self, globs: &[String]) -> anyhow::Result<Vec<Benchmark>> {
+        if globs.is_empty() {
+            return Ok(self.benchmarks.clone());
+        }
+        let mut matchers = vec![];
+        for g in globs {
+            let m = globset::Glob::new(g)
+                .map_err(|e| Error::input(format!("--bench {g:?}: {e}")))?
+                .compile_matcher();
+            if !self.benchmarks.iter().any(|b| m.is_match(&b.name)) {
+                let names: Vec<&str> = self.benchmarks.iter().map(|b| b.name.as_str()).collect();
+                return Err(Error::input(format!(
+                    "--bench {g:?} matches no benchmark (have: {})",
+                    names.join(", ")
+                ))
+                .into());
+            }
+            matchers.push(m);
+        }
+        Ok(self
+            .benchmarks
+            .iter()
+            .filter(|b| matchers.iter().any(|m| m.is_match(&b.name)))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Parses corpus.toml, naming the line of any error.
+pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>> {
+    let file: CorpusFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        Error::at_line(path, line, e.message().to_string())
+    })?;
+    let line_of = |needle: &str| {
+        text.find(needle)
+            .map(|i| text[..i].matches('\n').count() + 1)
+            .unwrap_or(0)
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (i, b) in file.bench.iter().enumerate() {
+        let at = line_of(&format!("\"{}\"", b.name));
+        let valid = !b.name.is_empty()
+            && b.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid {
+            return Err(Error::at_line(
+                path,
+                at,
+                format!(
+                    "bench[{i}].name {:?}: use letters, digits, `_`, `-`, `.` (it names a file)",
+                    b.name
+                ),
+            )
+            .into());
+        }
+        if !seen.insert(b.name.clone()) {
+            return Err(Error::at_line(
+                path,
+                at,
+                format!("bench[{i}].name {:?} is defined twice", b.name),
+            )
+            .into());
+        }
+        if !(b.timeout.is_finite() && b.timeout > 0.0) {
+            return Err(Error::at_line(
+                path,
+                at,
+                format!("bench[{i}].timeout must be a positive number of seconds"),
+            )
+            .into());
+        }
+    }
+    if file.bench.is_empty() {
+        return Err(Error::at_line(path, 1, "no [[bench]] entries").into());
+    }
+    Ok(file.bench)
+}
+
+/// Writes the embedded corpus into `<cache>/corpus/<hash>/` (once, atomically) and returns it.
+pub fn materialize_builtin(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let mut h = Sha256::new();
+    for (name, text) in EMBEDDED {
+        h.update(name.as_bytes());
+        h.update(b"\0");
+        h.update(text.as_bytes());
+    }
+    let key = hex::encode(h.finalize())[..16].to_string();
+    let root = cache::cache_root(cache_dir).join("corpus");
+    let dest = root.join(&key);
+    if dest.join(CORPUS_MANIFEST).is_file() {
+        return Ok(dest);
+    }
+    fs::create_dir_all(&root)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-corpus-")
+        .tempdir_in(&root)?
+        .keep();
+    for (name, text) in EMBEDDED {
+        fs::write(tmp.join(name), text)?;
+    }
+    if let Err(e) = cache::publish_dir(&tmp, &dest) {
+        // Another process published the same content first.
+        let _ = fs::remove_dir_all(&tmp);
+        if !dest.join(CORPUS_MANIFEST).is_file() {
+            return Err(e.into());
+        }
+    }
+    Ok(dest)
+}
+
+/// `pystats-gate corpus --list`.
+pub fn cmd_corpus(args: &CorpusArgs) -> anyhow::Result<i32> {
+    let corpus = Corpus::load(&args.corpus, None)?;
+    let width = corpus
+        .benchmarks
+        .iter()
+        .map(|b| b.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    match &corpus.kind {
+        CorpusKind::Pyperformance(names) if names.is_empty() => {
+            println!("pyperformance: its default benchmark set (one dump per benchmark)");
+        }
+        _ => {
+            println!("{:width$}  {:>7}  {:16}  tags", "name", "timeout", "file");
+            for b in &corpus.benchmarks {
+                println!(
+                    "{:width$}  {:>6}s  {:16}  {}",
+                    b.name,
+                    b.timeout,
+                    b.file,
+                    b.tags.join(", ")
+                );
+            }
+        }
+    }
+    if corpus.kind == CorpusKind::Programs {
+        println!(
+            "\n{} benchmarks in {} (corpus hash {})",
+            corpus.benchmarks.len(),
+            corpus.dir.display(),
+            corpus.hash
+        );
+    }
+    Ok(crate::error::EXIT_PASS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_corpus_file_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        for entry in fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if name.ends_with(".py") || name.ends_with(".toml") {
+                assert!(
+                    EMBEDDED.iter().any(|(n, _)| *n == name),
+                    "corpus/{name} is not in corpus::EMBEDDED"
+                );
+            }
+        }
+        let c = Corpus::from_dir(&dir).unwrap();
+        assert!(c.benchmarks.len() >= 8);
+    }
+
+    #[test]
+    fn bad_manifest_names_the_line() {
+        let text = "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = \"x\"\n";
+        let e = parse_manifest(text, Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:4:"), "{e}");
+        let dup =
+            "[[bench]]\nname = \"a\"\nfile = \"a.py\"\n[[bench]]\nname = \"a\"\nfile = \"b.py\"\n";
+        let e = parse_manifest(dup, Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().contains("defined twice"), "{e}");
+    }
 }

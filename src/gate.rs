@@ -1,11 +1,389 @@
-//! TODO: gate.
+//! The main job: build base and head, run the corpus on each, compare, report; and `demo`, the same on shipped example heads.
 
-use crate::cli::{DemoArgs, GateArgs};
+use crate::builder::{self, BuiltPython};
+use crate::cache;
+use crate::cli::{BuildOpts, DemoArgs, GateArgs, GateOpts, InputOpts, RunOpts};
+use crate::corpus::Corpus;
+use crate::error::Error;
+use crate::runner::{self, RunSummary};
+use crate::stats_set::{Manifest, StatsSet, MANIFEST_FILE};
+use anyhow::Context;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
-pub fn cmd_gate(_args: &GateArgs) -> anyhow::Result<i32> {
-    crate::not_yet("gate")
+/// The shipped demo heads: name, patch, commit message.
+const DEMO_HEADS: &[(&str, &str, &str)] = &[
+    (
+        "regression",
+        include_str!("../ci/demo/regression.patch"),
+        "Demo head: CONTAINS_OP no longer specializes (Python/specialize.c)",
+    ),
+    (
+        "comment",
+        include_str!("../ci/demo/comment.patch"),
+        "Demo head: comment-only change in Python/specialize.c",
+    ),
+    (
+        "miss-ratio",
+        include_str!("../ci/demo/miss-ratio.patch"),
+        "Demo head: a quarter of COMPARE_OP_INT executions miss (Python/generated_cases.c.h)",
+    ),
+];
+/// Fetches pristine CPython source from the Debian source package (prints its path last).
+const FETCH_SCRIPT: &str = include_str!("../ci/fetch-cpython.sh");
+
+/// Timings and identities of one gate run, written to `OUT/gate.json`.
+#[derive(Debug, Serialize)]
+pub struct GateRun {
+    pub base: BuiltPython,
+    pub head: BuiltPython,
+    /// The base set came from the results cache (no run).
+    pub base_results_cached: bool,
+    pub base_run: Option<RunSummary>,
+    pub head_run: RunSummary,
+    pub wall_seconds: f64,
+    pub exit_code: i32,
 }
 
-pub fn cmd_demo(_args: &DemoArgs) -> anyhow::Result<i32> {
-    crate::not_yet("demo")
+/// `pystats-gate gate`.
+pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
+    gate(
+        &args.repo,
+        &args.base,
+        &args.head,
+        &args.out,
+        &args.gate,
+        &args.run,
+        &args.build,
+    )
+}
+
+/// Builds `base` and `head` of `repo`, runs the corpus on each and compares; reports go to
+/// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json).
+pub fn gate(
+    repo: &Path,
+    base_rev: &str,
+    head_rev: &str,
+    out: &Path,
+    gate_opts: &GateOpts,
+    run_opts: &RunOpts,
+    build_opts: &BuildOpts,
+) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let quiet = build_opts.quiet;
+    // Validate cheap inputs before spending minutes on builds.
+    let corpus = Corpus::load(&run_opts.corpus, None)?;
+    corpus.select(&run_opts.benches)?;
+    if let Some(r) = &gate_opts.rules {
+        crate::rules::RuleSet::load_or_default(Some(r))?;
+    }
+    let base = builder::build_revision(repo, base_rev, build_opts)?;
+    let head = builder::build_revision(repo, head_rev, build_opts)?;
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+
+    let (base_set_dir, base_run, base_results_cached) =
+        base_results(&base, &corpus, run_opts, build_opts, quiet)?;
+    let base_out = out.join("base");
+    copy_set(&base_set_dir, &base_out)?;
+    let head_out = out.join("head");
+    let head_run = runner::run_corpus(&head.python, run_opts, &head_out, quiet)?;
+
+    let exit_code = if run_opts.shard.is_some() {
+        // A shard holds part of the corpus: `merge` the shards, then `compare`.
+        if !quiet {
+            eprintln!(
+                "gate: shard {} written to {} (merge shards, then compare)",
+                run_opts.shard.as_deref().unwrap_or(""),
+                out.display()
+            );
+        }
+        crate::error::EXIT_PASS
+    } else {
+        let popts = crate::raw::ParseOptions::default();
+        let base_set = StatsSet::load(&base_out, popts)?;
+        let head_set = StatsSet::load(&head_out, popts)?;
+        compare_and_report(&base_set, &head_set, &base, &head, gate_opts, out)?
+    };
+    let record = GateRun {
+        base,
+        head,
+        base_results_cached,
+        base_run,
+        head_run,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        exit_code,
+    };
+    fs::write(
+        out.join("gate.json"),
+        serde_json::to_string_pretty(&record)?,
+    )?;
+    if !quiet {
+        eprintln!(
+            "gate: {:.1}s total (base {}, head built in {:.1}s{}, head corpus {:.1}s) -> {}",
+            record.wall_seconds,
+            if record.base_results_cached {
+                "results cached".to_string()
+            } else {
+                format!("built in {:.1}s", record.base.build_seconds)
+            },
+            record.head.build_seconds,
+            if record.head.cached { ", cached" } else { "" },
+            record.head_run.wall_seconds,
+            out.display()
+        );
+    }
+    Ok(exit_code)
+}
+
+/// The base set for (commit, flags, corpus, repeats, selection, shard): from the results
+/// cache, or run now and cached. Returns its directory.
+fn base_results(
+    base: &BuiltPython,
+    corpus: &Corpus,
+    run_opts: &RunOpts,
+    build_opts: &BuildOpts,
+    quiet: bool,
+) -> anyhow::Result<(PathBuf, Option<RunSummary>, bool)> {
+    let key = {
+        let mut h = Sha256::new();
+        h.update(format!(
+            "{}\n{}\n{}\n{:?}\n{:?}\n",
+            base.build_id, corpus.hash, run_opts.repeats, run_opts.benches, run_opts.shard
+        ));
+        hex::encode(h.finalize())[..24].to_string()
+    };
+    let dir = cache::cache_root(build_opts.cache_dir.as_deref())
+        .join("results")
+        .join(key);
+    if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
+        if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
+            if m.failures.is_empty() {
+                if !quiet {
+                    eprintln!("gate: base results cached ({})", dir.display());
+                }
+                return Ok((dir, None, true));
+            }
+        }
+    }
+    let summary = runner::run_corpus(&base.python, run_opts, &dir, quiet)?;
+    Ok((dir, Some(summary), false))
+}
+
+fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let parent = to.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-copy-")
+        .tempdir_in(parent)?
+        .keep();
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let dest = tmp.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            fs::create_dir_all(&dest)?;
+            for f in fs::read_dir(entry.path())? {
+                let f = f?;
+                fs::copy(f.path(), dest.join(f.file_name()))?;
+            }
+        } else {
+            fs::copy(entry.path(), &dest)?;
+        }
+    }
+    cache::publish_dir(&tmp, to)?;
+    Ok(())
+}
+
+/// Compares the two sets, writes every report format into `out`, prints the text report and
+/// returns the exit code. The one place where gating meets the verdict module.
+pub fn compare_and_report(
+    base: &StatsSet,
+    head: &StatsSet,
+    base_build: &BuiltPython,
+    head_build: &BuiltPython,
+    opts: &GateOpts,
+    out: &Path,
+) -> anyhow::Result<i32> {
+    use crate::verdict;
+    // Each build carries the metadata files of its own revision (see builder::package).
+    let meta = |b: &BuiltPython, set: &StatsSet| {
+        let input = InputOpts {
+            cpython_src: Some(b.dir.join("src")),
+            ..Default::default()
+        };
+        verdict::metadata_for(set, &input)
+            .or_else(|_| verdict::metadata_for(set, &InputOpts::default()))
+    };
+    let mb = meta(base_build, base)?;
+    let mh = meta(head_build, head)?;
+    let eval = verdict::EvalOptions::from_gate_opts(opts, mb, mh)?;
+    let rep = verdict::evaluate(base, head, &eval)?;
+    crate::report::write_all(&rep, out)?;
+    let color = {
+        use is_terminal::IsTerminal;
+        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    };
+    print!("{}", crate::report::text::render_text(&rep, color));
+    crate::report::github::emit_if_actions(&rep)?;
+    Ok(verdict::exit_code(&rep, opts))
+}
+
+/// `pystats-gate demo`: the main job on CPython 3.13 source and a shipped example head.
+pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
+    let repo = demo_repo(args.build.cache_dir.as_deref(), args.build.quiet)?;
+    if !DEMO_HEADS.iter().any(|(n, _, _)| *n == args.head) {
+        let names: Vec<&str> = DEMO_HEADS.iter().map(|(n, _, _)| *n).collect();
+        return Err(Error::input(format!(
+            "--head {:?}: expected one of {}",
+            args.head,
+            names.join(", ")
+        ))
+        .into());
+    }
+    if !args.build.quiet {
+        eprintln!(
+            "demo: gating {} against base (pristine CPython) in {}",
+            args.head,
+            repo.display()
+        );
+    }
+    gate(
+        &repo,
+        "base",
+        &args.head,
+        &args.out,
+        &args.gate,
+        &args.run,
+        &args.build,
+    )
+}
+
+/// The pristine CPython 3.13 source tree (fetched from the Debian source package once).
+pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let root = cache::cache_root(cache_dir);
+    let done = root.join("src/python3.13/.complete");
+    if let Ok(p) = fs::read_to_string(&done) {
+        let p = PathBuf::from(p.trim());
+        if p.join("configure").is_file() {
+            return Ok(p);
+        }
+    }
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            FETCH_SCRIPT,
+            "fetch-cpython.sh",
+            "python3.13",
+            "trixie",
+        ])
+        .env(cache::CACHE_ENV, &root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running the CPython source fetch script")?;
+    if !out.status.success() {
+        return Err(Error::Build(format!(
+            "could not fetch CPython 3.13 source (exit {}); run ci/setup.sh first",
+            out.status
+        ))
+        .into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let p = PathBuf::from(text.lines().last().unwrap_or("").trim());
+    if !p.join("configure").is_file() {
+        return Err(Error::Build(format!(
+            "fetch script printed {}, which is not a CPython source tree",
+            p.display()
+        ))
+        .into());
+    }
+    Ok(p)
+}
+
+/// The demo git repository: `base` = pristine source, one branch per demo head. Commits use a
+/// fixed author and date, so every machine gets the same hashes (and cache hits).
+pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBuf> {
+    let src = pristine_source(cache_dir)?;
+    let mut h = Sha256::new();
+    h.update(fs::read(src.join("configure")).unwrap_or_default());
+    h.update(fs::read(src.join("Include/patchlevel.h")).unwrap_or_default());
+    for (name, patch, msg) in DEMO_HEADS {
+        h.update(format!("{name}\n{patch}\n{msg}\n"));
+    }
+    let key = hex::encode(h.finalize())[..16].to_string();
+    let root = cache::cache_root(cache_dir).join("demo");
+    let dest = root.join(format!("cpython-{key}"));
+    if dest.join(".pystats-gate-demo-complete").is_file() {
+        return Ok(dest);
+    }
+    fs::create_dir_all(&root)?;
+    let lock = fs::File::create(root.join("lock"))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
+    if dest.join(".pystats-gate-demo-complete").is_file() {
+        return Ok(dest);
+    }
+    if !quiet {
+        eprintln!("demo: creating the demo repository from {}", src.display());
+    }
+    let tmp = root.join(format!(".tmp-{key}-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&tmp)?;
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(src.join("."))
+        .arg(&tmp)
+        .status()?;
+    if !status.success() {
+        anyhow::bail!("copying {} failed", src.display());
+    }
+    let _ = fs::remove_file(tmp.join(".complete"));
+    let git = |args: &[&str]| -> anyhow::Result<()> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&tmp)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "pystats-gate demo")
+            .env("GIT_AUTHOR_EMAIL", "demo@pystats-gate.invalid")
+            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00+0000")
+            .env("GIT_COMMITTER_NAME", "pystats-gate demo")
+            .env("GIT_COMMITTER_EMAIL", "demo@pystats-gate.invalid")
+            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00+0000")
+            .stdin(Stdio::null())
+            .output()?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    };
+    git(&["init", "-q", "-b", "base"])?;
+    git(&["config", "core.autocrlf", "false"])?;
+    git(&["config", "commit.gpgsign", "false"])?;
+    // -f: the release tarball holds files CPython's .gitignore excludes; keep them all.
+    git(&["add", "-A", "-f"])?;
+    git(&["commit", "-q", "-m", "Demo base: pristine CPython source"])?;
+    for (name, patch, msg) in DEMO_HEADS {
+        git(&["checkout", "-q", "-b", name, "base"])?;
+        let patch_file = root.join(format!(".{name}-{}.patch", std::process::id()));
+        fs::write(&patch_file, patch)?;
+        git(&["apply", patch_file.to_str().unwrap()])
+            .with_context(|| format!("applying the demo patch `{name}`"))?;
+        let _ = fs::remove_file(&patch_file);
+        git(&["commit", "-q", "-a", "-m", msg])?;
+    }
+    git(&["checkout", "-q", "base"])?;
+    fs::write(
+        tmp.join(".git/info/exclude"),
+        ".pystats-gate-demo-complete\n",
+    )?;
+    fs::write(tmp.join(".pystats-gate-demo-complete"), "")?;
+    cache::publish_dir(&tmp, &dest)?;
+    Ok(dest)
 }

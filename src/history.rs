@@ -1,7 +1,321 @@
-//! TODO: history.
+//! `history`: append compare/gate results to a JSON-lines file and show metric trends over commits.
 
-use crate::cli::HistoryArgs;
+use crate::cli::{Format, HistoryAction, HistoryArgs};
+use crate::error::{Error, EXIT_PASS};
+use globset::{Glob, GlobSetBuilder};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
 
-pub fn cmd_history(_args: &HistoryArgs) -> anyhow::Result<i32> {
-    crate::not_yet("history")
+/// Schema of one history line.
+pub const HISTORY_SCHEMA_VERSION: u32 = 1;
+
+/// One recorded result: the head's metric means at one commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub schema_version: u32,
+    pub recorded_at: String,
+    /// Head revision (or the head set's path when the result carries no revision).
+    pub label: String,
+    #[serde(default)]
+    pub base_label: Option<String>,
+    pub verdict: String,
+    /// Metric name -> head mean over repeats.
+    pub metrics: IndexMap<String, f64>,
+}
+
+/// Builds an entry from a `compare --format json` / gate `report.json` document.
+pub fn entry_from_report(report: &serde_json::Value, source: &Path) -> Result<HistoryEntry, Error> {
+    let field = |key: &str| {
+        report.get(key).ok_or_else(|| {
+            Error::input(format!(
+                "{}: key `{key}` missing: not a pystats-gate result JSON (compare --format json)",
+                source.display()
+            ))
+        })
+    };
+    let label_of = |side: &serde_json::Value| {
+        side.get("revision")
+            .and_then(|v| v.as_str())
+            .or_else(|| side.get("path").and_then(|v| v.as_str()))
+            .map(str::to_string)
+    };
+    let verdict = field("verdict")?
+        .as_str()
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{}: `verdict`: expected a string",
+                source.display()
+            ))
+        })?
+        .to_string();
+    let head = field("head")?;
+    let label = label_of(head).ok_or_else(|| {
+        Error::input(format!(
+            "{}: `head.path`: expected a string",
+            source.display()
+        ))
+    })?;
+    let comparisons = field("comparisons")?.as_array().ok_or_else(|| {
+        Error::input(format!(
+            "{}: `comparisons`: expected an array",
+            source.display()
+        ))
+    })?;
+    let mut metrics = IndexMap::new();
+    for (i, c) in comparisons.iter().enumerate() {
+        let name = c.get("name").and_then(|v| v.as_str());
+        let mean = c.pointer("/stats/head_mean").and_then(|v| v.as_f64());
+        match (name, mean) {
+            (Some(n), Some(m)) => {
+                metrics.insert(n.to_string(), m);
+            }
+            _ => {
+                return Err(Error::input(format!(
+                    "{}: `comparisons[{i}]`: expected `name` and `stats.head_mean`",
+                    source.display()
+                )))
+            }
+        }
+    }
+    Ok(HistoryEntry {
+        schema_version: HISTORY_SCHEMA_VERSION,
+        recorded_at: chrono::Utc::now().to_rfc3339(),
+        label,
+        base_label: report.get("base").and_then(label_of),
+        verdict,
+        metrics,
+    })
+}
+
+/// Reads a history file; every line must be an entry (errors name the line).
+pub fn read_history(path: &Path) -> Result<Vec<HistoryEntry>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| Error::at_line(path, i + 1, format!("not a history entry: {e}")))
+        })
+        .collect()
+}
+
+/// The trend of one metric over the entries that have it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricTrend {
+    pub metric: String,
+    /// (entry label, value), oldest first.
+    pub points: Vec<(String, f64)>,
+}
+
+/// Trends of the metrics matching `globs` (all metrics when empty), in first-seen order.
+pub fn trends(entries: &[HistoryEntry], globs: &[String]) -> Result<Vec<MetricTrend>, Error> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| Error::input(format!("--metric {g:?}: {e}")))?);
+    }
+    let set = b.build().map_err(|e| Error::input(e.to_string()))?;
+    let mut out: IndexMap<String, Vec<(String, f64)>> = IndexMap::new();
+    for e in entries {
+        for (name, v) in &e.metrics {
+            if globs.is_empty() || set.is_match(name) {
+                out.entry(name.clone())
+                    .or_default()
+                    .push((e.label.clone(), *v));
+            }
+        }
+    }
+    if !globs.is_empty() && out.is_empty() {
+        return Err(Error::input(format!(
+            "--metric {}: matches no recorded metric",
+            globs.join(", ")
+        )));
+    }
+    Ok(out
+        .into_iter()
+        .map(|(metric, points)| MetricTrend { metric, points })
+        .collect())
+}
+
+/// Unicode sparkline of `values` scaled to their own range.
+pub fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(*v), h.max(*v))
+        });
+    values
+        .iter()
+        .map(|v| {
+            if hi > lo {
+                BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect()
+}
+
+fn render_text(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
+    let mut s = format!("{} recorded result(s)\n", entries.len());
+    let width = trends.iter().map(|t| t.metric.len()).max().unwrap_or(6);
+    for t in trends {
+        let values: Vec<f64> = t.points.iter().map(|p| p.1).collect();
+        let first = values.first().copied().unwrap_or(0.0);
+        let last = values.last().copied().unwrap_or(0.0);
+        s.push_str(&format!(
+            "{:<width$}  {}  first {}  last {}\n",
+            t.metric,
+            sparkline(&values),
+            fmt_num(first),
+            fmt_num(last)
+        ));
+    }
+    s
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One self-contained HTML page: an inline SVG line chart per metric.
+fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pystats-gate history</title>\
+<style>body{font-family:sans-serif;max-width:960px;margin:1em auto;padding:0 1em}svg{width:100%;height:auto}\
+.chart{margin-bottom:1.5em}h2{font-size:1em;font-family:monospace}</style></head><body>\n",
+    );
+    s.push_str(&format!(
+        "<h1>pystats-gate history</h1><p>{} recorded result(s)</p>\n",
+        entries.len()
+    ));
+    for t in trends {
+        let (w, h, pad) = (900.0, 160.0, 30.0);
+        let values: Vec<f64> = t.points.iter().map(|p| p.1).collect();
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(*v), h.max(*v))
+            });
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let n = values.len().max(2) as f64 - 1.0;
+        let pts: Vec<(f64, f64, &str, f64)> = t
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, (label, v))| {
+                let x = pad + (w - 2.0 * pad) * i as f64 / n;
+                let y = h - pad - (h - 2.0 * pad) * (v - lo) / span;
+                (x, y, label.as_str(), *v)
+            })
+            .collect();
+        let poly: Vec<String> = pts
+            .iter()
+            .map(|(x, y, _, _)| format!("{x:.1},{y:.1}"))
+            .collect();
+        s.push_str(&format!(
+            "<div class=\"chart\"><h2>{}</h2><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">\
+<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>\
+<text x=\"2\" y=\"{pad}\" font-size=\"11\">{}</text><text x=\"2\" y=\"{}\" font-size=\"11\">{}</text>\
+<polyline fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\" points=\"{}\"/>",
+            escape(&t.metric),
+            escape(&t.metric),
+            h - pad,
+            w - pad,
+            h - pad,
+            fmt_num(hi),
+            h - pad,
+            fmt_num(lo),
+            poly.join(" ")
+        ));
+        for (x, y, label, v) in &pts {
+            s.push_str(&format!(
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f6feb\"><title>{}: {}</title></circle>",
+                escape(label),
+                fmt_num(*v)
+            ));
+        }
+        s.push_str("</svg></div>\n");
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
+    match &args.action {
+        HistoryAction::Append { result, file } => {
+            let text = std::fs::read_to_string(result)
+                .map_err(|e| Error::input(format!("{}: {e}", result.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::at_line(result, e.line(), e.to_string()))?;
+            let entry = entry_from_report(&value, result)?;
+            if file.exists() {
+                read_history(file)?; // refuse to append to a file we could not read back
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+                .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
+            writeln!(f, "{}", serde_json::to_string(&entry)?)?;
+            eprintln!(
+                "appended {} ({} metrics) to {}",
+                entry.label,
+                entry.metrics.len(),
+                file.display()
+            );
+            Ok(EXIT_PASS)
+        }
+        HistoryAction::Show {
+            file,
+            metric,
+            format,
+            output,
+        } => {
+            let entries = read_history(file)?;
+            let trends = trends(&entries, metric)?;
+            let body = match format {
+                Format::Html => render_html(&trends, &entries),
+                Format::Json => serde_json::to_string_pretty(&trends)?,
+                Format::Text | Format::Markdown => render_text(&trends, &entries),
+                Format::Junit => {
+                    return Err(
+                        Error::input("history show: --format junit is not supported").into(),
+                    )
+                }
+            };
+            match output {
+                Some(p) => std::fs::write(p, body)
+                    .map_err(|e| Error::input(format!("{}: {e}", p.display())))?,
+                None => print!("{body}"),
+            }
+            Ok(EXIT_PASS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_range() {
+        assert_eq!(sparkline(&[0.0, 1.0]), "▁█");
+        assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
+    }
 }

@@ -109,6 +109,97 @@ impl Metadata {
     }
 }
 
+/// Picks the metadata for `set`: `--cpython-src` > `--python-version` > metadata embedded
+/// in a summarize_stats JSON > version detected from the dump keys > 3.13.
+pub fn resolve_metadata(
+    opts: &crate::cli::InputOpts,
+    set: &crate::stats_set::StatsSet,
+) -> anyhow::Result<Metadata> {
+    let keys = set
+        .repeats
+        .first()
+        .and_then(|r| r.benchmarks.values().next())
+        .map(|b| &b.counters);
+    resolve(
+        opts,
+        set.manifest.as_ref(),
+        set.embedded_metadata.as_ref(),
+        keys,
+    )
+}
+
+/// [`resolve_metadata`] for a totals-only set.
+pub fn resolve_metadata_totals(
+    opts: &crate::cli::InputOpts,
+    set: &crate::stats_set::SetTotals,
+) -> anyhow::Result<Metadata> {
+    resolve(
+        opts,
+        set.manifest.as_ref(),
+        set.embedded_metadata.as_ref(),
+        Some(&set.totals),
+    )
+}
+
+fn resolve(
+    opts: &crate::cli::InputOpts,
+    manifest: Option<&crate::stats_set::Manifest>,
+    embedded: Option<&Metadata>,
+    sample: Option<&crate::raw::Counters>,
+) -> anyhow::Result<Metadata> {
+    use crate::error::Error;
+    if let Some(dir) = &opts.cpython_src {
+        return Metadata::from_source(dir)
+            .map_err(|e| Error::input(format!("--cpython-src: {e}")).into());
+    }
+    if let Some(v) = &opts.python_version {
+        return Metadata::embedded(v)
+            .map_err(|e| Error::input(format!("--python-version: {e}")).into());
+    }
+    if let Some(m) = embedded {
+        return Ok(m.clone());
+    }
+    let detected = manifest
+        .and_then(|m| m.python_version.clone())
+        .filter(|v| embedded_versions().contains(&v.as_str()))
+        .or_else(|| sample.and_then(detect_version));
+    let version = detected.unwrap_or_else(|| "3.13".to_string());
+    match Metadata::embedded(&version) {
+        Ok(m) => Ok(m),
+        // A detected version without a table still gets a report, read with the 3.13 table.
+        Err(_) => Metadata::embedded("3.13").map_err(|e| Error::input(e).into()),
+    }
+}
+
+/// Guesses the CPython version from the shape of dump keys: numeric opcode ids are 3.12;
+/// mortal/immortal increfs, JIT sizes, GC reachability or `BINARY_OP_SUBSCR_*` are 3.14+.
+pub fn detect_version(counters: &crate::raw::Counters) -> Option<String> {
+    let mut numeric_opcodes = false;
+    let mut newer = false;
+    for key in counters.keys() {
+        if let Some(rest) = key.strip_prefix("opcode[") {
+            if rest.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+                numeric_opcodes = true;
+            }
+        }
+        if key.starts_with("Object immortal")
+            || key.starts_with("Object mortal")
+            || key.starts_with("JIT ")
+            || key.contains("reachable from roots")
+            || key.starts_with("opcode[BINARY_OP_SUBSCR")
+        {
+            newer = true;
+        }
+    }
+    if numeric_opcodes {
+        Some("3.12".into())
+    } else if newer {
+        Some("3.14".into())
+    } else {
+        None
+    }
+}
+
 /// Keys of the `_specialized_opmap = { 'NAME': N, ... }` literal, skipping `__` names.
 fn parse_specialized_opmap(text: &str) -> Vec<String> {
     let mut out = vec![];

@@ -10,7 +10,7 @@ use std::path::Path;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Counters {
-    values: IndexMap<String, u64>,
+    values: IndexMap<String, u64, foldhash::fast::RandomState>,
 }
 
 /// Summing two counters overflowed u64 (a wrapped counter, see python/cpython#113010).
@@ -116,43 +116,96 @@ pub fn normalize_key(key: &str) -> String {
 
 /// Parses one `key : value` line. Returns `Ok(None)` for blank lines.
 pub fn parse_line(line: &str) -> Result<Option<(String, u64)>, String> {
-    if line.trim().is_empty() {
-        return Ok(None);
+    match split_line(line.as_bytes())? {
+        None => Ok(None),
+        Some((key, value)) => Ok(Some((normalize_key(key), value))),
     }
-    let mut parts = line.split(':');
-    let key = parts.next().unwrap_or_default();
-    let value = match (parts.next(), parts.next()) {
-        (Some(v), None) => v,
-        (None, _) => return Err(format!("expected `key : value`, found {:?}", line.trim())),
-        (Some(_), Some(_)) => {
-            return Err(format!(
-                "expected exactly one `:` separating key and value, found {:?}",
-                line.trim()
-            ))
-        }
-    };
-    if key.trim().is_empty() {
-        return Err(format!("empty key in {:?}", line.trim()));
-    }
-    let v = value.trim();
-    let parsed = v.parse::<u64>().map_err(|e| {
-        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-            format!("value {v} does not fit in 64 bits (wrapped counter?)")
-        } else {
-            format!("value {v:?} is not a non-negative integer ({e})")
-        }
-    })?;
-    Ok(Some((normalize_key(key), parsed)))
 }
 
-/// Parses the bytes of one dump file. `path` is only used in error messages.
-pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<ParsedDump, Error> {
-    let shown = path.display().to_string();
-    let mut out = ParsedDump::default();
-    let reject = |line_no: usize, reason: String, out: &mut ParsedDump| -> Result<(), Error> {
+/// Splits one line (without its newline) into a trimmed key and its value, borrowing the key.
+/// Python's `line.split(":")` must give exactly two parts, as in summarize_stats.py.
+fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
+    let shown = || String::from_utf8_lossy(raw).trim().to_string();
+    let Some(colon) = memchr::memchr(b':', raw) else {
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(None);
+        }
+        return Err(match std::str::from_utf8(raw) {
+            Ok(_) => format!("expected `key : value`, found {:?}", shown()),
+            Err(e) => format!("line is not valid UTF-8 (byte {})", e.valid_up_to()),
+        });
+    };
+    let (key_bytes, value_bytes) = (&raw[..colon], &raw[colon + 1..]);
+    let key = std::str::from_utf8(key_bytes)
+        .map_err(|e| format!("line is not valid UTF-8 (byte {})", e.valid_up_to()))?
+        .trim();
+    if memchr::memchr(b':', value_bytes).is_some() {
+        return Err(format!(
+            "expected exactly one `:` separating key and value, found {:?}",
+            shown()
+        ));
+    }
+    if key.is_empty() {
+        return Err(format!("empty key in {:?}", shown()));
+    }
+    let digits = value_bytes.trim_ascii();
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return Err(match std::str::from_utf8(value_bytes) {
+                Ok(v) => format!("value {:?} is not a non-negative integer", v.trim()),
+                Err(e) => format!(
+                    "line is not valid UTF-8 (byte {})",
+                    colon + 1 + e.valid_up_to()
+                ),
+            });
+        }
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+        {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+    }
+    if digits.is_empty() {
+        return Err(format!(
+            "value \"\" is not a non-negative integer (key {key:?})"
+        ));
+    }
+    if overflow {
+        return Err(format!(
+            "value {} does not fit in 64 bits (wrapped counter?)",
+            String::from_utf8_lossy(digits)
+        ));
+    }
+    Ok(Some((key, value)))
+}
+
+/// Adds one parsed key into `sink`, normalising old `uops[X]` names without allocating otherwise.
+fn add_key(sink: &mut Counters, key: &str, value: u64) -> Result<(), Overflow> {
+    if key.starts_with("uops[") && !key[5..].starts_with('_') {
+        sink.add(&normalize_key(key), value)
+    } else {
+        sink.add(key, value)
+    }
+}
+
+/// Parses the bytes of one dump file and adds its counters into `sink` (several process
+/// dumps in one file add up). `path` is only used in messages. Skipped lines go to `malformed`
+/// under `allow_malformed`; otherwise the first bad line is an error naming file and line.
+pub fn parse_into(
+    bytes: &[u8],
+    path: &Path,
+    opts: ParseOptions,
+    sink: &mut Counters,
+    malformed: &mut Vec<MalformedLine>,
+) -> Result<(), Error> {
+    let mut reject = |line_no: usize, reason: String| -> Result<(), Error> {
         if opts.allow_malformed {
-            out.malformed.push(MalformedLine {
-                path: shown.clone(),
+            malformed.push(MalformedLine {
+                path: path.display().to_string(),
                 line: line_no,
                 reason,
             });
@@ -162,41 +215,38 @@ pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<Parse
         }
     };
     if bytes.is_empty() {
-        reject(0, "empty dump file".into(), &mut out)?;
-        return Ok(out);
+        return reject(0, "empty dump file".into());
     }
-    let ends_with_newline = bytes.ends_with(b"\n");
-    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-    let n = lines.len();
-    for (i, raw) in lines.into_iter().enumerate() {
-        let line_no = i + 1;
-        if i == n - 1 && raw.is_empty() {
-            break; // the empty piece after the final newline
-        }
-        let text = match std::str::from_utf8(raw) {
-            Ok(t) => t,
-            Err(e) => {
-                reject(
-                    line_no,
-                    format!("line is not valid UTF-8 (byte {})", e.valid_up_to()),
-                    &mut out,
-                )?;
-                continue;
+    let mut pos = 0;
+    let mut line_no = 0;
+    while pos < bytes.len() {
+        line_no += 1;
+        let rest = &bytes[pos..];
+        let (raw, terminated) = match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                pos += i + 1;
+                (&rest[..i], true)
+            }
+            None => {
+                pos = bytes.len();
+                (rest, false)
             }
         };
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        if i == n - 1 && !ends_with_newline {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if !terminated {
             reject(
                 line_no,
-                format!("file ends in the middle of a line ({text:?}): truncated dump?"),
-                &mut out,
+                format!(
+                    "file ends in the middle of a line ({:?}): truncated dump?",
+                    String::from_utf8_lossy(raw)
+                ),
             )?;
             continue;
         }
-        match parse_line(text) {
+        match split_line(raw) {
             Ok(None) => {}
-            Ok(Some((k, v))) => {
-                if let Err(o) = out.counters.add(&k, v) {
+            Ok(Some((key, value))) => {
+                if let Err(o) = add_key(sink, key, value) {
                     return Err(Error::at_line(
                         path,
                         line_no,
@@ -207,9 +257,16 @@ pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<Parse
                     ));
                 }
             }
-            Err(reason) => reject(line_no, reason, &mut out)?,
+            Err(reason) => reject(line_no, reason)?,
         }
     }
+    Ok(())
+}
+
+/// Parses the bytes of one dump file. `path` is only used in error messages.
+pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<ParsedDump, Error> {
+    let mut out = ParsedDump::default();
+    parse_into(bytes, path, opts, &mut out.counters, &mut out.malformed)?;
     Ok(out)
 }
 
@@ -282,5 +339,70 @@ mod tests {
         .unwrap();
         assert_eq!(d.malformed.len(), 2);
         assert_eq!(d.counters.get("a"), 1);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn key() -> impl Strategy<Value = String> {
+            "[A-Za-z_\\[\\]().0-9][A-Za-z_\\[\\]().0-9 ]{0,24}[A-Za-z_\\[\\]().0-9]"
+                .prop_map(|k| normalize_key(&k))
+        }
+
+        fn counters() -> impl Strategy<Value = Counters> {
+            proptest::collection::vec((key(), any::<u64>()), 0..40).prop_map(|kv| {
+                let mut c = Counters::new();
+                for (k, v) in kv {
+                    c.set(&k, v);
+                }
+                c
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), lenient: bool) {
+                let _ = parse_dump(&bytes, Path::new("r.txt"), ParseOptions { allow_malformed: lenient });
+            }
+
+            #[test]
+            fn random_lines_never_panic(lines in proptest::collection::vec("[ -~]{0,40}", 0..30)) {
+                let text = lines.join("\n") + "\n";
+                let _ = parse_dump(text.as_bytes(), Path::new("r.txt"), ParseOptions::default());
+                let lenient = parse_dump(text.as_bytes(), Path::new("r.txt"), ParseOptions { allow_malformed: true });
+                prop_assert!(lenient.is_ok() || lenient.unwrap_err().to_string().contains("overflows"));
+            }
+
+            #[test]
+            fn parse_write_parse_is_identity(c in counters()) {
+                let text = write_dump(&c);
+                let parsed = parse_dump(text.as_bytes(), Path::new("w.txt"), ParseOptions::default());
+                if c.is_empty() {
+                    prop_assert!(parsed.is_err(), "an empty file is an error");
+                } else {
+                    let parsed = parsed.unwrap();
+                    prop_assert_eq!(&parsed.counters, &c);
+                    prop_assert_eq!(write_dump(&parsed.counters), text);
+                }
+            }
+
+            #[test]
+            fn aggregation_is_order_independent(dumps in proptest::collection::vec(
+                proptest::collection::vec((key(), 0u64..1 << 40), 1..20), 1..6)) {
+                let build = |order: &mut dyn Iterator<Item = &Vec<(String, u64)>>| {
+                    let mut total = Counters::new();
+                    for d in order {
+                        for (k, v) in d {
+                            total.add(k, *v).unwrap();
+                        }
+                    }
+                    total.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>()
+                };
+                let forward = build(&mut dumps.iter());
+                let backward = build(&mut dumps.iter().rev());
+                prop_assert_eq!(forward, backward);
+            }
+        }
     }
 }

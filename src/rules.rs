@@ -1,1 +1,620 @@
-//! TODO: rules.
+//! TOML gate rules: loading with exact errors (file, line, key path), includes, and glob matching.
+//!
+//! ```toml
+//! include = ["more.toml"]          # relative to this file
+//! [[rule]]
+//! name = "family-miss-ratio"
+//! metric = "family.*.miss_ratio"   # glob over metric names
+//! max_increase = 0.01              # absolute limits: max_increase, max_decrease, max, min
+//! max_relative_increase = 0.05     # relative limits (fractions of the base value)
+//! min_count = 1000                 # ignore when the sample behind the value is smaller
+//! severity = "fail"                # or "warn"
+//! benchmarks = ["*"]               # evaluate per benchmark (globs) instead of the aggregate
+//! forbid_appearing = true          # zero in base, non-zero in head is a violation
+//! description = "..."
+//! ```
+
+use crate::error::Error;
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use toml_edit::{ImDocument, Item, TableLike};
+
+/// The shipped default rules.
+pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
+/// Name shown for the embedded default rules file.
+pub const DEFAULT_RULES_NAME: &str = "rules/default.toml";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Fail,
+    Warn,
+}
+
+/// Which limit a value is tested against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    MaxIncrease,
+    MaxDecrease,
+    MaxRelativeIncrease,
+    MaxRelativeDecrease,
+    Max,
+    Min,
+    ForbidAppearing,
+}
+
+impl LimitKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            LimitKind::MaxIncrease => "max_increase",
+            LimitKind::MaxDecrease => "max_decrease",
+            LimitKind::MaxRelativeIncrease => "max_relative_increase",
+            LimitKind::MaxRelativeDecrease => "max_relative_decrease",
+            LimitKind::Max => "max",
+            LimitKind::Min => "min",
+            LimitKind::ForbidAppearing => "forbid_appearing",
+        }
+    }
+    const NUMERIC: [LimitKind; 6] = [
+        LimitKind::MaxIncrease,
+        LimitKind::MaxDecrease,
+        LimitKind::MaxRelativeIncrease,
+        LimitKind::MaxRelativeDecrease,
+        LimitKind::Max,
+        LimitKind::Min,
+    ];
+}
+
+/// One limit of a rule (`forbid_appearing` has value 0).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub kind: LimitKind,
+    pub value: f64,
+}
+
+/// Where a rule was declared, for error messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleOrigin {
+    pub file: String,
+    pub line: usize,
+    /// Key path, e.g. `rule[2]`.
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub metric: String,
+    pub limits: Vec<Limit>,
+    pub min_count: Option<f64>,
+    pub severity: Severity,
+    pub benchmarks: Option<Vec<String>>,
+    pub description: String,
+    pub origin: RuleOrigin,
+    #[serde(skip)]
+    matcher: Option<GlobMatcher>,
+    #[serde(skip)]
+    bench_matchers: Vec<GlobMatcher>,
+}
+
+impl Rule {
+    /// True when the metric name (without `bench.` prefix) matches the rule's glob.
+    pub fn matches_metric(&self, name: &str) -> bool {
+        match &self.matcher {
+            Some(m) => m.is_match(name),
+            None => Glob::new(&self.metric)
+                .map(|g| g.compile_matcher().is_match(name))
+                .unwrap_or(false),
+        }
+    }
+    /// True when the rule applies per benchmark and `bench` is selected.
+    pub fn matches_benchmark(&self, bench: &str) -> bool {
+        self.bench_matchers.iter().any(|m| m.is_match(bench))
+    }
+    pub fn per_benchmark(&self) -> bool {
+        self.benchmarks.is_some()
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Every file read, in include order.
+    pub files: Vec<String>,
+}
+
+/// Builds an input error at `file:line` for a key path.
+fn err_at(
+    file: &str,
+    src: &str,
+    span: Option<std::ops::Range<usize>>,
+    path: &str,
+    msg: impl std::fmt::Display,
+) -> anyhow::Error {
+    let line = span.map(|s| line_of(src, s.start)).unwrap_or(0);
+    let message = if path.is_empty() {
+        msg.to_string()
+    } else {
+        format!("{path}: {msg}")
+    };
+    if line > 0 {
+        Error::at_line(file, line, message).into()
+    } else {
+        Error::input(format!("{file}: {message}")).into()
+    }
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn describe(item: &Item) -> String {
+    match item {
+        Item::Value(v) => format!("{} {}", v.type_name(), v.to_string().trim()),
+        other => other.type_name().to_string(),
+    }
+}
+
+impl RuleSet {
+    /// The shipped default rules.
+    pub fn default_rules() -> anyhow::Result<RuleSet> {
+        let mut set = RuleSet::default();
+        set.parse_text(DEFAULT_RULES, DEFAULT_RULES_NAME, None, 0)?;
+        Ok(set)
+    }
+
+    /// Loads a rules file and its includes.
+    pub fn load(path: &Path) -> anyhow::Result<RuleSet> {
+        let mut set = RuleSet::default();
+        set.load_file(path, 0)?;
+        Ok(set)
+    }
+
+    /// `--rules FILE` or the default.
+    pub fn load_or_default(path: Option<&Path>) -> anyhow::Result<RuleSet> {
+        match path {
+            Some(p) => RuleSet::load(p),
+            None => RuleSet::default_rules(),
+        }
+    }
+
+    fn load_file(&mut self, path: &Path, depth: usize) -> anyhow::Result<()> {
+        let shown = path.display().to_string();
+        if depth > 16 {
+            return Err(Error::input(format!(
+                "{shown}: includes nest deeper than 16 levels (a cycle?)"
+            ))
+            .into());
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(format!("{shown}: cannot read rules file: {e}")))?;
+        self.parse_text(&text, &shown, path.parent(), depth)
+    }
+
+    fn parse_text(
+        &mut self,
+        src: &str,
+        file: &str,
+        dir: Option<&Path>,
+        depth: usize,
+    ) -> anyhow::Result<()> {
+        self.files.push(file.to_string());
+        let doc = ImDocument::parse(src.to_string()).map_err(|e| {
+            err_at(
+                file,
+                src,
+                e.span(),
+                "",
+                format!("invalid TOML: {}", e.message().trim()),
+            )
+        })?;
+        let root = doc.as_table();
+        for (key, item) in root.iter() {
+            let span = root.key(key).and_then(|k| k.span()).or_else(|| item.span());
+            match key {
+                "include" => {
+                    let arr = item.as_array().ok_or_else(|| {
+                        err_at(
+                            file,
+                            src,
+                            item.span().or(span.clone()),
+                            "include",
+                            format!("expected an array of file names, found {}", describe(item)),
+                        )
+                    })?;
+                    for (i, v) in arr.iter().enumerate() {
+                        let p = v.as_str().ok_or_else(|| {
+                            err_at(
+                                file,
+                                src,
+                                v.span(),
+                                &format!("include[{i}]"),
+                                format!("expected a string, found {}", v.type_name()),
+                            )
+                        })?;
+                        let Some(dir) = dir else {
+                            return Err(err_at(
+                                file,
+                                src,
+                                v.span(),
+                                &format!("include[{i}]"),
+                                "the embedded default rules cannot include files",
+                            ));
+                        };
+                        let target = dir.join(p);
+                        if !target.is_file() {
+                            return Err(err_at(
+                                file,
+                                src,
+                                v.span(),
+                                &format!("include[{i}]"),
+                                format!("no such file {}", target.display()),
+                            ));
+                        }
+                        self.load_file(&target, depth + 1)?;
+                    }
+                }
+                "rule" => {
+                    let tables: Vec<&dyn TableLike> = if let Some(aot) = item.as_array_of_tables() {
+                        aot.iter().map(|t| t as &dyn TableLike).collect()
+                    } else if let Some(arr) = item.as_array() {
+                        let mut v = vec![];
+                        for (i, x) in arr.iter().enumerate() {
+                            match x.as_inline_table() {
+                                Some(t) => v.push(t as &dyn TableLike),
+                                None => {
+                                    return Err(err_at(
+                                        file,
+                                        src,
+                                        x.span(),
+                                        &format!("rule[{i}]"),
+                                        format!("expected a table, found {}", x.type_name()),
+                                    ))
+                                }
+                            }
+                        }
+                        v
+                    } else {
+                        return Err(err_at(
+                            file,
+                            src,
+                            span,
+                            "rule",
+                            format!(
+                                "expected an array of tables ([[rule]]), found {}",
+                                describe(item)
+                            ),
+                        ));
+                    };
+                    for (i, t) in tables.into_iter().enumerate() {
+                        let rule = parse_rule(t, file, src, i)?;
+                        if let Some(prev) = self.rules.iter().find(|r| r.name == rule.name) {
+                            return Err(err_at(
+                                file,
+                                src,
+                                t.key("name").and_then(|k| k.span()),
+                                &format!("rule[{i}].name"),
+                                format!(
+                                    "duplicate rule name {:?} (first declared at {}:{})",
+                                    rule.name, prev.origin.file, prev.origin.line
+                                ),
+                            ));
+                        }
+                        self.rules.push(rule);
+                    }
+                }
+                other => {
+                    return Err(err_at(
+                        file,
+                        src,
+                        span,
+                        other,
+                        "unknown key (expected `include` or `rule`)",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rules whose metric pattern matches none of `known` names: an error naming file and key.
+    pub fn check_patterns(&self, known: &[String]) -> anyhow::Result<()> {
+        for r in &self.rules {
+            let matched = known.iter().any(|n| r.matches_metric(n));
+            if !matched {
+                return Err(Error::at_line(
+                    &r.origin.file,
+                    r.origin.line,
+                    format!("{}.metric: pattern {:?} matches no metric (see `pystats-gate metrics SET`)", r.origin.path, r.metric),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Result<Rule> {
+    let path = format!("rule[{i}]");
+    let rule_line = t
+        .iter()
+        .next()
+        .and_then(|(k, _)| t.key(k).and_then(|k| k.span()))
+        .map(|s| line_of(src, s.start))
+        .unwrap_or(0);
+    let key_span = |k: &str| t.key(k).and_then(|k| k.span());
+    let item_span = |k: &str| t.get(k).and_then(|it| it.span()).or_else(|| key_span(k));
+    let mut name = None;
+    let mut metric = None;
+    let mut limits = vec![];
+    let mut min_count = None;
+    let mut severity = Severity::Fail;
+    let mut benchmarks = None;
+    let mut description = String::new();
+    for (key, item) in t.iter() {
+        let kpath = format!("{path}.{key}");
+        let bad = |what: &str| {
+            err_at(
+                file,
+                src,
+                item_span(key),
+                &kpath,
+                format!("expected {what}, found {}", describe(item)),
+            )
+        };
+        match key {
+            "name" => name = Some(item.as_str().ok_or_else(|| bad("a string"))?.to_string()),
+            "metric" => {
+                let m = item.as_str().ok_or_else(|| bad("a string"))?;
+                Glob::new(m).map_err(|e| {
+                    err_at(
+                        file,
+                        src,
+                        item_span(key),
+                        &kpath,
+                        format!("bad glob {m:?}: {e}"),
+                    )
+                })?;
+                metric = Some(m.to_string());
+            }
+            "description" => {
+                description = item.as_str().ok_or_else(|| bad("a string"))?.to_string()
+            }
+            "severity" => {
+                severity = match item.as_str() {
+                    Some("fail") => Severity::Fail,
+                    Some("warn") => Severity::Warn,
+                    _ => return Err(bad("\"fail\" or \"warn\"")),
+                }
+            }
+            "min_count" => {
+                let v = number(item).ok_or_else(|| bad("a number"))?;
+                if v < 0.0 {
+                    return Err(err_at(
+                        file,
+                        src,
+                        item_span(key),
+                        &kpath,
+                        "must not be negative",
+                    ));
+                }
+                min_count = Some(v);
+            }
+            "forbid_appearing" => {
+                if item.as_bool().ok_or_else(|| bad("a boolean"))? {
+                    limits.push(Limit {
+                        kind: LimitKind::ForbidAppearing,
+                        value: 0.0,
+                    });
+                }
+            }
+            "benchmarks" => {
+                let arr = item
+                    .as_array()
+                    .ok_or_else(|| bad("an array of benchmark globs"))?;
+                let mut v = vec![];
+                for (j, x) in arr.iter().enumerate() {
+                    let s = x.as_str().ok_or_else(|| {
+                        err_at(
+                            file,
+                            src,
+                            x.span(),
+                            &format!("{kpath}[{j}]"),
+                            format!("expected a string, found {}", x.type_name()),
+                        )
+                    })?;
+                    Glob::new(s).map_err(|e| {
+                        err_at(
+                            file,
+                            src,
+                            x.span(),
+                            &format!("{kpath}[{j}]"),
+                            format!("bad glob {s:?}: {e}"),
+                        )
+                    })?;
+                    v.push(s.to_string());
+                }
+                benchmarks = Some(v);
+            }
+            _ => {
+                if let Some(kind) = LimitKind::NUMERIC.iter().find(|k| k.key() == key) {
+                    let v = number(item).ok_or_else(|| bad("a number"))?;
+                    if !v.is_finite() {
+                        return Err(err_at(file, src, item_span(key), &kpath, "must be finite"));
+                    }
+                    if matches!(
+                        kind,
+                        LimitKind::MaxIncrease
+                            | LimitKind::MaxDecrease
+                            | LimitKind::MaxRelativeIncrease
+                            | LimitKind::MaxRelativeDecrease
+                    ) && v < 0.0
+                    {
+                        return Err(err_at(
+                            file,
+                            src,
+                            item_span(key),
+                            &kpath,
+                            "must not be negative (it bounds the size of a change)",
+                        ));
+                    }
+                    limits.push(Limit {
+                        kind: *kind,
+                        value: v,
+                    });
+                } else {
+                    return Err(err_at(
+                        file,
+                        src,
+                        key_span(key),
+                        &kpath,
+                        "unknown key (expected name, metric, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
+                    ));
+                }
+            }
+        }
+    }
+    let missing =
+        |k: &str| Error::at_line(file, rule_line, format!("{path}.{k}: missing required key"));
+    let name = name.ok_or_else(|| missing("name"))?;
+    let metric = metric.ok_or_else(|| missing("metric"))?;
+    if limits.is_empty() {
+        return Err(Error::at_line(
+            file,
+            rule_line,
+            format!("{path}: rule {name:?} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)"),
+        )
+        .into());
+    }
+    let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
+    let bench_matchers = benchmarks
+        .iter()
+        .flatten()
+        .map(|b| Glob::new(b).expect("validated").compile_matcher())
+        .collect();
+    Ok(Rule {
+        name,
+        metric,
+        limits,
+        min_count,
+        severity,
+        benchmarks,
+        description,
+        origin: RuleOrigin {
+            file: file.to_string(),
+            line: rule_line,
+            path,
+        },
+        matcher,
+        bench_matchers,
+    })
+}
+
+fn number(item: &Item) -> Option<f64> {
+    item.as_float()
+        .or_else(|| item.as_integer().map(|i| i as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<RuleSet> {
+        let mut s = RuleSet::default();
+        s.parse_text(text, "r.toml", None, 0)?;
+        Ok(s)
+    }
+
+    #[test]
+    fn shipped_rules_load() {
+        let set = RuleSet::default_rules().unwrap();
+        assert!(set.rules.len() >= 5);
+        assert!(set.rules.iter().any(|r| r.severity == Severity::Warn));
+    }
+
+    #[test]
+    fn wrong_type_names_key_path_and_line() {
+        let e = parse("[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax_increase = 1\n\n[[rule]]\nname = \"b\"\nmetric = \"y\"\nmax_increase = \"lots\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "r.toml:9: rule[1].max_increase: expected a number, found string \"lots\""
+        );
+    }
+
+    #[test]
+    fn unknown_key_and_bad_glob() {
+        let e = parse("[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax_increas = 1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("r.toml:4: rule[0].max_increas: unknown key"),
+            "{e}"
+        );
+        let e = parse("[[rule]]\nname = \"a\"\nmetric = \"x[\"\nmax = 1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("r.toml:3: rule[0].metric: bad glob"),
+            "{e}"
+        );
+        let e = parse("bogus = 1\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("r.toml:1: bogus: unknown key"),
+            "{e}"
+        );
+        let e = parse("[[rule]]\nname = \"a\"\nmetric = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("has no limit"), "{e}");
+        let e = parse("[[rule]\n").unwrap_err();
+        assert!(e.to_string().starts_with("r.toml:1: invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn pattern_matching_nothing_is_an_error() {
+        let s = parse("[[rule]]\nname = \"a\"\nmetric = \"family.*.nope\"\nmax = 1\n").unwrap();
+        let e = s
+            .check_patterns(&["family.X.miss_ratio".into()])
+            .unwrap_err();
+        assert!(e.to_string().contains("rule[0].metric: pattern"), "{e}");
+    }
+
+    #[test]
+    fn include_is_relative_and_errors_name_the_included_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.toml"),
+            "include = [\"sub/more.toml\"]\n[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax = 1\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(
+            dir.path().join("sub/more.toml"),
+            "[[rule]]\nname = \"b\"\nmetric = \"y\"\nmin = 0\nseverity = \"warn\"\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&dir.path().join("main.toml")).unwrap();
+        assert_eq!(
+            set.rules
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        assert_eq!(set.files.len(), 2);
+        std::fs::write(
+            dir.path().join("sub/more.toml"),
+            "[[rule]]\nname = \"b\"\nmetric = \"y\"\nseverity = \"fatal\"\nmin = 0\n",
+        )
+        .unwrap();
+        let e = RuleSet::load(&dir.path().join("main.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("more.toml:4: rule[0].severity: expected \"fail\" or \"warn\""),
+            "{e}"
+        );
+    }
+}

@@ -1,7 +1,478 @@
-//! TODO: run.
+//! Runs the corpus on an interpreter, each run with a private /tmp/py_stats, writing a stats set + manifest.
+//!
+//! CPython writes every dump into the hard-coded, machine-wide /tmp/py_stats
+//! (python/cpython#112040). Each run therefore gets its own tmpfs mounted over /tmp/py_stats
+//! inside a private mount namespace (`unshare`; a user namespace too when not root), so runs
+//! go in parallel and no file another process wrote is ever read. Where namespaces are
+//! unavailable, runs go one at a time under a machine-wide lock and the driver insists that
+//! exactly one new dump appeared during its own dump call.
 
-use crate::cli::RunArgs;
+use crate::builder::{self, BuiltPython};
+use crate::cache;
+use crate::cli::{RunArgs, RunOpts};
+use crate::corpus::{Benchmark, Corpus, CorpusKind, DRIVER};
+use crate::error::Error;
+use crate::progress::Progress;
+use crate::shard::{all_units, Shard, WorkUnit};
+use crate::stats_set::{
+    Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
+};
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-pub fn cmd_run(_args: &RunArgs) -> anyhow::Result<i32> {
-    crate::not_yet("run")
+/// Where CPython writes dumps (hard-coded in Python/specialize.c).
+pub const PY_STATS_DIR: &str = "/tmp/py_stats";
+/// Forces an isolation mode: `namespace` or `lock` (default: namespace when it works).
+pub const ISOLATION_ENV: &str = "PYSTATS_GATE_ISOLATION";
+
+/// How runs are kept from seeing each other's dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Private tmpfs on /tmp/py_stats in a mount namespace: parallel runs.
+    Namespace,
+    /// Serial runs under a machine-wide lock; the driver checks it got exactly one new dump.
+    Lock,
+}
+
+/// What a finished `run` produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub out: PathBuf,
+    pub manifest: Manifest,
+    /// Runs attempted (benchmarks x repeats in this shard).
+    pub runs: usize,
+    pub isolation: Isolation,
+    pub jobs: usize,
+    /// Wall time of the whole corpus run.
+    pub wall_seconds: f64,
+    /// Sum of the individual runs' wall times (what the corpus costs one core).
+    pub run_seconds: f64,
+}
+
+/// `pystats-gate run`.
+pub fn cmd_run(args: &RunArgs) -> anyhow::Result<i32> {
+    let summary = run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
+    if !args.quiet {
+        eprintln!(
+            "run: {} runs in {:.1}s ({:.1}s of runs, {} jobs, isolation: {:?}) -> {}",
+            summary.runs,
+            summary.wall_seconds,
+            summary.run_seconds,
+            summary.jobs,
+            summary.isolation,
+            summary.out.display()
+        );
+    }
+    Ok(crate::error::EXIT_PASS)
+}
+
+/// Runs the corpus selected by `opts` on `python`, writing a complete stats set at `out`
+/// (published atomically). Any crash, timeout or missing dump is recorded in the manifest
+/// and returned as [`Error::Run`].
+pub fn run_corpus(
+    python: &Path,
+    opts: &RunOpts,
+    out: &Path,
+    quiet: bool,
+) -> anyhow::Result<RunSummary> {
+    if !python.is_file() {
+        return Err(Error::input(format!("--python {}: no such file", python.display())).into());
+    }
+    if opts.repeats == 0 {
+        return Err(Error::input("--repeats must be at least 1").into());
+    }
+    let corpus = Corpus::load(&opts.corpus, None)?;
+    if let CorpusKind::Pyperformance(names) = &corpus.kind {
+        return run_pyperformance(python, names, opts, out, quiet, &corpus.hash);
+    }
+    let benches = corpus.select(&opts.benches)?;
+    let names: Vec<String> = benches.iter().map(|b| b.name.clone()).collect();
+    let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
+    let units = match shard {
+        Some(s) => s.units(&names, opts.repeats),
+        None => all_units(&names, opts.repeats),
+    };
+    let identity = interpreter_identity(python)?;
+    let isolation = isolation_mode();
+    let jobs = match isolation {
+        Isolation::Namespace => opts.jobs.unwrap_or_else(builder::cores).max(1),
+        Isolation::Lock => 1,
+    };
+
+    let out_parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-run-")
+        .tempdir_in(out_parent)
+        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
+    let set_dir = tmp.path().join("set");
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir_all(&set_dir)?;
+    fs::create_dir_all(&scratch)?;
+
+    let progress = Progress::new("run", units.len() as u64, quiet);
+    let started = Instant::now();
+    let results: Mutex<Vec<(WorkUnit, Result<f64, String>)>> = Mutex::new(vec![]);
+    let by_name: BTreeMap<&str, &Benchmark> =
+        benches.iter().map(|b| (b.name.as_str(), b)).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting the run pool")?;
+    pool.scope(|s| {
+        for unit in &units {
+            let bench = by_name[unit.bench.as_str()];
+            let (set_dir, scratch, corpus, results, progress) =
+                (&set_dir, &scratch, &corpus, &results, &progress);
+            let python = python;
+            s.spawn(move |_| {
+                let repeat_dir = set_dir.join(format!("run-{}", unit.repeat));
+                let r = fs::create_dir_all(&repeat_dir)
+                    .map_err(|e| e.to_string())
+                    .and_then(|_| {
+                        run_one(
+                            python,
+                            corpus,
+                            bench,
+                            unit.repeat,
+                            &repeat_dir.join(format!("{}.txt", bench.name)),
+                            scratch,
+                            isolation,
+                        )
+                    });
+                let msg = match &r {
+                    Ok(secs) => format!("{} seed {} ({secs:.2}s)", bench.name, unit.repeat),
+                    Err(e) => format!(
+                        "{} seed {} FAILED: {}",
+                        bench.name,
+                        unit.repeat,
+                        e.lines().next().unwrap_or("")
+                    ),
+                };
+                progress.step(&msg);
+                results.lock().unwrap().push((unit.clone(), r));
+            });
+        }
+    });
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let results = results.into_inner().unwrap();
+    let run_seconds = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .sum::<f64>();
+
+    let mut failures = vec![];
+    let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
+    for unit in &units {
+        let name = format!("run-{}", unit.repeat);
+        let entry = repeats
+            .entry(unit.repeat)
+            .or_insert_with(|| RepeatManifest {
+                name: name.clone(),
+                seed: Some(unit.repeat as u64),
+                benchmarks: vec![],
+            });
+        match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
+            Ok(_) => entry.benchmarks.push(unit.bench.clone()),
+            Err(reason) => failures.push(RunFailure {
+                repeat: name,
+                benchmark: unit.bench.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    // A repeat whose every run failed leaves an empty directory: not part of the set.
+    for r in repeats.values() {
+        let d = set_dir.join(&r.name);
+        if r.benchmarks.is_empty() && d.is_dir() {
+            let _ = fs::remove_dir(&d);
+        }
+    }
+    let manifest = Manifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        interpreter: Some(python.display().to_string()),
+        python_version: Some(identity.version.clone()),
+        revision: identity.built.as_ref().map(|b| b.commit.clone()),
+        configure_flags: identity
+            .built
+            .as_ref()
+            .map(|b| b.configure_flags.clone())
+            .unwrap_or_default(),
+        corpus_hash: Some(corpus.hash.clone()),
+        build_id: identity.built.as_ref().map(|b| b.build_id.clone()),
+        shard: shard.map(|s| s.to_string()),
+        benchmarks: names,
+        total_repeats: Some(opts.repeats),
+        repeats: repeats.into_values().collect(),
+        failures: failures.clone(),
+    };
+    fs::write(
+        set_dir.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
+    cache::publish_dir(&set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
+    drop(tmp);
+    progress.finish(&format!(
+        "{} of {} runs ok in {wall_seconds:.1}s -> {}",
+        units.len() - failures.len(),
+        units.len(),
+        out.display()
+    ));
+    if !failures.is_empty() {
+        let list: Vec<String> = failures
+            .iter()
+            .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
+            .collect();
+        return Err(Error::Run(format!(
+            "{} of {} runs failed (recorded in {}):\n{}",
+            failures.len(),
+            units.len(),
+            out.join(MANIFEST_FILE).display(),
+            list.join("\n")
+        ))
+        .into());
+    }
+    Ok(RunSummary {
+        out: out.to_path_buf(),
+        manifest,
+        runs: units.len(),
+        isolation,
+        jobs,
+        wall_seconds,
+        run_seconds,
+    })
+}
+
+/// What is known about the interpreter: its version, and its build when `build` made it.
+struct InterpreterIdentity {
+    version: String,
+    built: Option<BuiltPython>,
+}
+
+fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(sys.version.split()[0]); print(hasattr(sys, '_stats_on'))",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Run(format!("cannot start {}: {e}", python.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.lines();
+    let version = lines.next().unwrap_or("").to_string();
+    if !out.status.success() {
+        return Err(Error::Run(format!(
+            "{} does not run: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    if lines.next() != Some("True") {
+        return Err(Error::input(format!(
+            "{}: not built with --enable-pystats (no sys._stats_on)",
+            python.display()
+        ))
+        .into());
+    }
+    // Our build results are <dir>/build/python with <dir>/build-info.json.
+    let built = python.parent().and_then(Path::parent).and_then(|d| {
+        fs::read_to_string(d.join(builder::BUILD_INFO_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<BuiltPython>(&t).ok())
+    });
+    Ok(InterpreterIdentity { version, built })
+}
+
+/// The isolation this machine supports (probed once per process).
+pub fn isolation_mode() -> Isolation {
+    static MODE: OnceLock<Isolation> = OnceLock::new();
+    *MODE.get_or_init(|| {
+        let _ = ensure_stats_dir();
+        match std::env::var(ISOLATION_ENV).as_deref() {
+            Ok("lock") => return Isolation::Lock,
+            Ok("namespace") => return Isolation::Namespace,
+            _ => {}
+        }
+        let ok = unshare_command()
+            .arg("sh")
+            .arg("-c")
+            .arg(format!("mount -t tmpfs tmpfs {PY_STATS_DIR}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Isolation::Namespace
+        } else {
+            Isolation::Lock
+        }
+    })
+}
+
+/// /tmp/py_stats must exist: as the mount point, and as CPython's dump directory.
+fn ensure_stats_dir() -> std::io::Result<()> {
+    let dir = Path::new(PY_STATS_DIR);
+    if !dir.is_dir() {
+        fs::create_dir_all(dir)?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o1777))?;
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    // Without libc: the effective uid is in /proc/self/status ("Uid: real effective ...").
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn unshare_command() -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.arg("--mount");
+    if !is_root() {
+        cmd.arg("--map-root-user");
+    }
+    cmd.args(["--propagation", "private", "--"]);
+    cmd
+}
+
+/// Runs one benchmark once; Ok(wall seconds) or Err(reason).
+fn run_one(
+    python: &Path,
+    corpus: &Corpus,
+    bench: &Benchmark,
+    seed: u32,
+    dump: &Path,
+    scratch: &Path,
+    isolation: Isolation,
+) -> Result<f64, String> {
+    let log_path = scratch.join(format!("{}-{seed}.log", bench.name));
+    let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let mut cmd = match isolation {
+        Isolation::Namespace => {
+            let mut c = unshare_command();
+            c.args([
+                "sh",
+                "-c",
+                &format!("mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && exec \"$@\""),
+                "sh",
+            ]);
+            c.arg(python);
+            c
+        }
+        Isolation::Lock => Command::new(python),
+    };
+    cmd.arg("-s")
+        .arg(corpus.dir.join(DRIVER))
+        .arg(corpus.dir.join(&bench.file))
+        .arg(dump)
+        .args(&bench.args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("PYTHON") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env("PYTHONHASHSEED", seed.to_string())
+        .current_dir(&corpus.dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+
+    // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
+    let _guard = match isolation {
+        Isolation::Lock => {
+            let root = cache::cache_root(None);
+            fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+            let f = fs::File::create(root.join("py_stats.lock")).map_err(|e| e.to_string())?;
+            fs2::FileExt::lock_exclusive(&f).map_err(|e| e.to_string())?;
+            Some(f)
+        }
+        Isolation::Namespace => None,
+    };
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
+    let deadline = Duration::from_secs_f64(bench.timeout);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if started.elapsed() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timeout after {}s", bench.timeout));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let why = match status.code() {
+            Some(17) => "no dump appeared in /tmp/py_stats".to_string(),
+            Some(18) => "more than one new dump appeared (another process wrote one)".to_string(),
+            Some(c) => format!("exit code {c}"),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                format!("killed by signal {}", status.signal().unwrap_or(0))
+            }
+        };
+        return Err(format!("{why}; last output: {}", tail(&log_path, 600)));
+    }
+    match fs::metadata(dump) {
+        Ok(m) if m.len() > 0 => Ok(secs),
+        _ => Err(format!(
+            "no dump written; last output: {}",
+            tail(&log_path, 600)
+        )),
+    }
+}
+
+/// The last `bytes` of a log, on one line.
+fn tail(path: &Path, bytes: u64) -> String {
+    let mut s = String::new();
+    if let Ok(mut f) = fs::File::open(path) {
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = f.seek(SeekFrom::Start(len.saturating_sub(bytes)));
+        let _ = f.read_to_string(&mut s);
+    }
+    let s = s.trim().replace('\n', " | ");
+    if s.is_empty() {
+        "(none)".into()
+    } else {
+        s
+    }
+}
+
+/// `--corpus pyperformance[:names]`: pyperformance's `pystats` hook, one dump per benchmark.
+fn run_pyperformance(
+    _python: &Path,
+    _names: &[String],
+    _opts: &RunOpts,
+    _out: &Path,
+    _quiet: bool,
+    _hash: &str,
+) -> anyhow::Result<RunSummary> {
+    Err(Error::input("--corpus pyperformance is not supported yet").into())
 }

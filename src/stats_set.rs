@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::metadata::Metadata;
-use crate::raw::{parse_dump, Counters, MalformedLine, ParseOptions};
+use crate::raw::{parse_dump, parse_into, Counters, MalformedLine, ParseOptions};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -161,14 +161,6 @@ impl StatsSet {
             .into());
         }
         let manifest = read_manifest(path)?;
-        let (dirs, txts) = list_dir(path)?;
-        if !dirs.is_empty() && !txts.is_empty() {
-            return Err(Error::input(format!(
-                "{}: holds both dump files and repeat subdirectories; use one layout",
-                path.display()
-            ))
-            .into());
-        }
         let mut set = StatsSet {
             path: path.to_path_buf(),
             source: SetSource::RawDir,
@@ -177,39 +169,11 @@ impl StatsSet {
             embedded_metadata: None,
             malformed: vec![],
         };
-        if dirs.is_empty() {
-            if txts.is_empty() {
-                return Err(Error::input(format!(
-                    "{}: empty stats set (no *.txt dumps)",
-                    path.display()
-                ))
-                .into());
-            }
-            let (repeat, mal) = load_repeat(".", path, &txts, opts)?;
+        let layout = repeat_layout(path)?;
+        for (name, dir, files) in &layout {
+            let (repeat, mal) = load_repeat(name, dir, files, opts)?;
             set.repeats.push(repeat);
             set.malformed.extend(mal);
-        } else {
-            for dir in dirs {
-                let name = dir.file_name().unwrap().to_string_lossy().to_string();
-                let (sub_dirs, sub_txts) = list_dir(&dir)?;
-                if let Some(d) = sub_dirs.first() {
-                    return Err(Error::input(format!(
-                        "{}: unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
-                        d.display()
-                    ))
-                    .into());
-                }
-                if sub_txts.is_empty() {
-                    return Err(Error::input(format!(
-                        "{}: repeat has no *.txt dumps",
-                        dir.display()
-                    ))
-                    .into());
-                }
-                let (repeat, mal) = load_repeat(&name, &dir, &sub_txts, opts)?;
-                set.repeats.push(repeat);
-                set.malformed.extend(mal);
-            }
         }
         if let Some(m) = &set.manifest {
             for r in &mut set.repeats {
@@ -220,9 +184,164 @@ impl StatsSet {
                     .and_then(|rm| rm.seed);
             }
         }
-        set.totals()?; // surface overflow at load time, naming the counter
+        // Surface a sum overflow at load time, naming the file and line where it happens.
+        if let Err(e) = set.totals() {
+            let files: Vec<&PathBuf> = layout.iter().flat_map(|(_, _, f)| f).collect();
+            return Err(locate_sum_overflow(&files, opts).unwrap_or(e).into());
+        }
         Ok(set)
     }
+}
+
+/// The repeats of a dump directory: (name, directory, dump files), validated and sorted.
+fn repeat_layout(path: &Path) -> anyhow::Result<Vec<(String, PathBuf, Vec<PathBuf>)>> {
+    let (dirs, txts) = list_dir(path)?;
+    if !dirs.is_empty() && !txts.is_empty() {
+        return Err(Error::input(format!(
+            "{}: holds both dump files and repeat subdirectories; use one layout",
+            path.display()
+        ))
+        .into());
+    }
+    if dirs.is_empty() {
+        if txts.is_empty() {
+            return Err(Error::input(format!(
+                "{}: empty stats set (no *.txt dumps)",
+                path.display()
+            ))
+            .into());
+        }
+        return Ok(vec![(".".to_string(), path.to_path_buf(), txts)]);
+    }
+    let mut out = vec![];
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let (sub_dirs, sub_txts) = list_dir(&dir)?;
+        if let Some(d) = sub_dirs.first() {
+            return Err(Error::input(format!(
+                "{}: unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
+                d.display()
+            ))
+            .into());
+        }
+        if sub_txts.is_empty() {
+            return Err(
+                Error::input(format!("{}: repeat has no *.txt dumps", dir.display())).into(),
+            );
+        }
+        out.push((name, dir, sub_txts));
+    }
+    Ok(out)
+}
+
+/// Totals of a set without its per-benchmark counters: what `summarize` needs, loaded
+/// in parallel with one accumulator per thread (memory does not grow with the file count).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetTotals {
+    pub path: PathBuf,
+    pub source: SetSource,
+    /// Sum over every dump, keys in first-seen order over repeats and files (sorted by name).
+    pub totals: Counters,
+    pub files: u64,
+    pub repeats: usize,
+    pub manifest: Option<Manifest>,
+    pub embedded_metadata: Option<Metadata>,
+    pub malformed: Vec<MalformedLine>,
+}
+
+/// One thread's share of a parallel load: a contiguous run of files.
+#[derive(Default)]
+struct Accumulator {
+    totals: Counters,
+    malformed: Vec<MalformedLine>,
+    buf: Vec<u8>,
+}
+
+impl SetTotals {
+    /// Summary of an already loaded set.
+    pub fn from_set(set: &StatsSet) -> Result<SetTotals, Error> {
+        Ok(SetTotals {
+            path: set.path.clone(),
+            source: set.source.clone(),
+            totals: set.totals()?,
+            files: set.files(),
+            repeats: set.repeats.len(),
+            manifest: set.manifest.clone(),
+            embedded_metadata: set.embedded_metadata.clone(),
+            malformed: set.malformed.clone(),
+        })
+    }
+
+    /// Loads only the totals of the set at `path` (same layouts and errors as [`StatsSet::load`]).
+    pub fn load(path: &Path, opts: ParseOptions) -> anyhow::Result<SetTotals> {
+        use rayon::prelude::*;
+        use std::io::Read;
+        if !path.is_dir() {
+            return Ok(SetTotals::from_set(&StatsSet::load(path, opts)?)?);
+        }
+        let manifest = read_manifest(path)?;
+        let layout = repeat_layout(path)?;
+        let files: Vec<&PathBuf> = layout.iter().flat_map(|(_, _, f)| f).collect();
+        // Contiguous chunks folded and reduced in order keep the sequential first-seen key order.
+        let folded = files
+            .par_iter()
+            .try_fold(Accumulator::default, |mut acc, f| -> Result<Accumulator, Error> {
+                acc.buf.clear();
+                std::fs::File::open(f)
+                    .and_then(|mut h| h.read_to_end(&mut acc.buf))
+                    .map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
+                let buf = std::mem::take(&mut acc.buf);
+                parse_into(&buf, f, opts, &mut acc.totals, &mut acc.malformed)?;
+                acc.buf = buf;
+                Ok(acc)
+            })
+            .try_reduce(Accumulator::default, |mut a, b| {
+                if a.totals.is_empty() {
+                    return Ok(Accumulator { buf: vec![], ..b });
+                }
+                a.totals.merge(&b.totals).map_err(|o| {
+                    Error::input(format!(
+                        "counter {} overflows 64 bits when summing the set ({} + {}): wrapped counter?",
+                        o.key, o.current, o.added
+                    ))
+                })?;
+                a.malformed.extend(b.malformed);
+                Ok(a)
+            });
+        let acc = match folded {
+            Ok(acc) => acc,
+            // Find the exact file and line of a sum overflow with a sequential pass.
+            Err(e) => return Err(locate_sum_overflow(&files, opts).unwrap_or(e).into()),
+        };
+        Ok(SetTotals {
+            path: path.to_path_buf(),
+            source: SetSource::RawDir,
+            totals: acc.totals,
+            files: files.len() as u64,
+            repeats: layout.len(),
+            manifest,
+            embedded_metadata: None,
+            malformed: acc.malformed,
+        })
+    }
+}
+
+/// Re-reads `files` in order into one sum; returns the error naming the file and line where
+/// the first failure (a sum overflow, say) happens.
+fn locate_sum_overflow(files: &[&PathBuf], opts: ParseOptions) -> Option<Error> {
+    let mut totals = Counters::new();
+    let mut malformed = vec![];
+    for f in files {
+        let bytes = std::fs::read(f).ok()?;
+        if let Err(e) = parse_into(&bytes, f, opts, &mut totals, &mut malformed) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 /// Subdirectories and `*.txt` files of `dir`, sorted by name (so loading is deterministic).

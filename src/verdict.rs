@@ -1,7 +1,1425 @@
-//! TODO: verdict.
+//! The comparison model and verdict: metrics x repeats -> statistics -> rule outcomes -> [`GateReport`].
+//!
+//! [`evaluate`] computes everything; renderers in [`crate::report`] only format it.
 
-use crate::cli::CompareArgs;
+use crate::check::{check_pair, check_set, CheckExceptions, CheckReport};
+use crate::cli::{CompareArgs, GateOpts, InputOpts};
+use crate::compare::{
+    benjamini_hochberg, compare_samples, holm, p_above, p_below, repeats_needed, DiffStats,
+};
+use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
+use crate::metadata::Metadata;
+use crate::metrics::{self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX};
+use crate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
+use crate::stats_set::StatsSet;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 
-pub fn cmd_compare(_args: &CompareArgs) -> anyhow::Result<i32> {
-    crate::not_yet("compare")
+/// Version of the JSON report layout; bumped on incompatible changes.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Everything `evaluate` needs besides the two sets.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// Family-wise significance level (Holm) and FDR level (BH); intervals are at 1 - alpha.
+    pub alpha: f64,
+    pub fail_on_warn: bool,
+    pub strict: bool,
+    pub rules: RuleSet,
+    pub meta_base: Metadata,
+    pub meta_head: Metadata,
+    pub exceptions: CheckExceptions,
+    /// How many top movers to keep.
+    pub top_movers: usize,
+    /// Benchmarks shown per violation in the attribution.
+    pub attribution: usize,
+}
+
+impl EvalOptions {
+    /// Options from the CLI gate flags: loads the rules and check exceptions.
+    pub fn from_gate_opts(
+        opts: &GateOpts,
+        meta_base: Metadata,
+        meta_head: Metadata,
+    ) -> anyhow::Result<EvalOptions> {
+        if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
+            return Err(Error::input(format!(
+                "--alpha {}: expected a number between 0 and 1",
+                opts.alpha
+            ))
+            .into());
+        }
+        Ok(EvalOptions {
+            alpha: opts.alpha,
+            fail_on_warn: opts.fail_on_warn,
+            strict: opts.strict,
+            rules: RuleSet::load_or_default(opts.rules.as_deref())?,
+            meta_base,
+            meta_head,
+            exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
+            top_movers: 10,
+            attribution: 3,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Regression,
+    Inconclusive,
+    /// The data is not trustworthy (consistency checks failed under `--strict`).
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// Below `min_count`: not evaluated.
+    Skipped,
+    Pass,
+    Inconclusive,
+    Regression,
+}
+
+/// A benchmark's share of a metric's change (the shares add up to the change).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub benchmark: String,
+    pub contribution: f64,
+    pub base: f64,
+    pub head: f64,
+}
+
+/// One rule applied to one metric.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RuleOutcome {
+    pub rule: String,
+    pub severity: Severity,
+    pub description: String,
+    pub metric: String,
+    pub benchmark: Option<String>,
+    pub kind: MetricKind,
+    pub status: OutcomeStatus,
+    /// The limit that decided the status (the violated one, else the closest).
+    pub limit: Option<Limit>,
+    pub base: f64,
+    pub head: f64,
+    pub change: f64,
+    pub relative_change: Option<f64>,
+    /// Interval of the tested quantity (the change, or head's value for `max`/`min`).
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// One-sided p that the limit is exceeded (None when deterministic).
+    pub p_value: Option<f64>,
+    /// After Holm (fail-level) or BH (warn-level) correction.
+    pub p_adjusted: Option<f64>,
+    pub deterministic: bool,
+    /// Fewer than 2 repeats on a side: decided on thresholds only.
+    pub unverified: bool,
+    /// For inconclusive outcomes: repeats per side that would likely decide.
+    pub repeats_needed: Option<usize>,
+    pub attribution: Vec<Attribution>,
+    /// One sentence saying why.
+    pub reason: String,
+}
+
+impl RuleOutcome {
+    /// True when this outcome makes the gate fail under `opts`.
+    pub fn fails(&self, fail_on_warn: bool) -> bool {
+        self.status == OutcomeStatus::Regression
+            && (self.severity == Severity::Fail || fail_on_warn)
+    }
+}
+
+/// Base vs head of one aggregate metric.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MetricComparison {
+    pub name: String,
+    pub kind: MetricKind,
+    pub base_values: Vec<f64>,
+    pub head_values: Vec<f64>,
+    pub stats: DiffStats,
+    pub relative_change: Option<f64>,
+    /// Benjamini-Hochberg q value over every tested (non-deterministic) metric.
+    pub q_value: Option<f64>,
+    /// Mean denominator (ratios) or count behind the value on each side.
+    pub base_support: f64,
+    pub head_support: f64,
+    /// One count in the metric's units: changes smaller than this are noise.
+    pub noise_floor: f64,
+    /// A real change: beyond the noise floor and exact or significant after BH.
+    pub changed: bool,
+}
+
+/// A metric that moved, for the "top movers" table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mover {
+    pub metric: String,
+    pub kind: MetricKind,
+    pub base: f64,
+    pub head: f64,
+    pub change: f64,
+    pub relative_change: Option<f64>,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub deterministic: bool,
+    pub q_value: Option<f64>,
+    pub attribution: Vec<Attribution>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetInfo {
+    pub path: String,
+    pub repeats: Vec<String>,
+    pub seeds: Vec<Option<u64>>,
+    pub files: u64,
+    pub benchmarks: Vec<String>,
+    pub metadata_version: String,
+}
+
+/// How many false positives to expect from testing many metrics at once.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FalsePositives {
+    /// Metrics with variance, tested for any change.
+    pub tested: usize,
+    /// alpha x tested: false alarms expected with no correction at all.
+    pub expected_uncorrected: f64,
+    /// Changes significant after Benjamini-Hochberg.
+    pub discoveries: usize,
+    /// alpha x discoveries: bound on false discoveries among them (BH).
+    pub expected_false_discoveries: f64,
+    /// Fail-level (rule, metric) tests in the Holm family; P(any false fail) <= alpha.
+    pub holm_family: usize,
+}
+
+/// The whole comparison: serializable, stable, renderer input.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GateReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub verdict: Verdict,
+    pub alpha: f64,
+    pub confidence: f64,
+    /// Repeats paired by PYTHONHASHSEED.
+    pub paired: bool,
+    pub fail_on_warn: bool,
+    pub strict: bool,
+    pub base: SetInfo,
+    pub head: SetInfo,
+    pub rules_files: Vec<String>,
+    /// Every (rule, metric) outcome, worst first.
+    pub outcomes: Vec<RuleOutcome>,
+    pub top_movers: Vec<Mover>,
+    /// Aggregate metrics with a non-zero value on either side.
+    pub comparisons: Vec<MetricComparison>,
+    pub checks: Vec<CheckReport>,
+    pub false_positives: FalsePositives,
+    /// Loud notes: unverified results, unpaired repeats, failed checks, ...
+    pub notes: Vec<String>,
+    /// The full comparative report (markdown), folded into the PR comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_report_markdown: Option<String>,
+    /// Unified diff of the two single-set reports (`--diff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_diff: Option<String>,
+}
+
+impl GateReport {
+    pub fn failing(&self) -> impl Iterator<Item = &RuleOutcome> {
+        let fow = self.fail_on_warn;
+        self.outcomes.iter().filter(move |o| o.fails(fow))
+    }
+    pub fn warnings(&self) -> impl Iterator<Item = &RuleOutcome> {
+        let fow = self.fail_on_warn;
+        self.outcomes
+            .iter()
+            .filter(move |o| o.status == OutcomeStatus::Regression && !o.fails(fow))
+    }
+    pub fn inconclusive(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.status == OutcomeStatus::Inconclusive)
+    }
+    pub fn checks_ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok())
+    }
+}
+
+/// Process exit code for a report: 0 pass, 1 regression (or inconclusive under --strict),
+/// 2 error (untrustworthy data).
+pub fn exit_code(report: &GateReport, opts: &GateOpts) -> i32 {
+    match report.verdict {
+        Verdict::Pass => EXIT_PASS,
+        Verdict::Regression => EXIT_GATE_FAILED,
+        Verdict::Inconclusive => {
+            if opts.strict {
+                EXIT_GATE_FAILED
+            } else {
+                EXIT_PASS
+            }
+        }
+        Verdict::Error => EXIT_INPUT,
+    }
+}
+
+/// The metadata to use for a set (see [`metadata::resolve_metadata`]).
+pub fn metadata_for(set: &StatsSet, input: &InputOpts) -> anyhow::Result<Metadata> {
+    crate::metadata::resolve_metadata(input, set)
+}
+
+/// The full comparative report (summarize_stats.py's tables) folded into the markdown comment.
+pub fn full_comparative_report(
+    base: &StatsSet,
+    head: &StatsSet,
+    mb: &Metadata,
+    mh: &Metadata,
+) -> anyhow::Result<String> {
+    let doc = crate::summary::summarize(base, Some(head), mb, Some(mh))?;
+    Ok(crate::summary::render_markdown(&doc))
+}
+
+/// One set's single-set report (summarize_stats.py's tables as text), used by `--diff`.
+pub fn single_set_report(set: &StatsSet, meta: &Metadata) -> anyhow::Result<String> {
+    let doc = crate::summary::summarize(set, None, meta, None)?;
+    Ok(crate::summary::render_text(&doc))
+}
+
+/// Unified diff of the base and head single-set reports.
+pub fn summary_diff(
+    base: &StatsSet,
+    head: &StatsSet,
+    mb: &Metadata,
+    mh: &Metadata,
+) -> anyhow::Result<String> {
+    let a = single_set_report(base, mb)?;
+    let b = single_set_report(head, mh)?;
+    Ok(similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(2)
+        .header(
+            &base.path.display().to_string(),
+            &head.path.display().to_string(),
+        )
+        .to_string())
+}
+
+fn set_info(set: &StatsSet, meta: &Metadata) -> SetInfo {
+    SetInfo {
+        path: set.path.display().to_string(),
+        repeats: set.repeats.iter().map(|r| r.name.clone()).collect(),
+        seeds: set.repeats.iter().map(|r| r.seed).collect(),
+        files: set.files(),
+        benchmarks: set.benchmark_names(),
+        metadata_version: meta.version.clone(),
+    }
+}
+
+/// Orders head's repeats to pair with base's by seed; None when the sets cannot be paired.
+fn pairing(base: &StatsSet, head: &StatsSet) -> Option<Vec<usize>> {
+    if !base.has_seeds() || !head.has_seeds() || base.repeats.len() != head.repeats.len() {
+        return None;
+    }
+    let mut order = vec![];
+    for b in &base.repeats {
+        let i = head.repeats.iter().position(|h| h.seed == b.seed)?;
+        if order.contains(&i) {
+            return None;
+        }
+        order.push(i);
+    }
+    Some(order)
+}
+
+/// Values of one metric over repeats, filling a missing metric with a zero of its kind.
+fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricValue> {
+    tables
+        .iter()
+        .map(|t| t.get(name).copied().unwrap_or_else(|| like.zero_like()))
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// One count in a metric's units.
+fn noise_floor(kind: MetricKind, base: &[MetricValue], head: &[MetricValue]) -> f64 {
+    let den = base
+        .iter()
+        .chain(head)
+        .filter_map(|v| v.den)
+        .fold(0.0, f64::max);
+    match kind {
+        MetricKind::Count => 1.0,
+        MetricKind::Ratio | MetricKind::PerMillion => {
+            if den > 0.0 {
+                1.0 / den
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// One metric's samples on both sides with their comparison.
+struct MetricSamples {
+    base: Vec<f64>,
+    head: Vec<f64>,
+    stats: DiffStats,
+    /// One count in the metric's units.
+    floor: f64,
+    base_support: f64,
+    head_support: f64,
+}
+
+/// A limit test before multiple-testing correction.
+struct LimitTest {
+    limit: Limit,
+    /// Tested statistic's point estimate and interval, in "bigger is worse" orientation.
+    excess: f64,
+    low: f64,
+    high: f64,
+    p: Option<f64>,
+    deterministic: bool,
+    repeats_needed: Option<usize>,
+    /// Shown interval (natural orientation).
+    ci: (f64, f64),
+}
+
+struct Candidate {
+    rule_idx: usize,
+    metric: String,
+    benchmark: Option<String>,
+    kind: MetricKind,
+    stats: DiffStats,
+    tests: Vec<LimitTest>,
+    skipped: Option<String>,
+    unverified: bool,
+}
+
+fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
+    // (mean, se, df, half-width, deterministic)
+    let m = mean(values);
+    if values.len() < 2 || values.windows(2).all(|w| w[0] == w[1]) {
+        return (m, 0.0, 0.0, 0.0, true);
+    }
+    let n = values.len() as f64;
+    let sd = (values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let se = sd / n.sqrt();
+    let q = crate::compare::t_quantile(confidence, n - 1.0);
+    (m, se, n - 1.0, q * se, false)
+}
+
+fn limit_test(limit: Limit, d: &DiffStats, head: &[f64], floor: f64, confidence: f64) -> LimitTest {
+    let base_mag = d.base_mean.abs();
+    // Turn every limit into "excess over an allowed change", bigger is worse.
+    let (allowed, sign) = match limit.kind {
+        LimitKind::MaxIncrease => (limit.value, 1.0),
+        LimitKind::MaxDecrease => (limit.value, -1.0),
+        LimitKind::MaxRelativeIncrease => (limit.value * base_mag, 1.0),
+        LimitKind::MaxRelativeDecrease => (limit.value * base_mag, -1.0),
+        LimitKind::ForbidAppearing => (0.0, 1.0),
+        LimitKind::Max | LimitKind::Min => {
+            let (m, se, df, half, det) = one_sample(head, confidence);
+            let (excess, low, high) = if limit.kind == LimitKind::Max {
+                (
+                    m - limit.value,
+                    m - half - limit.value,
+                    m + half - limit.value,
+                )
+            } else {
+                (
+                    limit.value - m,
+                    limit.value - m - half,
+                    limit.value - m + half,
+                )
+            };
+            let p = if det {
+                None
+            } else {
+                Some(StudentsTSf::sf(excess / se, df))
+            };
+            return LimitTest {
+                limit,
+                excess,
+                low,
+                high,
+                p,
+                deterministic: det,
+                repeats_needed: None,
+                ci: (m - half, m + half),
+            };
+        }
+    };
+    let allowed = allowed.max(floor);
+    let (est, low, high) = if sign > 0.0 {
+        (d.diff, d.ci_low, d.ci_high)
+    } else {
+        (-d.diff, -d.ci_high, -d.ci_low)
+    };
+    let p = if d.deterministic {
+        None
+    } else if sign > 0.0 {
+        Some(p_above(d, allowed))
+    } else {
+        Some(p_below(d, -allowed))
+    };
+    let mut t = LimitTest {
+        limit,
+        excess: est - allowed,
+        low: low - allowed,
+        high: high - allowed,
+        p,
+        deterministic: d.deterministic,
+        repeats_needed: None,
+        ci: (d.ci_low, d.ci_high),
+    };
+    if !d.deterministic {
+        t.repeats_needed = repeats_needed(d, sign * allowed);
+    }
+    t
+}
+
+/// Survival function of Student's t, kept local so `limit_test` reads linearly.
+struct StudentsTSf;
+impl StudentsTSf {
+    fn sf(x: f64, df: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        StudentsT::new(0.0, 1.0, df.max(1.0))
+            .map(|t| 1.0 - t.cdf(x))
+            .unwrap_or(0.5)
+    }
+}
+
+/// Every metric name rules could refer to: the data's plus what the metadata allows, so a
+/// rule about (say) tier-2 counters is not an error on a build without them.
+fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
+    let mut names: IndexMap<String, ()> = IndexMap::new();
+    for t in data {
+        for n in t.keys() {
+            let (_, m) = split_bench(n);
+            if !names.contains_key(m) {
+                names.insert(m.to_string(), ());
+            }
+        }
+    }
+    let mut synthetic = crate::raw::Counters::new();
+    let families: Vec<String> = names
+        .keys()
+        .filter_map(|n| {
+            n.strip_prefix("family.")
+                .and_then(|r| r.split('.').next())
+                .map(str::to_string)
+        })
+        .collect();
+    for f in families.iter().chain(["LOAD_ATTR".to_string()].iter()) {
+        synthetic.set(&format!("opcode[{f}].specializable"), 1);
+        for kind in 0..40 {
+            synthetic.set(
+                &format!("opcode[{f}].specialization.failure_kinds[{kind}]"),
+                1,
+            );
+        }
+    }
+    for key in KNOWN_COUNTERS {
+        synthetic.set(key, 1);
+    }
+    for g in 0..3 {
+        for f in ["collections", "object visits", "objects collected"] {
+            synthetic.set(&format!("GC[{g}] {f}"), 1);
+        }
+    }
+    for i in meta.stats_defines.keys() {
+        synthetic.set(&format!("Calls via PyEval_EvalFrame[{i}]"), 1);
+    }
+    for n in metrics::compute(&synthetic, meta).into_keys() {
+        names.insert(n, ());
+    }
+    names.into_keys().collect()
+}
+
+/// Counter names CPython 3.12-3.14 can print beyond the opcode tables.
+const KNOWN_COUNTERS: &[&str] = &[
+    "Calls to PyEval_EvalDefault",
+    "Calls to Python functions inlined",
+    "Frames pushed",
+    "Frame objects created",
+    "Object allocations from freelist",
+    "Object frees to freelist",
+    "Object allocations",
+    "Object allocations to 512 bytes",
+    "Object allocations to 4 kbytes",
+    "Object allocations over 4 kbytes",
+    "Object frees",
+    "Object inline values",
+    "Object interpreter increfs",
+    "Object interpreter decrefs",
+    "Object increfs",
+    "Object decrefs",
+    "Object materialize dict (on request)",
+    "Object materialize dict (new key)",
+    "Object materialize dict (too big)",
+    "Object materialize dict (str subclass)",
+    "Object method cache hits",
+    "Object method cache misses",
+    "Object method cache collisions",
+    "Object method cache dunder hits",
+    "Object method cache dunder misses",
+    "Optimization attempts",
+    "Optimization traces created",
+    "Optimization traces executed",
+    "Optimization uops executed",
+    "Optimization trace stack overflow",
+    "Optimization trace stack underflow",
+    "Optimization trace too long",
+    "Optimization trace too short",
+    "Optimization inner loop",
+    "Optimization recursive call",
+    "Optimization low confidence",
+    "Executors invalidated",
+    "Optimization optimizer attempts",
+    "Optimization optimizer successes",
+    "Optimization optimizer failure no memory",
+    "Optimizer remove globals builtins changed",
+    "Optimizer remove globals incorrect keys",
+    "JIT total memory size",
+    "JIT code size",
+    "JIT trampoline size",
+    "JIT data size",
+    "JIT padding size",
+    "JIT freed memory size",
+    "Rare event (set_class)",
+    "Rare event (set_bases)",
+    "Rare event (set_eval_frame_func)",
+    "Rare event (builtin_dict)",
+    "Rare event (func_modification)",
+    "Rare event (watched_dict_modification)",
+    "Rare event (watched_globals_modification)",
+];
+
+/// Per-benchmark shares of an aggregate metric's change (exact decomposition: for ratios each
+/// benchmark contributes num_b / den_total on each side).
+fn attribution(
+    name: &str,
+    benches: &[String],
+    base: &[MetricTable],
+    head: &[MetricTable],
+    top: usize,
+) -> Vec<Attribution> {
+    let Some(like) = base.iter().chain(head).find_map(|t| t.get(name)).copied() else {
+        return vec![];
+    };
+    let agg_b = column(base, name, &like);
+    let agg_h = column(head, name, &like);
+    let share = |tables: &[MetricTable], agg: &[MetricValue], bench: &str| -> f64 {
+        let key = format!("{}{bench}.{name}", metrics::BENCH_PREFIX);
+        let vals: Vec<f64> = tables
+            .iter()
+            .zip(agg)
+            .map(|(t, a)| {
+                let v = t.get(&key).copied().unwrap_or_else(|| like.zero_like());
+                match (like.kind, a.den) {
+                    (MetricKind::Count, _) => v.num,
+                    (_, Some(d)) if d > 0.0 => v.num / d,
+                    _ => 0.0,
+                }
+            })
+            .collect();
+        mean(&vals)
+    };
+    let mut out: Vec<Attribution> = benches
+        .iter()
+        .map(|b| {
+            let (sb, sh) = (share(base, &agg_b, b), share(head, &agg_h, b));
+            Attribution {
+                benchmark: b.clone(),
+                contribution: sh - sb,
+                base: sb,
+                head: sh,
+            }
+        })
+        .filter(|a| a.contribution != 0.0)
+        .collect();
+    out.sort_by(|a, b| {
+        b.contribution
+            .abs()
+            .partial_cmp(&a.contribution.abs())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    out.truncate(top);
+    out
+}
+
+/// Computes the whole comparison. Errors only on bad input (e.g. a rule pattern matching no metric).
+pub fn evaluate(
+    base: &StatsSet,
+    head: &StatsSet,
+    opts: &EvalOptions,
+) -> anyhow::Result<GateReport> {
+    let confidence = 1.0 - opts.alpha;
+    let mut notes = vec![];
+    let order = pairing(base, head);
+    let paired = order.is_some();
+    if !paired {
+        notes.push(if base.has_seeds() && head.has_seeds() {
+            "base and head repeats carry different PYTHONHASHSEED values: compared unpaired (wider intervals)".to_string()
+        } else {
+            "repeats carry no PYTHONHASHSEED (no manifest.json): compared unpaired (wider intervals)".to_string()
+        });
+    }
+    let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
+    let mut head_tables = metrics::set_metrics(head, &opts.meta_head, true)?;
+    if let Some(order) = &order {
+        head_tables = order.iter().map(|i| head_tables[*i].clone()).collect();
+    }
+    let unverified = base_tables.len() < 2 || head_tables.len() < 2;
+    if unverified {
+        notes.push(format!(
+            "UNVERIFIED: base has {} repeat(s), head has {}; with fewer than 2 repeats per side only thresholds are applied (no statistics)",
+            base_tables.len(),
+            head_tables.len()
+        ));
+    }
+
+    // Rule patterns must name metrics that can exist.
+    let known = known_metric_names(
+        &base_tables.iter().chain(&head_tables).collect::<Vec<_>>(),
+        &opts.meta_base,
+    );
+    opts.rules.check_patterns(&known)?;
+
+    // All metric names, base order then head-only.
+    let mut all: IndexMap<String, MetricValue> = IndexMap::new();
+    for t in base_tables.iter().chain(&head_tables) {
+        for (n, v) in t {
+            if !all.contains_key(n) {
+                all.insert(n.clone(), *v);
+            }
+        }
+    }
+    let benches: Vec<String> = {
+        let mut b = base.benchmark_names();
+        for h in head.benchmark_names() {
+            if !b.contains(&h) {
+                b.push(h);
+            }
+        }
+        b
+    };
+
+    let compare_metric = |name: &str, like: &MetricValue| {
+        let b = column(&base_tables, name, like);
+        let h = column(&head_tables, name, like);
+        let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
+        let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
+        let stats = compare_samples(&bv, &hv, paired, confidence);
+        let floor = noise_floor(like.kind, &b, &h);
+        let support_b = mean(&b.iter().map(|v| v.support()).collect::<Vec<_>>());
+        let support_h = mean(&h.iter().map(|v| v.support()).collect::<Vec<_>>());
+        MetricSamples {
+            base: bv,
+            head: hv,
+            stats,
+            floor,
+            base_support: support_b,
+            head_support: support_h,
+        }
+    };
+
+    // Aggregate comparisons (for movers, BH and the report).
+    let mut comparisons: Vec<MetricComparison> = vec![];
+    for (name, like) in &all {
+        if name.starts_with(metrics::BENCH_PREFIX) {
+            continue;
+        }
+        let MetricSamples {
+            base: bv,
+            head: hv,
+            stats,
+            floor,
+            base_support: sb,
+            head_support: sh,
+        } = compare_metric(name, like);
+        if bv.iter().chain(&hv).all(|v| *v == 0.0) {
+            continue;
+        }
+        let relative_change = (stats.base_mean != 0.0).then(|| stats.diff / stats.base_mean.abs());
+        comparisons.push(MetricComparison {
+            name: name.clone(),
+            kind: like.kind,
+            base_values: bv,
+            head_values: hv,
+            stats,
+            relative_change,
+            q_value: None,
+            base_support: sb,
+            head_support: sh,
+            noise_floor: floor,
+            changed: false,
+        });
+    }
+    let tested: Vec<usize> = (0..comparisons.len())
+        .filter(|i| !comparisons[*i].stats.deterministic)
+        .collect();
+    let q = benjamini_hochberg(
+        &tested
+            .iter()
+            .map(|i| comparisons[*i].stats.p_value)
+            .collect::<Vec<_>>(),
+    );
+    for (k, i) in tested.iter().enumerate() {
+        comparisons[*i].q_value = Some(q[k]);
+    }
+    for c in &mut comparisons {
+        let beyond_floor = c.stats.diff.abs() > c.noise_floor;
+        // With fewer than 2 repeats nothing can be tested: every move counts (unverified).
+        let significant =
+            c.stats.deterministic || unverified || c.q_value.is_some_and(|q| q < opts.alpha);
+        c.changed = c.stats.diff != 0.0 && beyond_floor && significant;
+    }
+    let discoveries = comparisons
+        .iter()
+        .filter(|c| !c.stats.deterministic && c.changed)
+        .count();
+
+    // Rule candidates.
+    let mut candidates: Vec<Candidate> = vec![];
+    for (ri, rule) in opts.rules.rules.iter().enumerate() {
+        for (name, like) in &all {
+            let (bench, metric) = split_bench(name);
+            let applies = if rule.metric.starts_with(metrics::BENCH_PREFIX) {
+                rule.matches_metric(name)
+            } else {
+                match (bench, rule.per_benchmark()) {
+                    (None, false) => rule.matches_metric(metric),
+                    (Some(b), true) => rule.matches_benchmark(b) && rule.matches_metric(metric),
+                    _ => false,
+                }
+            };
+            if !applies {
+                continue;
+            }
+            candidates.push(evaluate_candidate(
+                ri,
+                rule,
+                name,
+                like,
+                &compare_metric,
+                unverified,
+                confidence,
+                &base_tables,
+            ));
+        }
+    }
+
+    // Holm over fail-level tests, BH over warn-level ones (deterministic tests skip both).
+    let counts_as_fail = |c: &Candidate| {
+        opts.rules.rules[c.rule_idx].severity == Severity::Fail || opts.fail_on_warn
+    };
+    let mut holm_idx = vec![];
+    let mut bh_idx = vec![];
+    for (ci, c) in candidates.iter().enumerate() {
+        if c.skipped.is_some() || c.unverified {
+            continue;
+        }
+        for (ti, t) in c.tests.iter().enumerate() {
+            if t.p.is_some() {
+                if counts_as_fail(c) {
+                    holm_idx.push((ci, ti));
+                } else {
+                    bh_idx.push((ci, ti));
+                }
+            }
+        }
+    }
+    let mut adjusted: std::collections::HashMap<(usize, usize), f64> = Default::default();
+    let hp = holm(
+        &holm_idx
+            .iter()
+            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
+            .collect::<Vec<_>>(),
+    );
+    for (k, key) in holm_idx.iter().enumerate() {
+        adjusted.insert(*key, hp[k]);
+    }
+    let bp = benjamini_hochberg(
+        &bh_idx
+            .iter()
+            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
+            .collect::<Vec<_>>(),
+    );
+    for (k, key) in bh_idx.iter().enumerate() {
+        adjusted.insert(*key, bp[k]);
+    }
+
+    let mut outcomes: Vec<RuleOutcome> = vec![];
+    for (ci, c) in candidates.iter().enumerate() {
+        let rule = &opts.rules.rules[c.rule_idx];
+        let d = &c.stats;
+        let relative_change = (d.base_mean != 0.0).then(|| d.diff / d.base_mean.abs());
+        let mut o = RuleOutcome {
+            rule: rule.name.clone(),
+            severity: rule.severity,
+            description: rule.description.clone(),
+            metric: c.metric.clone(),
+            benchmark: c.benchmark.clone(),
+            kind: c.kind,
+            status: OutcomeStatus::Pass,
+            limit: None,
+            base: d.base_mean,
+            head: d.head_mean,
+            change: d.diff,
+            relative_change,
+            ci_low: d.ci_low,
+            ci_high: d.ci_high,
+            p_value: None,
+            p_adjusted: None,
+            deterministic: d.deterministic,
+            unverified: c.unverified,
+            repeats_needed: None,
+            attribution: vec![],
+            reason: String::new(),
+        };
+        if let Some(why) = &c.skipped {
+            o.status = OutcomeStatus::Skipped;
+            o.reason = why.clone();
+            outcomes.push(o);
+            continue;
+        }
+        // Pick the worst limit.
+        let mut best: Option<(OutcomeStatus, usize)> = None;
+        for (ti, t) in c.tests.iter().enumerate() {
+            let p_adj = adjusted.get(&(ci, ti)).copied();
+            let status = if c.unverified || t.deterministic {
+                if t.excess > 0.0 {
+                    OutcomeStatus::Regression
+                } else {
+                    OutcomeStatus::Pass
+                }
+            } else if t.low > 0.0 && p_adj.is_some_and(|p| p < opts.alpha) {
+                OutcomeStatus::Regression
+            } else if t.high <= 0.0 {
+                OutcomeStatus::Pass
+            } else {
+                OutcomeStatus::Inconclusive
+            };
+            let better = match best {
+                None => true,
+                Some((s, bi)) => status > s || (status == s && t.excess > c.tests[bi].excess),
+            };
+            if better {
+                best = Some((status, ti));
+            }
+        }
+        let (status, ti) = best.expect("a rule has at least one limit");
+        let t = &c.tests[ti];
+        o.status = status;
+        o.limit = Some(t.limit);
+        o.ci_low = t.ci.0;
+        o.ci_high = t.ci.1;
+        o.p_value = t.p;
+        o.p_adjusted = adjusted.get(&(ci, ti)).copied();
+        o.deterministic = t.deterministic;
+        if status == OutcomeStatus::Inconclusive {
+            o.repeats_needed = t.repeats_needed;
+        }
+        o.reason = reason_for(&o, t, opts.alpha);
+        if status == OutcomeStatus::Regression && c.benchmark.is_none() {
+            o.attribution = attribution(
+                &c.metric,
+                &benches,
+                &base_tables,
+                &head_tables,
+                opts.attribution,
+            );
+        }
+        outcomes.push(o);
+    }
+    outcomes.sort_by(|a, b| {
+        let rank = |o: &RuleOutcome| (o.status, o.severity == Severity::Fail);
+        rank(b).cmp(&rank(a))
+    });
+
+    // Top movers.
+    let mut movers: Vec<(f64, &MetricComparison)> = comparisons
+        .iter()
+        .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
+        .filter(|c| c.base_support.max(c.head_support) >= 10.0)
+        // Too small to matter to a reader: below 0.1% relative (counts) or 0.01 pp (ratios).
+        .filter(|c| match c.kind {
+            MetricKind::Ratio => c.stats.diff.abs() >= 1e-4,
+            _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
+        })
+        .map(|c| {
+            let s = &c.stats;
+            let score = match c.kind {
+                MetricKind::Ratio => s.diff.abs(),
+                _ => s.diff.abs() / s.base_mean.abs().max(s.head_mean.abs()).max(1.0),
+            };
+            (score, c)
+        })
+        .collect();
+    movers.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.1.name.cmp(&b.1.name))
+    });
+    let top_movers: Vec<Mover> = movers
+        .iter()
+        .take(opts.top_movers)
+        .map(|(_, c)| Mover {
+            metric: c.name.clone(),
+            kind: c.kind,
+            base: c.stats.base_mean,
+            head: c.stats.head_mean,
+            change: c.stats.diff,
+            relative_change: c.relative_change,
+            ci_low: c.stats.ci_low,
+            ci_high: c.stats.ci_high,
+            deterministic: c.stats.deterministic,
+            q_value: c.q_value,
+            attribution: attribution(
+                &c.name,
+                &benches,
+                &base_tables,
+                &head_tables,
+                opts.attribution,
+            ),
+        })
+        .collect();
+
+    // Consistency checks.
+    let checks = vec![
+        check_set(base, &opts.meta_base, &opts.exceptions, "base"),
+        check_set(head, &opts.meta_head, &opts.exceptions, "head"),
+        check_pair(base, head, &opts.exceptions),
+    ];
+    let checks_ok = checks.iter().all(|c| c.ok());
+    if !checks_ok {
+        let bad: Vec<String> = checks
+            .iter()
+            .flat_map(|c| c.violated().map(move |r| format!("{}: {}", c.label, r.id)))
+            .collect();
+        notes.push(format!(
+            "CONSISTENCY CHECKS FAILED ({}): the data may be corrupt; see the checks section{}",
+            bad.join(", "),
+            if opts.strict {
+                ""
+            } else {
+                " (fails the gate under --strict)"
+            }
+        ));
+    }
+    for (label, set) in [("base", base), ("head", head)] {
+        if !set.malformed.is_empty() {
+            notes.push(format!(
+                "{label}: {} malformed dump line(s) skipped (--allow-malformed)",
+                set.malformed.len()
+            ));
+        }
+    }
+
+    let fails = outcomes.iter().any(|o| o.fails(opts.fail_on_warn));
+    let inconclusive = outcomes.iter().any(|o| {
+        o.status == OutcomeStatus::Inconclusive
+            && (o.severity == Severity::Fail || opts.fail_on_warn)
+    });
+    let verdict = if opts.strict && !checks_ok {
+        Verdict::Error
+    } else if fails {
+        Verdict::Regression
+    } else if inconclusive {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    };
+    if verdict == Verdict::Inconclusive {
+        notes.push(format!(
+            "INCONCLUSIVE: {} rule check(s) could not be decided with {} repeat(s); rerun with more repeats (--repeats) or pass --strict to fail on this",
+            outcomes.iter().filter(|o| o.status == OutcomeStatus::Inconclusive).count(),
+            base_tables.len().min(head_tables.len())
+        ));
+    }
+
+    Ok(GateReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        verdict,
+        alpha: opts.alpha,
+        confidence,
+        paired,
+        fail_on_warn: opts.fail_on_warn,
+        strict: opts.strict,
+        base: set_info(base, &opts.meta_base),
+        head: set_info(head, &opts.meta_head),
+        rules_files: opts.rules.files.clone(),
+        outcomes,
+        top_movers,
+        false_positives: FalsePositives {
+            tested: tested.len(),
+            expected_uncorrected: tested.len() as f64 * opts.alpha,
+            discoveries,
+            expected_false_discoveries: discoveries as f64 * opts.alpha,
+            holm_family: holm_idx.len(),
+        },
+        comparisons,
+        checks,
+        notes,
+        full_report_markdown: Some(full_comparative_report(
+            base,
+            head,
+            &opts.meta_base,
+            &opts.meta_head,
+        )?),
+        summary_diff: None,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_candidate(
+    rule_idx: usize,
+    rule: &Rule,
+    name: &str,
+    like: &MetricValue,
+    compare_metric: &dyn Fn(&str, &MetricValue) -> MetricSamples,
+    unverified: bool,
+    confidence: f64,
+    _base_tables: &[MetricTable],
+) -> Candidate {
+    let (bench, metric) = split_bench(name);
+    let MetricSamples {
+        base: bv,
+        head: hv,
+        stats,
+        floor,
+        base_support: sb,
+        head_support: sh,
+    } = compare_metric(name, like);
+    let mut skipped = None;
+    if let Some(min) = rule.min_count {
+        let forbid_only = rule
+            .limits
+            .iter()
+            .all(|l| l.kind == LimitKind::ForbidAppearing);
+        let support = if forbid_only { sh } else { sb.max(sh) };
+        if support < min {
+            skipped = Some(format!(
+                "{} {} below min_count {}",
+                if like.kind == MetricKind::Ratio {
+                    "denominator"
+                } else {
+                    "count"
+                },
+                metrics::format_value(MetricKind::Count, support.round()),
+                min
+            ));
+        }
+    }
+    let mut tests = vec![];
+    for limit in &rule.limits {
+        if limit.kind == LimitKind::ForbidAppearing && bv.iter().any(|v| *v != 0.0) {
+            // Present in base: it did not appear.
+            tests.push(LimitTest {
+                limit: *limit,
+                excess: f64::NEG_INFINITY,
+                low: f64::NEG_INFINITY,
+                high: f64::NEG_INFINITY,
+                p: None,
+                deterministic: true,
+                repeats_needed: None,
+                ci: (stats.ci_low, stats.ci_high),
+            });
+            continue;
+        }
+        tests.push(limit_test(*limit, &stats, &hv, floor, confidence));
+    }
+    Candidate {
+        rule_idx,
+        metric: metric.to_string(),
+        benchmark: bench.map(str::to_string),
+        kind: like.kind,
+        stats,
+        tests,
+        skipped,
+        unverified,
+    }
+}
+
+fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
+    let limit = t.limit;
+    let lim = crate::report::fmt_limit(o.kind, &Some(limit));
+    let change = metrics::format_delta(o.kind, o.change);
+    match o.status {
+        OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
+        OutcomeStatus::Regression if t.deterministic => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance)"),
+        OutcomeStatus::Regression => format!(
+            "changed {change}; the whole {:.0}% interval is beyond {lim}, adjusted p = {:.3} < {alpha}",
+            (1.0 - alpha) * 100.0,
+            o.p_adjusted.unwrap_or(0.0)
+        ),
+        OutcomeStatus::Inconclusive => format!(
+            "changed {change}; the {:.0}% interval straddles {lim}{}",
+            (1.0 - alpha) * 100.0,
+            match t.repeats_needed {
+                Some(n) => format!("; about {n} repeats per side would decide"),
+                None => "; more repeats are needed".to_string(),
+            }
+        ),
+        OutcomeStatus::Pass => format!("changed {change}, within {lim}"),
+        OutcomeStatus::Skipped => String::new(),
+    }
+}
+
+/// `pystats-gate compare BASE HEAD`.
+pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
+    use crate::report::{self, Format as ReportFormat};
+    let popts = crate::raw::ParseOptions {
+        allow_malformed: args.input.allow_malformed,
+    };
+    let base = StatsSet::load(&args.base, popts)?;
+    let head = StatsSet::load(&args.head, popts)?;
+    let mb = metadata_for(&base, &args.input)?;
+    let mh = metadata_for(&head, &args.input)?;
+    let opts = EvalOptions::from_gate_opts(&args.gate, mb, mh)?;
+    let mut rep = evaluate(&base, &head, &opts)?;
+    if args.diff {
+        rep.summary_diff = Some(summary_diff(
+            &base,
+            &head,
+            &opts.meta_base,
+            &opts.meta_head,
+        )?);
+    }
+    let stdout_is_tty = {
+        use is_terminal::IsTerminal;
+        std::io::stdout().is_terminal()
+            && args.output.is_none()
+            && std::env::var_os("NO_COLOR").is_none()
+    };
+    let bytes = match args.format {
+        crate::cli::Format::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
+        f => report::render(&rep, ReportFormat::from(f)),
+    };
+    match &args.output {
+        Some(p) => {
+            std::fs::write(p, &bytes).map_err(|e| Error::input(format!("{}: {e}", p.display())))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    if let Some(dir) = &args.out_dir {
+        report::write_all(&rep, dir)?;
+    }
+    report::github::emit_if_actions(&rep)?;
+    Ok(exit_code(&rep, &args.gate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    pub(crate) fn real(side: &str) -> StatsSet {
+        StatsSet::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/real-3.13.5")
+                .join(side),
+            Default::default(),
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn opts() -> EvalOptions {
+        let m = Metadata::embedded("3.13").unwrap();
+        EvalOptions::from_gate_opts(
+            &GateOpts {
+                alpha: 0.05,
+                ..Default::default()
+            },
+            m.clone(),
+            m,
+        )
+        .unwrap()
+    }
+
+    /// Plants more BINARY_OP misses in head (members and family), keeping invariants true.
+    pub(crate) fn plant_binary_op_misses(set: &mut StatsSet, extra: u64) {
+        for r in &mut set.repeats {
+            let c = &mut r.benchmarks.get_mut("arith").unwrap().counters;
+            let hit = c.get("opcode[BINARY_OP].specialization.hit");
+            let moved = extra.min(hit);
+            c.set("opcode[BINARY_OP].specialization.hit", hit - moved);
+            c.set(
+                "opcode[BINARY_OP].specialization.miss",
+                c.get("opcode[BINARY_OP].specialization.miss") + moved,
+            );
+            c.set(
+                "opcode[BINARY_OP_ADD_INT].specialization.miss",
+                c.get("opcode[BINARY_OP_ADD_INT].specialization.miss") + moved,
+            );
+        }
+    }
+
+    #[test]
+    fn aa_passes() {
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
+        assert_eq!(
+            rep.verdict,
+            Verdict::Pass,
+            "{:#?}",
+            rep.outcomes
+                .iter()
+                .filter(|o| o.status != OutcomeStatus::Pass)
+                .collect::<Vec<_>>()
+        );
+        assert!(rep.paired);
+        assert!(rep.checks_ok());
+        assert!(rep.top_movers.is_empty());
+    }
+
+    #[test]
+    fn planted_miss_regression_fails_naming_family() {
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&real("aa-base"), &head, &opts()).unwrap();
+        assert_eq!(rep.verdict, Verdict::Regression);
+        let f: Vec<&RuleOutcome> = rep.failing().collect();
+        assert!(
+            f.iter().any(|o| o.metric == "family.BINARY_OP.miss_ratio"),
+            "{f:#?}"
+        );
+        let o = f
+            .iter()
+            .find(|o| o.metric == "family.BINARY_OP.miss_ratio")
+            .unwrap();
+        assert_eq!(o.attribution[0].benchmark, "arith");
+        assert!(
+            rep.checks_ok(),
+            "{:?}",
+            crate::check::render_text(&rep.checks, false)
+        );
+    }
+
+    /// Adds per-repeat noise to whole-process-like counters and the BINARY_OP family, so
+    /// statistics (not only the exact path) are exercised.
+    fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
+        for (r, n) in set.repeats.iter_mut().zip(noise.iter().cycle()) {
+            let c = &mut r.benchmarks.get_mut("arith").unwrap().counters;
+            let hit = c.get("opcode[BINARY_OP].specialization.hit");
+            c.set("opcode[BINARY_OP].specialization.hit", hit - n);
+            c.set(
+                "opcode[BINARY_OP].specialization.miss",
+                c.get("opcode[BINARY_OP].specialization.miss") + n,
+            );
+            c.set(
+                "opcode[BINARY_OP_ADD_INT].specialization.miss",
+                c.get("opcode[BINARY_OP_ADD_INT].specialization.miss") + n,
+            );
+            c.set("Object allocations", c.get("Object allocations") + n * 7);
+        }
+        set
+    }
+
+    fn statuses(rep: &GateReport) -> Vec<(String, String, OutcomeStatus)> {
+        let mut v: Vec<_> = rep
+            .outcomes
+            .iter()
+            .map(|o| (o.rule.clone(), o.metric.clone(), o.status))
+            .collect();
+        v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        v
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+        #[test]
+        fn verdict_is_invariant_to_repeat_order(
+            base_noise in proptest::collection::vec(0u64..400, 3),
+            head_noise in proptest::collection::vec(0u64..3000, 3),
+            rot in 0usize..3,
+            swap in proptest::bool::ANY,
+        ) {
+            let base = noisy(real("aa-base"), &base_noise);
+            let head = noisy(real("aa-head"), &head_noise);
+            let o = opts();
+            let before = evaluate(&base, &head, &o).unwrap();
+            let mut b2 = base.clone();
+            let mut h2 = head.clone();
+            b2.repeats.rotate_left(rot);
+            if swap { h2.repeats.swap(0, 2); } else { h2.repeats.rotate_right(1); }
+            let after = evaluate(&b2, &h2, &o).unwrap();
+            proptest::prop_assert_eq!(before.verdict, after.verdict);
+            proptest::prop_assert_eq!(statuses(&before), statuses(&after));
+        }
+
+        #[test]
+        fn a_bigger_regression_never_passes(
+            head_noise in proptest::collection::vec(0u64..800, 3),
+            planted in 0u64..2500,
+            extra in 1u64..2500,
+        ) {
+            let base = real("aa-base");
+            let o = opts();
+            let mut small = noisy(real("aa-head"), &head_noise);
+            plant_binary_op_misses(&mut small, planted);
+            let mut big = noisy(real("aa-head"), &head_noise);
+            plant_binary_op_misses(&mut big, planted + extra);
+            let small_rep = evaluate(&base, &small, &o).unwrap();
+            let big_rep = evaluate(&base, &big, &o).unwrap();
+            if small_rep.verdict == Verdict::Regression {
+                proptest::prop_assert_eq!(big_rep.verdict, Verdict::Regression);
+            }
+            let st = |r: &GateReport| r.outcomes.iter().find(|x| x.metric == "family.BINARY_OP.miss_ratio").map(|x| x.status);
+            if st(&small_rep) == Some(OutcomeStatus::Regression) {
+                proptest::prop_assert_eq!(st(&big_rep), Some(OutcomeStatus::Regression));
+            }
+        }
+    }
+
+    #[test]
+    fn single_repeat_is_unverified() {
+        let mut base = real("aa-base");
+        let mut head = real("aa-head");
+        base.repeats.truncate(1);
+        head.repeats.truncate(1);
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        assert_eq!(rep.verdict, Verdict::Regression);
+        assert!(rep.failing().all(|o| o.unverified));
+        assert!(rep.notes.iter().any(|n| n.starts_with("UNVERIFIED")));
+    }
+
+    #[test]
+    fn noisy_change_straddling_the_limit_is_inconclusive() {
+        // Misses vary a lot between repeats, unpaired: the interval straddles +1 pp.
+        let base = real("aa-base");
+        let mut head = noisy(real("aa-head"), &[0, 600, 30]);
+        for r in &mut head.repeats {
+            r.seed = None;
+        }
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        let o = rep
+            .outcomes
+            .iter()
+            .find(|o| o.metric == "family.BINARY_OP.miss_ratio")
+            .unwrap();
+        assert_eq!(o.status, OutcomeStatus::Inconclusive, "{o:#?}");
+        assert!(o.repeats_needed.is_some_and(|n| n > 3), "{o:#?}");
+        assert_eq!(rep.verdict, Verdict::Inconclusive);
+        let strict = GateOpts {
+            strict: true,
+            ..Default::default()
+        };
+        assert_eq!(exit_code(&rep, &strict), EXIT_GATE_FAILED);
+        assert_eq!(exit_code(&rep, &GateOpts::default()), EXIT_PASS);
+    }
 }

@@ -1,1 +1,218 @@
 //! Report renderers: compute first, render last; renderers never recompute numbers.
+//!
+//! Every format implements [`Exporter`] over a finished [`GateReport`]; [`render`] picks one.
+
+pub mod github;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod text;
+
+use crate::metrics::{format_delta, format_value, MetricKind};
+use crate::rules::{Limit, LimitKind};
+use crate::verdict::{GateReport, Verdict};
+use std::path::Path;
+
+/// Output formats of a gate report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+    /// Plain terminal text (no colour).
+    Text,
+    Junit,
+    Html,
+    /// `::error`/`::warning` workflow command lines.
+    GithubAnnotations,
+}
+
+impl From<crate::cli::Format> for Format {
+    fn from(f: crate::cli::Format) -> Self {
+        match f {
+            crate::cli::Format::Markdown => Format::Markdown,
+            crate::cli::Format::Json => Format::Json,
+            crate::cli::Format::Text => Format::Text,
+            crate::cli::Format::Junit => Format::Junit,
+            crate::cli::Format::Html => Format::Html,
+        }
+    }
+}
+
+/// One output format (hyperfine-style exporter).
+pub trait Exporter {
+    fn render(&self, report: &GateReport) -> Vec<u8>;
+    /// File name used by [`write_all`].
+    fn file_name(&self) -> &'static str;
+}
+
+fn exporter(format: Format) -> Box<dyn Exporter> {
+    match format {
+        Format::Markdown => Box::new(markdown::MarkdownExporter),
+        Format::Json => Box::new(json::JsonExporter),
+        Format::Text => Box::new(text::TextExporter { color: false }),
+        Format::Junit => Box::new(junit::JunitExporter),
+        Format::Html => Box::new(html::HtmlExporter),
+        Format::GithubAnnotations => Box::new(github::AnnotationsExporter),
+    }
+}
+
+/// Renders a report in one format.
+pub fn render(report: &GateReport, format: Format) -> Vec<u8> {
+    exporter(format).render(report)
+}
+
+/// Writes report.md, report.json, report.txt, junit.xml and report.html into `dir`.
+pub fn write_all(report: &GateReport, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| crate::error::Error::input(format!("{}: {e}", dir.display())))?;
+    for f in [
+        Format::Markdown,
+        Format::Json,
+        Format::Text,
+        Format::Junit,
+        Format::Html,
+    ] {
+        let e = exporter(f);
+        let p = dir.join(e.file_name());
+        std::fs::write(&p, e.render(report))
+            .map_err(|e| crate::error::Error::input(format!("{}: {e}", p.display())))?;
+    }
+    Ok(())
+}
+
+/// The headline word of a verdict.
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "PASS",
+        Verdict::Regression => "REGRESSION",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+        Verdict::Error => "ERROR",
+    }
+}
+
+/// One-line verdict summary shared by every format.
+pub fn verdict_line(r: &GateReport) -> String {
+    let fails = r.failing().count();
+    let warns = r.warnings().count();
+    let inc = r.inconclusive().count();
+    let mut parts = vec![];
+    if fails > 0 {
+        parts.push(format!("{fails} rule violation(s)"));
+    }
+    if warns > 0 {
+        parts.push(format!("{warns} warning(s)"));
+    }
+    if inc > 0 {
+        parts.push(format!("{inc} inconclusive"));
+    }
+    if !r.checks_ok() {
+        parts.push("consistency checks failed".into());
+    }
+    let detail = if parts.is_empty() {
+        "no rule violated".to_string()
+    } else {
+        parts.join(", ")
+    };
+    format!("pystats-gate: {} ({detail})", verdict_word(r.verdict))
+}
+
+/// Describes the comparison setup: sets, repeats, pairing.
+pub fn setup_line(r: &GateReport) -> String {
+    let seeds = |s: &[Option<u64>]| -> String {
+        if s.iter().all(|x| x.is_some()) && !s.is_empty() {
+            format!(
+                ", seeds {}",
+                s.iter()
+                    .map(|x| x.unwrap().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        } else {
+            String::new()
+        }
+    };
+    format!(
+        "base {} ({} repeat(s){}) vs head {} ({} repeat(s){}); {}; alpha {}",
+        r.base.path,
+        r.base.repeats.len(),
+        seeds(&r.base.seeds),
+        r.head.path,
+        r.head.repeats.len(),
+        seeds(&r.head.seeds),
+        if r.paired {
+            "paired by PYTHONHASHSEED"
+        } else {
+            "unpaired"
+        },
+        r.alpha
+    )
+}
+
+pub fn fmt_value(kind: MetricKind, v: f64) -> String {
+    format_value(kind, v)
+}
+
+pub fn fmt_change(kind: MetricKind, d: f64, rel: Option<f64>) -> String {
+    let abs = format_delta(kind, d);
+    match (kind, rel) {
+        (MetricKind::Ratio, _) => abs,
+        (_, Some(r)) if r.is_finite() => format!("{abs} ({:+.1}%)", r * 100.0),
+        _ => abs,
+    }
+}
+
+pub fn fmt_interval(kind: MetricKind, lo: f64, hi: f64, exact: bool) -> String {
+    if exact {
+        "exact".to_string()
+    } else {
+        format!("[{}, {}]", format_delta(kind, lo), format_delta(kind, hi))
+    }
+}
+
+pub fn fmt_p(p: Option<f64>) -> String {
+    match p {
+        None => "-".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+pub fn fmt_limit(kind: MetricKind, l: &Option<Limit>) -> String {
+    let Some(l) = l else { return "-".into() };
+    match l.kind {
+        LimitKind::MaxRelativeIncrease | LimitKind::MaxRelativeDecrease => {
+            format!("{} {:.1}%", l.kind.key(), l.value * 100.0)
+        }
+        LimitKind::ForbidAppearing => "forbid_appearing".into(),
+        LimitKind::MaxIncrease | LimitKind::MaxDecrease if kind == MetricKind::Ratio => {
+            format!("{} {:.2} pp", l.kind.key(), l.value * 100.0)
+        }
+        _ => format!("{} {}", l.kind.key(), format_value(kind, l.value)),
+    }
+}
+
+/// `arith +1.20 pp, attrs +0.10 pp`.
+pub fn fmt_attribution(kind: MetricKind, a: &[crate::verdict::Attribution]) -> String {
+    a.iter()
+        .map(|x| format!("{} {}", x.benchmark, format_delta(kind, x.contribution)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Metric name with its benchmark, when per-benchmark.
+pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
+    match bench {
+        Some(b) => format!("{metric} [{b}]"),
+        None => metric.to_string(),
+    }
+}
+
+/// Statistics footnote: tests, corrections, expected false positives.
+pub fn statistics_line(r: &GateReport) -> String {
+    let fp = &r.false_positives;
+    format!(
+        "{} metric(s) varied between repeats and were tested (without correction about {:.1} false alarm(s) would be expected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); {} fail-level rule test(s) Holm-corrected (chance of any false failure <= {}). Zero-variance metrics are compared exactly.",
+        fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries, fp.holm_family, r.alpha
+    )
+}

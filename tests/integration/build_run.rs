@@ -1,1 +1,362 @@
-//! Integration tests: build_run.
+//! Integration tests: build, corpus, run, gate and demo — on real CPython builds.
+//!
+//! The real-build tests share the cache root (~/.cache/pystats-gate or $PYSTATS_GATE_CACHE):
+//! the first one builds the pristine base (a few minutes on a cold machine, less with a warm
+//! ccache), every other build is incremental, and a second run of the suite hits the cache.
+
+use crate::util::{cmd, dump, expect_code, tempdir};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The demo repository's base interpreter, built once per test process.
+fn base_python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+        let opts = pystats_gate::cli::BuildOpts {
+            quiet: true,
+            ..Default::default()
+        };
+        pystats_gate::builder::build_revision(&repo, "base", &opts)
+            .expect("building the demo base")
+            .python
+    })
+    .clone()
+}
+
+fn read_json(p: &Path) -> Value {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn count_dumps(set: &Path) -> usize {
+    std::fs::read_dir(set)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            std::fs::read_dir(e.path())
+                .unwrap()
+                .filter(|f| {
+                    f.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "txt")
+                })
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn corpus_list_covers_every_family() {
+    let out = cmd().args(["corpus", "--list"]).output().unwrap();
+    expect_code(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for family in [
+        "LOAD_ATTR",
+        "LOAD_GLOBAL",
+        "CALL",
+        "BINARY_OP",
+        "BINARY_SUBSCR",
+        "STORE_SUBSCR",
+        "STORE_ATTR",
+        "COMPARE_OP",
+        "CONTAINS_OP",
+        "FOR_ITER",
+        "UNPACK_SEQUENCE",
+        "TO_BOOL",
+        "SEND",
+        "LOAD_SUPER_ATTR",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
+}
+
+#[test]
+fn build_of_unknown_revision_is_input_error() {
+    let dir = tempdir();
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", dump(&st));
+    };
+    git(&["init", "-q"]);
+    let out = cmd()
+        .args(["build", "--repo"])
+        .arg(dir.path())
+        .args(["--rev", "no-such-rev"])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-rev"));
+}
+
+#[test]
+fn build_failure_exits_3_with_log_tail_and_path() {
+    let src = tempdir();
+    let cache = tempdir();
+    std::fs::create_dir_all(src.path().join("Python")).unwrap();
+    std::fs::write(src.path().join("Python/ceval.c"), "").unwrap();
+    let configure = src.path().join("configure");
+    std::fs::write(
+        &configure,
+        "#!/bin/sh\necho 'checking for a working compiler... broken on purpose'\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&configure, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = cmd()
+        .args(["build", "--quiet", "--source"])
+        .arg(src.path())
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken on purpose"), "{}", dump(&out));
+    assert!(err.contains("full log: "), "{}", dump(&out));
+    // Nothing that looks like a finished build was left behind.
+    let builds = cache.path().join("builds");
+    let finished = std::fs::read_dir(&builds)
+        .map(|rd| {
+            rd.filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(finished, 0);
+}
+
+#[test]
+fn run_rejects_an_interpreter_without_pystats() {
+    let out_dir = tempdir();
+    let out = cmd()
+        .args(["run", "--quiet", "--python", "/usr/bin/python3", "--out"])
+        .arg(out_dir.path().join("set"))
+        .output()
+        .unwrap();
+    if !Path::new("/usr/bin/python3").exists() {
+        return;
+    }
+    expect_code(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--enable-pystats"));
+}
+
+/// A corpus with one good, one crashing and one hanging benchmark.
+fn broken_corpus(dir: &Path) {
+    let builtin = pystats_gate::corpus::materialize_builtin(None).unwrap();
+    std::fs::copy(builtin.join("driver.py"), dir.join("driver.py")).unwrap();
+    std::fs::copy(builtin.join("truth.py"), dir.join("truth.py")).unwrap();
+    std::fs::write(
+        dir.join("crash.py"),
+        "import os\ndef workload(ctx):\n    os.abort()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hang.py"),
+        "import time\ndef workload(ctx):\n    time.sleep(60)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("corpus.toml"),
+        "[[bench]]\nname = \"truth\"\nfile = \"truth.py\"\nargs = [\"1000\"]\n\n\
+         [[bench]]\nname = \"crash\"\nfile = \"crash.py\"\n\n\
+         [[bench]]\nname = \"hang\"\nfile = \"hang.py\"\ntimeout = 1.5\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn crash_and_timeout_are_recorded_and_exit_3() {
+    let python = base_python();
+    let corpus = tempdir();
+    broken_corpus(corpus.path());
+    let out_dir = tempdir();
+    let set = out_dir.path().join("set");
+    let out = cmd()
+        .args(["run", "--quiet", "--repeats", "1", "--python"])
+        .arg(&python)
+        .arg("--corpus")
+        .arg(corpus.path())
+        .arg("--out")
+        .arg(&set)
+        .output()
+        .unwrap();
+    expect_code(&out, 3);
+    let m = read_json(&set.join("manifest.json"));
+    let failures = m["failures"].as_array().unwrap();
+    let reason = |b: &str| {
+        failures
+            .iter()
+            .find(|f| f["benchmark"] == b)
+            .unwrap_or_else(|| panic!("{b} not recorded: {m:#}"))["reason"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(reason("crash").contains("signal 6"), "{}", reason("crash"));
+    assert!(reason("hang").contains("timeout"), "{}", reason("hang"));
+    assert_eq!(failures.len(), 2);
+    assert!(set.join("run-1/truth.txt").is_file());
+}
+
+#[test]
+fn two_runs_at_once_produce_two_complete_separate_sets() {
+    let python = base_python();
+    let out_dir = tempdir();
+    let spawn = |name: &str| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"))
+            .args([
+                "run",
+                "--quiet",
+                "--repeats",
+                "2",
+                "--bench",
+                "truth",
+                "--bench",
+                "arith",
+            ])
+            .arg("--python")
+            .arg(&python)
+            .arg("--out")
+            .arg(out_dir.path().join(name))
+            .spawn()
+            .unwrap()
+    };
+    let mut a = spawn("a");
+    let mut b = spawn("b");
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    for name in ["a", "b"] {
+        let set = out_dir.path().join(name);
+        assert_eq!(count_dumps(&set), 4, "{name}");
+        let m = read_json(&set.join("manifest.json"));
+        assert_eq!(m["repeats"][0]["seed"], 1);
+        assert_eq!(m["repeats"][1]["seed"], 2);
+        assert!(m["failures"].as_array().unwrap().is_empty());
+        assert!(m["corpus_hash"].is_string());
+        assert!(m["revision"].is_string(), "{m:#}");
+        let check = cmd().arg("check").arg(&set).output().unwrap();
+        expect_code(&check, 0);
+    }
+    // Same interpreter, same seeds: the paired sets agree.
+    let cmp = cmd()
+        .arg("compare")
+        .arg(out_dir.path().join("a"))
+        .arg(out_dir.path().join("b"))
+        .output()
+        .unwrap();
+    expect_code(&cmp, 0);
+}
+
+#[test]
+fn serial_lock_fallback_runs_when_namespaces_are_off() {
+    let python = base_python();
+    let out_dir = tempdir();
+    let set = out_dir.path().join("set");
+    let out = cmd()
+        .env("PYSTATS_GATE_ISOLATION", "lock")
+        .args([
+            "run",
+            "--quiet",
+            "--repeats",
+            "2",
+            "--bench",
+            "truth",
+            "--python",
+        ])
+        .arg(&python)
+        .arg("--out")
+        .arg(&set)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert_eq!(count_dumps(&set), 2);
+}
+
+/// Runs `demo --head HEAD` and returns (exit code, stdout, out dir).
+fn demo(head: &str) -> (i32, String, tempfile::TempDir) {
+    let out_dir = tempdir();
+    let out = cmd()
+        .args(["demo", "--quiet", "--head", head, "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 1, "{}", dump(&out));
+    for f in ["report.md", "report.json", "junit.xml", "gate.json"] {
+        assert!(
+            out_dir.path().join(f).is_file(),
+            "{f} missing\n{}",
+            dump(&out)
+        );
+    }
+    assert!(out_dir.path().join("base/manifest.json").is_file());
+    assert!(out_dir.path().join("head/manifest.json").is_file());
+    (code, dump(&out), out_dir)
+}
+
+/// Rule outcomes that fail, as (rule, metric) strings from report.json.
+fn failing_metrics(out_dir: &Path) -> Vec<String> {
+    let rep = read_json(&out_dir.join("report.json"));
+    rep["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] == "regression")
+        .map(|o| o["metric"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn demo_regression_fails_naming_contains_op() {
+    let (code, text, out_dir) = demo("regression");
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CONTAINS_OP"), "{text}");
+    let failing = failing_metrics(out_dir.path());
+    assert!(
+        failing.iter().any(|m| m.contains("CONTAINS_OP")),
+        "{failing:?}"
+    );
+    assert!(
+        failing.iter().all(|m| !m.contains("COMPARE_OP")),
+        "{failing:?}"
+    );
+}
+
+#[test]
+fn demo_comment_only_head_passes() {
+    let (code, text, _out) = demo("comment");
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn demo_miss_ratio_head_fails_naming_compare_op() {
+    let (code, text, out_dir) = demo("miss-ratio");
+    assert_eq!(code, 1, "{text}");
+    let failing = failing_metrics(out_dir.path());
+    assert!(
+        failing.iter().any(|m| m.contains("COMPARE_OP")),
+        "{failing:?}\n{text}"
+    );
+    assert!(
+        failing.iter().all(|m| !m.contains("CONTAINS_OP")),
+        "{failing:?}"
+    );
+    // The base set came from the results cache or was cached by this run for the next one.
+    let g = read_json(&out_dir.path().join("gate.json"));
+    assert!(g["head"]["build_id"].is_string());
+}

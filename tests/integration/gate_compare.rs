@@ -1,1 +1,469 @@
-//! Integration tests: gate_compare.
+//! Integration tests: gate_compare (metrics, compare, check, rules, reports) on real 3.13.5 dumps.
+
+use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir};
+use std::path::{Path, PathBuf};
+
+/// Copies a fixture set into `dir` so a test can edit it.
+fn copy_set(name: &str, dir: &Path) -> PathBuf {
+    let src = fixture(&format!("real-3.13.5/{name}"));
+    let dst = dir.join(name);
+    copy_dir(&src, &dst);
+    dst
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+/// Sets `key` in a dump file (replacing its line, or appending one).
+fn set_counter(file: &Path, key: &str, value: u64) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut found = false;
+    let mut out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.split(':').next().map(str::trim) == Some(key) {
+                found = true;
+                format!("    {key} : {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if !found {
+        out.push(format!("    {key} : {value}"));
+    }
+    std::fs::write(file, out.join("\n") + "\n").unwrap();
+}
+
+fn get_counter(file: &Path, key: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .find(|l| l.split(':').next().map(str::trim) == Some(key))
+        .map(|l| l.split(':').nth(1).unwrap().trim().parse().unwrap())
+        .unwrap_or(0)
+}
+
+/// Plants a BINARY_OP deoptimization regression in every repeat of a set: `extra` hits of
+/// BINARY_OP_ADD_INT become misses (family and member counters stay consistent).
+fn plant_binary_op_misses(set: &Path, extra: u64) {
+    for run in ["run-1", "run-2", "run-3"] {
+        let f = set.join(run).join("arith.txt");
+        let hit = get_counter(&f, "opcode[BINARY_OP].specialization.hit");
+        set_counter(&f, "opcode[BINARY_OP].specialization.hit", hit - extra);
+        let miss = get_counter(&f, "opcode[BINARY_OP].specialization.miss");
+        set_counter(&f, "opcode[BINARY_OP].specialization.miss", miss + extra);
+        let m = get_counter(&f, "opcode[BINARY_OP_ADD_INT].specialization.miss");
+        set_counter(
+            &f,
+            "opcode[BINARY_OP_ADD_INT].specialization.miss",
+            m + extra,
+        );
+    }
+}
+
+#[test]
+fn aa_comparison_passes_with_default_rules() {
+    let out = cmd()
+        .args(["compare", "--format", "markdown"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.starts_with("## :white_check_mark: pystats-gate: PASS"),
+        "{}",
+        dump(&out)
+    );
+    assert!(md.contains("paired by PYTHONHASHSEED"), "{md}");
+    assert!(md.contains("<details>"), "{md}");
+    assert!(out.stderr.is_empty(), "{}", dump(&out));
+}
+
+#[test]
+fn shipped_rules_load_without_warnings() {
+    let out = cmd()
+        .args(["compare", "--rules"])
+        .arg(repo_root().join("rules/default.toml"))
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert!(out.stderr.is_empty(), "{}", dump(&out));
+}
+
+#[test]
+fn planted_regression_fails_naming_family() {
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    plant_binary_op_misses(&head, 2000);
+    let out = cmd()
+        .args(["compare", "--format", "markdown"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("## :x: pystats-gate: REGRESSION"), "{md}");
+    let violated = md
+        .split("### Violated rules")
+        .nth(1)
+        .expect("a violated rules section");
+    assert!(violated.contains("family.BINARY_OP.miss_ratio"), "{md}");
+    assert!(
+        violated.contains("arith"),
+        "attribution names the benchmark: {md}"
+    );
+
+    // JSON and JUnit carry the same verdict.
+    let json = cmd()
+        .args(["compare", "--format", "json"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .output()
+        .unwrap();
+    expect_code(&json, 1);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["verdict"], "regression");
+    let junit = cmd()
+        .args(["compare", "--format", "junit"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(
+        xml.contains("<failure") && xml.contains("family.BINARY_OP.miss_ratio"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn warn_rules_fail_only_with_fail_on_warn() {
+    let tmp = tempdir();
+    let rules = tmp.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"alloc\"\nmetric = \"objects.allocations\"\nmax_relative_increase = 0.05\nseverity = \"warn\"\n",
+    )
+    .unwrap();
+    let head = copy_set("aa-head", tmp.path());
+    for run in ["run-1", "run-2", "run-3"] {
+        let f = head.join(run).join("attrs.txt");
+        let v = get_counter(&f, "Object allocations");
+        set_counter(&f, "Object allocations", v * 2);
+    }
+    let run = |extra: &[&str]| {
+        cmd()
+            .arg("compare")
+            .arg("--rules")
+            .arg(&rules)
+            .args(extra)
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(&head)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    expect_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Warnings"),
+        "{}",
+        dump(&out)
+    );
+    expect_code(&run(&["--fail-on-warn"]), 1);
+}
+
+#[test]
+fn bad_rules_file_names_key_path_and_line() {
+    let tmp = tempdir();
+    let rules = tmp.path().join("bad.toml");
+    std::fs::write(&rules, "[[rule]]\nname = \"a\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n\n[[rule]]\nname = \"b\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = \"one\"\n").unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg("--rules")
+        .arg(&rules)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:9: rule[1].max_increase: expected a number"),
+        "{}",
+        dump(&out)
+    );
+
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"a\"\nmetric = \"family.*.no_such_thing\"\nmax_increase = 0.01\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg("--rules")
+        .arg(&rules)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("rule[0].metric: pattern \"family.*.no_such_thing\" matches no metric"),
+        "{}",
+        dump(&out)
+    );
+
+    std::fs::write(&rules, "include = [\"missing.toml\"]\n").unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg("--rules")
+        .arg(&rules)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("include[0]: no such file"),
+        "{}",
+        dump(&out)
+    );
+}
+
+#[test]
+fn corrupted_counter_fails_check_naming_invariant() {
+    let tmp = tempdir();
+    let set = copy_set("aa-base", tmp.path());
+    expect_code(&cmd().arg("check").arg(&set).output().unwrap(), 0);
+    set_counter(
+        &set.join("run-2/attrs.txt"),
+        "opcode[LOAD_ATTR].specialization.hit",
+        12345,
+    );
+    let out = cmd().arg("check").arg(&set).output().unwrap();
+    expect_code(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[VIOLATED] family-executions"), "{text}");
+    assert!(
+        text.contains("run-2/attrs: LOAD_ATTR: members executed 19995 times, hit 12345"),
+        "{text}"
+    );
+    // compare shows the failed checks, and --strict turns them into an input error.
+    let out = cmd()
+        .arg("compare")
+        .arg(&set)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("CONSISTENCY CHECKS FAILED"),
+        "{}",
+        dump(&out)
+    );
+    let out = cmd()
+        .args(["compare", "--strict"])
+        .arg(&set)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+}
+
+#[test]
+fn metrics_lists_names_with_filter() {
+    let out = cmd()
+        .args(["metrics", "--filter", "family.*.miss_ratio"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("family.") && l.contains(".miss_ratio")),
+        "{text}"
+    );
+    assert!(text.contains("family.LOAD_ATTR.miss_ratio"), "{text}");
+    let out = cmd()
+        .args([
+            "metrics",
+            "--per-benchmark",
+            "--format",
+            "json",
+            "--filter",
+            "bench.*.total.instructions",
+        ])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metrics"].as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn github_actions_annotations_and_job_summary() {
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    plant_binary_op_misses(&head, 2000);
+    let summary = tmp.path().join("summary.md");
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().any(|l| l.starts_with(
+            "::error title=pystats-gate%3A family-miss-ratio::family.BINARY_OP.miss_ratio"
+        )),
+        "{}",
+        dump(&out)
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("REGRESSION") && md.contains("family.BINARY_OP.miss_ratio"),
+        "{md}"
+    );
+}
+
+#[test]
+fn diff_and_out_dir() {
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    plant_binary_op_misses(&head, 2000);
+    let dir = tmp.path().join("out");
+    let out = cmd()
+        .args(["compare", "--diff", "--out-dir"])
+        .arg(&dir)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The diff of the two single-set summaries shows the planted misses.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with('+') && l.contains("miss") && l.contains("6,000")),
+        "{text}"
+    );
+    for f in [
+        "report.md",
+        "report.json",
+        "report.txt",
+        "junit.xml",
+        "report.html",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+}
+
+/// Finds Debian's chromium (installed by ci/setup.sh).
+fn chromium() -> Option<PathBuf> {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    plant_binary_op_misses(&head, 2000);
+    let artifacts = repo_root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let html = artifacts.join("gate-report.html");
+    let out = cmd()
+        .args(["compare", "--format", "html", "--output"])
+        .arg(&html)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("http://") && !page.contains("https://") && !page.contains("<script"),
+        "the page must be self-contained"
+    );
+    let Some(chrome) = chromium() else {
+        panic!("chromium not found: run ci/setup.sh (apt-get install -y chromium)");
+    };
+    let profile = tempdir();
+    let base_args = |c: &mut std::process::Command| {
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    };
+    let mut c = std::process::Command::new(&chrome);
+    base_args(&mut c);
+    let dom = c
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{}", dump(&dom));
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom_text.contains("pystats-gate: REGRESSION"),
+        "verdict missing from rendered DOM"
+    );
+    assert!(
+        dom_text.contains("BINARY_OP ✖ violated")
+            || dom_text.contains("BINARY_OP \u{2716} violated"),
+        "violated family not marked"
+    );
+    assert!(dom_text.contains("family.BINARY_OP.miss_ratio"));
+    let shot = artifacts.join("gate-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let mut c = std::process::Command::new(&chrome);
+    base_args(&mut c);
+    let s = c
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,2000")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}", dump(&s));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot too small: {} bytes",
+        png.len()
+    );
+}

@@ -1,1 +1,472 @@
-//! Integration tests: summarize.
+//! `summarize`: differential tests against the real summarize_stats.py, bad input, formats.
+
+use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A CPython 3.13 interpreter that can run summarize_stats.py (it imports `opcode`).
+/// `PYSTATS_GATE_PYTHON`, else the scratch build under the cache. Redirect here.
+pub fn reference_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PYSTATS_GATE_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME")?;
+    let cache = std::env::var_os("PYSTATS_GATE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&home).join(".cache/pystats-gate"));
+    let p = cache.join("scratch/build/python");
+    p.exists().then_some(p)
+}
+
+/// Pristine CPython 3.13 source (holds the reference Tools/scripts/summarize_stats.py),
+/// fetched once by ci/fetch-cpython.sh and cached.
+fn reference_source() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PYSTATS_GATE_CPYTHON_SRC") {
+        return Some(PathBuf::from(p));
+    }
+    let out = Command::new("bash")
+        .arg(repo_root().join("ci/fetch-cpython.sh"))
+        .args(["python3.13", "trixie"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "fetch-cpython.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let path = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()?
+        .trim()
+        .to_string();
+    let p = PathBuf::from(path);
+    p.join("Tools/scripts/summarize_stats.py")
+        .exists()
+        .then_some(p)
+}
+
+/// Interpreter + source for the reference, or a loud skip message.
+fn reference() -> Option<(PathBuf, PathBuf)> {
+    let Some(py) = reference_python() else {
+        eprintln!(
+            "\n*** SKIPPED differential test: no CPython 3.13 to run summarize_stats.py \
+             (set PYSTATS_GATE_PYTHON or build ~/.cache/pystats-gate/scratch/build/python) ***\n"
+        );
+        return None;
+    };
+    let Some(src) = reference_source() else {
+        eprintln!("\n*** SKIPPED differential test: could not obtain CPython 3.13 source ***\n");
+        return None;
+    };
+    Some((py, src))
+}
+
+/// summarize_stats.py wants flat directories: copy SET/REPEAT/BENCH.txt to REPEAT__BENCH.txt.
+fn flatten(set: &Path, into: &Path) -> PathBuf {
+    if set.is_file() {
+        return set.to_path_buf();
+    }
+    let dest = into.join(set.file_name().unwrap());
+    std::fs::create_dir_all(&dest).unwrap();
+    let mut entries: Vec<_> = std::fs::read_dir(set)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            for f in std::fs::read_dir(&e).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|x| x == "txt") {
+                    let name = format!(
+                        "{}__{}",
+                        e.file_name().unwrap().to_string_lossy(),
+                        f.file_name().unwrap().to_string_lossy()
+                    );
+                    std::fs::copy(&f, dest.join(name)).unwrap();
+                }
+            }
+        } else if e.extension().is_some_and(|x| x == "txt") {
+            std::fs::copy(&e, dest.join(e.file_name().unwrap())).unwrap();
+        }
+    }
+    dest
+}
+
+/// Runs the real summarize_stats.py. Directory iteration is made sorted (the script uses
+/// `Path.iterdir()`, whose order is filesystem-dependent and decides tie order); nothing else
+/// about the script is touched.
+fn run_reference(py: &Path, src: &Path, inputs: &[PathBuf], extra: &[&str]) -> String {
+    let script = src.join("Tools/scripts/summarize_stats.py");
+    let shim = "import pathlib, runpy, sys\n\
+                _iterdir = pathlib.Path.iterdir\n\
+                pathlib.Path.iterdir = lambda self: iter(sorted(_iterdir(self)))\n\
+                sys.argv = sys.argv[1:]\n\
+                runpy.run_path(sys.argv[0], run_name='__main__')\n";
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(shim)
+        .arg(&script)
+        .args(inputs)
+        .args(extra)
+        .output()
+        .expect("run summarize_stats.py");
+    assert!(
+        out.status.success(),
+        "summarize_stats.py failed: {}",
+        dump(&out)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_ours(sets: &[PathBuf], extra: &[&str]) -> String {
+    let out = cmd()
+        .arg("summarize")
+        .args(sets)
+        .args(extra)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One HTML table of a report: the heading it sits under, its header cells and body cells.
+#[derive(Debug, PartialEq)]
+struct TableBlock {
+    heading: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// Extracts every table, with whitespace inside cells collapsed.
+fn tables(markdown: &str) -> Vec<TableBlock> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = vec![];
+    let mut heading = String::new();
+    let mut lines = markdown.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with('#') {
+            heading = line.to_string();
+        } else if line == "<table>" {
+            let mut t = TableBlock {
+                heading: heading.clone(),
+                header: vec![],
+                rows: vec![],
+            };
+            let mut cell: Option<String> = None;
+            for l in lines.by_ref() {
+                if l == "</table>" {
+                    break;
+                }
+                if l == "<tr>" && !t.header.is_empty() {
+                    t.rows.push(vec![]);
+                }
+                if let Some(rest) = l.strip_prefix("<th align=\"") {
+                    let text = rest
+                        .split_once("\">")
+                        .unwrap()
+                        .1
+                        .strip_suffix("</th>")
+                        .unwrap();
+                    t.header.push(text.to_string());
+                    continue;
+                }
+                let start = l
+                    .strip_prefix("<td align=\"")
+                    .map(|r| r.split_once("\">").unwrap().1);
+                let text = match (&mut cell, start) {
+                    (None, Some(s)) => s.to_string(),
+                    (Some(acc), None) => {
+                        acc.push('\n');
+                        acc.push_str(l);
+                        acc.clone()
+                    }
+                    (None, None) => continue,
+                    (Some(_), Some(_)) => panic!("nested cell"),
+                };
+                match text.strip_suffix("</td>") {
+                    Some(done) => {
+                        t.rows.last_mut().unwrap().push(norm(done));
+                        cell = None;
+                    }
+                    None => cell = Some(text),
+                }
+            }
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Asserts every table cell is equal, then that the whole text is, date line aside.
+fn assert_same_report(reference: &str, ours: &str, what: &str) {
+    let (a, b) = (tables(reference), tables(ours));
+    assert!(!a.is_empty(), "{what}: reference has no tables");
+    for (i, (ta, tb)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(ta.heading, tb.heading, "{what}: table #{i} heading");
+        assert_eq!(
+            ta.header, tb.header,
+            "{what}: table #{i} header under {}",
+            ta.heading
+        );
+        for (r, (ra, rb)) in ta.rows.iter().zip(&tb.rows).enumerate() {
+            assert_eq!(ra, rb, "{what}: table #{i} under {:?}, row {r}", ta.heading);
+        }
+        assert_eq!(
+            ta.rows.len(),
+            tb.rows.len(),
+            "{what}: table #{i} under {:?}: row count",
+            ta.heading
+        );
+    }
+    assert_eq!(a.len(), b.len(), "{what}: number of tables");
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("Stats gathered on:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (ra, rb) = (strip(reference), strip(ours));
+    if ra != rb {
+        let diff = similar::TextDiff::from_lines(&ra, &rb)
+            .unified_diff()
+            .context_radius(2)
+            .to_string();
+        panic!(
+            "{what}: markdown differs outside table cells:\n{}",
+            &diff[..diff.len().min(4000)]
+        );
+    }
+}
+
+fn differential(sets: &[&str], what: &str) {
+    let Some((py, src)) = reference() else { return };
+    let tmp = tempdir();
+    let ours_inputs: Vec<PathBuf> = sets.iter().map(|s| fixture(s)).collect();
+    let ref_inputs: Vec<PathBuf> = ours_inputs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let dir = tmp.path().join(i.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
+            flatten(p, &dir)
+        })
+        .collect();
+    let reference = run_reference(&py, &src, &ref_inputs, &[]);
+    let ours = run_ours(&ours_inputs, &[]);
+    assert_same_report(&reference, &ours, what);
+}
+
+#[test]
+fn differential_single_set_of_repeats() {
+    differential(&["real-3.13.5/aa-base"], "single aa-base");
+}
+
+#[test]
+fn differential_comparative_aa() {
+    differential(
+        &["real-3.13.5/aa-base", "real-3.13.5/aa-head"],
+        "aa-base vs aa-head",
+    );
+}
+
+#[test]
+fn differential_whole_process_and_concatenated_dumps() {
+    differential(&["real-3.13.5/whole-process"], "whole-process");
+    differential(&["real-3.13.5/concatenated"], "concatenated");
+    differential(
+        &["real-3.13.5/aa-head", "real-3.13.5/whole-process"],
+        "aa-head vs whole-process",
+    );
+    differential(
+        &["real-3.13.5/whole-process", "real-3.13.5/aa-base/run-2"],
+        "whole-process vs run-2",
+    );
+}
+
+#[test]
+fn differential_summarize_json_input() {
+    differential(&["real-3.13.5/whole-process.summarize.json"], "json single");
+    differential(
+        &[
+            "real-3.13.5/aa-base",
+            "real-3.13.5/whole-process.summarize.json",
+        ],
+        "dir vs json",
+    );
+}
+
+#[test]
+fn differential_json_output_round_trip() {
+    // The script's own --json-output of a fixture, read back by us and by the script.
+    let Some((py, src)) = reference() else { return };
+    let tmp = tempdir();
+    let flat = flatten(&fixture("real-3.13.5/aa-head"), tmp.path());
+    let json = tmp.path().join("head.json");
+    run_reference(
+        &py,
+        &src,
+        &[flat],
+        &["--json-output", json.to_str().unwrap()],
+    );
+    let reference = run_reference(&py, &src, &[json.clone()], &[]);
+    assert_same_report(
+        &reference,
+        &run_ours(&[json], &[]),
+        "json-output round trip",
+    );
+}
+
+/// Golden reports written by the real summarize_stats.py (date line removed), so the
+/// comparison also runs where no 3.13 interpreter exists.
+#[test]
+fn golden_reports_from_real_script() {
+    for (sets, golden) in [
+        (
+            vec!["real-3.13.5/aa-base"],
+            "real-3.13.5/reference/aa-base.md",
+        ),
+        (
+            vec!["real-3.13.5/aa-base", "real-3.13.5/aa-head"],
+            "real-3.13.5/reference/aa-base-vs-aa-head.md",
+        ),
+        (
+            vec!["real-3.13.5/whole-process"],
+            "real-3.13.5/reference/whole-process.md",
+        ),
+    ] {
+        let reference = std::fs::read_to_string(fixture(golden)).unwrap();
+        let inputs: Vec<PathBuf> = sets.iter().map(|s| fixture(s)).collect();
+        assert_same_report(&reference, &run_ours(&inputs, &[]), golden);
+    }
+}
+
+#[test]
+fn json_and_text_formats() {
+    let set = fixture("real-3.13.5/aa-base");
+    let json = run_ours(&[set.clone()], &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["sections"][0]["title"], "Execution counts");
+    let text = run_ours(
+        &[set.clone(), fixture("real-3.13.5/aa-head")],
+        &["--format", "text"],
+    );
+    assert!(text.contains("Execution counts"), "{text}");
+    assert!(text.contains("Base Count"), "{text}");
+    let tmp = tempdir();
+    let out = tmp.path().join("r.md");
+    cmd()
+        .args(["summarize", "-o"])
+        .arg(&out)
+        .arg(&set)
+        .assert()
+        .success()
+        .stdout("");
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("## Execution counts"));
+}
+
+fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn expect_input_error(set: &Path, needle: &str) {
+    let out = cmd().arg("summarize").arg(set).output().unwrap();
+    expect_code(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(needle),
+        "stderr lacks {needle:?}: {}",
+        dump(&out)
+    );
+    assert!(!err.contains("panicked"), "{}", dump(&out));
+}
+
+#[test]
+fn bad_input_names_file_and_line() {
+    let tmp = tempdir();
+    let d = tmp.path();
+    write(
+        d,
+        "malformed/run-1/a.txt",
+        b"opcode[NOP].execution_count : 1\nthis is not a counter\n",
+    );
+    expect_input_error(&d.join("malformed"), "a.txt:2:");
+    write(
+        d,
+        "truncated/a.txt",
+        b"opcode[NOP].execution_count : 1\nopcode[NOP].execution_co",
+    );
+    expect_input_error(&d.join("truncated"), "a.txt:2:");
+    write(
+        d,
+        "utf8/a.txt",
+        b"opcode[NOP].execution_count : 1\n\xff\xfe : 3\n",
+    );
+    expect_input_error(&d.join("utf8"), "a.txt:2:");
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    expect_input_error(&d.join("empty"), "empty stats set");
+    write(d, "norepeat/run-1/a.txt", b"x : 1\n");
+    std::fs::create_dir_all(d.join("norepeat/run-2")).unwrap();
+    expect_input_error(&d.join("norepeat"), "run-2: repeat has no *.txt dumps");
+    let big = format!("opcode[NOP].execution_count : {}\n", u64::MAX);
+    write(d, "overflow/run-1/a.txt", big.as_bytes());
+    write(
+        d,
+        "overflow/run-2/a.txt",
+        b"opcode[NOP].execution_count : 1\n",
+    );
+    expect_input_error(&d.join("overflow"), "overflows 64 bits");
+    write(
+        d,
+        "toolarge/a.txt",
+        b"opcode[NOP].execution_count : 18446744073709551616\n",
+    );
+    expect_input_error(&d.join("toolarge"), "a.txt:1:");
+    expect_input_error(&d.join("does-not-exist"), "no such stats set");
+    write(d, "bad.json", b"{\"a\": -1}");
+    expect_input_error(&d.join("bad.json"), "bad.json");
+}
+
+#[test]
+fn allow_malformed_skips_and_reports() {
+    let tmp = tempdir();
+    let set = tmp.path().join("set");
+    let good = std::fs::read(fixture("real-3.13.5/aa-base/run-1/arith.txt")).unwrap();
+    let mut bad = good.clone();
+    bad.extend_from_slice(b"garbage line\n");
+    write(&set, "run-1/arith.txt", &bad);
+    let out = cmd()
+        .arg("summarize")
+        .arg("--allow-malformed")
+        .arg(&set)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("## Malformed input"), "{md}");
+    assert!(md.contains("arith.txt:226"), "{md}");
+}
+
+#[test]
+fn unknown_counters_are_kept_and_shown() {
+    let tmp = tempdir();
+    let set = tmp.path().join("set");
+    let mut text = std::fs::read(fixture("real-3.13.5/aa-base/run-1/arith.txt")).unwrap();
+    text.extend_from_slice(b"JIT total memory size : 4096\nObject immortal increfs : 7\n");
+    write(&set, "run-1/arith.txt", &text);
+    let md = run_ours(&[set], &[]);
+    assert!(md.contains("## Other counters"), "{md}");
+    assert!(md.contains("JIT total memory size"), "{md}");
+    assert!(
+        md.contains("Immortal increfs"),
+        "object counters go to Object stats: {md}"
+    );
+}

@@ -127,3 +127,73 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn history_append_and_show_trend() {
+    let tmp = tempdir();
+    let hist = tmp.path().join("history.jsonl");
+    for head in ["aa-head", "aa-base"] {
+        let json = tmp.path().join(format!("{head}.json"));
+        let o = cmd()
+            .args(["compare", "--format", "json", "-o"])
+            .arg(&json)
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(fixture(&format!("real-3.13.5/{head}")))
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+        let o = cmd()
+            .args(["history", "append"])
+            .arg(&json)
+            .arg("--file")
+            .arg(&hist)
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+    }
+    let o = cmd()
+        .args(["history", "show", "--metric", "family.*.hit", "--file"])
+        .arg(&hist)
+        .output()
+        .unwrap();
+    expect_code(&o, 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 recorded result(s)"), "{text}");
+    assert!(text.contains("family.BINARY_OP.hit"), "{text}");
+    let html = tmp.path().join("h.html");
+    let o = cmd()
+        .args(["history", "show", "--format", "html", "-o"])
+        .arg(&html)
+        .arg("--file")
+        .arg(&hist)
+        .output()
+        .unwrap();
+    expect_code(&o, 0);
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("<polyline"));
+    // A corrupted line is reported with its line number.
+    std::fs::write(
+        &hist,
+        format!(
+            "{}\nnot json\n",
+            std::fs::read_to_string(&hist)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+        ),
+    )
+    .unwrap();
+    let o = cmd()
+        .args(["history", "show", "--file"])
+        .arg(&hist)
+        .output()
+        .unwrap();
+    expect_code(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("history.jsonl:2"),
+        "{}",
+        dump(&o)
+    );
+}

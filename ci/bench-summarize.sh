@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark: `pystats-gate summarize BASE HEAD` vs the real summarize_stats.py on the same
+# comparison, over >= 500 real dump files from an --enable-pystats CPython 3.13 build.
+#
+# Usage: ci/bench-summarize.sh [FILES_PER_SIDE (default 250)] [ROUNDS (default 5)]
+# Env:   PYSTATS_GATE_PYTHON   --enable-pystats interpreter (default: the scratch build)
+#        PYSTATS_GATE_CACHE    cache root (default ~/.cache/pystats-gate)
+# Writes the measured markdown table to stdout; docs/bench-summarize.md holds a copy.
+# The dumps are generated once into $CACHE/bench-summarize (not committed).
+set -euo pipefail
+per_side=${1:-250}
+rounds=${2:-5}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}
+py=${PYSTATS_GATE_PYTHON:-$cache/scratch/build/python}
+[ -x "$py" ] || { echo "bench-summarize: no --enable-pystats python at $py" >&2; exit 3; }
+src=$("$root/ci/fetch-cpython.sh" python3.13 trixie | tail -1)
+script="$src/Tools/scripts/summarize_stats.py"
+data="$cache/bench-summarize/$per_side"
+
+# Many short, different programs: each run is a whole process (-X pystats), one dump file.
+gen_side() { # side seed_offset
+  local side=$1 off=$2 out="$data/$1"
+  mkdir -p "$out"
+  cat > "$data/prog.py" <<'PY'
+import sys, json, re, collections
+seed = int(sys.argv[1])
+kind = seed % 5
+n = 2000 + (seed * 37) % 3000
+class P:
+    def __init__(self, x): self.x = x
+    def get(self): return self.x
+if kind == 0:
+    print(sum(P(i).get() % 7 for i in range(n)))
+elif kind == 1:
+    d = collections.defaultdict(list)
+    for i in range(n): d[str(i % 97)].append(i)
+    print(len(json.dumps(d)))
+elif kind == 2:
+    s = " ".join(str(i) for i in range(n))
+    print(len(re.findall(r"1\d", s)))
+elif kind == 3:
+    t = 0.0
+    for i in range(n): t += (i * 1.5) / (i + 1)
+    print(int(t))
+else:
+    def f(a, b=2, *c, **k): return a + b + len(c) + len(k)
+    print(sum(f(i, i, i, k=i) for i in range(n)))
+PY
+  # /tmp/py_stats is hard-coded in CPython and shared by the machine: use a private tmpfs.
+  unshare --mount --map-root-user bash -c '
+    set -e
+    mkdir -p /tmp/py_stats && mount -t tmpfs none /tmp/py_stats
+    for i in $(seq 1 '"$per_side"'); do
+      seed=$((i + '"$off"'))
+      PYTHONHASHSEED=$seed "'"$py"'" -X pystats "'"$data"'/prog.py" $seed >/dev/null
+      f=$(ls /tmp/py_stats/*.txt)
+      mv "$f" "'"$out"'/$(printf "dump-%04d" $i).txt"
+    done'
+}
+if [ ! -f "$data/.complete" ]; then
+  rm -rf "$data"; mkdir -p "$data"
+  echo "generating $per_side real dumps per side into $data ..." >&2
+  gen_side base 0
+  gen_side head 100000
+  touch "$data/.complete"
+fi
+nfiles=$(( $(ls "$data/base" | wc -l) + $(ls "$data/head" | wc -l) ))
+bytes=$(du -sb "$data/base" "$data/head" | awk '{s+=$1} END {print s}')
+
+(cd "$root" && cargo build --release --quiet)
+bin="$root/target/release/pystats-gate"
+
+# Median wall time and max peak RSS over $rounds runs, via GNU time.
+measure() { # label cmd...
+  local label=$1; shift
+  local walls=() rss=0
+  for _ in $(seq 1 "$rounds"); do
+    /usr/bin/time -f "%e %M" -o "$data/time.out" "$@" > "$data/out-$label.md" 2>/dev/null
+    read -r w m < "$data/time.out"
+    walls+=("$w")
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  local med
+  med=$(printf "%s\n" "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$label $med $rss"
+}
+ref=$(measure summarize_stats.py "$py" "$script" "$data/base" "$data/head")
+ours=$(measure pystats-gate "$bin" summarize "$data/base" "$data/head")
+# Same numbers? (date line and tie order aside: compare sorted table lines)
+if diff <(grep -v "^Stats gathered" "$data/out-summarize_stats.py.md" | sort) \
+        <(grep -v "^Stats gathered" "$data/out-pystats-gate.md" | sort) >/dev/null; then
+  same="yes"
+else
+  same="NO"
+fi
+read -r _ rw rm <<<"$ref"
+read -r _ ow om <<<"$ours"
+speedup=$(awk -v a="$rw" -v b="$ow" 'BEGIN { if (b == 0) b = 0.005; printf "%.0f", a / b }')
+cat <<EOF
+Comparative summary (\`BASE HEAD\`) of $nfiles real dump files ($((bytes / 1024 / 1024)) MiB), $(nproc) cores, median of $rounds runs:
+
+| tool | wall time (s) | peak RSS (MiB) |
+| --- | ---: | ---: |
+| summarize_stats.py (CPython 3.13.5, --enable-pystats build) | $rw | $((rm / 1024)) |
+| pystats-gate summarize (release) | $ow | $((om / 1024)) |
+
+Speed-up: ${speedup}x. Same report lines (sorted, date aside): $same.
+EOF

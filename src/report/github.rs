@@ -1,0 +1,126 @@
+//! GitHub Actions integration: `::error`/`::warning` annotations and the job summary.
+
+use super::*;
+use crate::verdict::GateReport;
+use std::io::Write;
+
+pub struct AnnotationsExporter;
+
+impl Exporter for AnnotationsExporter {
+    fn render(&self, report: &GateReport) -> Vec<u8> {
+        render_annotations(report).into_bytes()
+    }
+    fn file_name(&self) -> &'static str {
+        "annotations.txt"
+    }
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Workflow command lines: an error per failing rule outcome, a warning per warning,
+/// inconclusive outcome or failed consistency check.
+pub fn render_annotations(r: &GateReport) -> String {
+    let mut s = String::new();
+    let mut line = |level: &str, title: &str, file: Option<(&str, usize)>, msg: &str| {
+        let loc = match file {
+            Some((f, l))
+                if !f.starts_with("rules/default.toml") || std::path::Path::new(f).exists() =>
+            {
+                format!("file={},line={},", escape_prop(f), l)
+            }
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "::{level} {loc}title={}::{}\n",
+            escape_prop(title),
+            escape_data(msg)
+        ));
+    };
+    for o in r.failing() {
+        line(
+            "error",
+            &format!("pystats-gate: {}", o.rule),
+            None,
+            &format!(
+                "{}: {} -> {} ({}); {}",
+                metric_label(&o.metric, &o.benchmark),
+                fmt_value(o.kind, o.base),
+                fmt_value(o.kind, o.head),
+                fmt_change(o.kind, o.change, o.relative_change),
+                o.reason
+            ),
+        );
+    }
+    for o in r.warnings() {
+        line(
+            "warning",
+            &format!("pystats-gate: {}", o.rule),
+            None,
+            &format!(
+                "{}: {} -> {} ({}); {}",
+                metric_label(&o.metric, &o.benchmark),
+                fmt_value(o.kind, o.base),
+                fmt_value(o.kind, o.head),
+                fmt_change(o.kind, o.change, o.relative_change),
+                o.reason
+            ),
+        );
+    }
+    for o in r.inconclusive() {
+        line(
+            "warning",
+            &format!("pystats-gate: {} inconclusive", o.rule),
+            None,
+            &format!("{}: {}", metric_label(&o.metric, &o.benchmark), o.reason),
+        );
+    }
+    for c in &r.checks {
+        for inv in c.violated() {
+            let first = inv
+                .violations
+                .iter()
+                .find(|v| v.excepted.is_none())
+                .map(|v| format!("{}: {}", v.scope, v.detail))
+                .unwrap_or_default();
+            line(
+                "warning",
+                &format!("pystats-gate: check {} ({})", inv.id, c.label),
+                None,
+                &first,
+            );
+        }
+    }
+    s
+}
+
+/// Under GitHub Actions (GITHUB_ACTIONS=true): annotations on stderr (stdout may hold the
+/// report) and the markdown report appended to $GITHUB_STEP_SUMMARY.
+pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    eprint!("{}", render_annotations(r));
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| {
+                crate::error::Error::input(format!(
+                    "$GITHUB_STEP_SUMMARY {}: {e}",
+                    std::path::Path::new(&path).display()
+                ))
+            })?;
+        f.write_all(markdown::render_markdown(r).as_bytes())?;
+        f.write_all(b"\n")?;
+    }
+    Ok(())
+}

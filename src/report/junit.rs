@@ -1,0 +1,120 @@
+//! JUnit XML: one test case per (rule, metric) outcome and per consistency invariant.
+
+use super::*;
+use crate::check::CheckStatus;
+use crate::rules::Severity;
+use crate::verdict::{GateReport, OutcomeStatus};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+pub struct JunitExporter;
+
+impl Exporter for JunitExporter {
+    fn render(&self, report: &GateReport) -> Vec<u8> {
+        render_junit(report).into_bytes()
+    }
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+}
+
+pub fn render_junit(r: &GateReport) -> String {
+    let mut report = Report::new("pystats-gate");
+    let mut suites: indexmap::IndexMap<String, TestSuite> = indexmap::IndexMap::new();
+    for o in &r.outcomes {
+        let suite = suites
+            .entry(o.rule.clone())
+            .or_insert_with(|| TestSuite::new(format!("rule {}", o.rule)));
+        let detail = format!(
+            "{}: base {} head {} change {} interval {} p(adj) {} limit {}: {}",
+            metric_label(&o.metric, &o.benchmark),
+            fmt_value(o.kind, o.base),
+            fmt_value(o.kind, o.head),
+            fmt_change(o.kind, o.change, o.relative_change),
+            fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
+            fmt_p(o.p_adjusted),
+            fmt_limit(o.kind, &o.limit),
+            o.reason
+        );
+        let status = match o.status {
+            OutcomeStatus::Regression if o.fails(r.fail_on_warn) => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_message(detail.clone()).set_type("regression");
+                st
+            }
+            OutcomeStatus::Regression => {
+                // A warning that does not fail the gate.
+                let mut st = TestCaseStatus::success();
+                let _ = &mut st;
+                st
+            }
+            OutcomeStatus::Inconclusive => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(format!("inconclusive: {detail}"));
+                st
+            }
+            OutcomeStatus::Skipped => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(o.reason.clone());
+                st
+            }
+            OutcomeStatus::Pass => TestCaseStatus::success(),
+        };
+        let mut tc = TestCase::new(metric_label(&o.metric, &o.benchmark), status);
+        tc.set_classname(format!("pystats-gate.{}", o.rule));
+        if o.status == OutcomeStatus::Regression && o.severity == Severity::Warn && !r.fail_on_warn
+        {
+            tc.set_system_out(format!("warning: {detail}"));
+        } else if o.status == OutcomeStatus::Pass {
+            tc.set_system_out(detail);
+        }
+        suite.add_test_case(tc);
+    }
+    for (_, s) in suites {
+        report.add_test_suite(s);
+    }
+    for c in &r.checks {
+        let mut suite = TestSuite::new(format!("checks {}", c.label));
+        for inv in &c.results {
+            let status = match inv.status {
+                CheckStatus::Violated => {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    let msg: Vec<String> = inv
+                        .violations
+                        .iter()
+                        .filter(|v| v.excepted.is_none())
+                        .take(10)
+                        .map(|v| format!("{}: {}", v.scope, v.detail))
+                        .collect();
+                    st.set_message(msg.join("; ")).set_type("invariant");
+                    st
+                }
+                CheckStatus::NotApplicable => {
+                    let mut st = TestCaseStatus::skipped();
+                    st.set_message("not applicable to this data");
+                    st
+                }
+                CheckStatus::Ok | CheckStatus::Excepted => TestCaseStatus::success(),
+            };
+            let mut tc = TestCase::new(inv.id.clone(), status);
+            tc.set_classname(format!("pystats-gate.checks.{}", c.label.replace(' ', "_")));
+            if inv.status == CheckStatus::Excepted {
+                let reasons: Vec<String> = inv
+                    .violations
+                    .iter()
+                    .filter_map(|v| {
+                        v.excepted
+                            .as_ref()
+                            .map(|r| format!("{}: {} (known: {r})", v.scope, v.detail))
+                    })
+                    .take(5)
+                    .collect();
+                tc.set_system_out(reasons.join("\n"));
+            }
+            suite.add_test_case(tc);
+        }
+        report.add_test_suite(suite);
+    }
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+}

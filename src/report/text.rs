@@ -1,0 +1,138 @@
+//! Terminal text report (ANSI colour when writing to a terminal).
+
+use super::*;
+use crate::verdict::{GateReport, RuleOutcome, Verdict};
+
+pub struct TextExporter {
+    pub color: bool,
+}
+
+impl Exporter for TextExporter {
+    fn render(&self, report: &GateReport) -> Vec<u8> {
+        render_text(report, self.color).into_bytes()
+    }
+    fn file_name(&self) -> &'static str {
+        "report.txt"
+    }
+}
+
+struct Paint(bool);
+impl Paint {
+    fn c(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn outcome_lines(s: &mut String, p: &Paint, title: &str, code: &str, rows: &[&RuleOutcome]) {
+    if rows.is_empty() {
+        return;
+    }
+    s.push_str(&p.c(code, &format!("{title}:\n")));
+    for o in rows {
+        s.push_str(&format!(
+            "  {}  {} -> {}  change {}  interval {}  p(adj) {}  [{}: {}]\n",
+            p.c("1", &metric_label(&o.metric, &o.benchmark)),
+            fmt_value(o.kind, o.base),
+            fmt_value(o.kind, o.head),
+            fmt_change(o.kind, o.change, o.relative_change),
+            fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
+            fmt_p(o.p_adjusted),
+            o.rule,
+            fmt_limit(o.kind, &o.limit)
+        ));
+        s.push_str(&format!("      {}\n", o.reason));
+        if !o.attribution.is_empty() {
+            s.push_str(&format!(
+                "      moved most by: {}\n",
+                fmt_attribution(o.kind, &o.attribution)
+            ));
+        }
+    }
+    s.push('\n');
+}
+
+pub fn render_text(r: &GateReport, color: bool) -> String {
+    let p = Paint(color);
+    let mut s = String::new();
+    let code = match r.verdict {
+        Verdict::Pass => "1;32",
+        Verdict::Regression | Verdict::Error => "1;31",
+        Verdict::Inconclusive => "1;33",
+    };
+    s.push_str(&p.c(code, &verdict_line(r)));
+    s.push('\n');
+    s.push_str(&setup_line(r));
+    s.push_str("\n\n");
+    for n in &r.notes {
+        s.push_str(&p.c("1;33", &format!("note: {n}\n")));
+    }
+    if !r.notes.is_empty() {
+        s.push('\n');
+    }
+    outcome_lines(
+        &mut s,
+        &p,
+        "Violated rules",
+        "1;31",
+        &r.failing().collect::<Vec<_>>(),
+    );
+    outcome_lines(
+        &mut s,
+        &p,
+        "Warnings",
+        "1;33",
+        &r.warnings().collect::<Vec<_>>(),
+    );
+    outcome_lines(
+        &mut s,
+        &p,
+        "Inconclusive",
+        "1;33",
+        &r.inconclusive().collect::<Vec<_>>(),
+    );
+    if r.top_movers.is_empty() {
+        s.push_str("Top movers: none (no metric changed beyond its noise floor)\n\n");
+    } else {
+        s.push_str("Top movers:\n");
+        let w = r
+            .top_movers
+            .iter()
+            .map(|m| m.metric.len())
+            .max()
+            .unwrap_or(0);
+        for m in &r.top_movers {
+            s.push_str(&format!(
+                "  {:<w$}  {:>12} -> {:<12}  {}  {}\n",
+                m.metric,
+                fmt_value(m.kind, m.base),
+                fmt_value(m.kind, m.head),
+                fmt_change(m.kind, m.change, m.relative_change),
+                fmt_interval(m.kind, m.ci_low, m.ci_high, m.deterministic),
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str(&crate::check::render_text(&r.checks, false));
+    s.push('\n');
+    s.push_str(&statistics_line(r));
+    s.push('\n');
+    if let Some(d) = &r.summary_diff {
+        s.push_str("\nDiff of the single-set reports:\n");
+        for line in d.lines() {
+            let painted = if line.starts_with('+') && !line.starts_with("+++") {
+                p.c("32", line)
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                p.c("31", line)
+            } else {
+                line.to_string()
+            };
+            s.push_str(&painted);
+            s.push('\n');
+        }
+    }
+    s
+}
