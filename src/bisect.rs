@@ -10,6 +10,7 @@ pub mod real;
 pub mod scripted;
 pub mod search;
 pub mod state;
+pub mod toolchain;
 
 use crate::cli::{BisectArgs, BisectStepArgs, Format};
 use crate::error::{Error, EXIT_BUILD_OR_RUN, EXIT_INPUT, EXIT_PASS};

@@ -43,13 +43,13 @@ impl EvaluatorOptions {
 
 /// The evaluator for real builds of `repo`, caching stats sets under `work`.
 pub fn real_evaluator(
-    _repo: &Path,
-    _good: &str,
-    _work: &Path,
-    _opts: EvaluatorOptions,
+    repo: &Path,
+    good: &str,
+    work: &Path,
+    opts: EvaluatorOptions,
 ) -> anyhow::Result<Box<dyn StepEvaluator>> {
-    crate::not_yet("bisect with real builds (needs builder, runner and verdict)")?;
-    unreachable!()
+    let toolchain = super::toolchain::RealToolchain::new(repo, opts)?;
+    Ok(Box::new(CachingEvaluator::new(toolchain, good, work)))
 }
 
 /// A built interpreter as the evaluator sees it.
@@ -147,11 +147,33 @@ impl<T: Toolchain> CachingEvaluator<T> {
     }
 }
 
-/// First line of an error, short enough for a report line.
+/// A one-line reason for a skip: the error's first line, the first compiler-style `error:`
+/// line of a quoted log, and where the full log is.
 fn reason_of(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
-    let line = text.lines().next().unwrap_or("").trim();
-    let mut out: String = line.chars().take(240).collect();
+    let mut lines = text.lines().map(str::trim);
+    let mut out = clip(lines.next().unwrap_or(""), 200);
+    if let Some(e) = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .find(|l| l.contains("error:"))
+    {
+        out.push_str(": ");
+        out.push_str(&clip(e, 200));
+    }
+    if let Some(log) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--- full log: "))
+        .map(|l| l.trim_end_matches(" ---"))
+    {
+        out.push_str(&format!(" (log: {log})"));
+    }
+    out
+}
+
+fn clip(line: &str, max: usize) -> String {
+    let mut out: String = line.chars().take(max).collect();
     if out.len() < line.len() {
         out.push_str("...");
     }
@@ -177,9 +199,13 @@ impl<T: Toolchain> StepEvaluator for CachingEvaluator<T> {
         self.pending_good_cost.run_seconds += good_run_seconds;
 
         let mut ev = Evaluation::of(StepOutcome::Good);
+        let build_started = Instant::now();
         let built = match self.toolchain.build(commit) {
             Ok(b) => b,
             Err(e) if is_build_or_run(&e) => {
+                // A failed build still ran make: it counts and its time is spent.
+                ev.builds = 1;
+                ev.build_seconds = build_started.elapsed().as_secs_f64();
                 ev.outcome = StepOutcome::Skip {
                     reason: format!("build failed: {}", reason_of(&e)),
                 };
@@ -235,7 +261,10 @@ mod tests {
         fn build(&mut self, commit: &str) -> anyhow::Result<Built> {
             self.builds.push(commit.to_string());
             if self.broken.iter().any(|b| b == commit) {
-                return Err(Error::Build(format!("make failed for {commit}\nlog tail")).into());
+                return Err(Error::Build(format!(
+                    "make failed for {commit}\n--- last lines ---\nx.c:1:1: error: bad\n--- full log: /l/{commit}.log ---"
+                ))
+                .into());
             }
             let cached = self.built_before.contains(&commit.to_string());
             self.built_before.push(commit.to_string());
@@ -287,7 +316,10 @@ mod tests {
         assert!(matches!(x.outcome, StepOutcome::Bad { .. }));
         match ev.evaluate("b1", 3).unwrap().outcome {
             StepOutcome::Skip { reason } => {
-                assert_eq!(reason, "build failed: make failed for b1")
+                assert_eq!(
+                    reason,
+                    "build failed: make failed for b1: x.c:1:1: error: bad (log: /l/b1.log)"
+                )
             }
             other => panic!("{other:?}"),
         }
