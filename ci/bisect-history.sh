@@ -19,6 +19,14 @@ if [ -f "$marker" ] && [ "$(cat "$marker")" = "$version" ]; then
   echo "$dest"
   exit 0
 fi
+# Tests run in parallel: one creator at a time, the others wait and reuse its result.
+mkdir -p "$(dirname "$dest")"
+exec 9>"$(dirname "$dest")/.lock"
+flock 9
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$version" ]; then
+  echo "$dest"
+  exit 0
+fi
 if [ ! -f "$src/Python/specialize.c" ]; then
   echo "error: no CPython source at $src (run ci/fetch-cpython.sh)" >&2
   exit 2

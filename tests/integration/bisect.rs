@@ -467,3 +467,81 @@ fn real_build_bisect_names_the_regression() {
         r["builds"], r["build_seconds"], r["run_seconds"], r["evaluations"]
     );
 }
+
+/// `bisect-step` on real builds of the same synthetic history: the regression exits 1, the
+/// broken commit 125, a harmless commit 0; `--rule` narrows what counts.
+#[test]
+fn real_build_bisect_step_exit_codes() {
+    let source = ci_script("fetch-cpython.sh", &[]);
+    let repo = ci_script("bisect-history.sh", &[&source]);
+    let subjects = git(&repo, &["log", "--format=%H %s"]);
+    let find = |prefix: &str| {
+        subjects
+            .lines()
+            .find_map(|l| {
+                let (hash, subject) = l.split_once(' ').unwrap();
+                subject.starts_with(prefix).then(|| hash.to_string())
+            })
+            .unwrap()
+    };
+    let base = find("base:");
+    let step = |rev: &str, rules: &[&str]| {
+        let mut c = cmd();
+        c.arg("bisect-step")
+            .arg("--repo")
+            .arg(&repo)
+            .args(["--good", &base, "--rev", rev])
+            .args([
+                "--bench",
+                "arith",
+                "--repeats",
+                "2",
+                "--max-repeats",
+                "4",
+                "--quiet",
+            ]);
+        for r in rules {
+            c.args(["--rule", r]);
+        }
+        c.output().unwrap()
+    };
+    expect_code(&step(&find("regression:"), &[]), 1);
+    expect_code(&step(&find("regression:"), &["new-failure-kind"]), 1);
+    // A fail-level rule the regression does not touch: the same commit is good for it.
+    expect_code(&step(&find("regression:"), &["family-miss-ratio"]), 0);
+    let broken = step(&find("broken:"), &[]);
+    expect_code(&broken, 125);
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("error:"),
+        "{}",
+        dump(&broken)
+    );
+    expect_code(&step(&find("floatobject.c: finish"), &[]), 0);
+}
+
+#[test]
+fn unknown_rule_is_rejected_before_building() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "bad"]);
+    let out = cmd()
+        .env("PYSTATS_GATE_CACHE", t.path().join("cache"))
+        .arg("bisect")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--good", &h[0], "--bad", &h[1], "--rule", "no-such-rule"])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--rule no-such-rule: no such rule"),
+        "{}",
+        dump(&out)
+    );
+    assert!(
+        !t.path().join("cache/repos").exists(),
+        "built before checking the rules"
+    );
+}
