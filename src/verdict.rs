@@ -1195,6 +1195,7 @@ fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
                 None => "; more repeats are needed".to_string(),
             }
         ),
+        OutcomeStatus::Pass if o.change == 0.0 => format!("unchanged, within {lim}"),
         OutcomeStatus::Pass => format!("changed {change}, within {lim}"),
         OutcomeStatus::Skipped => String::new(),
     }
