@@ -464,7 +464,14 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
     let bad = resolve_or_input(&repo, &args.bad, "bad")?;
-    if good == bad || !git::is_ancestor(&repo, &good, &bad)? {
+    if good == bad {
+        return Err(Error::input(format!(
+            "--good {} and --bad {} are the same commit: nothing to bisect",
+            args.good, args.bad
+        ))
+        .into());
+    }
+    if !git::is_ancestor(&repo, &good, &bad)? {
         return Err(Error::input(format!(
             "--good {} is not an ancestor of --bad {}",
             args.good, args.bad
@@ -475,6 +482,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     let cache = crate::cache::cache_root(args.build.cache_dir.as_deref());
     let key = state::state_key(&key_parts(args, &repo, &good, &bad)?);
     let state_path = state::state_path(&cache, &key);
+    let _running = state::lock_exclusive(&state_path)?;
     let mut st = match (args.fresh, state::load(&state_path, &key)?) {
         (false, Some(s)) if s.candidates == candidates => {
             eprintln!(
@@ -642,6 +650,70 @@ mod tests {
                 builds: 1,
                 ..Evaluation::of(outcome)
             })
+        }
+    }
+
+    /// Truth-table evaluator for property tests: bad from `first_bad` on, `skips` skipped.
+    struct Truth {
+        first_bad: usize,
+        skips: Vec<bool>,
+        evaluated: usize,
+    }
+
+    impl StepEvaluator for Truth {
+        fn evaluate(&mut self, commit: &str, _repeats: u32) -> anyhow::Result<Evaluation> {
+            self.evaluated += 1;
+            let i: usize = commit[1..].parse().unwrap();
+            Ok(Evaluation::of(if self.skips[i] {
+                StepOutcome::Skip {
+                    reason: "broken".into(),
+                }
+            } else if i >= self.first_bad {
+                StepOutcome::Bad { violations: vec![] }
+            } else {
+                StepOutcome::Good
+            }))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn interrupting_anywhere_and_resuming_changes_nothing(
+            n in 1usize..48,
+            f_frac in 0.0f64..1.0,
+            skips in proptest::collection::vec(proptest::bool::weighted(0.2), 48),
+            stop_after in 0usize..8,
+        ) {
+            let first_bad = ((n as f64 * f_frac) as usize).min(n - 1);
+            let p = RepeatPolicy { initial: 2, max: 2 };
+            let fresh_state = || {
+                let mut st = BisectState::new("k".into(), "/r".into(), "g".into(), "b".into(), false);
+                st.candidates = (0..n).map(|i| format!("c{i}")).collect();
+                st
+            };
+            let truth = || Truth { first_bad, skips: skips.clone(), evaluated: 0 };
+            let mut whole = fresh_state();
+            let mut t = truth();
+            let expected = drive(&mut whole, &mut t, p, &mut |_, _| Ok(())).unwrap();
+
+            let mut st = fresh_state();
+            let mut t1 = truth();
+            let mut done = 0;
+            let first = drive(&mut st, &mut t1, p, &mut |_, _| {
+                done += 1;
+                if done > stop_after { anyhow::bail!("interrupted") }
+                Ok(())
+            });
+            // The saved state is what a new process would read back.
+            let mut st: BisectState = serde_json::from_str(&serde_json::to_string(&st).unwrap()).unwrap();
+            let mut t2 = truth();
+            let resumed = match first {
+                Ok(c) => c,
+                Err(_) => drive(&mut st, &mut t2, p, &mut |_, _| Ok(())).unwrap(),
+            };
+            proptest::prop_assert_eq!(resumed, expected);
+            proptest::prop_assert_eq!(st.steps.len(), whole.steps.len());
+            proptest::prop_assert_eq!(t1.evaluated + t2.evaluated, t.evaluated);
         }
     }
 

@@ -104,6 +104,23 @@ pub fn state_path(cache: &Path, key: &str) -> PathBuf {
     cache.join("bisect").join(format!("{key}.json"))
 }
 
+/// Held while a bisect runs: a second identical bisect would overwrite the same state.
+pub fn lock_exclusive(state_path: &Path) -> anyhow::Result<std::fs::File> {
+    let lock_path = state_path.with_extension("lock");
+    if let Some(dir) = lock_path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let file = std::fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    fs2::FileExt::try_lock_exclusive(&file).map_err(|_| {
+        Error::input(format!(
+            "another bisect with the same arguments is running (lock: {})",
+            lock_path.display()
+        ))
+    })?;
+    Ok(file)
+}
+
 /// Loads saved state if it exists and matches `key`; a mismatched or older file is ignored.
 pub fn load(path: &Path, key: &str) -> anyhow::Result<Option<BisectState>> {
     let text = match std::fs::read_to_string(path) {
@@ -221,6 +238,17 @@ mod tests {
         assert_eq!(load(&path, "k1").unwrap(), Some(s.clone()));
         assert_eq!(load(&path, "other").unwrap(), None);
         assert_eq!(s.marks(), vec![None, Some(Mark::Skip), None]);
+    }
+
+    #[test]
+    fn second_lock_on_the_same_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = state_path(dir.path(), "k");
+        let held = lock_exclusive(&path).unwrap();
+        let err = lock_exclusive(&path).unwrap_err();
+        assert!(err.to_string().contains("another bisect"), "{err}");
+        drop(held);
+        lock_exclusive(&path).unwrap();
     }
 
     #[test]
