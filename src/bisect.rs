@@ -12,7 +12,7 @@ pub mod search;
 pub mod state;
 pub mod toolchain;
 
-use crate::cli::{BisectArgs, BisectStepArgs, Format};
+use crate::cli::{BisectArgs, BisectFormat, BisectStepArgs, RunOpts};
 use crate::error::{Error, EXIT_BUILD_OR_RUN, EXIT_INPUT, EXIT_PASS};
 use git::CommitInfo;
 use indexmap::IndexMap;
@@ -423,6 +423,17 @@ fn step_line(n: usize, record: &StepRecord, subject: &str) -> String {
     )
 }
 
+/// A step needs the whole selected corpus: a shard would judge part of it.
+fn reject_shard(run: &RunOpts) -> anyhow::Result<()> {
+    match &run.shard {
+        Some(s) => Err(Error::input(format!(
+            "--shard {s}: bisect judges every commit on the whole selected corpus; use --bench to select benchmarks"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Resolves `rev`, mapping failure to bad input.
 fn resolve_or_input(repo: &Path, rev: &str, what: &str) -> anyhow::Result<String> {
     git::resolve(repo, rev).map_err(|e| Error::input(format!("--{what}: {e}")).into())
@@ -457,9 +468,7 @@ fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::R
 
 pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    if !matches!(args.format, Format::Text | Format::Json) {
-        return Err(Error::input("bisect --format supports text and json").into());
-    }
+    reject_shard(&args.run)?;
     let repo = std::fs::canonicalize(&args.repo)
         .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
@@ -546,8 +555,8 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     state::save(&state_path, &st)?;
     let report = build_report(&repo, &st, &conclusion)?;
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        _ => render_text(&report),
+        BisectFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        BisectFormat::Text => render_text(&report),
     };
     match &args.output {
         Some(p) => std::fs::write(p, text)
@@ -580,6 +589,7 @@ pub fn cmd_bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
 }
 
 fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
+    reject_shard(&args.run)?;
     let repo = std::fs::canonicalize(&args.repo)
         .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
