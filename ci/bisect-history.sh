@@ -45,7 +45,7 @@ commit() {
   GIT_AUTHOR_DATE="$(date -u -d "2024-01-01 12:00:00 UTC + $n minutes" '+%Y-%m-%dT%H:%M:%S+00:00')"
   export GIT_AUTHOR_DATE GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
   git -C "$tmp" add -A
-  git -C "$tmp" commit -q --no-verify -m "$1"
+  git -C "$tmp" -c commit.gpgsign=false commit -q --no-verify -m "$1"
   n=$((n + 1))
 }
 c_comment() { printf '\n/* bisect fixture: comment-only change %s */\n' "$2" >>"$tmp/$1"; }

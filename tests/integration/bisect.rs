@@ -12,6 +12,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
+        .args(["-c", "commit.gpgsign=false"])
         .args(args)
         .env("GIT_AUTHOR_NAME", "Ada Tester")
         .env("GIT_AUTHOR_EMAIL", "ada@example.org")
