@@ -176,8 +176,16 @@ pub fn summarize_totals(
     meta_head: Option<&Metadata>,
 ) -> anyhow::Result<SummaryDoc> {
     let meta_head = meta_head.unwrap_or(meta_base);
-    let base_side = compute::Side::new(base, meta_base)?;
-    let head_side = head.map(|h| compute::Side::new(h, meta_head)).transpose()?;
+    let base_renames = compute::renames_for(meta_base, meta_head);
+    let head_renames = compute::renames_for(meta_head, meta_base);
+    let base_side = compute::Side::new(
+        base,
+        meta_base,
+        if head.is_some() { &base_renames } else { &[] },
+    )?;
+    let head_side = head
+        .map(|h| compute::Side::new(h, meta_head, &head_renames))
+        .transpose()?;
     let sections = compute::layout(&base_side, head_side.as_ref());
     let info = |set: &SetTotals, meta: &Metadata| SideInfo {
         path: set.path.display().to_string(),

@@ -23,10 +23,18 @@ pub(crate) struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
+    /// `renames` maps instruction names of this side to the other side's names (cross-version).
+    pub(crate) fn new(
+        set: &SetTotals,
+        meta: &'a Metadata,
+        renames: &[(&str, &str)],
+    ) -> anyhow::Result<Side<'a>> {
         let mut data = set.totals.clone();
         if !meta.opnames.is_empty() {
             data = rename_numeric_opcodes(&data, &meta.opnames)?;
+        }
+        if !renames.is_empty() {
+            data = rename_instructions(&data, renames)?;
         }
         let opcode = OpcodeStats::new(&data, "opcode");
         Ok(Side {
@@ -75,6 +83,72 @@ fn rename_numeric_opcodes(data: &Counters, opnames: &[String]) -> Result<Counter
         }
         let k = renamed.as_deref().unwrap_or(key);
         out.add(k, value).map_err(|o| {
+            Error::input(format!(
+                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
+                o.key, o.current, o.added
+            ))
+        })?;
+    }
+    Ok(out)
+}
+
+/// Instructions renamed between versions, old name -> new name, as (from, to, new version).
+/// 3.14 folded BINARY_SUBSCR into BINARY_OP; its specializations kept their suffixes.
+const RENAMES: &[(&str, &str, &str)] = &[
+    ("BINARY_SUBSCR_DICT", "BINARY_OP_SUBSCR_DICT", "3.14"),
+    ("BINARY_SUBSCR_GETITEM", "BINARY_OP_SUBSCR_GETITEM", "3.14"),
+    (
+        "BINARY_SUBSCR_LIST_INT",
+        "BINARY_OP_SUBSCR_LIST_INT",
+        "3.14",
+    ),
+    ("BINARY_SUBSCR_STR_INT", "BINARY_OP_SUBSCR_STR_INT", "3.14"),
+    (
+        "BINARY_SUBSCR_TUPLE_INT",
+        "BINARY_OP_SUBSCR_TUPLE_INT",
+        "3.14",
+    ),
+];
+
+fn version_key(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Renames to apply to the side read with `mine` so it lines up with the side read with `other`.
+pub(crate) fn renames_for(mine: &Metadata, other: &Metadata) -> Vec<(&'static str, &'static str)> {
+    let (Some(m), Some(o)) = (version_key(&mine.version), version_key(&other.version)) else {
+        return vec![];
+    };
+    RENAMES
+        .iter()
+        .filter(|(_, _, since)| version_key(since).is_some_and(|s| m < s && o >= s))
+        .map(|(from, to, _)| (*from, *to))
+        .collect()
+}
+
+fn rename_instructions(data: &Counters, renames: &[(&str, &str)]) -> Result<Counters, Error> {
+    let map =
+        |name: &str| -> Option<&str> { renames.iter().find(|(f, _)| *f == name).map(|(_, t)| *t) };
+    let mut out = Counters::new();
+    for (key, value) in data.iter() {
+        let mut k = key.to_string();
+        if let Some(rest) = key.strip_prefix("opcode[") {
+            if let Some((name, tail)) = rest.split_once(']') {
+                let name = map(name).unwrap_or(name);
+                let tail = match tail
+                    .split_once("pair_count[")
+                    .and_then(|(pre, t)| Some((pre, t.split_once(']')?)))
+                {
+                    Some((pre, (j, post))) => {
+                        format!("{pre}pair_count[{}]{post}", map(j).unwrap_or(j))
+                    }
+                    None => tail.to_string(),
+                };
+                k = format!("opcode[{name}]{tail}");
+            }
+        }
+        out.add(&k, value).map_err(|o| {
             Error::input(format!(
                 "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
                 o.key, o.current, o.added
@@ -960,8 +1034,24 @@ fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
         } as i128;
         let allocations =
             d.get("Object allocations") as i128 + d.get("Object allocations from freelist") as i128;
-        let increfs = d.get("Object interpreter increfs") as i128 + d.get("Object increfs") as i128;
-        let decrefs = d.get("Object interpreter decrefs") as i128 + d.get("Object decrefs") as i128;
+        // 3.14 splits increfs/decrefs into mortal and immortal; 3.13 has only the first two.
+        let sum = |keys: [&str; 6]| keys.iter().map(|k| d.get(k) as i128).sum::<i128>();
+        let increfs = sum([
+            "Object interpreter increfs",
+            "Object increfs",
+            "Object interpreter mortal increfs",
+            "Object mortal increfs",
+            "Object interpreter immortal increfs",
+            "Object immortal increfs",
+        ]);
+        let decrefs = sum([
+            "Object interpreter decrefs",
+            "Object decrefs",
+            "Object interpreter mortal decrefs",
+            "Object mortal decrefs",
+            "Object interpreter immortal decrefs",
+            "Object immortal decrefs",
+        ]);
         let mut result: IndexMap<String, (u64, Option<i128>)> = IndexMap::new();
         for (key, value) in d.iter() {
             if !key.starts_with("Object") {
