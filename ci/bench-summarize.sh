@@ -75,22 +75,25 @@ bin="$root/target/release/pystats-gate"
 # the two tools' runs are interleaved so both see the same machine load. Median of $rounds.
 ref_cmd=("$py" "$script" "$data/base" "$data/head")
 our_cmd=("$bin" summarize "$data/base" "$data/head")
-run_once() { # outfile cmd... -> prints "wall_ms rss_kb"
+run_once() { # outfile cmd... -> prints "wall_ms rss_kb cpu_ms"
   local out=$1; shift
   local t0 t1
   t0=$(date +%s%N)
-  /usr/bin/time -f "%M" -o "$data/time.out" "$@" > "$out" 2>/dev/null
+  /usr/bin/time -f "%M %U %S" -o "$data/time.out" "$@" > "$out" 2>/dev/null
   t1=$(date +%s%N)
-  echo "$(( (t1 - t0) / 1000000 )) $(cat "$data/time.out")"
+  read -r rss u s < "$data/time.out"
+  echo "$(( (t1 - t0) / 1000000 )) $rss $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%d", (u + s) * 1000 }')"
 }
 "${our_cmd[@]}" >/dev/null # warm the page cache
-ref_walls=(); our_walls=(); ref_rss=0; our_rss=0
+ref_walls=(); our_walls=(); ref_rss=0; our_rss=0; ref_cpu=0; our_cpu=0
 for _ in $(seq 1 "$rounds"); do
-  read -r w m < <(run_once "$data/out-ref.md" "${ref_cmd[@]}")
-  ref_walls+=("$w"); [ "$m" -gt "$ref_rss" ] && ref_rss=$m
-  read -r w m < <(run_once "$data/out-ours.md" "${our_cmd[@]}")
-  our_walls+=("$w"); [ "$m" -gt "$our_rss" ] && our_rss=$m
+  read -r w m c < <(run_once "$data/out-ref.md" "${ref_cmd[@]}")
+  ref_walls+=("$w"); [ "$m" -gt "$ref_rss" ] && ref_rss=$m; ref_cpu=$((ref_cpu + c))
+  read -r w m c < <(run_once "$data/out-ours.md" "${our_cmd[@]}")
+  our_walls+=("$w"); [ "$m" -gt "$our_rss" ] && our_rss=$m; our_cpu=$((our_cpu + c))
 done
+# GNU time reports CPU in 10 ms steps: the mean over all rounds is finer.
+ref_cpu=$((ref_cpu / rounds)); our_cpu=$((our_cpu / rounds))
 median() { printf "%s\n" "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rw=$(median "${ref_walls[@]}"); ow=$(median "${our_walls[@]}")
 rmin=$(printf "%s\n" "${ref_walls[@]}" | sort -n | head -1)
@@ -108,10 +111,11 @@ cat <<EOF
 Comparative summary (\`summarize BASE HEAD\`) of $nfiles real dump files ($((bytes / 1024 / 1024)) MiB, $lines lines),
 $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end, $rounds interleaved rounds:
 
-| tool | median wall (ms) | best wall (ms) | peak RSS (MiB) |
-| --- | ---: | ---: | ---: |
-| summarize_stats.py (CPython 3.13.5 --enable-pystats build) | $rw | $rmin | $((ref_rss / 1024)) |
-| pystats-gate summarize (release) | $ow | $omin | $((our_rss / 1024)) |
+| tool | median wall (ms) | best wall (ms) | mean CPU user+sys (ms) | peak RSS (MiB) |
+| --- | ---: | ---: | ---: | ---: |
+| summarize_stats.py (CPython 3.13.5 --enable-pystats build) | $rw | $rmin | $ref_cpu | $((ref_rss / 1024)) |
+| pystats-gate summarize (release) | $ow | $omin | $our_cpu | $((our_rss / 1024)) |
 
-Speed-up (median wall): ${speedup}x. Same report lines (sorted, date aside): $same.
+Speed-up: median wall ${speedup}x, best wall $(awk -v a="$rmin" -v b="$omin" 'BEGIN { if (b == 0) b = 1; printf "%.0f", a / b }')x.
+Same report lines (sorted, date aside): $same.
 EOF

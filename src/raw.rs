@@ -66,7 +66,12 @@ impl Counters {
         for i in hint..end {
             let (k, _) = self.values.get_index(i)?;
             let k = k.as_bytes();
-            if line.len() > k.len() && line.starts_with(k) {
+            // Cheap rejects first: the byte after the key must end it, and the last bytes agree.
+            if line.len() > k.len()
+                && matches!(line[k.len()], b' ' | b'\t' | b':')
+                && k.last() == line.get(k.len().wrapping_sub(1))
+                && line.starts_with(k)
+            {
                 let mut q = k.len();
                 while q < line.len() && (line[q] == b' ' || line[q] == b'\t') {
                     q += 1;

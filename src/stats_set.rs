@@ -285,7 +285,7 @@ impl SetTotals {
         // (CI machines are shared); merging chunk maps is cheap (hinted, see Counters::merge).
         let folded = files
             .par_iter()
-            .with_max_len(16)
+            .with_max_len(48)
             .try_fold(Accumulator::default, |mut acc, f| -> Result<Accumulator, Error> {
                 acc.buf.clear();
                 std::fs::File::open(f)
