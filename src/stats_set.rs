@@ -476,3 +476,47 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
         malformed: vec![],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::write_dump;
+    use proptest::prelude::*;
+
+    fn dump() -> impl Strategy<Value = Vec<(String, u64)>> {
+        proptest::collection::vec(("[a-f]{1,3}", 0u64..1000), 1..12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The parallel totals-only loader sums like the sequential loader, in the same
+        /// first-seen key order (summarize_stats.py's tie order depends on it).
+        #[test]
+        fn totals_loader_matches_sequential_sum(repeats in proptest::collection::vec(
+            proptest::collection::vec(dump(), 1..40), 1..4)) {
+            let dir = tempfile::tempdir().unwrap();
+            for (r, files) in repeats.iter().enumerate() {
+                let rdir = dir.path().join(format!("run-{r}"));
+                std::fs::create_dir_all(&rdir).unwrap();
+                for (i, kv) in files.iter().enumerate() {
+                    let mut text = String::new();
+                    for (k, v) in kv {
+                        let mut c = Counters::new();
+                        c.set(k, *v);
+                        text.push_str(&write_dump(&c));
+                    }
+                    std::fs::write(rdir.join(format!("b{i:03}.txt")), text).unwrap();
+                }
+            }
+            let set = StatsSet::load(dir.path(), ParseOptions::default()).unwrap();
+            let totals = SetTotals::load(dir.path(), ParseOptions::default()).unwrap();
+            let seq = set.totals().unwrap();
+            prop_assert_eq!(
+                totals.totals.iter().collect::<Vec<_>>(),
+                seq.iter().collect::<Vec<_>>()
+            );
+            prop_assert_eq!(totals.files, set.files());
+            prop_assert_eq!(totals.repeats, set.repeats.len());
+        }
+    }
+}

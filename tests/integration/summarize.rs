@@ -424,6 +424,12 @@ fn bad_input_names_file_and_line() {
         b"opcode[NOP].execution_count : 1\n",
     );
     expect_input_error(&d.join("overflow"), "overflows 64 bits");
+    expect_input_error(&d.join("overflow"), "run-2/a.txt:1:");
+    write(d, "emptyfile/a.txt", b"");
+    expect_input_error(&d.join("emptyfile"), "a.txt:0: empty dump file");
+    write(d, "mixed/a.txt", b"x : 1\n");
+    write(d, "mixed/run-1/a.txt", b"x : 1\n");
+    expect_input_error(&d.join("mixed"), "use one layout");
     write(
         d,
         "toolarge/a.txt",
