@@ -92,12 +92,26 @@ impl Metadata {
                 .map_err(|e| format!("{}: {e}", dir.join(rel).display()))
         };
         let meta_py = dir.join("Lib/_opcode_metadata.py");
+        let opcode_py = dir.join("Lib/opcode.py");
+        let mut opnames = vec![];
         let specialized_instructions = if meta_py.exists() {
             parse_specialized_opmap(&read("Lib/_opcode_metadata.py")?)
+        } else if opcode_py.exists() {
+            // 3.12: Lib/opcode.py holds `_specializations` and the numbered `def_op`s.
+            let text = read("Lib/opcode.py")?;
+            let specialized = parse_specializations(&text);
+            if specialized.is_empty() {
+                return Err(format!(
+                    "{}: no `_specializations` found",
+                    opcode_py.display()
+                ));
+            }
+            opnames = numbered_opnames(&text, &specialized);
+            specialized
         } else {
             return Err(format!(
-                "{}: not found; CPython 3.13+ source expected (3.12 trees: use the embedded table)",
-                meta_py.display()
+                "{}: neither Lib/_opcode_metadata.py nor Lib/opcode.py found (not a CPython 3.12+ tree?)",
+                dir.display()
             ));
         };
         let pystats_h = ["Include/cpython/pystats.h", "Include/pystats.h"]
@@ -109,9 +123,77 @@ impl Metadata {
             specialized_instructions,
             stats_defines: parse_defines(&read(pystats_h)?, "EVAL_CALL"),
             defines: parse_defines(&read("Python/specialize.c")?, "SPEC_FAIL"),
-            opnames: vec![],
+            opnames,
         })
     }
+}
+
+/// 3.12's `_specialized_instructions`: the names listed in the `_specializations` dict.
+fn parse_specializations(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("_specializations") && t.ends_with('{') {
+            inside = true;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if t.starts_with('}') {
+            break;
+        }
+        // Family keys end with `: [`; their members are bare quoted strings.
+        if let Some(name) = t
+            .strip_suffix(',')
+            .unwrap_or(t)
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+        {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+/// 3.12's `dis._all_opname`: `def_op`-style numbers, free slots below 256 filled with the
+/// specialized instructions in order (what 3.12 dumps' numeric ids refer to).
+fn numbered_opnames(text: &str, specialized: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = vec![String::new(); 256];
+    for line in text.lines() {
+        let t = line.trim();
+        let Some(open) = t.find("_op('") else {
+            continue;
+        };
+        if t.starts_with("def ") || t.starts_with("pseudo_op") {
+            continue;
+        }
+        let rest = &t[open + 5..];
+        let Some((name, tail)) = rest.split_once('\'') else {
+            continue;
+        };
+        let num: String = tail
+            .trim_start_matches([',', ' '])
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if let Ok(n) = num.parse::<usize>() {
+            if n < names.len() {
+                names[n] = name.to_string();
+            }
+        }
+    }
+    let mut spec = specialized.iter();
+    for slot in names.iter_mut() {
+        if slot.is_empty() {
+            match spec.next() {
+                Some(s) => *slot = s.clone(),
+                None => break,
+            }
+        }
+    }
+    names
 }
 
 /// Picks the metadata for `set`: `--cpython-src` > `--python-version` > metadata embedded
@@ -279,5 +361,24 @@ mod tests {
             .iter()
             .any(|s| s == "BINARY_OP_SUBSCR_LIST_INT"));
         assert_eq!(m.stats_defines[&9], vec!["METHOD".to_string()]);
+    }
+
+    /// The 3.12 readers agree with the live 3.12.1 interpreter the embedded table came from,
+    /// when its installed Lib/opcode.py is around (pyenv).
+    #[test]
+    fn reads_312_opcode_py_like_dis() {
+        let Some(home) = std::env::var_os("HOME") else {
+            return;
+        };
+        let py = Path::new(&home).join(".pyenv/versions/3.12.1/lib/python3.12/opcode.py");
+        let Ok(text) = std::fs::read_to_string(&py) else {
+            eprintln!("skipped: no {}", py.display());
+            return;
+        };
+        let table = Metadata::embedded("3.12").unwrap();
+        let spec = parse_specializations(&text);
+        assert_eq!(spec, table.specialized_instructions);
+        let names = numbered_opnames(&text, &spec);
+        assert_eq!(names[..], table.opnames[..256]);
     }
 }

@@ -273,7 +273,6 @@ impl SetTotals {
     /// Loads only the totals of the set at `path` (same layouts and errors as [`StatsSet::load`]).
     pub fn load(path: &Path, opts: ParseOptions) -> anyhow::Result<SetTotals> {
         use rayon::prelude::*;
-        use std::io::Read;
         if !path.is_dir() {
             return Ok(SetTotals::from_set(&StatsSet::load(path, opts)?)?);
         }
@@ -287,12 +286,9 @@ impl SetTotals {
             .par_iter()
             .with_max_len(48)
             .try_fold(Accumulator::default, |mut acc, f| -> Result<Accumulator, Error> {
-                acc.buf.clear();
-                std::fs::File::open(f)
-                    .and_then(|mut h| h.read_to_end(&mut acc.buf))
-                    .map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
                 let buf = std::mem::take(&mut acc.buf);
-                parse_into(&buf, f, opts, &mut acc.totals, &mut acc.malformed)?;
+                let (buf, n) = read_reusing(f, buf).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
+                parse_into(&buf[..n], f, opts, &mut acc.totals, &mut acc.malformed)?;
                 acc.buf = buf;
                 Ok(acc)
             })
@@ -324,6 +320,28 @@ impl SetTotals {
             embedded_metadata: None,
             malformed: acc.malformed,
         })
+    }
+}
+
+/// Reads `path` into `buf` (kept fully initialised and reused across files, so no size
+/// query and no zeroing per file); returns the buffer and the number of bytes read.
+fn read_reusing(path: &Path, mut buf: Vec<u8>) -> std::io::Result<(Vec<u8>, usize)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if buf.is_empty() {
+        buf.resize(256 * 1024, 0);
+    }
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read(&mut buf[n..]) {
+            Ok(0) => return Ok((buf, n)),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
