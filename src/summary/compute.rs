@@ -1131,32 +1131,55 @@ fn gc_stats(data: &Counters) -> Vec<IndexMap<String, u64>> {
 }
 
 const GC_COLUMNS: [&str; 3] = ["collections", "objects collected", "object visits"];
+/// Reachability counters newer CPythons print per generation; shown as extra columns
+/// only when a dump has them, so 3.13 tables stay identical to summarize_stats.py's.
+const GC_REACHABILITY: [&str; 2] = [
+    "objects reachable from roots",
+    "objects not reachable from roots",
+];
+
+fn has_gc_reachability(side: &Side) -> bool {
+    gc_stats(&side.data)
+        .iter()
+        .any(|g| GC_REACHABILITY.iter().any(|k| g.contains_key(*k)))
+}
 
 fn gc_stats_section(base: &Side, head: Option<&Side>) -> Section {
-    let def = TableDef::new(
+    let wide = has_gc_reachability(base) || head.is_some_and(has_gc_reachability);
+    let columns: &'static [&'static str] = if wide {
         &[
             "Generation:",
             "Collections:",
             "Objects collected:",
             "Object visits:",
-        ],
-        JoinMode::Simple,
-        |s: &Side| {
-            gc_stats(&s.data)
-                .into_iter()
-                .enumerate()
-                .map(|(i, gen)| {
-                    let mut row = vec![Cell::count(i as i128)];
-                    row.extend(
-                        GC_COLUMNS
-                            .iter()
-                            .map(|c| Cell::count(gen.get(*c).copied().unwrap_or(0))),
-                    );
-                    row
-                })
-                .collect()
-        },
-    );
+            "Reachable from roots:",
+            "Not reachable from roots:",
+        ]
+    } else {
+        &[
+            "Generation:",
+            "Collections:",
+            "Objects collected:",
+            "Object visits:",
+        ]
+    };
+    let def = TableDef::new(columns, JoinMode::Simple, move |s: &Side| {
+        let extra: &[&str] = if wide { &GC_REACHABILITY } else { &[] };
+        gc_stats(&s.data)
+            .into_iter()
+            .enumerate()
+            .map(|(i, gen)| {
+                let mut row = vec![Cell::count(i as i128)];
+                row.extend(
+                    GC_COLUMNS
+                        .iter()
+                        .chain(extra)
+                        .map(|c| Cell::count(gen.get(*c).copied().unwrap_or(0))),
+                );
+                row
+            })
+            .collect()
+    });
     section(
         "GC stats",
         "GC collections and effectiveness",
@@ -1450,7 +1473,7 @@ fn is_shown(side: &Side, key: &str) -> bool {
     if let Some(after) = key.strip_prefix("GC[") {
         if let Some((n, rest)) = after.split_once(']') {
             return n.trim().parse::<usize>().is_ok_and(|n| n <= 64)
-                && GC_COLUMNS.contains(&rest.trim());
+                && (GC_COLUMNS.contains(&rest.trim()) || GC_REACHABILITY.contains(&rest.trim()));
         }
         return false;
     }

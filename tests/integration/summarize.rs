@@ -718,7 +718,10 @@ fn cross_version_compare_never_crashes() {
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("## Version differences"), "{md}");
     assert!(md.contains("JIT total memory size"), "{md}");
-    assert!(md.contains("objects reachable from roots"), "{md}");
+    assert!(
+        md.contains("<th align=\"right\">Head Reachable from roots</th>"),
+        "{md}"
+    );
     assert!(md.contains("Immortal increfs"), "{md}");
     assert!(md.contains("new event"), "{md}");
     // The renamed specialization lines up with its 3.13 name: one row, both counts.
