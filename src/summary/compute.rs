@@ -175,7 +175,7 @@ fn pretty(name: &str) -> String {
 
 /// Stable sort by a u64 key, descending (Python's `sorted(..., reverse=True)` keeps ties in order).
 fn sort_desc<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
-    v.sort_by(|a, b| key(b).cmp(&key(a)));
+    v.sort_by_key(|x| std::cmp::Reverse(key(x)));
 }
 
 /// summarize_stats.py's `OpcodeStats` for one key prefix.
@@ -363,10 +363,13 @@ enum JoinMode {
     ChangeNoSort,
 }
 
+/// Computes a table's rows from one side.
+type RowCalculator<'f> = Box<dyn Fn(&Side) -> Vec<Row> + 'f>;
+
 /// A table definition: columns (a trailing `:` means right-aligned) and a row calculator.
 struct TableDef<'f> {
     columns: &'static [&'static str],
-    calc: Box<dyn Fn(&Side) -> Vec<Row> + 'f>,
+    calc: RowCalculator<'f>,
     join: JoinMode,
 }
 
@@ -757,7 +760,7 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
             continue;
         }
         if base.opcode.specialization_total(opcode) == 0
-            && head.map_or(true, |h| h.opcode.specialization_total(opcode) == 0)
+            && head.is_none_or(|h| h.opcode.specialization_total(opcode) == 0)
         {
             continue;
         }
@@ -1315,7 +1318,7 @@ fn count_table_rows(stats: &OpcodeStats) -> Vec<Row> {
 
 fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
     let mut parts = vec![];
-    if has_optimization(base) && head.map_or(true, has_optimization) {
+    if has_optimization(base) && head.is_none_or(has_optimization) {
         parts.push(table(
             TableDef::new(
                 &["", "Count:", "Ratio:"],
@@ -1515,7 +1518,7 @@ fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
             .map(|(k, v)| (k.to_string(), v))
             .collect()
     };
-    if unknown(base).is_empty() && head.map_or(true, |h| unknown(h).is_empty()) {
+    if unknown(base).is_empty() && head.is_none_or(|h| unknown(h).is_empty()) {
         return None;
     }
     let def = TableDef::new(&["Counter", "Count:"], JoinMode::Change, move |s: &Side| {
@@ -1536,7 +1539,7 @@ fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
 }
 
 fn input_quality_section(base: &Side, head: Option<&Side>) -> Option<Section> {
-    if base.malformed.is_empty() && head.map_or(true, |h| h.malformed.is_empty()) {
+    if base.malformed.is_empty() && head.is_none_or(|h| h.malformed.is_empty()) {
         return None;
     }
     let mut parts = vec![];

@@ -469,7 +469,7 @@ fn differential_json_output_round_trip() {
         &[flat],
         &["--json-output", json.to_str().unwrap()],
     );
-    let reference = run_reference(&py, &src, &[json.clone()], &[]);
+    let reference = run_reference(&py, &src, std::slice::from_ref(&json), &[]);
     assert_same_report(
         &reference,
         &run_ours(&[json], &[]),
@@ -504,7 +504,7 @@ fn golden_reports_from_real_script() {
 #[test]
 fn json_and_text_formats() {
     let set = fixture("real-3.13.5/aa-base");
-    let json = run_ours(&[set.clone()], &["--format", "json"]);
+    let json = run_ours(std::slice::from_ref(&set), &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["sections"][0]["title"], "Execution counts");
@@ -674,7 +674,7 @@ fn numeric_312_opcodes_are_named() {
         };
         Some(format!("{}opcode[{i}]{}{pair}{}", &c[1], &c[3], &c[6]))
     });
-    let md = run_ours(&[set.clone()], &[]);
+    let md = run_ours(std::slice::from_ref(&set), &[]);
     assert!(
         md.contains("<td align=\"left\">LOAD_FAST</td>"),
         "opcode names restored"
