@@ -213,11 +213,20 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
     let opts = ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
-    let sets: Vec<SetTotals> = args
-        .sets
-        .iter()
-        .map(|p| SetTotals::load(p, opts))
-        .collect::<anyhow::Result<_>>()?;
+    // Both sides load at once, so an idle core can steal from either.
+    let sets: Vec<SetTotals> = match args.sets.as_slice() {
+        [base, head] => {
+            let (b, h) = rayon::join(
+                || SetTotals::load(base, opts),
+                || SetTotals::load(head, opts),
+            );
+            vec![b?, h?]
+        }
+        many => many
+            .iter()
+            .map(|p| SetTotals::load(p, opts))
+            .collect::<anyhow::Result<_>>()?,
+    };
     let metas: Vec<Metadata> = sets
         .iter()
         .map(|s| resolve_metadata_totals(&args.input, s))
