@@ -599,7 +599,11 @@ mod tests {
         let meta = Metadata::embedded("3.13").unwrap();
         let ex = CheckExceptions::load_or_default(None).unwrap();
         let rep = check_set(&real("aa-base"), &meta, &ex, "base");
-        assert!(rep.ok(), "{}", render_text(std::slice::from_ref(&rep), true));
+        assert!(
+            rep.ok(),
+            "{}",
+            render_text(std::slice::from_ref(&rep), true)
+        );
         assert!(check_pair(&real("aa-base"), &real("aa-head"), &ex).ok());
     }
 

@@ -225,7 +225,7 @@ fn two_runs_at_once_produce_two_complete_separate_sets() {
                 "--repeats",
                 "2",
                 "--bench",
-                "truth",
+                "subscr",
                 "--bench",
                 "arith",
             ])
