@@ -360,3 +360,54 @@ fn demo_miss_ratio_head_fails_naming_compare_op() {
     let g = read_json(&out_dir.path().join("gate.json"));
     assert!(g["head"]["build_id"].is_string());
 }
+
+#[test]
+fn build_results_keep_working_after_the_worktree_moves() {
+    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let opts = pystats_gate::cli::BuildOpts {
+        quiet: true,
+        ..Default::default()
+    };
+    let base = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
+    let head = pystats_gate::builder::build_revision(&repo, "regression", &opts).unwrap();
+    assert_ne!(base.dir, head.dir);
+    assert_ne!(base.commit, head.commit);
+    // The persistent worktree is now at `regression`; base's result must not care.
+    let out = std::process::Command::new(&base.python)
+        .args([
+            "-c",
+            "import sys, math, json; print(json.dumps(sys.version))",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", dump(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3.13"));
+    // A second request is a cache hit.
+    let again = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
+    assert!(again.cached);
+    assert_eq!(again.build_id, base.build_id);
+}
+
+#[test]
+fn build_source_of_a_plain_tree_is_cached_and_runs() {
+    let src = pystats_gate::gate::pristine_source(None).unwrap();
+    let out = cmd()
+        .args(["build", "--quiet", "--source"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let run = std::process::Command::new(&python)
+        .args(["-c", "import sys; assert hasattr(sys, '_stats_dump')"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", dump(&run));
+    let again = cmd()
+        .args(["build", "--quiet", "--source"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    expect_code(&again, 0);
+    assert_eq!(again.stdout, out.stdout);
+}
