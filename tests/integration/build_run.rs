@@ -411,3 +411,32 @@ fn build_source_of_a_plain_tree_is_cached_and_runs() {
     expect_code(&again, 0);
     assert_eq!(again.stdout, out.stdout);
 }
+
+#[test]
+fn pyperformance_corpus_writes_one_dump_per_benchmark() {
+    // Installs pyperformance from the package registry on first use (cached afterwards).
+    let python = base_python();
+    let out_dir = tempdir();
+    let set = out_dir.path().join("set");
+    let out = cmd()
+        .args([
+            "run",
+            "--quiet",
+            "--repeats",
+            "1",
+            "--corpus",
+            "pyperformance:nbody",
+            "--python",
+        ])
+        .arg(&python)
+        .arg("--out")
+        .arg(&set)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert_eq!(count_dumps(&set), 1);
+    let m = read_json(&set.join("manifest.json"));
+    assert_eq!(m["benchmarks"][0], "nbody");
+    let check = cmd().arg("check").arg(&set).output().unwrap();
+    expect_code(&check, 0);
+}
