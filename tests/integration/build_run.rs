@@ -325,7 +325,10 @@ fn failing_metrics(out_dir: &Path) -> Vec<String> {
 fn demo_regression_fails_naming_contains_op() {
     let (code, text, out_dir) = demo("regression");
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("CONTAINS_OP"), "{text}");
+    assert!(
+        text.contains("demo: FAIL (exit 1): specialization regression in CONTAINS_OP"),
+        "{text}"
+    );
     let failing = failing_metrics(out_dir.path());
     assert!(
         failing.iter().any(|m| m.contains("CONTAINS_OP")),
@@ -341,12 +344,17 @@ fn demo_regression_fails_naming_contains_op() {
 fn demo_comment_only_head_passes() {
     let (code, text, _out) = demo("comment");
     assert_eq!(code, 0, "{text}");
+    assert!(text.contains("demo: PASS"), "{text}");
 }
 
 #[test]
 fn demo_miss_ratio_head_fails_naming_compare_op() {
     let (code, text, out_dir) = demo("miss-ratio");
     assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("specialization regression in COMPARE_OP"),
+        "{text}"
+    );
     let failing = failing_metrics(out_dir.path());
     assert!(
         failing.iter().any(|m| m.contains("COMPARE_OP")),
