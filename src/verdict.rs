@@ -1171,6 +1171,7 @@ fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
                 None => "; more repeats are needed".to_string(),
             }
         ),
+        OutcomeStatus::Pass if o.change == 0.0 => format!("unchanged, within {lim}"),
         OutcomeStatus::Pass => format!("changed {change}, within {lim}"),
         OutcomeStatus::Skipped => String::new(),
     }
@@ -1421,5 +1422,29 @@ mod tests {
         };
         assert_eq!(exit_code(&rep, &strict), EXIT_GATE_FAILED);
         assert_eq!(exit_code(&rep, &GateOpts::default()), EXIT_PASS);
+    }
+
+    #[test]
+    fn per_benchmark_rules_name_the_benchmark() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("r.toml");
+        std::fs::write(
+            &f,
+            "[[rule]]\nname = \"per-bench\"\nmetric = \"family.*.miss_ratio\"\nbenchmarks = [\"ar*\"]\nmax_increase = 0.01\n",
+        )
+        .unwrap();
+        let mut o = opts();
+        o.rules = RuleSet::load(&f).unwrap();
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&real("aa-base"), &head, &o).unwrap();
+        let bad: Vec<&RuleOutcome> = rep.failing().collect();
+        assert_eq!(bad.len(), 1, "{bad:#?}");
+        assert_eq!(bad[0].benchmark.as_deref(), Some("arith"));
+        assert_eq!(bad[0].metric, "family.BINARY_OP.miss_ratio");
+        assert!(rep
+            .outcomes
+            .iter()
+            .all(|x| x.benchmark.as_deref() == Some("arith")));
     }
 }

@@ -68,6 +68,27 @@ fn outcome_table(s: &mut String, rows: &[&RuleOutcome], conf: f64, with_needed: 
     s.push('\n');
 }
 
+/// GitHub rejects comments over 65,536 characters; the folded parts are cut to fit.
+pub const COMMENT_BUDGET: usize = 60_000;
+
+/// `text` cut at a line boundary to at most `budget` bytes, with a note saying where the rest is.
+fn fit(text: &str, budget: usize, elsewhere: &str) -> String {
+    if text.len() <= budget {
+        return text.to_string();
+    }
+    let mut cut = budget.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = text[..cut].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    format!(
+        "{}\n_Truncated to fit a PR comment ({} of {} characters shown); see {elsewhere} for the rest._\n",
+        &text[..cut],
+        cut,
+        text.len()
+    )
+}
+
 pub fn render_markdown(r: &GateReport) -> String {
     let mut s = String::new();
     let icon = match r.verdict {
@@ -187,14 +208,36 @@ pub fn render_markdown(r: &GateReport) -> String {
     s.push_str(&format!("\n<sub>{}</sub>\n\n", statistics_line(r)));
     s.push_str("<details>\n<summary>Full comparative report</summary>\n\n");
     match &r.full_report_markdown {
-        Some(md) => s.push_str(md),
+        Some(md) => s.push_str(&fit(
+            md,
+            COMMENT_BUDGET.saturating_sub(s.len() + 2_000),
+            "the JSON or HTML report",
+        )),
         None => s.push_str("_The full comparative report is not available in this build._\n"),
     }
     s.push_str("\n</details>\n");
     if let Some(diff) = &r.summary_diff {
         s.push_str("\n<details>\n<summary>Diff of the single-set reports</summary>\n\n```diff\n");
-        s.push_str(diff);
+        s.push_str(&fit(
+            diff,
+            COMMENT_BUDGET.saturating_sub(s.len() + 200),
+            "`compare --diff` output",
+        ));
         s.push_str("```\n\n</details>\n");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn fit_cuts_at_a_line_boundary() {
+        let text = "aaaa\nbbbb\ncccc\n";
+        assert_eq!(fit(text, 100, "x"), text);
+        let cut = fit(text, 12, "the JSON report");
+        assert!(cut.starts_with("aaaa\nbbbb\n\n_Truncated"), "{cut}");
+        assert!(cut.contains("(10 of 15 characters shown)"), "{cut}");
+    }
 }

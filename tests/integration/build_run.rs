@@ -7,22 +7,10 @@
 use crate::util::{cmd, dump, expect_code, tempdir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// The demo repository's base interpreter, built once per test process.
 fn base_python() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
-        let opts = pystats_gate::cli::BuildOpts {
-            quiet: true,
-            ..Default::default()
-        };
-        pystats_gate::builder::build_revision(&repo, "base", &opts)
-            .expect("building the demo base")
-            .python
-    })
-    .clone()
+    crate::util::pristine_python()
 }
 
 fn read_json(p: &Path) -> Value {

@@ -467,3 +467,54 @@ fn html_report_renders_in_headless_chromium() {
         png.len()
     );
 }
+
+#[test]
+fn whole_process_call_family_breaks_are_known_exceptions() {
+    let set = fixture("gate/whole-process-3.13.5");
+    let out = cmd().arg("check").arg(&set).output().unwrap();
+    expect_code(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[excepted] family-executions"), "{text}");
+    assert!(
+        text.contains("CALL: members executed 16749 times, hit 14521 + miss 518 = 15039"),
+        "{text}"
+    );
+    assert!(text.contains("[excepted] failure-kinds"), "{text}");
+    // Without the declared exceptions the same real data fails, naming both invariants.
+    let tmp = tempdir();
+    let none = tmp.path().join("none.toml");
+    std::fs::write(&none, "").unwrap();
+    let out = cmd()
+        .arg("check")
+        .arg(&set)
+        .arg("--exceptions")
+        .arg(&none)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("[VIOLATED] family-executions") && text.contains("[VIOLATED] failure-kinds"),
+        "{text}"
+    );
+    // A bad exceptions file is an input error naming the key.
+    std::fs::write(
+        &none,
+        "[[exception]]\ninvariant = \"nope\"\nreason = \"x\"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("check")
+        .arg(&set)
+        .arg("--exceptions")
+        .arg(&none)
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("exception[0].invariant: unknown invariant \"nope\""),
+        "{}",
+        dump(&out)
+    );
+}

@@ -4,18 +4,13 @@ use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A CPython 3.13 interpreter that can run summarize_stats.py (it imports `opcode`).
-/// `PYSTATS_GATE_PYTHON`, else the scratch build under the cache. Redirect here.
-pub fn reference_python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PYSTATS_GATE_PYTHON") {
-        return Some(PathBuf::from(p));
+/// A CPython 3.13 interpreter that can run summarize_stats.py (it imports `opcode`):
+/// `PYSTATS_GATE_PYTHON`, else the pristine 3.13 interpreter the product builds itself.
+pub fn reference_python() -> PathBuf {
+    match std::env::var_os("PYSTATS_GATE_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => crate::util::pristine_python(),
     }
-    let home = std::env::var_os("HOME")?;
-    let cache = std::env::var_os("PYSTATS_GATE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&home).join(".cache/pystats-gate"));
-    let p = cache.join("scratch/build/python");
-    p.exists().then_some(p)
 }
 
 /// Pristine CPython 3.13 source (holds the reference Tools/scripts/summarize_stats.py),
@@ -47,20 +42,11 @@ fn reference_source() -> Option<PathBuf> {
         .then_some(p)
 }
 
-/// Interpreter + source for the reference, or a loud skip message.
-fn reference() -> Option<(PathBuf, PathBuf)> {
-    let Some(py) = reference_python() else {
-        eprintln!(
-            "\n*** SKIPPED differential test: no CPython 3.13 to run summarize_stats.py \
-             (set PYSTATS_GATE_PYTHON or build ~/.cache/pystats-gate/scratch/build/python) ***\n"
-        );
-        return None;
-    };
-    let Some(src) = reference_source() else {
-        eprintln!("\n*** SKIPPED differential test: could not obtain CPython 3.13 source ***\n");
-        return None;
-    };
-    Some((py, src))
+/// Interpreter + source for the reference. Never skipped: failing to obtain either fails the test.
+fn reference() -> (PathBuf, PathBuf) {
+    let src =
+        reference_source().expect("could not obtain the CPython 3.13 source (ci/fetch-cpython.sh)");
+    (reference_python(), src)
 }
 
 /// summarize_stats.py wants flat directories: copy SET/REPEAT/BENCH.txt to REPEAT__BENCH.txt.
@@ -242,7 +228,7 @@ fn assert_same_report(reference: &str, ours: &str, what: &str) {
 }
 
 fn differential(sets: &[&str], what: &str) {
-    let Some((py, src)) = reference() else { return };
+    let (py, src) = reference();
     let tmp = tempdir();
     let ours_inputs: Vec<PathBuf> = sets.iter().map(|s| fixture(s)).collect();
     let ref_inputs: Vec<PathBuf> = ours_inputs
@@ -301,7 +287,7 @@ fn differential_summarize_json_input() {
 #[test]
 fn differential_json_output_round_trip() {
     // The script's own --json-output of a fixture, read back by us and by the script.
-    let Some((py, src)) = reference() else { return };
+    let (py, src) = reference();
     let tmp = tempdir();
     let flat = flatten(&fixture("real-3.13.5/aa-head"), tmp.path());
     let json = tmp.path().join("head.json");

@@ -43,3 +43,20 @@ pub fn dump(out: &Output) -> String {
 pub fn expect_code(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{}", dump(out));
 }
+
+/// The pristine CPython 3.13 `--enable-pystats` interpreter built by the product itself
+/// (the demo repository's base revision), built once per test process and cached on disk.
+pub fn pristine_python() -> PathBuf {
+    static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+        let opts = pystats_gate::cli::BuildOpts {
+            quiet: true,
+            ..Default::default()
+        };
+        pystats_gate::builder::build_revision(&repo, "base", &opts)
+            .expect("building the demo base")
+            .python
+    })
+    .clone()
+}
