@@ -44,6 +44,10 @@ pub struct BuiltPython {
     pub build_seconds: f64,
     /// The result came from the cache without building.
     pub cached: bool,
+    /// Of `build_seconds`, the time spent in configure + make (the rest is checkout,
+    /// packaging and verification: harness overhead).
+    #[serde(default)]
+    pub make_seconds: f64,
     /// `sys.version` of the interpreter.
     #[serde(default)]
     pub python_version: String,
@@ -196,7 +200,9 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     let use_ccache = which("ccache") && !opts.configure_flags.iter().any(|f| f.starts_with("CC="));
     let stamp = configure_stamp(&src, opts, use_ccache)?;
     let stamp_path = bdir.join(".pystats-gate-configured");
+    let mut configure_seconds = 0.0;
     if fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
+        let configure_started = Instant::now();
         progress.message("configure");
         if bdir.exists() {
             fs::remove_dir_all(&bdir)?;
@@ -211,22 +217,38 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         ccache_env(&mut cmd, &root, &work);
         log.run(&mut cmd, "configure")?;
         fs::write(&stamp_path, &stamp)?;
+        configure_seconds = configure_started.elapsed().as_secs_f64();
     }
 
+    let make_started = Instant::now();
     let jobs = opts.make_jobs.unwrap_or_else(cores);
     progress.message(&format!("make -j{jobs}"));
     let mut cmd = Command::new("make");
     cmd.current_dir(&bdir).arg(format!("-j{jobs}"));
     ccache_env(&mut cmd, &root, &work);
     log.run(&mut cmd, "make")?;
+    let make_seconds = make_started.elapsed().as_secs_f64() + configure_seconds;
 
     progress.message("packaging");
+    // Leftovers of interrupted packagings of this build.
+    let stale = format!(".tmp-{build_id}-");
+    if let Ok(rd) = fs::read_dir(root.join("builds")) {
+        for e in rd.flatten() {
+            // Another repository may be packaging the same commit right now: only old ones.
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600);
+            if old && e.file_name().to_string_lossy().starts_with(&stale) {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let tmp = root
         .join("builds")
         .join(format!(".tmp-{build_id}-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
     package(&src, &bdir, &tmp).with_context(|| format!("packaging into {}", tmp.display()))?;
     let python = tmp.join("build/python");
     let python_version = verify(&python, &tmp).map_err(|e| {
@@ -243,6 +265,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         dir: dest.clone(),
         build_seconds: started.elapsed().as_secs_f64(),
         cached: false,
+        make_seconds,
         python_version,
         configure_flags: opts.configure_flags.clone(),
     };

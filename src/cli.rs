@@ -206,7 +206,8 @@ pub struct CorpusArgs {
     /// List the benchmarks.
     #[arg(long)]
     pub list: bool,
-    /// Corpus: `builtin` (default) or `pyperformance[:name,...]`.
+    /// Corpus: `builtin` (default), a directory with a corpus.toml, or
+    /// `pyperformance[:name,...]` (pyperformance's `pystats` hook, one dump per benchmark).
     #[arg(long, default_value = "builtin")]
     pub corpus: String,
 }
@@ -220,7 +221,8 @@ pub struct RunOpts {
     /// Parallel runs (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Corpus: `builtin` (default) or `pyperformance[:name,...]`.
+    /// Corpus: `builtin` (default), a directory with a corpus.toml, or
+    /// `pyperformance[:name,...]` (pyperformance's `pystats` hook, one dump per benchmark).
     #[arg(long, default_value = "builtin")]
     pub corpus: String,
     /// Only benchmarks whose name matches (repeatable glob).

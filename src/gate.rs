@@ -249,7 +249,7 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
             repo.display()
         );
     }
-    gate(
+    let code = gate(
         &repo,
         "base",
         &args.head,
@@ -257,7 +257,44 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
         &args.gate,
         &args.run,
         &args.build,
-    )
+    )?;
+    println!("{}", demo_headline(&args.out, code));
+    Ok(code)
+}
+
+/// The demo's last line: the verdict and the families of the failing rules.
+fn demo_headline(out: &Path, code: i32) -> String {
+    let report: Option<crate::verdict::GateReport> = fs::read_to_string(out.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let Some(report) = report else {
+        return format!("demo: exit {code}");
+    };
+    let mut families: Vec<String> = vec![];
+    let mut metrics: Vec<String> = vec![];
+    for o in report.failing() {
+        metrics.push(o.metric.clone());
+        if let Some(f) = o
+            .metric
+            .strip_prefix("family.")
+            .and_then(|rest| rest.split('.').next())
+        {
+            if !families.iter().any(|x| x == f) {
+                families.push(f.to_string());
+            }
+        }
+    }
+    if code == crate::error::EXIT_PASS {
+        format!("demo: PASS (exit {code})")
+    } else if families.is_empty() {
+        format!("demo: FAIL (exit {code}): {}", metrics.join(", "))
+    } else {
+        format!(
+            "demo: FAIL (exit {code}): specialization regression in {} ({})",
+            families.join(", "),
+            metrics.join(", ")
+        )
+    }
 }
 
 /// The pristine CPython 3.13 source tree (fetched from the Debian source package once).

@@ -465,14 +465,265 @@ fn tail(path: &Path, bytes: u64) -> String {
     }
 }
 
-/// `--corpus pyperformance[:names]`: pyperformance's `pystats` hook, one dump per benchmark.
+/// The host venv holding pyperformance (installed with pip on first use), and the work
+/// directory where pyperformance keeps the per-interpreter venvs it creates.
+fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let root = cache::cache_root(None).join("tools/pyperformance");
+    let venv = root.join("venv");
+    let work = root.join("work");
+    fs::create_dir_all(&work)?;
+    let lock = fs::File::create(root.join("lock"))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
+    let bin = venv.join("bin/pyperformance");
+    if !bin.is_file() {
+        let host = std::env::var("PYSTATS_GATE_HOST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let steps: [Vec<String>; 2] = [
+            vec![host, "-m".into(), "venv".into(), venv.display().to_string()],
+            vec![
+                venv.join("bin/python").display().to_string(),
+                "-m".into(),
+                "pip".into(),
+                "install".into(),
+                "--quiet".into(),
+                "pyperformance".into(),
+            ],
+        ];
+        for step in steps {
+            let out = Command::new(&step[0])
+                .args(&step[1..])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| Error::Run(format!("cannot start {}: {e}", step[0])))?;
+            if !out.status.success() {
+                let _ = fs::remove_dir_all(&venv);
+                return Err(Error::Run(format!(
+                    "installing pyperformance failed ({}): {}",
+                    step.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok((bin, work))
+}
+
+/// pyperformance's default benchmark names (`pyperformance list`).
+fn pyperformance_default_names(bin: &Path, work: &Path) -> anyhow::Result<Vec<String>> {
+    let out = Command::new(bin)
+        .arg("list")
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        return Err(Error::Run(format!(
+            "pyperformance list failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .map(|s| s.trim().to_string())
+        .collect())
+}
+
+/// `--corpus pyperformance[:names]`: each benchmark runs under pyperformance's `pystats`
+/// hook (stats on around the benchmark's timed loops only) in its own private
+/// /tmp/py_stats; the dumps of its worker processes are summed into one dump per benchmark.
+/// Runs are serial (pyperformance creates its per-interpreter venv on first use).
 fn run_pyperformance(
-    _python: &Path,
-    _names: &[String],
-    _opts: &RunOpts,
-    _out: &Path,
-    _quiet: bool,
-    _hash: &str,
+    python: &Path,
+    names: &[String],
+    opts: &RunOpts,
+    out: &Path,
+    quiet: bool,
+    hash: &str,
 ) -> anyhow::Result<RunSummary> {
-    Err(Error::input("--corpus pyperformance is not supported yet").into())
+    if isolation_mode() != Isolation::Namespace {
+        return Err(Error::Run(
+            "--corpus pyperformance needs mount namespaces (unshare): its worker processes' \
+             dumps cannot be told apart from other processes' in a shared /tmp/py_stats"
+                .into(),
+        )
+        .into());
+    }
+    let identity = interpreter_identity(python)?;
+    let (bin, work) = pyperformance_tool()?;
+    let mut names = names.to_vec();
+    if names.is_empty() {
+        names = pyperformance_default_names(&bin, &work)?;
+    }
+    let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
+    let units = match shard {
+        Some(s) => s.units(&names, opts.repeats),
+        None => all_units(&names, opts.repeats),
+    };
+    let out_parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(out_parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-run-")
+        .tempdir_in(out_parent)?;
+    let set_dir = tmp.path().join("set");
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir_all(&set_dir)?;
+    fs::create_dir_all(&scratch)?;
+    let progress = Progress::new("pyperformance", units.len() as u64, quiet);
+    let started = Instant::now();
+    let mut failures = vec![];
+    let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
+    let mut run_seconds = 0.0;
+    // One venv per interpreter in a shared work dir: one pyperformance at a time.
+    let lock = fs::File::create(work.join("run.lock"))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
+    for unit in &units {
+        let repeat_name = format!("run-{}", unit.repeat);
+        let entry = repeats
+            .entry(unit.repeat)
+            .or_insert_with(|| RepeatManifest {
+                name: repeat_name.clone(),
+                seed: Some(unit.repeat as u64),
+                benchmarks: vec![],
+            });
+        let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
+        fs::create_dir_all(&dumps)?;
+        let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
+        let log = fs::File::create(&log_path)?;
+        let mut cmd = unshare_command();
+        cmd.args([
+            "sh",
+            "-c",
+            &format!(
+                "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && \"$@\"; rc=$?; \
+                 for f in {PY_STATS_DIR}/*.txt; do [ -f \"$f\" ] && cp \"$f\" \"$PYSTATS_GATE_DUMPS/\"; done; exit $rc"
+            ),
+            "sh",
+        ])
+        .arg(&bin)
+        .arg("run")
+        .arg(format!("--python={}", python.display()))
+        .args(["--hook", "pystats", "--debug-single-value"])
+        .args(["--inherit-environ", "PYTHONHASHSEED"])
+        .arg("-b")
+        .arg(&unit.bench)
+        .arg("-o")
+        .arg(scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
+        .env("PYSTATS_GATE_DUMPS", &dumps)
+        .env("PYTHONHASHSEED", unit.repeat.to_string())
+        .current_dir(&work)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+        let t0 = Instant::now();
+        let status = cmd.status()?;
+        run_seconds += t0.elapsed().as_secs_f64();
+        let result = if !status.success() {
+            Err(format!(
+                "pyperformance exited with {status}; last output: {}",
+                tail(&log_path, 600)
+            ))
+        } else {
+            merge_dumps(&dumps).and_then(|c| {
+                let dir = set_dir.join(&repeat_name);
+                fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                fs::write(
+                    dir.join(format!("{}.txt", unit.bench)),
+                    crate::raw::write_dump(&c),
+                )
+                .map_err(|e| e.to_string())
+            })
+        };
+        match result {
+            Ok(()) => {
+                entry.benchmarks.push(unit.bench.clone());
+                progress.step(&format!("{} seed {}", unit.bench, unit.repeat));
+            }
+            Err(reason) => {
+                progress.step(&format!("{} seed {} FAILED", unit.bench, unit.repeat));
+                failures.push(RunFailure {
+                    repeat: repeat_name,
+                    benchmark: unit.bench.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    drop(lock);
+    let manifest = Manifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        interpreter: Some(python.display().to_string()),
+        python_version: Some(identity.version.clone()),
+        revision: identity.built.as_ref().map(|b| b.commit.clone()),
+        configure_flags: identity
+            .built
+            .as_ref()
+            .map(|b| b.configure_flags.clone())
+            .unwrap_or_default(),
+        corpus_hash: Some(hash.to_string()),
+        build_id: identity.built.as_ref().map(|b| b.build_id.clone()),
+        shard: shard.map(|s| s.to_string()),
+        benchmarks: names.clone(),
+        total_repeats: Some(opts.repeats),
+        repeats: repeats.into_values().collect(),
+        failures: failures.clone(),
+    };
+    fs::write(
+        set_dir.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
+    cache::publish_dir(&set_dir, out)?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    progress.finish(&format!(
+        "{} of {} runs ok in {wall_seconds:.1}s -> {}",
+        units.len() - failures.len(),
+        units.len(),
+        out.display()
+    ));
+    if !failures.is_empty() {
+        let list: Vec<String> = failures
+            .iter()
+            .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
+            .collect();
+        return Err(Error::Run(format!(
+            "{} of {} runs failed (recorded in {}):\n{}",
+            failures.len(),
+            units.len(),
+            out.join(MANIFEST_FILE).display(),
+            list.join("\n")
+        ))
+        .into());
+    }
+    Ok(RunSummary {
+        out: out.to_path_buf(),
+        manifest,
+        runs: units.len(),
+        isolation: Isolation::Namespace,
+        jobs: 1,
+        wall_seconds,
+        run_seconds,
+    })
+}
+
+/// Sums every dump in `dir` (the worker processes of one benchmark run) into one.
+fn merge_dumps(dir: &Path) -> Result<crate::raw::Counters, String> {
+    let mut total = crate::raw::Counters::new();
+    let mut files = 0;
+    for entry in fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let p = entry.map_err(|e| e.to_string())?.path();
+        let bytes = fs::read(&p).map_err(|e| e.to_string())?;
+        let dump =
+            crate::raw::parse_dump(&bytes, &p, Default::default()).map_err(|e| e.to_string())?;
+        total
+            .merge(&dump.counters)
+            .map_err(|o| format!("counter {} overflows when summing dumps", o.key))?;
+        files += 1;
+    }
+    if files == 0 {
+        return Err("no dump written (did the benchmark run with the pystats hook?)".into());
+    }
+    Ok(total)
 }

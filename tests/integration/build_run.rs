@@ -213,7 +213,7 @@ fn two_runs_at_once_produce_two_complete_separate_sets() {
                 "--repeats",
                 "2",
                 "--bench",
-                "truth",
+                "subscr",
                 "--bench",
                 "arith",
             ])
@@ -313,7 +313,10 @@ fn failing_metrics(out_dir: &Path) -> Vec<String> {
 fn demo_regression_fails_naming_contains_op() {
     let (code, text, out_dir) = demo("regression");
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("CONTAINS_OP"), "{text}");
+    assert!(
+        text.contains("demo: FAIL (exit 1): specialization regression in CONTAINS_OP"),
+        "{text}"
+    );
     let failing = failing_metrics(out_dir.path());
     assert!(
         failing.iter().any(|m| m.contains("CONTAINS_OP")),
@@ -329,12 +332,17 @@ fn demo_regression_fails_naming_contains_op() {
 fn demo_comment_only_head_passes() {
     let (code, text, _out) = demo("comment");
     assert_eq!(code, 0, "{text}");
+    assert!(text.contains("demo: PASS"), "{text}");
 }
 
 #[test]
 fn demo_miss_ratio_head_fails_naming_compare_op() {
     let (code, text, out_dir) = demo("miss-ratio");
     assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("specialization regression in COMPARE_OP"),
+        "{text}"
+    );
     let failing = failing_metrics(out_dir.path());
     assert!(
         failing.iter().any(|m| m.contains("COMPARE_OP")),
@@ -347,4 +355,84 @@ fn demo_miss_ratio_head_fails_naming_compare_op() {
     // The base set came from the results cache or was cached by this run for the next one.
     let g = read_json(&out_dir.path().join("gate.json"));
     assert!(g["head"]["build_id"].is_string());
+}
+
+#[test]
+fn build_results_keep_working_after_the_worktree_moves() {
+    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let opts = pystats_gate::cli::BuildOpts {
+        quiet: true,
+        ..Default::default()
+    };
+    let base = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
+    let head = pystats_gate::builder::build_revision(&repo, "regression", &opts).unwrap();
+    assert_ne!(base.dir, head.dir);
+    assert_ne!(base.commit, head.commit);
+    // The persistent worktree is now at `regression`; base's result must not care.
+    let out = std::process::Command::new(&base.python)
+        .args([
+            "-c",
+            "import sys, math, json; print(json.dumps(sys.version))",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", dump(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3.13"));
+    // A second request is a cache hit.
+    let again = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
+    assert!(again.cached);
+    assert_eq!(again.build_id, base.build_id);
+}
+
+#[test]
+fn build_source_of_a_plain_tree_is_cached_and_runs() {
+    let src = pystats_gate::gate::pristine_source(None).unwrap();
+    let out = cmd()
+        .args(["build", "--quiet", "--source"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let run = std::process::Command::new(&python)
+        .args(["-c", "import sys; assert hasattr(sys, '_stats_dump')"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", dump(&run));
+    let again = cmd()
+        .args(["build", "--quiet", "--source"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    expect_code(&again, 0);
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn pyperformance_corpus_writes_one_dump_per_benchmark() {
+    // Installs pyperformance from the package registry on first use (cached afterwards).
+    let python = base_python();
+    let out_dir = tempdir();
+    let set = out_dir.path().join("set");
+    let out = cmd()
+        .args([
+            "run",
+            "--quiet",
+            "--repeats",
+            "1",
+            "--corpus",
+            "pyperformance:nbody",
+            "--python",
+        ])
+        .arg(&python)
+        .arg("--out")
+        .arg(&set)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert_eq!(count_dumps(&set), 1);
+    let m = read_json(&set.join("manifest.json"));
+    assert_eq!(m["benchmarks"][0], "nbody");
+    let check = cmd().arg("check").arg(&set).output().unwrap();
+    expect_code(&check, 0);
 }
