@@ -735,3 +735,34 @@ fn cross_version_compare_never_crashes() {
         .unwrap();
     expect_code(&out, 2);
 }
+
+/// The differential test on dumps the product itself just produced: the pristine 3.13 build
+/// runs part of the corpus, and summarize_stats.py must agree with us on every cell.
+#[test]
+fn differential_on_a_fresh_corpus_run() {
+    let tmp = tempdir();
+    let py = crate::util::pristine_python();
+    let mut sets = vec![];
+    for (name, repeats) in [("base", "2"), ("head", "1")] {
+        let out = tmp.path().join(name);
+        let o = cmd()
+            .args(["run", "--quiet", "--python"])
+            .arg(&py)
+            .args([
+                "--repeats",
+                repeats,
+                "--bench",
+                "attrs",
+                "--bench",
+                "calls",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+        sets.push(out);
+    }
+    differential_paths(&sets[..1], "fresh corpus run, single");
+    differential_paths(&sets, "fresh corpus runs, comparative");
+}
