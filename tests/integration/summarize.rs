@@ -762,3 +762,26 @@ fn cross_version_compare_never_crashes() {
         .unwrap();
     expect_code(&out, 2);
 }
+
+/// `--cpython-src` on the real 3.13 tree gives the same tables as the embedded 3.13 table.
+#[test]
+fn cpython_src_matches_embedded_313() {
+    let Some(src) = reference_source() else {
+        eprintln!("skipped: no CPython 3.13 source");
+        return;
+    };
+    let set = fixture("real-3.13.5/whole-process");
+    let from_src = run_ours(
+        std::slice::from_ref(&set),
+        &["--cpython-src", src.to_str().unwrap()],
+    );
+    let embedded = run_ours(&[set], &["--python-version", "3.13"]);
+    assert_same_report(&embedded, &from_src, "--cpython-src vs embedded");
+    let out = cmd()
+        .arg("summarize")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .args(["--cpython-src", "/nonexistent"])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+}
