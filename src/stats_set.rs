@@ -369,6 +369,10 @@ fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
         let p = entry.path();
+        // Hidden entries (.git, editor files) are never repeats or dumps.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         // file_type() needs no extra stat; symlinks are resolved only when met.
         let is_dir = match entry.file_type() {
             Ok(t) if t.is_symlink() => p.is_dir(),
