@@ -13,9 +13,7 @@ pub fn cache_root(explicit: Option<&Path>) -> PathBuf {
     if let Some(p) = std::env::var_os(CACHE_ENV) {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache").join("pystats-gate")
 }
 

@@ -159,11 +159,7 @@ pub struct BuildOpts {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Extra flag for ./configure (repeatable); recorded in the build id.
-    #[arg(
-        long = "configure-flag",
-        value_name = "FLAG",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "configure-flag", value_name = "FLAG", allow_hyphen_values = true)]
     pub configure_flags: Vec<String>,
     /// Parallel make jobs (default: number of cores).
     #[arg(long)]

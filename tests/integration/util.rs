@@ -6,9 +6,7 @@ use std::process::Output;
 
 /// Path of a committed fixture under tests/fixtures.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
 }
 
 /// The repository root.
@@ -23,10 +21,7 @@ pub fn cmd() -> assert_cmd::Command {
 
 /// A fresh temporary directory, removed on drop.
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("pystats-gate-test-")
-        .tempdir()
-        .unwrap()
+    tempfile::Builder::new().prefix("pystats-gate-test-").tempdir().unwrap()
 }
 
 /// Formats everything about a finished command, for assertion messages.
