@@ -114,15 +114,46 @@ impl Metadata {
                 dir.display()
             ));
         };
-        let pystats_h = ["Include/cpython/pystats.h", "Include/pystats.h"]
-            .iter()
-            .find(|p| dir.join(p).exists())
-            .ok_or_else(|| format!("{}: no Include/cpython/pystats.h", dir.display()))?;
+        // The defines have lived in different files across versions: take the first
+        // candidate that has any.
+        let find_defines =
+            |candidates: &[&str], prefix: &str| -> Result<BTreeMap<u32, Vec<String>>, String> {
+                for rel in candidates {
+                    if let Ok(text) = std::fs::read_to_string(dir.join(rel)) {
+                        let found = parse_defines(&text, prefix);
+                        if !found.is_empty() {
+                            return Ok(found);
+                        }
+                    }
+                }
+                Err(format!(
+                    "{}: no `#define {prefix}_*` in any of {}",
+                    dir.display(),
+                    candidates.join(", ")
+                ))
+            };
+        let stats_defines = find_defines(
+            &[
+                "Include/cpython/pystats.h",
+                "Include/pystats.h",
+                "Include/internal/pycore_stats.h",
+                "Include/internal/pycore_code.h",
+            ],
+            "EVAL_CALL",
+        )?;
+        let defines = find_defines(
+            &[
+                "Python/specialize.c",
+                "Include/internal/pycore_code.h",
+                "Include/internal/pycore_stats.h",
+            ],
+            "SPEC_FAIL",
+        )?;
         Ok(Metadata {
             version: "source".into(),
             specialized_instructions,
-            stats_defines: parse_defines(&read(pystats_h)?, "EVAL_CALL"),
-            defines: parse_defines(&read("Python/specialize.c")?, "SPEC_FAIL"),
+            stats_defines,
+            defines,
             opnames,
         })
     }

@@ -286,11 +286,13 @@ impl SetTotals {
         let layout = repeat_layout(path)?;
         let files: Vec<&PathBuf> = layout.iter().flat_map(|(_, _, f)| f).collect();
         // Contiguous chunks folded and reduced in order keep the sequential first-seen key order.
-        // Small chunks let an idle core take over the work of one that the OS descheduled
-        // (CI machines are shared); merging chunk maps is cheap (hinted, see Counters::merge).
+        // One chunk per thread: every chunk builds its own map of all the keys it meets, so
+        // fewer chunks mean fewer key allocations. (BASE and HEAD load concurrently, so an
+        // idle core still finds work when the other is busy.)
+        let per_thread = files.len().div_ceil(rayon::current_num_threads()).max(1);
         let folded = files
             .par_iter()
-            .with_max_len(48)
+            .with_min_len(per_thread)
             .try_fold(Accumulator::default, |mut acc, f| -> Result<Accumulator, Error> {
                 let buf = std::mem::take(&mut acc.buf);
                 let (buf, n) = read_reusing(f, buf).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
@@ -375,6 +377,10 @@ fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
         let p = entry.path();
+        // Hidden entries (.git, editor files) are never repeats or dumps.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         // file_type() needs no extra stat; symlinks are resolved only when met.
         let is_dir = match entry.file_type() {
             Ok(t) if t.is_symlink() => p.is_dir(),

@@ -766,3 +766,23 @@ fn differential_on_a_fresh_corpus_run() {
     differential_paths(&sets[..1], "fresh corpus run, single");
     differential_paths(&sets, "fresh corpus runs, comparative");
 }
+
+/// `--cpython-src` on the real 3.13 tree gives the same tables as the embedded 3.13 table.
+#[test]
+fn cpython_src_matches_embedded_313() {
+    let src = reference_source().expect("could not obtain the CPython 3.13 source");
+    let set = fixture("real-3.13.5/whole-process");
+    let from_src = run_ours(
+        std::slice::from_ref(&set),
+        &["--cpython-src", src.to_str().unwrap()],
+    );
+    let embedded = run_ours(&[set], &["--python-version", "3.13"]);
+    assert_same_report(&embedded, &from_src, "--cpython-src vs embedded");
+    let out = cmd()
+        .arg("summarize")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .args(["--cpython-src", "/nonexistent"])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+}
