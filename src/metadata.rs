@@ -35,6 +35,36 @@ pub fn embedded_versions() -> Vec<&'static str> {
     EMBEDDED.iter().map(|(v, _)| *v).collect()
 }
 
+/// The SPEC_FAIL define naming failure `kind` of `family`, chosen like summarize_stats.py's
+/// `kind_to_text`: kinds 0-8 are shared (`OTHER`, ...) and keep their whole name; others drop
+/// the family's prefix (`SUPER`, `ATTR`, `ITER`, `SUBSCR` or the family itself). `None` when
+/// the metadata has no such name, which the callers show as a numbered kind.
+pub fn failure_kind_define<'a>(
+    defines: &'a BTreeMap<u32, Vec<String>>,
+    kind: u64,
+    family: &str,
+) -> Option<&'a str> {
+    let names = defines.get(&u32::try_from(kind).ok()?)?;
+    if kind <= 8 {
+        return names.first().map(String::as_str);
+    }
+    let group = if family == "LOAD_SUPER_ATTR" {
+        "SUPER"
+    } else if family.ends_with("ATTR") {
+        "ATTR"
+    } else if family == "FOR_ITER" || family == "SEND" {
+        "ITER"
+    } else if family.ends_with("SUBSCR") {
+        "SUBSCR"
+    } else {
+        family
+    };
+    names
+        .iter()
+        .find(|n| n.starts_with(group))
+        .map(|n| n.get(group.len() + 1..).unwrap_or(""))
+}
+
 impl Metadata {
     /// The embedded table for `version` ("3.13", ...).
     pub fn embedded(version: &str) -> Result<Metadata, String> {

@@ -328,30 +328,10 @@ impl OpcodeStats {
 }
 
 fn kind_to_text(kind: u64, opcode: &str, defines: &BTreeMap<u32, Vec<String>>) -> String {
-    let names = u32::try_from(kind).ok().and_then(|k| defines.get(&k));
-    if kind <= 8 {
-        if let Some(first) = names.and_then(|n| n.first()) {
-            return pretty(first);
-        }
-        return format!("kind {kind}");
+    match crate::metadata::failure_kind_define(defines, kind, opcode) {
+        Some(name) => pretty(name),
+        None => format!("kind {kind}"),
     }
-    let family = if opcode == "LOAD_SUPER_ATTR" {
-        "SUPER"
-    } else if opcode.ends_with("ATTR") {
-        "ATTR"
-    } else if opcode == "FOR_ITER" || opcode == "SEND" {
-        "ITER"
-    } else if opcode.ends_with("SUBSCR") {
-        "SUBSCR"
-    } else {
-        opcode
-    };
-    for n in names.into_iter().flatten() {
-        if n.starts_with(family) {
-            return pretty(skip_chars(n, family.len() + 1));
-        }
-    }
-    format!("kind {kind}")
 }
 
 /// How a table joins BASE and HEAD rows (summarize_stats.py's `JoinMode`).
