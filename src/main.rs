@@ -1,3 +1,5 @@
+//! The `pystats-gate` binary: parse the CLI, run it, map errors to exit codes in one place.
+
 use clap::Parser;
 
 fn main() {
