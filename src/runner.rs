@@ -135,7 +135,6 @@ pub fn run_corpus(
             let bench = by_name[unit.bench.as_str()];
             let (set_dir, scratch, corpus, results, progress) =
                 (&set_dir, &scratch, &corpus, &results, &progress);
-            let python = python;
             s.spawn(move |_| {
                 let repeat_dir = set_dir.join(format!("run-{}", unit.repeat));
                 let r = fs::create_dir_all(&repeat_dir)
@@ -347,11 +346,17 @@ fn is_root() -> bool {
 }
 
 fn unshare_command() -> Command {
+    unshare_with(&[])
+}
+
+/// `unshare` with a private mount namespace and `extra` options.
+fn unshare_with(extra: &[&str]) -> Command {
     let mut cmd = Command::new("unshare");
     cmd.arg("--mount");
     if !is_root() {
         cmd.arg("--map-root-user");
     }
+    cmd.args(extra);
     cmd.args(["--propagation", "private", "--"]);
     cmd
 }
@@ -529,6 +534,9 @@ fn pyperformance_default_names(bin: &Path, work: &Path) -> anyhow::Result<Vec<St
         .collect())
 }
 
+/// Per pyperformance benchmark run (the first one also creates the interpreter's venv).
+const PYPERFORMANCE_TIMEOUT_SECONDS: f64 = 1800.0;
+
 /// `--corpus pyperformance[:names]`: each benchmark runs under pyperformance's `pystats`
 /// hook (stats on around the benchmark's timed loops only) in its own private
 /// /tmp/py_stats; the dumps of its worker processes are summed into one dump per benchmark.
@@ -593,7 +601,8 @@ fn run_pyperformance(
         fs::create_dir_all(&dumps)?;
         let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
         let log = fs::File::create(&log_path)?;
-        let mut cmd = unshare_command();
+        // A private PID namespace too: killing `unshare` (timeout) kills every worker.
+        let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
         cmd.args([
             "sh",
             "-c",
@@ -619,13 +628,29 @@ fn run_pyperformance(
         .stdout(log.try_clone()?)
         .stderr(log);
         let t0 = Instant::now();
-        let status = cmd.status()?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
+        let timeout = Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS);
+        let status = loop {
+            if let Some(st) = child.try_wait()? {
+                break Some(st);
+            }
+            if t0.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         run_seconds += t0.elapsed().as_secs_f64();
-        let result = if !status.success() {
+        let result = if let Some(status) = status.filter(|s| !s.success()) {
             Err(format!(
                 "pyperformance exited with {status}; last output: {}",
                 tail(&log_path, 600)
             ))
+        } else if status.is_none() {
+            Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
         } else {
             merge_dumps(&dumps).and_then(|c| {
                 let dir = set_dir.join(&repeat_name);
