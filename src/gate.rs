@@ -78,6 +78,12 @@ pub fn gate(
     // Validate cheap inputs before spending minutes on builds.
     let corpus = Corpus::load(&run_opts.corpus, None)?;
     corpus.select(&run_opts.benches)?;
+    if run_opts.repeats == 0 {
+        return Err(Error::input("--repeats must be at least 1").into());
+    }
+    if let Some(s) = &run_opts.shard {
+        s.parse::<crate::shard::Shard>()?;
+    }
     if let Some(r) = &gate_opts.rules {
         crate::rules::RuleSet::load_or_default(Some(r))?;
     }

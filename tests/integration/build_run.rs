@@ -386,6 +386,8 @@ fn build_results_keep_working_after_the_worktree_moves() {
 
 #[test]
 fn build_source_of_a_plain_tree_is_cached_and_runs() {
+    // Same content as the demo base: after that build, ccache makes this one cheap.
+    base_python();
     let src = pystats_gate::gate::pristine_source(None).unwrap();
     let out = cmd()
         .args(["build", "--quiet", "--source"])
@@ -435,4 +437,68 @@ fn pyperformance_corpus_writes_one_dump_per_benchmark() {
     assert_eq!(m["benchmarks"][0], "nbody");
     let check = cmd().arg("check").arg(&set).output().unwrap();
     expect_code(&check, 0);
+}
+
+#[test]
+fn gate_rejects_bad_input_before_building() {
+    let out_dir = tempdir();
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--repeats",
+            "0",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--bench",
+            "no-such-bench",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-bench"),
+        "{}",
+        dump(&out)
+    );
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent-repo"),
+        "{}",
+        dump(&out)
+    );
 }
