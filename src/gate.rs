@@ -162,9 +162,12 @@ fn base_results(
         ));
         hex::encode(h.finalize())[..24].to_string()
     };
-    let dir = cache::cache_root(build_opts.cache_dir.as_deref())
-        .join("results")
-        .join(key);
+    let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
+    fs::create_dir_all(&results)?;
+    let dir = results.join(&key);
+    // Parallel gates on the same base run its corpus once; the others wait and reuse it.
+    let lock = fs::File::create(results.join(format!("{key}.lock")))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
             if m.failures.is_empty() {
