@@ -310,11 +310,21 @@ fn demo_headline(out: &Path, code: i32) -> String {
 pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let root = cache::cache_root(cache_dir);
     let done = root.join("src/python3.13/.complete");
-    if let Ok(p) = fs::read_to_string(&done) {
-        let p = PathBuf::from(p.trim());
-        if p.join("configure").is_file() {
-            return Ok(p);
-        }
+    let finished = || {
+        fs::read_to_string(&done)
+            .ok()
+            .map(|p| PathBuf::from(p.trim()))
+            .filter(|p| p.join("configure").is_file())
+    };
+    if let Some(p) = finished() {
+        return Ok(p);
+    }
+    // apt-get in one state directory at a time (parallel tests, parallel demos).
+    fs::create_dir_all(root.join("src"))?;
+    let lock = fs::File::create(root.join("src/.fetch.lock"))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
+    if let Some(p) = finished() {
+        return Ok(p);
     }
     let out = Command::new("bash")
         .args([

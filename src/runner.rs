@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 /// Where CPython writes dumps (hard-coded in Python/specialize.c).
 pub const PY_STATS_DIR: &str = "/tmp/py_stats";
+/// Serializes runs machine-wide when namespaces are unavailable.
+const SERIAL_LOCK: &str = "/tmp/.pystats-gate-py_stats.lock";
 /// Forces an isolation mode: `namespace` or `lock` (default: namespace when it works).
 pub const ISOLATION_ENV: &str = "PYSTATS_GATE_ISOLATION";
 
@@ -407,9 +409,13 @@ fn run_one(
     // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
     let _guard = match isolation {
         Isolation::Lock => {
-            let root = cache::cache_root(None);
-            fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-            let f = fs::File::create(root.join("py_stats.lock")).map_err(|e| e.to_string())?;
+            // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
+            let f = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(SERIAL_LOCK)
+                .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
             fs2::FileExt::lock_exclusive(&f).map_err(|e| e.to_string())?;
             Some(f)
         }
