@@ -2,14 +2,14 @@
 # Benchmark: `pystats-gate summarize BASE HEAD` vs the real summarize_stats.py on the same
 # comparison, over >= 500 real dump files from an --enable-pystats CPython 3.13 build.
 #
-# Usage: ci/bench-summarize.sh [FILES_PER_SIDE (default 250)] [ROUNDS (default 5)]
+# Usage: ci/bench-summarize.sh [FILES_PER_SIDE (default 250)] [ROUNDS (default 11)]
 # Env:   PYSTATS_GATE_PYTHON   --enable-pystats interpreter (default: the scratch build)
 #        PYSTATS_GATE_CACHE    cache root (default ~/.cache/pystats-gate)
 # Writes the measured markdown table to stdout; docs/bench-summarize.md holds a copy.
 # The dumps are generated once into $CACHE/bench-summarize (not committed).
 set -euo pipefail
 per_side=${1:-250}
-rounds=${2:-5}
+rounds=${2:-11}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}
 py=${PYSTATS_GATE_PYTHON:-$cache/scratch/build/python}
@@ -71,39 +71,51 @@ bytes=$(du -sb "$data/base" "$data/head" | awk '{s+=$1} END {print s}')
 (cd "$root" && cargo build --release --quiet)
 bin="$root/target/release/pystats-gate"
 
-# Median wall time and max peak RSS over $rounds runs, via GNU time.
-measure() { # label cmd...
-  local label=$1; shift
-  local walls=() rss=0
-  for _ in $(seq 1 "$rounds"); do
-    /usr/bin/time -f "%e %M" -o "$data/time.out" "$@" > "$data/out-$label.md" 2>/dev/null
-    read -r w m < "$data/time.out"
-    walls+=("$w")
-    [ "$m" -gt "$rss" ] && rss=$m
-  done
-  local med
-  med=$(printf "%s\n" "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$label $med $rss"
+# Wall time in ms (date +%s%N, finer than GNU time's 10 ms) and peak RSS via GNU time;
+# the two tools' runs are interleaved so both see the same machine load. Median of $rounds.
+ref_cmd=("$py" "$script" "$data/base" "$data/head")
+our_cmd=("$bin" summarize "$data/base" "$data/head")
+run_once() { # outfile cmd... -> prints "wall_ms rss_kb cpu_ms"
+  local out=$1; shift
+  local t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -f "%M %U %S" -o "$data/time.out" "$@" > "$out" 2>/dev/null
+  t1=$(date +%s%N)
+  read -r rss u s < "$data/time.out"
+  echo "$(( (t1 - t0) / 1000000 )) $rss $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%d", (u + s) * 1000 }')"
 }
-ref=$(measure summarize_stats.py "$py" "$script" "$data/base" "$data/head")
-ours=$(measure pystats-gate "$bin" summarize "$data/base" "$data/head")
-# Same numbers? (date line and tie order aside: compare sorted table lines)
-if diff <(grep -v "^Stats gathered" "$data/out-summarize_stats.py.md" | sort) \
-        <(grep -v "^Stats gathered" "$data/out-pystats-gate.md" | sort) >/dev/null; then
+"${our_cmd[@]}" >/dev/null # warm the page cache
+ref_walls=(); our_walls=(); ref_rss=0; our_rss=0; ref_cpu=0; our_cpu=0
+for _ in $(seq 1 "$rounds"); do
+  read -r w m c < <(run_once "$data/out-ref.md" "${ref_cmd[@]}")
+  ref_walls+=("$w"); [ "$m" -gt "$ref_rss" ] && ref_rss=$m; ref_cpu=$((ref_cpu + c))
+  read -r w m c < <(run_once "$data/out-ours.md" "${our_cmd[@]}")
+  our_walls+=("$w"); [ "$m" -gt "$our_rss" ] && our_rss=$m; our_cpu=$((our_cpu + c))
+done
+# GNU time reports CPU in 10 ms steps: the mean over all rounds is finer.
+ref_cpu=$((ref_cpu / rounds)); our_cpu=$((our_cpu / rounds))
+median() { printf "%s\n" "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rw=$(median "${ref_walls[@]}"); ow=$(median "${our_walls[@]}")
+rmin=$(printf "%s\n" "${ref_walls[@]}" | sort -n | head -1)
+omin=$(printf "%s\n" "${our_walls[@]}" | sort -n | head -1)
+# Same numbers? (date line and tie order aside: compare sorted report lines)
+if diff <(grep -v "^Stats gathered" "$data/out-ref.md" | sort) \
+        <(grep -v "^Stats gathered" "$data/out-ours.md" | sort) >/dev/null; then
   same="yes"
 else
   same="NO"
 fi
-read -r _ rw rm <<<"$ref"
-read -r _ ow om <<<"$ours"
-speedup=$(awk -v a="$rw" -v b="$ow" 'BEGIN { if (b == 0) b = 0.005; printf "%.0f", a / b }')
+speedup=$(awk -v a="$rw" -v b="$ow" 'BEGIN { if (b == 0) b = 1; printf "%.0f", a / b }')
+lines=$(cat "$data/base"/*.txt "$data/head"/*.txt | wc -l)
 cat <<EOF
-Comparative summary (\`BASE HEAD\`) of $nfiles real dump files ($((bytes / 1024 / 1024)) MiB), $(nproc) cores, median of $rounds runs:
+Comparative summary (\`summarize BASE HEAD\`) of $nfiles real dump files ($((bytes / 1024 / 1024)) MiB, $lines lines),
+$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end, $rounds interleaved rounds:
 
-| tool | wall time (s) | peak RSS (MiB) |
-| --- | ---: | ---: |
-| summarize_stats.py (CPython 3.13.5, --enable-pystats build) | $rw | $((rm / 1024)) |
-| pystats-gate summarize (release) | $ow | $((om / 1024)) |
+| tool | median wall (ms) | best wall (ms) | mean CPU user+sys (ms) | peak RSS (MiB) |
+| --- | ---: | ---: | ---: | ---: |
+| summarize_stats.py (CPython 3.13.5 --enable-pystats build) | $rw | $rmin | $ref_cpu | $((ref_rss / 1024)) |
+| pystats-gate summarize (release) | $ow | $omin | $our_cpu | $((our_rss / 1024)) |
 
-Speed-up: ${speedup}x. Same report lines (sorted, date aside): $same.
+Speed-up: median wall ${speedup}x, best wall $(awk -v a="$rmin" -v b="$omin" 'BEGIN { if (b == 0) b = 1; printf "%.0f", a / b }')x.
+Same report lines (sorted, date aside): $same.
 EOF

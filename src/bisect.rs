@@ -1,11 +1,807 @@
-//! TODO: bisect.
+//! `bisect` and `bisect-step`: find the first commit at which the gate, comparing against the
+//! good commit's stats, fails.
+//!
+//! The pieces: [`search`] (pure choice of the next commit), [`state`] (resumable progress and
+//! the step log), [`StepEvaluator`] (how one commit is judged: the real one builds and runs,
+//! [`scripted`] reads a verdict file from the commit for fast tests), and the report.
 
-use crate::cli::{BisectArgs, BisectStepArgs};
+pub mod git;
+pub mod real;
+pub mod scripted;
+pub mod search;
+pub mod state;
+pub mod toolchain;
 
-pub fn cmd_bisect(_args: &BisectArgs) -> anyhow::Result<i32> {
-    crate::not_yet("bisect")
+use crate::cli::{BisectArgs, BisectFormat, BisectStepArgs, RunOpts};
+use crate::error::{Error, EXIT_BUILD_OR_RUN, EXIT_INPUT, EXIT_PASS};
+use git::CommitInfo;
+use indexmap::IndexMap;
+use search::{Conclusion, Mark, Next};
+use serde::{Deserialize, Serialize};
+use state::{BisectState, StepLog, StepRecord};
+use std::path::Path;
+use std::time::Instant;
+
+/// `git bisect run` exit codes.
+pub const STEP_GOOD: i32 = 0;
+pub const STEP_BAD: i32 = 1;
+pub const STEP_SKIP: i32 = 125;
+/// Makes `git bisect run` stop: used for problems that are not the tested commit's fault
+/// (bad options, the good commit failing), which must never be taken for "bad".
+pub const STEP_ABORT: i32 = 128;
+
+/// One failed rule at a bad commit: good-end value vs this commit's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub rule: String,
+    pub metric: String,
+    pub good: f64,
+    pub bad: f64,
+    /// Confidence interval of the change (bad - good), when the rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
-pub fn cmd_bisect_step(_args: &BisectStepArgs) -> anyhow::Result<i32> {
-    crate::not_yet("bisect-step")
+/// A metric's value at the good end and at the tested commit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub good: f64,
+    pub head: f64,
+}
+
+/// The gate's three-state verdict for one commit, plus "could not be judged".
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Good,
+    Bad { violations: Vec<Violation> },
+    Inconclusive { reason: String },
+    Skip { reason: String },
+}
+
+/// What one evaluation of a commit produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub outcome: StepOutcome,
+    /// Builds that actually ran (0 when cached), including the good end's on first use.
+    pub builds: u32,
+    pub build_seconds: f64,
+    pub run_seconds: f64,
+    pub metrics: IndexMap<String, MetricValue>,
+}
+
+impl Evaluation {
+    pub fn of(outcome: StepOutcome) -> Self {
+        Evaluation {
+            outcome,
+            builds: 0,
+            build_seconds: 0.0,
+            run_seconds: 0.0,
+            metrics: IndexMap::new(),
+        }
+    }
+}
+
+/// Judges one commit against the good end. `Err` aborts the bisect (bad options, the good
+/// end failing); a commit that fails to build or run is `Skip`, not an error.
+pub trait StepEvaluator {
+    fn evaluate(&mut self, commit: &str, repeats: u32) -> anyhow::Result<Evaluation>;
+
+    /// Cost of preparing the good end since the last call (it belongs to no step).
+    fn take_good_cost(&mut self) -> real::GoodCost {
+        real::GoodCost::default()
+    }
+}
+
+/// How many repeats a step starts with and how far inconclusive steps may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct RepeatPolicy {
+    pub initial: u32,
+    pub max: u32,
+}
+
+impl RepeatPolicy {
+    /// Repeat counts tried in turn: initial, 2*initial, ... capped at max.
+    pub fn schedule(&self) -> Vec<u32> {
+        let initial = self.initial.max(1);
+        let max = self.max.max(initial);
+        let mut out = vec![initial];
+        while *out.last().unwrap() < max {
+            out.push((out.last().unwrap() + initial).min(max));
+        }
+        out
+    }
+}
+
+/// Evaluates one commit to a mark, adding repeats while the gate is inconclusive.
+pub fn decide_step(
+    eval: &mut dyn StepEvaluator,
+    commit: &str,
+    index: usize,
+    policy: RepeatPolicy,
+) -> anyhow::Result<StepRecord> {
+    let mut record = StepRecord {
+        commit: commit.to_string(),
+        index,
+        mark: Mark::Skip,
+        repeats: 0,
+        builds: 0,
+        build_seconds: 0.0,
+        run_seconds: 0.0,
+        reason: None,
+        violations: Vec::new(),
+        metrics: IndexMap::new(),
+    };
+    for repeats in policy.schedule() {
+        let ev = eval.evaluate(commit, repeats)?;
+        record.repeats = repeats;
+        record.builds += ev.builds;
+        record.build_seconds += ev.build_seconds;
+        record.run_seconds += ev.run_seconds;
+        record.metrics = ev.metrics;
+        match ev.outcome {
+            StepOutcome::Good => {
+                record.mark = Mark::Good;
+                return Ok(record);
+            }
+            StepOutcome::Bad { violations } => {
+                record.mark = Mark::Bad;
+                record.violations = violations;
+                return Ok(record);
+            }
+            StepOutcome::Skip { reason } => {
+                record.reason = Some(reason);
+                return Ok(record);
+            }
+            StepOutcome::Inconclusive { reason } => {
+                record.reason = Some(format!("inconclusive after {repeats} repeats: {reason}"));
+            }
+        }
+    }
+    Ok(record)
+}
+
+/// Runs the search to its end from whatever `state` already knows; `after_step` runs after
+/// every new step (persist the state, write the log, show progress).
+pub fn drive(
+    state: &mut BisectState,
+    eval: &mut dyn StepEvaluator,
+    policy: RepeatPolicy,
+    after_step: &mut dyn FnMut(&BisectState, &StepRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<Conclusion> {
+    loop {
+        match search::next_step(&state.marks()) {
+            Next::Done(c) => return Ok(c),
+            Next::Test(i) => {
+                let commit = state.candidates[i].clone();
+                let record = decide_step(eval, &commit, i, policy)?;
+                state.good_cost.add(eval.take_good_cost());
+                state.steps.push(record.clone());
+                after_step(state, &record)?;
+            }
+        }
+    }
+}
+
+/// A commit that could not be judged, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedCommit {
+    #[serde(flatten)]
+    pub commit: CommitInfo,
+    pub reason: String,
+}
+
+/// One step as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepSummary {
+    #[serde(flatten)]
+    pub commit: CommitInfo,
+    pub mark: Mark,
+    pub repeats: u32,
+    pub builds: u32,
+    pub build_seconds: f64,
+    pub run_seconds: f64,
+}
+
+/// Everything the bisect found, computed once; renderers only format it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BisectReport {
+    /// `found`, `ambiguous` or `no-regression`.
+    pub status: &'static str,
+    pub good: CommitInfo,
+    pub bad: CommitInfo,
+    pub first_bad: Option<CommitInfo>,
+    /// The bad end was never seen failing (it could not be built or run).
+    pub first_bad_unverified: bool,
+    pub violations: Vec<Violation>,
+    pub metrics: IndexMap<String, MetricValue>,
+    /// When ambiguous: the first bad commit is one of these.
+    pub possible_first_bad: Vec<CommitInfo>,
+    pub skipped: Vec<SkippedCommit>,
+    /// Commits judged good after a bad one: the regression may come and go.
+    pub good_after_bad: Vec<CommitInfo>,
+    pub candidates: usize,
+    pub evaluations: usize,
+    /// Builds that actually ran, the good end's included.
+    pub builds: u32,
+    /// ceil(log2 candidates) + 2.
+    pub build_budget: u32,
+    pub build_seconds: f64,
+    pub run_seconds: f64,
+    pub elapsed_seconds: f64,
+    pub steps: Vec<StepSummary>,
+    pub exit_code: i32,
+}
+
+/// Assembles the report from the final state (describing commits with git).
+pub fn build_report(
+    repo: &Path,
+    state: &BisectState,
+    conclusion: &Conclusion,
+) -> anyhow::Result<BisectReport> {
+    let info = |c: &str| git::describe(repo, c);
+    let at = |i: usize| info(&state.candidates[i]);
+    let marks = state.marks();
+    let (status, exit_code) = match conclusion {
+        Conclusion::FirstBad(_) => ("found", EXIT_PASS),
+        Conclusion::Ambiguous(_) => ("ambiguous", EXIT_BUILD_OR_RUN),
+        Conclusion::BadEndIsGood => ("no-regression", EXIT_INPUT),
+    };
+    let (first_bad, first_bad_step) = match conclusion {
+        Conclusion::FirstBad(i) => (Some(at(*i)?), state.step_for(*i)),
+        _ => (None, None),
+    };
+    let possible_first_bad = match conclusion {
+        Conclusion::Ambiguous(set) => set.iter().map(|&i| at(i)).collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    let mut skipped = Vec::new();
+    for (i, m) in marks.iter().enumerate() {
+        if *m == Some(Mark::Skip) {
+            let reason = state
+                .step_for(i)
+                .and_then(|s| s.reason.clone())
+                .unwrap_or_default();
+            skipped.push(SkippedCommit {
+                commit: at(i)?,
+                reason,
+            });
+        }
+    }
+    let good_after_bad = search::anomalies(&marks)
+        .good_after_bad
+        .into_iter()
+        .map(at)
+        .collect::<Result<_, _>>()?;
+    let mut steps = Vec::new();
+    for s in &state.steps {
+        steps.push(StepSummary {
+            commit: info(&s.commit)?,
+            mark: s.mark,
+            repeats: s.repeats,
+            builds: s.builds,
+            build_seconds: s.build_seconds,
+            run_seconds: s.run_seconds,
+        });
+    }
+    let sum = |f: fn(&StepRecord) -> f64| state.steps.iter().map(f).sum::<f64>();
+    Ok(BisectReport {
+        status,
+        good: info(&state.good)?,
+        bad: info(&state.bad)?,
+        first_bad_unverified: first_bad_step.map_or(first_bad.is_some(), |s| s.mark != Mark::Bad),
+        first_bad,
+        violations: first_bad_step
+            .map(|s| s.violations.clone())
+            .unwrap_or_default(),
+        metrics: first_bad_step
+            .map(|s| s.metrics.clone())
+            .unwrap_or_default(),
+        possible_first_bad,
+        skipped,
+        good_after_bad,
+        candidates: state.candidates.len(),
+        evaluations: state.steps.len(),
+        builds: state.good_cost.builds + state.steps.iter().map(|s| s.builds).sum::<u32>(),
+        build_budget: search::ceil_log2(state.candidates.len()) + 2,
+        build_seconds: state.good_cost.build_seconds + sum(|s| s.build_seconds),
+        run_seconds: state.good_cost.run_seconds + sum(|s| s.run_seconds),
+        elapsed_seconds: state.elapsed_seconds,
+        steps,
+        exit_code,
+    })
+}
+
+fn fmt_value(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// The human-readable report.
+pub fn render_text(r: &BisectReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    match (r.status, &r.first_bad) {
+        ("found", Some(c)) => {
+            let _ = writeln!(s, "First bad commit: {}", c.hash);
+            let _ = writeln!(s, "  Subject: {}", c.subject);
+            let _ = writeln!(s, "  Author:  {}", c.author);
+            if r.first_bad_unverified {
+                let _ = writeln!(
+                    s,
+                    "  (this is the --bad end; it could not be built or run, so it is blamed unseen)"
+                );
+            }
+            if !r.violations.is_empty() {
+                let _ = writeln!(s, "Violated rules (good -> bad):");
+                for v in &r.violations {
+                    let _ = write!(
+                        s,
+                        "  {}: {} {} -> {}",
+                        v.rule,
+                        v.metric,
+                        fmt_value(v.good),
+                        fmt_value(v.bad)
+                    );
+                    if let Some([a, b]) = v.interval {
+                        let _ = write!(s, "  interval [{}, {}]", fmt_value(a), fmt_value(b));
+                    }
+                    if !v.message.is_empty() {
+                        let _ = write!(s, "  ({})", v.message);
+                    }
+                    s.push('\n');
+                }
+            }
+        }
+        ("ambiguous", _) => {
+            let _ = writeln!(
+                s,
+                "Ambiguous: the first bad commit is one of these (skipped commits sit between the last good and the first bad):"
+            );
+            for c in &r.possible_first_bad {
+                let _ = writeln!(s, "  {} {}", c.short(), c.subject);
+            }
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "No regression: the --bad end {} passes the gate against {}.",
+                r.bad.short(),
+                r.good.short()
+            );
+        }
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(s, "Skipped ({}):", r.skipped.len());
+        for k in &r.skipped {
+            let _ = writeln!(
+                s,
+                "  {} {}: {}",
+                k.commit.short(),
+                k.commit.subject,
+                k.reason
+            );
+        }
+    }
+    if !r.good_after_bad.is_empty() {
+        let _ = writeln!(
+            s,
+            "Warning: judged good after a bad commit (the regression may not be monotonic):"
+        );
+        for c in &r.good_after_bad {
+            let _ = writeln!(s, "  {} {}", c.short(), c.subject);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Candidates: {}, commits tested: {}, builds: {} (budget ceil(log2 {}) + 2 = {})",
+        r.candidates, r.evaluations, r.builds, r.candidates, r.build_budget
+    );
+    let _ = writeln!(
+        s,
+        "Time: build {:.1}s, run {:.1}s, total {:.1}s",
+        r.build_seconds, r.run_seconds, r.elapsed_seconds
+    );
+    s
+}
+
+/// Progress line for one step (stderr).
+fn step_line(n: usize, record: &StepRecord, subject: &str) -> String {
+    let short = &record.commit[..record.commit.len().min(12)];
+    let what = match record.mark {
+        Mark::Good => "good".to_string(),
+        Mark::Bad => format!("bad ({} rule(s) violated)", record.violations.len()),
+        Mark::Skip => format!("skip: {}", record.reason.as_deref().unwrap_or("")),
+    };
+    format!(
+        "step {n}: {short} {subject}: {what} [{} repeats, build {:.1}s, run {:.1}s]",
+        record.repeats, record.build_seconds, record.run_seconds
+    )
+}
+
+/// A step needs the whole selected corpus: a shard would judge part of it.
+fn reject_shard(run: &RunOpts) -> anyhow::Result<()> {
+    match &run.shard {
+        Some(s) => Err(Error::input(format!(
+            "--shard {s}: bisect judges every commit on the whole selected corpus; use --bench to select benchmarks"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Resolves `rev`, mapping failure to bad input.
+fn resolve_or_input(repo: &Path, rev: &str, what: &str) -> anyhow::Result<String> {
+    git::resolve(repo, rev).map_err(|e| Error::input(format!("--{what}: {e}")).into())
+}
+
+/// Everything identifying a bisect's state file besides the commits.
+fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::Result<Vec<String>> {
+    let rules_text = match &args.gate.rules {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| Error::input(format!("cannot read rules file {}: {e}", p.display())))?,
+        None => String::new(),
+    };
+    Ok(vec![
+        repo.display().to_string(),
+        good.to_string(),
+        bad.to_string(),
+        args.first_parent.to_string(),
+        args.rules_only.join("\n"),
+        rules_text,
+        format!(
+            "{}|{}|{}|{}",
+            args.gate.alpha, args.gate.fail_on_warn, args.gate.strict, args.max_repeats
+        ),
+        format!(
+            "{}|{}|{:?}",
+            args.run.repeats, args.run.corpus, args.run.benches
+        ),
+        args.build.configure_flags.join("\n"),
+        args.test_verdict_file.clone().unwrap_or_default(),
+    ])
+}
+
+pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    reject_shard(&args.run)?;
+    let repo = std::fs::canonicalize(&args.repo)
+        .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
+    let good = resolve_or_input(&repo, &args.good, "good")?;
+    let bad = resolve_or_input(&repo, &args.bad, "bad")?;
+    if good == bad {
+        return Err(Error::input(format!(
+            "--good {} and --bad {} are the same commit: nothing to bisect",
+            args.good, args.bad
+        ))
+        .into());
+    }
+    if !git::is_ancestor(&repo, &good, &bad)? {
+        return Err(Error::input(format!(
+            "--good {} is not an ancestor of --bad {}",
+            args.good, args.bad
+        ))
+        .into());
+    }
+    let candidates = git::candidates(&repo, &good, &bad, args.first_parent)?;
+    let cache = crate::cache::cache_root(args.build.cache_dir.as_deref());
+    let key = state::state_key(&key_parts(args, &repo, &good, &bad)?);
+    let state_path = state::state_path(&cache, &key);
+    let _running = state::lock_exclusive(&state_path)?;
+    let mut st = match (args.fresh, state::load(&state_path, &key)?) {
+        (false, Some(s)) if s.candidates == candidates => {
+            eprintln!(
+                "bisect: resuming from {} ({} step(s) done)",
+                state_path.display(),
+                s.steps.len()
+            );
+            s
+        }
+        _ => {
+            let mut s = BisectState::new(
+                key.clone(),
+                repo.clone(),
+                good.clone(),
+                bad.clone(),
+                args.first_parent,
+            );
+            s.candidates = candidates;
+            s
+        }
+    };
+    state::save(&state_path, &st)?;
+    eprintln!(
+        "bisect: {} candidate(s) after {}, state in {}",
+        st.candidates.len(),
+        &good[..12],
+        state_path.display()
+    );
+    let policy = RepeatPolicy {
+        initial: args.run.repeats,
+        max: args.max_repeats,
+    };
+    let mut evaluator: Box<dyn StepEvaluator> = match &args.test_verdict_file {
+        Some(file) => Box::new(scripted::ScriptedEvaluator::new(&repo, file, &cache)),
+        None => {
+            let work = cache.join("bisect").join(&key);
+            if args.fresh {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            real::real_evaluator(
+                &repo,
+                &good,
+                &work,
+                real::EvaluatorOptions::from_bisect(args),
+            )?
+        }
+    };
+    let mut log = StepLog::open(args.log.as_deref())?;
+    let session_start = st.elapsed_seconds;
+    let mut after_step = |s: &BisectState, rec: &StepRecord| -> anyhow::Result<()> {
+        let mut s = s.clone();
+        s.elapsed_seconds = session_start + started.elapsed().as_secs_f64();
+        state::save(&state_path, &s)?;
+        let subject = git::describe(&repo, &rec.commit)?.subject;
+        log.record(rec, &subject)?;
+        eprintln!("{}", step_line(s.steps.len(), rec, &subject));
+        Ok(())
+    };
+    let conclusion = drive(&mut st, evaluator.as_mut(), policy, &mut after_step)?;
+    st.elapsed_seconds = session_start + started.elapsed().as_secs_f64();
+    state::save(&state_path, &st)?;
+    let report = build_report(&repo, &st, &conclusion)?;
+    let text = match args.format {
+        BisectFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        BisectFormat::Text => render_text(&report),
+    };
+    match &args.output {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| Error::input(format!("cannot write {}: {e}", p.display())))?,
+        None => print!("{text}"),
+    }
+    Ok(report.exit_code)
+}
+
+/// Maps one commit's mark to `git bisect run`'s exit codes.
+pub fn step_exit_code(mark: Mark) -> i32 {
+    match mark {
+        Mark::Good => STEP_GOOD,
+        Mark::Bad => STEP_BAD,
+        Mark::Skip => STEP_SKIP,
+    }
+}
+
+pub fn cmd_bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
+    match bisect_step(args) {
+        Ok(code) => Ok(code),
+        Err(err) => {
+            // Any exit code 1..=127 would mark the commit bad: a broken setup must stop the
+            // bisect instead.
+            eprintln!("error: {err:#}");
+            eprintln!("bisect-step: aborting `git bisect run` (exit {STEP_ABORT})");
+            Ok(STEP_ABORT)
+        }
+    }
+}
+
+fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
+    reject_shard(&args.run)?;
+    let repo = std::fs::canonicalize(&args.repo)
+        .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
+    let good = resolve_or_input(&repo, &args.good, "good")?;
+    let rev = resolve_or_input(&repo, &args.rev, "rev")?;
+    if rev == good {
+        return Ok(STEP_GOOD);
+    }
+    let cache = crate::cache::cache_root(args.build.cache_dir.as_deref());
+    let policy = RepeatPolicy {
+        initial: args.run.repeats,
+        max: args.max_repeats,
+    };
+    let mut evaluator: Box<dyn StepEvaluator> = match &args.test_verdict_file {
+        Some(file) => Box::new(scripted::ScriptedEvaluator::new(&repo, file, &cache)),
+        None => {
+            let key = state::state_key(&[
+                repo.display().to_string(),
+                good.clone(),
+                format!(
+                    "{}|{}|{:?}",
+                    args.run.repeats, args.run.corpus, args.run.benches
+                ),
+                args.build.configure_flags.join("\n"),
+            ]);
+            real::real_evaluator(
+                &repo,
+                &good,
+                &cache.join("bisect").join(format!("step-{key}")),
+                real::EvaluatorOptions::from_step(args),
+            )?
+        }
+    };
+    let record = decide_step(evaluator.as_mut(), &rev, 0, policy)?;
+    let subject = git::describe(&repo, &rev)?.subject;
+    eprintln!("{}", step_line(1, &record, &subject));
+    for v in &record.violations {
+        eprintln!(
+            "  {}: {} {} -> {}",
+            v.rule,
+            v.metric,
+            fmt_value(v.good),
+            fmt_value(v.bad)
+        );
+    }
+    Ok(step_exit_code(record.mark))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An evaluator with a fixed answer per commit; counts calls.
+    struct Table {
+        answers: IndexMap<String, Vec<StepOutcome>>,
+        calls: Vec<(String, u32)>,
+    }
+
+    impl StepEvaluator for Table {
+        fn evaluate(&mut self, commit: &str, repeats: u32) -> anyhow::Result<Evaluation> {
+            self.calls.push((commit.to_string(), repeats));
+            let list = self.answers.get_mut(commit).expect("unexpected commit");
+            let outcome = if list.len() > 1 {
+                list.remove(0)
+            } else {
+                list[0].clone()
+            };
+            Ok(Evaluation {
+                builds: 1,
+                ..Evaluation::of(outcome)
+            })
+        }
+    }
+
+    /// Truth-table evaluator for property tests: bad from `first_bad` on, `skips` skipped.
+    struct Truth {
+        first_bad: usize,
+        skips: Vec<bool>,
+        evaluated: usize,
+    }
+
+    impl StepEvaluator for Truth {
+        fn evaluate(&mut self, commit: &str, _repeats: u32) -> anyhow::Result<Evaluation> {
+            self.evaluated += 1;
+            let i: usize = commit[1..].parse().unwrap();
+            Ok(Evaluation::of(if self.skips[i] {
+                StepOutcome::Skip {
+                    reason: "broken".into(),
+                }
+            } else if i >= self.first_bad {
+                StepOutcome::Bad { violations: vec![] }
+            } else {
+                StepOutcome::Good
+            }))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn interrupting_anywhere_and_resuming_changes_nothing(
+            n in 1usize..48,
+            f_frac in 0.0f64..1.0,
+            skips in proptest::collection::vec(proptest::bool::weighted(0.2), 48),
+            stop_after in 0usize..8,
+        ) {
+            let first_bad = ((n as f64 * f_frac) as usize).min(n - 1);
+            let p = RepeatPolicy { initial: 2, max: 2 };
+            let fresh_state = || {
+                let mut st = BisectState::new("k".into(), "/r".into(), "g".into(), "b".into(), false);
+                st.candidates = (0..n).map(|i| format!("c{i}")).collect();
+                st
+            };
+            let truth = || Truth { first_bad, skips: skips.clone(), evaluated: 0 };
+            let mut whole = fresh_state();
+            let mut t = truth();
+            let expected = drive(&mut whole, &mut t, p, &mut |_, _| Ok(())).unwrap();
+
+            let mut st = fresh_state();
+            let mut t1 = truth();
+            let mut done = 0;
+            let first = drive(&mut st, &mut t1, p, &mut |_, _| {
+                done += 1;
+                if done > stop_after { anyhow::bail!("interrupted") }
+                Ok(())
+            });
+            // The saved state is what a new process would read back.
+            let mut st: BisectState = serde_json::from_str(&serde_json::to_string(&st).unwrap()).unwrap();
+            let mut t2 = truth();
+            let resumed = match first {
+                Ok(c) => c,
+                Err(_) => drive(&mut st, &mut t2, p, &mut |_, _| Ok(())).unwrap(),
+            };
+            proptest::prop_assert_eq!(resumed, expected);
+            proptest::prop_assert_eq!(st.steps.len(), whole.steps.len());
+            proptest::prop_assert_eq!(t1.evaluated + t2.evaluated, t.evaluated);
+        }
+    }
+
+    #[test]
+    fn repeat_schedule_grows_to_max() {
+        let p = RepeatPolicy { initial: 3, max: 9 };
+        assert_eq!(p.schedule(), vec![3, 6, 9]);
+        let p = RepeatPolicy { initial: 2, max: 5 };
+        assert_eq!(p.schedule(), vec![2, 4, 5]);
+        let p = RepeatPolicy { initial: 3, max: 1 };
+        assert_eq!(p.schedule(), vec![3]);
+    }
+
+    #[test]
+    fn inconclusive_adds_repeats_then_decides_or_skips() {
+        let inc = || StepOutcome::Inconclusive {
+            reason: "wide interval".into(),
+        };
+        let mut t = Table {
+            answers: [
+                (
+                    "a".to_string(),
+                    vec![inc(), StepOutcome::Bad { violations: vec![] }],
+                ),
+                ("b".to_string(), vec![inc()]),
+            ]
+            .into_iter()
+            .collect(),
+            calls: vec![],
+        };
+        let p = RepeatPolicy { initial: 3, max: 9 };
+        let a = decide_step(&mut t, "a", 0, p).unwrap();
+        assert_eq!((a.mark, a.repeats, a.builds), (Mark::Bad, 6, 2));
+        let b = decide_step(&mut t, "b", 1, p).unwrap();
+        assert_eq!(b.mark, Mark::Skip);
+        assert!(b.reason.unwrap().contains("inconclusive after 9 repeats"));
+        assert_eq!(
+            t.calls.iter().map(|c| c.1).collect::<Vec<_>>(),
+            vec![3, 6, 3, 6, 9]
+        );
+    }
+
+    #[test]
+    fn drive_resumes_without_repeating_steps() {
+        let candidates: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+        let answer = |i: usize| match i {
+            4 => StepOutcome::Skip {
+                reason: "build failed".into(),
+            },
+            i if i >= 6 => StepOutcome::Bad { violations: vec![] },
+            _ => StepOutcome::Good,
+        };
+        let table = || Table {
+            answers: (0..10)
+                .map(|i| (format!("c{i}"), vec![answer(i)]))
+                .collect(),
+            calls: vec![],
+        };
+        let p = RepeatPolicy { initial: 3, max: 3 };
+        let mut st = BisectState::new("k".into(), "/r".into(), "g".into(), "c9".into(), false);
+        st.candidates = candidates;
+        // Interrupt after two steps.
+        let mut t = table();
+        let mut n = 0;
+        let err = drive(&mut st, &mut t, p, &mut |_, _| {
+            n += 1;
+            if n == 2 {
+                anyhow::bail!("interrupted")
+            }
+            Ok(())
+        });
+        assert!(err.is_err());
+        assert_eq!(st.steps.len(), 2);
+        let mut t2 = table();
+        let c = drive(&mut st, &mut t2, p, &mut |_, _| Ok(())).unwrap();
+        assert_eq!(c, Conclusion::FirstBad(6));
+        let first_two: Vec<_> = t.calls.iter().map(|c| c.0.clone()).collect();
+        assert!(t2.calls.iter().all(|c| !first_two.contains(&c.0)));
+        assert!(st.steps.len() as u32 <= search::ceil_log2(10) + 1);
+    }
 }

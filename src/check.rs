@@ -133,6 +133,10 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// The invariants that ended with `status`.
+    pub fn with_status(&self, status: CheckStatus) -> Vec<&InvariantResult> {
+        self.results.iter().filter(|r| r.status == status).collect()
+    }
     pub fn ok(&self) -> bool {
         self.results
             .iter()

@@ -283,12 +283,22 @@ pub struct DemoArgs {
     pub build: BuildOpts,
 }
 
+/// Report formats of `bisect`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BisectFormat {
+    Text,
+    Json,
+}
+
 #[derive(Args, Debug)]
 pub struct BisectArgs {
+    /// The git checkout to bisect (never modified: builds use a separate worktree).
     #[arg(long, value_name = "DIR")]
     pub repo: PathBuf,
+    /// A commit that passes (its stats are the baseline of every step).
     #[arg(long, value_name = "REV")]
     pub good: String,
+    /// A later commit that fails the gate.
     #[arg(long, value_name = "REV")]
     pub bad: String,
     /// Only these rules decide (repeatable); default: every fail-level rule.
@@ -303,6 +313,18 @@ pub struct BisectArgs {
     /// Most repeats to add while a step is inconclusive.
     #[arg(long, default_value_t = 9)]
     pub max_repeats: u32,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: BisectFormat,
+    /// Write the report here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Ignore saved progress and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Testing hook: judge each commit by the first word (good/bad/skip/inconclusive) of
+    /// this file in the commit's tree instead of building it.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub test_verdict_file: Option<String>,
     #[command(flatten)]
     pub gate: GateOpts,
     #[command(flatten)]
@@ -313,8 +335,10 @@ pub struct BisectArgs {
 
 #[derive(Args, Debug)]
 pub struct BisectStepArgs {
+    /// The git checkout `git bisect run` works in.
     #[arg(long, value_name = "DIR")]
     pub repo: PathBuf,
+    /// The commit to compare against (its build and stats are cached across steps).
     #[arg(long, value_name = "REV")]
     pub good: String,
     /// Revision to test (default: HEAD of --repo, as `git bisect run` checks it out).
@@ -322,6 +346,12 @@ pub struct BisectStepArgs {
     pub rev: String,
     #[arg(long = "rule", value_name = "NAME")]
     pub rules_only: Vec<String>,
+    /// Most repeats to add while the step is inconclusive (then exit 125, skip).
+    #[arg(long, default_value_t = 9)]
+    pub max_repeats: u32,
+    /// Testing hook, as for `bisect`.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub test_verdict_file: Option<String>,
     #[command(flatten)]
     pub gate: GateOpts,
     #[command(flatten)]

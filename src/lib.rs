@@ -47,8 +47,3 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::History(a) => history::cmd_history(&a),
     }
 }
-
-/// Placeholder for commands not written yet.
-pub(crate) fn not_yet(what: &str) -> anyhow::Result<i32> {
-    Err(error::Error::input(format!("`{what}` is not implemented yet")).into())
-}

@@ -187,32 +187,10 @@ pub fn slug(text: &str) -> String {
 /// Name of SPEC_FAIL kind `kind` for `family`, like summarize_stats.py's `kind_to_text`
 /// but in metric-name form (`range`, `not_managed_dict`, `kind_27`).
 pub fn failure_kind_name(kind: u32, family: &str, meta: &Metadata) -> String {
-    let Some(names) = meta.defines.get(&kind) else {
-        return format!("kind_{kind}");
-    };
-    if kind <= 8 {
-        return names
-            .first()
-            .map(|n| n.to_ascii_lowercase())
-            .unwrap_or_else(|| format!("kind_{kind}"));
+    match crate::metadata::failure_kind_define(&meta.defines, kind.into(), family) {
+        Some(name) if !name.is_empty() => name.to_ascii_lowercase(),
+        _ => format!("kind_{kind}"),
     }
-    let group = if family == "LOAD_SUPER_ATTR" {
-        "SUPER"
-    } else if family.ends_with("ATTR") {
-        "ATTR"
-    } else if family == "FOR_ITER" || family == "SEND" {
-        "ITER"
-    } else if family.ends_with("SUBSCR") {
-        "SUBSCR"
-    } else {
-        family
-    };
-    for name in names {
-        if name.starts_with(group) && name.len() > group.len() {
-            return name[group.len() + 1..].to_ascii_lowercase();
-        }
-    }
-    format!("kind_{kind}")
 }
 
 /// Tier 1 effectiveness split (summarize_stats.py's `get_specialized_total_counts`).

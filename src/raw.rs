@@ -59,17 +59,111 @@ impl Counters {
         }
         Ok(())
     }
+    /// Finds, among the few keys expected next (from index `hint`), one that `line` starts
+    /// with, followed by optional blanks and `:`. Returns its index and the colon's offset.
+    fn match_expected(&self, line: &[u8], hint: usize) -> Option<(usize, usize)> {
+        let end = (hint + 8).min(self.values.len());
+        for i in hint..end {
+            let (k, _) = self.values.get_index(i)?;
+            let k = k.as_bytes();
+            // Cheap rejects first: the byte after the key must end it, and the last bytes agree.
+            if line.len() > k.len()
+                && matches!(line[k.len()], b' ' | b'\t' | b':')
+                && k.last() == line.get(k.len().wrapping_sub(1))
+                && line.starts_with(k)
+            {
+                let mut q = k.len();
+                while q < line.len() && (line[q] == b' ' || line[q] == b'\t') {
+                    q += 1;
+                }
+                if q < line.len() && line[q] == b':' {
+                    return Some((i, q));
+                }
+            }
+        }
+        None
+    }
+
+    /// Index of `key`, inserting it with value 0 when new.
+    fn index_or_insert(&mut self, key: &str) -> usize {
+        match self.values.get_index_of(key) {
+            Some(i) => i,
+            None => self.values.insert_full(key.to_string(), 0).0,
+        }
+    }
+
+    /// Adds `value` to the counter at `idx`; leaves `*hint` just past it.
+    fn add_at(&mut self, idx: usize, value: u64, hint: &mut usize) -> Result<(), HintedAddError> {
+        let (k, slot) = self.values.get_index_mut(idx).expect("index from this map");
+        *slot = slot.checked_add(value).ok_or_else(|| {
+            HintedAddError::Overflow(Overflow {
+                key: k.clone(),
+                current: *slot,
+                added: value,
+            })
+        })?;
+        *hint = idx + 1;
+        Ok(())
+    }
+
+    /// Adds `value` to the counter whose name is `key` (ASCII-trimmed bytes of a dump line),
+    /// trying index `*hint` before hashing; leaves `*hint` at the index after the key.
+    fn add_hinted(
+        &mut self,
+        key: &[u8],
+        value: u64,
+        hint: &mut usize,
+    ) -> Result<(), HintedAddError> {
+        // Files skip keys whose value is zero, so look a few places past the hint first.
+        let ahead = (*hint..(*hint + 8).min(self.values.len())).find(|&i| {
+            self.values
+                .get_index(i)
+                .is_some_and(|(k, _)| k.len() == key.len() && k.as_bytes() == key)
+        });
+        let idx = match ahead {
+            Some(i) => i,
+            None => {
+                let text = std::str::from_utf8(key)
+                    .map_err(|_| HintedAddError::NotUtf8)?
+                    .trim();
+                let normalized;
+                let text = if text.starts_with("uops[") && !text[5..].starts_with('_') {
+                    normalized = normalize_key(text);
+                    normalized.as_str()
+                } else {
+                    text
+                };
+                self.index_or_insert(text)
+            }
+        };
+        self.add_at(idx, value, hint)
+    }
     /// Sets a counter (used by fixtures and tests that plant values).
     pub fn set(&mut self, key: &str, value: u64) {
         self.values.insert(key.to_string(), value);
     }
     /// Adds every counter of `other` into `self`.
     pub fn merge(&mut self, other: &Counters) -> Result<(), Overflow> {
+        // Both maps usually list keys in the same order: match in place before hashing.
+        let mut hint = 0;
         for (k, v) in other.iter() {
-            self.add(k, v)?;
+            let found = (hint..(hint + 8).min(self.values.len()))
+                .find(|&i| self.values.get_index(i).is_some_and(|(x, _)| x == k));
+            let idx = match found {
+                Some(i) => i,
+                None => self.index_or_insert(k),
+            };
+            if let Err(HintedAddError::Overflow(o)) = self.add_at(idx, v, &mut hint) {
+                return Err(o);
+            }
         }
         Ok(())
     }
+}
+
+enum HintedAddError {
+    Overflow(Overflow),
+    NotUtf8,
 }
 
 impl FromIterator<(String, u64)> for Counters {
@@ -217,10 +311,81 @@ pub fn parse_into(
     if bytes.is_empty() {
         return reject(0, "empty dump file".into());
     }
+    let overflow_error = |line_no: usize, o: Overflow| {
+        Error::at_line(
+            path,
+            line_no,
+            format!(
+                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
+                o.key, o.current, o.added
+            ),
+        )
+    };
+    let n = bytes.len();
     let mut pos = 0;
     let mut line_no = 0;
-    while pos < bytes.len() {
+    // Dumps list keys in the same order, so the key after index i is usually at i + 1.
+    let mut hint = 0usize;
+    while pos < n {
         line_no += 1;
+        // Fast path: `key : digits\n` scanned once; the key is first matched in place against
+        // the keys expected next, and only hashed when none of them fits.
+        let mut p = pos;
+        while p < n && (bytes[p] == b' ' || bytes[p] == b'\t') {
+            p += 1;
+        }
+        let (known, colon) = match sink.match_expected(&bytes[p..], hint) {
+            Some((idx, colon_off)) => (Some(idx), Some(p + colon_off)),
+            None => (
+                None,
+                memchr::memchr2(b':', b'\n', &bytes[p..]).map(|o| p + o),
+            ),
+        };
+        if let Some(colon) = colon.filter(|&c| bytes[c] == b':') {
+            let mut j = colon + 1;
+            while j < n && (bytes[j] == b' ' || bytes[j] == b'\t') {
+                j += 1;
+            }
+            let digits_start = j;
+            let mut value: u64 = 0;
+            let mut fits = true;
+            while j < n && bytes[j].is_ascii_digit() {
+                match value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(bytes[j] - b'0')))
+                {
+                    Some(v) => value = v,
+                    None => fits = false,
+                }
+                j += 1;
+            }
+            let has_digits = j > digits_start;
+            while j < n && (bytes[j] == b' ' || bytes[j] == b'\t' || bytes[j] == b'\r') {
+                j += 1;
+            }
+            if fits && has_digits && j < n && bytes[j] == b'\n' {
+                let added = match known {
+                    Some(idx) => sink.add_at(idx, value, &mut hint),
+                    None => {
+                        let key = bytes[p..colon].trim_ascii();
+                        if key.is_empty() {
+                            Err(HintedAddError::NotUtf8) // the slow path words the error
+                        } else {
+                            sink.add_hinted(key, value, &mut hint)
+                        }
+                    }
+                };
+                match added {
+                    Ok(()) => {
+                        pos = j + 1;
+                        continue;
+                    }
+                    Err(HintedAddError::Overflow(o)) => return Err(overflow_error(line_no, o)),
+                    Err(HintedAddError::NotUtf8) => {}
+                }
+            }
+        }
+        // Slow path: blank, malformed, truncated or non-UTF-8 lines.
         let rest = &bytes[pos..];
         let (raw, terminated) = match memchr::memchr(b'\n', rest) {
             Some(i) => {
@@ -228,7 +393,7 @@ pub fn parse_into(
                 (&rest[..i], true)
             }
             None => {
-                pos = bytes.len();
+                pos = n;
                 (rest, false)
             }
         };
@@ -246,16 +411,7 @@ pub fn parse_into(
         match split_line(raw) {
             Ok(None) => {}
             Ok(Some((key, value))) => {
-                if let Err(o) = add_key(sink, key, value) {
-                    return Err(Error::at_line(
-                        path,
-                        line_no,
-                        format!(
-                            "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
-                            o.key, o.current, o.added
-                        ),
-                    ));
-                }
+                add_key(sink, key, value).map_err(|o| overflow_error(line_no, o))?
             }
             Err(reason) => reject(line_no, reason)?,
         }

@@ -176,8 +176,16 @@ pub fn summarize_totals(
     meta_head: Option<&Metadata>,
 ) -> anyhow::Result<SummaryDoc> {
     let meta_head = meta_head.unwrap_or(meta_base);
-    let base_side = compute::Side::new(base, meta_base)?;
-    let head_side = head.map(|h| compute::Side::new(h, meta_head)).transpose()?;
+    let base_renames = compute::renames_for(meta_base, meta_head);
+    let head_renames = compute::renames_for(meta_head, meta_base);
+    let base_side = compute::Side::new(
+        base,
+        meta_base,
+        if head.is_some() { &base_renames } else { &[] },
+    )?;
+    let head_side = head
+        .map(|h| compute::Side::new(h, meta_head, &head_renames))
+        .transpose()?;
     let sections = compute::layout(&base_side, head_side.as_ref());
     let info = |set: &SetTotals, meta: &Metadata| SideInfo {
         path: set.path.display().to_string(),
@@ -205,11 +213,20 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
     let opts = ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
-    let sets: Vec<SetTotals> = args
-        .sets
-        .iter()
-        .map(|p| SetTotals::load(p, opts))
-        .collect::<anyhow::Result<_>>()?;
+    // Both sides load at once, so an idle core can steal from either.
+    let sets: Vec<SetTotals> = match args.sets.as_slice() {
+        [base, head] => {
+            let (b, h) = rayon::join(
+                || SetTotals::load(base, opts),
+                || SetTotals::load(head, opts),
+            );
+            vec![b?, h?]
+        }
+        many => many
+            .iter()
+            .map(|p| SetTotals::load(p, opts))
+            .collect::<anyhow::Result<_>>()?,
+    };
     let metas: Vec<Metadata> = sets
         .iter()
         .map(|s| resolve_metadata_totals(&args.input, s))

@@ -44,35 +44,24 @@ pub fn render_annotations(r: &GateReport) -> String {
             escape_data(msg)
         ));
     };
-    for o in r.failing() {
-        line(
-            "error",
-            &format!("pystats-gate: {}", o.rule),
-            None,
-            &format!(
-                "{}: {} -> {} ({}); {}",
-                metric_label(&o.metric, &o.benchmark),
-                fmt_value(o.kind, o.base),
-                fmt_value(o.kind, o.head),
-                fmt_change(o.kind, o.change, o.relative_change),
-                o.reason
-            ),
-        );
-    }
-    for o in r.warnings() {
-        line(
-            "warning",
-            &format!("pystats-gate: {}", o.rule),
-            None,
-            &format!(
-                "{}: {} -> {} ({}); {}",
-                metric_label(&o.metric, &o.benchmark),
-                fmt_value(o.kind, o.base),
-                fmt_value(o.kind, o.head),
-                fmt_change(o.kind, o.change, o.relative_change),
-                o.reason
-            ),
-        );
+    let failing: Vec<_> = r.failing().collect();
+    let warnings: Vec<_> = r.warnings().collect();
+    for (level, outcomes) in [("error", failing), ("warning", warnings)] {
+        for o in outcomes {
+            line(
+                level,
+                &format!("pystats-gate: {}", o.rule),
+                None,
+                &format!(
+                    "{}: {} -> {} ({}); {}",
+                    metric_label(&o.metric, &o.benchmark),
+                    fmt_value(o.kind, o.base),
+                    fmt_value(o.kind, o.head),
+                    fmt_change(o.kind, o.change, o.relative_change),
+                    o.reason
+                ),
+            );
+        }
     }
     for o in r.inconclusive() {
         line(

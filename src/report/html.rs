@@ -315,26 +315,16 @@ pub fn render_html(r: &GateReport) -> String {
     } else {
         s.push_str(&format!("<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>q</th><th>Moved most by</th></tr></thead><tbody>\n", r.confidence * 100.0));
         for m in &r.top_movers {
+            let [metric, base, head, change, interval, q, by] = mover_cells(m).map(|c| esc(&c));
             s.push_str(&format!(
-                "<tr><td><code>{}</code></td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td>{}</td></tr>\n",
-                esc(&m.metric),
-                esc(&fmt_value(m.kind, m.base)),
-                esc(&fmt_value(m.kind, m.head)),
-                esc(&fmt_change(m.kind, m.change, m.relative_change)),
-                esc(&fmt_interval(m.kind, m.ci_low, m.ci_high, m.deterministic)),
-                esc(&fmt_p(m.q_value)),
-                esc(&fmt_attribution(m.kind, &m.attribution))
+                "<tr><td><code>{metric}</code></td><td class=num>{base}</td><td class=num>{head}</td><td class=num>{change}</td><td class=num>{interval}</td><td class=num>{q}</td><td>{by}</td></tr>\n"
             ));
         }
         s.push_str("</tbody></table>\n");
     }
     s.push_str("<h2>Consistency checks</h2><ul>\n");
     for c in &r.checks {
-        let bad: Vec<_> = c
-            .results
-            .iter()
-            .filter(|x| x.status == CheckStatus::Violated)
-            .collect();
+        let bad = c.with_status(CheckStatus::Violated);
         s.push_str(&format!(
             "<li><b>{}</b>: {}",
             esc(&c.label),

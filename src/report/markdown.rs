@@ -147,31 +147,19 @@ pub fn render_markdown(r: &GateReport) -> String {
     } else {
         s.push_str(&format!("| Metric | Base | Head | Change | {:.0}% interval | q | Benchmarks |\n|---|--:|--:|--:|--:|--:|---|\n", r.confidence * 100.0));
         for m in &r.top_movers {
+            let [metric, base, head, change, interval, q, by] = mover_cells(m);
             s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} | {} | {} |\n",
-                cell(&m.metric),
-                fmt_value(m.kind, m.base),
-                fmt_value(m.kind, m.head),
-                fmt_change(m.kind, m.change, m.relative_change),
-                fmt_interval(m.kind, m.ci_low, m.ci_high, m.deterministic),
-                fmt_p(m.q_value),
-                cell(&fmt_attribution(m.kind, &m.attribution))
+                "| `{}` | {base} | {head} | {change} | {interval} | {q} | {} |\n",
+                cell(&metric),
+                cell(&by)
             ));
         }
         s.push('\n');
     }
     s.push_str("### Consistency checks\n\n");
     for c in &r.checks {
-        let bad: Vec<_> = c
-            .results
-            .iter()
-            .filter(|x| x.status == CheckStatus::Violated)
-            .collect();
-        let excepted: Vec<_> = c
-            .results
-            .iter()
-            .filter(|x| x.status == CheckStatus::Excepted)
-            .collect();
+        let bad = c.with_status(CheckStatus::Violated);
+        let excepted = c.with_status(CheckStatus::Excepted);
         s.push_str(&format!(
             "- **{}**: {}{}\n",
             c.label,

@@ -201,6 +201,20 @@ pub fn fmt_attribution(kind: MetricKind, a: &[crate::verdict::Attribution]) -> S
 }
 
 /// Metric name with its benchmark, when per-benchmark.
+/// The cells of one top-mover row (metric, base, head, change, interval, q, attribution),
+/// formatted once for every tabular renderer.
+pub fn mover_cells(m: &crate::verdict::Mover) -> [String; 7] {
+    [
+        m.metric.clone(),
+        fmt_value(m.kind, m.base),
+        fmt_value(m.kind, m.head),
+        fmt_change(m.kind, m.change, m.relative_change),
+        fmt_interval(m.kind, m.ci_low, m.ci_high, m.deterministic),
+        fmt_p(m.q_value),
+        fmt_attribution(m.kind, &m.attribution),
+    ]
+}
+
 pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
     match bench {
         Some(b) => format!("{metric} [{b}]"),

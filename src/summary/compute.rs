@@ -23,10 +23,18 @@ pub(crate) struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
+    /// `renames` maps instruction names of this side to the other side's names (cross-version).
+    pub(crate) fn new(
+        set: &SetTotals,
+        meta: &'a Metadata,
+        renames: &[(&str, &str)],
+    ) -> anyhow::Result<Side<'a>> {
         let mut data = set.totals.clone();
         if !meta.opnames.is_empty() {
             data = rename_numeric_opcodes(&data, &meta.opnames)?;
+        }
+        if !renames.is_empty() {
+            data = rename_instructions(&data, renames)?;
         }
         let opcode = OpcodeStats::new(&data, "opcode");
         Ok(Side {
@@ -84,6 +92,72 @@ fn rename_numeric_opcodes(data: &Counters, opnames: &[String]) -> Result<Counter
     Ok(out)
 }
 
+/// Instructions renamed between versions, old name -> new name, as (from, to, new version).
+/// 3.14 folded BINARY_SUBSCR into BINARY_OP; its specializations kept their suffixes.
+const RENAMES: &[(&str, &str, &str)] = &[
+    ("BINARY_SUBSCR_DICT", "BINARY_OP_SUBSCR_DICT", "3.14"),
+    ("BINARY_SUBSCR_GETITEM", "BINARY_OP_SUBSCR_GETITEM", "3.14"),
+    (
+        "BINARY_SUBSCR_LIST_INT",
+        "BINARY_OP_SUBSCR_LIST_INT",
+        "3.14",
+    ),
+    ("BINARY_SUBSCR_STR_INT", "BINARY_OP_SUBSCR_STR_INT", "3.14"),
+    (
+        "BINARY_SUBSCR_TUPLE_INT",
+        "BINARY_OP_SUBSCR_TUPLE_INT",
+        "3.14",
+    ),
+];
+
+fn version_key(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Renames to apply to the side read with `mine` so it lines up with the side read with `other`.
+pub(crate) fn renames_for(mine: &Metadata, other: &Metadata) -> Vec<(&'static str, &'static str)> {
+    let (Some(m), Some(o)) = (version_key(&mine.version), version_key(&other.version)) else {
+        return vec![];
+    };
+    RENAMES
+        .iter()
+        .filter(|(_, _, since)| version_key(since).is_some_and(|s| m < s && o >= s))
+        .map(|(from, to, _)| (*from, *to))
+        .collect()
+}
+
+fn rename_instructions(data: &Counters, renames: &[(&str, &str)]) -> Result<Counters, Error> {
+    let map =
+        |name: &str| -> Option<&str> { renames.iter().find(|(f, _)| *f == name).map(|(_, t)| *t) };
+    let mut out = Counters::new();
+    for (key, value) in data.iter() {
+        let mut k = key.to_string();
+        if let Some(rest) = key.strip_prefix("opcode[") {
+            if let Some((name, tail)) = rest.split_once(']') {
+                let name = map(name).unwrap_or(name);
+                let tail = match tail
+                    .split_once("pair_count[")
+                    .and_then(|(pre, t)| Some((pre, t.split_once(']')?)))
+                {
+                    Some((pre, (j, post))) => {
+                        format!("{pre}pair_count[{}]{post}", map(j).unwrap_or(j))
+                    }
+                    None => tail.to_string(),
+                };
+                k = format!("opcode[{name}]{tail}");
+            }
+        }
+        out.add(&k, value).map_err(|o| {
+            Error::input(format!(
+                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
+                o.key, o.current, o.added
+            ))
+        })?;
+    }
+    Ok(out)
+}
+
 /// Python's `s[n:]` for an ASCII prefix length `n` (code points, never panics).
 fn skip_chars(s: &str, n: usize) -> &str {
     let mut it = s.chars();
@@ -101,7 +175,7 @@ fn pretty(name: &str) -> String {
 
 /// Stable sort by a u64 key, descending (Python's `sorted(..., reverse=True)` keeps ties in order).
 fn sort_desc<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
-    v.sort_by(|a, b| key(b).cmp(&key(a)));
+    v.sort_by_key(|x| std::cmp::Reverse(key(x)));
 }
 
 /// summarize_stats.py's `OpcodeStats` for one key prefix.
@@ -254,30 +328,10 @@ impl OpcodeStats {
 }
 
 fn kind_to_text(kind: u64, opcode: &str, defines: &BTreeMap<u32, Vec<String>>) -> String {
-    let names = u32::try_from(kind).ok().and_then(|k| defines.get(&k));
-    if kind <= 8 {
-        if let Some(first) = names.and_then(|n| n.first()) {
-            return pretty(first);
-        }
-        return format!("kind {kind}");
+    match crate::metadata::failure_kind_define(defines, kind, opcode) {
+        Some(name) => pretty(name),
+        None => format!("kind {kind}"),
     }
-    let family = if opcode == "LOAD_SUPER_ATTR" {
-        "SUPER"
-    } else if opcode.ends_with("ATTR") {
-        "ATTR"
-    } else if opcode == "FOR_ITER" || opcode == "SEND" {
-        "ITER"
-    } else if opcode.ends_with("SUBSCR") {
-        "SUBSCR"
-    } else {
-        opcode
-    };
-    for n in names.into_iter().flatten() {
-        if n.starts_with(family) {
-            return pretty(skip_chars(n, family.len() + 1));
-        }
-    }
-    format!("kind {kind}")
 }
 
 /// How a table joins BASE and HEAD rows (summarize_stats.py's `JoinMode`).
@@ -289,10 +343,13 @@ enum JoinMode {
     ChangeNoSort,
 }
 
+/// Computes a table's rows from one side.
+type RowCalculator<'f> = Box<dyn Fn(&Side) -> Vec<Row> + 'f>;
+
 /// A table definition: columns (a trailing `:` means right-aligned) and a row calculator.
 struct TableDef<'f> {
     columns: &'static [&'static str],
-    calc: Box<dyn Fn(&Side) -> Vec<Row> + 'f>,
+    calc: RowCalculator<'f>,
     join: JoinMode,
 }
 
@@ -683,7 +740,7 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
             continue;
         }
         if base.opcode.specialization_total(opcode) == 0
-            && head.map_or(true, |h| h.opcode.specialization_total(opcode) == 0)
+            && head.is_none_or(|h| h.opcode.specialization_total(opcode) == 0)
         {
             continue;
         }
@@ -960,8 +1017,24 @@ fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
         } as i128;
         let allocations =
             d.get("Object allocations") as i128 + d.get("Object allocations from freelist") as i128;
-        let increfs = d.get("Object interpreter increfs") as i128 + d.get("Object increfs") as i128;
-        let decrefs = d.get("Object interpreter decrefs") as i128 + d.get("Object decrefs") as i128;
+        // 3.14 splits increfs/decrefs into mortal and immortal; 3.13 has only the first two.
+        let sum = |keys: [&str; 6]| keys.iter().map(|k| d.get(k) as i128).sum::<i128>();
+        let increfs = sum([
+            "Object interpreter increfs",
+            "Object increfs",
+            "Object interpreter mortal increfs",
+            "Object mortal increfs",
+            "Object interpreter immortal increfs",
+            "Object immortal increfs",
+        ]);
+        let decrefs = sum([
+            "Object interpreter decrefs",
+            "Object decrefs",
+            "Object interpreter mortal decrefs",
+            "Object mortal decrefs",
+            "Object interpreter immortal decrefs",
+            "Object immortal decrefs",
+        ]);
         let mut result: IndexMap<String, (u64, Option<i128>)> = IndexMap::new();
         for (key, value) in d.iter() {
             if !key.starts_with("Object") {
@@ -1041,32 +1114,55 @@ fn gc_stats(data: &Counters) -> Vec<IndexMap<String, u64>> {
 }
 
 const GC_COLUMNS: [&str; 3] = ["collections", "objects collected", "object visits"];
+/// Reachability counters newer CPythons print per generation; shown as extra columns
+/// only when a dump has them, so 3.13 tables stay identical to summarize_stats.py's.
+const GC_REACHABILITY: [&str; 2] = [
+    "objects reachable from roots",
+    "objects not reachable from roots",
+];
+
+fn has_gc_reachability(side: &Side) -> bool {
+    gc_stats(&side.data)
+        .iter()
+        .any(|g| GC_REACHABILITY.iter().any(|k| g.contains_key(*k)))
+}
 
 fn gc_stats_section(base: &Side, head: Option<&Side>) -> Section {
-    let def = TableDef::new(
+    let wide = has_gc_reachability(base) || head.is_some_and(has_gc_reachability);
+    let columns: &'static [&'static str] = if wide {
         &[
             "Generation:",
             "Collections:",
             "Objects collected:",
             "Object visits:",
-        ],
-        JoinMode::Simple,
-        |s: &Side| {
-            gc_stats(&s.data)
-                .into_iter()
-                .enumerate()
-                .map(|(i, gen)| {
-                    let mut row = vec![Cell::count(i as i128)];
-                    row.extend(
-                        GC_COLUMNS
-                            .iter()
-                            .map(|c| Cell::count(gen.get(*c).copied().unwrap_or(0))),
-                    );
-                    row
-                })
-                .collect()
-        },
-    );
+            "Reachable from roots:",
+            "Not reachable from roots:",
+        ]
+    } else {
+        &[
+            "Generation:",
+            "Collections:",
+            "Objects collected:",
+            "Object visits:",
+        ]
+    };
+    let def = TableDef::new(columns, JoinMode::Simple, move |s: &Side| {
+        let extra: &[&str] = if wide { &GC_REACHABILITY } else { &[] };
+        gc_stats(&s.data)
+            .into_iter()
+            .enumerate()
+            .map(|(i, gen)| {
+                let mut row = vec![Cell::count(i as i128)];
+                row.extend(
+                    GC_COLUMNS
+                        .iter()
+                        .chain(extra)
+                        .map(|c| Cell::count(gen.get(*c).copied().unwrap_or(0))),
+                );
+                row
+            })
+            .collect()
+    });
     section(
         "GC stats",
         "GC collections and effectiveness",
@@ -1154,7 +1250,9 @@ fn opt_rows(rows: &'static [OptRow]) -> impl Fn(&Side) -> Vec<Row> {
                     Cell::Ratio {
                         num: v as i128,
                         den: den.map(|d| s.get(d) as i128),
-                        percentage: *label != "Uops executed",
+                        // The script means "not for Uops executed", but compares a Doc with
+                        // a str, so every row is a percentage: reproduce that.
+                        percentage: true,
                     },
                 ]
             })
@@ -1200,7 +1298,7 @@ fn count_table_rows(stats: &OpcodeStats) -> Vec<Row> {
 
 fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
     let mut parts = vec![];
-    if has_optimization(base) && head.map_or(true, has_optimization) {
+    if has_optimization(base) && head.is_none_or(has_optimization) {
         parts.push(table(
             TableDef::new(
                 &["", "Count:", "Ratio:"],
@@ -1358,7 +1456,7 @@ fn is_shown(side: &Side, key: &str) -> bool {
     if let Some(after) = key.strip_prefix("GC[") {
         if let Some((n, rest)) = after.split_once(']') {
             return n.trim().parse::<usize>().is_ok_and(|n| n <= 64)
-                && GC_COLUMNS.contains(&rest.trim());
+                && (GC_COLUMNS.contains(&rest.trim()) || GC_REACHABILITY.contains(&rest.trim()));
         }
         return false;
     }
@@ -1400,7 +1498,7 @@ fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
             .map(|(k, v)| (k.to_string(), v))
             .collect()
     };
-    if unknown(base).is_empty() && head.map_or(true, |h| unknown(h).is_empty()) {
+    if unknown(base).is_empty() && head.is_none_or(|h| unknown(h).is_empty()) {
         return None;
     }
     let def = TableDef::new(&["Counter", "Count:"], JoinMode::Change, move |s: &Side| {
@@ -1421,7 +1519,7 @@ fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
 }
 
 fn input_quality_section(base: &Side, head: Option<&Side>) -> Option<Section> {
-    if base.malformed.is_empty() && head.map_or(true, |h| h.malformed.is_empty()) {
+    if base.malformed.is_empty() && head.is_none_or(|h| h.malformed.is_empty()) {
         return None;
     }
     let mut parts = vec![];

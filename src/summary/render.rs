@@ -144,7 +144,8 @@ pub fn render_text(doc: &SummaryDoc) -> String {
 
 fn text_section(out: &mut String, s: &Section, comparative: bool, level: usize) {
     let has_rows = section_has_rows(s);
-    if !has_rows && !(comparative && s.omitted_in_comparative) {
+    let omitted = comparative && s.omitted_in_comparative;
+    if !has_rows && !omitted {
         return;
     }
     let _ = writeln!(out, "{} {}", "=".repeat(level.min(3)), s.title);

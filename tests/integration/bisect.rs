@@ -1,1 +1,548 @@
 //! Integration tests: bisect.
+//!
+//! Fast tests judge commits by a verdict file committed in a tiny repository (the hidden
+//! `--test-verdict-file` hook), so state, resume, log, report and exit codes are covered in
+//! seconds. The real-build test is in `real_build` below.
+
+use crate::util::{cmd, dump, expect_code, tempdir};
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Ada Tester")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
+        .env("GIT_COMMITTER_NAME", "Ada Tester")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", dump(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A repository whose commits carry VERDICT files; returns the hashes (index 0 = good end).
+fn verdict_repo(dir: &Path, verdicts: &[&str]) -> Vec<String> {
+    git(dir, &["init", "-q", "-b", "main"]);
+    let mut hashes = Vec::new();
+    for (i, v) in verdicts.iter().enumerate() {
+        std::fs::write(dir.join("VERDICT"), format!("{v}\n# commit {i}\n")).unwrap();
+        git(dir, &["add", "VERDICT"]);
+        git(dir, &["commit", "-q", "-m", &format!("commit {i} ({v})")]);
+        hashes.push(git(dir, &["rev-parse", "HEAD"]));
+    }
+    hashes
+}
+
+fn bisect(repo: &Path, cache: &Path, good: &str, bad: &str) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.env("PYSTATS_GATE_CACHE", cache)
+        .arg("bisect")
+        .arg("--repo")
+        .arg(repo)
+        .args([
+            "--good",
+            good,
+            "--bad",
+            bad,
+            "--test-verdict-file",
+            "VERDICT",
+        ]);
+    c
+}
+
+fn calls(cache: &Path) -> Vec<String> {
+    std::fs::read_to_string(cache.join("bisect/scripted-calls.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn names_first_bad_commit_lists_skipped_and_logs_steps() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let v = [
+        "good", "good", "good", "skip", "good", "good", "bad", "bad", "bad", "bad", "bad",
+    ];
+    let h = verdict_repo(&repo, &v);
+    let log = t.path().join("steps.jsonl");
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[10])
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("First bad commit: {}", h[6])),
+        "{}",
+        dump(&out)
+    );
+    assert!(text.contains("commit 6 (bad)"), "{text}");
+    assert!(text.contains("Ada Tester <ada@example.org>"), "{text}");
+    assert!(text.contains("scripted: scripted.verdict 0 -> 1"), "{text}");
+    let steps: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 10 candidates: at most ceil(log2 10) + 1 = 5 tests (+1 for the good end is the budget).
+    assert!(steps.len() <= 5, "{steps:?}");
+    for s in &steps {
+        for key in [
+            "commit",
+            "mark",
+            "build_seconds",
+            "run_seconds",
+            "repeats",
+            "time",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing in {s}");
+        }
+    }
+    if steps.iter().any(|s| s["mark"] == "skip") {
+        assert!(text.contains("Skipped (1):"), "{text}");
+        assert!(text.contains("commit 3 (skip)"), "{text}");
+    }
+}
+
+#[test]
+fn broken_midpoint_is_skipped_and_reported() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    // 9 candidates; the first midpoint (h[4]) does not build.
+    let v = [
+        "good", "good", "good", "good", "skip", "good", "good", "bad", "bad", "bad",
+    ];
+    let h = verdict_repo(&repo, &v);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[9])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["status"], "found");
+    assert_eq!(r["first_bad"]["hash"], h[7].as_str());
+    assert_eq!(r["skipped"][0]["hash"], h[4].as_str(), "{r:#}");
+    assert!(r["builds"].as_u64().unwrap() <= r["build_budget"].as_u64().unwrap());
+}
+
+#[test]
+fn skip_next_to_the_answer_is_ambiguous() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "good", "skip", "bad", "bad"]);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[4])
+        .output()
+        .unwrap();
+    expect_code(&out, 3);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Ambiguous"), "{}", dump(&out));
+    assert!(
+        text.contains("commit 2 (skip)") && text.contains("commit 3 (bad)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn interrupted_bisect_resumes_without_redoing_steps() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    let cache = t.path().join("cache");
+    std::fs::create_dir(&repo).unwrap();
+    // The first tested commit (the midpoint) is interrupted once.
+    let v = [
+        "good",
+        "good",
+        "good",
+        "good",
+        "good",
+        "abort-once",
+        "bad",
+        "bad",
+        "bad",
+    ];
+    let h = verdict_repo(&repo, &v);
+    let first = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
+    assert_ne!(first.status.code(), Some(0), "{}", dump(&first));
+    let before = calls(&cache);
+    let second = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
+    expect_code(&second, 0);
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("resuming"),
+        "{}",
+        dump(&second)
+    );
+    let after = calls(&cache);
+    let first_bad = format!("First bad commit: {}", h[6]);
+    assert!(String::from_utf8_lossy(&second.stdout).contains(&first_bad));
+    // A third run finds everything in the saved state: no evaluation at all.
+    let third = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
+    expect_code(&third, 0);
+    assert_eq!(
+        calls(&cache).len(),
+        after.len(),
+        "rerun of a finished bisect evaluated again"
+    );
+    // Finished steps of the second run were not repeated: each commit evaluated once,
+    // except the interrupted one.
+    let mut seen = std::collections::HashMap::new();
+    for c in &after {
+        *seen.entry(c.clone()).or_insert(0) += 1;
+    }
+    for (c, n) in seen {
+        let expected = if before.last() == Some(&c) { 2 } else { 1 };
+        assert_eq!(n, expected, "{c} evaluated {n} times");
+    }
+    // --fresh starts over.
+    let fresh = bisect(&repo, &cache, &h[0], &h[8])
+        .arg("--fresh")
+        .output()
+        .unwrap();
+    expect_code(&fresh, 0);
+    assert!(calls(&cache).len() > after.len());
+}
+
+#[test]
+fn inconclusive_steps_get_more_repeats() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    let cache = t.path().join("cache");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "good", "flaky", "bad"]);
+    let out = bisect(&repo, &cache, &h[0], &h[3])
+        .args(["--repeats", "3", "--max-repeats", "9"])
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&h[2]),
+        "{}",
+        dump(&out)
+    );
+    let log = std::fs::read_to_string(cache.join("bisect/scripted-calls.log")).unwrap();
+    assert!(
+        log.contains(&format!("{} 3", h[2])) && log.contains(&format!("{} 6", h[2])),
+        "{log}"
+    );
+}
+
+#[test]
+fn bad_end_that_passes_is_bad_input() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "good", "good"]);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No regression"),
+        "{}",
+        dump(&out)
+    );
+}
+
+#[test]
+fn unknown_revision_and_wrong_order_are_input_errors() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "bad"]);
+    let cache = t.path().join("cache");
+    let out = bisect(&repo, &cache, "nosuchrev", &h[1]).output().unwrap();
+    expect_code(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `nosuchrev`"));
+    let out = bisect(&repo, &cache, &h[1], &h[0]).output().unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not an ancestor"),
+        "{}",
+        dump(&out)
+    );
+}
+
+#[test]
+fn first_parent_skips_merged_side_branch() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "good"]);
+    git(&repo, &["checkout", "-q", "-b", "side"]);
+    for i in 0..3 {
+        std::fs::write(repo.join(format!("side{i}")), "x").unwrap();
+        std::fs::write(repo.join("VERDICT"), "skip\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", &format!("side {i}")]);
+    }
+    git(&repo, &["checkout", "-q", "main"]);
+    std::fs::write(repo.join("VERDICT"), "good\n").unwrap();
+    std::fs::write(repo.join("main-change"), "x").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "main good"]);
+    git(
+        &repo,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-X",
+            "ours",
+            "-m",
+            "merge side (bad)",
+            "side",
+        ],
+    );
+    std::fs::write(repo.join("VERDICT"), "bad\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "mark merge bad"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "after"]);
+    let out = bisect(&repo, &t.path().join("cache"), &h[1], "HEAD")
+        .args(["--first-parent", "--format", "json"])
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["candidates"], 4, "{r:#}");
+    assert!(r["skipped"].as_array().unwrap().is_empty(), "{r:#}");
+}
+
+fn step(repo: &Path, cache: &Path, good: &str, rev: &str) -> std::process::Output {
+    cmd()
+        .env("PYSTATS_GATE_CACHE", cache)
+        .arg("bisect-step")
+        .arg("--repo")
+        .arg(repo)
+        .args([
+            "--good",
+            good,
+            "--rev",
+            rev,
+            "--test-verdict-file",
+            "VERDICT",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bisect_step_exit_codes_follow_git_bisect_run() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    let cache = t.path().join("cache");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "good", "bad", "skip", "inconclusive"]);
+    expect_code(&step(&repo, &cache, &h[0], &h[1]), 0);
+    expect_code(&step(&repo, &cache, &h[0], &h[2]), 1);
+    expect_code(&step(&repo, &cache, &h[0], &h[3]), 125);
+    expect_code(&step(&repo, &cache, &h[0], &h[4]), 125);
+    // A setup error must stop `git bisect run`, never read as "bad".
+    let out = step(&repo, &cache, "nosuchrev", &h[2]);
+    expect_code(&out, 128);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchrev"));
+}
+
+#[test]
+fn git_bisect_run_with_bisect_step_finds_the_commit() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    let cache = t.path().join("cache");
+    std::fs::create_dir(&repo).unwrap();
+    let v = [
+        "good", "good", "skip", "good", "good", "bad", "bad", "bad", "bad",
+    ];
+    let h = verdict_repo(&repo, &v);
+    git(&repo, &["bisect", "start", &h[8], &h[0]]);
+    let exe = assert_cmd::cargo::cargo_bin("pystats-gate");
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(&repo)
+        .args(["bisect", "run"])
+        .arg(&exe)
+        .args([
+            "bisect-step",
+            "--repo",
+            ".",
+            "--good",
+            &h[0],
+            "--test-verdict-file",
+            "VERDICT",
+        ])
+        .env("PYSTATS_GATE_CACHE", &cache)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("{} is the first bad commit", h[5])),
+        "{}",
+        dump(&out)
+    );
+}
+
+/// Runs a `ci/` script and returns the last line it printed (a path).
+fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
+    let out = Command::new("bash")
+        .arg(crate::util::repo_root().join("ci").join(name))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ci/{name}: {}", dump(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    std::path::PathBuf::from(text.lines().last().unwrap().trim())
+}
+
+/// The proof on real builds: a synthetic history on the CPython 3.13 source (made by
+/// ci/bisect-history.sh and cached) with comment-only commits, an unrelated C change, a
+/// commit that does not compile and the regression in Python/specialize.c. Bisect must name
+/// the regression, report the broken commit as skipped and stay within ceil(log2 N) + 2
+/// builds. Builds go to the shared cache, so reruns only pay for the corpus runs.
+#[test]
+fn real_build_bisect_names_the_regression() {
+    let source = ci_script("fetch-cpython.sh", &[]);
+    let repo = ci_script("bisect-history.sh", &[&source]);
+    let subjects = git(&repo, &["log", "--format=%H %s"]);
+    let find = |prefix: &str| {
+        subjects
+            .lines()
+            .find_map(|l| {
+                let (hash, subject) = l.split_once(' ').unwrap();
+                subject.starts_with(prefix).then(|| hash.to_string())
+            })
+            .unwrap_or_else(|| panic!("no `{prefix}` commit in\n{subjects}"))
+    };
+    let (base, broken, regression) = (find("base:"), find("broken:"), find("regression:"));
+    let t = tempdir();
+    let log = t.path().join("steps.jsonl");
+    let started = std::time::Instant::now();
+    let out = cmd()
+        .arg("bisect")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--good", &base, "--bad", "main"])
+        .args(["--bench", "arith", "--repeats", "2", "--max-repeats", "4"])
+        .args(["--format", "json", "--fresh", "--quiet"])
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    expect_code(&out, 0);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["status"], "found", "{}", dump(&out));
+    assert_eq!(
+        r["first_bad"]["hash"],
+        regression.as_str(),
+        "{}",
+        dump(&out)
+    );
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, vec![broken.as_str()], "{}", dump(&out));
+    assert!(!r["violations"].as_array().unwrap().is_empty(), "{r:#}");
+    // Build attempts: the good end plus every tested commit (cached ones included).
+    let budget = r["build_budget"].as_u64().unwrap();
+    let attempts = 1 + r["evaluations"].as_u64().unwrap();
+    assert!(
+        attempts <= budget,
+        "{attempts} builds > budget {budget}: {r:#}"
+    );
+    assert!(r["builds"].as_u64().unwrap() <= budget);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().lines().count() as u64,
+        r["evaluations"].as_u64().unwrap()
+    );
+    eprintln!(
+        "real bisect: {seconds:.1}s wall, {} builds run (build {:.1}s, run {:.1}s), {} commits tested",
+        r["builds"], r["build_seconds"], r["run_seconds"], r["evaluations"]
+    );
+}
+
+/// `bisect-step` on real builds of the same synthetic history: the regression exits 1, the
+/// broken commit 125, a harmless commit 0; `--rule` narrows what counts.
+#[test]
+fn real_build_bisect_step_exit_codes() {
+    let source = ci_script("fetch-cpython.sh", &[]);
+    let repo = ci_script("bisect-history.sh", &[&source]);
+    let subjects = git(&repo, &["log", "--format=%H %s"]);
+    let find = |prefix: &str| {
+        subjects
+            .lines()
+            .find_map(|l| {
+                let (hash, subject) = l.split_once(' ').unwrap();
+                subject.starts_with(prefix).then(|| hash.to_string())
+            })
+            .unwrap()
+    };
+    let base = find("base:");
+    let step = |rev: &str, rules: &[&str]| {
+        let mut c = cmd();
+        c.arg("bisect-step")
+            .arg("--repo")
+            .arg(&repo)
+            .args(["--good", &base, "--rev", rev])
+            .args([
+                "--bench",
+                "arith",
+                "--repeats",
+                "2",
+                "--max-repeats",
+                "4",
+                "--quiet",
+            ]);
+        for r in rules {
+            c.args(["--rule", r]);
+        }
+        c.output().unwrap()
+    };
+    expect_code(&step(&find("regression:"), &[]), 1);
+    expect_code(&step(&find("regression:"), &["new-failure-kind"]), 1);
+    // A fail-level rule the regression does not touch: the same commit is good for it.
+    expect_code(&step(&find("regression:"), &["family-miss-ratio"]), 0);
+    let broken = step(&find("broken:"), &[]);
+    expect_code(&broken, 125);
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("error:"),
+        "{}",
+        dump(&broken)
+    );
+    expect_code(&step(&find("floatobject.c: finish"), &[]), 0);
+}
+
+#[test]
+fn unknown_rule_is_rejected_before_building() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "bad"]);
+    let out = cmd()
+        .env("PYSTATS_GATE_CACHE", t.path().join("cache"))
+        .arg("bisect")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--good", &h[0], "--bad", &h[1], "--rule", "no-such-rule"])
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--rule no-such-rule: no such rule"),
+        "{}",
+        dump(&out)
+    );
+    assert!(
+        !t.path().join("cache/repos").exists(),
+        "built before checking the rules"
+    );
+}

@@ -197,3 +197,112 @@ fn history_append_and_show_trend() {
         dump(&o)
     );
 }
+
+/// The GitHub workflow's steps, run locally in order on real builds: `gate --shard 1/2`,
+/// `gate --shard 2/2`, `merge` each side, `compare`. Same verdict and numbers as one
+/// unsharded `gate`.
+#[test]
+fn sharded_workflow_matches_the_unsharded_gate() {
+    let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+    let tmp = tempdir();
+    let common = |c: &mut assert_cmd::Command| {
+        c.arg("--repo")
+            .arg(&repo)
+            .args([
+                "--base",
+                "base",
+                "--head",
+                "regression",
+                "--repeats",
+                "2",
+                "--quiet",
+            ])
+            .args(["--bench", "iterate", "--bench", "truth", "--bench", "arith"]);
+    };
+    let mut shard_dirs = vec![];
+    for k in 1..=2 {
+        let out = tmp.path().join(format!("shard-{k}"));
+        let mut c = cmd();
+        c.arg("gate");
+        common(&mut c);
+        let o = c
+            .args(["--shard", &format!("{k}/2"), "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+        shard_dirs.push(out);
+    }
+    for side in ["base", "head"] {
+        let o = cmd()
+            .arg("merge")
+            .args(shard_dirs.iter().map(|d| d.join(side)))
+            .arg("--out")
+            .arg(tmp.path().join("merged").join(side))
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+    }
+    let sharded_json = tmp.path().join("sharded.json");
+    let o = cmd()
+        .arg("compare")
+        .arg(tmp.path().join("merged/base"))
+        .arg(tmp.path().join("merged/head"))
+        .args(["--format", "json", "-o"])
+        .arg(&sharded_json)
+        .output()
+        .unwrap();
+    expect_code(&o, 1);
+
+    let whole = tmp.path().join("whole");
+    let mut c = cmd();
+    c.arg("gate");
+    common(&mut c);
+    let o = c.arg("--out").arg(&whole).output().unwrap();
+    expect_code(&o, 1);
+
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let sharded = read(&sharded_json);
+    let unsharded = read(&whole.join("report.json"));
+    assert_eq!(sharded["verdict"], unsharded["verdict"]);
+    assert_eq!(sharded["verdict"], "regression");
+    // Same outcomes and the same numbers, metric by metric, for the counters measured around
+    // the workload, which are deterministic (the unsharded gate runs head again, and object
+    // counters differ slightly between any two runs).
+    let deterministic = |name: &serde_json::Value| {
+        let n = name.as_str().unwrap();
+        ["family.", "opcode.", "effectiveness.", "total."]
+            .iter()
+            .any(|p| n.starts_with(p))
+    };
+    let key = |v: &serde_json::Value| -> Vec<String> {
+        v["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| deterministic(&o["metric"]))
+            .map(|o| {
+                format!(
+                    "{} {} {} {} {}",
+                    o["rule"], o["metric"], o["status"], o["base"], o["head"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&sharded), key(&unsharded));
+    let values = |v: &serde_json::Value| -> Vec<String> {
+        v["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| deterministic(&c["name"]))
+            .map(|c| format!("{} {} {}", c["name"], c["base_values"], c["head_values"]))
+            .collect()
+    };
+    assert_eq!(values(&sharded), values(&unsharded));
+    assert!(key(&sharded)
+        .iter()
+        .any(|k| k.contains("CONTAINS_OP") && k.contains("regression")));
+}
