@@ -61,18 +61,7 @@ pub struct RunSummary {
 
 /// `pystats-gate run`.
 pub fn cmd_run(args: &RunArgs) -> anyhow::Result<i32> {
-    let summary = run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
-    if !args.quiet {
-        eprintln!(
-            "run: {} runs in {:.1}s ({:.1}s of runs, {} jobs, isolation: {:?}) -> {}",
-            summary.runs,
-            summary.wall_seconds,
-            summary.run_seconds,
-            summary.jobs,
-            summary.isolation,
-            summary.out.display()
-        );
-    }
+    run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
     Ok(crate::error::EXIT_PASS)
 }
 
@@ -225,9 +214,13 @@ pub fn run_corpus(
     cache::publish_dir(&set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
     drop(tmp);
     progress.finish(&format!(
-        "{} of {} runs ok in {wall_seconds:.1}s -> {}",
+        "{} of {} runs ok in {wall_seconds:.1}s ({run_seconds:.1}s of runs, {jobs} jobs, {}) -> {}",
         units.len() - failures.len(),
         units.len(),
+        match isolation {
+            Isolation::Namespace => "private /tmp/py_stats per run",
+            Isolation::Lock => "serial under a lock",
+        },
         out.display()
     ));
     if !failures.is_empty() {
