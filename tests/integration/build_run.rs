@@ -502,3 +502,45 @@ fn gate_rejects_bad_input_before_building() {
         dump(&out)
     );
 }
+
+#[test]
+fn gate_shards_merge_into_the_full_comparison() {
+    // What the CI workflow does: every shard builds both sides and runs its part.
+    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let out_dir = tempdir();
+    for k in 1..=2 {
+        let out = cmd()
+            .args(["gate", "--quiet", "--base", "base", "--head", "comment"])
+            .args(["--bench", "truth", "--bench", "subscr", "--repeats", "2"])
+            .args(["--shard", &format!("{k}/2"), "--repo"])
+            .arg(&repo)
+            .arg("--out")
+            .arg(out_dir.path().join(format!("shard-{k}")))
+            .output()
+            .unwrap();
+        expect_code(&out, 0);
+        assert!(!out_dir
+            .path()
+            .join(format!("shard-{k}/report.json"))
+            .exists());
+    }
+    for side in ["base", "head"] {
+        let out = cmd()
+            .arg("merge")
+            .arg(out_dir.path().join(format!("shard-1/{side}")))
+            .arg(out_dir.path().join(format!("shard-2/{side}")))
+            .arg("--out")
+            .arg(out_dir.path().join(side))
+            .output()
+            .unwrap();
+        expect_code(&out, 0);
+        assert_eq!(count_dumps(&out_dir.path().join(side)), 4);
+    }
+    let cmp = cmd()
+        .arg("compare")
+        .arg(out_dir.path().join("base"))
+        .arg(out_dir.path().join("head"))
+        .output()
+        .unwrap();
+    expect_code(&cmp, 0);
+}
