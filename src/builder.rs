@@ -258,7 +258,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         ))
     })?;
     let _ = fs::copy(&log_path, tmp.join("build.log"));
-    let mut info = BuiltPython {
+    let info = BuiltPython {
         python: dest.join("build/python"),
         commit: commit.clone(),
         build_id: build_id.clone(),
@@ -274,7 +274,6 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         serde_json::to_string_pretty(&info)?,
     )?;
     cache::publish_dir(&tmp, &dest).with_context(|| format!("publishing {}", dest.display()))?;
-    info.cached = false;
     progress.finish(&format!(
         "built {short} in {:.1}s -> {}",
         info.build_seconds,
@@ -322,7 +321,7 @@ fn checkout(repo: &Path, src: &Path, commit: &str, log: &mut BuildLog) -> anyhow
         cmd.arg("-C")
             .arg(src)
             .args(["checkout", "--quiet", "--detach", "--force", commit]);
-        if log.run_quiet(&mut cmd).is_ok() {
+        if log.run_git(&mut cmd).is_ok() {
             return Ok(());
         }
         // A broken worktree (repository moved, worktree pruned): start over.
@@ -332,7 +331,7 @@ fn checkout(repo: &Path, src: &Path, commit: &str, log: &mut BuildLog) -> anyhow
     }
     let mut prune = Command::new("git");
     prune.arg("-C").arg(repo).args(["worktree", "prune"]);
-    let _ = log.run_quiet(&mut prune);
+    let _ = log.run_git(&mut prune);
     let mut add = Command::new("git");
     add.arg("-C")
         .arg(repo)
@@ -552,7 +551,8 @@ impl BuildLog {
         .into())
     }
 
-    fn run_quiet(&mut self, cmd: &mut Command) -> anyhow::Result<()> {
+    /// A git step: logged like the others.
+    fn run_git(&mut self, cmd: &mut Command) -> anyhow::Result<()> {
         self.run(cmd, "git")
     }
 }

@@ -78,6 +78,12 @@ pub fn gate(
     // Validate cheap inputs before spending minutes on builds.
     let corpus = Corpus::load(&run_opts.corpus, None)?;
     corpus.select(&run_opts.benches)?;
+    if run_opts.repeats == 0 {
+        return Err(Error::input("--repeats must be at least 1").into());
+    }
+    if let Some(s) = &run_opts.shard {
+        s.parse::<crate::shard::Shard>()?;
+    }
     if let Some(r) = &gate_opts.rules {
         crate::rules::RuleSet::load_or_default(Some(r))?;
     }
@@ -156,9 +162,12 @@ fn base_results(
         ));
         hex::encode(h.finalize())[..24].to_string()
     };
-    let dir = cache::cache_root(build_opts.cache_dir.as_deref())
-        .join("results")
-        .join(key);
+    let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
+    fs::create_dir_all(&results)?;
+    let dir = results.join(&key);
+    // Parallel gates on the same base run its corpus once; the others wait and reuse it.
+    let lock = fs::File::create(results.join(format!("{key}.lock")))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
             if m.failures.is_empty() {
@@ -301,11 +310,21 @@ fn demo_headline(out: &Path, code: i32) -> String {
 pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let root = cache::cache_root(cache_dir);
     let done = root.join("src/python3.13/.complete");
-    if let Ok(p) = fs::read_to_string(&done) {
-        let p = PathBuf::from(p.trim());
-        if p.join("configure").is_file() {
-            return Ok(p);
-        }
+    let finished = || {
+        fs::read_to_string(&done)
+            .ok()
+            .map(|p| PathBuf::from(p.trim()))
+            .filter(|p| p.join("configure").is_file())
+    };
+    if let Some(p) = finished() {
+        return Ok(p);
+    }
+    // apt-get in one state directory at a time (parallel tests, parallel demos).
+    fs::create_dir_all(root.join("src"))?;
+    let lock = fs::File::create(root.join("src/.fetch.lock"))?;
+    fs2::FileExt::lock_exclusive(&lock)?;
+    if let Some(p) = finished() {
+        return Ok(p);
     }
     let out = Command::new("bash")
         .args([

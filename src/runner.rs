@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 /// Where CPython writes dumps (hard-coded in Python/specialize.c).
 pub const PY_STATS_DIR: &str = "/tmp/py_stats";
+/// Serializes runs machine-wide when namespaces are unavailable.
+const SERIAL_LOCK: &str = "/tmp/.pystats-gate-py_stats.lock";
 /// Forces an isolation mode: `namespace` or `lock` (default: namespace when it works).
 pub const ISOLATION_ENV: &str = "PYSTATS_GATE_ISOLATION";
 
@@ -59,18 +61,7 @@ pub struct RunSummary {
 
 /// `pystats-gate run`.
 pub fn cmd_run(args: &RunArgs) -> anyhow::Result<i32> {
-    let summary = run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
-    if !args.quiet {
-        eprintln!(
-            "run: {} runs in {:.1}s ({:.1}s of runs, {} jobs, isolation: {:?}) -> {}",
-            summary.runs,
-            summary.wall_seconds,
-            summary.run_seconds,
-            summary.jobs,
-            summary.isolation,
-            summary.out.display()
-        );
-    }
+    run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
     Ok(crate::error::EXIT_PASS)
 }
 
@@ -135,7 +126,6 @@ pub fn run_corpus(
             let bench = by_name[unit.bench.as_str()];
             let (set_dir, scratch, corpus, results, progress) =
                 (&set_dir, &scratch, &corpus, &results, &progress);
-            let python = python;
             s.spawn(move |_| {
                 let repeat_dir = set_dir.join(format!("run-{}", unit.repeat));
                 let r = fs::create_dir_all(&repeat_dir)
@@ -224,9 +214,13 @@ pub fn run_corpus(
     cache::publish_dir(&set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
     drop(tmp);
     progress.finish(&format!(
-        "{} of {} runs ok in {wall_seconds:.1}s -> {}",
+        "{} of {} runs ok in {wall_seconds:.1}s ({run_seconds:.1}s of runs, {jobs} jobs, {}) -> {}",
         units.len() - failures.len(),
         units.len(),
+        match isolation {
+            Isolation::Namespace => "private /tmp/py_stats per run",
+            Isolation::Lock => "serial under a lock",
+        },
         out.display()
     ));
     if !failures.is_empty() {
@@ -347,11 +341,17 @@ fn is_root() -> bool {
 }
 
 fn unshare_command() -> Command {
+    unshare_with(&[])
+}
+
+/// `unshare` with a private mount namespace and `extra` options.
+fn unshare_with(extra: &[&str]) -> Command {
     let mut cmd = Command::new("unshare");
     cmd.arg("--mount");
     if !is_root() {
         cmd.arg("--map-root-user");
     }
+    cmd.args(extra);
     cmd.args(["--propagation", "private", "--"]);
     cmd
 }
@@ -402,9 +402,13 @@ fn run_one(
     // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
     let _guard = match isolation {
         Isolation::Lock => {
-            let root = cache::cache_root(None);
-            fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-            let f = fs::File::create(root.join("py_stats.lock")).map_err(|e| e.to_string())?;
+            // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
+            let f = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(SERIAL_LOCK)
+                .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
             fs2::FileExt::lock_exclusive(&f).map_err(|e| e.to_string())?;
             Some(f)
         }
@@ -529,6 +533,9 @@ fn pyperformance_default_names(bin: &Path, work: &Path) -> anyhow::Result<Vec<St
         .collect())
 }
 
+/// Per pyperformance benchmark run (the first one also creates the interpreter's venv).
+const PYPERFORMANCE_TIMEOUT_SECONDS: f64 = 1800.0;
+
 /// `--corpus pyperformance[:names]`: each benchmark runs under pyperformance's `pystats`
 /// hook (stats on around the benchmark's timed loops only) in its own private
 /// /tmp/py_stats; the dumps of its worker processes are summed into one dump per benchmark.
@@ -593,7 +600,8 @@ fn run_pyperformance(
         fs::create_dir_all(&dumps)?;
         let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
         let log = fs::File::create(&log_path)?;
-        let mut cmd = unshare_command();
+        // A private PID namespace too: killing `unshare` (timeout) kills every worker.
+        let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
         cmd.args([
             "sh",
             "-c",
@@ -619,13 +627,29 @@ fn run_pyperformance(
         .stdout(log.try_clone()?)
         .stderr(log);
         let t0 = Instant::now();
-        let status = cmd.status()?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
+        let timeout = Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS);
+        let status = loop {
+            if let Some(st) = child.try_wait()? {
+                break Some(st);
+            }
+            if t0.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         run_seconds += t0.elapsed().as_secs_f64();
-        let result = if !status.success() {
+        let result = if let Some(status) = status.filter(|s| !s.success()) {
             Err(format!(
                 "pyperformance exited with {status}; last output: {}",
                 tail(&log_path, 600)
             ))
+        } else if status.is_none() {
+            Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
         } else {
             merge_dumps(&dumps).and_then(|c| {
                 let dir = set_dir.join(&repeat_name);

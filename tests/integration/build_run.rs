@@ -386,6 +386,8 @@ fn build_results_keep_working_after_the_worktree_moves() {
 
 #[test]
 fn build_source_of_a_plain_tree_is_cached_and_runs() {
+    // Same content as the demo base: after that build, ccache makes this one cheap.
+    base_python();
     let src = pystats_gate::gate::pristine_source(None).unwrap();
     let out = cmd()
         .args(["build", "--quiet", "--source"])
@@ -435,4 +437,110 @@ fn pyperformance_corpus_writes_one_dump_per_benchmark() {
     assert_eq!(m["benchmarks"][0], "nbody");
     let check = cmd().arg("check").arg(&set).output().unwrap();
     expect_code(&check, 0);
+}
+
+#[test]
+fn gate_rejects_bad_input_before_building() {
+    let out_dir = tempdir();
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--repeats",
+            "0",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--bench",
+            "no-such-bench",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-bench"),
+        "{}",
+        dump(&out)
+    );
+    let out = cmd()
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent-repo"),
+        "{}",
+        dump(&out)
+    );
+}
+
+#[test]
+fn gate_shards_merge_into_the_full_comparison() {
+    // What the CI workflow does: every shard builds both sides and runs its part.
+    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let out_dir = tempdir();
+    for k in 1..=2 {
+        let out = cmd()
+            .args(["gate", "--quiet", "--base", "base", "--head", "comment"])
+            .args(["--bench", "truth", "--bench", "subscr", "--repeats", "2"])
+            .args(["--shard", &format!("{k}/2"), "--repo"])
+            .arg(&repo)
+            .arg("--out")
+            .arg(out_dir.path().join(format!("shard-{k}")))
+            .output()
+            .unwrap();
+        expect_code(&out, 0);
+        assert!(!out_dir
+            .path()
+            .join(format!("shard-{k}/report.json"))
+            .exists());
+    }
+    for side in ["base", "head"] {
+        let out = cmd()
+            .arg("merge")
+            .arg(out_dir.path().join(format!("shard-1/{side}")))
+            .arg(out_dir.path().join(format!("shard-2/{side}")))
+            .arg("--out")
+            .arg(out_dir.path().join(side))
+            .output()
+            .unwrap();
+        expect_code(&out, 0);
+        assert_eq!(count_dumps(&out_dir.path().join(side)), 4);
+    }
+    let cmp = cmd()
+        .arg("compare")
+        .arg(out_dir.path().join("base"))
+        .arg(out_dir.path().join("head"))
+        .output()
+        .unwrap();
+    expect_code(&cmp, 0);
 }
