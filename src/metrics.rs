@@ -365,32 +365,21 @@ pub fn compute(counters: &Counters, meta: &Metadata) -> MetricTable {
     }
 
     // Objects (get_object_stats), with its denominators.
-    let materializations = counters.get("Object inline values");
-    let allocations =
-        counters.get("Object allocations") + counters.get("Object allocations from freelist");
-    let increfs = counters.get("Object interpreter increfs") + counters.get("Object increfs");
-    let decrefs = counters.get("Object interpreter decrefs") + counters.get("Object decrefs");
+    let denominators = crate::summary::ObjectDenominators::of(counters);
     for (key, value) in counters.iter() {
         let Some(rest) = key.strip_prefix("Object") else {
             continue;
         };
         let name = slug(rest);
         m.insert(format!("objects.{name}"), MetricValue::count(value));
-        let den = if key.contains("materialize") {
-            Some(materializations)
-        } else if key.contains("allocations") {
-            Some(allocations)
-        } else if key.contains("increfs") {
-            Some(increfs)
-        } else if key.contains("decrefs") {
-            Some(decrefs)
-        } else {
-            None
-        };
-        if let Some(den) = den {
+        if let Some(den) = denominators.for_key(key) {
             m.insert(
                 format!("objects.{name}_ratio"),
-                MetricValue::ratio(value, den),
+                MetricValue {
+                    kind: MetricKind::Ratio,
+                    num: value as f64,
+                    den: Some(den as f64),
+                },
             );
         }
     }
