@@ -4,7 +4,7 @@
 //! `--test-verdict-file` hook), so state, resume, log, report and exit codes are covered in
 //! seconds. The real-build test is in `real_build` below.
 
-use crate::util::{cmd, dump, expect_code, tempdir};
+use crate::util::{cmd, dump, expect_code, tempdir, Exits};
 use std::path::Path;
 use std::process::Command;
 
@@ -75,9 +75,7 @@ fn names_first_bad_commit_lists_skipped_and_logs_steps() {
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[10])
         .arg("--log")
         .arg(&log)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("First bad commit: {}", h[6])),
@@ -124,9 +122,7 @@ fn broken_midpoint_is_skipped_and_reported() {
     let h = verdict_repo(&repo, &v);
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[9])
         .args(["--format", "json"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["status"], "found");
     assert_eq!(r["first_bad"]["hash"], h[7].as_str());
@@ -140,10 +136,7 @@ fn skip_next_to_the_answer_is_ambiguous() {
     let repo = t.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "good", "skip", "bad", "bad"]);
-    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[4])
-        .output()
-        .unwrap();
-    expect_code(&out, 3);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[4]).exits(3);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Ambiguous"), "{}", dump(&out));
     assert!(
@@ -174,8 +167,7 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
     let first = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
     assert_ne!(first.status.code(), Some(0), "{}", dump(&first));
     let before = calls(&cache);
-    let second = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
-    expect_code(&second, 0);
+    let second = bisect(&repo, &cache, &h[0], &h[8]).exits(0);
     assert!(
         String::from_utf8_lossy(&second.stderr).contains("resuming"),
         "{}",
@@ -185,8 +177,7 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
     let first_bad = format!("First bad commit: {}", h[6]);
     assert!(String::from_utf8_lossy(&second.stdout).contains(&first_bad));
     // A third run finds everything in the saved state: no evaluation at all.
-    let third = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
-    expect_code(&third, 0);
+    bisect(&repo, &cache, &h[0], &h[8]).exits(0);
     assert_eq!(
         calls(&cache).len(),
         after.len(),
@@ -203,11 +194,7 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
         assert_eq!(n, expected, "{c} evaluated {n} times");
     }
     // --fresh starts over.
-    let fresh = bisect(&repo, &cache, &h[0], &h[8])
-        .arg("--fresh")
-        .output()
-        .unwrap();
-    expect_code(&fresh, 0);
+    bisect(&repo, &cache, &h[0], &h[8]).arg("--fresh").exits(0);
     assert!(calls(&cache).len() > after.len());
 }
 
@@ -220,9 +207,7 @@ fn inconclusive_steps_get_more_repeats() {
     let h = verdict_repo(&repo, &["good", "good", "flaky", "bad"]);
     let out = bisect(&repo, &cache, &h[0], &h[3])
         .args(["--repeats", "3", "--max-repeats", "9"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&h[2]),
         "{}",
@@ -241,10 +226,7 @@ fn bad_end_that_passes_is_bad_input() {
     let repo = t.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "good", "good"]);
-    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2]).exits(2);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("No regression"),
         "{}",
@@ -259,11 +241,9 @@ fn unknown_revision_and_wrong_order_are_input_errors() {
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "bad"]);
     let cache = t.path().join("cache");
-    let out = bisect(&repo, &cache, "nosuchrev", &h[1]).output().unwrap();
-    expect_code(&out, 2);
+    let out = bisect(&repo, &cache, "nosuchrev", &h[1]).exits(2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `nosuchrev`"));
-    let out = bisect(&repo, &cache, &h[1], &h[0]).output().unwrap();
-    expect_code(&out, 2);
+    let out = bisect(&repo, &cache, &h[1], &h[0]).exits(2);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("is not an ancestor"),
         "{}",
@@ -307,9 +287,7 @@ fn first_parent_skips_merged_side_branch() {
     git(&repo, &["commit", "-q", "--allow-empty", "-m", "after"]);
     let out = bisect(&repo, &t.path().join("cache"), &h[1], "HEAD")
         .args(["--first-parent", "--format", "json"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["candidates"], 4, "{r:#}");
     assert!(r["skipped"].as_array().unwrap().is_empty(), "{r:#}");
@@ -532,9 +510,7 @@ fn unknown_rule_is_rejected_before_building() {
         .arg("--repo")
         .arg(&repo)
         .args(["--good", &h[0], "--bad", &h[1], "--rule", "no-such-rule"])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--rule no-such-rule: no such rule"),

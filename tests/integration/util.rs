@@ -60,3 +60,18 @@ pub fn pristine_python() -> PathBuf {
     })
     .clone()
 }
+
+/// Runs a command and checks its exit code in one step.
+pub trait Exits {
+    /// Runs the command, asserts its exit code (printing the full output on failure) and
+    /// returns the output.
+    fn exits(&mut self, code: i32) -> Output;
+}
+
+impl Exits for assert_cmd::Command {
+    fn exits(&mut self, code: i32) -> Output {
+        let out = self.output().unwrap();
+        expect_code(&out, code);
+        out
+    }
+}
