@@ -4,7 +4,9 @@
 //! `--test-verdict-file` hook), so state, resume, log, report and exit codes are covered in
 //! seconds. The real-build test is in `real_build` below.
 
-use crate::util::{cmd, dump, expect_code, tempdir, Exits};
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, tempdir, Exits,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -168,14 +170,10 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
     assert_ne!(first.status.code(), Some(0), "{}", dump(&first));
     let before = calls(&cache);
     let second = bisect(&repo, &cache, &h[0], &h[8]).exits(0);
-    assert!(
-        String::from_utf8_lossy(&second.stderr).contains("resuming"),
-        "{}",
-        dump(&second)
-    );
+    assert_stderr_contains(&second, "resuming");
     let after = calls(&cache);
     let first_bad = format!("First bad commit: {}", h[6]);
-    assert!(String::from_utf8_lossy(&second.stdout).contains(&first_bad));
+    assert_stdout_contains(&second, &first_bad);
     // A third run finds everything in the saved state: no evaluation at all.
     bisect(&repo, &cache, &h[0], &h[8]).exits(0);
     assert_eq!(
@@ -208,11 +206,7 @@ fn inconclusive_steps_get_more_repeats() {
     let out = bisect(&repo, &cache, &h[0], &h[3])
         .args(["--repeats", "3", "--max-repeats", "9"])
         .exits(0);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&h[2]),
-        "{}",
-        dump(&out)
-    );
+    assert_stdout_contains(&out, &h[2]);
     let log = std::fs::read_to_string(cache.join("bisect/scripted-calls.log")).unwrap();
     assert!(
         log.contains(&format!("{} 3", h[2])) && log.contains(&format!("{} 6", h[2])),
@@ -227,11 +221,7 @@ fn bad_end_that_passes_is_bad_input() {
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "good", "good"]);
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2]).exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("No regression"),
-        "{}",
-        dump(&out)
-    );
+    assert_stdout_contains(&out, "No regression");
 }
 
 #[test]
@@ -242,13 +232,9 @@ fn unknown_revision_and_wrong_order_are_input_errors() {
     let h = verdict_repo(&repo, &["good", "bad"]);
     let cache = t.path().join("cache");
     let out = bisect(&repo, &cache, "nosuchrev", &h[1]).exits(2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `nosuchrev`"));
+    assert_stderr_contains(&out, "unknown revision `nosuchrev`");
     let out = bisect(&repo, &cache, &h[1], &h[0]).exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not an ancestor"),
-        "{}",
-        dump(&out)
-    );
+    assert_stderr_contains(&out, "is not an ancestor");
 }
 
 #[test]
@@ -325,7 +311,7 @@ fn bisect_step_exit_codes_follow_git_bisect_run() {
     // A setup error must stop `git bisect run`, never read as "bad".
     let out = step(&repo, &cache, "nosuchrev", &h[2]);
     expect_code(&out, 128);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchrev"));
+    assert_stderr_contains(&out, "nosuchrev");
 }
 
 #[test]
@@ -490,11 +476,7 @@ fn real_build_bisect_step_exit_codes() {
     expect_code(&step(&find("regression:"), &["family-miss-ratio"]), 0);
     let broken = step(&find("broken:"), &[]);
     expect_code(&broken, 125);
-    assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("error:"),
-        "{}",
-        dump(&broken)
-    );
+    assert_stderr_contains(&broken, "error:");
     expect_code(&step(&find("floatobject.c: finish"), &[]), 0);
 }
 

@@ -4,7 +4,9 @@
 //! the first one builds the pristine base (a few minutes on a cold machine, less with a warm
 //! ccache), every other build is incremental, and a second run of the suite hits the cache.
 
-use crate::util::{cmd, dump, expect_code, tempdir, Exits};
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, tempdir, Exits,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -80,7 +82,7 @@ fn build_of_unknown_revision_is_input_error() {
         .arg(dir.path())
         .args(["--rev", "no-such-rev"])
         .exits(2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-rev"));
+    assert_stderr_contains(&out, "no-such-rev");
 }
 
 #[test]
@@ -135,7 +137,7 @@ fn run_rejects_an_interpreter_without_pystats() {
         return;
     }
     expect_code(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--enable-pystats"));
+    assert_stderr_contains(&out, "--enable-pystats");
 }
 
 /// A corpus with one good, one crashing and one hanging benchmark.
@@ -365,7 +367,7 @@ fn build_results_keep_working_after_the_worktree_moves() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", dump(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3.13"));
+    assert_stdout_contains(&out, "3.13");
     // A second request is a cache hit.
     let again = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
     assert!(again.cached);
@@ -453,11 +455,7 @@ fn gate_rejects_bad_input_before_building() {
         ])
         .arg(out_dir.path())
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no-such-bench"),
-        "{}",
-        dump(&out)
-    );
+    assert_stderr_contains(&out, "no-such-bench");
     let out = cmd()
         .args([
             "gate",
@@ -471,11 +469,7 @@ fn gate_rejects_bad_input_before_building() {
         ])
         .arg(out_dir.path())
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("/nonexistent-repo"),
-        "{}",
-        dump(&out)
-    );
+    assert_stderr_contains(&out, "/nonexistent-repo");
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Integration tests: gate_compare (metrics, compare, check, rules, reports) on real 3.13.5 dumps.
 
-use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir, Exits};
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, fixture, repo_root,
+    tempdir, Exits,
+};
 use std::path::{Path, PathBuf};
 
 /// Copies a fixture set into `dir` so a test can edit it.
@@ -172,11 +175,7 @@ fn warn_rules_fail_only_with_fail_on_warn() {
     };
     let out = run(&[]);
     expect_code(&out, 0);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("Warnings"),
-        "{}",
-        dump(&out)
-    );
+    assert_stdout_contains(&out, "Warnings");
     expect_code(&run(&["--fail-on-warn"]), 1);
 }
 
@@ -211,11 +210,9 @@ fn bad_rules_file_names_key_path_and_line() {
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("rule[0].metric: pattern \"family.*.no_such_thing\" matches no metric"),
-        "{}",
-        dump(&out)
+    assert_stderr_contains(
+        &out,
+        "rule[0].metric: pattern \"family.*.no_such_thing\" matches no metric",
     );
 
     std::fs::write(&rules, "include = [\"missing.toml\"]\n").unwrap();
@@ -226,11 +223,7 @@ fn bad_rules_file_names_key_path_and_line() {
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("include[0]: no such file"),
-        "{}",
-        dump(&out)
-    );
+    assert_stderr_contains(&out, "include[0]: no such file");
 }
 
 #[test]
@@ -257,11 +250,7 @@ fn corrupted_counter_fails_check_naming_invariant() {
         .arg(fixture("real-3.13.5/aa-head"))
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("CONSISTENCY CHECKS FAILED"),
-        "{}",
-        dump(&out)
-    );
+    assert_stdout_contains(&out, "CONSISTENCY CHECKS FAILED");
     cmd()
         .args(["compare", "--strict"])
         .arg(&set)
@@ -479,10 +468,5 @@ fn whole_process_call_family_breaks_are_known_exceptions() {
         .arg("--exceptions")
         .arg(&none)
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("exception[0].invariant: unknown invariant \"nope\""),
-        "{}",
-        dump(&out)
-    );
+    assert_stderr_contains(&out, "exception[0].invariant: unknown invariant \"nope\"");
 }

@@ -75,3 +75,21 @@ impl Exits for assert_cmd::Command {
         out
     }
 }
+
+/// Asserts that a command's stdout contains `needle`, printing the full output on failure.
+pub fn assert_stdout_contains(out: &Output, needle: &str) {
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(needle),
+        "stdout lacks {needle:?}\n{}",
+        dump(out)
+    );
+}
+
+/// Asserts that a command's stderr contains `needle`, printing the full output on failure.
+pub fn assert_stderr_contains(out: &Output, needle: &str) {
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(needle),
+        "stderr lacks {needle:?}\n{}",
+        dump(out)
+    );
+}

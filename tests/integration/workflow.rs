@@ -82,11 +82,7 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .arg("--out")
         .arg(&out)
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("missing shard(s): 2/2"),
-        "{}",
-        dump(&o)
-    );
+    assert_stderr_contains(&o, "missing shard(s): 2/2");
 
     let o = cmd()
         .arg("merge")
@@ -96,11 +92,7 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .arg("--out")
         .arg(&out)
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("given twice"),
-        "{}",
-        dump(&o)
-    );
+    assert_stderr_contains(&o, "given twice");
 
     // A shard from another build.
     let mpath = shards[1].join(MANIFEST_FILE);
@@ -113,11 +105,7 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .arg("--out")
         .arg(&out)
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("build_id"),
-        "{}",
-        dump(&o)
-    );
+    assert_stderr_contains(&o, "build_id");
     assert!(!out.exists());
 }
 
@@ -174,11 +162,7 @@ fn history_append_and_show_trend() {
         .args(["history", "show", "--file"])
         .arg(&hist)
         .exits(2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("history.jsonl:2"),
-        "{}",
-        dump(&o)
-    );
+    assert_stderr_contains(&o, "history.jsonl:2");
 }
 
 /// The GitHub workflow's steps, run locally in order on real builds: `gate --shard 1/2`,
