@@ -700,11 +700,7 @@ mod tests {
 
     #[test]
     fn real_fixture_catalogue() {
-        let set = StatsSet::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-3.13.5/aa-base"),
-            Default::default(),
-        )
-        .unwrap();
+        let set = crate::stats_set::real_fixture("aa-base");
         let meta = Metadata::embedded("3.13").unwrap();
         let t = set_metrics(&set, &meta, true).unwrap();
         assert_eq!(t.len(), 3);
