@@ -7,7 +7,7 @@
 use crate::util::{
     assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, tempdir, Exits,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -352,7 +352,7 @@ fn git_bisect_run_with_bisect_step_finds_the_commit() {
 }
 
 /// Runs a `ci/` script and returns the last line it printed (a path).
-fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
+fn ci_script(name: &str, args: &[&Path]) -> PathBuf {
     let out = Command::new("bash")
         .arg(crate::util::repo_root().join("ci").join(name))
         .args(args)
@@ -360,7 +360,25 @@ fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
         .unwrap();
     assert!(out.status.success(), "ci/{name}: {}", dump(&out));
     let text = String::from_utf8(out.stdout).unwrap();
-    std::path::PathBuf::from(text.lines().last().unwrap().trim())
+    PathBuf::from(text.lines().last().unwrap().trim())
+}
+
+/// The synthetic history on the CPython 3.13 source (ci/bisect-history.sh, cached), and a
+/// lookup of a commit's hash by the start of its subject.
+fn synthetic_history() -> (PathBuf, impl Fn(&str) -> String) {
+    let source = ci_script("fetch-cpython.sh", &[]);
+    let repo = ci_script("bisect-history.sh", &[&source]);
+    let subjects = git(&repo, &["log", "--format=%H %s"]);
+    let find = move |prefix: &str| {
+        subjects
+            .lines()
+            .find_map(|l| {
+                let (hash, subject) = l.split_once(' ').unwrap();
+                subject.starts_with(prefix).then(|| hash.to_string())
+            })
+            .unwrap_or_else(|| panic!("no `{prefix}` commit in\n{subjects}"))
+    };
+    (repo, find)
 }
 
 /// The proof on real builds: a synthetic history on the CPython 3.13 source (made by
@@ -370,18 +388,7 @@ fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
 /// builds. Builds go to the shared cache, so reruns only pay for the corpus runs.
 #[test]
 fn real_build_bisect_names_the_regression() {
-    let source = ci_script("fetch-cpython.sh", &[]);
-    let repo = ci_script("bisect-history.sh", &[&source]);
-    let subjects = git(&repo, &["log", "--format=%H %s"]);
-    let find = |prefix: &str| {
-        subjects
-            .lines()
-            .find_map(|l| {
-                let (hash, subject) = l.split_once(' ').unwrap();
-                subject.starts_with(prefix).then(|| hash.to_string())
-            })
-            .unwrap_or_else(|| panic!("no `{prefix}` commit in\n{subjects}"))
-    };
+    let (repo, find) = synthetic_history();
     let (base, broken, regression) = (find("base:"), find("broken:"), find("regression:"));
     let t = tempdir();
     let log = t.path().join("steps.jsonl");
@@ -437,18 +444,7 @@ fn real_build_bisect_names_the_regression() {
 /// broken commit 125, a harmless commit 0; `--rule` narrows what counts.
 #[test]
 fn real_build_bisect_step_exit_codes() {
-    let source = ci_script("fetch-cpython.sh", &[]);
-    let repo = ci_script("bisect-history.sh", &[&source]);
-    let subjects = git(&repo, &["log", "--format=%H %s"]);
-    let find = |prefix: &str| {
-        subjects
-            .lines()
-            .find_map(|l| {
-                let (hash, subject) = l.split_once(' ').unwrap();
-                subject.starts_with(prefix).then(|| hash.to_string())
-            })
-            .unwrap()
-    };
+    let (repo, find) = synthetic_history();
     let base = find("base:");
     let step = |rev: &str, rules: &[&str]| {
         let mut c = cmd();
