@@ -94,19 +94,7 @@ pub fn run_corpus(
         Isolation::Lock => 1,
     };
 
-    let out_parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)
-        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
-    let set_dir = tmp.path().join("set");
-    let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    let (tmp, set_dir, scratch) = temp_set(out)?;
 
     let progress = Progress::new("run", units.len() as u64, quiet);
     let started = Instant::now();
@@ -180,8 +168,7 @@ pub fn run_corpus(
         }
     }
     let manifest = identity.manifest(python, &corpus.hash, shard, names, opts, repeats, &failures);
-    write_manifest(&set_dir, &manifest)?;
-    cache::publish_dir(&set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
+    publish_set(&set_dir, &manifest, out)?;
     drop(tmp);
     progress.finish(&format!(
         "{} of {} runs ok in {wall_seconds:.1}s ({run_seconds:.1}s of runs, {jobs} jobs, {}) -> {}",
@@ -264,11 +251,32 @@ fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mu
     })
 }
 
-fn write_manifest(set_dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+/// A temporary directory next to `out` (removed on drop) holding the set being written
+/// (`set/`, published as `out` at the end) and per-run scratch files (`scratch/`).
+fn temp_set(out: &Path) -> anyhow::Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let out_parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-run-")
+        .tempdir_in(out_parent)
+        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
+    let set_dir = tmp.path().join("set");
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir_all(&set_dir)?;
+    fs::create_dir_all(&scratch)?;
+    Ok((tmp, set_dir, scratch))
+}
+
+/// Writes the manifest into the finished set and publishes it atomically as `out`.
+fn publish_set(set_dir: &Path, manifest: &Manifest, out: &Path) -> anyhow::Result<()> {
     fs::write(
         set_dir.join(MANIFEST_FILE),
         serde_json::to_string_pretty(manifest)?,
     )?;
+    cache::publish_dir(set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
     Ok(())
 }
 
@@ -600,18 +608,7 @@ fn run_pyperformance(
         names = pyperformance_default_names(&bin, &work)?;
     }
     let (shard, units) = shard_units(opts, &names)?;
-    let out_parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)?;
-    let set_dir = tmp.path().join("set");
-    let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    let (_tmp, set_dir, scratch) = temp_set(out)?;
     let progress = Progress::new("pyperformance", units.len() as u64, quiet);
     let started = Instant::now();
     let mut failures = vec![];
@@ -705,8 +702,7 @@ fn run_pyperformance(
     }
     drop(lock);
     let manifest = identity.manifest(python, hash, shard, names, opts, repeats, &failures);
-    write_manifest(&set_dir, &manifest)?;
-    cache::publish_dir(&set_dir, out)?;
+    publish_set(&set_dir, &manifest, out)?;
     let wall_seconds = started.elapsed().as_secs_f64();
     progress.finish(&format!(
         "{} of {} runs ok in {wall_seconds:.1}s -> {}",
