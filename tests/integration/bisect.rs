@@ -5,7 +5,8 @@
 //! seconds. The real-build test is in `real_build` below.
 
 use crate::util::{
-    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, tempdir, Exits,
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, stdout_json, tempdir,
+    Exits,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,7 +126,7 @@ fn broken_midpoint_is_skipped_and_reported() {
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[9])
         .args(["--format", "json"])
         .exits(0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = stdout_json(&out);
     assert_eq!(r["status"], "found");
     assert_eq!(r["first_bad"]["hash"], h[7].as_str());
     assert_eq!(r["skipped"][0]["hash"], h[4].as_str(), "{r:#}");
@@ -274,7 +275,7 @@ fn first_parent_skips_merged_side_branch() {
     let out = bisect(&repo, &t.path().join("cache"), &h[1], "HEAD")
         .args(["--first-parent", "--format", "json"])
         .exits(0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = stdout_json(&out);
     assert_eq!(r["candidates"], 4, "{r:#}");
     assert!(r["skipped"].as_array().unwrap().is_empty(), "{r:#}");
 }
@@ -406,7 +407,7 @@ fn real_build_bisect_names_the_regression() {
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     expect_code(&out, 0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = stdout_json(&out);
     assert_eq!(r["status"], "found", "{}", dump(&out));
     assert_eq!(
         r["first_bad"]["hash"],

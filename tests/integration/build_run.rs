@@ -5,19 +5,14 @@
 //! ccache), every other build is incremental, and a second run of the suite hits the cache.
 
 use crate::util::{
-    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, tempdir, Exits,
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, read_json, tempdir,
+    Exits,
 };
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The demo repository's base interpreter, built once per test process.
 fn base_python() -> PathBuf {
     crate::util::pristine_python()
-}
-
-fn read_json(p: &Path) -> Value {
-    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap()
 }
 
 fn count_dumps(set: &Path) -> usize {

@@ -2,7 +2,7 @@
 
 use crate::util::{
     assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, fixture, repo_root,
-    tempdir, Exits,
+    stdout_json, tempdir, Exits,
 };
 use std::path::{Path, PathBuf};
 
@@ -131,7 +131,7 @@ fn planted_regression_fails_naming_family() {
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
         .exits(1);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = stdout_json(&json);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["verdict"], "regression");
     let junit = cmd()
@@ -282,7 +282,7 @@ fn metrics_lists_names_with_filter() {
         ])
         .arg(fixture("real-3.13.5/aa-base"))
         .exits(0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = stdout_json(&out);
     assert_eq!(v["metrics"].as_object().unwrap().len(), 2);
 }
 

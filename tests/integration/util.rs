@@ -93,3 +93,15 @@ pub fn assert_stderr_contains(out: &Output, needle: &str) {
         dump(out)
     );
 }
+
+/// A command's stdout parsed as JSON, printing the full output if it is not JSON.
+pub fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", dump(out)))
+}
+
+/// A JSON file, failing with its path.
+pub fn read_json(p: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}

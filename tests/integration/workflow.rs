@@ -220,11 +220,8 @@ fn sharded_workflow_matches_the_unsharded_gate() {
     common(&mut c);
     c.arg("--out").arg(&whole).exits(1);
 
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-    };
-    let sharded = read(&sharded_json);
-    let unsharded = read(&whole.join("report.json"));
+    let sharded = read_json(&sharded_json);
+    let unsharded = read_json(&whole.join("report.json"));
     assert_eq!(sharded["verdict"], unsharded["verdict"]);
     assert_eq!(sharded["verdict"], "regression");
     // Same outcomes and the same numbers, metric by metric, for the counters measured around
