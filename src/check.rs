@@ -588,15 +588,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
 mod tests {
     use super::*;
 
-    fn real(side: &str) -> StatsSet {
-        StatsSet::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/real-3.13.5")
-                .join(side),
-            Default::default(),
-        )
-        .unwrap()
-    }
+    use crate::stats_set::real_fixture as real;
 
     #[test]
     fn real_fixture_passes() {

@@ -255,15 +255,21 @@ fn exact_u_distribution(n1: usize, n2: usize) -> Vec<f64> {
     prev[n2].clone()
 }
 
-/// Holm step-down adjusted p values (family-wise error control).
-pub fn holm(p: &[f64]) -> Vec<f64> {
-    let m = p.len();
-    let mut idx: Vec<usize> = (0..m).collect();
+/// Indices of `p` from the smallest p value up (stable; NaN compares equal).
+fn ascending_order(p: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..p.len()).collect();
     idx.sort_by(|a, b| {
         p[*a]
             .partial_cmp(&p[*b])
             .unwrap_or(std::cmp::Ordering::Equal)
     });
+    idx
+}
+
+/// Holm step-down adjusted p values (family-wise error control).
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let idx = ascending_order(p);
     let mut out = vec![0.0; m];
     let mut running: f64 = 0.0;
     for (rank, &i) in idx.iter().enumerate() {
@@ -277,12 +283,7 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 /// Benjamini-Hochberg adjusted p values (q values; false discovery rate control).
 pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let m = p.len();
-    let mut idx: Vec<usize> = (0..m).collect();
-    idx.sort_by(|a, b| {
-        p[*a]
-            .partial_cmp(&p[*b])
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let idx = ascending_order(p);
     let mut out = vec![0.0; m];
     let mut running: f64 = 1.0;
     for (rank, &i) in idx.iter().enumerate().rev() {

@@ -191,11 +191,27 @@ impl Metadata {
 
 /// 3.12's `_specialized_instructions`: the names listed in the `_specializations` dict.
 fn parse_specializations(text: &str) -> Vec<String> {
+    dict_literal_lines(text, "_specializations")
+        .into_iter()
+        // Family keys end with `: [`; their members are bare quoted strings.
+        .filter_map(|t| {
+            t.strip_suffix(',')
+                .unwrap_or(t)
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The trimmed lines inside the Python dict literal that opens on the line starting with
+/// `name` and ending with `{`, up to its closing `}`.
+fn dict_literal_lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     let mut out = vec![];
     let mut inside = false;
     for line in text.lines() {
         let t = line.trim();
-        if t.starts_with("_specializations") && t.ends_with('{') {
+        if t.starts_with(name) && t.ends_with('{') {
             inside = true;
             continue;
         }
@@ -205,15 +221,7 @@ fn parse_specializations(text: &str) -> Vec<String> {
         if t.starts_with('}') {
             break;
         }
-        // Family keys end with `: [`; their members are bare quoted strings.
-        if let Some(name) = t
-            .strip_suffix(',')
-            .unwrap_or(t)
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-        {
-            out.push(name.to_string());
-        }
+        out.push(t);
     }
     out
 }
@@ -350,27 +358,14 @@ pub fn detect_version(counters: &crate::raw::Counters) -> Option<String> {
 
 /// Keys of the `_specialized_opmap = { 'NAME': N, ... }` literal, skipping `__` names.
 fn parse_specialized_opmap(text: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut inside = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with("_specialized_opmap") && t.ends_with('{') {
-            inside = true;
-            continue;
-        }
-        if inside {
-            if t.starts_with('}') {
-                break;
-            }
-            if let Some((k, _)) = t.split_once(':') {
-                let name = k.trim().trim_matches(|c| c == '\'' || c == '"');
-                if !name.contains("__") && !name.is_empty() {
-                    out.push(name.to_string());
-                }
-            }
-        }
-    }
-    out
+    dict_literal_lines(text, "_specialized_opmap")
+        .into_iter()
+        .filter_map(|t| {
+            let (k, _) = t.split_once(':')?;
+            let name = k.trim().trim_matches(|c| c == '\'' || c == '"');
+            (!name.contains("__") && !name.is_empty()).then(|| name.to_string())
+        })
+        .collect()
 }
 
 /// `#define PREFIX_NAME VALUE` lines, grouped by value in file order (like get_defines()).
@@ -422,6 +417,41 @@ mod tests {
             .iter()
             .any(|s| s == "BINARY_OP_SUBSCR_LIST_INT"));
         assert_eq!(m.stats_defines[&9], vec!["METHOD".to_string()]);
+    }
+
+    #[test]
+    fn dict_literal_readers() {
+        let opcode_py = "x = 1\n_specializations = {\n    \"LOAD_ATTR\": [\n        \"LOAD_ATTR_SLOT\",\n        \"LOAD_ATTR_MODULE\"\n    ],\n}\n\"AFTER\"\n";
+        assert_eq!(
+            parse_specializations(opcode_py),
+            ["LOAD_ATTR_SLOT", "LOAD_ATTR_MODULE"]
+        );
+        let meta_py = "_specialized_opmap = {\n    '__x__': 1,\n    'BINARY_OP_ADD_INT': 150,\n    \"CALL_LEN\": 151,\n}\n'AFTER': 2\n";
+        assert_eq!(
+            parse_specialized_opmap(meta_py),
+            ["BINARY_OP_ADD_INT", "CALL_LEN"]
+        );
+        assert!(parse_specialized_opmap("nothing here").is_empty());
+    }
+
+    /// The 3.13 source reader agrees with the embedded 3.13 table, when the pristine source
+    /// fetched by ci/fetch-cpython.sh is around.
+    #[test]
+    fn reads_313_opcode_metadata_like_the_embedded_table() {
+        let Some(home) = std::env::var_os("HOME") else {
+            return;
+        };
+        let py =
+            Path::new(&home).join(".cache/pystats-gate/src/python3.13/Lib/_opcode_metadata.py");
+        let Ok(text) = std::fs::read_to_string(&py) else {
+            eprintln!("skipped: no {}", py.display());
+            return;
+        };
+        let table = Metadata::embedded("3.13").unwrap();
+        assert_eq!(
+            parse_specialized_opmap(&text),
+            table.specialized_instructions
+        );
     }
 
     /// The 3.12 readers agree with the live 3.12.1 interpreter the embedded table came from,

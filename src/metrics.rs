@@ -365,32 +365,21 @@ pub fn compute(counters: &Counters, meta: &Metadata) -> MetricTable {
     }
 
     // Objects (get_object_stats), with its denominators.
-    let materializations = counters.get("Object inline values");
-    let allocations =
-        counters.get("Object allocations") + counters.get("Object allocations from freelist");
-    let increfs = counters.get("Object interpreter increfs") + counters.get("Object increfs");
-    let decrefs = counters.get("Object interpreter decrefs") + counters.get("Object decrefs");
+    let denominators = crate::summary::ObjectDenominators::of(counters);
     for (key, value) in counters.iter() {
         let Some(rest) = key.strip_prefix("Object") else {
             continue;
         };
         let name = slug(rest);
         m.insert(format!("objects.{name}"), MetricValue::count(value));
-        let den = if key.contains("materialize") {
-            Some(materializations)
-        } else if key.contains("allocations") {
-            Some(allocations)
-        } else if key.contains("increfs") {
-            Some(increfs)
-        } else if key.contains("decrefs") {
-            Some(decrefs)
-        } else {
-            None
-        };
-        if let Some(den) = den {
+        if let Some(den) = denominators.for_key(key) {
             m.insert(
                 format!("objects.{name}_ratio"),
-                MetricValue::ratio(value, den),
+                MetricValue {
+                    kind: MetricKind::Ratio,
+                    num: value as f64,
+                    den: Some(den as f64),
+                },
             );
         }
     }
@@ -711,11 +700,7 @@ mod tests {
 
     #[test]
     fn real_fixture_catalogue() {
-        let set = StatsSet::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-3.13.5/aa-base"),
-            Default::default(),
-        )
-        .unwrap();
+        let set = crate::stats_set::real_fixture("aa-base");
         let meta = Metadata::embedded("3.13").unwrap();
         let t = set_metrics(&set, &meta, true).unwrap();
         assert_eq!(t.len(), 3);

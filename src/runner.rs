@@ -86,11 +86,7 @@ pub fn run_corpus(
     }
     let benches = corpus.select(&opts.benches)?;
     let names: Vec<String> = benches.iter().map(|b| b.name.clone()).collect();
-    let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
-    let units = match shard {
-        Some(s) => s.units(&names, opts.repeats),
-        None => all_units(&names, opts.repeats),
-    };
+    let (shard, units) = shard_units(opts, &names)?;
     let identity = interpreter_identity(python)?;
     let isolation = isolation_mode();
     let jobs = match isolation {
@@ -98,19 +94,7 @@ pub fn run_corpus(
         Isolation::Lock => 1,
     };
 
-    let out_parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)
-        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
-    let set_dir = tmp.path().join("set");
-    let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    let (tmp, set_dir, scratch) = temp_set(out)?;
 
     let progress = Progress::new("run", units.len() as u64, quiet);
     let started = Instant::now();
@@ -165,14 +149,8 @@ pub fn run_corpus(
     let mut failures = vec![];
     let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
     for unit in &units {
-        let name = format!("run-{}", unit.repeat);
-        let entry = repeats
-            .entry(unit.repeat)
-            .or_insert_with(|| RepeatManifest {
-                name: name.clone(),
-                seed: Some(unit.repeat as u64),
-                benchmarks: vec![],
-            });
+        let entry = repeat_entry(&mut repeats, unit.repeat);
+        let name = entry.name.clone();
         match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
             Ok(_) => entry.benchmarks.push(unit.bench.clone()),
             Err(reason) => failures.push(RunFailure {
@@ -189,29 +167,8 @@ pub fn run_corpus(
             let _ = fs::remove_dir(&d);
         }
     }
-    let manifest = Manifest {
-        schema_version: MANIFEST_SCHEMA_VERSION,
-        interpreter: Some(python.display().to_string()),
-        python_version: Some(identity.version.clone()),
-        revision: identity.built.as_ref().map(|b| b.commit.clone()),
-        configure_flags: identity
-            .built
-            .as_ref()
-            .map(|b| b.configure_flags.clone())
-            .unwrap_or_default(),
-        corpus_hash: Some(corpus.hash.clone()),
-        build_id: identity.built.as_ref().map(|b| b.build_id.clone()),
-        shard: shard.map(|s| s.to_string()),
-        benchmarks: names,
-        total_repeats: Some(opts.repeats),
-        repeats: repeats.into_values().collect(),
-        failures: failures.clone(),
-    };
-    fs::write(
-        set_dir.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(&manifest)?,
-    )?;
-    cache::publish_dir(&set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
+    let manifest = identity.manifest(python, &corpus.hash, shard, names, opts, repeats, &failures);
+    publish_set(&set_dir, &manifest, out)?;
     drop(tmp);
     progress.finish(&format!(
         "{} of {} runs ok in {wall_seconds:.1}s ({run_seconds:.1}s of runs, {jobs} jobs, {}) -> {}",
@@ -223,20 +180,7 @@ pub fn run_corpus(
         },
         out.display()
     ));
-    if !failures.is_empty() {
-        let list: Vec<String> = failures
-            .iter()
-            .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
-            .collect();
-        return Err(Error::Run(format!(
-            "{} of {} runs failed (recorded in {}):\n{}",
-            failures.len(),
-            units.len(),
-            out.join(MANIFEST_FILE).display(),
-            list.join("\n")
-        ))
-        .into());
-    }
+    fail_on_failures(&failures, units.len(), out)?;
     Ok(RunSummary {
         out: out.to_path_buf(),
         manifest,
@@ -252,6 +196,107 @@ pub fn run_corpus(
 struct InterpreterIdentity {
     version: String,
     built: Option<BuiltPython>,
+}
+
+impl InterpreterIdentity {
+    /// The manifest of a set this interpreter produced.
+    #[allow(clippy::too_many_arguments)]
+    fn manifest(
+        &self,
+        python: &Path,
+        corpus_hash: &str,
+        shard: Option<Shard>,
+        names: Vec<String>,
+        opts: &RunOpts,
+        repeats: BTreeMap<u32, RepeatManifest>,
+        failures: &[RunFailure],
+    ) -> Manifest {
+        Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            interpreter: Some(python.display().to_string()),
+            python_version: Some(self.version.clone()),
+            revision: self.built.as_ref().map(|b| b.commit.clone()),
+            configure_flags: self
+                .built
+                .as_ref()
+                .map(|b| b.configure_flags.clone())
+                .unwrap_or_default(),
+            corpus_hash: Some(corpus_hash.to_string()),
+            build_id: self.built.as_ref().map(|b| b.build_id.clone()),
+            shard: shard.map(|s| s.to_string()),
+            benchmarks: names,
+            total_repeats: Some(opts.repeats),
+            repeats: repeats.into_values().collect(),
+            failures: failures.to_vec(),
+        }
+    }
+}
+
+/// The shard `--shard` selects, and its work units over `names`.
+fn shard_units(opts: &RunOpts, names: &[String]) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
+    let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
+    let units = match shard {
+        Some(s) => s.units(names, opts.repeats),
+        None => all_units(names, opts.repeats),
+    };
+    Ok((shard, units))
+}
+
+/// The manifest entry of repeat `repeat` (`run-K`, seed K), created empty on first use.
+fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mut RepeatManifest {
+    repeats.entry(repeat).or_insert_with(|| RepeatManifest {
+        name: format!("run-{repeat}"),
+        seed: Some(repeat as u64),
+        benchmarks: vec![],
+    })
+}
+
+/// A temporary directory next to `out` (removed on drop) holding the set being written
+/// (`set/`, published as `out` at the end) and per-run scratch files (`scratch/`).
+fn temp_set(out: &Path) -> anyhow::Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let out_parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-run-")
+        .tempdir_in(out_parent)
+        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
+    let set_dir = tmp.path().join("set");
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir_all(&set_dir)?;
+    fs::create_dir_all(&scratch)?;
+    Ok((tmp, set_dir, scratch))
+}
+
+/// Writes the manifest into the finished set and publishes it atomically as `out`.
+fn publish_set(set_dir: &Path, manifest: &Manifest, out: &Path) -> anyhow::Result<()> {
+    fs::write(
+        set_dir.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(manifest)?,
+    )?;
+    cache::publish_dir(set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
+    Ok(())
+}
+
+/// [`Error::Run`] listing every failed run (already recorded in the published manifest).
+fn fail_on_failures(failures: &[RunFailure], runs: usize, out: &Path) -> anyhow::Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = failures
+        .iter()
+        .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
+        .collect();
+    Err(Error::Run(format!(
+        "{} of {} runs failed (recorded in {}):\n{}",
+        failures.len(),
+        runs,
+        out.join(MANIFEST_FILE).display(),
+        list.join("\n")
+    ))
+    .into())
 }
 
 fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
@@ -562,23 +607,8 @@ fn run_pyperformance(
     if names.is_empty() {
         names = pyperformance_default_names(&bin, &work)?;
     }
-    let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
-    let units = match shard {
-        Some(s) => s.units(&names, opts.repeats),
-        None => all_units(&names, opts.repeats),
-    };
-    let out_parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)?;
-    let set_dir = tmp.path().join("set");
-    let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    let (shard, units) = shard_units(opts, &names)?;
+    let (_tmp, set_dir, scratch) = temp_set(out)?;
     let progress = Progress::new("pyperformance", units.len() as u64, quiet);
     let started = Instant::now();
     let mut failures = vec![];
@@ -588,14 +618,8 @@ fn run_pyperformance(
     let lock = fs::File::create(work.join("run.lock"))?;
     fs2::FileExt::lock_exclusive(&lock)?;
     for unit in &units {
-        let repeat_name = format!("run-{}", unit.repeat);
-        let entry = repeats
-            .entry(unit.repeat)
-            .or_insert_with(|| RepeatManifest {
-                name: repeat_name.clone(),
-                seed: Some(unit.repeat as u64),
-                benchmarks: vec![],
-            });
+        let entry = repeat_entry(&mut repeats, unit.repeat);
+        let repeat_name = entry.name.clone();
         let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
         fs::create_dir_all(&dumps)?;
         let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
@@ -677,29 +701,8 @@ fn run_pyperformance(
         }
     }
     drop(lock);
-    let manifest = Manifest {
-        schema_version: MANIFEST_SCHEMA_VERSION,
-        interpreter: Some(python.display().to_string()),
-        python_version: Some(identity.version.clone()),
-        revision: identity.built.as_ref().map(|b| b.commit.clone()),
-        configure_flags: identity
-            .built
-            .as_ref()
-            .map(|b| b.configure_flags.clone())
-            .unwrap_or_default(),
-        corpus_hash: Some(hash.to_string()),
-        build_id: identity.built.as_ref().map(|b| b.build_id.clone()),
-        shard: shard.map(|s| s.to_string()),
-        benchmarks: names.clone(),
-        total_repeats: Some(opts.repeats),
-        repeats: repeats.into_values().collect(),
-        failures: failures.clone(),
-    };
-    fs::write(
-        set_dir.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(&manifest)?,
-    )?;
-    cache::publish_dir(&set_dir, out)?;
+    let manifest = identity.manifest(python, hash, shard, names, opts, repeats, &failures);
+    publish_set(&set_dir, &manifest, out)?;
     let wall_seconds = started.elapsed().as_secs_f64();
     progress.finish(&format!(
         "{} of {} runs ok in {wall_seconds:.1}s -> {}",
@@ -707,20 +710,7 @@ fn run_pyperformance(
         units.len(),
         out.display()
     ));
-    if !failures.is_empty() {
-        let list: Vec<String> = failures
-            .iter()
-            .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
-            .collect();
-        return Err(Error::Run(format!(
-            "{} of {} runs failed (recorded in {}):\n{}",
-            failures.len(),
-            units.len(),
-            out.join(MANIFEST_FILE).display(),
-            list.join("\n")
-        ))
-        .into());
-    }
+    fail_on_failures(&failures, units.len(), out)?;
     Ok(RunSummary {
         out: out.to_path_buf(),
         manifest,

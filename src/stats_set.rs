@@ -507,6 +507,18 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
     })
 }
 
+/// One side (`aa-base`, `aa-head`) of the committed real 3.13.5 fixture pair, for unit tests.
+#[cfg(test)]
+pub(crate) fn real_fixture(side: &str) -> StatsSet {
+    StatsSet::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real-3.13.5")
+            .join(side),
+        Default::default(),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 mod compute;
 mod render;
 
+pub(crate) use compute::ObjectDenominators;
+
 use crate::cli::{Format, SummarizeArgs};
 use crate::error::Error;
 use crate::metadata::{resolve_metadata_totals, Metadata};

@@ -1226,17 +1226,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    pub(crate) fn real(side: &str) -> StatsSet {
-        StatsSet::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/real-3.13.5")
-                .join(side),
-            Default::default(),
-        )
-        .unwrap()
-    }
+    use crate::stats_set::real_fixture as real;
 
     pub(crate) fn opts() -> EvalOptions {
         let m = Metadata::embedded("3.13").unwrap();

@@ -59,16 +59,10 @@ fn outcome_table(s: &mut String, title: &str, rows: &[&RuleOutcome], conf: f64, 
     }
     s.push_str(&format!("<h2>{}</h2>\n<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>p (adj.)</th><th>Rule</th>{}<th>Moved most by</th></tr></thead><tbody>\n", esc(title), conf * 100.0, if needed { "<th>Repeats needed</th>" } else { "" }));
     for o in rows {
+        let [metric, base, head, change, interval, p, limit] = outcome_cells(o).map(|c| esc(&c));
         s.push_str(&format!(
-            "<tr><td><code>{}</code></td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td><b>{}</b>: {}<br><span class=small>{}</span></td>{}<td>{}</td></tr>\n",
-            esc(&metric_label(&o.metric, &o.benchmark)),
-            esc(&fmt_value(o.kind, o.base)),
-            esc(&fmt_value(o.kind, o.head)),
-            esc(&fmt_change(o.kind, o.change, o.relative_change)),
-            esc(&fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic)),
-            esc(&fmt_p(o.p_adjusted)),
+            "<tr><td><code>{metric}</code></td><td class=num>{base}</td><td class=num>{head}</td><td class=num>{change}</td><td class=num>{interval}</td><td class=num>{p}</td><td><b>{}</b>: {limit}<br><span class=small>{}</span></td>{}<td>{}</td></tr>\n",
             esc(&o.rule),
-            esc(&fmt_limit(o.kind, &o.limit)),
             esc(&o.reason),
             if needed { format!("<td class=num>{}</td>", o.repeats_needed.map(|n| n.to_string()).unwrap_or_else(|| "many".into())) } else { String::new() },
             esc(&fmt_attribution(o.kind, &o.attribution)),

@@ -24,15 +24,9 @@ pub fn render_junit(r: &GateReport) -> String {
         let suite = suites
             .entry(o.rule.clone())
             .or_insert_with(|| TestSuite::new(format!("rule {}", o.rule)));
+        let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
         let detail = format!(
-            "{}: base {} head {} change {} interval {} p(adj) {} limit {}: {}",
-            metric_label(&o.metric, &o.benchmark),
-            fmt_value(o.kind, o.base),
-            fmt_value(o.kind, o.head),
-            fmt_change(o.kind, o.change, o.relative_change),
-            fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
-            fmt_p(o.p_adjusted),
-            fmt_limit(o.kind, &o.limit),
+            "{metric}: base {base} head {head} change {change} interval {interval} p(adj) {p} limit {limit}: {}",
             o.reason
         );
         let status = match o.status {

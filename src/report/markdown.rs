@@ -31,16 +31,12 @@ fn outcome_table(s: &mut String, rows: &[&RuleOutcome], conf: f64, with_needed: 
         if with_needed { "--:|" } else { "" }
     ));
     for o in rows {
+        let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
         s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | `{}`: {} |{}\n",
-            cell(&metric_label(&o.metric, &o.benchmark)),
-            fmt_value(o.kind, o.base),
-            fmt_value(o.kind, o.head),
-            fmt_change(o.kind, o.change, o.relative_change),
-            fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
-            fmt_p(o.p_adjusted),
+            "| `{}` | {base} | {head} | {change} | {interval} | {p} | `{}`: {} |{}\n",
+            cell(&metric),
             cell(&o.rule),
-            cell(&fmt_limit(o.kind, &o.limit)),
+            cell(&limit),
             if with_needed {
                 format!(
                     " {} |",

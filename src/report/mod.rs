@@ -200,7 +200,20 @@ pub fn fmt_attribution(kind: MetricKind, a: &[crate::verdict::Attribution]) -> S
         .join(", ")
 }
 
-/// Metric name with its benchmark, when per-benchmark.
+/// The cells of one rule-outcome row (metric, base, head, change, interval, p (adj.),
+/// limit), formatted once for every renderer.
+pub fn outcome_cells(o: &crate::verdict::RuleOutcome) -> [String; 7] {
+    [
+        metric_label(&o.metric, &o.benchmark),
+        fmt_value(o.kind, o.base),
+        fmt_value(o.kind, o.head),
+        fmt_change(o.kind, o.change, o.relative_change),
+        fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
+        fmt_p(o.p_adjusted),
+        fmt_limit(o.kind, &o.limit),
+    ]
+}
+
 /// The cells of one top-mover row (metric, base, head, change, interval, q, attribution),
 /// formatted once for every tabular renderer.
 pub fn mover_cells(m: &crate::verdict::Mover) -> [String; 7] {
@@ -215,6 +228,7 @@ pub fn mover_cells(m: &crate::verdict::Mover) -> [String; 7] {
     ]
 }
 
+/// Metric name with its benchmark, when per-benchmark.
 pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
     match bench {
         Some(b) => format!("{metric} [{b}]"),

@@ -33,16 +33,11 @@ fn outcome_lines(s: &mut String, p: &Paint, title: &str, code: &str, rows: &[&Ru
     }
     s.push_str(&p.c(code, &format!("{title}:\n")));
     for o in rows {
+        let [metric, base, head, change, interval, p_adj, limit] = outcome_cells(o);
         s.push_str(&format!(
-            "  {}  {} -> {}  change {}  interval {}  p(adj) {}  [{}: {}]\n",
-            p.c("1", &metric_label(&o.metric, &o.benchmark)),
-            fmt_value(o.kind, o.base),
-            fmt_value(o.kind, o.head),
-            fmt_change(o.kind, o.change, o.relative_change),
-            fmt_interval(o.kind, o.ci_low, o.ci_high, o.deterministic),
-            fmt_p(o.p_adjusted),
+            "  {}  {base} -> {head}  change {change}  interval {interval}  p(adj) {p_adj}  [{}: {limit}]\n",
+            p.c("1", &metric),
             o.rule,
-            fmt_limit(o.kind, &o.limit)
         ));
         s.push_str(&format!("      {}\n", o.reason));
         if !o.attribution.is_empty() {

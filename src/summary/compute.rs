@@ -1006,9 +1006,17 @@ fn call_stats_section(base: &Side, head: Option<&Side>) -> Section {
     )
 }
 
-fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
-    let def = TableDef::new(&["", "Count:", "Ratio:"], JoinMode::Change, |s: &Side| {
-        let d = &s.data;
+/// The denominators of the object stats ratios (summarize_stats.py's `get_object_stats`);
+/// `metrics` uses them too, so its ratios are the summary's.
+pub(crate) struct ObjectDenominators {
+    materializations: i128,
+    allocations: i128,
+    increfs: i128,
+    decrefs: i128,
+}
+
+impl ObjectDenominators {
+    pub(crate) fn of(d: &Counters) -> Self {
         // 3.13 calls it "inline values", newer versions "new values".
         let materializations = if d.contains("Object inline values") {
             d.get("Object inline values")
@@ -1035,22 +1043,40 @@ fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
             "Object interpreter immortal decrefs",
             "Object immortal decrefs",
         ]);
+        ObjectDenominators {
+            materializations,
+            allocations,
+            increfs,
+            decrefs,
+        }
+    }
+
+    /// The denominator of object counter `key`'s ratio, if it has one.
+    pub(crate) fn for_key(&self, key: &str) -> Option<i128> {
+        if key.contains("materialize") {
+            Some(self.materializations)
+        } else if key.contains("allocations") {
+            Some(self.allocations)
+        } else if key.contains("increfs") {
+            Some(self.increfs)
+        } else if key.contains("decrefs") {
+            Some(self.decrefs)
+        } else {
+            None
+        }
+    }
+}
+
+fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
+    let def = TableDef::new(&["", "Count:", "Ratio:"], JoinMode::Change, |s: &Side| {
+        let d = &s.data;
+        let denominators = ObjectDenominators::of(d);
         let mut result: IndexMap<String, (u64, Option<i128>)> = IndexMap::new();
         for (key, value) in d.iter() {
             if !key.starts_with("Object") {
                 continue;
             }
-            let den = if key.contains("materialize") {
-                Some(materializations)
-            } else if key.contains("allocations") {
-                Some(allocations)
-            } else if key.contains("increfs") {
-                Some(increfs)
-            } else if key.contains("decrefs") {
-                Some(decrefs)
-            } else {
-                None
-            };
+            let den = denominators.for_key(key);
             let label = skip_chars(key, 6).trim();
             let mut chars = label.chars();
             let label = match chars.next() {

@@ -4,8 +4,11 @@
 //! `--test-verdict-file` hook), so state, resume, log, report and exit codes are covered in
 //! seconds. The real-build test is in `real_build` below.
 
-use crate::util::{cmd, dump, expect_code, tempdir};
-use std::path::Path;
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, stdout_json, tempdir,
+    Exits,
+};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -75,9 +78,7 @@ fn names_first_bad_commit_lists_skipped_and_logs_steps() {
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[10])
         .arg("--log")
         .arg(&log)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("First bad commit: {}", h[6])),
@@ -124,10 +125,8 @@ fn broken_midpoint_is_skipped_and_reported() {
     let h = verdict_repo(&repo, &v);
     let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[9])
         .args(["--format", "json"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .exits(0);
+    let r = stdout_json(&out);
     assert_eq!(r["status"], "found");
     assert_eq!(r["first_bad"]["hash"], h[7].as_str());
     assert_eq!(r["skipped"][0]["hash"], h[4].as_str(), "{r:#}");
@@ -140,10 +139,7 @@ fn skip_next_to_the_answer_is_ambiguous() {
     let repo = t.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "good", "skip", "bad", "bad"]);
-    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[4])
-        .output()
-        .unwrap();
-    expect_code(&out, 3);
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[4]).exits(3);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Ambiguous"), "{}", dump(&out));
     assert!(
@@ -174,19 +170,13 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
     let first = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
     assert_ne!(first.status.code(), Some(0), "{}", dump(&first));
     let before = calls(&cache);
-    let second = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
-    expect_code(&second, 0);
-    assert!(
-        String::from_utf8_lossy(&second.stderr).contains("resuming"),
-        "{}",
-        dump(&second)
-    );
+    let second = bisect(&repo, &cache, &h[0], &h[8]).exits(0);
+    assert_stderr_contains(&second, "resuming");
     let after = calls(&cache);
     let first_bad = format!("First bad commit: {}", h[6]);
-    assert!(String::from_utf8_lossy(&second.stdout).contains(&first_bad));
+    assert_stdout_contains(&second, &first_bad);
     // A third run finds everything in the saved state: no evaluation at all.
-    let third = bisect(&repo, &cache, &h[0], &h[8]).output().unwrap();
-    expect_code(&third, 0);
+    bisect(&repo, &cache, &h[0], &h[8]).exits(0);
     assert_eq!(
         calls(&cache).len(),
         after.len(),
@@ -203,11 +193,7 @@ fn interrupted_bisect_resumes_without_redoing_steps() {
         assert_eq!(n, expected, "{c} evaluated {n} times");
     }
     // --fresh starts over.
-    let fresh = bisect(&repo, &cache, &h[0], &h[8])
-        .arg("--fresh")
-        .output()
-        .unwrap();
-    expect_code(&fresh, 0);
+    bisect(&repo, &cache, &h[0], &h[8]).arg("--fresh").exits(0);
     assert!(calls(&cache).len() > after.len());
 }
 
@@ -220,14 +206,8 @@ fn inconclusive_steps_get_more_repeats() {
     let h = verdict_repo(&repo, &["good", "good", "flaky", "bad"]);
     let out = bisect(&repo, &cache, &h[0], &h[3])
         .args(["--repeats", "3", "--max-repeats", "9"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&h[2]),
-        "{}",
-        dump(&out)
-    );
+        .exits(0);
+    assert_stdout_contains(&out, &h[2]);
     let log = std::fs::read_to_string(cache.join("bisect/scripted-calls.log")).unwrap();
     assert!(
         log.contains(&format!("{} 3", h[2])) && log.contains(&format!("{} 6", h[2])),
@@ -241,15 +221,8 @@ fn bad_end_that_passes_is_bad_input() {
     let repo = t.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "good", "good"]);
-    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("No regression"),
-        "{}",
-        dump(&out)
-    );
+    let out = bisect(&repo, &t.path().join("cache"), &h[0], &h[2]).exits(2);
+    assert_stdout_contains(&out, "No regression");
 }
 
 #[test]
@@ -259,16 +232,10 @@ fn unknown_revision_and_wrong_order_are_input_errors() {
     std::fs::create_dir(&repo).unwrap();
     let h = verdict_repo(&repo, &["good", "bad"]);
     let cache = t.path().join("cache");
-    let out = bisect(&repo, &cache, "nosuchrev", &h[1]).output().unwrap();
-    expect_code(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `nosuchrev`"));
-    let out = bisect(&repo, &cache, &h[1], &h[0]).output().unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not an ancestor"),
-        "{}",
-        dump(&out)
-    );
+    let out = bisect(&repo, &cache, "nosuchrev", &h[1]).exits(2);
+    assert_stderr_contains(&out, "unknown revision `nosuchrev`");
+    let out = bisect(&repo, &cache, &h[1], &h[0]).exits(2);
+    assert_stderr_contains(&out, "is not an ancestor");
 }
 
 #[test]
@@ -307,10 +274,8 @@ fn first_parent_skips_merged_side_branch() {
     git(&repo, &["commit", "-q", "--allow-empty", "-m", "after"]);
     let out = bisect(&repo, &t.path().join("cache"), &h[1], "HEAD")
         .args(["--first-parent", "--format", "json"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .exits(0);
+    let r = stdout_json(&out);
     assert_eq!(r["candidates"], 4, "{r:#}");
     assert!(r["skipped"].as_array().unwrap().is_empty(), "{r:#}");
 }
@@ -347,7 +312,7 @@ fn bisect_step_exit_codes_follow_git_bisect_run() {
     // A setup error must stop `git bisect run`, never read as "bad".
     let out = step(&repo, &cache, "nosuchrev", &h[2]);
     expect_code(&out, 128);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchrev"));
+    assert_stderr_contains(&out, "nosuchrev");
 }
 
 #[test]
@@ -388,7 +353,7 @@ fn git_bisect_run_with_bisect_step_finds_the_commit() {
 }
 
 /// Runs a `ci/` script and returns the last line it printed (a path).
-fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
+fn ci_script(name: &str, args: &[&Path]) -> PathBuf {
     let out = Command::new("bash")
         .arg(crate::util::repo_root().join("ci").join(name))
         .args(args)
@@ -396,7 +361,25 @@ fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
         .unwrap();
     assert!(out.status.success(), "ci/{name}: {}", dump(&out));
     let text = String::from_utf8(out.stdout).unwrap();
-    std::path::PathBuf::from(text.lines().last().unwrap().trim())
+    PathBuf::from(text.lines().last().unwrap().trim())
+}
+
+/// The synthetic history on the CPython 3.13 source (ci/bisect-history.sh, cached), and a
+/// lookup of a commit's hash by the start of its subject.
+fn synthetic_history() -> (PathBuf, impl Fn(&str) -> String) {
+    let source = ci_script("fetch-cpython.sh", &[]);
+    let repo = ci_script("bisect-history.sh", &[&source]);
+    let subjects = git(&repo, &["log", "--format=%H %s"]);
+    let find = move |prefix: &str| {
+        subjects
+            .lines()
+            .find_map(|l| {
+                let (hash, subject) = l.split_once(' ').unwrap();
+                subject.starts_with(prefix).then(|| hash.to_string())
+            })
+            .unwrap_or_else(|| panic!("no `{prefix}` commit in\n{subjects}"))
+    };
+    (repo, find)
 }
 
 /// The proof on real builds: a synthetic history on the CPython 3.13 source (made by
@@ -406,18 +389,7 @@ fn ci_script(name: &str, args: &[&Path]) -> std::path::PathBuf {
 /// builds. Builds go to the shared cache, so reruns only pay for the corpus runs.
 #[test]
 fn real_build_bisect_names_the_regression() {
-    let source = ci_script("fetch-cpython.sh", &[]);
-    let repo = ci_script("bisect-history.sh", &[&source]);
-    let subjects = git(&repo, &["log", "--format=%H %s"]);
-    let find = |prefix: &str| {
-        subjects
-            .lines()
-            .find_map(|l| {
-                let (hash, subject) = l.split_once(' ').unwrap();
-                subject.starts_with(prefix).then(|| hash.to_string())
-            })
-            .unwrap_or_else(|| panic!("no `{prefix}` commit in\n{subjects}"))
-    };
+    let (repo, find) = synthetic_history();
     let (base, broken, regression) = (find("base:"), find("broken:"), find("regression:"));
     let t = tempdir();
     let log = t.path().join("steps.jsonl");
@@ -435,7 +407,7 @@ fn real_build_bisect_names_the_regression() {
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     expect_code(&out, 0);
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = stdout_json(&out);
     assert_eq!(r["status"], "found", "{}", dump(&out));
     assert_eq!(
         r["first_bad"]["hash"],
@@ -473,18 +445,7 @@ fn real_build_bisect_names_the_regression() {
 /// broken commit 125, a harmless commit 0; `--rule` narrows what counts.
 #[test]
 fn real_build_bisect_step_exit_codes() {
-    let source = ci_script("fetch-cpython.sh", &[]);
-    let repo = ci_script("bisect-history.sh", &[&source]);
-    let subjects = git(&repo, &["log", "--format=%H %s"]);
-    let find = |prefix: &str| {
-        subjects
-            .lines()
-            .find_map(|l| {
-                let (hash, subject) = l.split_once(' ').unwrap();
-                subject.starts_with(prefix).then(|| hash.to_string())
-            })
-            .unwrap()
-    };
+    let (repo, find) = synthetic_history();
     let base = find("base:");
     let step = |rev: &str, rules: &[&str]| {
         let mut c = cmd();
@@ -512,11 +473,7 @@ fn real_build_bisect_step_exit_codes() {
     expect_code(&step(&find("regression:"), &["family-miss-ratio"]), 0);
     let broken = step(&find("broken:"), &[]);
     expect_code(&broken, 125);
-    assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("error:"),
-        "{}",
-        dump(&broken)
-    );
+    assert_stderr_contains(&broken, "error:");
     expect_code(&step(&find("floatobject.c: finish"), &[]), 0);
 }
 
@@ -532,9 +489,7 @@ fn unknown_rule_is_rejected_before_building() {
         .arg("--repo")
         .arg(&repo)
         .args(["--good", &h[0], "--bad", &h[1], "--rule", "no-such-rule"])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--rule no-such-rule: no such rule"),

@@ -4,18 +4,15 @@
 //! the first one builds the pristine base (a few minutes on a cold machine, less with a warm
 //! ccache), every other build is incremental, and a second run of the suite hits the cache.
 
-use crate::util::{cmd, dump, expect_code, tempdir};
-use serde_json::Value;
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, read_json, tempdir,
+    Exits,
+};
 use std::path::{Path, PathBuf};
 
 /// The demo repository's base interpreter, built once per test process.
 fn base_python() -> PathBuf {
     crate::util::pristine_python()
-}
-
-fn read_json(p: &Path) -> Value {
-    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap()
 }
 
 fn count_dumps(set: &Path) -> usize {
@@ -40,8 +37,7 @@ fn count_dumps(set: &Path) -> usize {
 
 #[test]
 fn corpus_list_covers_every_family() {
-    let out = cmd().args(["corpus", "--list"]).output().unwrap();
-    expect_code(&out, 0);
+    let out = cmd().args(["corpus", "--list"]).exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     for family in [
         "LOAD_ATTR",
@@ -80,10 +76,8 @@ fn build_of_unknown_revision_is_input_error() {
         .args(["build", "--repo"])
         .arg(dir.path())
         .args(["--rev", "no-such-rev"])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-rev"));
+        .exits(2);
+    assert_stderr_contains(&out, "no-such-rev");
 }
 
 #[test]
@@ -105,9 +99,7 @@ fn build_failure_exits_3_with_log_tail_and_path() {
         .arg(src.path())
         .arg("--cache-dir")
         .arg(cache.path())
-        .output()
-        .unwrap();
-    expect_code(&out, 3);
+        .exits(3);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken on purpose"), "{}", dump(&out));
     assert!(err.contains("full log: "), "{}", dump(&out));
@@ -140,7 +132,7 @@ fn run_rejects_an_interpreter_without_pystats() {
         return;
     }
     expect_code(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--enable-pystats"));
+    assert_stderr_contains(&out, "--enable-pystats");
 }
 
 /// A corpus with one good, one crashing and one hanging benchmark.
@@ -174,16 +166,14 @@ fn crash_and_timeout_are_recorded_and_exit_3() {
     broken_corpus(corpus.path());
     let out_dir = tempdir();
     let set = out_dir.path().join("set");
-    let out = cmd()
+    cmd()
         .args(["run", "--quiet", "--repeats", "1", "--python"])
         .arg(&python)
         .arg("--corpus")
         .arg(corpus.path())
         .arg("--out")
         .arg(&set)
-        .output()
-        .unwrap();
-    expect_code(&out, 3);
+        .exits(3);
     let m = read_json(&set.join("manifest.json"));
     let failures = m["failures"].as_array().unwrap();
     let reason = |b: &str| {
@@ -237,17 +227,14 @@ fn two_runs_at_once_produce_two_complete_separate_sets() {
         assert!(m["failures"].as_array().unwrap().is_empty());
         assert!(m["corpus_hash"].is_string());
         assert!(m["revision"].is_string(), "{m:#}");
-        let check = cmd().arg("check").arg(&set).output().unwrap();
-        expect_code(&check, 0);
+        cmd().arg("check").arg(&set).exits(0);
     }
     // Same interpreter, same seeds: the paired sets agree.
-    let cmp = cmd()
+    cmd()
         .arg("compare")
         .arg(out_dir.path().join("a"))
         .arg(out_dir.path().join("b"))
-        .output()
-        .unwrap();
-    expect_code(&cmp, 0);
+        .exits(0);
 }
 
 #[test]
@@ -255,7 +242,7 @@ fn serial_lock_fallback_runs_when_namespaces_are_off() {
     let python = base_python();
     let out_dir = tempdir();
     let set = out_dir.path().join("set");
-    let out = cmd()
+    cmd()
         .env("PYSTATS_GATE_ISOLATION", "lock")
         .args([
             "run",
@@ -269,9 +256,7 @@ fn serial_lock_fallback_runs_when_namespaces_are_off() {
         .arg(&python)
         .arg("--out")
         .arg(&set)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     assert_eq!(count_dumps(&set), 2);
 }
 
@@ -377,7 +362,7 @@ fn build_results_keep_working_after_the_worktree_moves() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", dump(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3.13"));
+    assert_stdout_contains(&out, "3.13");
     // A second request is a cache hit.
     let again = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
     assert!(again.cached);
@@ -392,9 +377,7 @@ fn build_source_of_a_plain_tree_is_cached_and_runs() {
     let out = cmd()
         .args(["build", "--quiet", "--source"])
         .arg(&src)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     let run = std::process::Command::new(&python)
         .args(["-c", "import sys; assert hasattr(sys, '_stats_dump')"])
@@ -404,9 +387,7 @@ fn build_source_of_a_plain_tree_is_cached_and_runs() {
     let again = cmd()
         .args(["build", "--quiet", "--source"])
         .arg(&src)
-        .output()
-        .unwrap();
-    expect_code(&again, 0);
+        .exits(0);
     assert_eq!(again.stdout, out.stdout);
 }
 
@@ -416,7 +397,7 @@ fn pyperformance_corpus_writes_one_dump_per_benchmark() {
     let python = base_python();
     let out_dir = tempdir();
     let set = out_dir.path().join("set");
-    let out = cmd()
+    cmd()
         .args([
             "run",
             "--quiet",
@@ -429,20 +410,17 @@ fn pyperformance_corpus_writes_one_dump_per_benchmark() {
         .arg(&python)
         .arg("--out")
         .arg(&set)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     assert_eq!(count_dumps(&set), 1);
     let m = read_json(&set.join("manifest.json"));
     assert_eq!(m["benchmarks"][0], "nbody");
-    let check = cmd().arg("check").arg(&set).output().unwrap();
-    expect_code(&check, 0);
+    cmd().arg("check").arg(&set).exits(0);
 }
 
 #[test]
 fn gate_rejects_bad_input_before_building() {
     let out_dir = tempdir();
-    let out = cmd()
+    cmd()
         .args([
             "gate",
             "--repo",
@@ -456,9 +434,7 @@ fn gate_rejects_bad_input_before_building() {
             "--out",
         ])
         .arg(out_dir.path())
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
     let out = cmd()
         .args([
             "gate",
@@ -473,14 +449,8 @@ fn gate_rejects_bad_input_before_building() {
             "--out",
         ])
         .arg(out_dir.path())
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no-such-bench"),
-        "{}",
-        dump(&out)
-    );
+        .exits(2);
+    assert_stderr_contains(&out, "no-such-bench");
     let out = cmd()
         .args([
             "gate",
@@ -493,14 +463,8 @@ fn gate_rejects_bad_input_before_building() {
             "--out",
         ])
         .arg(out_dir.path())
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("/nonexistent-repo"),
-        "{}",
-        dump(&out)
-    );
+        .exits(2);
+    assert_stderr_contains(&out, "/nonexistent-repo");
 }
 
 #[test]
@@ -509,38 +473,32 @@ fn gate_shards_merge_into_the_full_comparison() {
     let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
     let out_dir = tempdir();
     for k in 1..=2 {
-        let out = cmd()
+        cmd()
             .args(["gate", "--quiet", "--base", "base", "--head", "comment"])
             .args(["--bench", "truth", "--bench", "subscr", "--repeats", "2"])
             .args(["--shard", &format!("{k}/2"), "--repo"])
             .arg(&repo)
             .arg("--out")
             .arg(out_dir.path().join(format!("shard-{k}")))
-            .output()
-            .unwrap();
-        expect_code(&out, 0);
+            .exits(0);
         assert!(!out_dir
             .path()
             .join(format!("shard-{k}/report.json"))
             .exists());
     }
     for side in ["base", "head"] {
-        let out = cmd()
+        cmd()
             .arg("merge")
             .arg(out_dir.path().join(format!("shard-1/{side}")))
             .arg(out_dir.path().join(format!("shard-2/{side}")))
             .arg("--out")
             .arg(out_dir.path().join(side))
-            .output()
-            .unwrap();
-        expect_code(&out, 0);
+            .exits(0);
         assert_eq!(count_dumps(&out_dir.path().join(side)), 4);
     }
-    let cmp = cmd()
+    cmd()
         .arg("compare")
         .arg(out_dir.path().join("base"))
         .arg(out_dir.path().join("head"))
-        .output()
-        .unwrap();
-    expect_code(&cmp, 0);
+        .exits(0);
 }

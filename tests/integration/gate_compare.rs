@@ -1,6 +1,9 @@
 //! Integration tests: gate_compare (metrics, compare, check, rules, reports) on real 3.13.5 dumps.
 
-use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir};
+use crate::util::{
+    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, fixture, repo_root,
+    stdout_json, tempdir, Exits,
+};
 use std::path::{Path, PathBuf};
 
 /// Copies a fixture set into `dir` so a test can edit it.
@@ -77,9 +80,7 @@ fn aa_comparison_passes_with_default_rules() {
         .args(["compare", "--format", "markdown"])
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(
         md.starts_with("## :white_check_mark: pystats-gate: PASS"),
@@ -98,9 +99,7 @@ fn shipped_rules_load_without_warnings() {
         .arg(repo_root().join("rules/default.toml"))
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     assert!(out.stderr.is_empty(), "{}", dump(&out));
 }
 
@@ -113,9 +112,7 @@ fn planted_regression_fails_naming_family() {
         .args(["compare", "--format", "markdown"])
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
-        .output()
-        .unwrap();
-    expect_code(&out, 1);
+        .exits(1);
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.starts_with("## :x: pystats-gate: REGRESSION"), "{md}");
     let violated = md
@@ -133,10 +130,8 @@ fn planted_regression_fails_naming_family() {
         .args(["compare", "--format", "json"])
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
-        .output()
-        .unwrap();
-    expect_code(&json, 1);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        .exits(1);
+    let v = stdout_json(&json);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["verdict"], "regression");
     let junit = cmd()
@@ -180,11 +175,7 @@ fn warn_rules_fail_only_with_fail_on_warn() {
     };
     let out = run(&[]);
     expect_code(&out, 0);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("Warnings"),
-        "{}",
-        dump(&out)
-    );
+    assert_stdout_contains(&out, "Warnings");
     expect_code(&run(&["--fail-on-warn"]), 1);
 }
 
@@ -199,9 +190,7 @@ fn bad_rules_file_names_key_path_and_line() {
         .arg(&rules)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml:9: rule[1].max_increase: expected a number"),
@@ -220,14 +209,10 @@ fn bad_rules_file_names_key_path_and_line() {
         .arg(&rules)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("rule[0].metric: pattern \"family.*.no_such_thing\" matches no metric"),
-        "{}",
-        dump(&out)
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "rule[0].metric: pattern \"family.*.no_such_thing\" matches no metric",
     );
 
     std::fs::write(&rules, "include = [\"missing.toml\"]\n").unwrap();
@@ -237,28 +222,21 @@ fn bad_rules_file_names_key_path_and_line() {
         .arg(&rules)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("include[0]: no such file"),
-        "{}",
-        dump(&out)
-    );
+        .exits(2);
+    assert_stderr_contains(&out, "include[0]: no such file");
 }
 
 #[test]
 fn corrupted_counter_fails_check_naming_invariant() {
     let tmp = tempdir();
     let set = copy_set("aa-base", tmp.path());
-    expect_code(&cmd().arg("check").arg(&set).output().unwrap(), 0);
+    cmd().arg("check").arg(&set).exits(0);
     set_counter(
         &set.join("run-2/attrs.txt"),
         "opcode[LOAD_ATTR].specialization.hit",
         12345,
     );
-    let out = cmd().arg("check").arg(&set).output().unwrap();
-    expect_code(&out, 1);
+    let out = cmd().arg("check").arg(&set).exits(1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("[VIOLATED] family-executions"), "{text}");
     assert!(
@@ -272,18 +250,12 @@ fn corrupted_counter_fails_check_naming_invariant() {
         .arg(fixture("real-3.13.5/aa-head"))
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("CONSISTENCY CHECKS FAILED"),
-        "{}",
-        dump(&out)
-    );
-    let out = cmd()
+    assert_stdout_contains(&out, "CONSISTENCY CHECKS FAILED");
+    cmd()
         .args(["compare", "--strict"])
         .arg(&set)
         .arg(fixture("real-3.13.5/aa-head"))
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
 }
 
 #[test]
@@ -291,9 +263,7 @@ fn metrics_lists_names_with_filter() {
     let out = cmd()
         .args(["metrics", "--filter", "family.*.miss_ratio"])
         .arg(fixture("real-3.13.5/aa-base"))
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()
@@ -311,10 +281,8 @@ fn metrics_lists_names_with_filter() {
             "bench.*.total.instructions",
         ])
         .arg(fixture("real-3.13.5/aa-base"))
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .exits(0);
+    let v = stdout_json(&out);
     assert_eq!(v["metrics"].as_object().unwrap().len(), 2);
 }
 
@@ -330,9 +298,7 @@ fn github_actions_annotations_and_job_summary() {
         .arg(&head)
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    expect_code(&out, 1);
+        .exits(1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.lines().any(|l| l.starts_with(
@@ -359,9 +325,7 @@ fn diff_and_out_dir() {
         .arg(&dir)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
-        .output()
-        .unwrap();
-    expect_code(&out, 1);
+        .exits(1);
     let text = String::from_utf8_lossy(&out.stdout);
     // The diff of the two single-set summaries shows the planted misses.
     assert!(
@@ -400,14 +364,12 @@ fn html_report_renders_in_headless_chromium() {
     let artifacts = repo_root().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let html = artifacts.join("gate-report.html");
-    let out = cmd()
+    cmd()
         .args(["compare", "--format", "html", "--output"])
         .arg(&html)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
-        .output()
-        .unwrap();
-    expect_code(&out, 1);
+        .exits(1);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
         !page.contains("http://") && !page.contains("https://") && !page.contains("<script"),
@@ -471,8 +433,7 @@ fn html_report_renders_in_headless_chromium() {
 #[test]
 fn whole_process_call_family_breaks_are_known_exceptions() {
     let set = fixture("gate/whole-process-3.13.5");
-    let out = cmd().arg("check").arg(&set).output().unwrap();
-    expect_code(&out, 0);
+    let out = cmd().arg("check").arg(&set).exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("[excepted] family-executions"), "{text}");
     assert!(
@@ -489,9 +450,7 @@ fn whole_process_call_family_breaks_are_known_exceptions() {
         .arg(&set)
         .arg("--exceptions")
         .arg(&none)
-        .output()
-        .unwrap();
-    expect_code(&out, 1);
+        .exits(1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("[VIOLATED] family-executions") && text.contains("[VIOLATED] failure-kinds"),
@@ -508,13 +467,6 @@ fn whole_process_call_family_breaks_are_known_exceptions() {
         .arg(&set)
         .arg("--exceptions")
         .arg(&none)
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("exception[0].invariant: unknown invariant \"nope\""),
-        "{}",
-        dump(&out)
-    );
+        .exits(2);
+    assert_stderr_contains(&out, "exception[0].invariant: unknown invariant \"nope\"");
 }

@@ -1,6 +1,6 @@
 //! `summarize`: differential tests against the real summarize_stats.py, bad input, formats.
 
-use crate::util::{cmd, dump, expect_code, fixture, repo_root, tempdir};
+use crate::util::{cmd, dump, fixture, repo_root, tempdir, Exits};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -108,13 +108,7 @@ fn run_reference(py: &Path, src: &Path, inputs: &[PathBuf], extra: &[&str]) -> S
 }
 
 fn run_ours(sets: &[PathBuf], extra: &[&str]) -> String {
-    let out = cmd()
-        .arg("summarize")
-        .args(sets)
-        .args(extra)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+    let out = cmd().arg("summarize").args(sets).args(extra).exits(0);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -509,8 +503,7 @@ fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn expect_input_error(set: &Path, needle: &str) {
-    let out = cmd().arg("summarize").arg(set).output().unwrap();
-    expect_code(&out, 2);
+    let out = cmd().arg("summarize").arg(set).exits(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(needle),
@@ -584,9 +577,7 @@ fn allow_malformed_skips_and_reports() {
         .arg("summarize")
         .arg("--allow-malformed")
         .arg(&set)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+        .exits(0);
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("## Malformed input"), "{md}");
     assert!(md.contains("arith.txt:226"), "{md}");
@@ -681,13 +672,7 @@ fn cross_version_compare_never_crashes() {
         Some(l)
     });
     let base = fixture("real-3.13.5/aa-base");
-    let out = cmd()
-        .arg("summarize")
-        .arg(&base)
-        .arg(&head)
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
+    let out = cmd().arg("summarize").arg(&base).arg(&head).exits(0);
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("## Version differences"), "{md}");
     assert!(md.contains("JIT total memory size"), "{md}");
@@ -711,29 +696,23 @@ fn cross_version_compare_never_crashes() {
     );
     // Explicit versions too, and the JSON/text renderers.
     for fmt in ["json", "text"] {
-        let out = cmd()
+        cmd()
             .arg("summarize")
             .arg(&base)
             .arg(&head)
             .args(["--format", fmt])
-            .output()
-            .unwrap();
-        expect_code(&out, 0);
+            .exits(0);
     }
-    let out = cmd()
+    cmd()
         .arg("summarize")
         .arg(&head)
         .args(["--python-version", "3.14"])
-        .output()
-        .unwrap();
-    expect_code(&out, 0);
-    let out = cmd()
+        .exits(0);
+    cmd()
         .arg("summarize")
         .arg(&head)
         .args(["--python-version", "2.7"])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
 }
 
 /// The differential test on dumps the product itself just produced: the pristine 3.13 build
@@ -745,7 +724,7 @@ fn differential_on_a_fresh_corpus_run() {
     let mut sets = vec![];
     for (name, repeats) in [("base", "2"), ("head", "1")] {
         let out = tmp.path().join(name);
-        let o = cmd()
+        cmd()
             .args(["run", "--quiet", "--python"])
             .arg(&py)
             .args([
@@ -758,9 +737,7 @@ fn differential_on_a_fresh_corpus_run() {
                 "--out",
             ])
             .arg(&out)
-            .output()
-            .unwrap();
-        expect_code(&o, 0);
+            .exits(0);
         sets.push(out);
     }
     differential_paths(&sets[..1], "fresh corpus run, single");
@@ -778,11 +755,9 @@ fn cpython_src_matches_embedded_313() {
     );
     let embedded = run_ours(&[set], &["--python-version", "3.13"]);
     assert_same_report(&embedded, &from_src, "--cpython-src vs embedded");
-    let out = cmd()
+    cmd()
         .arg("summarize")
         .arg(fixture("real-3.13.5/aa-base"))
         .args(["--cpython-src", "/nonexistent"])
-        .output()
-        .unwrap();
-    expect_code(&out, 2);
+        .exits(2);
 }

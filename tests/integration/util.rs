@@ -60,3 +60,48 @@ pub fn pristine_python() -> PathBuf {
     })
     .clone()
 }
+
+/// Runs a command and checks its exit code in one step.
+pub trait Exits {
+    /// Runs the command, asserts its exit code (printing the full output on failure) and
+    /// returns the output.
+    fn exits(&mut self, code: i32) -> Output;
+}
+
+impl Exits for assert_cmd::Command {
+    fn exits(&mut self, code: i32) -> Output {
+        let out = self.output().unwrap();
+        expect_code(&out, code);
+        out
+    }
+}
+
+/// Asserts that a command's stdout contains `needle`, printing the full output on failure.
+pub fn assert_stdout_contains(out: &Output, needle: &str) {
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(needle),
+        "stdout lacks {needle:?}\n{}",
+        dump(out)
+    );
+}
+
+/// Asserts that a command's stderr contains `needle`, printing the full output on failure.
+pub fn assert_stderr_contains(out: &Output, needle: &str) {
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(needle),
+        "stderr lacks {needle:?}\n{}",
+        dump(out)
+    );
+}
+
+/// A command's stdout parsed as JSON, printing the full output if it is not JSON.
+pub fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", dump(out)))
+}
+
+/// A JSON file, failing with its path.
+pub fn read_json(p: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}

@@ -57,8 +57,7 @@ fn merge_of_shards_equals_the_unsharded_set() {
     let out = tmp.path().join("merged");
     let mut c = cmd();
     c.arg("merge").args(&shards).arg("--out").arg(&out);
-    let o = c.output().unwrap();
-    expect_code(&o, 0);
+    c.exits(0);
     let merged = StatsSet::load(&out, ParseOptions::default()).unwrap();
     let orig = StatsSet::load(&src, ParseOptions::default()).unwrap();
     assert_eq!(merged.totals().unwrap(), orig.totals().unwrap());
@@ -82,14 +81,8 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .arg(&shards[0])
         .arg("--out")
         .arg(&out)
-        .output()
-        .unwrap();
-    expect_code(&o, 2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("missing shard(s): 2/2"),
-        "{}",
-        dump(&o)
-    );
+        .exits(2);
+    assert_stderr_contains(&o, "missing shard(s): 2/2");
 
     let o = cmd()
         .arg("merge")
@@ -98,14 +91,8 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .arg(&shards[1])
         .arg("--out")
         .arg(&out)
-        .output()
-        .unwrap();
-    expect_code(&o, 2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("given twice"),
-        "{}",
-        dump(&o)
-    );
+        .exits(2);
+    assert_stderr_contains(&o, "given twice");
 
     // A shard from another build.
     let mpath = shards[1].join(MANIFEST_FILE);
@@ -117,14 +104,8 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         .args(&shards)
         .arg("--out")
         .arg(&out)
-        .output()
-        .unwrap();
-    expect_code(&o, 2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("build_id"),
-        "{}",
-        dump(&o)
-    );
+        .exits(2);
+    assert_stderr_contains(&o, "build_id");
     assert!(!out.exists());
 }
 
@@ -134,41 +115,33 @@ fn history_append_and_show_trend() {
     let hist = tmp.path().join("history.jsonl");
     for head in ["aa-head", "aa-base"] {
         let json = tmp.path().join(format!("{head}.json"));
-        let o = cmd()
+        cmd()
             .args(["compare", "--format", "json", "-o"])
             .arg(&json)
             .arg(fixture("real-3.13.5/aa-base"))
             .arg(fixture(&format!("real-3.13.5/{head}")))
-            .output()
-            .unwrap();
-        expect_code(&o, 0);
-        let o = cmd()
+            .exits(0);
+        cmd()
             .args(["history", "append"])
             .arg(&json)
             .arg("--file")
             .arg(&hist)
-            .output()
-            .unwrap();
-        expect_code(&o, 0);
+            .exits(0);
     }
     let o = cmd()
         .args(["history", "show", "--metric", "family.*.hit", "--file"])
         .arg(&hist)
-        .output()
-        .unwrap();
-    expect_code(&o, 0);
+        .exits(0);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("2 recorded result(s)"), "{text}");
     assert!(text.contains("family.BINARY_OP.hit"), "{text}");
     let html = tmp.path().join("h.html");
-    let o = cmd()
+    cmd()
         .args(["history", "show", "--format", "html", "-o"])
         .arg(&html)
         .arg("--file")
         .arg(&hist)
-        .output()
-        .unwrap();
-    expect_code(&o, 0);
+        .exits(0);
     assert!(std::fs::read_to_string(&html)
         .unwrap()
         .contains("<polyline"));
@@ -188,14 +161,8 @@ fn history_append_and_show_trend() {
     let o = cmd()
         .args(["history", "show", "--file"])
         .arg(&hist)
-        .output()
-        .unwrap();
-    expect_code(&o, 2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("history.jsonl:2"),
-        "{}",
-        dump(&o)
-    );
+        .exits(2);
+    assert_stderr_contains(&o, "history.jsonl:2");
 }
 
 /// The GitHub workflow's steps, run locally in order on real builds: `gate --shard 1/2`,
@@ -225,47 +192,36 @@ fn sharded_workflow_matches_the_unsharded_gate() {
         let mut c = cmd();
         c.arg("gate");
         common(&mut c);
-        let o = c
-            .args(["--shard", &format!("{k}/2"), "--out"])
+        c.args(["--shard", &format!("{k}/2"), "--out"])
             .arg(&out)
-            .output()
-            .unwrap();
-        expect_code(&o, 0);
+            .exits(0);
         shard_dirs.push(out);
     }
     for side in ["base", "head"] {
-        let o = cmd()
+        cmd()
             .arg("merge")
             .args(shard_dirs.iter().map(|d| d.join(side)))
             .arg("--out")
             .arg(tmp.path().join("merged").join(side))
-            .output()
-            .unwrap();
-        expect_code(&o, 0);
+            .exits(0);
     }
     let sharded_json = tmp.path().join("sharded.json");
-    let o = cmd()
+    cmd()
         .arg("compare")
         .arg(tmp.path().join("merged/base"))
         .arg(tmp.path().join("merged/head"))
         .args(["--format", "json", "-o"])
         .arg(&sharded_json)
-        .output()
-        .unwrap();
-    expect_code(&o, 1);
+        .exits(1);
 
     let whole = tmp.path().join("whole");
     let mut c = cmd();
     c.arg("gate");
     common(&mut c);
-    let o = c.arg("--out").arg(&whole).output().unwrap();
-    expect_code(&o, 1);
+    c.arg("--out").arg(&whole).exits(1);
 
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-    };
-    let sharded = read(&sharded_json);
-    let unsharded = read(&whole.join("report.json"));
+    let sharded = read_json(&sharded_json);
+    let unsharded = read_json(&whole.join("report.json"));
     assert_eq!(sharded["verdict"], unsharded["verdict"]);
     assert_eq!(sharded["verdict"], "regression");
     // Same outcomes and the same numbers, metric by metric, for the counters measured around
