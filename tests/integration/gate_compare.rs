@@ -138,8 +138,7 @@ fn planted_regression_fails_naming_family() {
         .args(["compare", "--format", "junit"])
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
-        .output()
-        .unwrap();
+        .exits(1);
     let xml = String::from_utf8_lossy(&junit.stdout);
     assert!(
         xml.contains("<failure") && xml.contains("family.BINARY_OP.miss_ratio"),
