@@ -3,7 +3,8 @@
 # comparison, over >= 500 real dump files from an --enable-pystats CPython 3.13 build.
 #
 # Usage: ci/bench-summarize.sh [FILES_PER_SIDE (default 250)] [ROUNDS (default 11)]
-# Env:   PYSTATS_GATE_PYTHON   --enable-pystats interpreter (default: the scratch build)
+# Env:   PYSTATS_GATE_PYTHON   --enable-pystats interpreter (default: pystats-gate builds the
+#                              pristine 3.13 source itself, cached)
 #        PYSTATS_GATE_CACHE    cache root (default ~/.cache/pystats-gate)
 # Writes the measured markdown table to stdout; docs/bench-summarize.md holds a copy.
 # The dumps are generated once into $CACHE/bench-summarize (not committed).
@@ -12,9 +13,10 @@ per_side=${1:-250}
 rounds=${2:-11}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}
-py=${PYSTATS_GATE_PYTHON:-$cache/scratch/build/python}
-[ -x "$py" ] || { echo "bench-summarize: no --enable-pystats python at $py" >&2; exit 3; }
 src=$("$root/ci/fetch-cpython.sh" python3.13 trixie | tail -1)
+(cd "$root" && cargo build --release -q)
+py=${PYSTATS_GATE_PYTHON:-$("$root/target/release/pystats-gate" build --source "$src" --quiet)}
+[ -x "$py" ] || { echo "bench-summarize: no --enable-pystats python at $py" >&2; exit 3; }
 script="$src/Tools/scripts/summarize_stats.py"
 data="$cache/bench-summarize/$per_side"
 
