@@ -607,6 +607,9 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    if let (Some(g), true) = (&args.filter, names.is_empty()) {
+        return Err(crate::error::Error::input(format!("--filter {g:?} matches no metric")).into());
+    }
     let repeat_names: Vec<&str> = set.repeats.iter().map(|r| r.name.as_str()).collect();
     let out = match args.format {
         Format::Json => {
@@ -622,14 +625,38 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Text | Format::Markdown => {
-            let mut s = String::new();
-            let width = names.keys().map(|n| n.len()).max().unwrap_or(0);
-            for (n, kind) in &names {
-                let vals: Vec<String> = tables
+            let rows: Vec<(&String, Vec<String>)> = names
+                .iter()
+                .map(|(n, kind)| {
+                    let vals = tables
+                        .iter()
+                        .map(|t| format_value(*kind, t.get(n).map(|v| v.value()).unwrap_or(0.0)))
+                        .collect();
+                    (n, vals)
+                })
+                .collect();
+            let width = names.keys().map(|n| n.len()).max().unwrap_or(0).max(6);
+            let col_width: Vec<usize> = repeat_names
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    rows.iter()
+                        .map(|(_, v)| v[i].len())
+                        .fold(r.len(), usize::max)
+                })
+                .collect();
+            let line = |first: &str, cells: &[String]| {
+                let cells: Vec<String> = cells
                     .iter()
-                    .map(|t| format_value(*kind, t.get(n).map(|v| v.value()).unwrap_or(0.0)))
+                    .zip(&col_width)
+                    .map(|(c, w)| format!("{c:>w$}"))
                     .collect();
-                s.push_str(&format!("{n:<width$}  {}\n", vals.join("  ")));
+                format!("{first:<width$}  {}\n", cells.join("  "))
+            };
+            let header: Vec<String> = repeat_names.iter().map(|r| r.to_string()).collect();
+            let mut s = line("metric", &header);
+            for (n, vals) in &rows {
+                s.push_str(&line(n, vals));
             }
             s
         }
