@@ -264,9 +264,16 @@ fn metrics_lists_names_with_filter() {
         .arg(fixture("real-3.13.5/aa-base"))
         .exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|h| h.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["metric", "run-1", "run-2", "run-3"]),
+        "{text}"
+    );
     assert!(
-        text.lines()
-            .all(|l| l.starts_with("family.") && l.contains(".miss_ratio")),
+        lines.all(|l| l.starts_with("family.") && l.contains(".miss_ratio")),
         "{text}"
     );
     assert!(text.contains("family.LOAD_ATTR.miss_ratio"), "{text}");
@@ -283,6 +290,11 @@ fn metrics_lists_names_with_filter() {
         .exits(0);
     let v = stdout_json(&out);
     assert_eq!(v["metrics"].as_object().unwrap().len(), 2);
+    let out = cmd()
+        .args(["metrics", "--filter", "family.NO_SUCH_FAMILY.*"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .exits(2);
+    assert_stderr_contains(&out, "matches no metric");
 }
 
 #[test]
