@@ -8,11 +8,14 @@ SPEC_FAIL_* kinds (Python/specialize.c) and EVAL_CALL_* kinds (pystats.h), plus,
 Sources (any mix):
   --live                 run this script under the target interpreter: reads `opcode`/`dis`
   --specialized FILE     one specialized instruction name per line
+  --opcode-metadata FILE a Lib/_opcode_metadata.py (or an excerpt) with `_specialized_opmap`
   --src DIR              a CPython tree: Lib/_opcode_metadata.py, Python/specialize.c,
                          Include/cpython/pystats.h (or Include/pystats.h)
   --defines-c FILE       a file with the `#define SPEC_FAIL_*` lines
   --pystats-h FILE       a file with the `#define EVAL_CALL_*` lines
   --defines-json FILE    take `_defines` from an existing table (when specialize.c is missing)
+  --stats-defines-json FILE
+                         take `_stats_defines` from an existing table (when pystats.h is missing)
   --provenance TEXT      where the data came from (kept in the table)
 """
 import argparse
@@ -45,10 +48,12 @@ def main():
     ap.add_argument("version")
     ap.add_argument("--live", action="store_true")
     ap.add_argument("--specialized")
+    ap.add_argument("--opcode-metadata")
     ap.add_argument("--src")
     ap.add_argument("--defines-c")
     ap.add_argument("--pystats-h")
     ap.add_argument("--defines-json")
+    ap.add_argument("--stats-defines-json")
     ap.add_argument("--provenance", default="")
     a = ap.parse_args()
     table = {"version": a.version, "provenance": a.provenance}
@@ -75,12 +80,17 @@ def main():
                 break
     if a.specialized:
         spec = [l.strip() for l in Path(a.specialized).read_text().splitlines() if l.strip()]
+    if a.opcode_metadata:
+        spec = specialized_from_metadata_py(Path(a.opcode_metadata).read_text())
     if a.defines_c:
         spec_fail = defines(Path(a.defines_c).read_text(), "SPEC_FAIL")
     if a.pystats_h:
         eval_call = defines(Path(a.pystats_h).read_text(), "EVAL_CALL")
     if a.defines_json:
         spec_fail = {int(k): v for k, v in json.loads(Path(a.defines_json).read_text())["_defines"].items()}
+    if a.stats_defines_json:
+        table_json = json.loads(Path(a.stats_defines_json).read_text())["_stats_defines"]
+        eval_call = {int(k): v for k, v in table_json.items()}
     if spec is None or spec_fail is None or eval_call is None:
         sys.exit("gen-metadata: need specialized names, SPEC_FAIL and EVAL_CALL defines")
     table["_specialized_instructions"] = spec

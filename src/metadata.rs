@@ -411,11 +411,20 @@ mod tests {
             .specialized_instructions
             .iter()
             .any(|s| s == "BINARY_SUBSCR_LIST_INT"));
+        // 3.12's own SPEC_FAIL kinds, not 3.13's: KWNAMES existed, TO_BOOL/CONTAINS_OP did not.
+        assert!(m.defines[&27].contains(&"CALL_KWNAMES".to_string()));
+        assert!(m.defines[&9].iter().all(|n| !n.starts_with("TO_BOOL_")));
         let m = Metadata::embedded("3.14").unwrap();
         assert!(m
             .specialized_instructions
             .iter()
             .any(|s| s == "BINARY_OP_SUBSCR_LIST_INT"));
+        // Opcode 3 lies outside the 129.. specialized range but is specialized all the same.
+        assert!(m
+            .specialized_instructions
+            .iter()
+            .any(|s| s == "BINARY_OP_INPLACE_ADD_UNICODE"));
+        assert_eq!(m.defines[&50], vec!["BINARY_OP_SUBSCR_RANGE".to_string()]);
         assert_eq!(m.stats_defines[&9], vec!["METHOD".to_string()]);
     }
 
