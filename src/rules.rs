@@ -101,7 +101,13 @@ pub struct Rule {
 
 impl Rule {
     /// True when the metric name (without `bench.` prefix) matches the rule's glob.
+    /// A `.per_minstr` metric is the same count rescaled, so it matches only a pattern that
+    /// names `per_minstr` itself: otherwise every count rule would fire twice.
     pub fn matches_metric(&self, name: &str) -> bool {
+        if name.ends_with(crate::metrics::PER_MILLION_SUFFIX) && !self.metric.contains("per_minstr")
+        {
+            return false;
+        }
         match &self.matcher {
             Some(m) => m.is_match(name),
             None => Glob::new(&self.metric)
@@ -536,6 +542,19 @@ mod tests {
         let set = RuleSet::default_rules().unwrap();
         assert!(set.rules.len() >= 5);
         assert!(set.rules.iter().any(|r| r.severity == Severity::Warn));
+    }
+
+    #[test]
+    fn per_million_variants_match_only_when_named() {
+        let set = parse(
+            "[[rule]]\nname = \"k\"\nmetric = \"family.*.failure_kind.*\"\nforbid_appearing = true\n\n[[rule]]\nname = \"p\"\nmetric = \"objects.*.per_minstr\"\nmax_relative_increase = 0.1\n",
+        )
+        .unwrap();
+        let (kind, per) = (&set.rules[0], &set.rules[1]);
+        assert!(kind.matches_metric("family.CALL.failure_kind.other"));
+        assert!(!kind.matches_metric("family.CALL.failure_kind.other.per_minstr"));
+        assert!(per.matches_metric("objects.allocations.per_minstr"));
+        assert!(!per.matches_metric("objects.allocations"));
     }
 
     #[test]
