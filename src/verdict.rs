@@ -652,6 +652,10 @@ fn attribution(
             .partial_cmp(&a.contribution.abs())
             .unwrap_or(std::cmp::Ordering::Equal)
     });
+    // Benchmarks that moved the metric by under 1% of the biggest mover only dilute the
+    // answer to "which benchmark did this" (a share shifts a hair when the total moves).
+    let biggest = out.first().map(|a| a.contribution.abs()).unwrap_or(0.0);
+    out.retain(|a| a.contribution.abs() >= biggest * 0.01);
     out.truncate(top);
     out
 }
