@@ -279,20 +279,8 @@ fn demo_headline(out: &Path, code: i32) -> String {
     let Some(report) = report else {
         return format!("demo: exit {code}");
     };
-    let mut families: Vec<String> = vec![];
-    let mut metrics: Vec<String> = vec![];
-    for o in report.failing() {
-        metrics.push(o.metric.clone());
-        if let Some(f) = o
-            .metric
-            .strip_prefix("family.")
-            .and_then(|rest| rest.split('.').next())
-        {
-            if !families.iter().any(|x| x == f) {
-                families.push(f.to_string());
-            }
-        }
-    }
+    let families = report.failing_families();
+    let metrics: Vec<&str> = report.failing().map(|o| o.metric.as_str()).collect();
     if code == crate::error::EXIT_PASS {
         format!("demo: PASS (exit {code})")
     } else if families.is_empty() {

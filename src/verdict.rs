@@ -245,6 +245,22 @@ impl GateReport {
     pub fn checks_ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok())
     }
+    /// Specialization families named by failing rules (`family.<F>.*` metrics), first-seen order.
+    pub fn failing_families(&self) -> Vec<&str> {
+        let mut families: Vec<&str> = vec![];
+        for o in self.failing() {
+            let family = o
+                .metric
+                .strip_prefix("family.")
+                .and_then(|rest| rest.split('.').next());
+            if let Some(f) = family {
+                if !families.contains(&f) {
+                    families.push(f);
+                }
+            }
+        }
+        families
+    }
 }
 
 /// Process exit code for a report: 0 pass, 1 regression (or inconclusive under --strict),

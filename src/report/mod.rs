@@ -114,7 +114,16 @@ pub fn verdict_line(r: &GateReport) -> String {
     } else {
         parts.join(", ")
     };
-    format!("pystats-gate: {} ({detail})", verdict_word(r.verdict))
+    let families = r.failing_families();
+    let scope = if families.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", families.join(", "))
+    };
+    format!(
+        "pystats-gate: {}{scope} ({detail})",
+        verdict_word(r.verdict)
+    )
 }
 
 /// Describes the comparison setup: sets, repeats, pairing.

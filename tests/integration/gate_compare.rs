@@ -114,7 +114,10 @@ fn planted_regression_fails_naming_family() {
         .arg(&head)
         .exits(1);
     let md = String::from_utf8_lossy(&out.stdout);
-    assert!(md.starts_with("## :x: pystats-gate: REGRESSION"), "{md}");
+    assert!(
+        md.starts_with("## :x: pystats-gate: REGRESSION in BINARY_OP ("),
+        "{md}"
+    );
     let violated = md
         .split("### Violated rules")
         .nth(1)
