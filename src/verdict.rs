@@ -177,6 +177,9 @@ pub struct SetInfo {
     pub files: u64,
     pub benchmarks: Vec<String>,
     pub metadata_version: String,
+    /// The interpreter's git commit, from the set's manifest (sets made by `run`/`gate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
 }
 
 /// How many false positives to expect from testing many metrics at once.
@@ -329,6 +332,7 @@ fn set_info(set: &StatsSet, meta: &Metadata) -> SetInfo {
         files: set.files(),
         benchmarks: set.benchmark_names(),
         metadata_version: meta.version.clone(),
+        revision: set.manifest.as_ref().and_then(|m| m.revision.clone()),
     }
 }
 

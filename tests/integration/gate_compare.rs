@@ -1,8 +1,8 @@
 //! Integration tests: gate_compare (metrics, compare, check, rules, reports) on real 3.13.5 dumps.
 
 use crate::util::{
-    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, fixture, repo_root,
-    stdout_json, tempdir, Exits,
+    assert_stderr_contains, assert_stdout_contains, cmd, copy_dir, dump, expect_code, fixture,
+    repo_root, stdout_json, tempdir, Exits,
 };
 use std::path::{Path, PathBuf};
 
@@ -12,19 +12,6 @@ fn copy_set(name: &str, dir: &Path) -> PathBuf {
     let dst = dir.join(name);
     copy_dir(&src, &dst);
     dst
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
 }
 
 /// Sets `key` in a dump file (replacing its line, or appending one).

@@ -135,6 +135,40 @@ fn history_append_and_show_trend() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("2 recorded result(s)"), "{text}");
     assert!(text.contains("family.BINARY_OP.hit"), "{text}");
+    // Entries are labelled with the head's commit when its manifest records one (`run`, `gate`).
+    let head = tmp.path().join("with-revision");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &head);
+    let mpath = head.join(MANIFEST_FILE);
+    let mut m: Manifest = serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m.revision = Some("0123abcd".into());
+    std::fs::write(&mpath, serde_json::to_string(&m).unwrap()).unwrap();
+    let json = tmp.path().join("with-revision.json");
+    cmd()
+        .args(["compare", "--format", "json", "-o"])
+        .arg(&json)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .exits(0);
+    cmd()
+        .args(["history", "append"])
+        .arg(&json)
+        .arg("--file")
+        .arg(&hist)
+        .exits(0);
+    let o = cmd()
+        .args([
+            "history",
+            "show",
+            "--format",
+            "json",
+            "--metric",
+            "total.instructions",
+            "--file",
+        ])
+        .arg(&hist)
+        .exits(0);
+    let trend = stdout_json(&o);
+    assert_eq!(trend[0]["points"][2][0], "0123abcd", "{trend}");
     let html = tmp.path().join("h.html");
     cmd()
         .args(["history", "show", "--format", "html", "-o"])
