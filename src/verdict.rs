@@ -837,7 +837,6 @@ pub fn evaluate(
                 &compare_metric,
                 unverified,
                 confidence,
-                &base_tables,
             ));
         }
     }
@@ -1105,7 +1104,6 @@ pub fn evaluate(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn evaluate_candidate(
     rule_idx: usize,
     rule: &Rule,
@@ -1114,7 +1112,6 @@ fn evaluate_candidate(
     compare_metric: &dyn Fn(&str, &MetricValue) -> MetricSamples,
     unverified: bool,
     confidence: f64,
-    _base_tables: &[MetricTable],
 ) -> Candidate {
     let (bench, metric) = split_bench(name);
     let MetricSamples {

@@ -243,7 +243,7 @@ fn differential_paths(ours_inputs: &[PathBuf], what: &str) {
 }
 
 /// Tier-2 counters in the exact shapes 3.13's specialize.c prints them under _Py_TIER2
-/// (the scratch build has no tier 2, so the values are planted into real dumps).
+/// (the Debian-configured build has no tier 2, so the values are planted into real dumps).
 fn tier2_lines(seed: u64) -> String {
     let mut s = String::new();
     let v = |i: u64| (seed * 7919 + i * 104729) % 100_000;
