@@ -1392,30 +1392,27 @@ fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
             base,
             head,
         )));
-        parts.push(Part::Section(section(
-            "Unsupported opcodes",
-            "",
-            "",
-            vec![table(
-                TableDef::new(&["Opcode", "Count:"], JoinMode::Change, |s: &Side| {
-                    count_table_rows(&s.opcode_stats("unsupported_opcode"))
-                }),
-                base,
-                head,
-            )],
-        )));
-        parts.push(Part::Section(section(
-            "Optimizer errored out with opcode",
-            "Optimization stopped after encountering this opcode",
-            "",
-            vec![table(
-                TableDef::new(&["Opcode", "Count:"], JoinMode::Change, |s: &Side| {
-                    count_table_rows(&s.opcode_stats("error_in_opcode"))
-                }),
-                base,
-                head,
-            )],
-        )));
+        for (title, summary, prefix) in [
+            ("Unsupported opcodes", "", "unsupported_opcode"),
+            (
+                "Optimizer errored out with opcode",
+                "Optimization stopped after encountering this opcode",
+                "error_in_opcode",
+            ),
+        ] {
+            parts.push(Part::Section(section(
+                title,
+                summary,
+                "",
+                vec![table(
+                    TableDef::new(&["Opcode", "Count:"], JoinMode::Change, move |s: &Side| {
+                        count_table_rows(&s.opcode_stats(prefix))
+                    }),
+                    base,
+                    head,
+                )],
+            )));
+        }
     }
     section(
         "Optimization (Tier 2) stats",
