@@ -559,9 +559,8 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         BisectFormat::Text => render_text(&report),
     };
     match &args.output {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| Error::input(format!("cannot write {}: {e}", p.display())))?,
-        None => print!("{text}"),
+        Some(p) => crate::output::write_file(p, text.as_bytes(), &[])?,
+        None => crate::output::print(&text)?,
     }
     Ok(report.exit_code)
 }

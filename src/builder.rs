@@ -69,7 +69,7 @@ pub fn cmd_build(args: &BuildArgs) -> anyhow::Result<i32> {
         (Some(repo), None) => build_revision(repo, &args.rev, &args.build)?,
         (None, None) => return Err(Error::input("give --repo DIR or --source DIR").into()),
     };
-    println!("{}", built.python.display());
+    crate::output::print(&format!("{}\n", built.python.display()))?;
     Ok(crate::error::EXIT_PASS)
 }
 

@@ -554,10 +554,12 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     };
     let exceptions = CheckExceptions::load_or_default(args.exceptions.as_deref())?;
     let set = StatsSet::load(&args.set, opts)?;
+    set.ensure_no_recorded_failures()?;
     let meta = crate::verdict::metadata_for(&set, &args.input)?;
     let mut reports = vec![check_set(&set, &meta, &exceptions, "set")];
     if let Some(other) = &args.other {
         let o = StatsSet::load(other, opts)?;
+        o.ensure_no_recorded_failures()?;
         let meta_o = crate::verdict::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();
         reports.push(check_set(&o, &meta_o, &exceptions, "head"));
@@ -565,11 +567,11 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let ok = reports.iter().all(|r| r.ok());
     match args.format {
-        Format::Json => println!(
-            "{}",
+        Format::Json => crate::output::print(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({"ok": ok, "reports": reports}))?
-        ),
-        Format::Text | Format::Markdown => print!("{}", render_text(&reports, true)),
+        ))?,
+        Format::Text | Format::Markdown => crate::output::print(&render_text(&reports, true))?,
         other => {
             return Err(Error::input(format!(
                 "check: --format {other:?} is not supported (text, json)"

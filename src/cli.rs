@@ -18,30 +18,67 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
+    #[command(
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line)."
+    )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
+    #[command(
+        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included)."
+    )]
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
+    #[command(
+        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks) and a rules file that checks nothing; 3 a set's manifest records a crash, timeout or missing dump."
+    )]
     Compare(CompareArgs),
     /// Verify invariants that real pystats data must satisfy.
+    #[command(
+        after_help = "Exit codes: 0 every invariant holds; 1 an invariant is violated; 2 usage or input error; 3 a set's manifest records a crash, timeout or missing dump."
+    )]
     Check(CheckArgs),
     /// Build an --enable-pystats interpreter for a revision (cached, incremental).
+    #[command(
+        after_help = "Exit codes: 0 built (prints the interpreter path); 2 usage or input error (unknown revision, ...); 3 CPython did not build (the log's tail is shown)."
+    )]
     Build(BuildArgs),
     /// Show the benchmark corpus.
+    #[command(
+        after_help = "Exit codes: 0 listed; 2 bad corpus (the message names corpus.toml and the line)."
+    )]
     Corpus(CorpusArgs),
     /// Run the corpus on an interpreter, writing a stats set.
+    #[command(
+        after_help = "Exit codes: 0 every run wrote its dump; 2 usage or input error; 3 a run crashed, timed out or wrote no dump (the set is still written, its manifest records the failure)."
+    )]
     Run(RunArgs),
     /// Build base and head, run the corpus on each, compare: the main job.
+    #[command(
+        after_help = "Exit codes: 0 pass; 1 gate failed; 2 usage or input error; 3 build or run failure (a crash, timeout or missing dump on either side)."
+    )]
     Gate(GateArgs),
     /// The main job on an embedded default: CPython 3.13 source + a shipped regression patch.
+    #[command(
+        after_help = "Exit codes: 0 pass; 1 gate failed (what the default `regression` head shows); 2 usage or input error; 3 build or run failure."
+    )]
     Demo(DemoArgs),
     /// Find the first commit at which the gate fails.
+    #[command(
+        after_help = "Exit codes: 0 first bad commit found; 2 usage or input error, or the bad end passes; 3 ambiguous because of skipped (unbuildable or failing) commits."
+    )]
     Bisect(BisectArgs),
     /// One step for `git bisect run` (exit 0 good, 1 bad, 125 skip).
+    #[command(
+        after_help = "Exit codes: 0 good; 1 bad; 125 skip (does not build, or stays inconclusive); 128 abort the bisection (a problem that is not the tested commit's fault, since `git bisect run` reads 2 and 3 as bad)."
+    )]
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
+    #[command(
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures)."
+    )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
+    #[command(after_help = "Exit codes: 0 done; 2 usage, input or output error.")]
     History(HistoryArgs),
 }
 
@@ -115,6 +152,10 @@ pub struct GateOpts {
     /// Known-exception file for consistency checks (TOML).
     #[arg(long, value_name = "FILE")]
     pub check_exceptions: Option<PathBuf>,
+    /// Compare only the benchmarks and repeats both sides have (said loudly in every
+    /// report) instead of failing when one side lacks some.
+    #[arg(long)]
+    pub allow_missing_benchmarks: bool,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -126,6 +167,7 @@ impl Default for GateOpts {
             fail_on_warn: false,
             strict: false,
             check_exceptions: None,
+            allow_missing_benchmarks: false,
         }
     }
 }

@@ -94,6 +94,15 @@ impl Corpus {
                     .into())
                 }
             };
+            for n in &names {
+                crate::stats_set::valid_benchmark_name(n).map_err(|why| {
+                    Error::input(format!(
+                        "--corpus {}: benchmark name {}: {why}",
+                        crate::output::quote(spec.as_bytes()),
+                        crate::output::quote(n.as_bytes())
+                    ))
+                })?;
+            }
             let mut h = Sha256::new();
             h.update(b"pyperformance\n");
             h.update(names.join(",").as_bytes());
@@ -123,6 +132,13 @@ impl Corpus {
 
     /// Reads a corpus directory (manifest + driver + programs).
     pub fn from_dir(dir: &Path) -> anyhow::Result<Corpus> {
+        // Absolute, because runs use it both as their working directory and in arguments.
+        let dir = &dir.canonicalize().map_err(|e| {
+            Error::input(format!(
+                "{}: cannot open corpus directory: {e}",
+                dir.display()
+            ))
+        })?;
         let manifest = dir.join(CORPUS_MANIFEST);
         let text = fs::read_to_string(&manifest).map_err(|e| {
             Error::input(format!(
@@ -197,6 +213,9 @@ impl Corpus {
     }
 }
 
+/// The longest timeout a benchmark may ask for.
+pub const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
 /// Parses corpus.toml, naming the line of any error.
 pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>> {
     let file: CorpusFile = toml::from_str(text).map_err(|e| {
@@ -214,17 +233,13 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
     let mut seen = std::collections::HashSet::new();
     for (i, b) in file.bench.iter().enumerate() {
         let at = line_of(&format!("\"{}\"", b.name));
-        let valid = !b.name.is_empty()
-            && b.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        if !valid {
+        if let Err(why) = crate::stats_set::valid_benchmark_name(&b.name) {
             return Err(Error::at_line(
                 path,
                 at,
                 format!(
-                    "bench[{i}].name {:?}: use letters, digits, `_`, `-`, `.` (it names a file)",
-                    b.name
+                    "bench[{i}].name {}: {why} (it names the benchmark's dump file)",
+                    crate::output::quote(b.name.as_bytes())
                 ),
             )
             .into());
@@ -237,11 +252,14 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             )
             .into());
         }
-        if !(b.timeout.is_finite() && b.timeout > 0.0) {
+        if !(b.timeout.is_finite() && b.timeout > 0.0 && b.timeout <= MAX_TIMEOUT_SECONDS) {
             return Err(Error::at_line(
                 path,
                 at,
-                format!("bench[{i}].timeout must be a positive number of seconds"),
+                format!(
+                    "bench[{i}].timeout {}: expected seconds, more than 0 and at most {MAX_TIMEOUT_SECONDS} (a day)",
+                    b.timeout
+                ),
             )
             .into());
         }
@@ -294,14 +312,21 @@ pub fn cmd_corpus(args: &CorpusArgs) -> anyhow::Result<i32> {
         .max()
         .unwrap_or(4)
         .max(4);
+    use std::fmt::Write;
+    let mut text = String::new();
     match &corpus.kind {
         CorpusKind::Pyperformance(names) if names.is_empty() => {
-            println!("pyperformance: its default benchmark set (one dump per benchmark)");
+            text.push_str("pyperformance: its default benchmark set (one dump per benchmark)\n");
         }
         _ => {
-            println!("{:width$}  {:>7}  {:16}  tags", "name", "timeout", "file");
+            let _ = writeln!(
+                text,
+                "{:width$}  {:>7}  {:16}  tags",
+                "name", "timeout", "file"
+            );
             for b in &corpus.benchmarks {
-                println!(
+                let _ = writeln!(
+                    text,
                     "{:width$}  {:>6}s  {:16}  {}",
                     b.name,
                     b.timeout,
@@ -312,13 +337,15 @@ pub fn cmd_corpus(args: &CorpusArgs) -> anyhow::Result<i32> {
         }
     }
     if corpus.kind == CorpusKind::Programs {
-        println!(
+        let _ = writeln!(
+            text,
             "\n{} benchmarks in {} (corpus hash {})",
             corpus.benchmarks.len(),
             corpus.dir.display(),
             corpus.hash
         );
     }
+    crate::output::print(&text)?;
     Ok(crate::error::EXIT_PASS)
 }
 

@@ -27,9 +27,13 @@ pub enum Error {
     /// A build of CPython failed.
     #[error("{0}")]
     Build(String),
-    /// Running a benchmark failed (crash, timeout, missing dump).
+    /// Running a benchmark failed (crash, timeout, missing dump), now or as recorded in
+    /// an input set's manifest.
     #[error("{0}")]
     Run(String),
+    /// Writing an output failed (disk full, no permission), or would clobber a user's file.
+    #[error("{0}")]
+    Output(String),
 }
 
 impl Error {
@@ -45,7 +49,7 @@ impl Error {
     }
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InputLine { .. } | Error::Input(_) => EXIT_INPUT,
+            Error::InputLine { .. } | Error::Input(_) | Error::Output(_) => EXIT_INPUT,
             Error::Build(_) | Error::Run(_) => EXIT_BUILD_OR_RUN,
         }
     }

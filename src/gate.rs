@@ -89,7 +89,7 @@ pub fn gate(
     }
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    crate::output::claim_dir(out, &[])?;
 
     let (base_set_dir, base_run, base_results_cached) =
         base_results(&base, &corpus, run_opts, build_opts, quiet)?;
@@ -201,8 +201,7 @@ fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
             fs::copy(entry.path(), &dest)?;
         }
     }
-    cache::publish_dir(&tmp, to)?;
-    Ok(())
+    crate::output::publish_set_dir(&tmp, to)
 }
 
 /// Compares the two sets, writes every report format into `out`, prints the text report and
@@ -234,7 +233,7 @@ pub fn compare_and_report(
         use is_terminal::IsTerminal;
         std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
     };
-    print!("{}", crate::report::text::render_text(&rep, color));
+    crate::output::print(&crate::report::text::render_text(&rep, color))?;
     crate::report::github::emit_if_actions(&rep)?;
     Ok(verdict::exit_code(&rep, opts))
 }
@@ -267,7 +266,7 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
         &args.run,
         &args.build,
     )?;
-    println!("{}", demo_headline(&args.out, code));
+    crate::output::print(&format!("{}\n", demo_headline(&args.out, code)))?;
     Ok(code)
 }
 

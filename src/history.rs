@@ -300,9 +300,8 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
                 }
             };
             match output {
-                Some(p) => std::fs::write(p, body)
-                    .map_err(|e| Error::input(format!("{}: {e}", p.display())))?,
-                None => print!("{body}"),
+                Some(p) => crate::output::write_file(p, body.as_bytes(), &[file])?,
+                None => crate::output::print(&body)?,
             }
             Ok(EXIT_PASS)
         }

@@ -17,6 +17,7 @@ pub mod history;
 pub mod merge;
 pub mod metadata;
 pub mod metrics;
+pub mod output;
 pub mod progress;
 pub mod raw;
 pub mod report;

@@ -7,7 +7,9 @@ fn main() {
     std::process::exit(match pystats_gate::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            use std::io::Write;
+            // stderr may be closed too; the exit code still tells.
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             pystats_gate::error::exit_code_for(&err)
         }
     });

@@ -16,6 +16,20 @@ pub fn cmd_merge(args: &MergeArgs) -> anyhow::Result<i32> {
         args.out.display(),
         merged.repeats.len()
     );
+    if !merged.failures.is_empty() {
+        // The merged set is written (its manifest keeps the failures), but it has holes.
+        let list: Vec<String> = merged
+            .failures
+            .iter()
+            .map(|f| format!("  {}/{}: {}", f.repeat, f.benchmark, f.reason))
+            .collect();
+        return Err(Error::Run(format!(
+            "shards recorded {} failed run(s); the merged set is incomplete:\n{}",
+            merged.failures.len(),
+            list.join("\n")
+        ))
+        .into());
+    }
     Ok(crate::error::EXIT_PASS)
 }
 
@@ -110,9 +124,27 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
             first_path.join(MANIFEST_FILE).display()
         ))
     })?;
-    let tmp = out.with_extension(format!("merge-tmp.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::input(format!("{}: {e}", tmp.display())))?;
+    for set in sets {
+        crate::output::refuse_inside_inputs(out, &[set])?;
+    }
+    if !crate::output::set_is_replaceable(out) {
+        return Err(Error::input(format!(
+            "{}: exists and is not a stats set written by pystats-gate; refusing to replace it (choose a new directory)",
+            out.display()
+        ))
+        .into());
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
+    let tmp_dir = tempfile::Builder::new()
+        .prefix(".pystats-gate-merge-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
+    let tmp = tmp_dir.path().to_path_buf();
     let mut seen: BTreeMap<WorkUnit, PathBuf> = BTreeMap::new();
     let mut merged = Manifest {
         shard: None,
@@ -227,6 +259,7 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         tmp.join(MANIFEST_FILE),
         serde_json::to_string_pretty(&merged)?,
     )?;
-    crate::cache::publish_dir(&tmp, out)?;
+    crate::output::publish_set_dir(&tmp, out)?;
+    let _ = tmp_dir.keep();
     Ok(merged)
 }

@@ -667,7 +667,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
             .into())
         }
     };
-    print!("{out}");
+    crate::output::print(&out)?;
     Ok(crate::error::EXIT_PASS)
 }
 

@@ -219,13 +219,13 @@ pub fn parse_line(line: &str) -> Result<Option<(String, u64)>, String> {
 /// Splits one line (without its newline) into a trimmed key and its value, borrowing the key.
 /// Python's `line.split(":")` must give exactly two parts, as in summarize_stats.py.
 fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
-    let shown = || String::from_utf8_lossy(raw).trim().to_string();
+    let shown = || crate::output::quote(raw);
     let Some(colon) = memchr::memchr(b':', raw) else {
         if raw.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(None);
         }
         return Err(match std::str::from_utf8(raw) {
-            Ok(_) => format!("expected `key : value`, found {:?}", shown()),
+            Ok(_) => format!("expected `key : value`, found {}", shown()),
             Err(e) => format!("line is not valid UTF-8 (byte {})", e.valid_up_to()),
         });
     };
@@ -235,12 +235,12 @@ fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
         .trim();
     if memchr::memchr(b':', value_bytes).is_some() {
         return Err(format!(
-            "expected exactly one `:` separating key and value, found {:?}",
+            "expected exactly one `:` separating key and value, found {}",
             shown()
         ));
     }
     if key.is_empty() {
-        return Err(format!("empty key in {:?}", shown()));
+        return Err(format!("empty key in {}", shown()));
     }
     let digits = value_bytes.trim_ascii();
     let mut value: u64 = 0;
@@ -248,7 +248,10 @@ fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
     for &b in digits {
         if !b.is_ascii_digit() {
             return Err(match std::str::from_utf8(value_bytes) {
-                Ok(v) => format!("value {:?} is not a non-negative integer", v.trim()),
+                Ok(v) => format!(
+                    "value {} is not a non-negative integer",
+                    crate::output::quote(v.as_bytes())
+                ),
                 Err(e) => format!(
                     "line is not valid UTF-8 (byte {})",
                     colon + 1 + e.valid_up_to()
@@ -265,13 +268,14 @@ fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
     }
     if digits.is_empty() {
         return Err(format!(
-            "value \"\" is not a non-negative integer (key {key:?})"
+            "value \"\" is not a non-negative integer (key {})",
+            crate::output::quote(key.as_bytes())
         ));
     }
     if overflow {
         return Err(format!(
             "value {} does not fit in 64 bits (wrapped counter?)",
-            String::from_utf8_lossy(digits)
+            crate::output::quote(digits)
         ));
     }
     Ok(Some((key, value)))
@@ -289,13 +293,15 @@ fn add_key(sink: &mut Counters, key: &str, value: u64) -> Result<(), Overflow> {
 /// Parses the bytes of one dump file and adds its counters into `sink` (several process
 /// dumps in one file add up). `path` is only used in messages. Skipped lines go to `malformed`
 /// under `allow_malformed`; otherwise the first bad line is an error naming file and line.
+/// Returns the number of counter lines read.
 pub fn parse_into(
     bytes: &[u8],
     path: &Path,
     opts: ParseOptions,
     sink: &mut Counters,
     malformed: &mut Vec<MalformedLine>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
+    let mut counted = 0usize;
     let mut reject = |line_no: usize, reason: String| -> Result<(), Error> {
         if opts.allow_malformed {
             malformed.push(MalformedLine {
@@ -309,7 +315,7 @@ pub fn parse_into(
         }
     };
     if bytes.is_empty() {
-        return reject(0, "empty dump file".into());
+        return reject(0, "empty dump file".into()).map(|()| 0);
     }
     let overflow_error = |line_no: usize, o: Overflow| {
         Error::at_line(
@@ -317,7 +323,9 @@ pub fn parse_into(
             line_no,
             format!(
                 "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
-                o.key, o.current, o.added
+                crate::output::quote(o.key.as_bytes()),
+                o.current,
+                o.added
             ),
         )
     };
@@ -377,6 +385,7 @@ pub fn parse_into(
                 };
                 match added {
                     Ok(()) => {
+                        counted += 1;
                         pos = j + 1;
                         continue;
                     }
@@ -402,8 +411,8 @@ pub fn parse_into(
             reject(
                 line_no,
                 format!(
-                    "file ends in the middle of a line ({:?}): truncated dump?",
-                    String::from_utf8_lossy(raw)
+                    "file ends in the middle of a line ({}): truncated dump?",
+                    crate::output::quote(raw)
                 ),
             )?;
             continue;
@@ -411,12 +420,13 @@ pub fn parse_into(
         match split_line(raw) {
             Ok(None) => {}
             Ok(Some((key, value))) => {
-                add_key(sink, key, value).map_err(|o| overflow_error(line_no, o))?
+                add_key(sink, key, value).map_err(|o| overflow_error(line_no, o))?;
+                counted += 1;
             }
             Err(reason) => reject(line_no, reason)?,
         }
     }
-    Ok(())
+    Ok(counted)
 }
 
 /// Parses the bytes of one dump file. `path` is only used in error messages.

@@ -175,10 +175,18 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// Loads a rules file and its includes.
+    /// Loads a rules file and its includes. A file that leaves no rule to check (empty,
+    /// comments only, `include = []`) is an error: it would pass every change.
     pub fn load(path: &Path) -> anyhow::Result<RuleSet> {
         let mut set = RuleSet::default();
         set.load_file(path, 0)?;
+        if set.rules.is_empty() {
+            return Err(Error::input(format!(
+                "{}: declares no rule (directly or through `include`), so it would pass every change; include \"default.toml\" or add a [[rule]]",
+                path.display()
+            ))
+            .into());
+        }
         Ok(set)
     }
 
@@ -323,6 +331,34 @@ impl RuleSet {
                         other,
                         "unknown key (expected `include` or `rule`)",
                     ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every benchmark glob of a per-benchmark rule must match a benchmark of the compared
+    /// sets: a typo would otherwise disable the rule silently.
+    pub fn check_benchmarks(&self, known: &[String]) -> anyhow::Result<()> {
+        for r in &self.rules {
+            for (j, (glob, m)) in r
+                .benchmarks
+                .iter()
+                .flatten()
+                .zip(&r.bench_matchers)
+                .enumerate()
+            {
+                if !known.iter().any(|b| m.is_match(b)) {
+                    return Err(Error::at_line(
+                        &r.origin.file,
+                        r.origin.line,
+                        format!(
+                            "{}.benchmarks[{j}]: {glob:?} matches no benchmark of the compared sets (they have: {})",
+                            r.origin.path,
+                            known.join(", ")
+                        ),
+                    )
+                    .into());
                 }
             }
         }
@@ -498,6 +534,27 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
         )
         .into());
     }
+    let bound = |k: LimitKind| limits.iter().find(|l| l.kind == k).map(|l| l.value);
+    if let (Some(min), Some(max)) = (bound(LimitKind::Min), bound(LimitKind::Max)) {
+        if min > max {
+            return Err(Error::at_line(
+                file,
+                rule_line,
+                format!(
+                    "{path}.min: {min} is greater than {path}.max {max}: the rule could never pass"
+                ),
+            )
+            .into());
+        }
+    }
+    if benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
+        return Err(Error::at_line(
+            file,
+            rule_line,
+            format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)"),
+        )
+        .into());
+    }
     let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
     let bench_matchers = benchmarks
         .iter()
@@ -522,9 +579,11 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
     })
 }
 
+/// A finite number (TOML's `nan` and `inf` bound nothing).
 fn number(item: &Item) -> Option<f64> {
     item.as_float()
         .or_else(|| item.as_integer().map(|i| i as f64))
+        .filter(|v| v.is_finite())
 }
 
 #[cfg(test)]

@@ -276,7 +276,7 @@ fn publish_set(set_dir: &Path, manifest: &Manifest, out: &Path) -> anyhow::Resul
         set_dir.join(MANIFEST_FILE),
         serde_json::to_string_pretty(manifest)?,
     )?;
-    cache::publish_dir(set_dir, out).with_context(|| format!("publishing {}", out.display()))?;
+    crate::output::publish_set_dir(set_dir, out)?;
     Ok(())
 }
 

@@ -112,7 +112,9 @@ fn sum_counters<'a>(items: impl Iterator<Item = &'a Counters>) -> Result<Counter
         total.merge(c).map_err(|o| {
             Error::input(format!(
                 "counter {} overflows 64 bits when summing the set ({} + {}): wrapped counter?",
-                o.key, o.current, o.added
+                crate::output::quote(o.key.as_bytes()),
+                o.current,
+                o.added
             ))
         })?;
     }
@@ -142,6 +144,36 @@ impl StatsSet {
         }
         names.into_keys().collect()
     }
+    /// A run error (exit 3) when the set's manifest records failed runs (crash, timeout,
+    /// missing dump): a set with holes must never reach a verdict.
+    pub fn ensure_no_recorded_failures(&self) -> Result<(), Error> {
+        let Some(m) = &self.manifest else {
+            return Ok(());
+        };
+        if m.failures.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = m
+            .failures
+            .iter()
+            .take(20)
+            .map(|f| {
+                format!(
+                    "  {}/{}: {}",
+                    f.repeat,
+                    f.benchmark,
+                    crate::output::quote(f.reason.as_bytes())
+                )
+            })
+            .collect();
+        Err(Error::Run(format!(
+            "{}: the manifest records {} failed run(s); their data is missing, so no verdict is possible:\n{}{}",
+            self.path.join(MANIFEST_FILE).display(),
+            m.failures.len(),
+            list.join("\n"),
+            if m.failures.len() > 20 { "\n  ..." } else { "" }
+        )))
+    }
     /// True when every repeat carries a seed.
     pub fn has_seeds(&self) -> bool {
         !self.repeats.is_empty() && self.repeats.iter().all(|r| r.seed.is_some())
@@ -170,6 +202,9 @@ impl StatsSet {
             malformed: vec![],
         };
         let layout = repeat_layout(path)?;
+        if let Some(m) = &set.manifest {
+            account_for_manifest(path, m, &layout)?;
+        }
         for (name, dir, files) in &layout {
             let (repeat, mal) = load_repeat(name, dir, files, opts)?;
             set.repeats.push(repeat);
@@ -193,9 +228,153 @@ impl StatsSet {
     }
 }
 
+/// What each side of a comparison lacks that the other has: `(side label, repeat, benchmark)`
+/// lines, plus whole repeats missing on one side. Empty when both cover the same ground.
+pub fn coverage_gaps(base: &StatsSet, head: &StatsSet) -> Vec<String> {
+    let mut all: IndexMap<&str, ()> = IndexMap::new();
+    for r in base.repeats.iter().chain(&head.repeats) {
+        for b in r.benchmarks.keys() {
+            all.insert(b, ());
+        }
+    }
+    let mut gaps = vec![];
+    for (label, set, other) in [("base", base, head), ("head", head, base)] {
+        if set.repeats.len() < other.repeats.len() {
+            gaps.push(format!(
+                "{label} ({}) has {} repeat(s), the other side {}",
+                set.path.display(),
+                set.repeats.len(),
+                other.repeats.len()
+            ));
+        }
+        for r in &set.repeats {
+            let lacking: Vec<&str> = all
+                .keys()
+                .filter(|b| !r.benchmarks.contains_key(**b))
+                .copied()
+                .collect();
+            if !lacking.is_empty() {
+                gaps.push(format!(
+                    "{label} ({}) repeat {} lacks benchmark(s) {}",
+                    set.path.display(),
+                    r.name,
+                    lacking.join(", ")
+                ));
+            }
+        }
+    }
+    gaps
+}
+
+/// Both sets cut to what they share: the benchmarks present in every repeat of both sides,
+/// and as many repeats as the smaller side has. Errors when nothing is left.
+pub fn restrict_to_common(base: &StatsSet, head: &StatsSet) -> Result<(StatsSet, StatsSet), Error> {
+    let common: Vec<String> = base
+        .benchmark_names()
+        .into_iter()
+        .filter(|b| {
+            base.repeats
+                .iter()
+                .chain(&head.repeats)
+                .all(|r| r.benchmarks.contains_key(b))
+        })
+        .collect();
+    if common.is_empty() {
+        return Err(Error::input(format!(
+            "{} and {} have no benchmark in common (in every repeat): nothing to compare",
+            base.path.display(),
+            head.path.display()
+        )));
+    }
+    let n = base.repeats.len().min(head.repeats.len());
+    // Seeded sets keep the seeds both sides ran (so pairing survives); others the first n.
+    let seeded = base.has_seeds() && head.has_seeds();
+    let cut = |set: &StatsSet, other: &StatsSet| {
+        let mut s = set.clone();
+        if seeded {
+            s.repeats
+                .retain(|r| other.repeats.iter().any(|o| o.seed == r.seed));
+        } else {
+            s.repeats.truncate(n);
+        }
+        for r in &mut s.repeats {
+            r.benchmarks.retain(|b, _| common.contains(b));
+        }
+        s
+    };
+    let (b, h) = (cut(base, head), cut(head, base));
+    if b.repeats.is_empty() || h.repeats.is_empty() {
+        return Err(Error::input(format!(
+            "{} and {} have no repeat in common: nothing to compare",
+            base.path.display(),
+            head.path.display()
+        )));
+    }
+    Ok((b, h))
+}
+
+/// The repeats of a set on disk: (name, directory, dump files).
+type Layout = Vec<(String, PathBuf, Vec<PathBuf>)>;
+
+/// Checks the files on disk against the manifest: every repeat and benchmark the manifest
+/// lists has its dump unless the manifest records its failure (else a run error: a dump
+/// went missing), and every dump on disk is listed (else an input error: the file would be
+/// data nobody ran).
+fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> anyhow::Result<()> {
+    if manifest.repeats.is_empty() {
+        return Ok(());
+    }
+    let mpath = path.join(MANIFEST_FILE);
+    let failed = |repeat: &str, bench: &str| {
+        manifest
+            .failures
+            .iter()
+            .any(|f| f.repeat == repeat && f.benchmark == bench)
+    };
+    let mut missing = vec![];
+    for rm in &manifest.repeats {
+        let on_disk = layout.iter().find(|(name, _, _)| *name == rm.name);
+        for bench in &rm.benchmarks {
+            let present = on_disk.is_some_and(|(_, _, files)| {
+                files
+                    .iter()
+                    .any(|f| f.file_stem().is_some_and(|s| *s == **bench))
+            });
+            if !present && !failed(&rm.name, bench) {
+                missing.push(format!("{}/{bench}.txt", rm.name));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Run(format!(
+            "{}: {} dump(s) listed in {} are missing and no failure is recorded for them: {}",
+            path.display(),
+            missing.len(),
+            mpath.display(),
+            missing.join(", ")
+        ))
+        .into());
+    }
+    for (name, _, files) in layout {
+        let listed = manifest.repeats.iter().find(|r| r.name == *name);
+        for f in files {
+            let bench = f.file_stem().unwrap_or_default().to_string_lossy();
+            if !listed.is_some_and(|r| r.benchmarks.iter().any(|b| *b == bench)) {
+                return Err(Error::input(format!(
+                    "{}: not listed in {} (a dump no run of this set produced)",
+                    f.display(),
+                    mpath.display()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The repeats of a dump directory: (name, directory, dump files), validated and sorted.
-fn repeat_layout(path: &Path) -> anyhow::Result<Vec<(String, PathBuf, Vec<PathBuf>)>> {
-    let (dirs, txts) = list_dir(path)?;
+fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
+    let (dirs, txts) = list_dir(path, true)?;
     if !dirs.is_empty() && !txts.is_empty() {
         return Err(Error::input(format!(
             "{}: holds both dump files and repeat subdirectories; use one layout",
@@ -220,7 +399,7 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Vec<(String, PathBuf, Vec<PathBu
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        let (sub_dirs, sub_txts) = list_dir(&dir)?;
+        let (sub_dirs, sub_txts) = list_dir(&dir, false)?;
         if let Some(d) = sub_dirs.first() {
             return Err(Error::input(format!(
                 "{}: unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
@@ -284,6 +463,9 @@ impl SetTotals {
         }
         let manifest = read_manifest(path)?;
         let layout = repeat_layout(path)?;
+        if let Some(m) = &manifest {
+            account_for_manifest(path, m, &layout)?;
+        }
         let files: Vec<&PathBuf> = layout.iter().flat_map(|(_, _, f)| f).collect();
         // Contiguous chunks folded and reduced in order keep the sequential first-seen key order.
         // One chunk per thread: every chunk builds its own map of all the keys it meets, so
@@ -296,7 +478,9 @@ impl SetTotals {
             .try_fold(Accumulator::default, |mut acc, f| -> Result<Accumulator, Error> {
                 let buf = std::mem::take(&mut acc.buf);
                 let (buf, n) = read_reusing(f, buf).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
-                parse_into(&buf[..n], f, opts, &mut acc.totals, &mut acc.malformed)?;
+                if parse_into(&buf[..n], f, opts, &mut acc.totals, &mut acc.malformed)? == 0 {
+                    return Err(no_counters(f));
+                }
                 acc.buf = buf;
                 Ok(acc)
             })
@@ -307,7 +491,7 @@ impl SetTotals {
                 a.totals.merge(&b.totals).map_err(|o| {
                     Error::input(format!(
                         "counter {} overflows 64 bits when summing the set ({} + {}): wrapped counter?",
-                        o.key, o.current, o.added
+                        crate::output::quote(o.key.as_bytes()), o.current, o.added
                     ))
                 })?;
                 a.malformed.extend(b.malformed);
@@ -367,8 +551,11 @@ fn locate_sum_overflow(files: &[&PathBuf], opts: ParseOptions) -> Option<Error> 
     None
 }
 
-/// Subdirectories and `*.txt` files of `dir`, sorted by name (so loading is deterministic).
-fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+/// Subdirectories and `*.txt` dumps of `dir`, sorted by name (so loading is deterministic).
+/// Every entry is accounted for: anything that is not a repeat directory, a regular `*.txt`
+/// dump with a usable benchmark name, or (at the set's root) the manifest and the output
+/// marker is an input error naming it, since data the gate does not read must not pass.
+fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut dirs = vec![];
     let mut txts = vec![];
     let rd = std::fs::read_dir(dir)
@@ -377,25 +564,77 @@ fn list_dir(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
         let p = entry.path();
-        // Hidden entries (.git, editor files) are never repeats or dumps.
-        if entry.file_name().to_string_lossy().starts_with('.') {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if root && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER) {
             continue;
         }
-        // file_type() needs no extra stat; symlinks are resolved only when met.
-        let is_dir = match entry.file_type() {
-            Ok(t) if t.is_symlink() => p.is_dir(),
-            Ok(t) => t.is_dir(),
-            Err(_) => p.is_dir(),
+        // Follows a symlink to what it points at; only directories and regular files count.
+        let meta = std::fs::metadata(&p)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
+        let stray = |why: &str| -> anyhow::Error {
+            Error::input(format!(
+                "{}: {why}; a stats set holds only repeat directories, *.txt dumps and manifest.json",
+                p.display()
+            ))
+            .into()
         };
-        if is_dir {
+        if name.starts_with('.') {
+            return Err(stray("hidden entry in a stats set"));
+        }
+        if meta.is_dir() {
             dirs.push(p);
         } else if p.extension().is_some_and(|e| e == "txt") {
+            if !meta.is_file() {
+                return Err(stray("not a regular file"));
+            }
+            benchmark_name(&p)?;
             txts.push(p);
+        } else {
+            return Err(stray("not a *.txt dump"));
         }
     }
     dirs.sort();
     txts.sort();
     Ok((dirs, txts))
+}
+
+/// The benchmark a dump belongs to: its file stem, which must be a plain name (letters,
+/// digits, `_`, `-`, `.`, not starting with `.`), so that it can be reported and matched.
+pub fn benchmark_name(dump: &Path) -> Result<String, Error> {
+    let stem = dump
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    valid_benchmark_name(&stem).map_err(|why| {
+        Error::input(format!(
+            "{}: bad benchmark name {stem:?}: {why}",
+            dump.display()
+        ))
+    })?;
+    Ok(stem)
+}
+
+/// Checks a benchmark name: non-empty, at most 100 characters of `[A-Za-z0-9_.-]`, not
+/// starting with `.` or `-`.
+pub fn valid_benchmark_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("empty".into());
+    }
+    if name.len() > 100 {
+        return Err("longer than 100 characters".into());
+    }
+    if name.starts_with('.') || name.starts_with('-') {
+        return Err("must not start with `.` or `-`".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "character {c:?} is not allowed (use letters, digits, _ - .)"
+        ));
+    }
+    Ok(())
 }
 
 fn load_repeat(
@@ -420,7 +659,10 @@ fn load_repeat(
     };
     let mut malformed = vec![];
     for (f, dump) in parsed {
-        let bench = f.file_stem().unwrap().to_string_lossy().to_string();
+        let bench = benchmark_name(f)?;
+        if dump.counters.is_empty() {
+            return Err(no_counters(f).into());
+        }
         malformed.extend(dump.malformed);
         repeat.benchmarks.insert(
             bench,
@@ -434,6 +676,14 @@ fn load_repeat(
     Ok((repeat, malformed))
 }
 
+/// The error for a dump that holds no counter at all.
+fn no_counters(dump: &Path) -> Error {
+    Error::input(format!(
+        "{}: holds no pystats counters (not a dump of an --enable-pystats interpreter?)",
+        dump.display()
+    ))
+}
+
 fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     let p = dir.join(MANIFEST_FILE);
     if !p.exists() {
@@ -443,6 +693,14 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
         std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
     let m: Manifest =
         serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
+    if m.schema_version != MANIFEST_SCHEMA_VERSION {
+        return Err(Error::input(format!(
+            "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
+            p.display(),
+            m.schema_version
+        ))
+        .into());
+    }
     Ok(Some(m))
 }
 
@@ -482,6 +740,13 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
             ))
         })?;
         counters.set(&crate::raw::normalize_key(k), n);
+    }
+    if counters.is_empty() {
+        return Err(Error::input(format!(
+            "{}: holds no pystats counters (an empty summarize_stats JSON?)",
+            path.display()
+        ))
+        .into());
     }
     let embedded_metadata = Metadata::from_summarize_json(obj)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;

@@ -246,14 +246,12 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
         }
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| Error::input(format!("{}: cannot write report: {e}", path.display())))?,
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-        }
+        Some(path) => crate::output::write_file(
+            path,
+            text.as_bytes(),
+            &args.sets.iter().map(|s| s.as_path()).collect::<Vec<_>>(),
+        )?,
+        None => crate::output::print(&text)?,
     }
     Ok(crate::error::EXIT_PASS)
 }

@@ -33,6 +33,8 @@ pub struct EvalOptions {
     pub top_movers: usize,
     /// Benchmarks shown per violation in the attribution.
     pub attribution: usize,
+    /// Compare the intersection when one side lacks benchmarks or repeats.
+    pub allow_missing_benchmarks: bool,
 }
 
 impl EvalOptions {
@@ -59,6 +61,7 @@ impl EvalOptions {
             exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
             top_movers: 10,
             attribution: 3,
+            allow_missing_benchmarks: opts.allow_missing_benchmarks,
         })
     }
 }
@@ -221,6 +224,10 @@ pub struct GateReport {
     pub false_positives: FalsePositives,
     /// Loud notes: unverified results, unpaired repeats, failed checks, ...
     pub notes: Vec<String>,
+    /// What one side lacked that the other had, when `--allow-missing-benchmarks` let the
+    /// comparison go on over the intersection (empty otherwise: missing data is an error).
+    #[serde(default)]
+    pub missing_data: Vec<String>,
     /// The full comparative report (markdown), folded into the PR comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_report_markdown: Option<String>,
@@ -686,6 +693,38 @@ pub fn evaluate(
     head: &StatsSet,
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
+    base.ensure_no_recorded_failures()?;
+    head.ensure_no_recorded_failures()?;
+    let gaps = crate::stats_set::coverage_gaps(base, head);
+    if gaps.is_empty() {
+        return evaluate_complete(base, head, opts);
+    }
+    if !opts.allow_missing_benchmarks {
+        return Err(Error::input(format!(
+            "base and head do not cover the same benchmarks and repeats:\n  {}\n(compare only what both have with --allow-missing-benchmarks)",
+            gaps.iter().take(20).cloned().collect::<Vec<_>>().join("\n  ")
+        ))
+        .into());
+    }
+    let (b, h) = crate::stats_set::restrict_to_common(base, head)?;
+    let mut rep = evaluate_complete(&b, &h, opts)?;
+    rep.notes.insert(
+        0,
+        format!(
+            "INCOMPLETE DATA: compared only the benchmarks and repeats both sides have (--allow-missing-benchmarks); missing: {}",
+            gaps.join("; ")
+        ),
+    );
+    rep.missing_data = gaps;
+    Ok(rep)
+}
+
+/// [`evaluate`] on two sets that cover the same benchmarks and repeats.
+fn evaluate_complete(
+    base: &StatsSet,
+    head: &StatsSet,
+    opts: &EvalOptions,
+) -> anyhow::Result<GateReport> {
     let confidence = 1.0 - opts.alpha;
     let mut notes = vec![];
     let order = pairing(base, head);
@@ -717,6 +756,13 @@ pub fn evaluate(
         &opts.meta_base,
     );
     opts.rules.check_patterns(&known)?;
+    let mut benches_known = base.benchmark_names();
+    for h in head.benchmark_names() {
+        if !benches_known.contains(&h) {
+            benches_known.push(h);
+        }
+    }
+    opts.rules.check_benchmarks(&benches_known)?;
 
     // All metric names, base order then head-only.
     let mut all: IndexMap<String, MetricValue> = IndexMap::new();
@@ -1094,6 +1140,7 @@ pub fn evaluate(
         comparisons,
         checks,
         notes,
+        missing_data: vec![],
         full_report_markdown: Some(full_comparative_report(
             base,
             head,
@@ -1228,16 +1275,13 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
         crate::cli::Format::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
         f => report::render(&rep, ReportFormat::from(f)),
     };
+    let inputs = [args.base.as_path(), args.head.as_path()];
     match &args.output {
-        Some(p) => {
-            std::fs::write(p, &bytes).map_err(|e| Error::input(format!("{}: {e}", p.display())))?
-        }
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
-        }
+        Some(p) => crate::output::write_file(p, &bytes, &inputs)?,
+        None => crate::output::stdout(&bytes)?,
     }
     if let Some(dir) = &args.out_dir {
+        crate::output::claim_dir(dir, &inputs)?;
         report::write_all(&rep, dir)?;
     }
     report::github::emit_if_actions(&rep)?;

@@ -63,6 +63,17 @@ pub fn render_annotations(r: &GateReport) -> String {
             );
         }
     }
+    if !r.missing_data.is_empty() {
+        line(
+            "warning",
+            "pystats-gate: incomplete data",
+            None,
+            &format!(
+                "compared only what both sides have (--allow-missing-benchmarks); missing: {}",
+                r.missing_data.join("; ")
+            ),
+        );
+    }
     for o in r.inconclusive() {
         line(
             "warning",

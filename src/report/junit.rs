@@ -66,6 +66,19 @@ pub fn render_junit(r: &GateReport) -> String {
     for (_, s) in suites {
         report.add_test_suite(s);
     }
+    if !r.missing_data.is_empty() {
+        // Data the comparison did not see: a skipped case, so no JUnit view hides it.
+        let mut suite = TestSuite::new("data completeness");
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(format!(
+            "INCOMPLETE DATA (--allow-missing-benchmarks): {}",
+            r.missing_data.join("; ")
+        ));
+        let mut tc = TestCase::new("every benchmark and repeat on both sides", st);
+        tc.set_classname("pystats-gate.completeness");
+        suite.add_test_case(tc);
+        report.add_test_suite(suite);
+    }
     for c in &r.checks {
         let mut suite = TestSuite::new(format!("checks {}", c.label));
         for inv in &c.results {
