@@ -207,7 +207,7 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         for entry in std::fs::read_dir(path)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if name == MANIFEST_FILE {
+            if name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER {
                 continue;
             }
             if entry.path().is_dir() {

@@ -433,7 +433,7 @@ fn html_report_renders_in_headless_chromium() {
 
 #[test]
 fn whole_process_call_family_breaks_are_known_exceptions() {
-    let set = fixture("gate/whole-process-3.13.5");
+    let set = fixture("gate/whole-process-3.13.5/set");
     let out = cmd().arg("check").arg(&set).exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("[excepted] family-executions"), "{text}");

@@ -1,0 +1,801 @@
+//! Hostile inputs: every read-only command accounts for all of its input, never passes on
+//! data it did not see, never panics, never clobbers a user's file, and bounds its messages.
+//!
+//! Each listed case of the "no false PASS" issue has a regression test here; the proptest at
+//! the end mutates the real fixture sets at random and checks the principles on every command.
+
+use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A private copy of the real A/A fixture pair (`base/`, `head/`) to damage.
+fn aa_pair(dir: &Path) -> (PathBuf, PathBuf) {
+    let (b, h) = (dir.join("base"), dir.join("head"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    (b, h)
+}
+
+fn edit_manifest(set: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let p = set.join("manifest.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+/// Records a crash of `bench` in repeat `repeat` the way `run` does: the dump is gone and
+/// the manifest lists the failure.
+fn record_crash(set: &Path, repeat: &str, bench: &str) {
+    std::fs::remove_file(set.join(repeat).join(format!("{bench}.txt"))).unwrap();
+    edit_manifest(set, |m| {
+        m["failures"] = serde_json::json!([
+            {"repeat": repeat, "benchmark": bench, "reason": "crashed: SIGSEGV"}
+        ]);
+    });
+}
+
+/// Moves half of BINARY_OP's hits to misses (family and BINARY_OP_ADD_INT member, so the
+/// invariants still hold) in `arith` of every repeat: a real regression for the gate.
+fn plant_regression(set: &Path) {
+    for r in ["run-1", "run-2", "run-3"] {
+        let p = set.join(r).join("arith.txt");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let hit_key = "opcode[BINARY_OP].specialization.hit";
+        let hit: u64 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(hit_key))
+            .and_then(|v| v.trim().trim_start_matches(':').trim().parse().ok())
+            .expect("fixture has BINARY_OP hits");
+        let moved = hit / 2;
+        let mut out = String::new();
+        for line in text.lines() {
+            let key = line.split(':').next().unwrap_or("").trim();
+            match key {
+                "opcode[BINARY_OP].specialization.miss"
+                | "opcode[BINARY_OP_ADD_INT].specialization.miss" => {
+                    panic!("fixture already has {key}: extend the helper")
+                }
+                k if k == hit_key => {
+                    out.push_str(&format!("{hit_key} : {}\n", hit - moved));
+                    out.push_str(&format!("opcode[BINARY_OP].specialization.miss : {moved}\n"));
+                    out.push_str(&format!(
+                        "opcode[BINARY_OP_ADD_INT].specialization.miss : {moved}\n"
+                    ));
+                }
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        std::fs::write(&p, out).unwrap();
+    }
+}
+
+fn compare(base: &Path, head: &Path) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("compare").arg(base).arg(head);
+    c
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn planted_regression_is_seen_by_this_module() {
+    // The damage helpers must produce a real failure, or the tests below prove nothing.
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    plant_regression(&h);
+    let out = compare(&b, &h).exits(1);
+    crate::util::assert_stdout_contains(&out, "BINARY_OP");
+}
+
+#[test]
+fn a_recorded_crash_never_passes_compare_or_check() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    record_crash(&h, "run-2", "attrs");
+    for strict in [false, true] {
+        let mut c = compare(&b, &h);
+        if strict {
+            c.arg("--strict");
+        }
+        let out = c.exits(3);
+        assert_stderr_contains(&out, "run-2/attrs");
+        assert_stderr_contains(&out, "crashed: SIGSEGV");
+    }
+    // Even when the caller allows missing benchmarks: a crash is not a missing benchmark.
+    compare(&b, &h).arg("--allow-missing-benchmarks").exits(3);
+    cmd().arg("check").arg(&h).exits(3);
+    cmd().arg("check").arg(&b).arg(&h).exits(3);
+}
+
+#[test]
+fn a_dump_missing_without_a_recorded_failure_is_a_run_error() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    std::fs::remove_file(h.join("run-3/arith.txt")).unwrap();
+    let out = compare(&b, &h).exits(3);
+    assert_stderr_contains(&out, "run-3/arith.txt");
+}
+
+#[test]
+fn missing_or_extra_benchmarks_are_input_errors_naming_them() {
+    // A benchmark missing from every repeat of head (no manifest: a hand-made set).
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    std::fs::remove_file(h.join("manifest.json")).unwrap();
+    std::fs::remove_file(b.join("manifest.json")).unwrap();
+    for r in ["run-1", "run-2", "run-3"] {
+        std::fs::remove_file(h.join(r).join("attrs.txt")).unwrap();
+    }
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, "lacks benchmark(s) attrs");
+    assert!(!stderr(&out).contains("REGRESSION"), "{}", dump(&out));
+    // Reversed, the extra benchmark is now in head: still an error, never a PASS.
+    let out = compare(&h, &b).exits(2);
+    assert_stderr_contains(&out, "lacks benchmark(s) attrs");
+    // Missing from one repeat only.
+    let d2 = tempdir();
+    let (b2, h2) = aa_pair(d2.path());
+    std::fs::remove_file(h2.join("manifest.json")).unwrap();
+    std::fs::remove_file(b2.join("manifest.json")).unwrap();
+    std::fs::remove_file(h2.join("run-2/arith.txt")).unwrap();
+    let out = compare(&b2, &h2).exits(2);
+    assert_stderr_contains(&out, "repeat run-2 lacks benchmark(s) arith");
+    // A whole repeat missing.
+    std::fs::remove_dir_all(h2.join("run-2")).unwrap();
+    let out = compare(&b2, &h2).exits(2);
+    assert_stderr_contains(&out, "has 2 repeat(s), the other side 3");
+}
+
+#[test]
+fn allow_missing_benchmarks_compares_the_intersection_loudly_everywhere() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    for set in [&b, &h] {
+        std::fs::remove_file(set.join("manifest.json")).unwrap();
+    }
+    for r in ["run-1", "run-2", "run-3"] {
+        std::fs::remove_file(h.join(r).join("attrs.txt")).unwrap();
+    }
+    let out_dir = d.path().join("reports");
+    let out = compare(&b, &h)
+        .arg("--allow-missing-benchmarks")
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .exits(0);
+    crate::util::assert_stdout_contains(&out, "INCOMPLETE DATA");
+    for f in [
+        "report.md",
+        "report.txt",
+        "report.html",
+        "junit.xml",
+        "report.json",
+    ] {
+        let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        assert!(
+            text.contains("INCOMPLETE DATA") && text.contains("attrs"),
+            "{f} does not say the data was incomplete"
+        );
+    }
+    let json = crate::util::read_json(&out_dir.join("report.json"));
+    assert!(!json["missing_data"].as_array().unwrap().is_empty());
+    // The intersection still gates: a regression in the shared benchmark fails.
+    plant_regression(&h);
+    compare(&b, &h).arg("--allow-missing-benchmarks").exits(1);
+}
+
+#[test]
+fn sets_without_pystats_data_are_rejected() {
+    let d = tempdir();
+    let (b, _) = aa_pair(d.path());
+    let blank = d.path().join("blank");
+    std::fs::create_dir_all(blank.join("run-1")).unwrap();
+    std::fs::write(blank.join("run-1/arith.txt"), "\n\n   \n").unwrap();
+    let out = compare(&b, &blank).exits(2);
+    assert_stderr_contains(&out, "holds no pystats counters");
+    assert_stderr_contains(&out, "arith.txt");
+    cmd().arg("check").arg(&blank).exits(2);
+    cmd().arg("summarize").arg(&blank).exits(2);
+    let json = d.path().join("empty.json");
+    std::fs::write(&json, "{}").unwrap();
+    let out = compare(&json, &json).exits(2);
+    assert_stderr_contains(&out, "empty.json");
+    cmd().arg("check").arg(&json).exits(2);
+    cmd().arg("summarize").arg(&json).exits(2);
+}
+
+#[test]
+fn rules_that_check_nothing_are_errors() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    plant_regression(&h);
+    let cases = [
+        ("empty.toml", ""),
+        ("comments.toml", "# nothing here\n\n# at all\n"),
+        ("include-none.toml", "include = []\n"),
+    ];
+    for (name, text) in cases {
+        let p = d.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
+        assert_stderr_contains(&out, name);
+        assert_stderr_contains(&out, "declares no rule");
+    }
+    // A typo in `benchmarks` is as much an error as a typo in `metric`.
+    let p = d.path().join("typo.toml");
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = [\"arihtm\"]\n",
+    )
+    .unwrap();
+    let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
+    assert_stderr_contains(&out, "typo.toml:2: rule[0].benchmarks[0]");
+    // Contradictory limits.
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmin = 0.5\nmax = 0.1\n",
+    )
+    .unwrap();
+    let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
+    assert_stderr_contains(&out, "rule[0].min: 0.5 is greater than rule[0].max");
+    // A non-finite limit bounds nothing.
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = nan\n",
+    )
+    .unwrap();
+    compare(&b, &h).arg("--rules").arg(&p).exits(2);
+}
+
+#[test]
+fn merge_never_deletes_a_users_directory() {
+    let d = tempdir();
+    let out = d.path().join("mine");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.md"), "precious").unwrap();
+    // Shards made from the fixture: a 1/1 shard is a whole run.
+    let shard = d.path().join("shard");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &shard);
+    edit_manifest(&shard, |m| {
+        m["shard"] = serde_json::json!("1/1");
+        m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+        m["total_repeats"] = serde_json::json!(3);
+    });
+    let res = cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&out)
+        .exits(2);
+    assert_stderr_contains(&res, "refusing to replace");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.md")).unwrap(),
+        "precious"
+    );
+    // Into a new directory it works, and a rerun may replace what it wrote itself.
+    let fresh = d.path().join("merged");
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&fresh)
+        .exits(0);
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&fresh)
+        .exits(0);
+    // ... but not once the user has put a file of their own there.
+    std::fs::write(fresh.join("mine.md"), "x").unwrap();
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&fresh)
+        .exits(2);
+    assert!(fresh.join("mine.md").is_file());
+    // Never into an input.
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(shard.join("run-1"))
+        .exits(2);
+}
+
+#[test]
+fn merge_of_a_shard_with_a_crash_exits_3_and_compare_of_the_result_too() {
+    let d = tempdir();
+    let shard = d.path().join("shard");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &shard);
+    edit_manifest(&shard, |m| {
+        m["shard"] = serde_json::json!("1/1");
+        m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+        m["total_repeats"] = serde_json::json!(3);
+    });
+    record_crash(&shard, "run-1", "arith");
+    let merged = d.path().join("merged");
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&merged)
+        .exits(3);
+    compare(&fixture("real-3.13.5/aa-base"), &merged).exits(3);
+}
+
+#[test]
+fn compare_refuses_to_write_into_its_inputs_or_foreign_dirs() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    compare(&b, &h).arg("-o").arg(h.join("report.txt")).exits(2);
+    assert!(!h.join("report.txt").exists());
+    compare(&b, &h).arg("--out-dir").arg(&b).exits(2);
+    let foreign = d.path().join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("keep.txt"), "keep").unwrap();
+    compare(&b, &h).arg("--out-dir").arg(&foreign).exits(2);
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("keep.txt")).unwrap(),
+        "keep"
+    );
+}
+
+/// Runs `args` with stdout connected to a pipe whose reader is already gone.
+fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let bin = assert_cmd::cargo::cargo_bin("pystats-gate");
+    std::process::Command::new(bin)
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_quiet_and_keeps_the_exit_code() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    let history = d.path().join("h.jsonl");
+    let result = d.path().join("r.json");
+    let out = compare(&b, &h)
+        .arg("--format")
+        .arg("json")
+        .arg("-o")
+        .arg(&result)
+        .exits(0);
+    let _ = out;
+    cmd()
+        .args(["history", "append"])
+        .arg(&result)
+        .arg("--file")
+        .arg(&history)
+        .exits(0);
+    let cases: Vec<(Vec<&std::ffi::OsStr>, i32)> = vec![
+        (vec!["metrics".as_ref(), b.as_os_str()], 0),
+        (vec!["check".as_ref(), b.as_os_str()], 0),
+        (vec!["corpus".as_ref(), "--list".as_ref()], 0),
+        (vec!["summarize".as_ref(), b.as_os_str()], 0),
+        (
+            vec![
+                "history".as_ref(),
+                "show".as_ref(),
+                "--file".as_ref(),
+                history.as_os_str(),
+            ],
+            0,
+        ),
+        (vec!["compare".as_ref(), b.as_os_str(), h.as_os_str()], 0),
+    ];
+    for (args, code) in &cases {
+        let out = with_closed_stdout(args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}\n{}", dump(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}\n{}",
+            dump(&out)
+        );
+    }
+    // The verdict's exit 1 survives `| head -1`.
+    plant_regression(&h);
+    for format in ["json", "markdown", "text"] {
+        let out = with_closed_stdout(&[
+            "compare".as_ref(),
+            b.as_os_str(),
+            h.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{format}\n{}", dump(&out));
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_not_a_silent_success() {
+    if !Path::new("/dev/full").exists() {
+        panic!("/dev/full is missing: this Linux test needs it");
+    }
+    let b = fixture("real-3.13.5/aa-base");
+    for args in [vec!["summarize"], vec!["metrics"], vec!["check"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"))
+            .args(&args)
+            .arg(&b)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", dump(&out));
+        assert!(
+            stderr(&out).contains("No space left"),
+            "{args:?}\n{}",
+            dump(&out)
+        );
+    }
+    let out = cmd()
+        .arg("summarize")
+        .arg(&b)
+        .arg("-o")
+        .arg("/dev/full")
+        .exits(2);
+    assert_stderr_contains(&out, "/dev/full");
+}
+
+fn write_corpus(dir: &Path, toml: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("corpus.toml"), toml).unwrap();
+    std::fs::write(dir.join("driver.py"), "").unwrap();
+    std::fs::write(dir.join("a.py"), "def workload():\n    pass\n").unwrap();
+}
+
+#[test]
+fn corpus_files_with_absurd_values_are_input_errors() {
+    let d = tempdir();
+    let c = d.path().join("c");
+    write_corpus(
+        &c,
+        "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 1e20\n",
+    );
+    let out = cmd()
+        .args(["corpus", "--list", "--corpus"])
+        .arg(&c)
+        .exits(2);
+    assert_stderr_contains(&out, "corpus.toml:2: bench[0].timeout");
+    for bad in [".hidden", "..", "-x", "a/b"] {
+        write_corpus(
+            &c,
+            &format!("[[bench]]\nname = \"{bad}\"\nfile = \"a.py\"\ntimeout = 5\n"),
+        );
+        let out = cmd()
+            .args(["corpus", "--list", "--corpus"])
+            .arg(&c)
+            .exits(2);
+        assert_stderr_contains(&out, "bench[0].name");
+    }
+    // A relative corpus path is taken relative to the current directory, once.
+    write_corpus(
+        &c,
+        "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 5\n",
+    );
+    let out = cmd()
+        .current_dir(d.path())
+        .args(["corpus", "--list", "--corpus", "c"])
+        .exits(0);
+    crate::util::assert_stdout_contains(&out, &c.canonicalize().unwrap().display().to_string());
+}
+
+#[test]
+fn hidden_stray_and_special_files_in_a_set_are_named() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    let hidden = h.join("run-1/.hidden.txt");
+    std::fs::write(&hidden, "opcode[NOP].execution_count : 1\n").unwrap();
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, ".hidden.txt");
+    std::fs::remove_file(&hidden).unwrap();
+    std::fs::write(h.join("run-1/notes.log"), "x").unwrap();
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, "notes.log");
+    std::fs::remove_file(h.join("run-1/notes.log")).unwrap();
+    // A FIFO named like a dump would block a reader forever.
+    let fifo = h.join("run-1/pipe.txt");
+    let st = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, "pipe.txt: not a regular file");
+    std::fs::remove_file(&fifo).unwrap();
+    // A dump on disk that the manifest does not list.
+    std::fs::copy(h.join("run-1/arith.txt"), h.join("run-1/extra.txt")).unwrap();
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, "extra.txt: not listed in");
+}
+
+#[test]
+fn unknown_manifest_schema_versions_are_rejected() {
+    let d = tempdir();
+    let (b, h) = aa_pair(d.path());
+    edit_manifest(&h, |m| m["schema_version"] = serde_json::json!(99));
+    let out = compare(&b, &h).exits(2);
+    assert_stderr_contains(&out, "schema_version 99 is not supported");
+    assert_stderr_contains(&out, "manifest.json");
+}
+
+#[test]
+fn huge_malformed_lines_are_quoted_briefly() {
+    let d = tempdir();
+    let set = d.path().join("s");
+    std::fs::create_dir(&set).unwrap();
+    let mut text = "x".repeat(10 << 20);
+    text.push('\n');
+    std::fs::write(set.join("a.txt"), text).unwrap();
+    for sub in ["summarize", "metrics", "check"] {
+        let out = cmd().arg(sub).arg(&set).exits(2);
+        let err = stderr(&out);
+        assert!(err.len() < 1000, "{sub}: {} bytes of error", err.len());
+        assert!(err.contains("a.txt:1"), "{sub}: {err}");
+    }
+    // The same for a huge value and a huge key.
+    std::fs::write(set.join("a.txt"), format!("k : {}\n", "9".repeat(1 << 20))).unwrap();
+    let out = cmd().arg("metrics").arg(&set).exits(2);
+    assert!(stderr(&out).len() < 1000);
+    std::fs::write(set.join("a.txt"), format!("{} : x\n", "k".repeat(1 << 20))).unwrap();
+    let out = cmd().arg("metrics").arg(&set).exits(2);
+    assert!(stderr(&out).len() < 1000);
+}
+
+/// Damage done to a copy of the fixture pair by the property test.
+#[derive(Clone, Debug)]
+enum Damage {
+    /// Sets a counter of one dump to a value (near 2^64 or anywhere).
+    SetValue {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+        line: usize,
+        value: u64,
+    },
+    /// Deletes one line of one dump.
+    DeleteLine {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+        line: usize,
+    },
+    /// Duplicates one line of one dump.
+    DuplicateLine {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+        line: usize,
+    },
+    /// Deletes a dump file (without recording a failure).
+    DeleteFile {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+    },
+    /// Records a crash in the manifest (and deletes the dump).
+    RecordCrash {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+    },
+    /// Deletes a whole repeat directory.
+    DeleteRepeat { side: usize, repeat: usize },
+    /// Rewrites opcode names of one dump as 3.12-style numbers.
+    NumericOpcodes {
+        side: usize,
+        repeat: usize,
+        bench: usize,
+    },
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let loc = (0usize..2, 0usize..3, 0usize..2);
+    let value = prop_oneof![
+        Just(u64::MAX),
+        Just(u64::MAX - 1),
+        Just(1u64 << 63),
+        Just(0u64),
+        any::<u64>()
+    ];
+    prop_oneof![
+        (loc.clone(), 0usize..4000, value).prop_map(|((side, repeat, bench), line, value)| {
+            Damage::SetValue {
+                side,
+                repeat,
+                bench,
+                line,
+                value,
+            }
+        }),
+        (loc.clone(), 0usize..4000).prop_map(|((side, repeat, bench), line)| Damage::DeleteLine {
+            side,
+            repeat,
+            bench,
+            line
+        }),
+        (loc.clone(), 0usize..4000).prop_map(|((side, repeat, bench), line)| {
+            Damage::DuplicateLine {
+                side,
+                repeat,
+                bench,
+                line,
+            }
+        }),
+        loc.clone()
+            .prop_map(|(side, repeat, bench)| Damage::DeleteFile {
+                side,
+                repeat,
+                bench
+            }),
+        loc.clone()
+            .prop_map(|(side, repeat, bench)| Damage::RecordCrash {
+                side,
+                repeat,
+                bench
+            }),
+        (0usize..2, 0usize..3).prop_map(|(side, repeat)| Damage::DeleteRepeat { side, repeat }),
+        loc.prop_map(|(side, repeat, bench)| Damage::NumericOpcodes {
+            side,
+            repeat,
+            bench
+        }),
+    ]
+}
+
+/// What the damage means for the verdict: (data is missing, a failure is recorded).
+fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
+    let benches = ["arith", "attrs"];
+    let file = |side: usize, repeat: usize, bench: usize| {
+        sets[side]
+            .join(format!("run-{}", repeat + 1))
+            .join(format!("{}.txt", benches[bench]))
+    };
+    let edit_lines = |p: &Path, f: &mut dyn FnMut(&mut Vec<String>)| {
+        let Ok(text) = std::fs::read_to_string(p) else {
+            return;
+        };
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        f(&mut lines);
+        std::fs::write(p, lines.join("\n") + "\n").unwrap();
+    };
+    match *d {
+        Damage::SetValue {
+            side,
+            repeat,
+            bench,
+            line,
+            value,
+        } => {
+            edit_lines(&file(side, repeat, bench), &mut |l| {
+                let i = line % l.len();
+                if let Some((k, _)) = l[i].split_once(':') {
+                    l[i] = format!("{}: {value}", k);
+                }
+            });
+            (false, false)
+        }
+        Damage::DeleteLine {
+            side,
+            repeat,
+            bench,
+            line,
+        } => {
+            edit_lines(&file(side, repeat, bench), &mut |l| {
+                let i = line % l.len();
+                l.remove(i);
+            });
+            (false, false)
+        }
+        Damage::DuplicateLine {
+            side,
+            repeat,
+            bench,
+            line,
+        } => {
+            edit_lines(&file(side, repeat, bench), &mut |l| {
+                let i = line % l.len();
+                let dup = l[i].clone();
+                l.insert(i, dup);
+            });
+            (false, false)
+        }
+        Damage::DeleteFile {
+            side,
+            repeat,
+            bench,
+        } => {
+            let _ = std::fs::remove_file(file(side, repeat, bench));
+            (true, false)
+        }
+        Damage::RecordCrash {
+            side,
+            repeat,
+            bench,
+        } => {
+            let p = file(side, repeat, bench);
+            if p.is_file() {
+                record_crash(sets[side], &format!("run-{}", repeat + 1), benches[bench]);
+            }
+            (true, true)
+        }
+        Damage::DeleteRepeat { side, repeat } => {
+            let _ = std::fs::remove_dir_all(sets[side].join(format!("run-{}", repeat + 1)));
+            (true, false)
+        }
+        Damage::NumericOpcodes {
+            side,
+            repeat,
+            bench,
+        } => {
+            edit_lines(&file(side, repeat, bench), &mut |l| {
+                if let Some(x) = l.iter_mut().find(|x| x.starts_with("opcode[BINARY_OP]")) {
+                    *x = x.replacen("opcode[BINARY_OP]", "opcode[45]", 1);
+                }
+            });
+            (false, false)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Every read-only command on randomly damaged real sets: no panic, a documented exit
+    /// code, never 0 when data is missing or a failure is recorded, and every error names
+    /// a file, a line or a key.
+    #[test]
+    fn damaged_sets_never_pass_and_never_panic(damages in proptest::collection::vec(damage(), 1..4)) {
+        let d = tempdir();
+        let (b, h) = aa_pair(d.path());
+        let (mut missing, mut failed) = (false, false);
+        for dmg in &damages {
+            let (m, f) = apply(dmg, [&b, &h]);
+            missing |= m;
+            failed |= f;
+        }
+        let runs: Vec<(&str, Output)> = vec![
+            ("compare", compare(&b, &h).output().unwrap()),
+            ("compare --allow-missing", compare(&b, &h).arg("--allow-missing-benchmarks").output().unwrap()),
+            ("check", cmd().arg("check").arg(&b).arg(&h).output().unwrap()),
+            ("metrics", cmd().arg("metrics").arg(&h).output().unwrap()),
+            ("summarize", cmd().arg("summarize").arg(&b).arg(&h).output().unwrap()),
+        ];
+        for (name, out) in &runs {
+            let code = out.status.code();
+            prop_assert!(matches!(code, Some(0..=3)), "{name}: {damages:?}\n{}", dump(out));
+            prop_assert!(!stderr(out).contains("panicked"), "{name}: {}", dump(out));
+            if code == Some(2) || code == Some(3) {
+                let err = stderr(out);
+                prop_assert!(
+                    err.contains(".txt") || err.contains("manifest.json") || err.contains(b.to_str().unwrap())
+                        || err.contains(h.to_str().unwrap()) || err.contains("repeat"),
+                    "{name}: error names no file: {err}"
+                );
+            }
+        }
+        if failed {
+            for (name, out) in &runs[..3] {
+                prop_assert_eq!(out.status.code(), Some(3), "{}: {:?}\n{}", name, damages, dump(out));
+            }
+        } else if missing {
+            for (name, out) in runs.iter().filter(|(n, _)| *n == "compare" || *n == "check") {
+                prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
+            }
+        }
+    }
+}
