@@ -87,9 +87,9 @@ pub fn gate(
     if let Some(r) = &gate_opts.rules {
         crate::rules::RuleSet::load_or_default(Some(r))?;
     }
+    crate::output::claim_dir(out, &[])?;
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
-    crate::output::claim_dir(out, &[])?;
 
     let (base_set_dir, base_run, base_results_cached) =
         base_results(&base, &corpus, run_opts, build_opts, quiet)?;

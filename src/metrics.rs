@@ -589,6 +589,13 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
             allow_malformed: args.input.allow_malformed,
         },
     )?;
+    if let Some(w) = set
+        .manifest
+        .as_ref()
+        .and_then(|m| m.failure_warning(&set.path))
+    {
+        eprintln!("{w}");
+    }
     let meta = crate::verdict::metadata_for(&set, &args.input)?;
     let filter = match &args.filter {
         Some(g) => Some(

@@ -61,6 +61,26 @@ pub struct RunFailure {
     pub reason: String,
 }
 
+impl Manifest {
+    /// A loud line for commands that show a set without judging it (`summarize`,
+    /// `metrics`): the numbers lack the runs the manifest records as failed.
+    pub fn failure_warning(&self, set: &Path) -> Option<String> {
+        (!self.failures.is_empty()).then(|| {
+            format!(
+                "warning: {}: the manifest records {} failed run(s) ({}); these numbers lack their data",
+                set.display(),
+                self.failures.len(),
+                self.failures
+                    .iter()
+                    .take(5)
+                    .map(|f| format!("{}/{}", f.repeat, f.benchmark))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
+}
+
 /// One benchmark's dump within one repeat.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BenchmarkDump {

@@ -229,6 +229,11 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
             .map(|p| SetTotals::load(p, opts))
             .collect::<anyhow::Result<_>>()?,
     };
+    for s in &sets {
+        if let Some(w) = s.manifest.as_ref().and_then(|m| m.failure_warning(&s.path)) {
+            eprintln!("{w}");
+        }
+    }
     let metas: Vec<Metadata> = sets
         .iter()
         .map(|s| resolve_metadata_totals(&args.input, s))

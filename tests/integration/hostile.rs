@@ -59,7 +59,9 @@ fn plant_regression(set: &Path) {
                 }
                 k if k == hit_key => {
                     out.push_str(&format!("{hit_key} : {}\n", hit - moved));
-                    out.push_str(&format!("opcode[BINARY_OP].specialization.miss : {moved}\n"));
+                    out.push_str(&format!(
+                        "opcode[BINARY_OP].specialization.miss : {moved}\n"
+                    ));
                     out.push_str(&format!(
                         "opcode[BINARY_OP_ADD_INT].specialization.miss : {moved}\n"
                     ));
