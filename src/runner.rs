@@ -80,6 +80,14 @@ pub fn run_corpus(
     if opts.repeats == 0 {
         return Err(Error::input("--repeats must be at least 1").into());
     }
+    // Refuse a foreign --out before minutes of runs, not after.
+    if !crate::output::set_is_replaceable(out) {
+        return Err(Error::input(format!(
+            "{}: exists and is not a stats set written by pystats-gate; refusing to replace it (choose a new directory)",
+            out.display()
+        ))
+        .into());
+    }
     let corpus = Corpus::load(&opts.corpus, None)?;
     if let CorpusKind::Pyperformance(names) = &corpus.kind {
         return run_pyperformance(python, names, opts, out, quiet, &corpus.hash);

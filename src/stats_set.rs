@@ -248,23 +248,30 @@ impl StatsSet {
     }
 }
 
-/// What each side of a comparison lacks that the other has: `(side label, repeat, benchmark)`
-/// lines, plus whole repeats missing on one side. Empty when both cover the same ground.
-pub fn coverage_gaps(base: &StatsSet, head: &StatsSet) -> Vec<String> {
+/// What each labelled set lacks that another (or another repeat of its own) has: lines
+/// naming the set, the repeat and the benchmarks, plus whole repeats missing on one side.
+/// Empty when all cover the same ground.
+pub fn coverage_gaps(sides: &[(&str, &StatsSet)]) -> Vec<String> {
     let mut all: IndexMap<&str, ()> = IndexMap::new();
-    for r in base.repeats.iter().chain(&head.repeats) {
-        for b in r.benchmarks.keys() {
-            all.insert(b, ());
+    for (_, set) in sides {
+        for r in &set.repeats {
+            for b in r.benchmarks.keys() {
+                all.insert(b, ());
+            }
         }
     }
+    let most_repeats = sides
+        .iter()
+        .map(|(_, s)| s.repeats.len())
+        .max()
+        .unwrap_or(0);
     let mut gaps = vec![];
-    for (label, set, other) in [("base", base, head), ("head", head, base)] {
-        if set.repeats.len() < other.repeats.len() {
+    for (label, set) in sides {
+        if set.repeats.len() < most_repeats {
             gaps.push(format!(
-                "{label} ({}) has {} repeat(s), the other side {}",
+                "{label} ({}) has {} repeat(s), the other side {most_repeats}",
                 set.path.display(),
                 set.repeats.len(),
-                other.repeats.len()
             ));
         }
         for r in &set.repeats {

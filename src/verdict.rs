@@ -695,7 +695,7 @@ pub fn evaluate(
 ) -> anyhow::Result<GateReport> {
     base.ensure_no_recorded_failures()?;
     head.ensure_no_recorded_failures()?;
-    let gaps = crate::stats_set::coverage_gaps(base, head);
+    let gaps = crate::stats_set::coverage_gaps(&[("base", base), ("head", head)]);
     if gaps.is_empty() {
         return evaluate_complete(base, head, opts);
     }
