@@ -177,7 +177,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let lock = fs::File::create(work.join("lock"))?;
     // Tests and parallel gates share one worktree per repository: one builder at a time.
-    fs2::FileExt::lock_exclusive(&lock).context("locking the build worktree")?;
+    lock.lock().context("locking the build worktree")?;
     if let Some(hit) = read_result(&dest) {
         return Ok(hit);
     }

@@ -167,7 +167,7 @@ fn base_results(
     let dir = results.join(&key);
     // Parallel gates on the same base run its corpus once; the others wait and reuse it.
     let lock = fs::File::create(results.join(format!("{key}.lock")))?;
-    fs2::FileExt::lock_exclusive(&lock)?;
+    lock.lock()?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
             if m.failures.is_empty() {
@@ -309,7 +309,7 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     // apt-get in one state directory at a time (parallel tests, parallel demos).
     fs::create_dir_all(root.join("src"))?;
     let lock = fs::File::create(root.join("src/.fetch.lock"))?;
-    fs2::FileExt::lock_exclusive(&lock)?;
+    lock.lock()?;
     if let Some(p) = finished() {
         return Ok(p);
     }
@@ -363,7 +363,7 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     }
     fs::create_dir_all(&root)?;
     let lock = fs::File::create(root.join("lock"))?;
-    fs2::FileExt::lock_exclusive(&lock)?;
+    lock.lock()?;
     if dest.join(".pystats-gate-demo-complete").is_file() {
         return Ok(dest);
     }

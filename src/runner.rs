@@ -462,7 +462,7 @@ fn run_one(
                 .write(true)
                 .open(SERIAL_LOCK)
                 .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
-            fs2::FileExt::lock_exclusive(&f).map_err(|e| e.to_string())?;
+            f.lock().map_err(|e| e.to_string())?;
             Some(f)
         }
         Isolation::Namespace => None,
@@ -530,7 +530,7 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
     let work = root.join("work");
     fs::create_dir_all(&work)?;
     let lock = fs::File::create(root.join("lock"))?;
-    fs2::FileExt::lock_exclusive(&lock)?;
+    lock.lock()?;
     let bin = venv.join("bin/pyperformance");
     if !bin.is_file() {
         let host = std::env::var("PYSTATS_GATE_HOST_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -624,7 +624,7 @@ fn run_pyperformance(
     let mut run_seconds = 0.0;
     // One venv per interpreter in a shared work dir: one pyperformance at a time.
     let lock = fs::File::create(work.join("run.lock"))?;
-    fs2::FileExt::lock_exclusive(&lock)?;
+    lock.lock()?;
     for unit in &units {
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let repeat_name = entry.name.clone();

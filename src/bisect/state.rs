@@ -112,7 +112,7 @@ pub fn lock_exclusive(state_path: &Path) -> anyhow::Result<std::fs::File> {
     }
     let file = std::fs::File::create(&lock_path)
         .with_context(|| format!("creating {}", lock_path.display()))?;
-    fs2::FileExt::try_lock_exclusive(&file).map_err(|_| {
+    file.try_lock().map_err(|_| {
         Error::input(format!(
             "another bisect with the same arguments is running (lock: {})",
             lock_path.display()
