@@ -471,19 +471,9 @@ fn run_one(
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
-    let deadline = Duration::from_secs_f64(bench.timeout);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) if started.elapsed() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timeout after {}s", bench.timeout));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
+    let status = wait_or_kill(&mut child, Duration::from_secs_f64(bench.timeout))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("timeout after {}s", bench.timeout))?;
     let secs = started.elapsed().as_secs_f64();
     if !status.success() {
         let why = match status.code() {
@@ -503,6 +493,22 @@ fn run_one(
             "no dump written; last output: {}",
             tail(&log_path, 600)
         )),
+    }
+}
+
+/// Waits for `child` at most `timeout`; past it, kills and reaps it and returns `None`.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    use wait_timeout::ChildExt;
+    match child.wait_timeout(timeout)? {
+        Some(status) => Ok(Some(status)),
+        None => {
+            let _ = child.kill();
+            child.wait()?;
+            Ok(None)
+        }
     }
 }
 
@@ -662,18 +668,10 @@ fn run_pyperformance(
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
-        let timeout = Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS);
-        let status = loop {
-            if let Some(st) = child.try_wait()? {
-                break Some(st);
-            }
-            if t0.elapsed() > timeout {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = wait_or_kill(
+            &mut child,
+            Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
+        )?;
         run_seconds += t0.elapsed().as_secs_f64();
         let result = if let Some(status) = status.filter(|s| !s.success()) {
             Err(format!(
