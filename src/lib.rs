@@ -1,6 +1,6 @@
 //! pystats-gate: build, run, parse, compare and gate CPython pystats.
 //!
-//! Data flows one way: [`raw`] -> [`stats_set`] -> [`metrics`] -> [`compare`] -> [`rules`]
+//! Data flows one way: [`raw`] -> [`stats_set`] -> [`model`] -> [`metrics`] -> [`compare`] -> [`rules`]
 //! -> [`verdict`] -> [`report`]. [`builder`], [`runner`], [`gate`] and [`bisect`] only feed
 //! stats sets in.
 
@@ -17,6 +17,7 @@ pub mod history;
 pub mod merge;
 pub mod metadata;
 pub mod metrics;
+pub mod model;
 pub mod progress;
 pub mod raw;
 pub mod report;

@@ -540,6 +540,11 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
         .collect();
     for f in families.iter().chain(["LOAD_ATTR".to_string()].iter()) {
         synthetic.set(&format!("opcode[{f}].specializable"), 1);
+        // Nonzero denominators: a ratio over zero is absent from the catalogue.
+        for field in ["hit", "miss", "deferred", "deopt", "success", "failure"] {
+            synthetic.set(&format!("opcode[{f}].specialization.{field}"), 1);
+        }
+        synthetic.set(&format!("opcode[{f}].execution_count"), 1);
         for kind in 0..40 {
             synthetic.set(
                 &format!("opcode[{f}].specialization.failure_kinds[{kind}]"),
@@ -558,7 +563,7 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
     for i in meta.stats_defines.keys() {
         synthetic.set(&format!("Calls via PyEval_EvalFrame[{i}]"), 1);
     }
-    for n in metrics::compute(&synthetic, meta).into_keys() {
+    for (n, _) in metrics::compute(&synthetic, meta).into_iter().flatten() {
         names.insert(n, ());
     }
     names.into_keys().collect()
@@ -699,6 +704,15 @@ pub fn evaluate(
     }
     let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
     let mut head_tables = metrics::set_metrics(head, &opts.meta_head, true)?;
+    for (side, set, meta) in [
+        ("base", base, &opts.meta_base),
+        ("head", head, &opts.meta_head),
+    ] {
+        notes.extend(crate::model::renames_note(
+            side,
+            &crate::model::set_renames(set, meta),
+        ));
+    }
     if let Some(order) = &order {
         head_tables = order.iter().map(|i| head_tables[*i].clone()).collect();
     }
@@ -1019,8 +1033,8 @@ pub fn evaluate(
 
     // Consistency checks.
     let checks = vec![
-        check_set(base, &opts.meta_base, &opts.exceptions, "base"),
-        check_set(head, &opts.meta_head, &opts.exceptions, "head"),
+        check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
+        check_set(head, &opts.meta_head, &opts.exceptions, "head")?,
         check_pair(base, head, &opts.exceptions),
     ];
     let checks_ok = checks.iter().all(|c| c.ok());
