@@ -590,14 +590,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::{parse_dump, ParseOptions};
-    use std::path::Path;
-
-    fn counters(text: &str) -> Counters {
-        parse_dump(text.as_bytes(), Path::new("t"), ParseOptions::default())
-            .unwrap()
-            .counters
-    }
+    use crate::raw::counters_of as counters;
 
     #[test]
     fn family_ratios_use_summarize_denominators() {

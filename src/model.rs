@@ -991,13 +991,7 @@ pub fn rewrite_as(counters: &Counters, from: &Metadata, to: &Metadata) -> (Count
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::{parse_dump, ParseOptions};
-
-    fn counters(text: &str) -> Counters {
-        parse_dump(text.as_bytes(), Path::new("t"), ParseOptions::default())
-            .unwrap()
-            .counters
-    }
+    use crate::raw::counters_of as counters;
 
     #[test]
     fn mixed_key_styles_are_an_error() {

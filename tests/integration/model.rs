@@ -75,7 +75,7 @@ fn base_against_its_314_rewrite_passes_with_no_mover() {
 
 /// Every format reads the same metrics: 3.12 (numeric ids) and 3.14 rewrites of real 3.13
 /// dumps, through the CLI. The 3.12 rewrite leaves out instructions 3.12 has no number for,
-/// so it is compared on the families it can express.
+/// so it is compared on the family counts and ratios it can express.
 #[test]
 fn metrics_of_rewrites_equal_the_originals() {
     let tmp = tempdir();
@@ -100,7 +100,8 @@ fn metrics_of_rewrites_equal_the_originals() {
         let rewritten = metrics(&set);
         let mut compared = 0;
         for (name, v) in &rewritten {
-            if version == "3.12" && !name.starts_with("family.") {
+            // 3.12 leaves out some instructions, so totals (and per-million values) differ.
+            if version == "3.12" && (!name.starts_with("family.") || name.ends_with("per_minstr")) {
                 continue;
             }
             assert_eq!(original.get(name), Some(v), "{version}: {name}");
@@ -211,7 +212,7 @@ fn summary_numbers(doc: &Value) -> Vec<(String, f64)> {
 
 /// Every family, effectiveness and call number in summary's tables equals its metric
 /// (summed over repeats: the summary is over the whole set), for `set`.
-fn assert_summary_equals_metrics(set: &Path) {
+pub fn assert_summary_equals_metrics(set: &Path) {
     let doc = stdout_json(
         &cmd()
             .arg("summarize")
@@ -253,26 +254,4 @@ fn summary_numbers_are_the_metrics_on_every_fixture() {
     ] {
         assert_summary_equals_metrics(&fixture(set));
     }
-}
-
-/// The same on dumps the product's pristine 3.13 build writes now.
-#[test]
-fn summary_numbers_are_the_metrics_on_a_fresh_corpus_run() {
-    let tmp = tempdir();
-    let out = tmp.path().join("fresh");
-    cmd()
-        .args(["run", "--quiet", "--python"])
-        .arg(crate::util::pristine_python())
-        .args([
-            "--repeats",
-            "2",
-            "--bench",
-            "attrs",
-            "--bench",
-            "calls",
-            "--out",
-        ])
-        .arg(&out)
-        .exits(0);
-    assert_summary_equals_metrics(&out);
 }

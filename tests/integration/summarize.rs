@@ -411,6 +411,32 @@ fn differential_whole_process_and_concatenated_dumps() {
     );
 }
 
+/// Two distinct keys naming one field (`opcode[X].f` and `opcode[X]..f`): summarize_stats.py
+/// keeps the last one (`opcode_stats[name][rest.strip(".")] = value`); so do summary (checked
+/// against the real script) and metrics.
+#[test]
+fn differential_duplicate_field_keys_keep_the_last() {
+    let tmp = tempdir();
+    let set = tmp.path().join("dup");
+    crate::util::copy_dir(&fixture("real-3.13.5/whole-process"), &set);
+    let file = set.join("loop.txt");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("opcode[LOAD_ATTR].specialization.hit"));
+    text.push_str("opcode[LOAD_ATTR]..specialization.hit : 7\n");
+    std::fs::write(&file, text).unwrap();
+    differential_paths(std::slice::from_ref(&set), "duplicate field keys");
+    let out = cmd()
+        .arg("metrics")
+        .arg(&set)
+        .args(["--format", "json", "--filter", "family.LOAD_ATTR.hit"])
+        .exits(0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["metrics"]["family.LOAD_ATTR.hit"]["values"],
+        serde_json::json!([7.0])
+    );
+}
+
 #[test]
 fn differential_summarize_json_input() {
     differential(&["real-3.13.5/whole-process.summarize.json"], "json single");
@@ -748,6 +774,8 @@ fn differential_on_a_fresh_corpus_run() {
     }
     differential_paths(&sets[..1], "fresh corpus run, single");
     differential_paths(&sets, "fresh corpus runs, comparative");
+    // Summary's family, effectiveness and call numbers are the metrics on fresh dumps too.
+    crate::model::assert_summary_equals_metrics(&sets[0]);
 }
 
 /// `--cpython-src` on the real 3.13 tree gives the same tables as the embedded 3.13 table.
