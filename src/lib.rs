@@ -31,7 +31,10 @@ pub mod verdict;
 use cli::{Cli, Command};
 
 /// Runs one CLI command; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
+    if let Some(b) = cli.build_opts_mut() {
+        b.fold_tier2();
+    }
     match cli.command {
         Command::Summarize(a) => summary::cmd_summarize(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),

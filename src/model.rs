@@ -159,11 +159,14 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
                 .and_then(|n| opnames.get(n))
                 .filter(|s| !s.is_empty());
             if let Some(to) = found {
-                renames.entry(name.to_string()).or_insert_with(|| Rename {
-                    from: name.to_string(),
-                    to: to.clone(),
-                    why: "3.12 opcode numbering".into(),
-                });
+                // One entry for all ids: the table is 3.12's numbering, not a list of names.
+                renames
+                    .entry("opcode[<id>]".into())
+                    .or_insert_with(|| Rename {
+                        from: "opcode[<id>]".into(),
+                        to: "opcode[<name>]".into(),
+                        why: "3.12 opcode numbering".into(),
+                    });
                 return to.clone();
             }
         } else if let Some((from, to, since)) = instruction_rename(name) {

@@ -626,6 +626,11 @@ const KNOWN_COUNTERS: &[&str] = &[
     "Rare event (func_modification)",
     "Rare event (watched_dict_modification)",
     "Rare event (watched_globals_modification)",
+    "Trace length[16]",
+    "Optimized trace length[16]",
+    "Trace run length[16]",
+    "uops[_NOP].execution_count",
+    "uops[_NOP].specialization.miss",
 ];
 
 /// Per-benchmark shares of an aggregate metric's change (exact decomposition: for ratios each
