@@ -232,18 +232,16 @@ fn check_model(c: &mut Collector, scope: &str, model: &Model) {
                 ),
             );
         }
-        for (name, g) in &model.opcodes {
-            let (miss, exec) = (
-                g.get("specialization.miss").copied().unwrap_or(0),
-                g.get("execution_count").copied().unwrap_or(0),
-            );
-            if model.is_specialized(name) && miss > exec {
+        for e in crate::model::execution_counts(&model.opcodes) {
+            let miss = e.miss.unwrap_or(0);
+            if model.is_specialized(e.name) && miss > e.count {
                 c.violation(
                     "effectiveness-sum",
                     scope,
-                    Some(name),
+                    Some(e.name),
                     format!(
-                        "{name}: misses {miss} > executions {exec} (negative specialized hits)"
+                        "{}: misses {miss} > executions {} (negative specialized hits)",
+                        e.name, e.count
                     ),
                 );
             }

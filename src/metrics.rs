@@ -216,15 +216,10 @@ pub fn from_model(model: &Model) -> MetricTable {
 
 /// Opcode execution counts and miss ratios (the execution count table).
 fn opcode_metrics(m: &mut MetricTable, model: &Model) {
-    for (name, g) in &model.opcodes {
-        let Some(&count) = g.get("execution_count") else {
-            continue;
-        };
-        put_count(m, format!("opcode.{name}.execution_count"), count);
-        if !g.contains_key("specializable") {
-            if let Some(&miss) = g.get("specialization.miss") {
-                put_ratio(m, format!("opcode.{name}.miss_ratio"), miss, count);
-            }
+    for e in crate::model::execution_counts(&model.opcodes) {
+        put_count(m, format!("opcode.{}.execution_count", e.name), e.count);
+        if let Some(miss) = e.miss {
+            put_ratio(m, format!("opcode.{}.miss_ratio", e.name), miss, e.count);
         }
     }
 }
@@ -333,10 +328,10 @@ fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
         for (field, v) in g {
             put_count(m, format!("uop.{name}.{}", slug(field)), *v);
         }
-        if let (Some(&count), Some(&miss)) =
-            (g.get("execution_count"), g.get("specialization.miss"))
-        {
-            put_ratio(m, format!("uop.{name}.miss_ratio"), miss, count);
+    }
+    for e in crate::model::execution_counts(&o.uops) {
+        if let Some(miss) = e.miss {
+            put_ratio(m, format!("uop.{}.miss_ratio", e.name), miss, e.count);
         }
     }
     for (which, groups) in [

@@ -274,6 +274,32 @@ pub fn group(counters: &Counters, prefix: &str) -> Groups {
     names
 }
 
+/// One row of an execution count table (`get_execution_counts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExecutionCount<'a> {
+    pub name: &'a str,
+    pub count: u64,
+    /// `specialization.miss` of a non-adaptive instruction, when it has one.
+    pub miss: Option<u64>,
+}
+
+/// The names of `groups` with an `execution_count`, in order, with their misses (adaptive
+/// `specializable` instructions have none: their misses belong to the family).
+pub fn execution_counts(groups: &Groups) -> Vec<ExecutionCount<'_>> {
+    groups
+        .iter()
+        .filter_map(|(name, g)| {
+            let count = *g.get("execution_count")?;
+            let miss = if g.contains_key("specializable") {
+                None
+            } else {
+                g.get("specialization.miss").copied()
+            };
+            Some(ExecutionCount { name, count, miss })
+        })
+        .collect()
+}
+
 fn field(f: &Fields, key: &str) -> u64 {
     f.get(key).copied().unwrap_or(0)
 }

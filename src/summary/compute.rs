@@ -104,18 +104,10 @@ impl OpcodeStats {
     }
 
     fn execution_counts(&self) -> Vec<(&str, (u64, u64))> {
-        let mut out = vec![];
-        for (name, st) in &self.names {
-            if let Some(&count) = st.get("execution_count") {
-                let miss = if st.contains_key("specializable") {
-                    0
-                } else {
-                    st.get("specialization.miss").copied().unwrap_or(0)
-                };
-                out.push((name.as_str(), (count, miss)));
-            }
-        }
-        out
+        crate::model::execution_counts(&self.names)
+            .into_iter()
+            .map(|e| (e.name, (e.count, e.miss.unwrap_or(0))))
+            .collect()
     }
 
     fn is_specializable(&self, name: &str) -> bool {
