@@ -251,7 +251,78 @@ fn summary_numbers_are_the_metrics_on_every_fixture() {
         "real-3.13.5/whole-process",
         "real-3.13.5/concatenated",
         "gate/whole-process-3.13.5",
+        "real-3.13.5-tier2",
+        "real-3.13.5-tier2-invalidate",
     ] {
         assert_summary_equals_metrics(&fixture(set));
     }
+}
+
+/// The optimizer metrics on real Tier 2 dumps, the invariants hold, and an A/A comparison
+/// of the two repeats under the default rules (which include the Tier 2 warn rules) passes.
+#[test]
+fn real_tier2_optimizer_metrics() {
+    let set = fixture("real-3.13.5-tier2");
+    let m = stdout_json(
+        &cmd()
+            .arg("metrics")
+            .arg(&set)
+            .args(["--format", "json"])
+            .exits(0),
+    );
+    let metrics = m["metrics"].as_object().unwrap();
+    for name in [
+        "optimizer.attempts",
+        "optimizer.traces_created_ratio",
+        "optimizer.success_ratio",
+        "optimizer.trace_length.p50",
+        "optimizer.trace_length.p90",
+        "uop._LOAD_FAST.execution_count",
+    ] {
+        let values = metrics[name]["values"].as_array();
+        assert!(
+            values.is_some_and(|v| v.iter().any(|x| x.as_f64() != Some(0.0))),
+            "{name}: {:?}",
+            metrics.get(name)
+        );
+    }
+    assert!(
+        metrics
+            .keys()
+            .any(|k| k.starts_with("uop.") && k.ends_with(".miss_ratio")),
+        "a uop miss ratio"
+    );
+    cmd().arg("check").arg(&set).exits(0);
+    // Executors invalidated by watched-dict changes (the corpus invalidates none), and the
+    // optimizer failures behind them: real values, and the invariants hold.
+    let inv = fixture("real-3.13.5-tier2-invalidate");
+    let m = stdout_json(
+        &cmd()
+            .arg("metrics")
+            .arg(&inv)
+            .args(["--format", "json"])
+            .exits(0),
+    );
+    assert_eq!(
+        m["metrics"]["optimizer.executors_invalidated"]["values"],
+        serde_json::json!([6.0])
+    );
+    assert_eq!(
+        m["metrics"]["optimizer.executors_invalidated_ratio"]["values"],
+        serde_json::json!([0.6])
+    );
+    assert_eq!(
+        m["metrics"]["optimizer.success_ratio"]["values"],
+        serde_json::json!([0.8])
+    );
+    cmd().arg("check").arg(&inv).exits(0);
+    let tmp = tempdir();
+    for (i, run) in ["run-1", "run-2"].iter().enumerate() {
+        crate::util::copy_dir(&set.join(run), &tmp.path().join(i.to_string()));
+    }
+    cmd()
+        .arg("compare")
+        .arg(tmp.path().join("0"))
+        .arg(tmp.path().join("1"))
+        .exits(0);
 }

@@ -384,6 +384,31 @@ fn differential_tier2_tables() {
     }
 }
 
+/// Real Tier 2 dumps (tests/fixtures/real-3.13.5-tier2, written by a `build --tier2`
+/// interpreter): every cell equal to the real script's, the optimization sections included,
+/// single and comparative.
+#[test]
+fn differential_real_tier2_dumps() {
+    let set = fixture("real-3.13.5-tier2");
+    let md = run_ours(std::slice::from_ref(&set), &[]);
+    for needle in [
+        "<td align=\"left\">_LOAD_FAST</td>",
+        "<summary> trace length histogram </summary>",
+        "Optimizer attempts",
+    ] {
+        assert!(md.contains(needle), "real tier 2 rows: {needle} missing");
+    }
+    differential(&["real-3.13.5-tier2"], "real tier 2, single");
+    differential(
+        &["real-3.13.5-tier2-invalidate"],
+        "real tier 2, executors invalidated",
+    );
+    differential(
+        &["real-3.13.5-tier2/run-1", "real-3.13.5-tier2/run-2"],
+        "real tier 2, comparative",
+    );
+}
+
 #[test]
 fn differential_single_set_of_repeats() {
     differential(&["real-3.13.5/aa-base"], "single aa-base");
