@@ -526,9 +526,14 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         Format::Json => {
             let mut obj = serde_json::Map::new();
             for (n, kind) in &names {
-                let vals: Vec<f64> = tables
+                // A count a repeat lacks is 0; a ratio it lacks has no value (null).
+                let vals: Vec<Option<f64>> = tables
                     .iter()
-                    .map(|t| t.get(n).map(|v| v.value()).unwrap_or(0.0))
+                    .map(|t| match t.get(n) {
+                        Some(v) => Some(v.value()),
+                        None if *kind == MetricKind::Count => Some(0.0),
+                        None => None,
+                    })
                     .collect();
                 obj.insert(n.clone(), serde_json::json!({"kind": kind, "values": vals}));
             }
@@ -541,7 +546,11 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
                 .map(|(n, kind)| {
                     let vals = tables
                         .iter()
-                        .map(|t| format_value(*kind, t.get(n).map(|v| v.value()).unwrap_or(0.0)))
+                        .map(|t| match t.get(n) {
+                            Some(v) => format_value(*kind, v.value()),
+                            None if *kind == MetricKind::Count => format_value(*kind, 0.0),
+                            None => "-".to_string(),
+                        })
                         .collect();
                     (n, vals)
                 })

@@ -238,6 +238,7 @@ pub fn assert_summary_equals_metrics(set: &Path) {
         let values = m["metrics"][&name]["values"]
             .as_array()
             .unwrap_or_else(|| panic!("{}: no metric {name} for summary's {n}", set.display()));
+        // A count a repeat lacks is listed as 0; counts are never null.
         let sum: f64 = values.iter().map(|v| v.as_f64().unwrap()).sum();
         assert_eq!(sum, n, "{}: {name}", set.display());
     }
@@ -325,4 +326,32 @@ fn real_tier2_optimizer_metrics() {
         .arg(tmp.path().join("0"))
         .arg(tmp.path().join("1"))
         .exits(0);
+}
+
+/// `--tier2` on every building command stands for the Tier 2 configure flag, once, so it
+/// reaches the build id and the manifest like any `--configure-flag`.
+#[test]
+fn tier2_flag_folds_into_the_configure_flags() {
+    use clap::Parser;
+    use pystats_gate::cli::{BuildOpts, Cli};
+    for args in [
+        vec!["build", "--repo", "r", "--tier2"],
+        vec![
+            "gate", "--repo", "r", "--base", "a", "--head", "b", "--tier2",
+        ],
+        vec!["demo", "--tier2"],
+        vec![
+            "bisect", "--repo", "r", "--good", "a", "--bad", "b", "--tier2",
+        ],
+    ] {
+        let mut cli = Cli::try_parse_from(std::iter::once("pystats-gate").chain(args.clone()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let b = cli.build_opts_mut().expect("a building command");
+        b.configure_flags.push(BuildOpts::TIER2_FLAG.into());
+        b.fold_tier2();
+        assert_eq!(b.configure_flags, [BuildOpts::TIER2_FLAG], "{args:?}");
+        b.configure_flags.clear();
+        b.fold_tier2();
+        assert_eq!(b.configure_flags, [BuildOpts::TIER2_FLAG], "{args:?}");
+    }
 }
