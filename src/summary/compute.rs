@@ -14,8 +14,8 @@ type NameStats = crate::model::Fields;
 
 /// One side of the report: the model of a set's totals plus the metadata it was read with.
 pub(crate) struct Side<'a> {
+    /// The model; its opcode groups moved into `opcode` (the tables read them there).
     model: Model,
-    data: Counters,
     nfiles: u64,
     meta: &'a Metadata,
     malformed: Vec<crate::raw::MalformedLine>,
@@ -25,13 +25,12 @@ pub(crate) struct Side<'a> {
 impl<'a> Side<'a> {
     /// Builds the side's model (version names normalized, see [`crate::model`]).
     pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
-        let model = Model::build(&set.totals, meta)
+        let mut model = Model::build(&set.totals, meta)
             .map_err(|e| crate::model::input_error(e, &set.path, "set totals"))?;
         let opcode = OpcodeStats {
-            names: model.opcodes.clone(),
+            names: std::mem::take(&mut model.opcodes),
         };
         Ok(Side {
-            data: model.counters.clone(),
             model,
             nfiles: set.files,
             meta,
@@ -41,7 +40,7 @@ impl<'a> Side<'a> {
     }
 
     fn get(&self, key: &str) -> u64 {
-        self.data.get(key)
+        self.model.get(key)
     }
 
     fn opcode_stats(&self, prefix: &str) -> OpcodeStats {
@@ -50,9 +49,13 @@ impl<'a> Side<'a> {
             (Some(o), "uop") => o.uop_pairs.clone(),
             (Some(o), "unsupported_opcode") => o.unsupported.clone(),
             (Some(o), "error_in_opcode") => o.errors.clone(),
-            _ => crate::model::group(&self.data, prefix),
+            _ => crate::model::group(self.data(), prefix),
         };
         OpcodeStats { names }
+    }
+
+    fn data(&self) -> &Counters {
+        &self.model.counters
     }
 
     fn family(&self, name: &str) -> Option<&Family> {
@@ -1132,7 +1135,7 @@ const RARE_PREFIX: &str = "Rare event ";
 
 fn rare_event_section(base: &Side, head: Option<&Side>) -> Section {
     let def = TableDef::new(&["Event", "Count:"], JoinMode::Change, |s: &Side| {
-        s.data
+        s.data()
             .iter()
             .filter(|(k, _)| k.starts_with(RARE_PREFIX))
             .map(|(k, v)| {
@@ -1206,7 +1209,7 @@ fn histogram_key_rest(key: &str, prefix: &str) -> bool {
 
 fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     let unknown = |s: &Side| -> Vec<(String, u64)> {
-        s.data
+        s.data()
             .iter()
             .filter(|(k, _)| !is_shown(s, k))
             .map(|(k, v)| (k.to_string(), v))
