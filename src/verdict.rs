@@ -352,6 +352,33 @@ fn pairing(base: &StatsSet, head: &StatsSet) -> Option<Vec<usize>> {
     Some(order)
 }
 
+/// The samples of one metric on both sides. A count a repeat lacks is 0; a ratio (or
+/// per-million value) it lacks had a zero denominator and is no sample: it is dropped, with
+/// its partner when the repeats are paired.
+fn samples(
+    base: &[MetricTable],
+    head: &[MetricTable],
+    name: &str,
+    like: &MetricValue,
+    paired: bool,
+) -> (Vec<MetricValue>, Vec<MetricValue>) {
+    if like.kind == MetricKind::Count {
+        return (column(base, name, like), column(head, name, like));
+    }
+    let get = |t: &MetricTable| t.get(name).copied();
+    if paired && base.len() == head.len() {
+        base.iter()
+            .zip(head)
+            .filter_map(|(b, h)| Some((get(b)?, get(h)?)))
+            .unzip()
+    } else {
+        (
+            base.iter().filter_map(get).collect(),
+            head.iter().filter_map(get).collect(),
+        )
+    }
+}
+
 /// Values of one metric over repeats, filling a missing metric with a zero of its kind.
 fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricValue> {
     tables
@@ -757,8 +784,7 @@ pub fn evaluate(
     };
 
     let compare_metric = |name: &str, like: &MetricValue| {
-        let b = column(&base_tables, name, like);
-        let h = column(&head_tables, name, like);
+        let (b, h) = samples(&base_tables, &head_tables, name, like, paired);
         let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
         let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
         let stats = compare_samples(&bv, &hv, paired, confidence);
@@ -789,7 +815,8 @@ pub fn evaluate(
             base_support: sb,
             head_support: sh,
         } = compare_metric(name, like);
-        if bv.iter().chain(&hv).all(|v| *v == 0.0) {
+        // All zero, or a ratio with no sample on one side: nothing to compare.
+        if bv.iter().chain(&hv).all(|v| *v == 0.0) || bv.is_empty() || hv.is_empty() {
             continue;
         }
         let relative_change = (stats.base_mean != 0.0).then(|| stats.diff / stats.base_mean.abs());
@@ -1142,7 +1169,12 @@ fn evaluate_candidate(
         head_support: sh,
     } = compare_metric(name, like);
     let mut skipped = None;
-    if let Some(min) = rule.min_count {
+    if bv.is_empty() || hv.is_empty() {
+        skipped = Some(
+            "no comparable sample: the ratio's denominator is zero in the repeats of one side"
+                .to_string(),
+        );
+    } else if let Some(min) = rule.min_count {
         let forbid_only = rule
             .limits
             .iter()

@@ -355,3 +355,48 @@ fn tier2_flag_folds_into_the_configure_flags() {
         assert_eq!(b.configure_flags, [BuildOpts::TIER2_FLAG], "{args:?}");
     }
 }
+
+/// A ratio with a zero denominator is no sample, in compare too: BINARY_OP attempted no
+/// specialization in head (success + failure = 0), so its success ratio is not a drop to 0%.
+#[test]
+fn zero_denominator_ratio_is_no_sample_in_compare() {
+    let tmp = tempdir();
+    let head = tmp.path().join("head");
+    crate::util::copy_dir(&fixture("real-3.13.5/aa-head"), &head);
+    for run in ["run-1", "run-2", "run-3"] {
+        for bench in ["arith", "attrs"] {
+            let f = head.join(run).join(format!("{bench}.txt"));
+            let text = std::fs::read_to_string(&f).unwrap();
+            let kept: String = text
+                .lines()
+                .filter(|l| {
+                    !l.contains("opcode[BINARY_OP].specialization.success")
+                        && !l.contains("opcode[BINARY_OP].specialization.failure")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&f, kept).unwrap();
+        }
+    }
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"binary-op-success\"\nmetric = \"family.BINARY_OP.success_ratio\"\nmax_decrease = 0.05\nseverity = \"fail\"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--format", "json"])
+        .exits(0);
+    let report = stdout_json(&out);
+    let outcome = &report["outcomes"][0];
+    assert_eq!(outcome["status"], "skipped", "{outcome:#}");
+    assert!(
+        outcome.to_string().contains("no comparable sample"),
+        "{outcome:#}"
+    );
+}
