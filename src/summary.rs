@@ -5,6 +5,8 @@
 //! It never raises where the script would (unknown keys, mixed versions, missing
 //! metadata): unknown counters are shown in an extra "Other counters" section, which is
 //! only emitted when such counters exist, so same-version output stays byte-compatible.
+//! The numbers come from [`crate::model`] (the ones `metrics` and `check` read), so dumps of
+//! other versions show 3.13 names, with a "Version normalization" section listing the renames.
 
 mod compute;
 mod render;
