@@ -125,9 +125,8 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             };
             slot.get_or_insert_with(|| key.to_string());
         }
-        renamed_any |= instruction_rename(key).is_some()
-            || COUNTER_RENAMES.iter().any(|(f, _, _)| *f == key)
-            || key.contains("BINARY_OP_SUBSCR_");
+        renamed_any |= COUNTER_RENAMES.iter().any(|(f, _, _)| *f == key)
+            || INSTRUCTION_RENAMES.iter().any(|(f, _, _)| key.contains(f));
     }
     if let (Some(numeric), Some(named)) = (&numeric, &named) {
         return Err(ModelError::MixedKeyStyles {
@@ -500,10 +499,9 @@ pub fn kind_of(key: &str) -> Kind {
 
 /// `Trace length[16]` -> ("Trace length", 16), for the known histograms.
 pub fn histogram_key(key: &str) -> Option<(&'static str, u128)> {
-    let (name, den) = HISTOGRAMS
+    let (name, _) = HISTOGRAMS
         .iter()
         .find(|(h, _)| key.strip_prefix(h).is_some_and(|r| r.starts_with('[')))?;
-    let _ = den;
     let rest = &key[name.len() + 1..];
     let n = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
     if n == 0 || !rest[n..].starts_with(']') {
