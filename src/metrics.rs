@@ -205,6 +205,8 @@ pub fn from_model(model: &Model) -> MetricTable {
             let rest = match prefix {
                 "jit" => key.strip_prefix("JIT ").unwrap_or(key),
                 "rare" => key.strip_prefix("Rare event ").unwrap_or(key),
+                // `Mutex sleeps (mutex_sleeps)` -> `ft.mutex_sleeps`.
+                "ft" => key.split(" (").next().unwrap_or(key),
                 _ => key,
             };
             put_count(&mut m, format!("{prefix}.{}", slug(rest)), *v);
@@ -654,6 +656,18 @@ mod tests {
         assert!(!m.contains_key("family.LOAD_ATTR.success_ratio"));
         assert!(!m.contains_key("effectiveness.basic_share"));
         assert!(!m.keys().any(|k| k.ends_with(PER_MILLION_SUFFIX)));
+    }
+
+    /// Free-threading counters as 3.14 prints them (`print_ft_stats`).
+    #[test]
+    fn free_threading_counters() {
+        let c = counters(
+            "Mutex sleeps (mutex_sleeps): 3\nQSBR polls (qsbr_polls): 4\nWorld stops (world_stops): 5\n",
+        );
+        let m = compute(&c, &Metadata::embedded("3.14").unwrap()).unwrap();
+        assert_eq!(m["ft.mutex_sleeps"].num, 3.0);
+        assert_eq!(m["ft.qsbr_polls"].num, 4.0);
+        assert_eq!(m["ft.world_stops"].num, 5.0);
     }
 
     #[test]

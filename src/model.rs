@@ -461,7 +461,7 @@ pub enum Kind {
     Unknown,
 }
 
-/// Free-threading counters (`--disable-gil` builds).
+/// Free-threading counters (`--disable-gil` builds): `Mutex sleeps (mutex_sleeps)`, ...
 const FREE_THREADING_PREFIXES: [&str; 3] = ["Mutex ", "QSBR ", "World stops"];
 
 /// Classifies a (normalized) counter key.
