@@ -3,8 +3,7 @@
 use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::metadata::Metadata;
-use crate::metrics::{effectiveness, families, opcode_groups};
-use crate::raw::Counters;
+use crate::model::{Family, Model, Optimizer};
 use crate::stats_set::StatsSet;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -22,7 +21,7 @@ pub const INVARIANTS: &[(&str, &str)] = &[
     ("counter-wrap", "no counter is near 2^64 (at or above 2^63): a wrapped or corrupt counter"),
     ("file-counts", "every repeat holds the same benchmarks, and both sides hold the same number of files per repeat"),
     ("traces-created", "tier 2: traces created <= optimization attempts"),
-    ("trace-length-histogram", "tier 2: the trace length and optimized trace length histograms sum to traces created"),
+    ("trace-length-histogram", "tier 2: the trace length histogram sums to traces created; the optimized trace length histogram to optimizer successes (to traces created when the optimizer did not run)"),
     ("jit-sizes", "JIT: total memory size = code + trampoline + data + padding sizes"),
 ];
 
@@ -208,11 +207,11 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Checks one dump's counters (one process or one benchmark file).
-fn check_counters(c: &mut Collector, scope: &str, counters: &Counters, meta: &Metadata) {
-    let groups = opcode_groups(counters, "opcode");
-    if !groups.is_empty() {
-        let eff = effectiveness(&groups, meta);
+/// Checks one dump's model (one process or one benchmark file). Sums are u128, so a
+/// saturated counter is reported, never wrapped into agreement.
+fn check_model(c: &mut Collector, scope: &str, model: &Model) {
+    if !model.opcodes.is_empty() {
+        let eff = &model.effectiveness;
         c.checked("effectiveness-sum");
         let sum = eff.basic as i128
             + eff.not_specialized as i128
@@ -233,100 +232,26 @@ fn check_counters(c: &mut Collector, scope: &str, counters: &Counters, meta: &Me
                 ),
             );
         }
-        for (name, g) in &groups {
-            if meta.specialized_instructions.iter().any(|s| s == name)
-                && g.get("specialization.miss") > g.get("execution_count")
-            {
+        for e in crate::model::execution_counts(&model.opcodes) {
+            let miss = e.miss.unwrap_or(0);
+            if model.is_specialized(e.name) && miss > e.count {
                 c.violation(
                     "effectiveness-sum",
                     scope,
-                    Some(name),
+                    Some(e.name),
                     format!(
-                        "{name}: misses {} > executions {} (negative specialized hits)",
-                        g.get("specialization.miss"),
-                        g.get("execution_count")
+                        "{}: misses {miss} > executions {} (negative specialized hits)",
+                        e.name, e.count
                     ),
                 );
             }
         }
     }
-    for fam in families(&groups, meta) {
-        let g = &groups[&fam.name];
-        let f = fam.name.as_str();
-        let hit = g.get("specialization.hit");
-        let miss = g.get("specialization.miss");
-        let member_exec: u64 = fam
-            .members
-            .iter()
-            .map(|m| groups.get(m).map(|x| x.get("execution_count")).unwrap_or(0))
-            .sum();
-        let member_miss: u64 = fam
-            .members
-            .iter()
-            .map(|m| {
-                groups
-                    .get(m)
-                    .map(|x| x.get("specialization.miss"))
-                    .unwrap_or(0)
-            })
-            .sum();
-        c.checked("family-executions");
-        if member_exec != hit + miss {
-            c.violation(
-                "family-executions",
-                scope,
-                Some(f),
-                format!(
-                    "{f}: members executed {member_exec} times, hit {hit} + miss {miss} = {}",
-                    hit + miss
-                ),
-            );
-        }
-        c.checked("family-misses");
-        if member_miss != miss {
-            c.violation(
-                "family-misses",
-                scope,
-                Some(f),
-                format!("{f}: family miss {miss} != members' misses {member_miss}"),
-            );
-        }
-        let failure = g.get("specialization.failure");
-        let kinds = g.failure_kinds();
-        let kind_sum: u64 = kinds.values().sum();
-        c.checked("failure-kinds");
-        if kind_sum > failure {
-            c.violation(
-                "failure-kinds",
-                scope,
-                Some(f),
-                format!("{f}: failure kinds sum to {kind_sum} > failure {failure}"),
-            );
-        }
-        c.checked("shares-within-100");
-        let total = hit + miss + g.get("execution_count");
-        let deferred = g.get("specialization.deferred");
-        if deferred > total && f != "RESUME" {
-            c.violation(
-                "shares-within-100",
-                scope,
-                Some(f),
-                format!("{f}: deferred {deferred} > hit + miss + execution_count = {total}"),
-            );
-        }
-        for (k, v) in &kinds {
-            if *v > failure {
-                c.violation(
-                    "shares-within-100",
-                    scope,
-                    Some(f),
-                    format!("{f}: failure kind {k} = {v} > failure {failure}"),
-                );
-            }
-        }
+    for fam in &model.families {
+        check_family(c, scope, fam);
     }
     c.checked("counter-wrap");
-    for (k, v) in counters.iter() {
+    for (k, v) in model.counters.iter() {
         if v >= 1u64 << 63 {
             c.violation(
                 "counter-wrap",
@@ -336,53 +261,20 @@ fn check_counters(c: &mut Collector, scope: &str, counters: &Counters, meta: &Me
             );
         }
     }
-    if counters.contains("Optimization attempts") {
-        c.checked("traces-created");
-        let (created, attempts) = (
-            counters.get("Optimization traces created"),
-            counters.get("Optimization attempts"),
-        );
-        if created > attempts {
-            c.violation(
-                "traces-created",
-                scope,
-                None,
-                format!("traces created {created} > attempts {attempts}"),
-            );
-        }
-        for hist in ["Trace length", "Optimized trace length"] {
-            let prefix = format!("{hist}[");
-            let keys: Vec<u64> = counters
-                .iter()
-                .filter(|(k, _)| k.starts_with(&prefix))
-                .map(|(_, v)| v)
-                .collect();
-            if keys.is_empty() {
-                continue;
-            }
-            c.checked("trace-length-histogram");
-            let sum: u64 = keys.iter().sum();
-            if sum != created {
-                c.violation(
-                    "trace-length-histogram",
-                    scope,
-                    Some(hist),
-                    format!("{hist} histogram sums to {sum} != traces created {created}"),
-                );
-            }
-        }
+    if let Some(o) = &model.optimizer {
+        check_optimizer(c, scope, o);
     }
-    if counters.contains("JIT total memory size") {
+    if model.counters.contains("JIT total memory size") {
         c.checked("jit-sizes");
-        let total = counters.get("JIT total memory size");
-        let parts: u64 = [
+        let total = u128::from(model.get("JIT total memory size"));
+        let parts: u128 = [
             "JIT code size",
             "JIT trampoline size",
             "JIT data size",
             "JIT padding size",
         ]
         .iter()
-        .map(|k| counters.get(k))
+        .map(|k| u128::from(model.get(k)))
         .sum();
         if parts != total {
             c.violation(
@@ -397,13 +289,127 @@ fn check_counters(c: &mut Collector, scope: &str, counters: &Counters, meta: &Me
     }
 }
 
+fn check_family(c: &mut Collector, scope: &str, fam: &Family) {
+    let f = fam.name.as_str();
+    let (hit, miss) = (fam.hit, fam.miss);
+    let hit_miss = u128::from(hit) + u128::from(miss);
+    c.checked("family-executions");
+    if fam.member_executions != hit_miss {
+        c.violation(
+            "family-executions",
+            scope,
+            Some(f),
+            format!(
+                "{f}: members executed {} times, hit {hit} + miss {miss} = {hit_miss}",
+                fam.member_executions
+            ),
+        );
+    }
+    c.checked("family-misses");
+    if fam.member_misses != u128::from(miss) {
+        c.violation(
+            "family-misses",
+            scope,
+            Some(f),
+            format!(
+                "{f}: family miss {miss} != members' misses {}",
+                fam.member_misses
+            ),
+        );
+    }
+    let failure = fam.failure;
+    let kind_sum = fam.failure_kind_sum();
+    c.checked("failure-kinds");
+    if kind_sum > u128::from(failure) {
+        c.violation(
+            "failure-kinds",
+            scope,
+            Some(f),
+            format!("{f}: failure kinds sum to {kind_sum} > failure {failure}"),
+        );
+    }
+    c.checked("shares-within-100");
+    if u128::from(fam.deferred) > fam.total && f != "RESUME" {
+        c.violation(
+            "shares-within-100",
+            scope,
+            Some(f),
+            format!(
+                "{f}: deferred {} > hit + miss + execution_count = {}",
+                fam.deferred, fam.total
+            ),
+        );
+    }
+    for k in &fam.failure_kinds {
+        if k.count > failure {
+            c.violation(
+                "shares-within-100",
+                scope,
+                Some(f),
+                format!(
+                    "{f}: failure kind {} = {} > failure {failure}",
+                    k.index, k.count
+                ),
+            );
+        }
+    }
+}
+
+fn check_optimizer(c: &mut Collector, scope: &str, o: &Optimizer) {
+    c.checked("traces-created");
+    let (created, attempts) = (
+        o.get("Optimization traces created"),
+        o.get("Optimization attempts"),
+    );
+    if created > attempts {
+        c.violation(
+            "traces-created",
+            scope,
+            None,
+            format!("traces created {created} > attempts {attempts}"),
+        );
+    }
+    // CPython 3.13's uop_optimize records the optimized length only after
+    // _Py_uop_analyze_and_optimize succeeds (or when PYTHON_UOPS_OPTIMIZE=0 skips it).
+    let optimized = if o.counters.contains_key("Optimization optimizer attempts")
+        && o.get("Optimization optimizer attempts") > 0
+    {
+        (
+            "optimizer successes",
+            o.get("Optimization optimizer successes"),
+        )
+    } else {
+        ("traces created", created)
+    };
+    for h in &o.histograms {
+        let (what, want) = match h.name {
+            "Trace length" => ("traces created", created),
+            "Optimized trace length" => optimized,
+            _ => continue,
+        };
+        if h.buckets.is_empty() {
+            continue;
+        }
+        c.checked("trace-length-histogram");
+        let sum = h.total();
+        if sum != u128::from(want) {
+            c.violation(
+                "trace-length-histogram",
+                scope,
+                Some(h.name),
+                format!("{} histogram sums to {sum} != {what} {want}", h.name),
+            );
+        }
+    }
+}
+
 /// Checks every dump of a set. `label` names the side (`base`, `head`) in reports.
 pub fn check_set(
     set: &StatsSet,
     meta: &Metadata,
     exceptions: &CheckExceptions,
     label: &str,
-) -> CheckReport {
+) -> Result<CheckReport, Error> {
     let mut c = Collector::new(exceptions);
     for r in &set.repeats {
         for (bench, dump) in &r.benchmarks {
@@ -412,7 +418,9 @@ pub fn check_set(
             } else {
                 format!("{}/{bench}", r.name)
             };
-            check_counters(&mut c, &scope, &dump.counters, meta);
+            let model = Model::build(&dump.counters, meta)
+                .map_err(|e| crate::model::input_error(e, &set.path, &scope))?;
+            check_model(&mut c, &scope, &model);
         }
     }
     if set.repeats.len() > 1 {
@@ -435,11 +443,11 @@ pub fn check_set(
             }
         }
     }
-    CheckReport {
+    Ok(CheckReport {
         label: label.to_string(),
         set: set.path.display().to_string(),
         results: c.finish(),
-    }
+    })
 }
 
 fn join(v: &[&String]) -> String {
@@ -556,13 +564,13 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
     let meta = crate::verdict::metadata_for(&set, &args.input)?;
-    let mut reports = vec![check_set(&set, &meta, &exceptions, "set")];
+    let mut reports = vec![check_set(&set, &meta, &exceptions, "set")?];
     if let Some(other) = &args.other {
         let o = StatsSet::load(other, opts)?;
         o.ensure_no_recorded_failures()?;
         let meta_o = crate::verdict::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();
-        reports.push(check_set(&o, &meta_o, &exceptions, "head"));
+        reports.push(check_set(&o, &meta_o, &exceptions, "head")?);
         reports.push(check_pair(&set, &o, &exceptions));
     }
     let ok = reports.iter().all(|r| r.ok());
@@ -596,7 +604,7 @@ mod tests {
     fn real_fixture_passes() {
         let meta = Metadata::embedded("3.13").unwrap();
         let ex = CheckExceptions::load_or_default(None).unwrap();
-        let rep = check_set(&real("aa-base"), &meta, &ex, "base");
+        let rep = check_set(&real("aa-base"), &meta, &ex, "base").unwrap();
         assert!(
             rep.ok(),
             "{}",
@@ -613,7 +621,7 @@ mod tests {
         let dump = set.repeats[0].benchmarks.get_mut("attrs").unwrap();
         dump.counters
             .set("opcode[LOAD_ATTR].specialization.miss", 7);
-        let rep = check_set(&set, &meta, &ex, "base");
+        let rep = check_set(&set, &meta, &ex, "base").unwrap();
         let bad: Vec<&str> = rep.violated().map(|r| r.id.as_str()).collect();
         assert!(bad.contains(&"family-misses"), "{bad:?}");
         assert!(bad.contains(&"family-executions"), "{bad:?}");
@@ -627,7 +635,7 @@ mod tests {
         let dump = set.repeats[0].benchmarks.get_mut("attrs").unwrap();
         dump.counters
             .set("opcode[CALL_PY_GENERAL].execution_count", 5);
-        let rep = check_set(&set, &meta, &ex, "base");
+        let rep = check_set(&set, &meta, &ex, "base").unwrap();
         assert!(rep.ok());
         let r = rep
             .results

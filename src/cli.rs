@@ -82,6 +82,31 @@ pub enum Command {
     History(HistoryArgs),
 }
 
+impl BuildOpts {
+    /// The configure flag `--tier2` stands for.
+    pub const TIER2_FLAG: &'static str = "--enable-experimental-jit=interpreter";
+    /// Folds `--tier2` into the configure flags (once), so build ids and manifests record it.
+    pub fn fold_tier2(&mut self) {
+        if self.tier2 && !self.configure_flags.iter().any(|f| f == Self::TIER2_FLAG) {
+            self.configure_flags.push(Self::TIER2_FLAG.to_string());
+        }
+    }
+}
+
+impl Cli {
+    /// The command's build options, if it builds CPython.
+    pub fn build_opts_mut(&mut self) -> Option<&mut BuildOpts> {
+        match &mut self.command {
+            Command::Build(a) => Some(&mut a.build),
+            Command::Gate(a) => Some(&mut a.build),
+            Command::Demo(a) => Some(&mut a.build),
+            Command::Bisect(a) => Some(&mut a.build),
+            Command::BisectStep(a) => Some(&mut a.build),
+            _ => None,
+        }
+    }
+}
+
 /// How to read stats sets and which CPython metadata to use.
 #[derive(Args, Debug, Clone, Default)]
 pub struct InputOpts {
@@ -220,6 +245,10 @@ pub struct BuildOpts {
         allow_hyphen_values = true
     )]
     pub configure_flags: Vec<String>,
+    /// Build the Tier 2 (uop) interpreter: adds `--enable-experimental-jit=interpreter` to the
+    /// configure flags (no LLVM needed), so the dumps hold real optimizer counters.
+    #[arg(long)]
+    pub tier2: bool,
     /// Parallel make jobs (default: number of cores).
     #[arg(long)]
     pub make_jobs: Option<usize>,

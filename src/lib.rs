@@ -1,6 +1,6 @@
 //! pystats-gate: build, run, parse, compare and gate CPython pystats.
 //!
-//! Data flows one way: [`raw`] -> [`stats_set`] -> [`metrics`] -> [`compare`] -> [`rules`]
+//! Data flows one way: [`raw`] -> [`stats_set`] -> [`model`] -> [`metrics`] -> [`compare`] -> [`rules`]
 //! -> [`verdict`] -> [`report`]. [`builder`], [`runner`], [`gate`] and [`bisect`] only feed
 //! stats sets in.
 
@@ -18,6 +18,7 @@ pub mod merge;
 pub mod metadata;
 pub mod metrics;
 pub mod output;
+pub mod model;
 pub mod progress;
 pub mod raw;
 pub mod report;
@@ -31,7 +32,10 @@ pub mod verdict;
 use cli::{Cli, Command};
 
 /// Runs one CLI command; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
+    if let Some(b) = cli.build_opts_mut() {
+        b.fold_tier2();
+    }
     match cli.command {
         Command::Summarize(a) => summary::cmd_summarize(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),

@@ -315,8 +315,10 @@ fn resolve(
     if let Some(m) = embedded {
         return Ok(m.clone());
     }
+    // `run` records the full version (`3.13.5`); the tables are per minor version.
     let detected = manifest
-        .and_then(|m| m.python_version.clone())
+        .and_then(|m| m.python_version.as_deref())
+        .map(|v| v.splitn(3, '.').take(2).collect::<Vec<_>>().join("."))
         .filter(|v| embedded_versions().contains(&v.as_str()))
         .or_else(|| sample.and_then(detect_version));
     let version = detected.unwrap_or_else(|| "3.13".to_string());

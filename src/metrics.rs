@@ -6,12 +6,13 @@
 
 use crate::cli::MetricsArgs;
 use crate::metadata::Metadata;
+use crate::model::{CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer};
 use crate::raw::Counters;
 use crate::stats_set::{Repeat, StatsSet};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::path::Path;
 
 /// What a metric's value is, which decides its noise floor and how changes are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,21 +37,8 @@ pub struct MetricValue {
 }
 
 impl MetricValue {
-    pub fn count(n: u64) -> Self {
-        MetricValue {
-            kind: MetricKind::Count,
-            num: n as f64,
-            den: None,
-        }
-    }
-    pub fn ratio(num: u64, den: u64) -> Self {
-        MetricValue {
-            kind: MetricKind::Ratio,
-            num: num as f64,
-            den: Some(den as f64),
-        }
-    }
-    /// The value; a ratio with a zero denominator is 0 (like summarize_stats.py's `float(Ratio)`).
+    /// The value. The catalogue never holds a ratio with a zero denominator (such a ratio is
+    /// absent); one built elsewhere reads as 0, like summarize_stats.py's `float(Ratio)`.
     pub fn value(&self) -> f64 {
         match self.den {
             None => self.num,
@@ -83,94 +71,6 @@ pub const BENCH_PREFIX: &str = "bench.";
 /// Suffix of the per-million-instructions companion of a count metric.
 pub const PER_MILLION_SUFFIX: &str = ".per_minstr";
 
-/// Counters of one `PREFIX[NAME].rest` group (summarize_stats.py's `get_opcode_stats`).
-#[derive(Default, Debug, Clone)]
-pub struct OpcodeGroup {
-    pub fields: IndexMap<String, u64>,
-}
-
-impl OpcodeGroup {
-    pub fn get(&self, field: &str) -> u64 {
-        self.fields.get(field).copied().unwrap_or(0)
-    }
-    pub fn has(&self, field: &str) -> bool {
-        self.fields.contains_key(field)
-    }
-    /// `specialization.failure_kinds[N]` values by N.
-    pub fn failure_kinds(&self) -> BTreeMap<u32, u64> {
-        let mut out = BTreeMap::new();
-        for (k, v) in &self.fields {
-            if let Some(rest) = k.strip_prefix("specialization.failure_kinds[") {
-                if let Some(n) = rest.strip_suffix(']').and_then(|n| n.parse::<u32>().ok()) {
-                    *out.entry(n).or_insert(0) += *v;
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Groups `PREFIX[NAME].field` counters by NAME, in first-seen order.
-pub fn opcode_groups(counters: &Counters, prefix: &str) -> IndexMap<String, OpcodeGroup> {
-    let mut out: IndexMap<String, OpcodeGroup> = IndexMap::new();
-    for (key, value) in counters.iter() {
-        let Some(rest) = key.strip_prefix(prefix).and_then(|r| r.strip_prefix('[')) else {
-            continue;
-        };
-        let (name, field) = rest.split_once(']').unwrap_or((rest, ""));
-        let field = field.trim_matches('.').to_string();
-        *out.entry(name.to_string())
-            .or_default()
-            .fields
-            .entry(field)
-            .or_insert(0) += value;
-    }
-    out
-}
-
-/// A specialization family: the adaptive base opcode and its specialized members.
-#[derive(Debug, Clone)]
-pub struct Family {
-    pub name: String,
-    pub members: Vec<String>,
-}
-
-/// Families present in the data: every opcode marked `specializable`, with the specialized
-/// instructions whose longest specializable prefix it is (`CALL_KW_*` belongs to `CALL_KW`).
-pub fn families(groups: &IndexMap<String, OpcodeGroup>, meta: &Metadata) -> Vec<Family> {
-    let mut bases: Vec<&str> = groups
-        .iter()
-        .filter(|(_, g)| g.has("specializable"))
-        .map(|(n, _)| n.as_str())
-        .collect();
-    bases.sort();
-    bases
-        .iter()
-        .map(|base| {
-            let members = meta
-                .specialized_instructions
-                .iter()
-                .filter(|inst| family_of(inst, &bases) == Some(*base))
-                .cloned()
-                .collect();
-            Family {
-                name: base.to_string(),
-                members,
-            }
-        })
-        .collect()
-}
-
-fn family_of<'a>(inst: &str, bases: &[&'a str]) -> Option<&'a str> {
-    bases
-        .iter()
-        .filter(|b| {
-            inst.len() > b.len() && inst.starts_with(*b) && inst.as_bytes()[b.len()] == b'_'
-        })
-        .max_by_key(|b| b.len())
-        .copied()
-}
-
 /// Lower-case `[a-z0-9_]` form of a free-text counter name.
 pub fn slug(text: &str) -> String {
     let mut s = String::new();
@@ -184,284 +84,302 @@ pub fn slug(text: &str) -> String {
     s.trim_matches('_').to_string()
 }
 
-/// Name of SPEC_FAIL kind `kind` for `family`, like summarize_stats.py's `kind_to_text`
-/// but in metric-name form (`range`, `not_managed_dict`, `kind_27`).
-pub fn failure_kind_name(kind: u32, family: &str, meta: &Metadata) -> String {
-    match crate::metadata::failure_kind_define(&meta.defines, kind.into(), family) {
+/// Name of a failure kind in metric-name form (`range`, `not_managed_dict`, `kind_27`).
+pub fn failure_kind_name(kind: &FailureKind) -> String {
+    match kind.define.as_deref() {
         Some(name) if !name.is_empty() => name.to_ascii_lowercase(),
-        _ => format!("kind_{kind}"),
+        _ => format!("kind_{}", kind.index),
     }
 }
 
-/// Tier 1 effectiveness split (summarize_stats.py's `get_specialized_total_counts`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Effectiveness {
-    pub basic: u64,
-    pub not_specialized: u64,
-    pub specialized_hits: i128,
-    pub specialized_misses: u64,
-    pub total: u64,
+/// The metric naming one row of the call stats table.
+pub fn call_metric_name(c: &CallStat) -> String {
+    if let Some(rest) = c.key.strip_prefix("Calls to ") {
+        format!("calls.to_{}", slug(rest))
+    } else if let Some(rest) = c.key.strip_prefix("Calls via ") {
+        let (name, index) = rest.split_once('[').unwrap_or((rest, ""));
+        let label = match &c.define {
+            Some(d) => d.clone(),
+            None => index.trim_end_matches(']').to_string(),
+        };
+        format!("calls.via_{}.{}", slug(name), slug(&label))
+    } else {
+        format!("calls.{}", slug(&c.key))
+    }
 }
 
-pub fn effectiveness(groups: &IndexMap<String, OpcodeGroup>, meta: &Metadata) -> Effectiveness {
-    let mut e = Effectiveness::default();
-    for (name, g) in groups {
-        if !g.has("execution_count") {
-            continue;
-        }
-        let count = g.get("execution_count");
-        e.total += count;
-        if g.has("specializable") {
-            e.not_specialized += count;
-        } else if meta.specialized_instructions.iter().any(|s| s == name) {
-            let miss = g.get("specialization.miss");
-            e.specialized_hits += count as i128 - miss as i128;
-            e.specialized_misses += miss;
-        } else {
-            e.basic += count;
-        }
+/// The metric naming object counter `key`.
+pub fn object_metric_name(key: &str) -> String {
+    format!(
+        "objects.{}",
+        slug(key.strip_prefix("Object").unwrap_or(key))
+    )
+}
+
+/// Adds a ratio metric when its denominator is nonzero (a zero denominator means no sample).
+fn put_ratio(m: &mut MetricTable, name: String, num: impl Into<i128>, den: impl Into<i128>) {
+    let (num, den) = (num.into(), den.into());
+    if den != 0 {
+        m.insert(
+            name,
+            MetricValue {
+                kind: MetricKind::Ratio,
+                num: num as f64,
+                den: Some(den as f64),
+            },
+        );
     }
-    e
+}
+
+fn put_count(m: &mut MetricTable, name: String, n: impl Into<i128>) {
+    m.insert(
+        name,
+        MetricValue {
+            kind: MetricKind::Count,
+            num: n.into() as f64,
+            den: None,
+        },
+    );
 }
 
 /// Computes the whole catalogue for one dump (or a sum of dumps).
-pub fn compute(counters: &Counters, meta: &Metadata) -> MetricTable {
+pub fn compute(counters: &Counters, meta: &Metadata) -> Result<MetricTable, ModelError> {
+    Ok(from_model(&Model::build(counters, meta)?))
+}
+
+/// The catalogue of a built model: every metric names one of its fields.
+pub fn from_model(model: &Model) -> MetricTable {
     let mut m = MetricTable::new();
-    let groups = opcode_groups(counters, "opcode");
-    let eff = effectiveness(&groups, meta);
-
-    m.insert("total.instructions".into(), MetricValue::count(eff.total));
-
-    // Opcode execution counts and miss ratios (execution count table).
-    for (name, g) in &groups {
-        if !g.has("execution_count") {
-            continue;
-        }
-        let count = g.get("execution_count");
-        m.insert(
-            format!("opcode.{name}.execution_count"),
-            MetricValue::count(count),
-        );
-        if !g.has("specializable") && g.has("specialization.miss") {
-            m.insert(
-                format!("opcode.{name}.miss_ratio"),
-                MetricValue::ratio(g.get("specialization.miss"), count),
-            );
-        }
+    let eff = &model.effectiveness;
+    put_count(&mut m, "total.instructions".into(), eff.total as i128);
+    opcode_metrics(&mut m, model);
+    for f in &model.families {
+        family_metrics(&mut m, f);
     }
-
-    // Families.
-    for fam in families(&groups, meta) {
-        let g = &groups[&fam.name];
-        let hit = g.get("specialization.hit");
-        let miss = g.get("specialization.miss");
-        let total = hit + miss + g.get("execution_count");
-        let f = &fam.name;
-        let has_any = total > 0 || g.fields.keys().any(|k| k.starts_with("specialization."));
-        if !has_any {
-            continue;
-        }
-        for field in ["hit", "miss", "deferred", "deopt", "success", "failure"] {
-            m.insert(
-                format!("family.{f}.{field}"),
-                MetricValue::count(g.get(&format!("specialization.{field}"))),
-            );
-        }
-        m.insert(
-            format!("family.{f}.execution_count"),
-            MetricValue::count(g.get("execution_count")),
-        );
-        for field in ["hit", "miss", "deferred", "deopt"] {
-            m.insert(
-                format!("family.{f}.{field}_ratio"),
-                MetricValue::ratio(g.get(&format!("specialization.{field}")), total),
-            );
-        }
-        let success = g.get("specialization.success");
-        let failure = g.get("specialization.failure");
-        m.insert(
-            format!("family.{f}.success_ratio"),
-            MetricValue::ratio(success, success + failure),
-        );
-        for (kind, value) in g.failure_kinds() {
-            if value == 0 {
-                continue;
-            }
-            let kname = failure_kind_name(kind, f, meta);
-            m.insert(
-                format!("family.{f}.failure_kind.{kname}"),
-                MetricValue::count(value),
-            );
-            m.insert(
-                format!("family.{f}.failure_share.{kname}"),
-                MetricValue::ratio(value, failure),
-            );
-        }
+    effectiveness_metrics(&mut m, eff);
+    for c in &model.calls {
+        put_count(&mut m, call_metric_name(c), c.value);
     }
-
-    // Effectiveness.
-    let hits = eff.specialized_hits.max(0) as u64;
-    for (name, v) in [
-        ("basic", eff.basic),
-        ("not_specialized", eff.not_specialized),
-        ("specialized_hits", hits),
-        ("specialized_misses", eff.specialized_misses),
-    ] {
-        m.insert(format!("effectiveness.{name}"), MetricValue::count(v));
-    }
-    for (name, v) in [
-        ("basic", eff.basic),
-        ("not_specialized", eff.not_specialized),
-        ("specialized_hits", hits),
-        ("specialized_misses", eff.specialized_misses),
-    ] {
-        m.insert(
-            format!("effectiveness.{name}_share"),
-            MetricValue::ratio(v, eff.total),
-        );
-    }
-    m.insert(
-        "effectiveness.specialized_share".into(),
-        MetricValue::ratio(hits + eff.specialized_misses, eff.total),
-    );
-
-    // Calls (get_call_stats).
-    let mut calls_to_total = 0;
-    for (key, value) in counters.iter() {
-        if key.contains("Calls to") {
-            calls_to_total += value;
-        }
-    }
-    for (key, value) in counters.iter() {
-        if let Some(rest) = key.strip_prefix("Calls to ") {
-            m.insert(
-                format!("calls.to_{}", slug(rest)),
-                MetricValue::count(value),
-            );
-        } else if let Some(rest) = key.strip_prefix("Calls via ") {
-            let (name, index) = rest.split_once('[').unwrap_or((rest, ""));
-            let label = index
-                .trim_end_matches(']')
-                .parse::<u32>()
-                .ok()
-                .and_then(|i| meta.stats_defines.get(&i).and_then(|n| n.first()).cloned())
-                .unwrap_or_else(|| index.trim_end_matches(']').to_string());
-            m.insert(
-                format!("calls.via_{}.{}", slug(name), slug(&label)),
-                MetricValue::count(value),
-            );
-        } else if key.starts_with("Frame") {
-            m.insert(format!("calls.{}", slug(key)), MetricValue::count(value));
-        }
-    }
-    if counters.contains("Calls to Python functions inlined") {
-        m.insert(
+    if model.counters.contains("Calls to Python functions inlined") {
+        put_ratio(
+            &mut m,
             "calls.inlined_ratio".into(),
-            MetricValue::ratio(
-                counters.get("Calls to Python functions inlined"),
-                calls_to_total,
-            ),
+            model.get("Calls to Python functions inlined"),
+            model.calls_to_total as i128,
         );
     }
-
-    // Objects (get_object_stats), with its denominators.
-    let denominators = crate::summary::ObjectDenominators::of(counters);
-    for (key, value) in counters.iter() {
-        let Some(rest) = key.strip_prefix("Object") else {
-            continue;
-        };
-        let name = slug(rest);
-        m.insert(format!("objects.{name}"), MetricValue::count(value));
-        if let Some(den) = denominators.for_key(key) {
-            m.insert(
-                format!("objects.{name}_ratio"),
-                MetricValue {
-                    kind: MetricKind::Ratio,
-                    num: value as f64,
-                    den: Some(den as f64),
-                },
-            );
+    for o in &model.objects {
+        let name = object_metric_name(&o.key);
+        put_count(&mut m, name.clone(), o.value);
+        if let Some(den) = o.den {
+            put_ratio(&mut m, format!("{name}_ratio"), o.value, den as i128);
         }
     }
-
-    if counters.contains("Object method cache hits") {
+    if model.counters.contains("Object method cache hits") {
         let (h, mi) = (
-            counters.get("Object method cache hits"),
-            counters.get("Object method cache misses"),
+            model.get("Object method cache hits"),
+            model.get("Object method cache misses"),
         );
-        m.insert(
+        put_ratio(
+            &mut m,
             "objects.method_cache_miss_ratio".into(),
-            MetricValue::ratio(mi, h + mi),
+            mi,
+            i128::from(h) + i128::from(mi),
         );
     }
-
-    // GC, optimizer, JIT, rare events, everything else.
-    for (key, value) in counters.iter() {
-        if key.starts_with("opcode[")
-            || key.starts_with("Calls ")
-            || key.starts_with("Frame")
-            || key.starts_with("Object")
-            || key.starts_with("uop[")
-        {
-            continue;
+    for (n, gen) in model.gc.iter().enumerate() {
+        for (name, v) in gen {
+            put_count(&mut m, format!("gc.gen{n}.{}", slug(name)), *v);
         }
-        if let Some(rest) = key.strip_prefix("GC[") {
-            let (n, name) = rest.split_once(']').unwrap_or((rest, ""));
-            m.insert(
-                format!("gc.gen{n}.{}", slug(name)),
-                MetricValue::count(value),
-            );
-        } else if let Some(rest) = key.strip_prefix("Rare event ") {
-            m.insert(format!("rare.{}", slug(rest)), MetricValue::count(value));
-        } else if let Some(rest) = key.strip_prefix("JIT ") {
-            m.insert(format!("jit.{}", slug(rest)), MetricValue::count(value));
-        } else if let Some(rest) = key.strip_prefix("uops[") {
-            let (name, field) = rest.split_once(']').unwrap_or((rest, ""));
-            m.insert(
-                format!("uop.{name}.{}", slug(field)),
-                MetricValue::count(value),
-            );
-        } else if let Some((hist, bucket)) = histogram_key(key) {
-            m.insert(
-                format!("optimizer.{}.le_{bucket}", slug(hist)),
-                MetricValue::count(value),
-            );
-        } else if let Some(rest) = key
-            .strip_prefix("unsupported_opcode[")
-            .or_else(|| key.strip_prefix("error_in_opcode["))
-        {
-            let which = if key.starts_with("unsupported") {
-                "unsupported_opcode"
-            } else {
-                "error_in_opcode"
+    }
+    if let Some(o) = &model.optimizer {
+        optimizer_metrics(&mut m, o);
+    }
+    for (prefix, list) in [
+        ("jit", &model.jit),
+        ("rare", &model.rare_events),
+        ("ft", &model.free_threading),
+        ("other", &model.unknown),
+    ] {
+        for (key, v) in list {
+            let rest = match prefix {
+                "jit" => key.strip_prefix("JIT ").unwrap_or(key),
+                "rare" => key.strip_prefix("Rare event ").unwrap_or(key),
+                // `Mutex sleeps (mutex_sleeps)` -> `ft.mutex_sleeps`.
+                "ft" => key.split(" (").next().unwrap_or(key),
+                _ => key,
             };
-            let name = rest.split_once(']').map(|(n, _)| n).unwrap_or(rest);
-            m.insert(
-                format!("optimizer.{which}.{name}"),
-                MetricValue::count(value),
-            );
-        } else if key.starts_with("Optimiz") || key.starts_with("Executors") {
-            let name = key.strip_prefix("Optimization ").unwrap_or(key);
-            m.insert(
-                format!("optimizer.{}", slug(name)),
-                MetricValue::count(value),
-            );
-        } else {
-            m.insert(format!("other.{}", slug(key)), MetricValue::count(value));
+            put_count(&mut m, format!("{prefix}.{}", slug(rest)), *v);
         }
     }
-    if counters.contains("Optimization attempts") {
-        m.insert(
-            "optimizer.traces_created_ratio".into(),
-            MetricValue::ratio(
-                counters.get("Optimization traces created"),
-                counters.get("Optimization attempts"),
-            ),
+    per_million_companions(&mut m, eff.total);
+    m
+}
+
+/// Opcode execution counts and miss ratios (the execution count table).
+fn opcode_metrics(m: &mut MetricTable, model: &Model) {
+    for e in crate::model::execution_counts(&model.opcodes) {
+        put_count(m, format!("opcode.{}.execution_count", e.name), e.count);
+        if let Some(miss) = e.miss {
+            put_ratio(m, format!("opcode.{}.miss_ratio", e.name), miss, e.count);
+        }
+    }
+}
+
+fn family_metrics(m: &mut MetricTable, fam: &Family) {
+    if fam.total == 0 && !fam.has_specialization_fields {
+        return;
+    }
+    let f = &fam.name;
+    for (field, v) in [
+        ("hit", fam.hit),
+        ("miss", fam.miss),
+        ("deferred", fam.deferred),
+        ("deopt", fam.deopt),
+        ("success", fam.success),
+        ("failure", fam.failure),
+        ("execution_count", fam.execution_count),
+    ] {
+        put_count(m, format!("family.{f}.{field}"), v);
+    }
+    let total = fam.total as i128;
+    for (field, v) in [
+        ("hit", fam.hit),
+        ("miss", fam.miss),
+        ("deferred", fam.deferred),
+        ("deopt", fam.deopt),
+    ] {
+        put_ratio(m, format!("family.{f}.{field}_ratio"), v, total);
+    }
+    put_ratio(
+        m,
+        format!("family.{f}.success_ratio"),
+        fam.success,
+        i128::from(fam.success) + i128::from(fam.failure),
+    );
+    for kind in &fam.failure_kinds {
+        let kname = failure_kind_name(kind);
+        put_count(m, format!("family.{f}.failure_kind.{kname}"), kind.count);
+        put_ratio(
+            m,
+            format!("family.{f}.failure_share.{kname}"),
+            kind.count,
+            fam.failure,
         );
     }
+}
 
-    // Per-million-instruction companions of every count, so workload size does not matter.
-    let per = eff.total as f64 / 1e6;
+/// The effectiveness rows; `specialized_hits` can be negative (misses above executions), as
+/// in summarize_stats.py.
+pub const EFFECTIVENESS_ROWS: [&str; 4] = [
+    "basic",
+    "not_specialized",
+    "specialized_hits",
+    "specialized_misses",
+];
+
+fn effectiveness_values(eff: &Effectiveness) -> [i128; 4] {
+    [
+        eff.basic as i128,
+        eff.not_specialized as i128,
+        eff.specialized_hits,
+        eff.specialized_misses as i128,
+    ]
+}
+
+fn effectiveness_metrics(m: &mut MetricTable, eff: &Effectiveness) {
+    let values = effectiveness_values(eff);
+    for (name, v) in EFFECTIVENESS_ROWS.iter().zip(values) {
+        put_count(m, format!("effectiveness.{name}"), v);
+    }
+    for (name, v) in EFFECTIVENESS_ROWS.iter().zip(values) {
+        put_ratio(
+            m,
+            format!("effectiveness.{name}_share"),
+            v,
+            eff.total as i128,
+        );
+    }
+    put_ratio(
+        m,
+        "effectiveness.specialized_share".into(),
+        values[2] + values[3],
+        eff.total as i128,
+    );
+}
+
+/// Tier 2: the optimizer's counters, histograms (buckets and percentiles), uops, unsupported
+/// and errored opcodes, and the ratios summarize_stats.py shows.
+fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
+    for (key, v) in &o.counters {
+        let name = key.strip_prefix("Optimization ").unwrap_or(key);
+        put_count(m, format!("optimizer.{}", slug(name)), *v);
+    }
+    for h in &o.histograms {
+        let hname = slug(h.name);
+        for (bucket, v) in &h.buckets {
+            put_count(m, format!("optimizer.{hname}.le_{bucket}"), *v);
+        }
+        for (p, label) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+            if let Some(b) = h.percentile(p) {
+                put_count(m, format!("optimizer.{hname}.{label}"), b as i128);
+            }
+        }
+    }
+    for (name, g) in &o.uops {
+        for (field, v) in g {
+            put_count(m, format!("uop.{name}.{}", slug(field)), *v);
+        }
+    }
+    for e in crate::model::execution_counts(&o.uops) {
+        if let Some(miss) = e.miss {
+            put_ratio(m, format!("uop.{}.miss_ratio", e.name), miss, e.count);
+        }
+    }
+    for (which, groups) in [
+        ("unsupported_opcode", &o.unsupported),
+        ("error_in_opcode", &o.errors),
+    ] {
+        for (name, g) in groups {
+            for (field, v) in g {
+                let suffix = if field == "count" || field.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{}", slug(field))
+                };
+                put_count(m, format!("optimizer.{which}.{name}{suffix}"), *v);
+            }
+        }
+    }
+    let created = o.get("Optimization traces created");
+    for (name, num, den) in [
+        (
+            "optimizer.traces_created_ratio",
+            created,
+            o.get("Optimization attempts"),
+        ),
+        (
+            "optimizer.success_ratio",
+            o.get("Optimization optimizer successes"),
+            o.get("Optimization optimizer attempts"),
+        ),
+        (
+            "optimizer.executors_invalidated_ratio",
+            o.get("Executors invalidated"),
+            created,
+        ),
+    ] {
+        put_ratio(m, name.into(), num, den);
+    }
+}
+
+/// Per-million-instruction companions of every count, so workload size does not matter
+/// (none when no instruction ran: a zero denominator is no sample).
+fn per_million_companions(m: &mut MetricTable, total: u128) {
+    if total == 0 {
+        return;
+    }
+    let per = total as f64 / 1e6;
     let counts: Vec<(String, f64)> = m
         .iter()
         .filter(|(n, v)| v.kind == MetricKind::Count && n.as_str() != "total.instructions")
@@ -477,31 +395,25 @@ pub fn compute(counters: &Counters, meta: &Metadata) -> MetricTable {
             },
         );
     }
-    m
-}
-
-/// `Trace length[16]` -> ("Trace length", 16).
-fn histogram_key(key: &str) -> Option<(&str, u64)> {
-    let (name, rest) = key.split_once('[')?;
-    let n = rest.strip_suffix(']')?.parse::<u64>().ok()?;
-    if name.ends_with("length") {
-        Some((name, n))
-    } else {
-        None
-    }
 }
 
 /// Metrics of one repeat: the aggregate over its benchmarks, plus `bench.<name>.` metrics.
+/// `set_dir` locates input errors (a set mixing key styles) by file and line.
 pub fn repeat_metrics(
     repeat: &Repeat,
     meta: &Metadata,
     per_benchmark: bool,
+    set_dir: &Path,
 ) -> anyhow::Result<MetricTable> {
     let totals = repeat.totals()?;
-    let mut m = compute(&totals, meta);
+    let model = |c: &Counters, scope: &str| {
+        Model::build(c, meta).map_err(|e| crate::model::input_error(e, set_dir, scope))
+    };
+    let mut m = from_model(&model(&totals, &repeat.name)?);
     if per_benchmark {
         for (bench, dump) in &repeat.benchmarks {
-            for (name, v) in compute(&dump.counters, meta) {
+            let scope = format!("{}/{bench}", repeat.name);
+            for (name, v) in from_model(&model(&dump.counters, &scope)?) {
                 m.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);
             }
         }
@@ -518,7 +430,8 @@ pub fn set_metrics(
     set.repeats
         .iter()
         .map(|r| {
-            repeat_metrics(r, meta, per_benchmark).with_context(|| format!("repeat {}", r.name))
+            repeat_metrics(r, meta, per_benchmark, &set.path)
+                .with_context(|| format!("repeat {}", r.name))
         })
         .collect()
 }
@@ -622,9 +535,14 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         Format::Json => {
             let mut obj = serde_json::Map::new();
             for (n, kind) in &names {
-                let vals: Vec<f64> = tables
+                // A count a repeat lacks is 0; a ratio it lacks has no value (null).
+                let vals: Vec<Option<f64>> = tables
                     .iter()
-                    .map(|t| t.get(n).map(|v| v.value()).unwrap_or(0.0))
+                    .map(|t| match t.get(n) {
+                        Some(v) => Some(v.value()),
+                        None if *kind == MetricKind::Count => Some(0.0),
+                        None => None,
+                    })
                     .collect();
                 obj.insert(n.clone(), serde_json::json!({"kind": kind, "values": vals}));
             }
@@ -637,7 +555,11 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
                 .map(|(n, kind)| {
                     let vals = tables
                         .iter()
-                        .map(|t| format_value(*kind, t.get(n).map(|v| v.value()).unwrap_or(0.0)))
+                        .map(|t| match t.get(n) {
+                            Some(v) => format_value(*kind, v.value()),
+                            None if *kind == MetricKind::Count => format_value(*kind, 0.0),
+                            None => "-".to_string(),
+                        })
                         .collect();
                     (n, vals)
                 })
@@ -681,14 +603,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::{parse_dump, ParseOptions};
-    use std::path::Path;
-
-    fn counters(text: &str) -> Counters {
-        parse_dump(text.as_bytes(), Path::new("t"), ParseOptions::default())
-            .unwrap()
-            .counters
-    }
+    use crate::raw::counters_of as counters;
 
     #[test]
     fn family_ratios_use_summarize_denominators() {
@@ -701,7 +616,7 @@ mod tests {
              opcode[LOAD_FAST].execution_count : 100\n",
         );
         let meta = Metadata::embedded("3.13").unwrap();
-        let m = compute(&c, &meta);
+        let m = compute(&c, &meta).unwrap();
         assert_eq!(m["family.LOAD_ATTR.miss_ratio"].value(), 0.1);
         assert_eq!(m["family.LOAD_ATTR.hit_ratio"].value(), 0.8);
         assert_eq!(m["family.LOAD_ATTR.deferred_ratio"].value(), 0.05);
@@ -726,10 +641,40 @@ mod tests {
 
     #[test]
     fn longest_prefix_family() {
+        use crate::model::family_of;
         let bases = ["CALL", "CALL_KW"];
         assert_eq!(family_of("CALL_KW_PY", &bases), Some("CALL_KW"));
         assert_eq!(family_of("CALL_PY_EXACT_ARGS", &bases), Some("CALL"));
         assert_eq!(family_of("CALL", &bases), None);
+    }
+
+    /// The issue's example: a saturated hit counter plus a miss neither wraps nor makes a
+    /// ratio above 100%, and a ratio with nothing to divide by is absent.
+    #[test]
+    fn huge_counters_and_zero_denominators() {
+        let c = counters(&format!(
+            "opcode[LOAD_ATTR].specializable : 1\nopcode[LOAD_ATTR].specialization.hit : {}\n\
+             opcode[LOAD_ATTR].specialization.miss : 5\n",
+            u64::MAX
+        ));
+        let m = compute(&c, &Metadata::embedded("3.13").unwrap()).unwrap();
+        let r = m["family.LOAD_ATTR.hit_ratio"].value();
+        assert!(r > 0.99 && r <= 1.0, "{r}");
+        assert!(!m.contains_key("family.LOAD_ATTR.success_ratio"));
+        assert!(!m.contains_key("effectiveness.basic_share"));
+        assert!(!m.keys().any(|k| k.ends_with(PER_MILLION_SUFFIX)));
+    }
+
+    /// Free-threading counters as 3.14 prints them (`print_ft_stats`).
+    #[test]
+    fn free_threading_counters() {
+        let c = counters(
+            "Mutex sleeps (mutex_sleeps): 3\nQSBR polls (qsbr_polls): 4\nWorld stops (world_stops): 5\n",
+        );
+        let m = compute(&c, &Metadata::embedded("3.14").unwrap()).unwrap();
+        assert_eq!(m["ft.mutex_sleeps"].num, 3.0);
+        assert_eq!(m["ft.qsbr_polls"].num, 4.0);
+        assert_eq!(m["ft.world_stops"].num, 5.0);
     }
 
     #[test]

@@ -436,6 +436,14 @@ pub fn parse_dump(bytes: &[u8], path: &Path, opts: ParseOptions) -> Result<Parse
     Ok(out)
 }
 
+/// Counters of a dump given as text (tests).
+#[cfg(test)]
+pub(crate) fn counters_of(text: &str) -> Counters {
+    parse_dump(text.as_bytes(), Path::new("t"), ParseOptions::default())
+        .unwrap()
+        .counters
+}
+
 /// Writes counters back in dump format (`key : value` lines). `parse(write(c)) == c`.
 pub fn write_dump(counters: &Counters) -> String {
     let mut s = String::new();

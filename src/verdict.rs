@@ -359,6 +359,33 @@ fn pairing(base: &StatsSet, head: &StatsSet) -> Option<Vec<usize>> {
     Some(order)
 }
 
+/// The samples of one metric on both sides. A count a repeat lacks is 0; a ratio (or
+/// per-million value) it lacks had a zero denominator and is no sample: it is dropped, with
+/// its partner when the repeats are paired.
+fn samples(
+    base: &[MetricTable],
+    head: &[MetricTable],
+    name: &str,
+    like: &MetricValue,
+    paired: bool,
+) -> (Vec<MetricValue>, Vec<MetricValue>) {
+    if like.kind == MetricKind::Count {
+        return (column(base, name, like), column(head, name, like));
+    }
+    let get = |t: &MetricTable| t.get(name).copied();
+    if paired && base.len() == head.len() {
+        base.iter()
+            .zip(head)
+            .filter_map(|(b, h)| Some((get(b)?, get(h)?)))
+            .unzip()
+    } else {
+        (
+            base.iter().filter_map(get).collect(),
+            head.iter().filter_map(get).collect(),
+        )
+    }
+}
+
 /// Values of one metric over repeats, filling a missing metric with a zero of its kind.
 fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricValue> {
     tables
@@ -547,6 +574,11 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
         .collect();
     for f in families.iter().chain(["LOAD_ATTR".to_string()].iter()) {
         synthetic.set(&format!("opcode[{f}].specializable"), 1);
+        // Nonzero denominators: a ratio over zero is absent from the catalogue.
+        for field in ["hit", "miss", "deferred", "deopt", "success", "failure"] {
+            synthetic.set(&format!("opcode[{f}].specialization.{field}"), 1);
+        }
+        synthetic.set(&format!("opcode[{f}].execution_count"), 1);
         for kind in 0..40 {
             synthetic.set(
                 &format!("opcode[{f}].specialization.failure_kinds[{kind}]"),
@@ -565,7 +597,7 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
     for i in meta.stats_defines.keys() {
         synthetic.set(&format!("Calls via PyEval_EvalFrame[{i}]"), 1);
     }
-    for n in metrics::compute(&synthetic, meta).into_keys() {
+    for (n, _) in metrics::compute(&synthetic, meta).into_iter().flatten() {
         names.insert(n, ());
     }
     names.into_keys().collect()
@@ -628,6 +660,11 @@ const KNOWN_COUNTERS: &[&str] = &[
     "Rare event (func_modification)",
     "Rare event (watched_dict_modification)",
     "Rare event (watched_globals_modification)",
+    "Trace length[16]",
+    "Optimized trace length[16]",
+    "Trace run length[16]",
+    "uops[_NOP].execution_count",
+    "uops[_NOP].specialization.miss",
 ];
 
 /// Per-benchmark shares of an aggregate metric's change (exact decomposition: for ratios each
@@ -738,6 +775,15 @@ fn evaluate_complete(
     }
     let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
     let mut head_tables = metrics::set_metrics(head, &opts.meta_head, true)?;
+    for (side, set, meta) in [
+        ("base", base, &opts.meta_base),
+        ("head", head, &opts.meta_head),
+    ] {
+        notes.extend(crate::model::renames_note(
+            side,
+            &crate::model::set_renames(set, meta),
+        ));
+    }
     if let Some(order) = &order {
         head_tables = order.iter().map(|i| head_tables[*i].clone()).collect();
     }
@@ -784,8 +830,7 @@ fn evaluate_complete(
     };
 
     let compare_metric = |name: &str, like: &MetricValue| {
-        let b = column(&base_tables, name, like);
-        let h = column(&head_tables, name, like);
+        let (b, h) = samples(&base_tables, &head_tables, name, like, paired);
         let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
         let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
         let stats = compare_samples(&bv, &hv, paired, confidence);
@@ -816,7 +861,8 @@ fn evaluate_complete(
             base_support: sb,
             head_support: sh,
         } = compare_metric(name, like);
-        if bv.iter().chain(&hv).all(|v| *v == 0.0) {
+        // All zero, or a ratio with no sample on one side: nothing to compare.
+        if bv.iter().chain(&hv).all(|v| *v == 0.0) || bv.is_empty() || hv.is_empty() {
             continue;
         }
         let relative_change = (stats.base_mean != 0.0).then(|| stats.diff / stats.base_mean.abs());
@@ -1065,8 +1111,8 @@ fn evaluate_complete(
 
     // Consistency checks.
     let checks = vec![
-        check_set(base, &opts.meta_base, &opts.exceptions, "base"),
-        check_set(head, &opts.meta_head, &opts.exceptions, "head"),
+        check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
+        check_set(head, &opts.meta_head, &opts.exceptions, "head")?,
         check_pair(base, head, &opts.exceptions),
     ];
     let checks_ok = checks.iter().all(|c| c.ok());
@@ -1170,7 +1216,12 @@ fn evaluate_candidate(
         head_support: sh,
     } = compare_metric(name, like);
     let mut skipped = None;
-    if let Some(min) = rule.min_count {
+    if bv.is_empty() || hv.is_empty() {
+        skipped = Some(
+            "no comparable sample: the ratio's denominator is zero in the repeats of one side"
+                .to_string(),
+        );
+    } else if let Some(min) = rule.min_count {
         let forbid_only = rule
             .limits
             .iter()

@@ -1,21 +1,21 @@
 //! Row calculators: a faithful port of summarize_stats.py's `Stats`, `OpcodeStats`, tables and layout.
 
 use super::{Align, Cell, Column, Part, Section, Table};
-use crate::error::Error;
 use crate::metadata::Metadata;
+use crate::model::{Family, Groups, Model};
 use crate::raw::Counters;
 use crate::stats_set::SetTotals;
 use indexmap::{IndexMap, IndexSet};
-use std::collections::BTreeMap;
 
 type Row = Vec<Cell>;
 
 /// Counters of one name (`opcode[NAME].rest`), keyed by `rest`, in first-seen order.
-type NameStats = IndexMap<String, u64>;
+type NameStats = crate::model::Fields;
 
-/// One side of the report: totals over a set plus the metadata to read them with.
+/// One side of the report: the model of a set's totals plus the metadata it was read with.
 pub(crate) struct Side<'a> {
-    data: Counters,
+    /// The model; its opcode groups moved into `opcode` (the tables read them there).
+    model: Model,
     nfiles: u64,
     meta: &'a Metadata,
     malformed: Vec<crate::raw::MalformedLine>,
@@ -23,22 +23,15 @@ pub(crate) struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    /// `renames` maps instruction names of this side to the other side's names (cross-version).
-    pub(crate) fn new(
-        set: &SetTotals,
-        meta: &'a Metadata,
-        renames: &[(&str, &str)],
-    ) -> anyhow::Result<Side<'a>> {
-        let mut data = set.totals.clone();
-        if !meta.opnames.is_empty() {
-            data = rename_numeric_opcodes(&data, &meta.opnames)?;
-        }
-        if !renames.is_empty() {
-            data = rename_instructions(&data, renames)?;
-        }
-        let opcode = OpcodeStats::new(&data, "opcode");
+    /// Builds the side's model (version names normalized, see [`crate::model`]).
+    pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
+        let mut model = Model::build(&set.totals, meta)
+            .map_err(|e| crate::model::input_error(e, &set.path, "set totals"))?;
+        let opcode = OpcodeStats {
+            names: std::mem::take(&mut model.opcodes),
+        };
         Ok(Side {
-            data,
+            model,
             nfiles: set.files,
             meta,
             malformed: super::malformed_of(set).to_vec(),
@@ -47,127 +40,30 @@ impl<'a> Side<'a> {
     }
 
     fn get(&self, key: &str) -> u64 {
-        self.data.get(key)
+        self.model.get(key)
     }
 
     fn opcode_stats(&self, prefix: &str) -> OpcodeStats {
-        OpcodeStats::new(&self.data, prefix)
+        let names = match (&self.model.optimizer, prefix) {
+            (Some(o), "uops") => o.uops.clone(),
+            (Some(o), "uop") => o.uop_pairs.clone(),
+            (Some(o), "unsupported_opcode") => o.unsupported.clone(),
+            (Some(o), "error_in_opcode") => o.errors.clone(),
+            _ => crate::model::group(self.data(), prefix),
+        };
+        OpcodeStats { names }
+    }
+
+    fn data(&self) -> &Counters {
+        &self.model.counters
+    }
+
+    fn family(&self, name: &str) -> Option<&Family> {
+        self.model.family(name)
     }
 }
 
-/// 3.12 dumps name opcodes by number (`opcode[83]`, `pair_count[12]`); give them names.
-fn rename_numeric_opcodes(data: &Counters, opnames: &[String]) -> Result<Counters, Error> {
-    let name_of = |s: &str| -> Option<&str> {
-        let n: usize = s.parse().ok()?;
-        opnames.get(n).map(|x| x.as_str()).filter(|x| !x.is_empty())
-    };
-    let mut out = Counters::new();
-    for (key, value) in data.iter() {
-        let mut renamed = None;
-        if let Some(rest) = key.strip_prefix("opcode[") {
-            if let Some((id, tail)) = rest.split_once(']') {
-                if let Some(name) = name_of(id) {
-                    let tail = match tail.split_once("pair_count[") {
-                        Some((pre, t)) => match t.split_once(']') {
-                            Some((j, post)) => match name_of(j) {
-                                Some(nj) => format!("{pre}pair_count[{nj}]{post}"),
-                                None => tail.to_string(),
-                            },
-                            None => tail.to_string(),
-                        },
-                        None => tail.to_string(),
-                    };
-                    renamed = Some(format!("opcode[{name}]{tail}"));
-                }
-            }
-        }
-        let k = renamed.as_deref().unwrap_or(key);
-        out.add(k, value).map_err(|o| {
-            Error::input(format!(
-                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
-                o.key, o.current, o.added
-            ))
-        })?;
-    }
-    Ok(out)
-}
-
-/// Instructions renamed between versions, old name -> new name, as (from, to, new version).
-/// 3.14 folded BINARY_SUBSCR into BINARY_OP; its specializations kept their suffixes.
-const RENAMES: &[(&str, &str, &str)] = &[
-    ("BINARY_SUBSCR_DICT", "BINARY_OP_SUBSCR_DICT", "3.14"),
-    ("BINARY_SUBSCR_GETITEM", "BINARY_OP_SUBSCR_GETITEM", "3.14"),
-    (
-        "BINARY_SUBSCR_LIST_INT",
-        "BINARY_OP_SUBSCR_LIST_INT",
-        "3.14",
-    ),
-    ("BINARY_SUBSCR_STR_INT", "BINARY_OP_SUBSCR_STR_INT", "3.14"),
-    (
-        "BINARY_SUBSCR_TUPLE_INT",
-        "BINARY_OP_SUBSCR_TUPLE_INT",
-        "3.14",
-    ),
-];
-
-fn version_key(v: &str) -> Option<(u32, u32)> {
-    let (a, b) = v.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
-/// Renames to apply to the side read with `mine` so it lines up with the side read with `other`.
-pub(crate) fn renames_for(mine: &Metadata, other: &Metadata) -> Vec<(&'static str, &'static str)> {
-    let (Some(m), Some(o)) = (version_key(&mine.version), version_key(&other.version)) else {
-        return vec![];
-    };
-    RENAMES
-        .iter()
-        .filter(|(_, _, since)| version_key(since).is_some_and(|s| m < s && o >= s))
-        .map(|(from, to, _)| (*from, *to))
-        .collect()
-}
-
-fn rename_instructions(data: &Counters, renames: &[(&str, &str)]) -> Result<Counters, Error> {
-    let map =
-        |name: &str| -> Option<&str> { renames.iter().find(|(f, _)| *f == name).map(|(_, t)| *t) };
-    let mut out = Counters::new();
-    for (key, value) in data.iter() {
-        let mut k = key.to_string();
-        if let Some(rest) = key.strip_prefix("opcode[") {
-            if let Some((name, tail)) = rest.split_once(']') {
-                let name = map(name).unwrap_or(name);
-                let tail = match tail
-                    .split_once("pair_count[")
-                    .and_then(|(pre, t)| Some((pre, t.split_once(']')?)))
-                {
-                    Some((pre, (j, post))) => {
-                        format!("{pre}pair_count[{}]{post}", map(j).unwrap_or(j))
-                    }
-                    None => tail.to_string(),
-                };
-                k = format!("opcode[{name}]{tail}");
-            }
-        }
-        out.add(&k, value).map_err(|o| {
-            Error::input(format!(
-                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
-                o.key, o.current, o.added
-            ))
-        })?;
-    }
-    Ok(out)
-}
-
-/// Python's `s[n:]` for an ASCII prefix length `n` (code points, never panics).
-fn skip_chars(s: &str, n: usize) -> &str {
-    let mut it = s.chars();
-    for _ in 0..n {
-        if it.next().is_none() {
-            return "";
-        }
-    }
-    it.as_str()
-}
+use crate::model::skip_chars;
 
 fn pretty(name: &str) -> String {
     name.replace('_', " ").to_lowercase()
@@ -178,42 +74,13 @@ fn sort_desc<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
     v.sort_by_key(|x| std::cmp::Reverse(key(x)));
 }
 
-/// summarize_stats.py's `OpcodeStats` for one key prefix.
+/// summarize_stats.py's `OpcodeStats` for one key prefix (the model's groups).
 #[derive(Default)]
 struct OpcodeStats {
-    names: IndexMap<String, NameStats>,
+    names: Groups,
 }
 
-const TOTAL: [&str; 3] = [
-    "specialization.hit",
-    "specialization.miss",
-    "execution_count",
-];
-
 impl OpcodeStats {
-    fn new(data: &Counters, prefix: &str) -> OpcodeStats {
-        let mut names: IndexMap<String, NameStats> = IndexMap::new();
-        for (key, value) in data.iter() {
-            if !key.starts_with(prefix) {
-                continue;
-            }
-            let after = skip_chars(key, prefix.len() + 1);
-            let (name, rest) = after.split_once(']').unwrap_or((after, ""));
-            let rest = rest.trim_matches('.');
-            match names.get_mut(name) {
-                Some(m) => {
-                    m.insert(rest.to_string(), value);
-                }
-                None => {
-                    let mut m = NameStats::new();
-                    m.insert(rest.to_string(), value);
-                    names.insert(name.to_string(), m);
-                }
-            }
-        }
-        OpcodeStats { names }
-    }
-
     fn stats(&self, name: &str) -> Option<&NameStats> {
         self.names.get(name)
     }
@@ -240,34 +107,15 @@ impl OpcodeStats {
     }
 
     fn execution_counts(&self) -> Vec<(&str, (u64, u64))> {
-        let mut out = vec![];
-        for (name, st) in &self.names {
-            if let Some(&count) = st.get("execution_count") {
-                let miss = if st.contains_key("specializable") {
-                    0
-                } else {
-                    st.get("specialization.miss").copied().unwrap_or(0)
-                };
-                out.push((name.as_str(), (count, miss)));
-            }
-        }
-        out
+        crate::model::execution_counts(&self.names)
+            .into_iter()
+            .map(|e| (e.name, (e.count, e.miss.unwrap_or(0))))
+            .collect()
     }
 
     fn is_specializable(&self, name: &str) -> bool {
         self.stats(name)
             .is_some_and(|s| s.contains_key("specializable"))
-    }
-
-    fn specialization_total(&self, name: &str) -> i128 {
-        self.stats(name)
-            .map(|s| {
-                TOTAL
-                    .iter()
-                    .map(|k| s.get(*k).copied().unwrap_or(0) as i128)
-                    .sum()
-            })
-            .unwrap_or(0)
     }
 
     fn specialization_counts(&self, name: &str) -> Vec<(String, u64)> {
@@ -293,45 +141,20 @@ impl OpcodeStats {
         }
         out.into_iter().collect()
     }
-
-    fn failure_kinds(
-        &self,
-        name: &str,
-        defines: &BTreeMap<u32, Vec<String>>,
-    ) -> IndexMap<String, u64> {
-        let Some(st) = self.stats(name) else {
-            return IndexMap::new();
-        };
-        let mut kinds: BTreeMap<u64, u64> = BTreeMap::new();
-        for (key, &value) in st {
-            if !key.starts_with("specialization.failure_kind") {
-                continue;
-            }
-            let inner = key.strip_suffix(']').unwrap_or(key);
-            let Some(index) = inner
-                .split('[')
-                .nth(1)
-                .and_then(|i| i.trim().parse::<u64>().ok())
-            else {
-                continue;
-            };
-            kinds.insert(index, value);
-        }
-        let mut out = IndexMap::new();
-        for (index, value) in kinds {
-            if value != 0 {
-                out.insert(kind_to_text(index, name, defines), value);
-            }
-        }
-        out
-    }
 }
 
-fn kind_to_text(kind: u64, opcode: &str, defines: &BTreeMap<u32, Vec<String>>) -> String {
-    match crate::metadata::failure_kind_define(defines, kind, opcode) {
+/// summarize_stats.py's `kind_to_text`, from the define the model resolved.
+fn kind_to_text(kind: u64, define: Option<&str>) -> String {
+    match define {
         Some(name) => pretty(name),
         None => format!("kind {kind}"),
     }
+}
+
+/// `get_specialization_total` of `op` on one side: the family's total, or 0 for a name
+/// that is no family there.
+fn specialization_total(s: &Side, op: &str) -> u128 {
+    s.family(op).map(|f| f.total).unwrap_or(0)
 }
 
 /// How a table joins BASE and HEAD rows (summarize_stats.py's `JoinMode`).
@@ -739,8 +562,8 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
         if !base.opcode.is_specializable(opcode) {
             continue;
         }
-        if base.opcode.specialization_total(opcode) == 0
-            && head.is_none_or(|h| h.opcode.specialization_total(opcode) == 0)
+        if specialization_total(base, opcode) == 0
+            && head.is_none_or(|h| specialization_total(h, opcode) == 0)
         {
             continue;
         }
@@ -749,7 +572,7 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
             &["Kind", "Count:", "Ratio:"],
             JoinMode::Change,
             move |s: &Side| {
-                let total = s.opcode.specialization_total(op);
+                let total = specialization_total(s, op) as i128;
                 s.opcode
                     .specialization_counts(op)
                     .into_iter()
@@ -767,9 +590,10 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
             &["Success", "Count:", "Ratio:"],
             JoinMode::Change,
             move |s: &Side| {
-                let st = s.opcode.stats(op);
-                let get = |k: &str| st.and_then(|m| m.get(k)).copied().unwrap_or(0);
-                let (ok, fail) = (get("specialization.success"), get("specialization.failure"));
+                let (ok, fail) = s
+                    .family(op)
+                    .map(|f| (f.success, f.failure))
+                    .unwrap_or((0, 0));
                 let total = ok as i128 + fail as i128;
                 if total == 0 {
                     return vec![];
@@ -792,15 +616,16 @@ fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
             &["Failure kind", "Count:", "Ratio:"],
             JoinMode::Change,
             move |s: &Side| {
-                let kinds = s.opcode.failure_kinds(op, &s.meta.defines);
-                let total = s
-                    .opcode
-                    .stats(op)
-                    .and_then(|m| m.get("specialization.failure"))
-                    .copied()
-                    .unwrap_or(0);
-                let mut rows: Vec<(String, u64)> =
-                    kinds.into_iter().filter(|(_, v)| *v != 0).collect();
+                let Some(fam) = s.family(op) else {
+                    return vec![];
+                };
+                // Kinds whose texts coincide collapse, the last index winning (a Python dict).
+                let mut kinds: IndexMap<String, u64> = IndexMap::new();
+                for k in &fam.failure_kinds {
+                    kinds.insert(kind_to_text(k.index, k.define.as_deref()), k.count);
+                }
+                let total = fam.failure;
+                let mut rows: Vec<(String, u64)> = kinds.into_iter().collect();
                 sort_desc(&mut rows, |(_, v)| *v);
                 rows.into_iter()
                     .map(|(label, v)| {
@@ -833,24 +658,14 @@ fn specialization_effectiveness_section(base: &Side, head: Option<&Side>) -> Sec
         &["Instructions", "Count:", "Ratio:"],
         JoinMode::Change,
         |s: &Side| {
-            let total = s.opcode.total_execution_count();
-            let (mut basic, mut hits, mut misses, mut not_specialized) =
-                (0i128, 0i128, 0i128, 0i128);
-            for (name, st) in &s.opcode.names {
-                let Some(&count) = st.get("execution_count") else {
-                    continue;
-                };
-                let count = count as i128;
-                if st.contains_key("specializable") {
-                    not_specialized += count;
-                } else if s.meta.specialized_instructions.iter().any(|x| x == name) {
-                    let miss = st.get("specialization.miss").copied().unwrap_or(0) as i128;
-                    hits += count - miss;
-                    misses += miss;
-                } else {
-                    basic += count;
-                }
-            }
+            let e = &s.model.effectiveness;
+            let total = e.total as i128;
+            let (basic, not_specialized, hits, misses) = (
+                e.basic as i128,
+                e.not_specialized as i128,
+                e.specialized_hits,
+                e.specialized_misses as i128,
+            );
             let row = |text: &str, doc: &str, v: i128| {
                 vec![Cell::doc(text, doc), Cell::count(v), Cell::ratio(v, total)]
             };
@@ -942,39 +757,18 @@ fn specialization_effectiveness_section(base: &Side, head: Option<&Side>) -> Sec
     )
 }
 
-fn sorted_items(data: &Counters) -> Vec<(&str, u64)> {
-    let mut v: Vec<(&str, u64)> = data.iter().collect();
-    v.sort_by(|a, b| a.0.cmp(b.0));
-    v
-}
-
+/// The call table's labels (`get_call_stats`): the model's rows, `Calls via X[i]` labelled
+/// with its EVAL_CALL define; coinciding labels collapse, the last one winning.
 fn call_stats(side: &Side) -> IndexMap<String, u64> {
     let mut result = IndexMap::new();
-    let items = sorted_items(&side.data);
-    for &(key, value) in &items {
-        if key.contains("Calls to") {
-            result.insert(key.to_string(), value);
-        } else if key.starts_with("Calls ") {
-            let label = key
-                .strip_suffix(']')
-                .and_then(|k| k.split_once('['))
-                .filter(|(_, idx)| !idx.contains('['))
-                .and_then(|(name, idx)| {
-                    let first = side
-                        .meta
-                        .stats_defines
-                        .get(&idx.trim().parse::<u32>().ok()?)?
-                        .first()?;
-                    Some(format!("{name} ({})", pretty(first)))
-                })
-                .unwrap_or_else(|| key.to_string());
-            result.insert(label, value);
-        }
-    }
-    for &(key, value) in &items {
-        if key.starts_with("Frame") {
-            result.insert(key.to_string(), value);
-        }
+    for c in &side.model.calls {
+        let label = match (&c.define, c.key.split_once('[')) {
+            (Some(d), Some((name, _))) if !c.key.contains("Calls to") => {
+                format!("{name} ({})", pretty(d))
+            }
+            _ => c.key.clone(),
+        };
+        result.insert(label, c.value);
     }
     result
 }
@@ -982,11 +776,7 @@ fn call_stats(side: &Side) -> IndexMap<String, u64> {
 fn call_stats_section(base: &Side, head: Option<&Side>) -> Section {
     let def = TableDef::new(&["", "Count:", "Ratio:"], JoinMode::Change, |s: &Side| {
         let stats = call_stats(s);
-        let total: i128 = stats
-            .iter()
-            .filter(|(k, _)| k.contains("Calls to"))
-            .map(|(_, v)| *v as i128)
-            .sum();
+        let total = s.model.calls_to_total as i128;
         stats
             .into_iter()
             .map(|(k, v)| vec![Cell::text(k), Cell::count(v), Cell::ratio(v, total)])
@@ -1006,84 +796,17 @@ fn call_stats_section(base: &Side, head: Option<&Side>) -> Section {
     )
 }
 
-/// The denominators of the object stats ratios (summarize_stats.py's `get_object_stats`);
-/// `metrics` uses them too, so its ratios are the summary's.
-pub(crate) struct ObjectDenominators {
-    materializations: i128,
-    allocations: i128,
-    increfs: i128,
-    decrefs: i128,
-}
-
-impl ObjectDenominators {
-    pub(crate) fn of(d: &Counters) -> Self {
-        // 3.13 calls it "inline values", newer versions "new values".
-        let materializations = if d.contains("Object inline values") {
-            d.get("Object inline values")
-        } else {
-            d.get("Object new values")
-        } as i128;
-        let allocations =
-            d.get("Object allocations") as i128 + d.get("Object allocations from freelist") as i128;
-        // 3.14 splits increfs/decrefs into mortal and immortal; 3.13 has only the first two.
-        let sum = |keys: [&str; 6]| keys.iter().map(|k| d.get(k) as i128).sum::<i128>();
-        let increfs = sum([
-            "Object interpreter increfs",
-            "Object increfs",
-            "Object interpreter mortal increfs",
-            "Object mortal increfs",
-            "Object interpreter immortal increfs",
-            "Object immortal increfs",
-        ]);
-        let decrefs = sum([
-            "Object interpreter decrefs",
-            "Object decrefs",
-            "Object interpreter mortal decrefs",
-            "Object mortal decrefs",
-            "Object interpreter immortal decrefs",
-            "Object immortal decrefs",
-        ]);
-        ObjectDenominators {
-            materializations,
-            allocations,
-            increfs,
-            decrefs,
-        }
-    }
-
-    /// The denominator of object counter `key`'s ratio, if it has one.
-    pub(crate) fn for_key(&self, key: &str) -> Option<i128> {
-        if key.contains("materialize") {
-            Some(self.materializations)
-        } else if key.contains("allocations") {
-            Some(self.allocations)
-        } else if key.contains("increfs") {
-            Some(self.increfs)
-        } else if key.contains("decrefs") {
-            Some(self.decrefs)
-        } else {
-            None
-        }
-    }
-}
-
 fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
     let def = TableDef::new(&["", "Count:", "Ratio:"], JoinMode::Change, |s: &Side| {
-        let d = &s.data;
-        let denominators = ObjectDenominators::of(d);
         let mut result: IndexMap<String, (u64, Option<i128>)> = IndexMap::new();
-        for (key, value) in d.iter() {
-            if !key.starts_with("Object") {
-                continue;
-            }
-            let den = denominators.for_key(key);
-            let label = skip_chars(key, 6).trim();
+        for o in &s.model.objects {
+            let label = skip_chars(&o.key, 6).trim();
             let mut chars = label.chars();
             let label = match chars.next() {
                 Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
                 None => String::new(),
             };
-            result.insert(label, (value, den));
+            result.insert(label, (o.value, o.den.map(|d| d as i128)));
         }
         result
             .into_iter()
@@ -1116,29 +839,6 @@ fn object_stats_section(base: &Side, head: Option<&Side>) -> Section {
     )
 }
 
-/// `GC[n] name` counters by generation, in first-seen order of names.
-fn gc_stats(data: &Counters) -> Vec<IndexMap<String, u64>> {
-    let mut gens: Vec<IndexMap<String, u64>> = vec![];
-    for (key, value) in data.iter() {
-        if !key.starts_with("GC") {
-            continue;
-        }
-        let after = skip_chars(key, 3);
-        let (n, rest) = after.split_once(']').unwrap_or((after, ""));
-        let Ok(n) = n.trim().parse::<usize>() else {
-            continue;
-        };
-        if n > 64 {
-            continue;
-        }
-        while gens.len() <= n {
-            gens.push(IndexMap::new());
-        }
-        gens[n].insert(rest.trim().to_string(), value);
-    }
-    gens
-}
-
 const GC_COLUMNS: [&str; 3] = ["collections", "objects collected", "object visits"];
 /// Reachability counters newer CPythons print per generation; shown as extra columns
 /// only when a dump has them, so 3.13 tables stay identical to summarize_stats.py's.
@@ -1148,7 +848,8 @@ const GC_REACHABILITY: [&str; 2] = [
 ];
 
 fn has_gc_reachability(side: &Side) -> bool {
-    gc_stats(&side.data)
+    side.model
+        .gc
         .iter()
         .any(|g| GC_REACHABILITY.iter().any(|k| g.contains_key(*k)))
 }
@@ -1174,8 +875,9 @@ fn gc_stats_section(base: &Side, head: Option<&Side>) -> Section {
     };
     let def = TableDef::new(columns, JoinMode::Simple, move |s: &Side| {
         let extra: &[&str] = if wide { &GC_REACHABILITY } else { &[] };
-        gc_stats(&s.data)
-            .into_iter()
+        s.model
+            .gc
+            .iter()
             .enumerate()
             .map(|(i, gen)| {
                 let mut row = vec![Cell::count(i as i128)];
@@ -1262,7 +964,7 @@ const HISTOGRAMS: [(&str, &str); 3] = [
 ];
 
 fn has_optimization(side: &Side) -> bool {
-    side.data.contains("Optimization attempts")
+    side.model.optimizer.is_some()
 }
 
 fn opt_rows(rows: &'static [OptRow]) -> impl Fn(&Side) -> Vec<Row> {
@@ -1286,23 +988,15 @@ fn opt_rows(rows: &'static [OptRow]) -> impl Fn(&Side) -> Vec<Row> {
     }
 }
 
-/// `name[N]` entries sorted by N (Python's `re.match(f"{prefix}\[([0-9]+)\]")`).
-fn histogram(data: &Counters, prefix: &str) -> Vec<(u128, u64)> {
-    let mut rows = vec![];
-    for (k, v) in data.iter() {
-        let Some(rest) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix('[')) else {
-            continue;
-        };
-        let digits: &str = &rest[..rest.bytes().take_while(|b| b.is_ascii_digit()).count()];
-        if digits.is_empty() || !rest[digits.len()..].starts_with(']') {
-            continue;
-        }
-        if let Ok(n) = digits.parse::<u128>() {
-            rows.push((n, v));
-        }
-    }
-    rows.sort();
-    rows
+/// The model's `name[N]` histogram, sorted by N (Python's `re.match(f"{prefix}\[([0-9]+)\]")`).
+fn histogram<'s>(side: &'s Side, name: &str) -> &'s [(u128, u64)] {
+    side.model
+        .optimizer
+        .iter()
+        .flat_map(|o| &o.histograms)
+        .find(|h| h.name == name)
+        .map(|h| h.buckets.as_slice())
+        .unwrap_or(&[])
 }
 
 fn count_table_rows(stats: &OpcodeStats) -> Vec<Row> {
@@ -1351,7 +1045,7 @@ fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
                     let denominator = s.get(den);
                     let mut rows: Vec<Row> = vec![];
                     let mut last_non_zero = 0;
-                    for (k, v) in histogram(&s.data, name) {
+                    for &(k, v) in histogram(s, name) {
                         if v != 0 {
                             last_non_zero = rows.len();
                         }
@@ -1441,7 +1135,7 @@ const RARE_PREFIX: &str = "Rare event ";
 
 fn rare_event_section(base: &Side, head: Option<&Side>) -> Section {
     let def = TableDef::new(&["Event", "Count:"], JoinMode::Change, |s: &Side| {
-        s.data
+        s.data()
             .iter()
             .filter(|(k, _)| k.starts_with(RARE_PREFIX))
             .map(|(k, v)| {
@@ -1515,7 +1209,7 @@ fn histogram_key_rest(key: &str, prefix: &str) -> bool {
 
 fn other_counters_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     let unknown = |s: &Side| -> Vec<(String, u64)> {
-        s.data
+        s.data()
             .iter()
             .filter(|(k, _)| !is_shown(s, k))
             .map(|(k, v)| (k.to_string(), v))
@@ -1650,6 +1344,42 @@ fn version_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     ))
 }
 
+/// The renames [`crate::model::normalize`] applied, when it applied any: the report shows
+/// 3.13 names for every version, and says so.
+fn normalization_section(base: &Side, head: Option<&Side>) -> Option<Section> {
+    let mut rows: Vec<Row> = vec![];
+    for (label, side) in [("base", Some(base)), ("head", head)] {
+        let Some(side) = side else { continue };
+        for r in &side.model.renames {
+            rows.push(vec![
+                Cell::text(r.from.as_str()),
+                Cell::text(r.to.as_str()),
+                Cell::text(r.why.as_str()),
+                Cell::text(if head.is_some() { label } else { "" }),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let col = |name: &str| Column {
+        name: name.into(),
+        align: Align::Left,
+    };
+    Some(section(
+        "Version normalization",
+        "Names read in another CPython version's format",
+        "
+        Counters and instructions are shown under their CPython 3.13 names; these were
+        renamed from the version the dumps came from.
+        ",
+        vec![Part::Table(Table {
+            columns: vec![col("From"), col("To"), col("Why"), col("Side")],
+            rows,
+        })],
+    ))
+}
+
 fn meta_stats_section(base: &Side, head: Option<&Side>) -> Section {
     let def = TableDef::new(&["", "Count:"], JoinMode::Change, |s: &Side| {
         vec![vec![
@@ -1695,6 +1425,7 @@ pub(crate) fn layout(base: &Side, head: Option<&Side>) -> Vec<Section> {
     ];
     out.extend(other_counters_section(base, head));
     out.extend(version_section(base, head));
+    out.extend(normalization_section(base, head));
     out.extend(input_quality_section(base, head));
     out.push(meta_stats_section(base, head));
     out
@@ -1741,15 +1472,18 @@ mod tests {
 
     #[test]
     fn failure_kind_names() {
-        let mut d = BTreeMap::new();
+        let mut d = std::collections::BTreeMap::new();
         d.insert(
             21u32,
             vec!["BINARY_OP_REMAINDER".to_string(), "ATTR_X".to_string()],
         );
         d.insert(1u32, vec!["OTHER".to_string()]);
-        assert_eq!(kind_to_text(21, "BINARY_OP", &d), "remainder");
-        assert_eq!(kind_to_text(21, "LOAD_ATTR", &d), "x");
-        assert_eq!(kind_to_text(1, "LOAD_ATTR", &d), "other");
-        assert_eq!(kind_to_text(33, "LOAD_ATTR", &d), "kind 33");
+        let text = |kind: u64, family: &str| {
+            kind_to_text(kind, crate::metadata::failure_kind_define(&d, kind, family))
+        };
+        assert_eq!(text(21, "BINARY_OP"), "remainder");
+        assert_eq!(text(21, "LOAD_ATTR"), "x");
+        assert_eq!(text(1, "LOAD_ATTR"), "other");
+        assert_eq!(text(33, "LOAD_ATTR"), "kind 33");
     }
 }

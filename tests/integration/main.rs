@@ -6,5 +6,6 @@ mod bisect;
 mod build_run;
 mod gate_compare;
 mod hostile;
+mod model;
 mod summarize;
 mod workflow;

@@ -384,6 +384,31 @@ fn differential_tier2_tables() {
     }
 }
 
+/// Real Tier 2 dumps (tests/fixtures/real-3.13.5-tier2, written by a `build --tier2`
+/// interpreter): every cell equal to the real script's, the optimization sections included,
+/// single and comparative.
+#[test]
+fn differential_real_tier2_dumps() {
+    let set = fixture("real-3.13.5-tier2");
+    let md = run_ours(std::slice::from_ref(&set), &[]);
+    for needle in [
+        "<td align=\"left\">_LOAD_FAST</td>",
+        "<summary> trace length histogram </summary>",
+        "Optimizer attempts",
+    ] {
+        assert!(md.contains(needle), "real tier 2 rows: {needle} missing");
+    }
+    differential(&["real-3.13.5-tier2"], "real tier 2, single");
+    differential(
+        &["real-3.13.5-tier2-invalidate"],
+        "real tier 2, executors invalidated",
+    );
+    differential(
+        &["real-3.13.5-tier2/run-1", "real-3.13.5-tier2/run-2"],
+        "real tier 2, comparative",
+    );
+}
+
 #[test]
 fn differential_single_set_of_repeats() {
     differential(&["real-3.13.5/aa-base"], "single aa-base");
@@ -408,6 +433,32 @@ fn differential_whole_process_and_concatenated_dumps() {
     differential(
         &["real-3.13.5/whole-process", "real-3.13.5/aa-base/run-2"],
         "whole-process vs run-2",
+    );
+}
+
+/// Two distinct keys naming one field (`opcode[X].f` and `opcode[X]..f`): summarize_stats.py
+/// keeps the last one (`opcode_stats[name][rest.strip(".")] = value`); so do summary (checked
+/// against the real script) and metrics.
+#[test]
+fn differential_duplicate_field_keys_keep_the_last() {
+    let tmp = tempdir();
+    let set = tmp.path().join("dup");
+    crate::util::copy_dir(&fixture("real-3.13.5/whole-process"), &set);
+    let file = set.join("loop.txt");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("opcode[LOAD_ATTR].specialization.hit"));
+    text.push_str("opcode[LOAD_ATTR]..specialization.hit : 7\n");
+    std::fs::write(&file, text).unwrap();
+    differential_paths(std::slice::from_ref(&set), "duplicate field keys");
+    let out = cmd()
+        .arg("metrics")
+        .arg(&set)
+        .args(["--format", "json", "--filter", "family.LOAD_ATTR.hit"])
+        .exits(0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["metrics"]["family.LOAD_ATTR.hit"]["values"],
+        serde_json::json!([7.0])
     );
 }
 
@@ -682,9 +733,15 @@ fn cross_version_compare_never_crashes() {
     );
     assert!(md.contains("Immortal increfs"), "{md}");
     assert!(md.contains("new event"), "{md}");
-    // The renamed specialization lines up with its 3.13 name: one row, both counts.
+    // The renamed specialization lines up under its 3.13 name: one row, both counts, and
+    // the report lists the rename.
+    assert!(md.contains("## Version normalization"), "{md}");
+    assert!(
+        !md.contains("<td align=\"left\">BINARY_OP_SUBSCR_LIST_INT</td>\n<td align=\"right\">"),
+        "{md}"
+    );
     let row = md
-        .split("<td align=\"left\">BINARY_OP_SUBSCR_LIST_INT</td>")
+        .split("<td align=\"left\">BINARY_SUBSCR_LIST_INT</td>")
         .nth(1)
         .expect("renamed row");
     let cells: Vec<&str> = row.lines().skip(1).take(3).collect();
@@ -742,6 +799,8 @@ fn differential_on_a_fresh_corpus_run() {
     }
     differential_paths(&sets[..1], "fresh corpus run, single");
     differential_paths(&sets, "fresh corpus runs, comparative");
+    // Summary's family, effectiveness and call numbers are the metrics on fresh dumps too.
+    crate::model::assert_summary_equals_metrics(&sets[0]);
 }
 
 /// `--cpython-src` on the real 3.13 tree gives the same tables as the embedded 3.13 table.
