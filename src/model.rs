@@ -1291,6 +1291,7 @@ mod props {
                 exceptions: crate::check::CheckExceptions::load_or_default(None).unwrap(),
                 top_movers: 10,
                 attribution: 3,
+                allow_missing_benchmarks: false,
             };
             if let Err(e) = crate::verdict::evaluate(&base, &head, &opts) {
                 prop_assert!(input_error(&format!("{e:#}")), "{e:#}");
