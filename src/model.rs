@@ -647,6 +647,7 @@ fn families(opcodes: &Groups, meta: &Metadata) -> Vec<Family> {
                 field(g, "specialization.miss"),
                 field(g, "execution_count"),
             );
+            let total = specialization_total(g);
             Family {
                 name: base.to_string(),
                 hit,
@@ -656,7 +657,7 @@ fn families(opcodes: &Groups, meta: &Metadata) -> Vec<Family> {
                 success: field(g, "specialization.success"),
                 failure: field(g, "specialization.failure"),
                 execution_count: exec,
-                total: u128::from(hit) + u128::from(miss) + u128::from(exec),
+                total,
                 failure_kinds: failure_kinds(g, base, meta),
                 member_executions,
                 member_misses,
@@ -665,6 +666,18 @@ fn families(opcodes: &Groups, meta: &Metadata) -> Vec<Family> {
             }
         })
         .collect()
+}
+
+/// summarize_stats.py's `get_specialization_total`: hit + miss + execution_count of a name.
+pub fn specialization_total(g: &Fields) -> u128 {
+    [
+        "specialization.hit",
+        "specialization.miss",
+        "execution_count",
+    ]
+    .iter()
+    .map(|k| u128::from(field(g, k)))
+    .sum()
 }
 
 /// summarize_stats.py's `get_specialization_failure_kinds`: the index between `[` and the

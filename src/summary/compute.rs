@@ -151,10 +151,17 @@ fn kind_to_text(kind: u64, define: Option<&str>) -> String {
     }
 }
 
-/// `get_specialization_total` of `op` on one side: the family's total, or 0 for a name
-/// that is no family there.
+/// `get_specialization_total` of `op` on one side (also for a name that is no family there,
+/// as the script computes it for any name both sides have).
 fn specialization_total(s: &Side, op: &str) -> u128 {
-    s.family(op).map(|f| f.total).unwrap_or(0)
+    match s.family(op) {
+        Some(f) => f.total,
+        None => s
+            .opcode
+            .stats(op)
+            .map(crate::model::specialization_total)
+            .unwrap_or(0),
+    }
 }
 
 /// How a table joins BASE and HEAD rows (summarize_stats.py's `JoinMode`).
