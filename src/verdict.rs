@@ -736,6 +736,17 @@ pub fn evaluate(
     if gaps.is_empty() {
         return evaluate_complete(base, head, opts);
     }
+    let aggregate_only = [base, head]
+        .iter()
+        .any(|s| s.source == crate::stats_set::SetSource::SummarizeJson);
+    if aggregate_only && base.source != head.source {
+        return Err(Error::input(format!(
+            "{} and {}: a summarize_stats JSON holds one aggregate without benchmarks or repeats, so it can only be compared with another such JSON",
+            base.path.display(),
+            head.path.display()
+        ))
+        .into());
+    }
     if !opts.allow_missing_benchmarks {
         return Err(Error::input(format!(
             "base and head do not cover the same benchmarks and repeats:\n  {}\n(compare only what both have with --allow-missing-benchmarks)",

@@ -251,7 +251,7 @@ fn summary_numbers_are_the_metrics_on_every_fixture() {
         "real-3.13.5/aa-head",
         "real-3.13.5/whole-process",
         "real-3.13.5/concatenated",
-        "gate/whole-process-3.13.5",
+        "gate/whole-process-3.13.5/set",
         "real-3.13.5-tier2",
         "real-3.13.5-tier2-invalidate",
     ] {
