@@ -43,6 +43,10 @@ pub enum Command {
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Manpage(ManpageArgs),
 }
 
 /// How to read stats sets and which CPython metadata to use.
@@ -394,4 +398,19 @@ pub enum HistoryAction {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManpageArgs {
+    /// Write one page per command (pystats-gate.1, pystats-gate-gate.1, ...) into this
+    /// directory instead of the main page on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

@@ -6,4 +6,5 @@ mod bisect;
 mod build_run;
 mod gate_compare;
 mod summarize;
+mod wheel;
 mod workflow;
