@@ -4,7 +4,9 @@ mod util;
 
 mod bisect;
 mod build_run;
+mod ci_files;
 mod gate_compare;
 mod summarize;
+mod terminal;
 mod wheel;
 mod workflow;

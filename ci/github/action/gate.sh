@@ -5,20 +5,21 @@
 # `workflow_run` comment workflow posts.
 set -euo pipefail
 out=${GATE_OUT:-pystats-gate-out}
+shard=${GATE_SHARD:-}
 args=(gate --repo "${GATE_REPO:-.}" --base "$GATE_BASE" --head "$GATE_HEAD"
       --repeats "${GATE_REPEATS:-3}" --corpus "${GATE_CORPUS:-builtin}" --out "$out")
 if [ -n "${GATE_RULES:-}" ]; then args+=(--rules "$GATE_RULES"); fi
-if [ -n "${GATE_SHARD:-}" ]; then args+=(--shard "$GATE_SHARD"); fi
+if [ -n "$shard" ]; then args+=(--shard "$shard"); fi
 code=0
 pystats-gate "${args[@]}" || code=$?
 mkdir -p "$out"
 outputs=(
-  "exit-code=$code" "out=$out" "shard-label=${GATE_SHARD//\//-of-}"
+  "exit-code=$code" "out=$out" "shard-label=${shard//\//-of-}"
   "report-markdown=$out/report.md" "report-json=$out/report.json"
   "report-html=$out/report.html" "junit=$out/junit.xml"
 )
 # One comment per pull request, for a whole (unsharded) gate only.
-if [ -z "${GATE_SHARD:-}" ] && [ -n "${PR_NUMBER:-}" ]; then
+if [ -z "$shard" ] && [ -n "${PR_NUMBER:-}" ]; then
   comment=${RUNNER_TEMP:-/tmp}/pystats-gate-comment
   mkdir -p "$comment"
   if [ -s "$out/report.md" ]; then

@@ -1,0 +1,195 @@
+//! Integration tests: the GitHub Action's scripts (verdict, gate step) and the fork-safety of the shipped workflows.
+
+use crate::util::*;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `ci/github/verdict.sh` with `env`; returns (exit code, $GITHUB_OUTPUT contents).
+fn verdict(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let tmp = tempdir();
+    let gh_out = tmp.path().join("github-output");
+    let mut c = Command::new("bash");
+    c.arg(repo_root().join("ci/github/verdict.sh"))
+        .env_remove("CODE")
+        .env_remove("SHARD")
+        .env_remove("FAIL")
+        .env("GITHUB_OUTPUT", &gh_out)
+        .envs(env.iter().copied());
+    let out = c.output().unwrap();
+    (
+        out.status.code(),
+        std::fs::read_to_string(&gh_out).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn verdict_step_never_turns_a_missing_exit_code_into_success() {
+    assert_eq!(verdict(&[]), (Some(3), "verdict=error\n".into()), "unset");
+    for bad in ["", " ", "abc", "0x", "-1", "256", "0 1"] {
+        for fail in ["true", "false"] {
+            assert_eq!(
+                verdict(&[("CODE", bad), ("FAIL", fail)]).0,
+                Some(3),
+                "CODE={bad:?} FAIL={fail}"
+            );
+        }
+    }
+    assert_eq!(
+        verdict(&[("CODE", "0")]),
+        (Some(0), "verdict=pass\n".into())
+    );
+    assert_eq!(
+        verdict(&[("CODE", "1")]),
+        (Some(1), "verdict=regression\n".into())
+    );
+    assert_eq!(
+        verdict(&[("CODE", "2")]),
+        (Some(2), "verdict=input-error\n".into())
+    );
+    assert_eq!(
+        verdict(&[("CODE", "3")]),
+        (Some(3), "verdict=run-error\n".into())
+    );
+    assert_eq!(
+        verdict(&[("CODE", "1"), ("FAIL", "false")]),
+        (Some(0), "verdict=regression\n".into())
+    );
+    assert_eq!(
+        verdict(&[("CODE", "0"), ("SHARD", "1/2")]),
+        (Some(0), "verdict=shard\n".into())
+    );
+}
+
+/// A stand-in `pystats-gate` that writes report.md into `--out` and exits `code`.
+fn fake_gate(bin: &Path, code: i32, writes_report: bool) {
+    std::fs::create_dir_all(bin).unwrap();
+    let p = bin.join("pystats-gate");
+    let report = if writes_report {
+        r#"mkdir -p "$out" && echo "REGRESSION in CONTAINS_OP" >"$out/report.md""#
+    } else {
+        ":"
+    };
+    std::fs::write(
+        &p,
+        format!(
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" >\"$(dirname \"$0\")/args\"\n\
+             while [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n{report}\nexit {code}\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Runs the action's gate step against a fake `pystats-gate`; returns the step outputs.
+fn gate_step(tmp: &Path, code: i32, writes_report: bool, env: &[(&str, &str)]) -> String {
+    let bin = tmp.join("bin");
+    fake_gate(&bin, code, writes_report);
+    let gh_out = tmp.join("github-output");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let o = Command::new("bash")
+        .arg(repo_root().join("ci/github/action/gate.sh"))
+        .current_dir(tmp)
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &gh_out)
+        .env("RUNNER_TEMP", tmp.join("runner-temp"))
+        .env("GATE_BASE", "b".repeat(40))
+        .env("GATE_HEAD", "c".repeat(40))
+        .env("GATE_RULES", "my rules.toml")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    // The step itself never fails: the Verdict step decides.
+    expect_code(&o, 0);
+    std::fs::read_to_string(gh_out).unwrap()
+}
+
+#[test]
+fn action_gate_step_records_the_exit_code_and_the_comment_payload() {
+    let tmp = tempdir();
+    let outputs = gate_step(tmp.path(), 1, true, &[("PR_NUMBER", "42")]);
+    assert!(outputs.contains("exit-code=1\n"), "{outputs}");
+    assert!(
+        outputs.contains("report-markdown=pystats-gate-out/report.md\n"),
+        "{outputs}"
+    );
+    let args = std::fs::read_to_string(tmp.path().join("bin/args")).unwrap();
+    assert!(args.contains("--rules\nmy rules.toml\n"), "{args}");
+    assert!(!args.contains("--shard"), "{args}");
+    let comment = tmp.path().join("runner-temp/pystats-gate-comment");
+    assert!(
+        outputs.contains(&format!("comment-dir={}\n", comment.display())),
+        "{outputs}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(comment.join("pr-number")).unwrap(),
+        "42\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(comment.join("report.md")).unwrap(),
+        "REGRESSION in CONTAINS_OP\n"
+    );
+
+    // A build failure before any report: the comment still says so.
+    let tmp = tempdir();
+    let outputs = gate_step(tmp.path(), 3, false, &[("PR_NUMBER", "7")]);
+    assert!(outputs.contains("exit-code=3\n"), "{outputs}");
+    let md = std::fs::read_to_string(
+        tmp.path()
+            .join("runner-temp/pystats-gate-comment/report.md"),
+    )
+    .unwrap();
+    assert!(md.contains("no report (exit code 3)"), "{md}");
+
+    // A shard: no comment payload, the shard is passed on.
+    let tmp = tempdir();
+    let outputs = gate_step(
+        tmp.path(),
+        0,
+        false,
+        &[("PR_NUMBER", "7"), ("GATE_SHARD", "2/3")],
+    );
+    assert!(outputs.contains("exit-code=0\n"), "{outputs}");
+    assert!(outputs.contains("shard-label=2-of-3\n"), "{outputs}");
+    assert!(!outputs.contains("comment-dir="), "{outputs}");
+    let args = std::fs::read_to_string(tmp.path().join("bin/args")).unwrap();
+    assert!(args.contains("--shard\n2/3\n"), "{args}");
+}
+
+#[test]
+fn workflows_that_run_pr_code_cannot_write_and_the_commenter_runs_none() {
+    let dir = repo_root().join("ci/github");
+    for wf in ["pystats-gate.yml", "pystats-gate-action.yml"] {
+        let text = std::fs::read_to_string(dir.join(wf)).unwrap();
+        assert!(
+            text.contains("\n  pull_request:\n"),
+            "{wf} runs on pull_request"
+        );
+        assert!(!text.contains("pull_request_target"), "{wf}");
+        assert!(
+            !text.contains(": write"),
+            "{wf} must not ask for write permissions"
+        );
+        assert!(
+            text.contains("\nname: pystats-gate\n"),
+            "{wf}: the comment workflow listens for this name"
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("pystats-gate-comment.yml")).unwrap();
+    assert!(
+        text.contains("workflow_run:\n    workflows: [pystats-gate]"),
+        "{text}"
+    );
+    assert!(text.contains("\npermissions: {}\n"), "nothing by default");
+    for forbidden in [
+        "actions/checkout",
+        "pystats-gate/pystats-gate@",
+        "pip install",
+        "cargo ",
+    ] {
+        assert!(
+            !text.contains(forbidden),
+            "the comment workflow must not run {forbidden}"
+        );
+    }
+}
