@@ -193,3 +193,73 @@ fn workflows_that_run_pr_code_cannot_write_and_the_commenter_runs_none() {
         );
     }
 }
+
+/// Runs `git` in `repo`, returning trimmed stdout.
+fn git(repo: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    expect_code(&o, 0);
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn action_resolves_the_merge_base_of_the_target_branch() {
+    let tmp = tempdir();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let commit = |msg: &str| {
+        git(&repo, &["commit", "-q", "--allow-empty", "-m", msg]);
+        git(&repo, &["rev-parse", "HEAD"])
+    };
+    let fork_point = commit("A");
+    let main_tip = commit("B");
+    git(
+        &repo,
+        &["update-ref", "refs/remotes/origin/main", &main_tip],
+    );
+    git(&repo, &["checkout", "-q", "-b", "pr", &fork_point]);
+    let pr_tip = commit("C");
+    let revs = |env: &[(&str, &str)]| {
+        let gh_out = tmp.path().join("out");
+        let _ = std::fs::remove_file(&gh_out);
+        let o = Command::new("bash")
+            .arg(repo_root().join("ci/github/action/revs.sh"))
+            .env("GATE_REPO", &repo)
+            .env("GITHUB_OUTPUT", &gh_out)
+            .env_remove("GATE_BASE")
+            .env_remove("GATE_HEAD")
+            .env_remove("GITHUB_BASE_REF")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            std::fs::read_to_string(&gh_out).unwrap_or_default(),
+            o,
+        )
+    };
+    let (code, out, o) = revs(&[("GITHUB_BASE_REF", "main")]);
+    assert_eq!(code, Some(0), "{}", dump(&o));
+    assert_eq!(out, format!("base={fork_point}\nhead={pr_tip}\n"));
+    let (code, out, o) = revs(&[("GATE_BASE", "main"), ("GATE_HEAD", "pr~1")]);
+    assert_eq!(code, Some(0), "{}", dump(&o));
+    assert_eq!(out, format!("base={main_tip}\nhead={fork_point}\n"));
+    // Not a pull request and no base given: an input error, no outputs.
+    let (code, out, o) = revs(&[]);
+    assert_eq!(code, Some(2), "{}", dump(&o));
+    assert_eq!(out, "");
+    assert_stdout_contains(&o, "no base revision");
+}

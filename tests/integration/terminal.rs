@@ -144,11 +144,12 @@ impl Tmux {
         c
     }
 
-    /// Starts `shell_cmd` in a detached 150x40 window named `name`.
+    /// Starts a plain bash in a detached 200x40 window named `name` and types `shell_cmd`.
     fn start(&self, name: &str, shell_cmd: &str) {
         let o = self
             .cmd()
-            .args(["new-session", "-d", "-x", "150", "-y", "40", "-s", name])
+            .args(["new-session", "-d", "-x", "200", "-y", "40", "-s", name])
+            .args(["bash", "--norc", "--noprofile"])
             .output()
             .expect("tmux (ci/setup.sh installs it)");
         expect_code(&o, 0);
@@ -202,12 +203,13 @@ fn run_under_a_terminal_shows_a_progress_bar_with_counts_and_eta() {
     let run = |name: &str, env: &str| {
         let line = format!(
             "env -u CI -u NO_COLOR {env} TERM=xterm-256color '{}' run --repeats 3 --jobs 1 \
-             --bench arith --python '{}' --out '{}'; echo \"exit=$?\"",
+             --bench arith --python '{}' --out '{}'; echo \"ex\"\"it=$?\"",
             bin.display(),
             python.display(),
             tmp.path().join(name).display()
         );
         tmux.start(name, &line);
+        // The typed line reads `"ex""it=`, so only the output matches.
         let screen = tmux.wait_for(name, "exit=");
         (screen, tmux.capture(name, true))
     };
