@@ -6,21 +6,24 @@
 # Writes `verdict=pass|regression|input-error|run-error|shard|error` to $GITHUB_OUTPUT.
 set -euo pipefail
 code=${CODE-}
+output() { if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "verdict=$1" >>"$GITHUB_OUTPUT"; fi; }
+no_verdict() {
+  echo "::error title=pystats-gate::$1"
+  output error
+  exit 3
+}
 case "$code" in
   0) verdict=pass ;;
   1) verdict=regression ;;
   2) verdict=input-error ;;
   3) verdict=run-error ;;
-  *)
-    echo "::error title=pystats-gate::no usable exit code was recorded (got '$code'): the gate did not finish"
-    if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "verdict=error" >>"$GITHUB_OUTPUT"; fi
-    exit 3
-    ;;
+  '') no_verdict "no exit code was recorded: the gate did not finish" ;;
+  *) no_verdict "unexpected exit code '$code' (pystats-gate exits 0-3)" ;;
 esac
 if [ "$verdict" = pass ] && [ -n "${SHARD:-}" ]; then
   verdict=shard
 fi
-if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "verdict=$verdict" >>"$GITHUB_OUTPUT"; fi
+output "$verdict"
 echo "pystats-gate: $verdict (exit code $code)"
 if [ "$code" != 0 ] && [ "${FAIL:-true}" != false ]; then
   exit "$code"
