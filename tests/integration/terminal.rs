@@ -162,10 +162,11 @@ impl Tmux {
         expect_code(&o, 0);
     }
 
-    /// The visible screen of `name`; with `escapes`, colours and attributes as escape codes.
+    /// The screen of `name` with its scrollback; with `escapes`, colours and attributes as
+    /// escape codes.
     fn capture(&self, name: &str, escapes: bool) -> String {
         let mut c = self.cmd();
-        c.args(["capture-pane", "-p", "-t", name]);
+        c.args(["capture-pane", "-p", "-S", "-", "-t", name]);
         if escapes {
             c.arg("-e");
         }
@@ -186,6 +187,19 @@ impl Tmux {
         }
         panic!("{done:?} never appeared:\n{}", self.capture(name, false));
     }
+
+    /// Types `pystats-gate ARGS` (outside CI, with `env` set) into a new window `name`, waits
+    /// for it to end and returns its screen, plain and with escapes.
+    fn pystats_gate(&self, name: &str, env: &str, args: &str) -> (String, String) {
+        let line = format!(
+            "env -u CI -u NO_COLOR {env} TERM=xterm-256color '{}' {args}; echo \"ex\"\"it=$?\"",
+            assert_cmd::cargo::cargo_bin("pystats-gate").display()
+        );
+        self.start(name, &line);
+        // The typed line reads `"ex""it=`, so only the output matches.
+        let screen = self.wait_for(name, "exit=");
+        (screen, self.capture(name, true))
+    }
 }
 
 impl Drop for Tmux {
@@ -199,19 +213,13 @@ fn run_under_a_terminal_shows_a_progress_bar_with_counts_and_eta() {
     let python = pristine_python();
     let tmp = tempdir();
     let tmux = Tmux::new(tmp.path());
-    let bin = assert_cmd::cargo::cargo_bin("pystats-gate");
     let run = |name: &str, env: &str| {
-        let line = format!(
-            "env -u CI -u NO_COLOR {env} TERM=xterm-256color '{}' run --repeats 3 --jobs 1 \
-             --bench arith --python '{}' --out '{}'; echo \"ex\"\"it=$?\"",
-            bin.display(),
+        let args = format!(
+            "run --repeats 3 --jobs 1 --bench arith --python '{}' --out '{}'",
             python.display(),
             tmp.path().join(name).display()
         );
-        tmux.start(name, &line);
-        // The typed line reads `"ex""it=`, so only the output matches.
-        let screen = tmux.wait_for(name, "exit=");
-        (screen, tmux.capture(name, true))
+        tmux.pystats_gate(name, env, &args)
     };
 
     let (screen, styled) = run("colour", "");
@@ -246,5 +254,37 @@ fn run_under_a_terminal_shows_a_progress_bar_with_counts_and_eta() {
     assert!(
         !styled.contains("\u{1b}["),
         "NO_COLOR: no colours or attributes:\n{styled:?}"
+    );
+}
+
+#[test]
+fn gate_under_a_terminal_shows_run_bars_and_its_summary() {
+    // The demo repository's `comment` head: the suite's demo test builds it too (cached).
+    let _ = pristine_python();
+    let tmp = tempdir();
+    let tmux = Tmux::new(tmp.path());
+    let args = format!(
+        "demo --head comment --bench arith --repeats 2 --out '{}' >/dev/null",
+        tmp.path().join("out").display()
+    );
+    let (screen, _) = tmux.pystats_gate("gate", "", &args);
+    assert!(screen.contains("exit=0"), "{screen}");
+    assert!(
+        screen.contains("demo: gating comment against base"),
+        "{screen}"
+    );
+    // Head always runs (base results may come from the cache): a finished bar with counts.
+    let bars: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("run [") && l.contains("2/2") && l.contains("ETA"))
+        .collect();
+    assert!(!bars.is_empty(), "no finished run bar:\n{screen}");
+    assert!(
+        screen.contains("gate: "),
+        "the closing timing line:\n{screen}"
+    );
+    assert!(
+        !screen.contains("run: arith seed"),
+        "no plain lines on a terminal:\n{screen}"
     );
 }
