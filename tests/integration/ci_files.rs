@@ -263,3 +263,114 @@ fn action_resolves_the_merge_base_of_the_target_branch() {
     assert_eq!(out, "");
     assert_stdout_contains(&o, "no base revision");
 }
+
+/// The `run: |` block of the comment workflow's last step, as the shell script it runs.
+fn comment_script() -> String {
+    let text =
+        std::fs::read_to_string(repo_root().join("ci/github/pystats-gate-comment.yml")).unwrap();
+    let start = text.rfind("        run: |\n").expect("a run block") + "        run: |\n".len();
+    text[start..]
+        .lines()
+        .take_while(|l| l.is_empty() || l.starts_with("          "))
+        .map(|l| l.get(10..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the comment workflow's script with a fake `gh`; returns (exit code, gh calls, body).
+fn post_comment(pr_number: &str, pr_head: &str, existing: &str) -> (Option<i32>, String, String) {
+    let tmp = tempdir();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        r#"#!/usr/bin/env bash
+printf '%s\n' "$*" >>"$GH_LOG"
+case "$*" in
+  *"/pulls/"*) echo "$FAKE_PR_HEAD" ;;
+  *"--paginate"*) if [ -n "$FAKE_EXISTING" ]; then echo "$FAKE_EXISTING"; fi ;;
+  *"-X "*) for a in "$@"; do case $a in body=@*) cp "${a#body=@}" "$GH_BODY" ;; esac; done ;;
+esac
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let payload = tmp.path().join("payload");
+    std::fs::create_dir_all(&payload).unwrap();
+    std::fs::write(payload.join("pr-number"), pr_number).unwrap();
+    std::fs::write(
+        payload.join("report.md"),
+        "## REGRESSION `$(touch pwned)`\n",
+    )
+    .unwrap();
+    let (log, body) = (tmp.path().join("gh.log"), tmp.path().join("body"));
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(comment_script())
+        .current_dir(tmp.path())
+        .env("PATH", path)
+        .env("GH_LOG", &log)
+        .env("GH_BODY", &body)
+        .env("FAKE_PR_HEAD", pr_head)
+        .env("FAKE_EXISTING", existing)
+        .env("REPO", "me/cpython")
+        .env("RUN_HEAD_SHA", "abc123")
+        .env("RUN_URL", "https://example.invalid/run/1")
+        .env("PAYLOAD", &payload)
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        !tmp.path().join("pwned").exists(),
+        "the report was executed"
+    );
+    (
+        o.status.code(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        std::fs::read_to_string(&body).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn comment_workflow_posts_once_updates_after_and_trusts_no_payload() {
+    // First report on PR 42: a new comment, marked, with the report verbatim.
+    let (code, calls, body) = post_comment("42\n", "abc123", "");
+    assert_eq!(code, Some(0), "{calls}");
+    assert!(
+        calls.contains("api repos/me/cpython/pulls/42 --jq .head.sha"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("api -X POST repos/me/cpython/issues/42/comments"),
+        "{calls}"
+    );
+    assert!(
+        body.starts_with("<!-- pystats-gate-report -->\n## REGRESSION `$(touch pwned)`"),
+        "{body}"
+    );
+    assert!(body.contains("https://example.invalid/run/1"), "{body}");
+
+    // Later pushes: the marked comment is updated in place.
+    let (code, calls, _) = post_comment("42", "abc123", "9001");
+    assert_eq!(code, Some(0), "{calls}");
+    assert!(
+        calls.contains("api -X PATCH repos/me/cpython/issues/comments/9001"),
+        "{calls}"
+    );
+    assert!(!calls.contains("-X POST"), "{calls}");
+
+    // The PR has moved on since this run: nothing is posted (a newer run will comment).
+    let (code, calls, _) = post_comment("42", "def456", "");
+    assert_eq!(code, Some(0), "{calls}");
+    assert!(!calls.contains("-X "), "{calls}");
+
+    // A payload that is not a PR number: refused before any API call.
+    for bad in ["", "42; touch pwned", "../1", "4 2"] {
+        let (code, calls, _) = post_comment(bad, "abc123", "");
+        assert_eq!(code, Some(1), "pr-number {bad:?}");
+        assert_eq!(calls, "", "pr-number {bad:?}");
+    }
+}
