@@ -18,7 +18,8 @@ trap 'rm -rf "$out"' EXIT
 
 # Warm everything: demo repository, base build, base results (comment head passes).
 "$bin" demo --quiet --head comment --repeats "$repeats" --out "$out/warm" >/dev/null || true
-repo=$(ls -d "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-* | head -1)
+repo=$(find "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}/demo" -mindepth 1 -maxdepth 1 -type d \
+          -name 'cpython-*' | sort | head -1)
 
 # A head no cache has seen: a one-line change in one .c file.
 stamp=$(date +%s%N)

@@ -22,7 +22,7 @@ data="$cache/bench-summarize/$per_side"
 
 # Many short, different programs: each run is a whole process (-X pystats), one dump file.
 gen_side() { # side seed_offset
-  local side=$1 off=$2 out="$data/$1"
+  local off=$2 out="$data/$1"
   mkdir -p "$out"
   cat > "$data/prog.py" <<'PY'
 import sys, json, re, collections
@@ -50,15 +50,19 @@ else:
     print(sum(f(i, i, i, k=i) for i in range(n)))
 PY
   # /tmp/py_stats is hard-coded in CPython and shared by the machine: use a private tmpfs.
+  # The inner script takes its values as arguments: per_side, off, py, data, out.
+  # shellcheck disable=SC2016 # expanded by the inner bash, not here
   unshare --mount --map-root-user bash -c '
     set -e
+    per_side=$1 off=$2 py=$3 data=$4 out=$5
     mkdir -p /tmp/py_stats && mount -t tmpfs none /tmp/py_stats
-    for i in $(seq 1 '"$per_side"'); do
-      seed=$((i + '"$off"'))
-      PYTHONHASHSEED=$seed "'"$py"'" -X pystats "'"$data"'/prog.py" $seed >/dev/null
-      f=$(ls /tmp/py_stats/*.txt)
-      mv "$f" "'"$out"'/$(printf "dump-%04d" $i).txt"
-    done'
+    for i in $(seq 1 "$per_side"); do
+      seed=$((i + off))
+      PYTHONHASHSEED=$seed "$py" -X pystats "$data/prog.py" "$seed" >/dev/null
+      for f in /tmp/py_stats/*.txt; do
+        mv "$f" "$out/$(printf "dump-%04d" "$i").txt"
+      done
+    done' _ "$per_side" "$off" "$py" "$data" "$out"
 }
 if [ ! -f "$data/.complete" ]; then
   rm -rf "$data"; mkdir -p "$data"
@@ -67,7 +71,7 @@ if [ ! -f "$data/.complete" ]; then
   gen_side head 100000
   touch "$data/.complete"
 fi
-nfiles=$(( $(ls "$data/base" | wc -l) + $(ls "$data/head" | wc -l) ))
+nfiles=$(find "$data/base" "$data/head" -mindepth 1 -maxdepth 1 | wc -l)
 bytes=$(du -sb "$data/base" "$data/head" | awk '{s+=$1} END {print s}')
 
 (cd "$root" && cargo build --release --quiet)

@@ -51,12 +51,13 @@ apt-get "${opts[@]}" update >&2
 work="$cache/src/.download-$pkg"
 rm -rf "$work"; mkdir -p "$work"
 (cd "$work" && apt-get "${opts[@]}" source --download-only "$pkg" >&2)
-orig=$(ls "$work"/*.orig.tar.* | head -1)
+origs=("$work"/*.orig.tar.*)
+orig=${origs[0]}
 tmp="$dest.tmp.$$"
 rm -rf "$tmp"; mkdir -p "$tmp"
 tar -xf "$orig" -C "$tmp"
-top=$(ls "$tmp" | head -1)
-rm -rf "$dest"; mv "$tmp/$top" "$dest"; rmdir "$tmp"
+tops=("$tmp"/*)
+rm -rf "$dest"; mv "${tops[0]}" "$dest"; rmdir "$tmp"
 cp "$orig" "$cache/src/" 2>/dev/null || true
 rm -rf "$work"
 echo "$dest" > "$dest/.complete"

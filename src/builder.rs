@@ -176,13 +176,18 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     }
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let lock = fs::File::create(work.join("lock"))?;
-    // Tests and parallel gates share one worktree per repository: one builder at a time.
-    lock.lock().context("locking the build worktree")?;
-    if let Some(hit) = read_result(&dest) {
-        return Ok(hit);
-    }
     let short = &commit[..commit.len().min(17)];
     let progress = Progress::new(&format!("build {short}"), 0, opts.quiet);
+    // Tests and parallel gates share one worktree per repository: one builder at a time.
+    // Say so while waiting, or a person sees nothing for minutes.
+    if lock.try_lock().is_err() {
+        progress.message(&format!("waiting for another build in {}", work.display()));
+        lock.lock().context("locking the build worktree")?;
+    }
+    if let Some(hit) = read_result(&dest) {
+        progress.finish(&format!("{short} was built meanwhile by another process"));
+        return Ok(hit);
+    }
     let started = Instant::now();
     let src = work.join("src");
     let bdir = work.join("build");

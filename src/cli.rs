@@ -80,6 +80,10 @@ pub enum Command {
     /// Record and show metric trends over commits.
     #[command(after_help = "Exit codes: 0 done; 2 usage, input or output error.")]
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Manpage(ManpageArgs),
 }
 
 impl BuildOpts {
@@ -465,4 +469,19 @@ pub enum HistoryAction {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManpageArgs {
+    /// Write one page per command (pystats-gate.1, pystats-gate-gate.1, ...) into this
+    /// directory instead of the main page on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

@@ -229,10 +229,7 @@ pub fn compare_and_report(
     let eval = verdict::EvalOptions::from_gate_opts(opts, mb, mh)?;
     let rep = verdict::evaluate(base, head, &eval)?;
     crate::report::write_all(&rep, out)?;
-    let color = {
-        use is_terminal::IsTerminal;
-        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-    };
+    let color = crate::progress::color_on_stdout();
     crate::output::print(&crate::report::text::render_text(&rep, color))?;
     crate::report::github::emit_if_actions(&rep)?;
     Ok(verdict::exit_code(&rep, opts))

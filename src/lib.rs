@@ -25,6 +25,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod shard;
+pub mod shell;
 pub mod stats_set;
 pub mod summary;
 pub mod verdict;
@@ -50,5 +51,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::BisectStep(a) => bisect::cmd_bisect_step(&a),
         Command::Merge(a) => merge::cmd_merge(&a),
         Command::History(a) => history::cmd_history(&a),
+        Command::Completions(a) => shell::cmd_completions(&a),
+        Command::Manpage(a) => shell::cmd_manpage(&a),
     }
 }

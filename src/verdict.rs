@@ -1327,12 +1327,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
             &opts.meta_head,
         )?);
     }
-    let stdout_is_tty = {
-        use is_terminal::IsTerminal;
-        std::io::stdout().is_terminal()
-            && args.output.is_none()
-            && std::env::var_os("NO_COLOR").is_none()
-    };
+    let stdout_is_tty = crate::progress::color_on_stdout() && args.output.is_none();
     let bytes = match args.format {
         crate::cli::Format::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
         f => report::render(&rep, ReportFormat::from(f)),

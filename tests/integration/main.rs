@@ -4,8 +4,11 @@ mod util;
 
 mod bisect;
 mod build_run;
+mod ci_files;
 mod gate_compare;
 mod hostile;
 mod model;
 mod summarize;
+mod terminal;
+mod wheel;
 mod workflow;
