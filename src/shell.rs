@@ -3,13 +3,12 @@
 use crate::cli::{Cli, CompletionsArgs, ManpageArgs};
 use anyhow::Context;
 use clap::CommandFactory;
-use std::io::Write;
 
 /// `pystats-gate completions SHELL`: the completion script on stdout.
 pub fn cmd_completions(args: &CompletionsArgs) -> anyhow::Result<i32> {
     let mut out = Vec::new();
     completion_script(args.shell, &mut out);
-    write_stdout(&out)?;
+    crate::output::stdout(&out)?;
     Ok(crate::error::EXIT_PASS)
 }
 
@@ -29,7 +28,7 @@ pub fn cmd_manpage(args: &ManpageArgs) -> anyhow::Result<i32> {
                 .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
                 .with_context(|| format!("writing man pages into {}", dir.display()))?;
         }
-        None => write_stdout(&manpage()?)?,
+        None => crate::output::stdout(&manpage()?)?,
     }
     Ok(crate::error::EXIT_PASS)
 }
@@ -41,14 +40,6 @@ pub fn manpage() -> anyhow::Result<Vec<u8>> {
         .render(&mut out)
         .context("rendering the man page")?;
     Ok(out)
-}
-
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .context("writing to stdout")
 }
 
 #[cfg(test)]
