@@ -561,6 +561,10 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
         allow_malformed: args.input.allow_malformed,
     };
     let exceptions = CheckExceptions::load_or_default(args.exceptions.as_deref())?;
+    StatsSet::precheck_recorded_failures(&args.set)?;
+    if let Some(other) = &args.other {
+        StatsSet::precheck_recorded_failures(other)?;
+    }
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
     let meta = crate::verdict::metadata_for(&set, &args.input)?;

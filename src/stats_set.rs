@@ -164,6 +164,25 @@ impl StatsSet {
         }
         names.into_keys().collect()
     }
+    /// [`StatsSet::ensure_no_recorded_failures`] from the manifest alone, before any dump is
+    /// parsed: a recorded crash is the root cause and outranks what it may have left behind.
+    pub fn precheck_recorded_failures(path: &Path) -> anyhow::Result<()> {
+        if !path.is_dir() {
+            return Ok(());
+        }
+        let manifest = read_manifest(path)?;
+        StatsSet {
+            path: path.to_path_buf(),
+            source: SetSource::RawDir,
+            repeats: vec![],
+            manifest,
+            embedded_metadata: None,
+            malformed: vec![],
+        }
+        .ensure_no_recorded_failures()?;
+        Ok(())
+    }
+
     /// A run error (exit 3) when the set's manifest records failed runs (crash, timeout,
     /// missing dump): a set with holes must never reach a verdict.
     pub fn ensure_no_recorded_failures(&self) -> Result<(), Error> {

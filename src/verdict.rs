@@ -1313,6 +1313,8 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     let popts = crate::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
+    StatsSet::precheck_recorded_failures(&args.base)?;
+    StatsSet::precheck_recorded_failures(&args.head)?;
     let base = StatsSet::load(&args.base, popts)?;
     let head = StatsSet::load(&args.head, popts)?;
     let mb = metadata_for(&base, &args.input)?;

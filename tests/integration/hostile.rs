@@ -759,7 +759,7 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
     /// Every read-only command on randomly damaged real sets: no panic, a documented exit
     /// code, never 0 when data is missing or a failure is recorded, and every error names
     /// a file, a line or a key.
