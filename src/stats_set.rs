@@ -164,13 +164,8 @@ impl StatsSet {
         }
         names.into_keys().collect()
     }
-    /// [`StatsSet::ensure_no_recorded_failures`] from the manifest alone, before any dump is
-    /// parsed: a recorded crash is the root cause and outranks what it may have left behind.
-    pub fn precheck_recorded_failures(path: &Path) -> anyhow::Result<()> {
-        if !path.is_dir() {
-            return Ok(());
-        }
-        let manifest = read_manifest(path)?;
+    /// A dump directory's set with no repeat loaded yet.
+    fn raw_dir(path: &Path, manifest: Option<Manifest>) -> StatsSet {
         StatsSet {
             path: path.to_path_buf(),
             source: SetSource::RawDir,
@@ -179,7 +174,15 @@ impl StatsSet {
             embedded_metadata: None,
             malformed: vec![],
         }
-        .ensure_no_recorded_failures()?;
+    }
+
+    /// [`StatsSet::ensure_no_recorded_failures`] from the manifest alone, before any dump is
+    /// parsed: a recorded crash is the root cause and outranks what it may have left behind.
+    pub fn precheck_recorded_failures(path: &Path) -> anyhow::Result<()> {
+        if !path.is_dir() {
+            return Ok(());
+        }
+        StatsSet::raw_dir(path, read_manifest(path)?).ensure_no_recorded_failures()?;
         Ok(())
     }
 
@@ -231,15 +234,7 @@ impl StatsSet {
             ))
             .into());
         }
-        let manifest = read_manifest(path)?;
-        let mut set = StatsSet {
-            path: path.to_path_buf(),
-            source: SetSource::RawDir,
-            repeats: vec![],
-            manifest,
-            embedded_metadata: None,
-            malformed: vec![],
-        };
+        let mut set = StatsSet::raw_dir(path, read_manifest(path)?);
         let layout = repeat_layout(path)?;
         if let Some(m) = &set.manifest {
             account_for_manifest(path, m, &layout)?;

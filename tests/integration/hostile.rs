@@ -232,30 +232,34 @@ fn rules_that_check_nothing_are_errors() {
         assert_stderr_contains(&out, name);
         assert_stderr_contains(&out, "declares no rule");
     }
-    // A typo in `benchmarks` is as much an error as a typo in `metric`.
+    // One rule each: (limits and benchmarks, the error expected).
+    let bad_rules = [
+        // A typo in `benchmarks` is as much an error as a typo in `metric`.
+        (
+            "max_increase = 0.01\nbenchmarks = [\"arihtm\"]",
+            "typo.toml:2: rule[0].benchmarks[0]",
+        ),
+        // Contradictory limits.
+        (
+            "min = 0.5\nmax = 0.1",
+            "rule[0].min: 0.5 is greater than rule[0].max",
+        ),
+        // A non-finite limit bounds nothing.
+        (
+            "max_increase = nan",
+            "rule[0].max_increase: expected a number",
+        ),
+    ];
     let p = d.path().join("typo.toml");
-    std::fs::write(
-        &p,
-        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = [\"arihtm\"]\n",
-    )
-    .unwrap();
-    let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
-    assert_stderr_contains(&out, "typo.toml:2: rule[0].benchmarks[0]");
-    // Contradictory limits.
-    std::fs::write(
-        &p,
-        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmin = 0.5\nmax = 0.1\n",
-    )
-    .unwrap();
-    let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
-    assert_stderr_contains(&out, "rule[0].min: 0.5 is greater than rule[0].max");
-    // A non-finite limit bounds nothing.
-    std::fs::write(
-        &p,
-        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = nan\n",
-    )
-    .unwrap();
-    compare(&b, &h).arg("--rules").arg(&p).exits(2);
+    for (limits, expected) in bad_rules {
+        std::fs::write(
+            &p,
+            format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\n{limits}\n"),
+        )
+        .unwrap();
+        let out = compare(&b, &h).arg("--rules").arg(&p).exits(2);
+        assert_stderr_contains(&out, expected);
+    }
 }
 
 #[test]
