@@ -115,6 +115,22 @@ pub struct GateOpts {
     /// Known-exception file for consistency checks (TOML).
     #[arg(long, value_name = "FILE")]
     pub check_exceptions: Option<PathBuf>,
+    /// Accept an intended change (repeatable): 'RULE[:METRIC-GLOB] because REASON'. Matching
+    /// violated or inconclusive outcomes stop failing the gate and are reported as accepted;
+    /// an acceptance that matches nothing is an input error.
+    #[arg(long, value_name = "'RULE[:GLOB] because REASON'")]
+    pub accept: Vec<String>,
+    /// Changed metrics listed in reports, biggest first (the rest are counted; all are in
+    /// report.json).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub movers: usize,
+    /// Size limit of the markdown report (a PR comment), in bytes: whole sections or table
+    /// rows that do not fit are left out and named.
+    #[arg(long, value_name = "BYTES", default_value_t = 10_000)]
+    pub comment_bytes: usize,
+    /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
+    #[arg(long, value_name = "URL")]
+    pub details_url: Option<String>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -126,6 +142,10 @@ impl Default for GateOpts {
             fail_on_warn: false,
             strict: false,
             check_exceptions: None,
+            accept: vec![],
+            movers: 10,
+            comment_bytes: 10_000,
+            details_url: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! -> [`verdict`] -> [`report`]. [`builder`], [`runner`], [`gate`] and [`bisect`] only feed
 //! stats sets in.
 
+pub mod accept;
 pub mod bisect;
 pub mod builder;
 pub mod cache;

@@ -26,7 +26,7 @@ fn escape_prop(s: &str) -> String {
 }
 
 /// Workflow command lines: an error per failing rule outcome, a warning per warning,
-/// inconclusive outcome or failed consistency check.
+/// inconclusive outcome or failed consistency check, a notice per accepted outcome.
 pub fn render_annotations(r: &GateReport) -> String {
     let mut s = String::new();
     let mut line = |level: &str, title: &str, file: Option<(&str, usize)>, msg: &str| {
@@ -62,6 +62,19 @@ pub fn render_annotations(r: &GateReport) -> String {
                 ),
             );
         }
+    }
+    for o in r.accepted() {
+        line(
+            "notice",
+            &format!("pystats-gate: {} accepted", o.rule),
+            None,
+            &format!(
+                "{}: {}; accepted: {}",
+                metric_label(&o.metric, &o.benchmark),
+                o.reason,
+                o.accepted.as_deref().unwrap_or_default()
+            ),
+        );
     }
     for o in r.inconclusive() {
         line(
