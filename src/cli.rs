@@ -131,6 +131,9 @@ pub struct GateOpts {
     /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
     #[arg(long, value_name = "URL")]
     pub details_url: Option<String>,
+    /// Acceptances read from commit trailers by `gate` (not a flag).
+    #[arg(skip)]
+    pub trailer_accepts: Vec<crate::accept::Acceptance>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -146,6 +149,7 @@ impl Default for GateOpts {
             movers: 10,
             comment_bytes: 10_000,
             details_url: None,
+            trailer_accepts: vec![],
         }
     }
 }
@@ -270,12 +274,22 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct GateArgs {
-    #[arg(long, value_name = "DIR")]
-    pub repo: PathBuf,
+    /// The CPython git repository (default with --head-dir: the main working tree of that
+    /// directory's repository). `gate` adds one worktree to it (see docs/local-loop.md).
+    #[arg(long, value_name = "DIR", required_unless_present = "head_dir")]
+    pub repo: Option<PathBuf>,
     #[arg(long, value_name = "REV")]
     pub base: String,
-    #[arg(long, value_name = "REV")]
-    pub head: String,
+    #[arg(long, value_name = "REV", required_unless_present = "head_dir")]
+    pub head: Option<String>,
+    /// Gate a working tree as it is, uncommitted changes and untracked files included
+    /// (e.g. `.`): it is snapshotted into a commit object (no ref, your index and files are
+    /// left alone) and built incrementally.
+    #[arg(long, value_name = "DIR", conflicts_with = "head")]
+    pub head_dir: Option<PathBuf>,
+    /// Do not read `Pystats-Accept:` trailers from the head commit's message.
+    #[arg(long)]
+    pub no_trailers: bool,
     /// Output directory for reports and raw sets.
     #[arg(long, value_name = "DIR", default_value = "pystats-gate-out")]
     pub out: PathBuf,

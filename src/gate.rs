@@ -49,14 +49,46 @@ pub struct GateRun {
     pub exit_code: i32,
 }
 
-/// `pystats-gate gate`.
+/// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
+/// the head commit's `Pystats-Accept:` trailers unless `--no-trailers`.
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
+    let (repo, head, message_rev) = match (&args.head_dir, &args.head, &args.repo) {
+        (Some(dir), _, repo) => {
+            let snap = crate::worktree::snapshot(dir)?;
+            if !args.build.quiet {
+                eprintln!(
+                    "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",
+                    dir.display(),
+                    snap.changed.len(),
+                    &snap.head[..12.min(snap.head.len())],
+                    &snap.commit[..12.min(snap.commit.len())]
+                );
+            }
+            (repo.clone().unwrap_or(snap.repo), snap.commit, snap.head)
+        }
+        (None, Some(head), Some(repo)) => (repo.clone(), head.clone(), head.clone()),
+        _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
+    };
+    let mut gate_opts = args.gate.clone();
+    if !args.no_trailers {
+        gate_opts.trailer_accepts = crate::accept::from_commit(&repo, &message_rev)?;
+        if !args.build.quiet {
+            for a in &gate_opts.trailer_accepts {
+                eprintln!(
+                    "gate: {}: accepting `{}` because {}",
+                    a.source,
+                    a.target(),
+                    a.reason
+                );
+            }
+        }
+    }
     gate(
-        &args.repo,
+        &repo,
         &args.base,
-        &args.head,
+        &head,
         &args.out,
-        &args.gate,
+        &gate_opts,
         &args.run,
         &args.build,
     )

@@ -27,6 +27,7 @@ pub mod shard;
 pub mod stats_set;
 pub mod summary;
 pub mod verdict;
+pub mod worktree;
 
 use cli::{Cli, Command};
 

@@ -83,7 +83,10 @@ impl EvalOptions {
             exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
             top_movers: opts.movers,
             attribution: 3,
-            accept: crate::accept::parse_all(&opts.accept)?,
+            accept: crate::accept::parse_all(&opts.accept)?
+                .into_iter()
+                .chain(opts.trailer_accepts.iter().cloned())
+                .collect(),
             display: Display {
                 comment_bytes: opts.comment_bytes,
                 details_url: opts.details_url.clone(),

@@ -5,6 +5,7 @@ mod util;
 mod bisect;
 mod build_run;
 mod gate_compare;
+mod local_loop;
 mod pr_comment;
 mod summarize;
 mod workflow;
