@@ -69,33 +69,22 @@ pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
         (None, Some(head), Some(repo)) => (repo.clone(), head.clone(), head.clone()),
         _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
     };
-    let mut gate_opts = args.gate.clone();
-    if !args.no_trailers {
-        gate_opts.trailer_accepts = crate::accept::from_commit(&repo, &message_rev)?;
-        if !args.build.quiet {
-            for a in &gate_opts.trailer_accepts {
-                eprintln!(
-                    "gate: {}: accepting `{}` because {}",
-                    a.source,
-                    a.target(),
-                    a.reason
-                );
-            }
-        }
-    }
     gate(
         &repo,
         &args.base,
         &head,
         &args.out,
-        &gate_opts,
+        &args.gate,
         &args.run,
         &args.build,
+        (!args.no_trailers).then_some(message_rev.as_str()),
     )
 }
 
 /// Builds `base` and `head` of `repo`, runs the corpus on each and compares; reports go to
-/// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json).
+/// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json). With
+/// `trailers_from`, that commit's `Pystats-Accept:` trailers are acceptances too.
+#[allow(clippy::too_many_arguments)]
 pub fn gate(
     repo: &Path,
     base_rev: &str,
@@ -104,6 +93,7 @@ pub fn gate(
     gate_opts: &GateOpts,
     run_opts: &RunOpts,
     build_opts: &BuildOpts,
+    trailers_from: Option<&str>,
 ) -> anyhow::Result<i32> {
     let started = Instant::now();
     let quiet = build_opts.quiet;
@@ -119,6 +109,20 @@ pub fn gate(
     if let Some(r) = &gate_opts.rules {
         crate::rules::RuleSet::load_or_default(Some(r))?;
     }
+    crate::accept::parse_all(&gate_opts.accept)?;
+    let mut gate_opts = gate_opts.clone();
+    if let Some(rev) = trailers_from {
+        gate_opts.trailer_accepts = crate::accept::from_commit(repo, rev)?;
+        for a in gate_opts.trailer_accepts.iter().filter(|_| !quiet) {
+            eprintln!(
+                "gate: {}: accepting `{}` because {}",
+                a.source,
+                a.target(),
+                a.reason
+            );
+        }
+    }
+    let gate_opts = &gate_opts;
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -298,6 +302,7 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
         &args.gate,
         &args.run,
         &args.build,
+        None,
     )?;
     println!("{}", demo_headline(&args.out, code));
     Ok(code)
