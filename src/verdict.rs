@@ -1666,6 +1666,32 @@ mod tests {
         assert_eq!(o.status, OutcomeStatus::Inconclusive, "{o:#?}");
         assert!(o.repeats_needed.is_some_and(|n| n > 3), "{o:#?}");
         assert_eq!(rep.verdict, Verdict::Inconclusive);
+        // The note names the causes and the commands that settle them.
+        let note = rep
+            .notes
+            .iter()
+            .find(|n| n.starts_with("INCONCLUSIVE"))
+            .unwrap();
+        assert!(
+            note.contains("unpaired because head carries no seeds (no manifest.json)"),
+            "{note}"
+        );
+        assert!(note.contains("docs/manifest.md"), "{note}");
+        let n = rep
+            .inconclusive()
+            .filter_map(|x| x.repeats_needed)
+            .filter(|n| *n <= 50)
+            .max()
+            .unwrap_or(usize::MAX);
+        if n <= 50 {
+            assert!(
+                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}`")),
+                "{note}"
+            );
+        } else {
+            assert!(note.contains("sits on the limit"), "{note}");
+        }
+        assert!(!note.contains("compare --repeats"), "{note}");
         let strict = GateOpts {
             strict: true,
             ..Default::default()
