@@ -117,3 +117,37 @@ fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
     let gate_run = read_json(&out_dir.join("gate.json"));
     assert_eq!(gate_run["base"]["cached"], true, "{gate_run:#}");
 }
+
+#[test]
+fn a_build_result_unpacked_elsewhere_runs_by_relative_path() {
+    // What the CI shard jobs do: the build job ships build results, shards unpack and run them.
+    let python = crate::util::pristine_python();
+    let result_dir = python.parent().unwrap().parent().unwrap();
+    let tmp = tempdir();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(result_dir)
+        .arg(tmp.path().join("base"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = crate::util::cmd()
+        .current_dir(tmp.path())
+        .args(["run", "--quiet", "--python", "base/build/python"])
+        .args([
+            "--bench",
+            "truth",
+            "--repeats",
+            "1",
+            "--shard",
+            "1/1",
+            "--out",
+            "set",
+        ])
+        .exits(0);
+    let manifest = read_json(&tmp.path().join("set/manifest.json"));
+    let info = read_json(&result_dir.join("build-info.json"));
+    assert_eq!(manifest["revision"], info["commit"], "{}", dump(&out));
+    assert_eq!(manifest["build_id"], info["build_id"]);
+    assert!(tmp.path().join("set/run-1/truth.txt").is_file());
+}
