@@ -329,3 +329,38 @@ fn commit_trailers_are_read_as_acceptances() {
         "{e}"
     );
 }
+
+#[test]
+fn planted_regression_comment_is_compact_with_every_format_agreeing() {
+    use crate::gate_compare::{copy_set, plant_binary_op_misses};
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    plant_binary_op_misses(&head, 2000);
+    let out_dir = tmp.path().join("out");
+    let out = cmd()
+        .args(["compare", "--format", "markdown", "--out-dir"])
+        .arg(&out_dir)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .exits(1);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.len() < 10_000, "{} bytes", md.len());
+    assert_balanced(&md);
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("report.md")).unwrap(),
+        md
+    );
+    let violated = section(&md, "Violated rules");
+    assert!(
+        violated.contains("| `family-miss-ratio` | `family.BINARY_OP.miss_ratio` |"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("`family.BINARY_OP.miss_ratio`").count(),
+        1,
+        "{md}"
+    );
+    assert!(!md.contains(&tmp.path().display().to_string()), "{md}");
+    // The base set's directory names it (no manifest revision in these fixtures).
+    assert!(md.contains("base `aa-base`"), "{md}");
+}
