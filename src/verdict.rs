@@ -744,6 +744,9 @@ fn attribution(
     out
 }
 
+/// How the note about unpaired repeats ends (the INCONCLUSIVE note replaces it).
+const UNPAIRED_SUFFIX: &str = "compared unpaired (wider intervals)";
+
 /// Computes the whole comparison. Errors only on bad input (e.g. a rule pattern matching no metric).
 pub fn evaluate(
     base: &StatsSet,
@@ -756,9 +759,11 @@ pub fn evaluate(
     let paired = order.is_some();
     if !paired {
         notes.push(if base.has_seeds() && head.has_seeds() {
-            "base and head repeats carry different PYTHONHASHSEED values: compared unpaired (wider intervals)".to_string()
+            format!(
+                "base and head repeats carry different PYTHONHASHSEED values: {UNPAIRED_SUFFIX}"
+            )
         } else {
-            "repeats carry no PYTHONHASHSEED (no manifest.json): compared unpaired (wider intervals)".to_string()
+            format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         });
     }
     let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
@@ -1090,6 +1095,8 @@ pub fn evaluate(
         Verdict::Pass
     };
     if verdict == Verdict::Inconclusive {
+        // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
+        notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
         notes.push(inconclusive_note(
             &outcomes,
             paired,

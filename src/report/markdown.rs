@@ -140,11 +140,12 @@ fn movers_section(r: &GateReport) -> Section {
             )
         })
         .collect();
+    let tail = if r.top_movers.is_empty() { "" } else { "\n" };
     Section {
         name: "changed metrics".into(),
         head,
         rows,
-        tail: "\n".into(),
+        tail: tail.into(),
         whole: false,
     }
 }
