@@ -1226,7 +1226,9 @@ fn movers(
         })
         .map(|o| o.metric.as_str())
         .collect();
-    let mut facts: IndexMap<(String, Vec<u64>, Vec<u64>), Vec<&MetricComparison>> = IndexMap::new();
+    // (kind, base bits, head bits) -> the metrics with exactly those values.
+    type Fact = (String, Vec<u64>, Vec<u64>);
+    let mut facts: IndexMap<Fact, Vec<&MetricComparison>> = IndexMap::new();
     for c in comparisons
         .iter()
         .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))

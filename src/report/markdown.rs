@@ -51,6 +51,9 @@ impl Section {
     }
 }
 
+/// A column some outcome tables add: its heading and its cell.
+type ExtraColumn<'a> = (&'a str, &'a dyn Fn(&RuleOutcome) -> String);
+
 /// Rows of violated, warned, accepted or inconclusive outcomes: each outcome once, with its
 /// limit, interval and the benchmarks that moved it.
 fn outcome_section(
@@ -58,7 +61,7 @@ fn outcome_section(
     intro: &str,
     rows: &[&RuleOutcome],
     conf: f64,
-    extra: Option<(&str, &dyn Fn(&RuleOutcome) -> String)>,
+    extra: Option<ExtraColumn>,
 ) -> Option<Section> {
     if rows.is_empty() {
         return None;
