@@ -151,3 +151,41 @@ fn a_build_result_unpacked_elsewhere_runs_by_relative_path() {
     assert_eq!(manifest["build_id"], info["build_id"]);
     assert!(tmp.path().join("set/run-1/truth.txt").is_file());
 }
+
+#[test]
+fn head_dir_and_accept_input_errors_come_before_any_build() {
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    // Not a directory, not a git working tree.
+    for dir in [tmp.path().join("missing"), tmp.path().to_path_buf()] {
+        let out = crate::util::cmd()
+            .env("PYSTATS_GATE_CACHE", &cache)
+            .args(["gate", "--base", "main", "--head-dir"])
+            .arg(&dir)
+            .exits(2);
+        crate::util::assert_stderr_contains(&out, "--head-dir ");
+    }
+    // An acceptance without a reason, with --head instead.
+    let out = crate::util::cmd()
+        .env("PYSTATS_GATE_CACHE", &cache)
+        .args([
+            "gate",
+            "--repo",
+            "/nonexistent-repo",
+            "--base",
+            "a",
+            "--head",
+            "b",
+        ])
+        .args(["--accept", "family-miss-ratio"])
+        .exits(2);
+    crate::util::assert_stderr_contains(&out, "a reason is required");
+    // --head and --head-dir exclude each other; one of them is required.
+    crate::util::cmd()
+        .args(["gate", "--base", "a", "--head", "b", "--head-dir", "."])
+        .exits(2);
+    crate::util::cmd()
+        .args(["gate", "--repo", ".", "--base", "a"])
+        .exits(2);
+    assert!(!cache.join("repos").exists(), "built before checking");
+}
