@@ -134,6 +134,9 @@ pub struct GateOpts {
     /// Acceptances read from commit trailers by `gate` (not a flag).
     #[arg(skip)]
     pub trailer_accepts: Vec<crate::accept::Acceptance>,
+    /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
+    #[arg(skip)]
+    pub notes: Vec<String>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -150,6 +153,7 @@ impl Default for GateOpts {
             comment_bytes: 10_000,
             details_url: None,
             trailer_accepts: vec![],
+            notes: vec![],
         }
     }
 }

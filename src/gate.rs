@@ -52,7 +52,7 @@ pub struct GateRun {
 /// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
 /// the head commit's `Pystats-Accept:` trailers unless `--no-trailers`.
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
-    let (repo, head, message_rev) = match (&args.head_dir, &args.head, &args.repo) {
+    let (repo, head, message_rev, gate_opts) = match (&args.head_dir, &args.head, &args.repo) {
         (Some(dir), _, repo) => {
             let snap = crate::worktree::snapshot(dir)?;
             if !args.build.quiet {
@@ -64,9 +64,26 @@ pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
                     &snap.commit[..12.min(snap.commit.len())]
                 );
             }
-            (repo.clone().unwrap_or(snap.repo), snap.commit, snap.head)
+            let mut opts = args.gate.clone();
+            if snap.commit != snap.head {
+                opts.notes.push(format!(
+                    "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
+                    &snap.commit[..12.min(snap.commit.len())],
+                    dir.display(),
+                    &snap.head[..12.min(snap.head.len())],
+                    snap.changed.join(", ")
+                ));
+            }
+            (
+                repo.clone().unwrap_or(snap.repo),
+                snap.commit,
+                snap.head,
+                opts,
+            )
         }
-        (None, Some(head), Some(repo)) => (repo.clone(), head.clone(), head.clone()),
+        (None, Some(head), Some(repo)) => {
+            (repo.clone(), head.clone(), head.clone(), args.gate.clone())
+        }
         _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
     };
     gate(
@@ -74,7 +91,7 @@ pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
         &args.base,
         &head,
         &args.out,
-        &args.gate,
+        &gate_opts,
         &args.run,
         &args.build,
         (!args.no_trailers).then_some(message_rev.as_str()),

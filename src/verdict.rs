@@ -38,6 +38,8 @@ pub struct EvalOptions {
     pub accept: Vec<Acceptance>,
     /// How reports show the result (not part of any number).
     pub display: Display,
+    /// Notes from the caller, shown first (e.g. the `--head-dir` snapshot).
+    pub notes: Vec<String>,
 }
 
 /// Display settings carried to the renderers (they never change a number or the verdict).
@@ -91,6 +93,7 @@ impl EvalOptions {
                 comment_bytes: opts.comment_bytes,
                 details_url: opts.details_url.clone(),
             },
+            notes: opts.notes.clone(),
         })
     }
 }
@@ -754,7 +757,7 @@ pub fn evaluate(
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
     let confidence = 1.0 - opts.alpha;
-    let mut notes = vec![];
+    let mut notes = opts.notes.clone();
     let order = pairing(base, head);
     let paired = order.is_some();
     if !paired {

@@ -111,6 +111,17 @@ fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
     );
     let files = git(&repo, &["diff", "--name-only", &committed, &head_rev]);
     assert_eq!(files, "NOTES-local.txt\nPython/specialize.c");
+    let note = format!(
+        "head {} is the working tree {} as it was (uncommitted changes on top of {}: NOTES-local.txt, Python/specialize.c)",
+        &head_rev[..12],
+        wt.path.display(),
+        &committed[..12]
+    );
+    assert!(
+        rep["notes"].as_array().unwrap().iter().any(|n| n == &note),
+        "{:#}",
+        rep["notes"]
+    );
     // ...and the developer's tree, index and HEAD are untouched.
     assert_eq!(git(&wt.path, &["status", "--porcelain"]), status_before);
     assert_eq!(git(&wt.path, &["rev-parse", "HEAD"]), committed);
