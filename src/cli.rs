@@ -124,6 +124,10 @@ pub struct GateOpts {
     /// report.json).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub movers: usize,
+    /// Benchmarks named per metric in "Moved by" (those moving it by under 1% of the biggest
+    /// one are never named).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub attribution: usize,
     /// Size limit of the markdown report (a PR comment), in bytes: whole sections or table
     /// rows that do not fit are left out and named.
     #[arg(long, value_name = "BYTES", default_value_t = 10_000)]
@@ -150,6 +154,7 @@ impl Default for GateOpts {
             check_exceptions: None,
             accept: vec![],
             movers: 10,
+            attribution: 3,
             comment_bytes: 10_000,
             details_url: None,
             trailer_accepts: vec![],

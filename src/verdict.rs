@@ -84,7 +84,7 @@ impl EvalOptions {
             meta_head,
             exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
             top_movers: opts.movers,
-            attribution: 3,
+            attribution: opts.attribution,
             accept: crate::accept::parse_all(&opts.accept)?
                 .into_iter()
                 .chain(opts.trailer_accepts.iter().cloned())

@@ -153,12 +153,13 @@ fn movers_section(r: &GateReport) -> Section {
     }
 }
 
+/// The consistency checks, one list line per row: the budget cuts whole lines.
 fn checks_section(r: &GateReport) -> Section {
-    let mut s = String::from("### Consistency checks\n\n");
+    let mut rows = vec![];
     for c in &r.checks {
         let bad = c.with_status(CheckStatus::Violated);
         let excepted = c.with_status(CheckStatus::Excepted);
-        s.push_str(&format!(
+        rows.push(format!(
             "- **{}**: {}{}\n",
             c.label,
             if bad.is_empty() {
@@ -180,19 +181,18 @@ fn checks_section(r: &GateReport) -> Section {
             }
         ));
         for b in bad {
-            s.push_str(&format!("  - `{}` ({}):\n", b.id, cell(&b.statement)));
-            for v in b.violations.iter().filter(|v| v.excepted.is_none()).take(5) {
-                s.push_str(&format!("    - {}: {}\n", cell(&v.scope), cell(&v.detail)));
+            rows.push(format!("  - `{}` ({}):\n", b.id, cell(&b.statement)));
+            for v in b.violations.iter().filter(|v| v.excepted.is_none()) {
+                rows.push(format!("    - {}: {}\n", cell(&v.scope), cell(&v.detail)));
             }
         }
     }
-    s.push('\n');
     Section {
         name: "consistency checks".into(),
-        head: s,
-        rows: vec![],
-        tail: String::new(),
-        whole: true,
+        head: "### Consistency checks\n\n".into(),
+        rows,
+        tail: "\n".into(),
+        whole: false,
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) fn copy_set(name: &str, dir: &Path) -> PathBuf {
 }
 
 /// Sets `key` in a dump file (replacing its line, or appending one).
-fn set_counter(file: &Path, key: &str, value: u64) {
+pub(crate) fn set_counter(file: &Path, key: &str, value: u64) {
     let text = std::fs::read_to_string(file).unwrap();
     let mut found = false;
     let mut out: Vec<String> = text

@@ -364,3 +364,33 @@ fn planted_regression_comment_is_compact_with_every_format_agreeing() {
     // The base set's directory names it (no manifest revision in these fixtures).
     assert!(md.contains("base `aa-base`"), "{md}");
 }
+
+#[test]
+fn failed_consistency_checks_are_listed_in_whole_lines() {
+    use crate::gate_compare::{copy_set, set_counter};
+    let tmp = tempdir();
+    let base = copy_set("aa-base", tmp.path());
+    set_counter(
+        &base.join("run-2/attrs.txt"),
+        "opcode[LOAD_ATTR].specialization.hit",
+        12345,
+    );
+    let out = cmd()
+        .args(["compare", "--format", "markdown"])
+        .arg(&base)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_balanced(&md);
+    let checks = section(&md, "Consistency checks");
+    assert!(
+        checks.contains("- **base**: :x: 1 invariant(s) violated"),
+        "{md}"
+    );
+    assert!(
+        checks.contains("run-2/attrs: LOAD_ATTR: members executed 19995 times, hit 12345"),
+        "{md}"
+    );
+    assert!(md.contains("consistency checks FAILED (see above)"), "{md}");
+}
