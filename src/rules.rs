@@ -103,8 +103,8 @@ pub struct Rule {
     #[serde(skip)]
     matcher: Option<GlobMatcher>,
     #[serde(skip)]
-    /// (excluded, glob): `!name` entries exclude benchmarks the others select.
-    bench_matchers: Vec<(bool, GlobMatcher)>,
+    /// One per `benchmarks` entry (a `!` entry's glob without the `!`).
+    bench_matchers: Vec<GlobMatcher>,
 }
 
 impl Rule {
@@ -125,13 +125,10 @@ impl Rule {
     }
     /// True when the rule applies per benchmark and `bench` is selected.
     pub fn matches_benchmark(&self, bench: &str) -> bool {
-        self.bench_matchers
-            .iter()
-            .any(|(excluded, m)| !excluded && m.is_match(bench))
-            && !self
-                .bench_matchers
-                .iter()
-                .any(|(excluded, m)| *excluded && m.is_match(bench))
+        // `!glob` entries exclude benchmarks the other entries select.
+        let entries = || self.benchmarks.iter().flatten().zip(&self.bench_matchers);
+        entries().any(|(g, m)| !g.starts_with('!') && m.is_match(bench))
+            && !entries().any(|(g, m)| g.starts_with('!') && m.is_match(bench))
     }
     pub fn per_benchmark(&self) -> bool {
         self.benchmarks.is_some()
@@ -593,14 +590,8 @@ fn parse_rule(
         .iter()
         .flatten()
         .map(|b| {
-            let (excluded, glob) = match b.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, b.as_str()),
-            };
-            (
-                excluded,
-                Glob::new(glob).expect("validated").compile_matcher(),
-            )
+            let glob = b.strip_prefix('!').unwrap_or(b);
+            Glob::new(glob).expect("validated").compile_matcher()
         })
         .collect();
     let origin = match base {
