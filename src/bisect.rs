@@ -434,6 +434,18 @@ fn reject_shard(run: &RunOpts) -> anyhow::Result<()> {
     }
 }
 
+/// `--accept` makes no sense per step: an acceptance matching nothing is an error, and a
+/// good commit matches nothing by definition.
+fn reject_accept(gate: &crate::cli::GateOpts) -> anyhow::Result<()> {
+    match gate.accept.first() {
+        Some(a) => Err(Error::input(format!(
+            "--accept {a:?}: bisect looks for the commit that breaks a rule; choose the rules with --rule instead"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Resolves `rev`, mapping failure to bad input.
 fn resolve_or_input(repo: &Path, rev: &str, what: &str) -> anyhow::Result<String> {
     git::resolve(repo, rev).map_err(|e| Error::input(format!("--{what}: {e}")).into())
@@ -469,6 +481,7 @@ fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::R
 pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     reject_shard(&args.run)?;
+    reject_accept(&args.gate)?;
     let repo = std::fs::canonicalize(&args.repo)
         .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
@@ -589,6 +602,7 @@ pub fn cmd_bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
 
 fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
     reject_shard(&args.run)?;
+    reject_accept(&args.gate)?;
     let repo = std::fs::canonicalize(&args.repo)
         .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
     let good = resolve_or_input(&repo, &args.good, "good")?;

@@ -185,6 +185,32 @@ pub struct GateOpts {
     /// report) instead of failing when one side lacks some.
     #[arg(long)]
     pub allow_missing_benchmarks: bool,
+    /// Accept an intended change (repeatable): 'RULE[:METRIC-GLOB] because REASON'. Matching
+    /// violated or inconclusive outcomes stop failing the gate and are reported as accepted;
+    /// an acceptance that matches nothing is an input error.
+    #[arg(long, value_name = "'RULE[:GLOB] because REASON'")]
+    pub accept: Vec<String>,
+    /// Changed metrics listed in reports, biggest first (the rest are counted; all are in
+    /// report.json).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub movers: usize,
+    /// Benchmarks named per metric in "Moved by" (those moving it by under 1% of the biggest
+    /// one are never named).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub attribution: usize,
+    /// Size limit of the markdown report (a PR comment), in bytes: whole sections or table
+    /// rows that do not fit are left out and named.
+    #[arg(long, value_name = "BYTES", default_value_t = 10_000)]
+    pub comment_bytes: usize,
+    /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
+    #[arg(long, value_name = "URL")]
+    pub details_url: Option<String>,
+    /// Acceptances read from commit trailers by `gate` (not a flag).
+    #[arg(skip)]
+    pub trailer_accepts: Vec<crate::accept::Acceptance>,
+    /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
+    #[arg(skip)]
+    pub notes: Vec<String>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -197,6 +223,13 @@ impl Default for GateOpts {
             strict: false,
             check_exceptions: None,
             allow_missing_benchmarks: false,
+            accept: vec![],
+            movers: 10,
+            attribution: 3,
+            comment_bytes: 10_000,
+            details_url: None,
+            trailer_accepts: vec![],
+            notes: vec![],
         }
     }
 }
@@ -325,12 +358,22 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct GateArgs {
-    #[arg(long, value_name = "DIR")]
-    pub repo: PathBuf,
+    /// The CPython git repository (default with --head-dir: the main working tree of that
+    /// directory's repository). `gate` adds one worktree to it (see docs/local-loop.md).
+    #[arg(long, value_name = "DIR", required_unless_present = "head_dir")]
+    pub repo: Option<PathBuf>,
     #[arg(long, value_name = "REV")]
     pub base: String,
-    #[arg(long, value_name = "REV")]
-    pub head: String,
+    #[arg(long, value_name = "REV", required_unless_present = "head_dir")]
+    pub head: Option<String>,
+    /// Gate a working tree as it is, uncommitted changes and untracked files included
+    /// (e.g. `.`): it is snapshotted into a commit object (no ref, your index and files are
+    /// left alone) and built incrementally.
+    #[arg(long, value_name = "DIR", conflicts_with = "head")]
+    pub head_dir: Option<PathBuf>,
+    /// Do not read `Pystats-Accept:` trailers from the head commit's message.
+    #[arg(long)]
+    pub no_trailers: bool,
     /// Output directory for reports and raw sets.
     #[arg(long, value_name = "DIR", default_value = "pystats-gate-out")]
     pub out: PathBuf,

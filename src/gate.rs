@@ -49,21 +49,59 @@ pub struct GateRun {
     pub exit_code: i32,
 }
 
-/// `pystats-gate gate`.
+/// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
+/// the head commit's `Pystats-Accept:` trailers unless `--no-trailers`.
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
+    let (repo, head, message_rev, gate_opts) = match (&args.head_dir, &args.head, &args.repo) {
+        (Some(dir), _, repo) => {
+            let snap = crate::worktree::snapshot(dir)?;
+            if !args.build.quiet {
+                eprintln!(
+                    "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",
+                    dir.display(),
+                    snap.changed.len(),
+                    &snap.head[..12.min(snap.head.len())],
+                    &snap.commit[..12.min(snap.commit.len())]
+                );
+            }
+            let mut opts = args.gate.clone();
+            if snap.commit != snap.head {
+                opts.notes.push(format!(
+                    "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
+                    &snap.commit[..12.min(snap.commit.len())],
+                    dir.display(),
+                    &snap.head[..12.min(snap.head.len())],
+                    snap.changed.join(", ")
+                ));
+            }
+            (
+                repo.clone().unwrap_or(snap.repo),
+                snap.commit,
+                snap.head,
+                opts,
+            )
+        }
+        (None, Some(head), Some(repo)) => {
+            (repo.clone(), head.clone(), head.clone(), args.gate.clone())
+        }
+        _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
+    };
     gate(
-        &args.repo,
+        &repo,
         &args.base,
-        &args.head,
+        &head,
         &args.out,
-        &args.gate,
+        &gate_opts,
         &args.run,
         &args.build,
+        (!args.no_trailers).then_some(message_rev.as_str()),
     )
 }
 
 /// Builds `base` and `head` of `repo`, runs the corpus on each and compares; reports go to
-/// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json).
+/// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json). With
+/// `trailers_from`, that commit's `Pystats-Accept:` trailers are acceptances too.
+#[allow(clippy::too_many_arguments)]
 pub fn gate(
     repo: &Path,
     base_rev: &str,
@@ -72,6 +110,7 @@ pub fn gate(
     gate_opts: &GateOpts,
     run_opts: &RunOpts,
     build_opts: &BuildOpts,
+    trailers_from: Option<&str>,
 ) -> anyhow::Result<i32> {
     let started = Instant::now();
     let quiet = build_opts.quiet;
@@ -87,6 +126,20 @@ pub fn gate(
     if let Some(r) = &gate_opts.rules {
         crate::rules::RuleSet::load_or_default(Some(r))?;
     }
+    crate::accept::parse_all(&gate_opts.accept)?;
+    let mut gate_opts = gate_opts.clone();
+    if let Some(rev) = trailers_from {
+        gate_opts.trailer_accepts = crate::accept::from_commit(repo, rev)?;
+        for a in gate_opts.trailer_accepts.iter().filter(|_| !quiet) {
+            eprintln!(
+                "gate: {}: accepting `{}` because {}",
+                a.source,
+                a.target(),
+                a.reason
+            );
+        }
+    }
+    let gate_opts = &gate_opts;
     crate::output::claim_dir(out, &[])?;
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
@@ -262,6 +315,7 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
         &args.gate,
         &args.run,
         &args.build,
+        None,
     )?;
     crate::output::print(&format!("{}\n", demo_headline(&args.out, code)))?;
     Ok(code)

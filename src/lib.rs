@@ -4,6 +4,7 @@
 //! -> [`verdict`] -> [`report`]. [`builder`], [`runner`], [`gate`] and [`bisect`] only feed
 //! stats sets in.
 
+pub mod accept;
 pub mod bisect;
 pub mod builder;
 pub mod cache;
@@ -29,6 +30,7 @@ pub mod shell;
 pub mod stats_set;
 pub mod summary;
 pub mod verdict;
+pub mod worktree;
 
 use cli::{Cli, Command};
 

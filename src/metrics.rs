@@ -450,12 +450,12 @@ pub fn split_bench(name: &str) -> (Option<&str>, &str) {
 pub fn format_value(kind: MetricKind, v: f64) -> String {
     match kind {
         MetricKind::Ratio => format!("{:.2}%", v * 100.0),
-        MetricKind::PerMillion => format!("{v:.1}"),
+        MetricKind::PerMillion => group_fixed(v, 1),
         MetricKind::Count => {
-            if v.fract() == 0.0 && v.abs() < 1e15 {
-                group_digits(v as i64)
+            if v.fract() == 0.0 {
+                group_fixed(v, 0)
             } else {
-                format!("{v:.1}")
+                group_fixed(v, 1)
             }
         }
     }
@@ -466,14 +466,28 @@ pub fn format_delta(kind: MetricKind, d: f64) -> String {
     let sign = if d > 0.0 { "+" } else { "" };
     match kind {
         MetricKind::Ratio => format!("{sign}{:.2} pp", d * 100.0),
-        MetricKind::PerMillion => format!("{sign}{d:.1}"),
-        MetricKind::Count => {
-            if d.fract() == 0.0 && d.abs() < 1e15 {
-                format!("{sign}{}", group_digits(d as i64))
-            } else {
-                format!("{sign}{d:.1}")
-            }
-        }
+        _ => format!("{sign}{}", format_value(kind, d)),
+    }
+}
+
+/// `v` with `decimals` fixed decimals and thousands separators (`1,310,759.3`): the one
+/// number format of every report.
+pub fn group_fixed(v: f64, decimals: usize) -> String {
+    if !v.is_finite() || v.abs() >= 1e15 {
+        return format!("{v:.decimals$}");
+    }
+    let text = format!("{:.decimals$}", v.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let grouped = group_digits(int.parse::<i64>().unwrap_or(0));
+    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
     }
 }
 
@@ -604,6 +618,17 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
 mod tests {
     use super::*;
     use crate::raw::counters_of as counters;
+
+    #[test]
+    fn one_number_format_with_separators_and_fixed_decimals() {
+        assert_eq!(group_fixed(1310759.34, 1), "1,310,759.3");
+        assert_eq!(group_fixed(-713204.0, 0), "-713,204");
+        assert_eq!(group_fixed(-0.04, 1), "0.0");
+        assert_eq!(format_value(MetricKind::Count, 1310759.3), "1,310,759.3");
+        assert_eq!(format_delta(MetricKind::Count, 713204.0), "+713,204");
+        assert_eq!(format_delta(MetricKind::PerMillion, -12345.67), "-12,345.7");
+        assert_eq!(format_delta(MetricKind::Ratio, 0.0123), "+1.23 pp");
+    }
 
     #[test]
     fn family_ratios_use_summarize_denominators() {

@@ -1294,18 +1294,12 @@ mod props {
                     prop_assert!(input_error(&e), "{e}");
                 }
             }
-            let opts = crate::verdict::EvalOptions {
-                alpha: 0.05,
-                fail_on_warn: false,
-                strict: false,
-                rules: crate::rules::RuleSet::default_rules().unwrap(),
-                meta_base: meta.clone(),
-                meta_head: meta.clone(),
-                exceptions: crate::check::CheckExceptions::load_or_default(None).unwrap(),
-                top_movers: 10,
-                attribution: 3,
-                allow_missing_benchmarks: false,
-            };
+            let opts = crate::verdict::EvalOptions::from_gate_opts(
+                &crate::cli::GateOpts::default(),
+                meta.clone(),
+                meta.clone(),
+            )
+            .unwrap();
             if let Err(e) = crate::verdict::evaluate(&base, &head, &opts) {
                 prop_assert!(input_error(&format!("{e:#}")), "{e:#}");
             }

@@ -1,15 +1,20 @@
 //! TOML gate rules: loading with exact errors (file, line, key path), includes, and glob matching.
 //!
 //! ```toml
-//! include = ["more.toml"]          # relative to this file
+//! include = ["default.toml"]       # relative to this file; `default.toml` with no such
+//!                                  # file there is the shipped rules/default.toml
+//! [[rule]]                         # a rule named like an included one overrides it:
+//! name = "family-miss-ratio"       # the keys set here replace the included ones,
+//! max_increase = 0.005             # `enabled = false` removes it
 //! [[rule]]
-//! name = "family-miss-ratio"
-//! metric = "family.*.miss_ratio"   # glob over metric names
+//! name = "attr-miss-ratio"
+//! metric = "family.LOAD_ATTR.miss_ratio" # glob over metric names
 //! max_increase = 0.01              # absolute limits: max_increase, max_decrease, max, min
 //! max_relative_increase = 0.05     # relative limits (fractions of the base value)
 //! min_count = 1000                 # ignore when the sample behind the value is smaller
 //! severity = "fail"                # or "warn"
-//! benchmarks = ["*"]               # evaluate per benchmark (globs) instead of the aggregate
+//! benchmarks = ["*", "!calls"]     # evaluate per benchmark (globs; `!` excludes) instead
+//!                                  # of the aggregate
 //! forbid_appearing = true          # zero in base, non-zero in head is a violation
 //! description = "..."
 //! ```
@@ -24,6 +29,8 @@ use toml_edit::{ImDocument, Item, TableLike};
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 /// Name shown for the embedded default rules file.
 pub const DEFAULT_RULES_NAME: &str = "rules/default.toml";
+/// `include = ["default.toml"]` with no such file next to the including file: the shipped rules.
+pub const DEFAULT_INCLUDE: &str = "default.toml";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,6 +103,7 @@ pub struct Rule {
     #[serde(skip)]
     matcher: Option<GlobMatcher>,
     #[serde(skip)]
+    /// One per `benchmarks` entry (a `!` entry's glob without the `!`).
     bench_matchers: Vec<GlobMatcher>,
 }
 
@@ -117,7 +125,10 @@ impl Rule {
     }
     /// True when the rule applies per benchmark and `bench` is selected.
     pub fn matches_benchmark(&self, bench: &str) -> bool {
-        self.bench_matchers.iter().any(|m| m.is_match(bench))
+        // `!glob` entries exclude benchmarks the other entries select.
+        let entries = || self.benchmarks.iter().flatten().zip(&self.bench_matchers);
+        entries().any(|(g, m)| !g.starts_with('!') && m.is_match(bench))
+            && !entries().any(|(g, m)| g.starts_with('!') && m.is_match(bench))
     }
     pub fn per_benchmark(&self) -> bool {
         self.benchmarks.is_some()
@@ -129,6 +140,9 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Every file read, in include order.
     pub files: Vec<String>,
+    /// Rules an including file switched off with `enabled = false`.
+    #[serde(default)]
+    pub disabled: Vec<String>,
 }
 
 /// Builds an input error at `file:line` for a key path.
@@ -262,6 +276,11 @@ impl RuleSet {
                             ));
                         };
                         let target = dir.join(p);
+                        if !target.is_file() && p == DEFAULT_INCLUDE {
+                            // The shipped defaults, wherever pystats-gate was installed from.
+                            self.parse_text(DEFAULT_RULES, DEFAULT_RULES_NAME, None, depth + 1)?;
+                            continue;
+                        }
                         if !target.is_file() {
                             return Err(err_at(
                                 file,
@@ -307,19 +326,11 @@ impl RuleSet {
                         ));
                     };
                     for (i, t) in tables.into_iter().enumerate() {
-                        let rule = parse_rule(t, file, src, i)?;
-                        if let Some(prev) = self.rules.iter().find(|r| r.name == rule.name) {
-                            return Err(err_at(
-                                file,
-                                src,
-                                t.key("name").and_then(|k| k.span()),
-                                &format!("rule[{i}].name"),
-                                format!(
-                                    "duplicate rule name {:?} (first declared at {}:{})",
-                                    rule.name, prev.origin.file, prev.origin.line
-                                ),
-                            ));
+                        if self.override_rule(t, file, src, i)? {
+                            continue;
                         }
+                        // New names only: override_rule took the known ones.
+                        let rule = parse_rule(t, file, src, i, None)?.0;
                         self.rules.push(rule);
                     }
                 }
@@ -365,6 +376,64 @@ impl RuleSet {
         Ok(())
     }
 
+    /// A `[[rule]]` naming a rule declared in another (included) file changes that rule: the
+    /// keys it sets replace the included ones (a limit key replaces that limit), and
+    /// `enabled = false` removes the rule. Returns false when `t` declares a new rule.
+    fn override_rule(
+        &mut self,
+        t: &dyn TableLike,
+        file: &str,
+        src: &str,
+        i: usize,
+    ) -> anyhow::Result<bool> {
+        let Some(name) = t.get("name").and_then(|n| n.as_str()) else {
+            return Ok(false);
+        };
+        if let Some(prev) = self
+            .rules
+            .iter()
+            .find(|r| r.name == name && r.origin.file == file)
+        {
+            return Err(err_at(
+                file,
+                src,
+                t.key("name").and_then(|k| k.span()),
+                &format!("rule[{i}].name"),
+                format!(
+                    "duplicate rule name {name:?} (first declared at {}:{})",
+                    prev.origin.file, prev.origin.line
+                ),
+            ));
+        }
+        let Some(idx) = self.rules.iter().position(|r| r.name == name) else {
+            if t.contains_key("enabled") {
+                return Err(err_at(
+                    file,
+                    src,
+                    t.key("enabled").and_then(|k| k.span()),
+                    &format!("rule[{i}].enabled"),
+                    format!(
+                        "no included rule named {name:?} to enable or disable (rules so far: {})",
+                        self.rules
+                            .iter()
+                            .map(|r| r.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            return Ok(false);
+        };
+        let (rule, enabled) = parse_rule(t, file, src, i, Some(&self.rules[idx]))?;
+        if enabled {
+            self.rules[idx] = rule;
+        } else {
+            self.rules.remove(idx);
+            self.disabled.push(name.to_string());
+        }
+        Ok(true)
+    }
+
     /// Rules whose metric pattern matches none of `known` names: an error naming file and key.
     pub fn check_patterns(&self, known: &[String]) -> anyhow::Result<()> {
         for r in &self.rules {
@@ -382,7 +451,15 @@ impl RuleSet {
     }
 }
 
-fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Result<Rule> {
+/// Parses one `[[rule]]` table; with `base`, an override of that rule (keys not set keep
+/// the base's values). Returns the rule and its `enabled` key (default true).
+fn parse_rule(
+    t: &dyn TableLike,
+    file: &str,
+    src: &str,
+    i: usize,
+    base: Option<&Rule>,
+) -> anyhow::Result<(Rule, bool)> {
     let path = format!("rule[{i}]");
     let rule_line = t
         .iter()
@@ -392,13 +469,14 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
         .unwrap_or(0);
     let key_span = |k: &str| t.key(k).and_then(|k| k.span());
     let item_span = |k: &str| t.get(k).and_then(|it| it.span()).or_else(|| key_span(k));
-    let mut name = None;
-    let mut metric = None;
-    let mut limits = vec![];
-    let mut min_count = None;
-    let mut severity = Severity::Fail;
-    let mut benchmarks = None;
-    let mut description = String::new();
+    let mut name = base.map(|b| b.name.clone());
+    let mut metric = base.map(|b| b.metric.clone());
+    let mut limits = base.map(|b| b.limits.clone()).unwrap_or_default();
+    let mut min_count = base.and_then(|b| b.min_count);
+    let mut severity = base.map(|b| b.severity).unwrap_or(Severity::Fail);
+    let mut benchmarks = base.and_then(|b| b.benchmarks.clone());
+    let mut description = base.map(|b| b.description.clone()).unwrap_or_default();
+    let mut enabled = true;
     for (key, item) in t.iter() {
         let kpath = format!("{path}.{key}");
         let bad = |what: &str| {
@@ -448,7 +526,9 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
                 }
                 min_count = Some(v);
             }
+            "enabled" => enabled = item.as_bool().ok_or_else(|| bad("a boolean"))?,
             "forbid_appearing" => {
+                limits.retain(|l| l.kind != LimitKind::ForbidAppearing);
                 if item.as_bool().ok_or_else(|| bad("a boolean"))? {
                     limits.push(Limit {
                         kind: LimitKind::ForbidAppearing,
@@ -471,7 +551,7 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
                             format!("expected a string, found {}", x.type_name()),
                         )
                     })?;
-                    Glob::new(s).map_err(|e| {
+                    Glob::new(s.strip_prefix('!').unwrap_or(s)).map_err(|e| {
                         err_at(
                             file,
                             src,
@@ -506,6 +586,7 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
                             "must not be negative (it bounds the size of a change)",
                         ));
                     }
+                    limits.retain(|l| l.kind != *kind);
                     limits.push(Limit {
                         kind: *kind,
                         value: v,
@@ -516,7 +597,7 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
                         src,
                         key_span(key),
                         &kpath,
-                        "unknown key (expected name, metric, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
+                        "unknown key (expected name, metric, enabled, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
                     ));
                 }
             }
@@ -525,7 +606,13 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
     let missing =
         |k: &str| Error::at_line(file, rule_line, format!("{path}.{k}: missing required key"));
     let name = name.ok_or_else(|| missing("name"))?;
-    let metric = metric.ok_or_else(|| missing("metric"))?;
+    let metric = metric.ok_or_else(|| {
+        Error::at_line(
+            file,
+            rule_line,
+            format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"),
+        )
+    })?;
     if limits.is_empty() {
         return Err(Error::at_line(
             file,
@@ -559,9 +646,21 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
     let bench_matchers = benchmarks
         .iter()
         .flatten()
-        .map(|b| Glob::new(b).expect("validated").compile_matcher())
+        .map(|b| {
+            let glob = b.strip_prefix('!').unwrap_or(b);
+            Glob::new(glob).expect("validated").compile_matcher()
+        })
         .collect();
-    Ok(Rule {
+    let origin = match base {
+        // An override that keeps the pattern: pattern errors point at the declaration.
+        Some(b) if !t.contains_key("metric") => b.origin.clone(),
+        _ => RuleOrigin {
+            file: file.to_string(),
+            line: rule_line,
+            path,
+        },
+    };
+    let rule = Rule {
         name,
         metric,
         limits,
@@ -569,14 +668,11 @@ fn parse_rule(t: &dyn TableLike, file: &str, src: &str, i: usize) -> anyhow::Res
         severity,
         benchmarks,
         description,
-        origin: RuleOrigin {
-            file: file.to_string(),
-            line: rule_line,
-            path,
-        },
+        origin,
         matcher,
         bench_matchers,
-    })
+    };
+    Ok((rule, enabled))
 }
 
 /// A finite number (TOML's `nan` and `inf` bound nothing).
@@ -694,5 +790,70 @@ mod tests {
             e.contains("more.toml:4: rule[0].severity: expected \"fail\" or \"warn\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_including_file_overrides_or_disables_rules_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("mine.toml");
+        std::fs::write(
+            &f,
+            "include = [\"default.toml\"]\n\n[[rule]]\nname = \"family-miss-ratio\"\nmax_increase = 0.002\nmin_count = 10\nbenchmarks = [\"*\", \"!calls\"]\n\n[[rule]]\nname = \"gc-collections\"\nseverity = \"fail\"\n\n[[rule]]\nname = \"frame-objects\"\nenabled = false\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&f).unwrap();
+        let defaults = RuleSet::default_rules().unwrap();
+        assert_eq!(set.rules.len(), defaults.rules.len() - 1);
+        assert_eq!(set.disabled, ["frame-objects"]);
+        let miss = set
+            .rules
+            .iter()
+            .find(|r| r.name == "family-miss-ratio")
+            .unwrap();
+        assert_eq!(miss.metric, "family.*.miss_ratio", "kept from the default");
+        assert_eq!(
+            miss.limits,
+            [Limit {
+                kind: LimitKind::MaxIncrease,
+                value: 0.002
+            }]
+        );
+        assert_eq!(miss.min_count, Some(10.0));
+        assert!(miss.matches_benchmark("arith") && !miss.matches_benchmark("calls"));
+        let gc = set
+            .rules
+            .iter()
+            .find(|r| r.name == "gc-collections")
+            .unwrap();
+        assert_eq!(gc.severity, Severity::Fail);
+        assert!(set.files.iter().any(|x| x == DEFAULT_RULES_NAME));
+    }
+
+    #[test]
+    fn override_errors_name_the_key_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("mine.toml");
+        let load = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            RuleSet::load(&f).unwrap_err().to_string()
+        };
+        let e = load(
+            "include = [\"default.toml\"]\n[[rule]]\nname = \"no-such-rule\"\nenabled = false\n",
+        );
+        assert!(
+            e.contains("mine.toml:4: rule[0].enabled: no included rule named \"no-such-rule\""),
+            "{e}"
+        );
+        let e = load("include = [\"default.toml\"]\n[[rule]]\nname = \"family-mis-ratio\"\nmax_increase = 0.1\n");
+        assert!(
+            e.contains("rule[0].metric: missing required key (no included rule is named"),
+            "{e}"
+        );
+        let e = load("include = [\"default.toml\"]\n[[rule]]\nname = \"family-miss-ratio\"\nseverity = \"loud\"\n");
+        assert!(e.contains("mine.toml:4: rule[0].severity: expected"), "{e}");
+        let e = load(
+            "[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax = 1\n[[rule]]\nname = \"a\"\nmax = 2\n",
+        );
+        assert!(e.contains("duplicate rule name"), "{e}");
     }
 }

@@ -77,6 +77,10 @@ pub fn run_corpus(
     if !python.is_file() {
         return Err(Error::input(format!("--python {}: no such file", python.display())).into());
     }
+    // Runs start in their own scratch directories: a relative path would not resolve there
+    // (made absolute without resolving symlinks: a venv's python must stay in its venv).
+    let python = &std::path::absolute(python)
+        .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
     if opts.repeats == 0 {
         return Err(Error::input("--repeats must be at least 1").into());
     }

@@ -2,6 +2,7 @@
 //!
 //! [`evaluate`] computes everything; renderers in [`crate::report`] only format it.
 
+use crate::accept::Acceptance;
 use crate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::cli::{CompareArgs, GateOpts, InputOpts};
 use crate::compare::{
@@ -33,8 +34,33 @@ pub struct EvalOptions {
     pub top_movers: usize,
     /// Benchmarks shown per violation in the attribution.
     pub attribution: usize,
+    /// Intended changes (`--accept`, commit trailers).
+    pub accept: Vec<Acceptance>,
+    /// How reports show the result (not part of any number).
+    pub display: Display,
+    /// Notes from the caller, shown first (e.g. the `--head-dir` snapshot).
+    pub notes: Vec<String>,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
+}
+
+/// Display settings carried to the renderers (they never change a number or the verdict).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Display {
+    /// Size limit of the markdown report in bytes (`--comment-bytes`).
+    pub comment_bytes: usize,
+    /// Link to the full reports (`--details-url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details_url: Option<String>,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Display {
+            comment_bytes: 10_000,
+            details_url: None,
+        }
+    }
 }
 
 impl EvalOptions {
@@ -59,8 +85,17 @@ impl EvalOptions {
             meta_base,
             meta_head,
             exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
-            top_movers: 10,
-            attribution: 3,
+            top_movers: opts.movers,
+            attribution: opts.attribution,
+            accept: crate::accept::parse_all(&opts.accept)?
+                .into_iter()
+                .chain(opts.trailer_accepts.iter().cloned())
+                .collect(),
+            display: Display {
+                comment_bytes: opts.comment_bytes,
+                details_url: opts.details_url.clone(),
+            },
+            notes: opts.notes.clone(),
             allow_missing_benchmarks: opts.allow_missing_benchmarks,
         })
     }
@@ -126,13 +161,22 @@ pub struct RuleOutcome {
     pub attribution: Vec<Attribution>,
     /// One sentence saying why.
     pub reason: String,
+    /// The reason of the acceptance (`--accept`, commit trailer) that covers this violated or
+    /// inconclusive outcome: it no longer fails the gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 impl RuleOutcome {
     /// True when this outcome makes the gate fail under `opts`.
     pub fn fails(&self, fail_on_warn: bool) -> bool {
         self.status == OutcomeStatus::Regression
+            && self.accepted.is_none()
             && (self.severity == Severity::Fail || fail_on_warn)
+    }
+    /// Inconclusive and not accepted.
+    pub fn open_inconclusive(&self) -> bool {
+        self.status == OutcomeStatus::Inconclusive && self.accepted.is_none()
     }
 }
 
@@ -170,6 +214,10 @@ pub struct Mover {
     pub deterministic: bool,
     pub q_value: Option<f64>,
     pub attribution: Vec<Attribution>,
+    /// Other changed metrics with exactly the same values in every repeat (the same fact
+    /// under another name, e.g. `opcode.X.execution_count` for `family.X.execution_count`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_as: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -217,7 +265,22 @@ pub struct GateReport {
     pub rules_files: Vec<String>,
     /// Every (rule, metric) outcome, worst first.
     pub outcomes: Vec<RuleOutcome>,
+    /// The first `--movers` of the changed metrics, one per distinct fact, biggest first.
     pub top_movers: Vec<Mover>,
+    /// Distinct changed facts (aggregate metrics with `changed`, identical ones counted once,
+    /// `.per_minstr` rescalings not counted); `top_movers` shows the first of them.
+    #[serde(default)]
+    pub changed_facts: usize,
+    /// Of `changed_facts`, those already shown as a violated, accepted or inconclusive rule
+    /// outcome: `top_movers` leaves them out (one row per fact).
+    #[serde(default)]
+    pub changed_in_rules: usize,
+    /// Intended changes given to the gate, with how many outcomes each accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acceptances: Vec<Acceptance>,
+    /// How reports show the result.
+    #[serde(default)]
+    pub display: Display,
     /// Aggregate metrics with a non-zero value on either side.
     pub comparisons: Vec<MetricComparison>,
     pub checks: Vec<CheckReport>,
@@ -241,16 +304,20 @@ impl GateReport {
         let fow = self.fail_on_warn;
         self.outcomes.iter().filter(move |o| o.fails(fow))
     }
+    /// Warn-level violations that do not fail the gate (accepted ones excluded).
     pub fn warnings(&self) -> impl Iterator<Item = &RuleOutcome> {
         let fow = self.fail_on_warn;
-        self.outcomes
-            .iter()
-            .filter(move |o| o.status == OutcomeStatus::Regression && !o.fails(fow))
+        self.outcomes.iter().filter(move |o| {
+            o.status == OutcomeStatus::Regression && o.accepted.is_none() && !o.fails(fow)
+        })
     }
+    /// Inconclusive outcomes not covered by an acceptance.
     pub fn inconclusive(&self) -> impl Iterator<Item = &RuleOutcome> {
-        self.outcomes
-            .iter()
-            .filter(|o| o.status == OutcomeStatus::Inconclusive)
+        self.outcomes.iter().filter(|o| o.open_inconclusive())
+    }
+    /// Violated or inconclusive outcomes covered by an acceptance.
+    pub fn accepted(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.outcomes.iter().filter(|o| o.accepted.is_some())
     }
     pub fn checks_ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok())
@@ -724,6 +791,9 @@ fn attribution(
     out
 }
 
+/// How the note about unpaired repeats ends (the INCONCLUSIVE note replaces it).
+const UNPAIRED_SUFFIX: &str = "compared unpaired (wider intervals)";
+
 /// Computes the whole comparison. Errors only on bad input (e.g. a rule pattern matching no metric).
 pub fn evaluate(
     base: &StatsSet,
@@ -774,14 +844,16 @@ fn evaluate_complete(
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
     let confidence = 1.0 - opts.alpha;
-    let mut notes = vec![];
+    let mut notes = opts.notes.clone();
     let order = pairing(base, head);
     let paired = order.is_some();
     if !paired {
         notes.push(if base.has_seeds() && head.has_seeds() {
-            "base and head repeats carry different PYTHONHASHSEED values: compared unpaired (wider intervals)".to_string()
+            format!(
+                "base and head repeats carry different PYTHONHASHSEED values: {UNPAIRED_SUFFIX}"
+            )
         } else {
-            "repeats carry no PYTHONHASHSEED (no manifest.json): compared unpaired (wider intervals)".to_string()
+            format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         });
     }
     let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
@@ -1011,6 +1083,7 @@ fn evaluate_complete(
             repeats_needed: None,
             attribution: vec![],
             reason: String::new(),
+            accepted: None,
         };
         if let Some(why) = &c.skipped {
             o.status = OutcomeStatus::Skipped;
@@ -1072,53 +1145,16 @@ fn evaluate_complete(
         rank(b).cmp(&rank(a))
     });
 
-    // Top movers.
-    let mut movers: Vec<(f64, &MetricComparison)> = comparisons
-        .iter()
-        .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
-        .filter(|c| c.base_support.max(c.head_support) >= 10.0)
-        // Too small to matter to a reader: below 0.1% relative (counts) or 0.01 pp (ratios).
-        .filter(|c| match c.kind {
-            MetricKind::Ratio => c.stats.diff.abs() >= 1e-4,
-            _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
-        })
-        .map(|c| {
-            let s = &c.stats;
-            let score = match c.kind {
-                MetricKind::Ratio => s.diff.abs(),
-                _ => s.diff.abs() / s.base_mean.abs().max(s.head_mean.abs()).max(1.0),
-            };
-            (score, c)
-        })
-        .collect();
-    movers.sort_by(|a, b| {
-        b.0.partial_cmp(&a.0)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.1.name.cmp(&b.1.name))
-    });
-    let top_movers: Vec<Mover> = movers
-        .iter()
-        .take(opts.top_movers)
-        .map(|(_, c)| Mover {
-            metric: c.name.clone(),
-            kind: c.kind,
-            base: c.stats.base_mean,
-            head: c.stats.head_mean,
-            change: c.stats.diff,
-            relative_change: c.relative_change,
-            ci_low: c.stats.ci_low,
-            ci_high: c.stats.ci_high,
-            deterministic: c.stats.deterministic,
-            q_value: c.q_value,
-            attribution: attribution(
-                &c.name,
-                &benches,
-                &base_tables,
-                &head_tables,
-                opts.attribution,
-            ),
-        })
-        .collect();
+    let mut acceptances = opts.accept.clone();
+    apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
+    let (top_movers, changed_facts, changed_in_rules) = movers(
+        &comparisons,
+        &outcomes,
+        opts,
+        &benches,
+        &base_tables,
+        &head_tables,
+    );
 
     // Consistency checks.
     let checks = vec![
@@ -1152,10 +1188,9 @@ fn evaluate_complete(
     }
 
     let fails = outcomes.iter().any(|o| o.fails(opts.fail_on_warn));
-    let inconclusive = outcomes.iter().any(|o| {
-        o.status == OutcomeStatus::Inconclusive
-            && (o.severity == Severity::Fail || opts.fail_on_warn)
-    });
+    let inconclusive = outcomes
+        .iter()
+        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
     let verdict = if opts.strict && !checks_ok {
         Verdict::Error
     } else if fails {
@@ -1166,10 +1201,14 @@ fn evaluate_complete(
         Verdict::Pass
     };
     if verdict == Verdict::Inconclusive {
-        notes.push(format!(
-            "INCONCLUSIVE: {} rule check(s) could not be decided with {} repeat(s); rerun with more repeats (--repeats) or pass --strict to fail on this",
-            outcomes.iter().filter(|o| o.status == OutcomeStatus::Inconclusive).count(),
-            base_tables.len().min(head_tables.len())
+        // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
+        notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
+        notes.push(inconclusive_note(
+            &outcomes,
+            paired,
+            base,
+            head,
+            base_tables.len().min(head_tables.len()),
         ));
     }
 
@@ -1187,6 +1226,10 @@ fn evaluate_complete(
         rules_files: opts.rules.files.clone(),
         outcomes,
         top_movers,
+        changed_facts,
+        changed_in_rules,
+        acceptances,
+        display: opts.display.clone(),
         false_positives: FalsePositives {
             tested: tested.len(),
             expected_uncorrected: tested.len() as f64 * opts.alpha,
@@ -1206,6 +1249,214 @@ fn evaluate_complete(
         )?),
         summary_diff: None,
     })
+}
+
+/// Marks the violated and inconclusive outcomes each acceptance matches (first acceptance
+/// wins) and counts the matches. Errors on an unknown rule or an acceptance matching nothing.
+fn apply_acceptances(
+    outcomes: &mut [RuleOutcome],
+    accepts: &mut [Acceptance],
+    rules: &RuleSet,
+) -> anyhow::Result<()> {
+    let open = |o: &RuleOutcome| {
+        matches!(
+            o.status,
+            OutcomeStatus::Regression | OutcomeStatus::Inconclusive
+        )
+    };
+    for a in accepts.iter_mut() {
+        if !rules.rules.iter().any(|r| r.name == a.rule) {
+            let names: Vec<&str> = rules.rules.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::input(format!(
+                "{} `{}`: no rule named {:?} (rules: {})",
+                a.source,
+                a.target(),
+                a.rule,
+                names.join(", ")
+            ))
+            .into());
+        }
+        for o in outcomes.iter_mut() {
+            if open(o)
+                && o.accepted.is_none()
+                && a.matches(&o.rule, &o.metric, o.benchmark.as_deref())
+            {
+                o.accepted = Some(a.reason.clone());
+                a.matched += 1;
+            }
+        }
+        if a.matched == 0 {
+            let still_open: Vec<String> = outcomes
+                .iter()
+                .filter(|o| o.rule == a.rule && open(o))
+                .map(|o| crate::report::metric_label(&o.metric, &o.benchmark))
+                .collect();
+            return Err(Error::input(format!(
+                "{} `{}`: matches no violated or inconclusive outcome ({})",
+                a.source,
+                a.target(),
+                if still_open.is_empty() {
+                    format!("rule {} is not violated anywhere", a.rule)
+                } else {
+                    format!("rule {} is open on: {}", a.rule, still_open.join(", "))
+                }
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The changed metrics for reports: one [`Mover`] per distinct fact (metrics with identical
+/// values in every repeat are folded into one, `.per_minstr` rescalings left out), biggest
+/// first, the first `opts.top_movers` of those not already a violated, accepted or
+/// inconclusive rule outcome; how many distinct facts changed; how many of them are in rules.
+///
+/// Order: changes a reader can act on first (support of at least 10 and at least 0.1%
+/// relative, or 0.01 pp for ratios), each group by size (pp for ratios, relative for the rest).
+fn movers(
+    comparisons: &[MetricComparison],
+    outcomes: &[RuleOutcome],
+    opts: &EvalOptions,
+    benches: &[String],
+    base_tables: &[MetricTable],
+    head_tables: &[MetricTable],
+) -> (Vec<Mover>, usize, usize) {
+    let in_rules: std::collections::HashSet<&str> = outcomes
+        .iter()
+        .filter(|o| {
+            o.benchmark.is_none()
+                && matches!(
+                    o.status,
+                    OutcomeStatus::Regression | OutcomeStatus::Inconclusive
+                )
+        })
+        .map(|o| o.metric.as_str())
+        .collect();
+    // (kind, base bits, head bits) -> the metrics with exactly those values.
+    type Fact = (String, Vec<u64>, Vec<u64>);
+    let mut facts: IndexMap<Fact, Vec<&MetricComparison>> = IndexMap::new();
+    for c in comparisons
+        .iter()
+        .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
+    {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        facts
+            .entry((
+                format!("{:?}", c.kind),
+                bits(&c.base_values),
+                bits(&c.head_values),
+            ))
+            .or_default()
+            .push(c);
+    }
+    let mut ranked: Vec<(bool, f64, &Vec<&MetricComparison>)> = facts
+        .values()
+        .map(|group| {
+            let c = group[0];
+            let s = &c.stats;
+            let major = c.base_support.max(c.head_support) >= 10.0
+                && match c.kind {
+                    MetricKind::Ratio => s.diff.abs() >= 1e-4,
+                    _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
+                };
+            let score = match c.kind {
+                MetricKind::Ratio => s.diff.abs(),
+                _ => s.diff.abs() / s.base_mean.abs().max(s.head_mean.abs()).max(1.0),
+            };
+            (major, score, group)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
+            .then_with(|| a.2[0].name.cmp(&b.2[0].name))
+    });
+    let total = ranked.len();
+    ranked.retain(|(_, _, group)| !group.iter().any(|c| in_rules.contains(c.name.as_str())));
+    let shown = ranked
+        .iter()
+        .take(opts.top_movers)
+        .map(|(_, _, group)| {
+            let c = group[0];
+            Mover {
+                metric: c.name.clone(),
+                kind: c.kind,
+                base: c.stats.base_mean,
+                head: c.stats.head_mean,
+                change: c.stats.diff,
+                relative_change: c.relative_change,
+                ci_low: c.stats.ci_low,
+                ci_high: c.stats.ci_high,
+                deterministic: c.stats.deterministic,
+                q_value: c.q_value,
+                attribution: attribution(
+                    &c.name,
+                    benches,
+                    base_tables,
+                    head_tables,
+                    opts.attribution,
+                ),
+                same_as: group[1..].iter().map(|x| x.name.clone()).collect(),
+            }
+        })
+        .collect();
+    (shown, total, total - ranked.len())
+}
+
+/// The INCONCLUSIVE note: the actual cause and the command that settles it.
+fn inconclusive_note(
+    outcomes: &[RuleOutcome],
+    paired: bool,
+    base: &StatsSet,
+    head: &StatsSet,
+    repeats: usize,
+) -> String {
+    let open: Vec<&RuleOutcome> = outcomes.iter().filter(|o| o.open_inconclusive()).collect();
+    let mut causes = vec![];
+    if !paired {
+        let missing: Vec<&str> = [("base", base), ("head", head)]
+            .iter()
+            .filter(|(_, s)| !s.has_seeds())
+            .map(|(l, _)| *l)
+            .collect();
+        causes.push(if missing.is_empty() {
+            "the repeats are unpaired because base and head ran with different PYTHONHASHSEEDs, so seed-to-seed noise widens every interval: run both sides with the same --repeats (repeat k uses seed k)".to_string()
+        } else {
+            format!(
+                "the repeats are unpaired because {} carries no seeds (no manifest.json), so seed-to-seed noise widens every interval: produce both sets with `pystats-gate run --repeats N` (or `gate`), or add a manifest.json with the seeds (docs/manifest.md)",
+                missing.join(" and ")
+            )
+        });
+    }
+    // Repeats that would decide, when a finite number would.
+    const FEW_ENOUGH: usize = 50;
+    let needed = open
+        .iter()
+        .filter_map(|o| o.repeats_needed)
+        .filter(|n| *n <= FEW_ENOUGH)
+        .max();
+    if let Some(n) = needed {
+        causes.push(format!(
+            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}` (or `pystats-gate run --python PY --repeats {n} --out DIR` for each side, then `compare`)"
+        ));
+    }
+    let borderline: Vec<String> = open
+        .iter()
+        .filter(|o| o.repeats_needed.is_none_or(|n| n > FEW_ENOUGH))
+        .map(|o| format!("`{}` ({})", o.metric, o.rule))
+        .collect();
+    if !borderline.is_empty() {
+        causes.push(format!(
+            "the change sits on the limit for {}: more repeats barely help; if the change is intended accept it (`--accept 'RULE:METRIC because REASON'` or a `Pystats-Accept:` trailer), otherwise fix it or adjust the rule (docs/rules.md)",
+            borderline.join(", ")
+        ));
+    }
+    format!(
+        "INCONCLUSIVE: {} rule check(s) could not be decided with {repeats} repeat(s): {}. `--strict` fails the gate on this",
+        open.len(),
+        causes.join("; ")
+    )
 }
 
 fn evaluate_candidate(
@@ -1542,6 +1793,32 @@ mod tests {
         assert_eq!(o.status, OutcomeStatus::Inconclusive, "{o:#?}");
         assert!(o.repeats_needed.is_some_and(|n| n > 3), "{o:#?}");
         assert_eq!(rep.verdict, Verdict::Inconclusive);
+        // The note names the causes and the commands that settle them.
+        let note = rep
+            .notes
+            .iter()
+            .find(|n| n.starts_with("INCONCLUSIVE"))
+            .unwrap();
+        assert!(
+            note.contains("unpaired because head carries no seeds (no manifest.json)"),
+            "{note}"
+        );
+        assert!(note.contains("docs/manifest.md"), "{note}");
+        let n = rep
+            .inconclusive()
+            .filter_map(|x| x.repeats_needed)
+            .filter(|n| *n <= 50)
+            .max()
+            .unwrap_or(usize::MAX);
+        if n <= 50 {
+            assert!(
+                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}`")),
+                "{note}"
+            );
+        } else {
+            assert!(note.contains("sits on the limit"), "{note}");
+        }
+        assert!(!note.contains("compare --repeats"), "{note}");
         let strict = GateOpts {
             strict: true,
             ..Default::default()

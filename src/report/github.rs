@@ -26,7 +26,7 @@ fn escape_prop(s: &str) -> String {
 }
 
 /// Workflow command lines: an error per failing rule outcome, a warning per warning,
-/// inconclusive outcome or failed consistency check.
+/// inconclusive outcome or failed consistency check, a notice per accepted outcome.
 pub fn render_annotations(r: &GateReport) -> String {
     let mut s = String::new();
     let mut line = |level: &str, title: &str, file: Option<(&str, usize)>, msg: &str| {
@@ -71,6 +71,19 @@ pub fn render_annotations(r: &GateReport) -> String {
             &format!(
                 "compared only what both sides have (--allow-missing-benchmarks); missing: {}",
                 r.missing_data.join("; ")
+            ),
+        );
+    }
+    for o in r.accepted() {
+        line(
+            "notice",
+            &format!("pystats-gate: {} accepted", o.rule),
+            None,
+            &format!(
+                "{}: {}; accepted: {}",
+                metric_label(&o.metric, &o.benchmark),
+                o.reason,
+                o.accepted.as_deref().unwrap_or_default()
             ),
         );
     }

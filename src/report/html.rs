@@ -63,7 +63,10 @@ fn outcome_table(s: &mut String, title: &str, rows: &[&RuleOutcome], conf: f64, 
         s.push_str(&format!(
             "<tr><td><code>{metric}</code></td><td class=num>{base}</td><td class=num>{head}</td><td class=num>{change}</td><td class=num>{interval}</td><td class=num>{p}</td><td><b>{}</b>: {limit}<br><span class=small>{}</span></td>{}<td>{}</td></tr>\n",
             esc(&o.rule),
-            esc(&o.reason),
+            esc(&match &o.accepted {
+                Some(why) => format!("{} Accepted: {why}", o.reason),
+                None => o.reason.clone(),
+            }),
             if needed { format!("<td class=num>{}</td>", o.repeats_needed.map(|n| n.to_string()).unwrap_or_else(|| "many".into())) } else { String::new() },
             esc(&fmt_attribution(o.kind, &o.attribution)),
         ));
@@ -262,6 +265,13 @@ pub fn render_html(r: &GateReport) -> String {
     outcome_table(&mut s, "Violated rules", &failing, r.confidence, false);
     outcome_table(
         &mut s,
+        "Accepted (intended) changes",
+        &r.accepted().collect::<Vec<_>>(),
+        r.confidence,
+        false,
+    );
+    outcome_table(
+        &mut s,
         "Warnings",
         &r.warnings().collect::<Vec<_>>(),
         r.confidence,
@@ -303,10 +313,9 @@ pub fn render_html(r: &GateReport) -> String {
     s.push_str(&family_chart(r, &violated_families));
     s.push_str("\n<h2>Effectiveness (share of all Tier 1 instructions)</h2>\n");
     s.push_str(&effectiveness_chart(r));
-    s.push_str("\n<h2>Top movers</h2>\n");
-    if r.top_movers.is_empty() {
-        s.push_str("<p>No metric changed beyond its noise floor.</p>\n");
-    } else {
+    s.push_str("\n<h2>Changed metrics</h2>\n");
+    s.push_str(&format!("<p>{}</p>\n", esc(&movers_line(r))));
+    if !r.top_movers.is_empty() {
         s.push_str(&format!("<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>q</th><th>Moved most by</th></tr></thead><tbody>\n", r.confidence * 100.0));
         for m in &r.top_movers {
             let [metric, base, head, change, interval, q, by] = mover_cells(m).map(|c| esc(&c));

@@ -30,6 +30,7 @@ pub fn render_junit(r: &GateReport) -> String {
             o.reason
         );
         let status = match o.status {
+            _ if o.accepted.is_some() => TestCaseStatus::success(),
             OutcomeStatus::Regression if o.fails(r.fail_on_warn) => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 st.set_message(detail.clone()).set_type("regression");
@@ -55,7 +56,11 @@ pub fn render_junit(r: &GateReport) -> String {
         };
         let mut tc = TestCase::new(metric_label(&o.metric, &o.benchmark), status);
         tc.set_classname(format!("pystats-gate.{}", o.rule));
-        if o.status == OutcomeStatus::Regression && o.severity == Severity::Warn && !r.fail_on_warn
+        if let Some(why) = &o.accepted {
+            tc.set_system_out(format!("accepted ({why}): {detail}"));
+        } else if o.status == OutcomeStatus::Regression
+            && o.severity == Severity::Warn
+            && !r.fail_on_warn
         {
             tc.set_system_out(format!("warning: {detail}"));
         } else if o.status == OutcomeStatus::Pass {

@@ -1,4 +1,8 @@
-//! Markdown for a PR comment: verdict first, then violations, inconclusive rules, movers, details.
+//! Markdown for a PR comment: verdict, violated/accepted/inconclusive rules once each, changed metrics, within a size budget.
+//!
+//! The comment fits `--comment-bytes` (default 10,000): sections are added whole in order of
+//! importance, a table keeps as many whole rows as fit, and whatever is left out is named at
+//! the end. Nothing is ever cut inside markup; the full reports are linked instead.
 
 use super::*;
 use crate::check::CheckStatus;
@@ -20,143 +24,142 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn outcome_table(s: &mut String, rows: &[&RuleOutcome], conf: f64, with_needed: bool) {
-    s.push_str(&format!(
-        "| Metric | Base | Head | Change | {:.0}% interval | p (adj.) | Rule |{}\n",
+/// One section of the comment: a heading and text, a table of rows, closing text.
+struct Section {
+    name: String,
+    head: String,
+    rows: Vec<String>,
+    tail: String,
+    /// All rows or none (a code block is not cut).
+    whole: bool,
+}
+
+impl Section {
+    fn text(&self, rows: usize) -> String {
+        let mut s = self.head.clone();
+        for r in &self.rows[..rows] {
+            s.push_str(r);
+        }
+        if rows < self.rows.len() {
+            s.push_str(&format!(
+                "\n_{} more row(s) left out to fit the comment; see the full reports._\n",
+                self.rows.len() - rows
+            ));
+        }
+        s.push_str(&self.tail);
+        s
+    }
+}
+
+/// A column some outcome tables add: its heading and its cell.
+type ExtraColumn<'a> = (&'a str, &'a dyn Fn(&RuleOutcome) -> String);
+
+/// Rows of violated, warned, accepted or inconclusive outcomes: each outcome once, with its
+/// limit, interval and the benchmarks that moved it.
+fn outcome_section(
+    name: &str,
+    intro: &str,
+    rows: &[&RuleOutcome],
+    conf: f64,
+    extra: Option<ExtraColumn>,
+) -> Option<Section> {
+    if rows.is_empty() {
+        return None;
+    }
+    let (extra_head, extra_cell) = match extra {
+        Some((h, f)) => (format!(" {h} |"), Some(f)),
+        None => (String::new(), None),
+    };
+    let mut head = format!("### {name} ({})\n\n", rows.len());
+    if !intro.is_empty() {
+        head.push_str(&format!("{intro}\n\n"));
+    }
+    head.push_str(&format!(
+        "| Rule | Metric | Base | Head | Change | {:.0}% interval | p (adj.) | Limit | Moved by |{extra_head}\n|---|---|--:|--:|--:|--:|--:|---|---|{}\n",
         conf * 100.0,
-        if with_needed { " Repeats needed |" } else { "" }
+        if extra_cell.is_some() { "---|" } else { "" }
     ));
-    s.push_str(&format!(
-        "|---|--:|--:|--:|--:|--:|---|{}\n",
-        if with_needed { "--:|" } else { "" }
-    ));
+    let table_rows = rows
+        .iter()
+        .map(|o| {
+            let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
+            let by = fmt_attribution(o.kind, &o.attribution);
+            let extra = extra_cell
+                .map(|f| format!(" {} |", cell(&f(o))))
+                .unwrap_or_default();
+            format!(
+                "| `{}` | `{}` | {base} | {head} | {change} | {interval} | {p} | {} | {} |{extra}\n",
+                cell(&o.rule),
+                cell(&metric),
+                cell(&limit),
+                if by.is_empty() { "-".into() } else { cell(&by) },
+            )
+        })
+        .collect();
+    // Each rule's description once, however many metrics it covers.
+    let mut described: Vec<&str> = vec![];
+    let mut tail = String::from("\n");
     for o in rows {
-        let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
-        s.push_str(&format!(
-            "| `{}` | {base} | {head} | {change} | {interval} | {p} | `{}`: {} |{}\n",
-            cell(&metric),
-            cell(&o.rule),
-            cell(&limit),
-            if with_needed {
-                format!(
-                    " {} |",
-                    o.repeats_needed
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| "many".into())
-                )
-            } else {
-                String::new()
-            }
+        if !o.description.is_empty() && !described.contains(&o.rule.as_str()) {
+            described.push(&o.rule);
+            tail.push_str(&format!("- `{}`: {}\n", o.rule, cell(&o.description)));
+        }
+    }
+    if described.is_empty() {
+        tail.clear();
+    }
+    tail.push('\n');
+    Some(Section {
+        name: name.to_lowercase(),
+        head,
+        rows: table_rows,
+        tail,
+        whole: false,
+    })
+}
+
+fn movers_section(r: &GateReport) -> Section {
+    let mut head = format!("### Changed metrics\n\n{}\n\n", movers_line(r));
+    if !r.top_movers.is_empty() {
+        head.push_str(&format!(
+            "| Metric | Base | Head | Change | {:.0}% interval | q | Moved by |\n|---|--:|--:|--:|--:|--:|---|\n",
+            r.confidence * 100.0
         ));
     }
-    let attributed: Vec<&&RuleOutcome> =
-        rows.iter().filter(|o| !o.attribution.is_empty()).collect();
-    if !attributed.is_empty() {
-        s.push_str("\nBenchmarks that moved it most:\n");
-        for o in attributed {
-            s.push_str(&format!(
-                "- `{}`: {}\n",
-                o.metric,
-                fmt_attribution(o.kind, &o.attribution)
-            ));
-        }
-    }
-    s.push('\n');
-}
-
-/// GitHub rejects comments over 65,536 characters; the folded parts are cut to fit.
-pub const COMMENT_BUDGET: usize = 60_000;
-
-/// `text` cut at a line boundary to at most `budget` bytes, with a note saying where the rest is.
-fn fit(text: &str, budget: usize, elsewhere: &str) -> String {
-    if text.len() <= budget {
-        return text.to_string();
-    }
-    let mut cut = budget.min(text.len());
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let cut = text[..cut].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    format!(
-        "{}\n_Truncated to fit a PR comment ({} of {} characters shown); see {elsewhere} for the rest._\n",
-        &text[..cut],
-        cut,
-        text.len()
-    )
-}
-
-pub fn render_markdown(r: &GateReport) -> String {
-    let mut s = String::new();
-    let icon = match r.verdict {
-        Verdict::Pass => ":white_check_mark:",
-        Verdict::Regression => ":x:",
-        Verdict::Inconclusive => ":warning:",
-        Verdict::Error => ":stop_sign:",
-    };
-    s.push_str(&format!("## {icon} {}\n\n", verdict_line(r)));
-    s.push_str(&format!("{}\n\n", setup_line(r)));
-    for n in &r.notes {
-        s.push_str(&format!("> **{}**\n>\n", cell(n)));
-    }
-    if !r.notes.is_empty() {
-        s.push('\n');
-    }
-    let failing: Vec<&RuleOutcome> = r.failing().collect();
-    if !failing.is_empty() {
-        s.push_str("### Violated rules\n\n");
-        outcome_table(&mut s, &failing, r.confidence, false);
-        for o in &failing {
-            if !o.description.is_empty() {
-                s.push_str(&format!(
-                    "- **{}** ({}): {}\n",
-                    o.rule,
-                    cell(&o.reason),
-                    cell(&o.description)
-                ));
+    let rows = r
+        .top_movers
+        .iter()
+        .map(|m| {
+            let [_, base, head, change, interval, q, by] = mover_cells(m);
+            let mut metric = format!("`{}`", cell(&m.metric));
+            if !m.same_as.is_empty() {
+                let same: Vec<String> =
+                    m.same_as.iter().map(|x| format!("`{}`", cell(x))).collect();
+                metric.push_str(&format!(" (= {})", same.join(", ")));
             }
-        }
-        s.push('\n');
+            format!(
+                "| {metric} | {base} | {head} | {change} | {interval} | {q} | {} |\n",
+                if by.is_empty() { "-".into() } else { cell(&by) }
+            )
+        })
+        .collect();
+    let tail = if r.top_movers.is_empty() { "" } else { "\n" };
+    Section {
+        name: "changed metrics".into(),
+        head,
+        rows,
+        tail: tail.into(),
+        whole: false,
     }
-    let warns: Vec<&RuleOutcome> = r.warnings().collect();
-    if !warns.is_empty() {
-        s.push_str("### Warnings\n\n");
-        outcome_table(&mut s, &warns, r.confidence, false);
-    }
-    let inc: Vec<&RuleOutcome> = r.inconclusive().collect();
-    if !inc.is_empty() {
-        s.push_str(
-            "### Inconclusive\n\nToo few repeats to tell whether these limits are exceeded.\n\n",
-        );
-        outcome_table(&mut s, &inc, r.confidence, true);
-    }
-    if failing.is_empty() && warns.is_empty() && inc.is_empty() {
-        let evaluated = r
-            .outcomes
-            .iter()
-            .filter(|o| o.status != crate::verdict::OutcomeStatus::Skipped)
-            .count();
-        s.push_str(&format!("All {evaluated} rule check(s) pass.\n\n"));
-    }
-    s.push_str("### Top movers\n\n");
-    if r.top_movers.is_empty() {
-        s.push_str("No metric changed beyond its noise floor.\n\n");
-    } else {
-        s.push_str(&format!("| Metric | Base | Head | Change | {:.0}% interval | q | Benchmarks |\n|---|--:|--:|--:|--:|--:|---|\n", r.confidence * 100.0));
-        for m in &r.top_movers {
-            let [metric, base, head, change, interval, q, by] = mover_cells(m);
-            s.push_str(&format!(
-                "| `{}` | {base} | {head} | {change} | {interval} | {q} | {} |\n",
-                cell(&metric),
-                cell(&by)
-            ));
-        }
-        s.push('\n');
-    }
-    s.push_str("### Consistency checks\n\n");
+}
+
+/// The consistency checks, one list line per row: the budget cuts whole lines.
+fn checks_section(r: &GateReport) -> Section {
+    let mut rows = vec![];
     for c in &r.checks {
         let bad = c.with_status(CheckStatus::Violated);
         let excepted = c.with_status(CheckStatus::Excepted);
-        s.push_str(&format!(
+        rows.push(format!(
             "- **{}**: {}{}\n",
             c.label,
             if bad.is_empty() {
@@ -178,50 +181,172 @@ pub fn render_markdown(r: &GateReport) -> String {
             }
         ));
         for b in bad {
-            s.push_str(&format!("  - `{}` ({}):\n", b.id, cell(&b.statement)));
-            for v in b
-                .violations
-                .iter()
-                .filter(|v| v.excepted.is_none())
-                .take(10)
-            {
-                s.push_str(&format!("    - {}: {}\n", cell(&v.scope), cell(&v.detail)));
+            rows.push(format!("  - `{}` ({}):\n", b.id, cell(&b.statement)));
+            for v in b.violations.iter().filter(|v| v.excepted.is_none()) {
+                rows.push(format!("    - {}: {}\n", cell(&v.scope), cell(&v.detail)));
             }
         }
     }
-    s.push_str(&format!("\n<sub>{}</sub>\n\n", statistics_line(r)));
-    s.push_str("<details>\n<summary>Full comparative report</summary>\n\n");
-    match &r.full_report_markdown {
-        Some(md) => s.push_str(&fit(
-            md,
-            COMMENT_BUDGET.saturating_sub(s.len() + 2_000),
-            "the JSON or HTML report",
-        )),
-        None => s.push_str("_The full comparative report is not available in this build._\n"),
+    Section {
+        name: "consistency checks".into(),
+        head: "### Consistency checks\n\n".into(),
+        rows,
+        tail: "\n".into(),
+        whole: false,
     }
-    s.push_str("\n</details>\n");
+}
+
+/// The sections after the headline, most important first.
+fn sections(r: &GateReport) -> Vec<Section> {
+    let conf = r.confidence;
+    let failing: Vec<&RuleOutcome> = r.failing().collect();
+    let accepted: Vec<&RuleOutcome> = r.accepted().collect();
+    let inc: Vec<&RuleOutcome> = r.inconclusive().collect();
+    let warns: Vec<&RuleOutcome> = r.warnings().collect();
+    let reason = |o: &RuleOutcome| o.accepted.clone().unwrap_or_default();
+    let needed = |o: &RuleOutcome| {
+        o.repeats_needed
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "many".into())
+    };
+    let mut out: Vec<Section> = [
+        outcome_section("Violated rules", "", &failing, conf, None),
+        outcome_section(
+            "Accepted changes",
+            "Violated or inconclusive, accepted as intended (`--accept` or a `Pystats-Accept:` commit trailer): they do not fail the gate.",
+            &accepted,
+            conf,
+            Some(("Reason", &reason)),
+        ),
+        outcome_section(
+            "Inconclusive",
+            "The interval straddles the limit: see the note above for why and what settles it.",
+            &inc,
+            conf,
+            Some(("Repeats needed", &needed)),
+        ),
+        outcome_section(
+            "Warnings",
+            "Warn-level rules: they fail the gate only with `--fail-on-warn`.",
+            &warns,
+            conf,
+            None,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if r.verdict != Verdict::Pass || !r.top_movers.is_empty() {
+        out.push(movers_section(r));
+    }
+    if !r.checks_ok() {
+        out.push(checks_section(r));
+    }
     if let Some(diff) = &r.summary_diff {
-        s.push_str("\n<details>\n<summary>Diff of the single-set reports</summary>\n\n```diff\n");
-        s.push_str(&fit(
-            diff,
-            COMMENT_BUDGET.saturating_sub(s.len() + 200),
-            "`compare --diff` output",
+        out.push(Section {
+            name: "diff of the single-set reports".into(),
+            head: "<details>\n<summary>Diff of the single-set reports</summary>\n\n```diff\n"
+                .into(),
+            rows: diff.lines().map(|l| format!("{l}\n")).collect(),
+            tail: "```\n\n</details>\n\n".into(),
+            whole: true,
+        });
+    }
+    out
+}
+
+pub fn render_markdown(r: &GateReport) -> String {
+    let icon = match r.verdict {
+        Verdict::Pass => ":white_check_mark:",
+        Verdict::Regression => ":x:",
+        Verdict::Inconclusive => ":warning:",
+        Verdict::Error => ":stop_sign:",
+    };
+    let mut s = format!("## {icon} {}\n\n{}\n\n", verdict_line(r), setup_line(r));
+    for n in &r.notes {
+        s.push_str(&format!("> **{}**\n>\n", cell(n)));
+    }
+    if !r.notes.is_empty() {
+        s.push('\n');
+    }
+    let count =
+        |st: crate::verdict::OutcomeStatus| r.outcomes.iter().filter(|o| o.status == st).count();
+    let passing = count(crate::verdict::OutcomeStatus::Pass);
+    let skipped = count(crate::verdict::OutcomeStatus::Skipped);
+    let rules_line = format!(
+        "{passing} {}rule check(s) pass{}; consistency checks {}. ",
+        if passing + skipped == r.outcomes.len() {
+            ""
+        } else {
+            "other "
+        },
+        if skipped > 0 {
+            format!(", {skipped} skipped (below `min_count`)")
+        } else {
+            String::new()
+        },
+        if r.checks_ok() {
+            "ok"
+        } else {
+            "FAILED (see above)"
+        }
+    );
+    let mut footer = format!("{rules_line}{}\n\n", details_line(r));
+    footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
+    // Room for the list of left-out sections.
+    const NOTE_ROOM: usize = 400;
+    let budget = r.display.comment_bytes.saturating_sub(NOTE_ROOM);
+    let mut left_out: Vec<String> = vec![];
+    for sec in sections(r) {
+        let room = budget.saturating_sub(s.len() + footer.len());
+        let mut rows = sec.rows.len();
+        while rows > 0 && sec.text(rows).len() > room && !sec.whole {
+            rows -= 1;
+        }
+        let text = sec.text(rows);
+        if text.len() > room || (rows == 0 && !sec.rows.is_empty()) {
+            left_out.push(sec.name.clone());
+            continue;
+        }
+        if rows < sec.rows.len() {
+            left_out.push(format!(
+                "{} of {} rows of {}",
+                sec.rows.len() - rows,
+                sec.rows.len(),
+                sec.name
+            ));
+        }
+        s.push_str(&text);
+    }
+    s.push_str(&footer);
+    if !left_out.is_empty() {
+        s.push_str(&format!(
+            "\n_Left out to stay under {} bytes (`--comment-bytes`): {}. They are in the full reports._\n",
+            crate::metrics::group_digits(r.display.comment_bytes as i64),
+            left_out.join("; ")
         ));
-        s.push_str("```\n\n</details>\n");
     }
     s
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fit;
+    use super::*;
 
     #[test]
-    fn fit_cuts_at_a_line_boundary() {
-        let text = "aaaa\nbbbb\ncccc\n";
-        assert_eq!(fit(text, 100, "x"), text);
-        let cut = fit(text, 12, "the JSON report");
-        assert!(cut.starts_with("aaaa\nbbbb\n\n_Truncated"), "{cut}");
-        assert!(cut.contains("(10 of 15 characters shown)"), "{cut}");
+    fn section_text_keeps_whole_rows_and_counts_the_rest() {
+        let sec = Section {
+            name: "x".into(),
+            head: "| a |\n|---|\n".into(),
+            rows: vec!["| 1 |\n".into(), "| 2 |\n".into(), "| 3 |\n".into()],
+            tail: "\n".into(),
+            whole: false,
+        };
+        assert_eq!(sec.text(3), "| a |\n|---|\n| 1 |\n| 2 |\n| 3 |\n\n");
+        let cut = sec.text(1);
+        assert!(
+            cut.starts_with("| a |\n|---|\n| 1 |\n\n_2 more row(s)"),
+            "{cut}"
+        );
     }
 }

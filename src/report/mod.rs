@@ -92,11 +92,37 @@ pub fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
+/// The headline word of a report: `PASS (accepted)` when a pass rests on acceptances.
+pub fn report_word(r: &GateReport) -> String {
+    if r.verdict == Verdict::Pass && r.accepted().next().is_some() {
+        "PASS (accepted)".to_string()
+    } else {
+        verdict_word(r.verdict).to_string()
+    }
+}
+
+/// How a set is named in reports: its revision (from the manifest, 12 characters), else its
+/// directory's name (no revision recorded); never a local absolute path.
+pub fn set_label(s: &crate::verdict::SetInfo) -> String {
+    match &s.revision {
+        Some(rev) => format!("`{}`", &rev[..rev.len().min(12)]),
+        None => {
+            let p = Path::new(&s.path);
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| s.path.clone());
+            format!("`{name}`")
+        }
+    }
+}
+
 /// One-line verdict summary shared by every format.
 pub fn verdict_line(r: &GateReport) -> String {
     let fails = r.failing().count();
     let warns = r.warnings().count();
     let inc = r.inconclusive().count();
+    let accepted = r.accepted().count();
     let mut parts = vec![];
     if fails > 0 {
         parts.push(format!("{fails} rule violation(s)"));
@@ -106,6 +132,9 @@ pub fn verdict_line(r: &GateReport) -> String {
     }
     if inc > 0 {
         parts.push(format!("{inc} inconclusive"));
+    }
+    if accepted > 0 {
+        parts.push(format!("{accepted} accepted"));
     }
     if !r.checks_ok() {
         parts.push("consistency checks failed".into());
@@ -121,10 +150,7 @@ pub fn verdict_line(r: &GateReport) -> String {
     } else {
         format!(" in {}", families.join(", "))
     };
-    format!(
-        "pystats-gate: {}{scope} ({detail})",
-        verdict_word(r.verdict)
-    )
+    format!("pystats-gate: {}{scope} ({detail})", report_word(r))
 }
 
 /// Describes the comparison setup: sets, repeats, pairing.
@@ -144,10 +170,10 @@ pub fn setup_line(r: &GateReport) -> String {
     };
     format!(
         "base {} ({} repeat(s){}) vs head {} ({} repeat(s){}); {}; alpha {}",
-        r.base.path,
+        set_label(&r.base),
         r.base.repeats.len(),
         seeds(&r.base.seeds),
-        r.head.path,
+        set_label(&r.head),
         r.head.repeats.len(),
         seeds(&r.head.seeds),
         if r.paired {
@@ -167,7 +193,11 @@ pub fn fmt_change(kind: MetricKind, d: f64, rel: Option<f64>) -> String {
     let abs = format_delta(kind, d);
     match (kind, rel) {
         (MetricKind::Ratio, _) => abs,
-        (_, Some(r)) if r.is_finite() => format!("{abs} ({:+.1}%)", r * 100.0),
+        (_, Some(r)) if r.is_finite() => format!(
+            "{abs} ({}{}%)",
+            if r > 0.0 { "+" } else { "" },
+            crate::metrics::group_fixed(r * 100.0, 1)
+        ),
         _ => abs,
     }
 }
@@ -228,7 +258,11 @@ pub fn outcome_cells(o: &crate::verdict::RuleOutcome) -> [String; 7] {
 /// formatted once for every tabular renderer.
 pub fn mover_cells(m: &crate::verdict::Mover) -> [String; 7] {
     [
-        m.metric.clone(),
+        if m.same_as.is_empty() {
+            m.metric.clone()
+        } else {
+            format!("{} (= {})", m.metric, m.same_as.join(", "))
+        },
         fmt_value(m.kind, m.base),
         fmt_value(m.kind, m.head),
         fmt_change(m.kind, m.change, m.relative_change),
@@ -243,6 +277,39 @@ pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
     match bench {
         Some(b) => format!("{metric} [{b}]"),
         None => metric.to_string(),
+    }
+}
+
+/// How many metrics changed and how many are shown, for every renderer.
+pub fn movers_line(r: &GateReport) -> String {
+    let shown = r.top_movers.len();
+    let others = r.changed_facts - r.changed_in_rules.min(r.changed_facts);
+    if r.changed_facts == 0 {
+        return "No metric changed beyond its noise floor (one count).".to_string();
+    }
+    let mut s = format!("{} metric(s) changed", r.changed_facts);
+    if r.changed_in_rules > 0 {
+        s.push_str(&format!(
+            " ({} in the rule tables above)",
+            r.changed_in_rules
+        ));
+    }
+    if shown < others {
+        s.push_str(&format!(
+            "; the {shown} biggest of the other {others} are listed (`--movers N` lists more; every metric is in report.json, `comparisons[].changed`)."
+        ));
+    } else {
+        s.push('.');
+    }
+    s
+}
+
+/// Where the full reports are: the `--details-url` link, and the file names.
+pub fn details_line(r: &GateReport) -> String {
+    let files = "`report.html`, `report.json` (every metric), `report.txt`, `junit.xml`";
+    match &r.display.details_url {
+        Some(url) => format!("Full reports: [{files}]({url})"),
+        None => format!("Full reports: {files} next to this report (`--out-dir`, `gate --out`)"),
     }
 }
 

@@ -40,6 +40,9 @@ fn outcome_lines(s: &mut String, p: &Paint, title: &str, code: &str, rows: &[&Ru
             o.rule,
         ));
         s.push_str(&format!("      {}\n", o.reason));
+        if let Some(why) = &o.accepted {
+            s.push_str(&format!("      accepted: {why}\n"));
+        }
         if !o.attribution.is_empty() {
             s.push_str(&format!(
                 "      moved most by: {}\n",
@@ -78,6 +81,13 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     outcome_lines(
         &mut s,
         &p,
+        "Accepted (intended) changes",
+        "1;36",
+        &r.accepted().collect::<Vec<_>>(),
+    );
+    outcome_lines(
+        &mut s,
+        &p,
         "Warnings",
         "1;33",
         &r.warnings().collect::<Vec<_>>(),
@@ -89,20 +99,19 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         "1;33",
         &r.inconclusive().collect::<Vec<_>>(),
     );
-    if r.top_movers.is_empty() {
-        s.push_str("Top movers: none (no metric changed beyond its noise floor)\n\n");
-    } else {
-        s.push_str("Top movers:\n");
+    s.push_str(&format!("Changed metrics: {}\n", movers_line(r)));
+    if !r.top_movers.is_empty() {
         let w = r
             .top_movers
             .iter()
-            .map(|m| m.metric.len())
+            .map(|m| mover_cells(m)[0].len())
             .max()
             .unwrap_or(0);
         for m in &r.top_movers {
+            let [metric, ..] = mover_cells(m);
             s.push_str(&format!(
                 "  {:<w$}  {:>12} -> {:<12}  {}  {}\n",
-                m.metric,
+                metric,
                 fmt_value(m.kind, m.base),
                 fmt_value(m.kind, m.head),
                 fmt_change(m.kind, m.change, m.relative_change),
@@ -114,6 +123,8 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     s.push_str(&crate::check::render_text(&r.checks, false));
     s.push('\n');
     s.push_str(&statistics_line(r));
+    s.push('\n');
+    s.push_str(&details_line(r).replace('`', ""));
     s.push('\n');
     if let Some(d) = &r.summary_diff {
         s.push_str("\nDiff of the single-set reports:\n");

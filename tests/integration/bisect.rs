@@ -502,3 +502,36 @@ fn unknown_rule_is_rejected_before_building() {
         "built before checking the rules"
     );
 }
+
+#[test]
+fn accept_is_rejected_by_bisect_and_bisect_step() {
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = verdict_repo(&repo, &["good", "bad"]);
+    let accept = ["--accept", "family-miss-ratio because intended"];
+    let out = cmd()
+        .env("PYSTATS_GATE_CACHE", t.path().join("cache"))
+        .arg("bisect")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--good", &h[0], "--bad", &h[1]])
+        .args(accept)
+        .exits(2);
+    assert_stderr_contains(&out, "bisect looks for the commit that breaks a rule");
+    let out = cmd()
+        .env("PYSTATS_GATE_CACHE", t.path().join("cache"))
+        .arg("bisect-step")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--good", &h[0], "--rev", &h[1]])
+        .args(accept)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128), "{}", dump(&out));
+    assert_stderr_contains(&out, "bisect looks for the commit that breaks a rule");
+    assert!(
+        !t.path().join("cache/repos").exists(),
+        "built before checking"
+    );
+}

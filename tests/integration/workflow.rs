@@ -199,13 +199,15 @@ fn history_append_and_show_trend() {
     assert_stderr_contains(&o, "history.jsonl:2");
 }
 
-/// The GitHub workflow's steps, run locally in order on real builds: `gate --shard 1/2`,
-/// `gate --shard 2/2`, `merge` each side, `compare`. Same verdict and numbers as one
-/// unsharded `gate`.
+/// The GitHub workflow's steps, run locally in order on real builds: `build` base and head
+/// once, the build results moved elsewhere (as the artifact is unpacked in the shard jobs),
+/// `run --shard 1/2` and `run --shard 2/2` on each, `merge` each side, `compare`. Same
+/// verdict and numbers as one unsharded `gate`.
 #[test]
 fn sharded_workflow_matches_the_unsharded_gate() {
     let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
     let tmp = tempdir();
+    let benches = ["--bench", "iterate", "--bench", "truth", "--bench", "arith"];
     let common = |c: &mut assert_cmd::Command| {
         c.arg("--repo")
             .arg(&repo)
@@ -218,17 +220,39 @@ fn sharded_workflow_matches_the_unsharded_gate() {
                 "2",
                 "--quiet",
             ])
-            .args(["--bench", "iterate", "--bench", "truth", "--bench", "arith"]);
+            .args(benches);
     };
+    // The build job: each side built once, its result shipped elsewhere.
+    let dist = tmp.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    for (side, rev) in [("base", "base"), ("head", "regression")] {
+        let out = cmd()
+            .args(["build", "--quiet", "--rev", rev, "--repo"])
+            .arg(&repo)
+            .exits(0);
+        let python = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let result = python.parent().unwrap().parent().unwrap();
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(result)
+            .arg(dist.join(side))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    // The shard jobs: only the corpus, on the shipped builds.
     let mut shard_dirs = vec![];
     for k in 1..=2 {
         let out = tmp.path().join(format!("shard-{k}"));
-        let mut c = cmd();
-        c.arg("gate");
-        common(&mut c);
-        c.args(["--shard", &format!("{k}/2"), "--out"])
-            .arg(&out)
-            .exits(0);
+        for side in ["base", "head"] {
+            cmd()
+                .args(["run", "--quiet", "--repeats", "2", "--python"])
+                .arg(dist.join(side).join("build/python"))
+                .args(benches)
+                .args(["--shard", &format!("{k}/2"), "--out"])
+                .arg(out.join(side))
+                .exits(0);
+        }
         shard_dirs.push(out);
     }
     for side in ["base", "head"] {
