@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const ESC: u8 = 0x1b;
+/// What the typed `echo "ex""it=$?"` prints (the typed line itself does not contain it).
+const EXIT_MARKER: &str = "exit=";
 
 /// Runs `bash -c script` with `args` as $1...; returns stdout, asserting exit 0.
 fn bash(script: &str, args: &[&Path]) -> String {
@@ -175,7 +177,7 @@ impl Tmux {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    /// Captures the screen until `done` appears in it (the command printed its exit marker).
+    /// Captures the screen until `done` appears in it; fails at once if the command ends first.
     fn wait_for(&self, name: &str, done: &str) -> String {
         // Bounded by a count, not a clock: a run of 2 benchmarks takes a few seconds.
         for _ in 0..2400 {
@@ -183,6 +185,11 @@ impl Tmux {
             if screen.contains(done) {
                 return screen;
             }
+            // The command ended (its exit marker is out) without showing `done`.
+            assert!(
+                !screen.contains(EXIT_MARKER),
+                "{done:?} never appeared:\n{screen}"
+            );
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
         panic!("{done:?} never appeared:\n{}", self.capture(name, false));
@@ -197,7 +204,7 @@ impl Tmux {
         );
         self.start(name, &line);
         // The typed line reads `"ex""it=`, so only the output matches.
-        let screen = self.wait_for(name, "exit=");
+        let screen = self.wait_for(name, EXIT_MARKER);
         (screen, self.capture(name, true))
     }
 }
@@ -287,4 +294,48 @@ fn gate_under_a_terminal_shows_run_bars_and_its_summary() {
         !screen.contains("run: arith seed"),
         "no plain lines on a terminal:\n{screen}"
     );
+}
+
+#[test]
+fn build_under_a_terminal_shows_each_stage() {
+    // A fake CPython source whose configure and make each wait for the test to have seen
+    // their stage on screen (a file the test creates), so no timing is involved. The waits
+    // give up after about 30 s, so that a screen without stages fails the test soon.
+    let tmp = tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("Python")).unwrap();
+    std::fs::write(src.join("Python/ceval.c"), "").unwrap();
+    let go = |stage: &str| tmp.path().join(format!("go-{stage}"));
+    let configure = src.join("configure");
+    std::fs::write(
+        &configure,
+        format!(
+            "#!/bin/sh\ni=0; while [ ! -e '{}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n\
+             printf 'all:\\n\\ti=0; while [ ! -e \"{}\" ] && [ $$i -lt 300 ]; do sleep 0.1; i=$$((i+1)); done; exit 1\\n' >Makefile\n",
+            go("configure").display(),
+            go("make").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&configure, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let tmux = Tmux::new(tmp.path());
+    let line = format!(
+        "env -u CI -u NO_COLOR TERM=xterm-256color '{}' build --source '{}' --cache-dir '{}' \
+         --make-jobs 2; echo \"ex\"\"it=$?\"",
+        assert_cmd::cargo::cargo_bin("pystats-gate").display(),
+        src.display(),
+        tmp.path().join("cache").display()
+    );
+    tmux.start("build", &line);
+    for (stage, on_screen) in [("configure", "] configure"), ("make", "] make -j2")] {
+        let screen = tmux.wait_for("build", on_screen);
+        let spinner = screen.lines().find(|l| l.contains(on_screen)).unwrap();
+        assert!(spinner.contains("build tree-"), "{screen}");
+        std::fs::write(go(stage), "").unwrap();
+    }
+    let screen = tmux.wait_for("build", EXIT_MARKER);
+    assert!(screen.contains("exit=3"), "{screen}");
+    assert!(screen.contains("error: make failed"), "{screen}");
 }

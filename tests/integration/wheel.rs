@@ -1,4 +1,4 @@
-//! Integration tests: the Python wheel (maturin `bin` bindings) installs a working `pystats-gate` into a fresh virtualenv.
+//! Integration tests: the Python wheel (maturin `bin` bindings) installs a working `pystats-gate` into a fresh virtualenv (through the GitHub Action's install step).
 //!
 //! Cost: maturin comes from the tools virtualenv under the cache root (`ci/tools.sh`, made
 //! once). maturin's cargo build uses this test build's target directory as its build
@@ -78,15 +78,26 @@ fn wheel_installs_a_working_pystats_gate_into_a_fresh_virtualenv() {
         "a binary wheel for any Python 3: {name}"
     );
 
-    let venv = tmp.path().join("venv");
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv), 0);
-    run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--no-index"])
-            .arg(&wheel),
+    // Installed the way the GitHub Action installs a wheel (`install: <wheel file>`): its
+    // install step makes a fresh virtualenv and puts its bin directory on $GITHUB_PATH.
+    let runner_temp = tmp.path().join("runner-temp");
+    let github_path = tmp.path().join("github-path");
+    let o = run(
+        Command::new("bash")
+            .arg(repo_root().join("ci/github/action/install.sh"))
+            .arg(&wheel)
+            .env("GITHUB_ACTION_PATH", repo_root())
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("GITHUB_PATH", &github_path),
         0,
     );
-    let exe = venv.join("bin/pystats-gate");
+    assert_stdout_contains(&o, &format!("pystats-gate {}", env!("CARGO_PKG_VERSION")));
+    let venv_bin = runner_temp.join("pystats-gate-venv/bin");
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap(),
+        format!("{}\n", venv_bin.display())
+    );
+    let exe = venv_bin.join("pystats-gate");
     assert!(exe.is_file(), "the wheel installs {}", exe.display());
 
     // From a directory outside the repository, on copies of the fixtures, with an empty cache:
