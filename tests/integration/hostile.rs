@@ -17,6 +17,22 @@ fn aa_pair(dir: &Path) -> (PathBuf, PathBuf) {
     (b, h)
 }
 
+/// [`aa_pair`] without manifests: hand-made sets, whose coverage nothing declares.
+fn bare_pair(dir: &Path) -> (PathBuf, PathBuf) {
+    let (b, h) = aa_pair(dir);
+    for set in [&b, &h] {
+        std::fs::remove_file(set.join("manifest.json")).unwrap();
+    }
+    (b, h)
+}
+
+/// Deletes `bench` from every repeat of `set`.
+fn remove_benchmark(set: &Path, bench: &str) {
+    for r in ["run-1", "run-2", "run-3"] {
+        std::fs::remove_file(set.join(r).join(format!("{bench}.txt"))).unwrap();
+    }
+}
+
 fn edit_manifest(set: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let p = set.join("manifest.json");
     let mut v: serde_json::Value =
@@ -129,12 +145,8 @@ fn a_dump_missing_without_a_recorded_failure_is_a_run_error() {
 fn missing_or_extra_benchmarks_are_input_errors_naming_them() {
     // A benchmark missing from every repeat of head (no manifest: a hand-made set).
     let d = tempdir();
-    let (b, h) = aa_pair(d.path());
-    std::fs::remove_file(h.join("manifest.json")).unwrap();
-    std::fs::remove_file(b.join("manifest.json")).unwrap();
-    for r in ["run-1", "run-2", "run-3"] {
-        std::fs::remove_file(h.join(r).join("attrs.txt")).unwrap();
-    }
+    let (b, h) = bare_pair(d.path());
+    remove_benchmark(&h, "attrs");
     let out = compare(&b, &h).exits(2);
     assert_stderr_contains(&out, "lacks benchmark(s) attrs");
     assert!(!stderr(&out).contains("REGRESSION"), "{}", dump(&out));
@@ -143,9 +155,7 @@ fn missing_or_extra_benchmarks_are_input_errors_naming_them() {
     assert_stderr_contains(&out, "lacks benchmark(s) attrs");
     // Missing from one repeat only.
     let d2 = tempdir();
-    let (b2, h2) = aa_pair(d2.path());
-    std::fs::remove_file(h2.join("manifest.json")).unwrap();
-    std::fs::remove_file(b2.join("manifest.json")).unwrap();
+    let (b2, h2) = bare_pair(d2.path());
     std::fs::remove_file(h2.join("run-2/arith.txt")).unwrap();
     let out = compare(&b2, &h2).exits(2);
     assert_stderr_contains(&out, "repeat run-2 lacks benchmark(s) arith");
@@ -161,13 +171,8 @@ fn missing_or_extra_benchmarks_are_input_errors_naming_them() {
 #[test]
 fn allow_missing_benchmarks_compares_the_intersection_loudly_everywhere() {
     let d = tempdir();
-    let (b, h) = aa_pair(d.path());
-    for set in [&b, &h] {
-        std::fs::remove_file(set.join("manifest.json")).unwrap();
-    }
-    for r in ["run-1", "run-2", "run-3"] {
-        std::fs::remove_file(h.join(r).join("attrs.txt")).unwrap();
-    }
+    let (b, h) = bare_pair(d.path());
+    remove_benchmark(&h, "attrs");
     let out_dir = d.path().join("reports");
     let out = compare(&b, &h)
         .arg("--allow-missing-benchmarks")
