@@ -43,6 +43,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
     History(HistoryArgs),
+    /// Mutation testing of the specializer: how many specializer changes the corpus catches.
+    Mutants(MutantsArgs),
 }
 
 /// How to read stats sets and which CPython metadata to use.
@@ -394,4 +396,55 @@ pub enum HistoryAction {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct MutantsArgs {
+    /// A CPython git checkout (mutants are built in its persistent build worktree).
+    #[arg(long, value_name = "DIR", required_unless_present = "merge")]
+    pub repo: Option<PathBuf>,
+    /// Revision whose specializer is mutated (and the unmutated base).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Source file to mutate, relative to the checkout (repeatable).
+    #[arg(long = "file", value_name = "PATH", default_values_t = vec!["Python/specialize.c".to_string()])]
+    pub files: Vec<String>,
+    /// Corpus: `builtin` (default), a directory with a corpus.toml, or `pyperformance[:name,...]`.
+    #[arg(long, default_value = "builtin")]
+    pub corpus: String,
+    /// Rules file (TOML). Default: the shipped rules/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Equivalent-mutant list (TOML). Default: the built-in corpus's equivalent-mutants.toml.
+    #[arg(long, value_name = "FILE")]
+    pub equivalent: Option<PathBuf>,
+    /// Print the mutants (ID, family, description) and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// With --list: print each mutant's diff too.
+    #[arg(long)]
+    pub diff: bool,
+    /// Only mutants whose ID, family or operator matches (repeatable glob).
+    #[arg(long = "only", value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Run only shard K of N of the mutants.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Output directory: base set, one result file per mutant (a rerun continues), reports.
+    #[arg(long, value_name = "DIR", default_value = "pystats-gate-mutants")]
+    pub out: PathBuf,
+    /// Combine the results of these mutant output directories (shards) into --out; no builds.
+    #[arg(long, value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Exit 1 when the score (killed share of built, non-equivalent mutants) is below this.
+    #[arg(long, value_name = "FRACTION")]
+    pub min_score: Option<f64>,
+    /// Repeats of the corpus per mutant (and for the base).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    /// Parallel corpus runs (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub build: BuildOpts,
 }

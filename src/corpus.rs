@@ -25,6 +25,12 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("truth.py", include_str!("../corpus/truth.py")),
     ("asyncio_send.py", include_str!("../corpus/asyncio_send.py")),
     ("supers.py", include_str!("../corpus/supers.py")),
+    ("objects.py", include_str!("../corpus/objects.py")),
+    ("callshapes.py", include_str!("../corpus/callshapes.py")),
+    (
+        "equivalent-mutants.toml",
+        include_str!("../corpus/equivalent-mutants.toml"),
+    ),
 ];
 
 /// One benchmark of the manifest.

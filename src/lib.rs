@@ -17,6 +17,7 @@ pub mod history;
 pub mod merge;
 pub mod metadata;
 pub mod metrics;
+pub mod mutants;
 pub mod progress;
 pub mod raw;
 pub mod report;
@@ -45,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::BisectStep(a) => bisect::cmd_bisect_step(&a),
         Command::Merge(a) => merge::cmd_merge(&a),
         Command::History(a) => history::cmd_history(&a),
+        Command::Mutants(a) => mutants::cmd_mutants(&a),
     }
 }

@@ -277,6 +277,15 @@ pub fn compute(counters: &Counters, meta: &Metadata) -> MetricTable {
                 MetricValue::ratio(g.get(&format!("specialization.{field}")), total),
             );
         }
+        // Each form's share of the family: a change that installs a slower sibling (or
+        // nothing) moves these even when the family's hit ratio does not.
+        for member in &fam.members {
+            let count = groups.get(member).map_or(0, |mg| mg.get("execution_count"));
+            m.insert(
+                format!("family.{f}.form_share.{member}"),
+                MetricValue::ratio(count, total),
+            );
+        }
         let success = g.get("specialization.success");
         let failure = g.get("specialization.failure");
         m.insert(
