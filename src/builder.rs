@@ -197,7 +197,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         Origin::Tree { src: from, .. } => sync_tree(from, &src)?,
     }
 
-    let make_seconds = configure_and_make(&root, &work, opts, &mut log, &progress)?;
+    let make_seconds = configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
 
     progress.message("packaging");
     // Leftovers of interrupted packagings of this build.
@@ -260,6 +260,7 @@ fn configure_and_make(
     opts: &BuildOpts,
     log: &mut BuildLog,
     progress: &Progress,
+    target: Option<&str>,
 ) -> anyhow::Result<f64> {
     let (src, bdir) = (work.join("src"), work.join("build"));
     let use_ccache = which("ccache") && !opts.configure_flags.iter().any(|f| f.starts_with("CC="));
@@ -290,6 +291,7 @@ fn configure_and_make(
     progress.message(&format!("make -j{jobs}"));
     let mut cmd = Command::new("make");
     cmd.current_dir(&bdir).arg(format!("-j{jobs}"));
+    cmd.args(target);
     ccache_env(&mut cmd, root, work);
     log.run(&mut cmd, "make")?;
     let make_seconds = make_started.elapsed().as_secs_f64() + configure_seconds;
@@ -322,7 +324,7 @@ impl Worktree {
         let mut log = BuildLog::create(&log_path)?;
         checkout(repo, &work.join("src"), &commit, &mut log)?;
         let progress = Progress::new("worktree", 0, opts.quiet);
-        configure_and_make(&root, &work, opts, &mut log, &progress)?;
+        configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
         Ok(Worktree {
             src: work.join("src"),
             python: work.join("build/python"),
@@ -334,11 +336,12 @@ impl Worktree {
         })
     }
 
-    /// Incremental `make` after an edit; the error quotes the build log's tail.
-    pub fn make(&self) -> anyhow::Result<f64> {
+    /// Incremental `make` (of `target`, default all) after an edit; the error quotes the
+    /// build log's tail.
+    pub fn make(&self, target: Option<&str>) -> anyhow::Result<f64> {
         let mut log = BuildLog::create(&self.log_path)?;
         let progress = Progress::new("make", 0, true);
-        configure_and_make(&self.root, &self.work, &self.opts, &mut log, &progress)
+        configure_and_make(&self.root, &self.work, &self.opts, &mut log, &progress, target)
     }
 }
 

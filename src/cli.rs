@@ -442,6 +442,9 @@ pub struct MutantsArgs {
     /// Repeats of the corpus per mutant (and for the base).
     #[arg(long, default_value_t = 1)]
     pub repeats: u32,
+    /// Only corpus benchmarks whose name matches (repeatable glob).
+    #[arg(long = "bench", value_name = "GLOB")]
+    pub benches: Vec<String>,
     /// Parallel corpus runs (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,

@@ -27,6 +27,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("supers.py", include_str!("../corpus/supers.py")),
     ("objects.py", include_str!("../corpus/objects.py")),
     ("callshapes.py", include_str!("../corpus/callshapes.py")),
+    ("failures.py", include_str!("../corpus/failures.py")),
     (
         "equivalent-mutants.toml",
         include_str!("../corpus/equivalent-mutants.toml"),

@@ -51,15 +51,17 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         repeats: args.repeats.max(1),
         jobs: args.jobs,
         corpus: args.corpus.clone(),
-        benches: vec![],
+        benches: args.benches.clone(),
         shard: None,
     };
-    crate::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
+    let corpus = crate::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
+    corpus.select(&run_opts.benches)?;
     let gate_opts = GateOpts {
         rules: args.rules.clone(),
         ..Default::default()
     };
-    crate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
+    let rules = crate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
+    check_identity(&args.out, &commit, &corpus.hash, &rules, args)?;
 
     let started = Instant::now();
     let results_dir = args.out.join(RESULTS_DIR);
@@ -109,6 +111,51 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
             0.0
         },
     )
+}
+
+/// Results in one `--out` are comparable only for one revision, corpus, rule set and
+/// corpus selection: the first run records them, later runs (resuming) must match.
+fn check_identity(
+    out: &Path,
+    commit: &str,
+    corpus_hash: &str,
+    rules: &crate::rules::RuleSet,
+    args: &MutantsArgs,
+) -> anyhow::Result<()> {
+    let rules_hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(format!("{:?}", rules.rules)))
+    };
+    let identity = serde_json::json!({
+        "commit": commit,
+        "corpus_hash": corpus_hash,
+        "rules": rules_hash,
+        "benches": args.benches,
+        "repeats": args.repeats,
+        "files": args.files,
+    });
+    let p = out.join("identity.json");
+    if let Ok(text) = fs::read_to_string(&p) {
+        let old: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+        if old != identity {
+            let differs: Vec<&str> = ["commit", "corpus_hash", "rules", "benches", "repeats", "files"]
+                .into_iter()
+                .filter(|k| old.get(k) != identity.get(k))
+                .collect();
+            return Err(Error::input(format!(
+                "{}: --out holds results for another {} (use a new --out to start over)",
+                p.display(),
+                differs.join(", ")
+            ))
+            .into());
+        }
+        return Ok(());
+    }
+    fs::create_dir_all(out)?;
+    fs::write(&p, serde_json::to_string_pretty(&identity)?)
+        .with_context(|| format!("writing {}", p.display()))?;
+    Ok(())
 }
 
 /// Renders the reports over the results in `--out` (the selection, or all of them).
@@ -356,7 +403,8 @@ impl<'a> Session<'a> {
         };
         fs::write(&path, &mutated).with_context(|| format!("writing {}", path.display()))?;
         let t = Instant::now();
-        let built = self.wt.make();
+        // Only the interpreter: extension modules do not link the specializer.
+        let built = self.wt.make(Some("python"));
         r.build_seconds = t.elapsed().as_secs_f64();
         let outcome = match built {
             Err(e) => {
@@ -389,7 +437,10 @@ impl<'a> Session<'a> {
             .collect();
         r.failing_rules = rep
             .failing()
-            .map(|o| format!("{}: {}", o.rule, o.metric))
+            .map(|o| match &o.benchmark {
+                Some(b) => format!("{}: {} ({b})", o.rule, o.metric),
+                None => format!("{}: {}", o.rule, o.metric),
+            })
             .collect();
         Ok(match rep.verdict {
             Verdict::Regression if r.failing_families.contains(&r.mutant.family) => Outcome::Killed,
@@ -410,6 +461,6 @@ impl<'a> Session<'a> {
         if !self.quiet {
             eprintln!("mutants: rebuilding the pristine worktree");
         }
-        self.wt.make().map(|_| ())
+        self.wt.make(None).map(|_| ())
     }
 }

@@ -5,5 +5,6 @@ mod util;
 mod bisect;
 mod build_run;
 mod gate_compare;
+mod mutants;
 mod summarize;
 mod workflow;
