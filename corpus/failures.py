@@ -43,6 +43,10 @@ class Account:
     def limit(self, value):
         self._limit = value
 
+    @property
+    def rounding(self):
+        return round
+
 
 class Counters:
     """Class-level counters, rebound on the class itself."""
@@ -99,6 +103,7 @@ def workload(n):
         tracked.seen = i                          # __setattr__
         total += acct.balance + acct.limit        # property with a C getter; Python property
         acct.limit = i & 15                       # property setter
+        total += acct.rounding(f)                 # calling what a property returns
         Counters.hits = i                         # store on a class
         settings.last = i                         # store on a module
         if plain and pair and f and members and sized:

@@ -32,6 +32,9 @@ class Audited:
     def __getattribute__(self, name):
         return object.__getattribute__(self, name)
 
+    def remaining(self):
+        return self.qty - 1
+
 
 class Cents(int):
     """An int subclass: managed dict, no inline values, dict created lazily."""
@@ -47,6 +50,19 @@ class StockError(Exception):
         return len(self.args)
 
 
+class Shortage(Exception):
+    """Exception subclass with its own attributes (a real, not managed, instance dict)."""
+
+    LEVEL = 2
+
+    def __init__(self, sku):
+        super().__init__(sku)
+        self.sku = sku
+
+    def urgency(self):
+        return self.LEVEL * self.sku
+
+
 class Item:
     TAX = 7
     count = 0
@@ -60,6 +76,9 @@ class Item:
 
     def total(self):
         return self.price * self.qty
+
+    def on_change(self, qty):
+        return qty
 
     @property
     def taxed(self):
@@ -88,11 +107,12 @@ def setup(args):
     cents = [Cents(100 * i + 7) for i in range(32)]
     errors = [StockError("low", i) for i in range(32)]
     items = [Item(i, i % 13, i % 5) if i % 2 else Perishable(i, i % 11, 3) for i in range(32)]
-    return n, vecs, audits, cents, errors, items
+    shortages = [Shortage(i) for i in range(32)]
+    return n, vecs, audits, cents, errors, items, shortages
 
 
 def workload(ctx):
-    n, vecs, audits, cents, errors, items = ctx
+    n, vecs, audits, cents, errors, items, shortages = ctx
     total = 0
     for i in range(n):
         j = i & 31
@@ -108,5 +128,10 @@ def workload(ctx):
         it = items[j]
         total += it.taxed + it.TAX + it.kind() + Item.count
         it.qty = j & 7
+        total += it.__class__ is Item
+        it.on_change = abs                      # an instance attribute shadowing a method
+        short = shortages[j]
+        total += short.sku + short.urgency() + short.LEVEL + a.remaining()
+        short.seen = i
         total += Item.parse(it.location) + math.floor(math.e) + len(os.path.sep)
     return total

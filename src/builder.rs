@@ -341,7 +341,9 @@ impl Worktree {
     pub fn make(&self, target: Option<&str>) -> anyhow::Result<f64> {
         let mut log = BuildLog::create(&self.log_path)?;
         let progress = Progress::new("make", 0, true);
-        configure_and_make(&self.root, &self.work, &self.opts, &mut log, &progress, target)
+        configure_and_make(
+            &self.root, &self.work, &self.opts, &mut log, &progress, target,
+        )
     }
 }
 

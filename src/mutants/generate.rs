@@ -598,6 +598,9 @@ impl Ctx<'_> {
                     '}' => depth += 1,
                     '{' => {
                         if depth == 0 {
+                            if j == self.f.start {
+                                return None;
+                            }
                             let t = code.trim();
                             let usable = t.ends_with('{')
                                 && !t.starts_with("switch")
@@ -679,4 +682,83 @@ fn replace_word(line: &str, from: &str, to: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "\
+static int
+specialize_thing(PyObject *o, _Py_CODEUNIT *instr)
+{
+    if (!PyLong_CheckExact(o)) {
+        SPECIALIZATION_FAIL(THING, SPEC_FAIL_THING_TYPE);
+        return -1;
+    }
+    instr->op.code = THING_INT;
+    return 0;
+}
+
+void
+_Py_Specialize_Thing(PyObject *o, _Py_CODEUNIT *instr)
+{
+    if (specialize_thing(o, instr)) {
+        goto fail;
+    }
+    STAT_INC(THING, success);
+    return;
+fail:
+    STAT_INC(THING, failure);
+    instr->op.code = THING;
+}
+";
+
+    #[test]
+    fn every_operator_on_a_small_specializer() {
+        let ms = generate("Python/x.c", SRC);
+        let ids: Vec<&str> = ms.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "Python/x.c:4:negate",
+                "Python/x.c:5:fail-kind",
+                "Python/x.c:8:remove",
+                "Python/x.c:15:negate",
+            ]
+        );
+        assert!(ms.iter().all(|m| m.family == "THING"));
+        let remove = &ms[2];
+        assert_eq!(remove.function, "specialize_thing");
+        assert_eq!(
+            remove.new,
+            [
+                "    SPECIALIZATION_FAIL(THING, SPEC_FAIL_OTHER);",
+                "    return -1;"
+            ]
+        );
+        let negate = &ms[0];
+        assert_eq!(negate.new, ["    if (!(!PyLong_CheckExact(o))) {"]);
+        let mutated = remove.apply(SRC).unwrap();
+        assert!(mutated.contains("SPEC_FAIL_OTHER);\n    return -1;\n    return 0;"));
+        assert!(remove
+            .diff(SRC)
+            .contains("-    instr->op.code = THING_INT;"));
+        // A source that moved is refused, not patched blindly.
+        assert!(remove
+            .apply(&SRC.replace("THING_INT", "THING_LONG"))
+            .is_err());
+    }
+
+    #[test]
+    fn guard_conditions_and_word_replacement() {
+        assert_eq!(guard_condition("if (a == b) {"), Some("a == b"));
+        assert_eq!(guard_condition("} else if (f(x)) {"), Some("f(x)"));
+        assert_eq!(guard_condition("if (a) && (b) {"), None);
+        assert_eq!(guard_condition("x = 1;"), None);
+        assert_eq!(
+            replace_word("A = A_B ? A : B;", "A", "C"),
+            "C = A_B ? C : B;"
+        );
+    }
 }

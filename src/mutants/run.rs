@@ -139,10 +139,17 @@ fn check_identity(
         let old: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
         if old != identity {
-            let differs: Vec<&str> = ["commit", "corpus_hash", "rules", "benches", "repeats", "files"]
-                .into_iter()
-                .filter(|k| old.get(k) != identity.get(k))
-                .collect();
+            let differs: Vec<&str> = [
+                "commit",
+                "corpus_hash",
+                "rules",
+                "benches",
+                "repeats",
+                "files",
+            ]
+            .into_iter()
+            .filter(|k| old.get(k) != identity.get(k))
+            .collect();
             return Err(Error::input(format!(
                 "{}: --out holds results for another {} (use a new --out to start over)",
                 p.display(),
@@ -161,6 +168,18 @@ fn check_identity(
 /// Renders the reports over the results in `--out` (the selection, or all of them).
 fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow::Result<i32> {
     let mut results = read_results(&args.out)?;
+    // The list is authoritative at report time: a mutant listed after it ran still counts
+    // as equivalent, with its reason.
+    let equivalents = load_equivalents(args)?;
+    for r in &mut results {
+        if r.outcome == Outcome::NotBuilt {
+            r.outcome = build_failure_outcome(&r.detail);
+        }
+        if let Some(reason) = equivalents.get(&r.mutant.id) {
+            r.outcome = Outcome::Equivalent;
+            r.detail = reason.clone();
+        }
+    }
     if let Some(sel) = selected {
         let ids: std::collections::HashSet<&str> = sel.iter().map(|m| m.id.as_str()).collect();
         results.retain(|r| ids.contains(r.mutant.id.as_str()));
@@ -172,6 +191,19 @@ fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow:
         (Some(min), Some(s)) if s < min => Ok(crate::error::EXIT_GATE_FAILED),
         (Some(_), None) => Err(Error::input("--min-score: no mutant was scored").into()),
         _ => Ok(crate::error::EXIT_PASS),
+    }
+}
+
+/// A failed build is the mutant's crash when the interpreter it built crashed during the
+/// build (`_bootstrap_python` freezes modules), else a compile error: not built.
+fn build_failure_outcome(log: &str) -> Outcome {
+    let crashed = ["Segmentation fault", "core dumped", "Error 139", "Error 134"]
+        .iter()
+        .any(|s| log.contains(s));
+    if crashed {
+        Outcome::Crashed
+    } else {
+        Outcome::NotBuilt
     }
 }
 
@@ -189,12 +221,13 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
         .map(|s| s.parse::<crate::shard::Shard>())
         .transpose()?;
     let mut out = vec![];
-    for (i, m) in all.iter().enumerate() {
+    for m in all {
         let wanted = globs.is_empty()
             || globs.iter().any(|g| {
                 g.is_match(&m.id) || g.is_match(&m.family) || g.is_match(m.operator.key())
             });
-        let in_shard = shard.is_none_or(|s| i as u32 % s.count == s.index - 1);
+        // By a hash of the ID, not the position: shards stay put when mutants come or go.
+        let in_shard = shard.is_none_or(|s| id_bucket(&m.id, s.count) == s.index - 1);
         if wanted && in_shard {
             out.push(m.clone());
         }
@@ -203,6 +236,12 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
         return Err(Error::input(format!("--only {}: matches no mutant", only.join(" "))).into());
     }
     Ok(out)
+}
+
+fn id_bucket(id: &str, count: u32) -> u32 {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(id.as_bytes());
+    (u32::from_le_bytes([h[0], h[1], h[2], h[3]])) % count
 }
 
 fn load_equivalents(args: &MutantsArgs) -> anyhow::Result<BTreeMap<String, String>> {
@@ -409,7 +448,7 @@ impl<'a> Session<'a> {
         let outcome = match built {
             Err(e) => {
                 r.detail = format!("{e:#}");
-                Ok(Outcome::NotBuilt)
+                Ok(build_failure_outcome(&r.detail))
             }
             Ok(_) => self.run_and_compare(&mut r),
         };

@@ -23,7 +23,11 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
     // IDs are file:line:operator at the site, and name what is at that line.
     let lines: Vec<&str> = text.split('\n').collect();
     for m in &a {
-        assert!(m.id.starts_with(&format!("{FILE}:{}:{}", m.site, m.operator.key())), "{}", m.id);
+        assert!(
+            m.id.starts_with(&format!("{FILE}:{}:{}", m.site, m.operator.key())),
+            "{}",
+            m.id
+        );
         let mutated = m.apply(&text).unwrap();
         assert_ne!(mutated, text, "{} changes nothing", m.id);
         assert!(!m.diff(&text).is_empty());
@@ -34,18 +38,46 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
         }
     }
     // Known sites of CPython 3.13.5.
-    let find = |id: &str| a.iter().find(|m| m.id == id).unwrap_or_else(|| panic!("no mutant {id}"));
+    let find = |id: &str| {
+        a.iter()
+            .find(|m| m.id == id)
+            .unwrap_or_else(|| panic!("no mutant {id}"))
+    };
     let add_int = find("Python/specialize.c:2089:remove");
     assert_eq!(add_int.family, "BINARY_OP");
-    assert!(add_int.new.join("\n").contains("SPECIALIZATION_FAIL(BINARY_OP"));
+    assert!(add_int
+        .new
+        .join("\n")
+        .contains("SPECIALIZATION_FAIL(BINARY_OP"));
     assert_eq!(find("Python/specialize.c:1001:remove").family, "LOAD_ATTR");
-    assert_eq!(find("Python/specialize.c:1894:sibling.2").new[0].trim(), "instr->op.code = bound_method ? CALL_BOUND_METHOD_EXACT_ARGS : CALL_PY_GENERAL;");
-    assert_eq!(find("Python/specialize.c:2400:remove").new.last().unwrap().trim(), "goto failure;");
+    assert_eq!(
+        find("Python/specialize.c:1894:sibling.2").new[0].trim(),
+        "instr->op.code = bound_method ? CALL_BOUND_METHOD_EXACT_ARGS : CALL_PY_GENERAL;"
+    );
+    assert_eq!(
+        find("Python/specialize.c:2400:remove")
+            .new
+            .last()
+            .unwrap()
+            .trim(),
+        "goto failure;"
+    );
     // Every family and every operator has mutants.
     let families: BTreeSet<&str> = a.iter().map(|m| m.family.as_str()).collect();
     let expected = [
-        "BINARY_OP", "BINARY_SUBSCR", "CALL", "COMPARE_OP", "CONTAINS_OP", "FOR_ITER", "LOAD_ATTR",
-        "LOAD_GLOBAL", "LOAD_SUPER_ATTR", "SEND", "STORE_ATTR", "STORE_SUBSCR", "TO_BOOL",
+        "BINARY_OP",
+        "BINARY_SUBSCR",
+        "CALL",
+        "COMPARE_OP",
+        "CONTAINS_OP",
+        "FOR_ITER",
+        "LOAD_ATTR",
+        "LOAD_GLOBAL",
+        "LOAD_SUPER_ATTR",
+        "SEND",
+        "STORE_ATTR",
+        "STORE_SUBSCR",
+        "TO_BOOL",
         "UNPACK_SEQUENCE",
     ];
     assert_eq!(families, expected.into_iter().collect());
@@ -72,15 +104,17 @@ fn mutants_end_to_end_on_a_real_build() {
     )
     .unwrap();
     let run = |c: &mut assert_cmd::Command| {
-        c.args(["mutants", "--rev", "base", "--quiet", "--bench", "arith", "--bench", "calls"])
-            .arg("--repo")
-            .arg(&repo)
-            .arg("--out")
-            .arg(&out)
-            .arg("--equivalent")
-            .arg(&equivalent)
-            .args(["--only", "*:2089:remove", "--only", "*:2089:early-fail"])
-            .args(["--only", "*:1894:sibling"]);
+        c.args([
+            "mutants", "--rev", "base", "--quiet", "--bench", "arith", "--bench", "calls",
+        ])
+        .arg("--repo")
+        .arg(&repo)
+        .arg("--out")
+        .arg(&out)
+        .arg("--equivalent")
+        .arg(&equivalent)
+        .args(["--only", "*:2089:remove", "--only", "*:2089:early-fail"])
+        .args(["--only", "*:1894:sibling"]);
     };
     let mut c = cmd();
     run(&mut c);
@@ -97,8 +131,18 @@ fn mutants_end_to_end_on_a_real_build() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(outcome("Python/specialize.c:2089:remove"), "killed", "{}", dump(&first));
-    assert_eq!(outcome("Python/specialize.c:1894:sibling"), "killed", "{}", dump(&first));
+    assert_eq!(
+        outcome("Python/specialize.c:2089:remove"),
+        "killed",
+        "{}",
+        dump(&first)
+    );
+    assert_eq!(
+        outcome("Python/specialize.c:1894:sibling"),
+        "killed",
+        "{}",
+        dump(&first)
+    );
     assert_eq!(outcome("Python/specialize.c:2089:early-fail"), "equivalent");
     assert_eq!(rep["overall"]["total"], 3);
     assert_eq!(rep["score"], 1.0);
