@@ -197,9 +197,14 @@ fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow:
 /// A failed build is the mutant's crash when the interpreter it built crashed during the
 /// build (`_bootstrap_python` freezes modules), else a compile error: not built.
 fn build_failure_outcome(log: &str) -> Outcome {
-    let crashed = ["Segmentation fault", "core dumped", "Error 139", "Error 134"]
-        .iter()
-        .any(|s| log.contains(s));
+    let crashed = [
+        "Segmentation fault",
+        "core dumped",
+        "Error 139",
+        "Error 134",
+    ]
+    .iter()
+    .any(|s| log.contains(s));
     if crashed {
         Outcome::Crashed
     } else {
