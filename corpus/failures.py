@@ -5,6 +5,7 @@ bytearrays, dict subclasses, truth of dicts/tuples/floats/sets, attribute hooks
 (__getattr__, __setattr__, properties with C getters and setters), stores on classes and modules,
 str.format, generators delegating to iterators. Each site runs long enough for the
 specializer's backoff to retry it dozens of times, so every failure kind shows in the stats."""
+import array
 import operator
 import types
 
@@ -54,6 +55,16 @@ class Counters:
     hits = 0
 
 
+class Grid:
+    """A container with a Python __setitem__."""
+
+    def __init__(self):
+        self.cells = [0] * 8
+
+    def __setitem__(self, i, v):
+        self.cells[i] = v
+
+
 class Sized:
     def __len__(self):
         return 3
@@ -80,6 +91,10 @@ def workload(n):
     codes = [3, 5, 7]
     pair = (4, 8)
     buf = bytearray(8)
+    samples = array.array("d", [0.0] * 8)
+    view = memoryview(bytearray(8))
+    grid = Grid()
+    recent = [0] * 8
     members = {1, 2, 3}
     table = list(range(10))
     window = slice(1, 4)
@@ -97,6 +112,11 @@ def workload(n):
         total += "b" in "abc"                     # ... in a str
         total += table[-1] + len(table[window])   # negative and slice-object subscripts
         buf[i & 7] = i & 255                      # bytearray store
+        samples[i & 7] = f                        # array.array store
+        view[i & 7] = i & 127                     # memoryview store
+        grid[i & 7] = i                           # Python __setitem__
+        recent[-1] = i                            # negative index store
+        recent[window] = codes                    # slice-object store
         ledger["a"] = ledger["b"] + 1             # dict subclass
         total += len("{}-{}".format(i, i))        # str.format (varargs method)
         total += lazy.width                       # __getattr__
