@@ -10,6 +10,8 @@ def workload(n):
     acc = 0
     f = 0.0
     s = ""
+    buf = ""
+    digits = "0123456789abcdef"
     for i in range(n):
         acc = acc + i * 3 - (i >> 1)
         acc &= 0xFFFFFF
@@ -25,4 +27,9 @@ def workload(n):
                 s = ""
         if s != "y" and i >= 3:
             acc -= 1
-    return acc, round(f, 3), s
+        if not i & 1:
+            label = "n" + digits[i & 15]
+            buf = buf + label
+            if len(buf) > 40:
+                buf = ""
+    return acc, round(f, 3), s, buf

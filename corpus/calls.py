@@ -24,6 +24,9 @@ class Counter:
         self.value += by
         return self.value
 
+    def clamp(self, v, hi=100):
+        return v if v < hi else hi
+
 
 class Pair:
     def __init__(self, a, b):
@@ -55,6 +58,10 @@ def workload(n):
         if isinstance(i, int):
             total += abs(-i) % LIMIT
         total += max(i, 3) + min(i, 5)
+        q, r = divmod(i, 7)
+        total += q + r
+        bounded = c.clamp
+        total += bounded(i) + bounded(i, 10)
         p = Pair(i, -i)
         total += p.a
         s = str(i)

@@ -202,37 +202,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         Origin::Tree { src: from, .. } => sync_tree(from, &src)?,
     }
 
-    let use_ccache = which("ccache") && !opts.configure_flags.iter().any(|f| f.starts_with("CC="));
-    let stamp = configure_stamp(&src, opts, use_ccache)?;
-    let stamp_path = bdir.join(".pystats-gate-configured");
-    let mut configure_seconds = 0.0;
-    if fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
-        let configure_started = Instant::now();
-        progress.message("configure");
-        if bdir.exists() {
-            fs::remove_dir_all(&bdir)?;
-        }
-        fs::create_dir_all(&bdir)?;
-        let mut cmd = Command::new("../src/configure");
-        cmd.current_dir(&bdir).arg("--enable-pystats");
-        cmd.args(&opts.configure_flags);
-        if use_ccache {
-            cmd.arg("CC=ccache gcc");
-        }
-        ccache_env(&mut cmd, &root, &work);
-        log.run(&mut cmd, "configure")?;
-        fs::write(&stamp_path, &stamp)?;
-        configure_seconds = configure_started.elapsed().as_secs_f64();
-    }
-
-    let make_started = Instant::now();
-    let jobs = opts.make_jobs.unwrap_or_else(cores);
-    progress.message(&format!("make -j{jobs}"));
-    let mut cmd = Command::new("make");
-    cmd.current_dir(&bdir).arg(format!("-j{jobs}"));
-    ccache_env(&mut cmd, &root, &work);
-    log.run(&mut cmd, "make")?;
-    let make_seconds = make_started.elapsed().as_secs_f64() + configure_seconds;
+    let make_seconds = configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
 
     progress.message("packaging");
     // Leftovers of interrupted packagings of this build.
@@ -285,6 +255,101 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         info.python.display()
     ));
     Ok(info)
+}
+
+/// Configures the worktree's build directory if its configure stamp changed, then runs
+/// `make`; returns the seconds spent.
+fn configure_and_make(
+    root: &Path,
+    work: &Path,
+    opts: &BuildOpts,
+    log: &mut BuildLog,
+    progress: &Progress,
+    target: Option<&str>,
+) -> anyhow::Result<f64> {
+    let (src, bdir) = (work.join("src"), work.join("build"));
+    let use_ccache = which("ccache") && !opts.configure_flags.iter().any(|f| f.starts_with("CC="));
+    let stamp = configure_stamp(&src, opts, use_ccache)?;
+    let stamp_path = bdir.join(".pystats-gate-configured");
+    let mut configure_seconds = 0.0;
+    if fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
+        let configure_started = Instant::now();
+        progress.message("configure");
+        if bdir.exists() {
+            fs::remove_dir_all(&bdir)?;
+        }
+        fs::create_dir_all(&bdir)?;
+        let mut cmd = Command::new("../src/configure");
+        cmd.current_dir(&bdir).arg("--enable-pystats");
+        cmd.args(&opts.configure_flags);
+        if use_ccache {
+            cmd.arg("CC=ccache gcc");
+        }
+        ccache_env(&mut cmd, root, work);
+        log.run(&mut cmd, "configure")?;
+        fs::write(&stamp_path, &stamp)?;
+        configure_seconds = configure_started.elapsed().as_secs_f64();
+    }
+
+    let make_started = Instant::now();
+    let jobs = opts.make_jobs.unwrap_or_else(cores);
+    progress.message(&format!("make -j{jobs}"));
+    let mut cmd = Command::new("make");
+    cmd.current_dir(&bdir).arg(format!("-j{jobs}"));
+    cmd.args(target);
+    ccache_env(&mut cmd, root, work);
+    log.run(&mut cmd, "make")?;
+    let make_seconds = make_started.elapsed().as_secs_f64() + configure_seconds;
+    Ok(make_seconds)
+}
+
+/// The persistent build worktree of a git checkout, locked for in-place source edits
+/// (mutation testing): edit a file under `src`, [`Worktree::make`], run `python`.
+pub struct Worktree {
+    pub src: PathBuf,
+    pub python: PathBuf,
+    root: PathBuf,
+    work: PathBuf,
+    opts: BuildOpts,
+    log_path: PathBuf,
+    _lock: fs::File,
+}
+
+impl Worktree {
+    /// Checks `rev` out into the worktree of `repo`, configures and builds it; the lock is
+    /// held until the value is dropped (other builds of `repo` wait).
+    pub fn open(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Result<Worktree> {
+        let commit = resolve_commit(repo, rev)?;
+        let root = cache::cache_root(opts.cache_dir.as_deref());
+        let work = root.join("repos").join(path_key(repo));
+        fs::create_dir_all(work.join("logs"))?;
+        let lock = fs::File::create(work.join("lock"))?;
+        lock.lock().context("locking the build worktree")?;
+        let log_path = work.join("logs").join("worktree.log");
+        let mut log = BuildLog::create(&log_path)?;
+        checkout(repo, &work.join("src"), &commit, &mut log)?;
+        let progress = Progress::new("worktree", 0, opts.quiet);
+        configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
+        Ok(Worktree {
+            src: work.join("src"),
+            python: work.join("build/python"),
+            root,
+            work,
+            opts: opts.clone(),
+            log_path,
+            _lock: lock,
+        })
+    }
+
+    /// Incremental `make` (of `target`, default all) after an edit; the error quotes the
+    /// build log's tail.
+    pub fn make(&self, target: Option<&str>) -> anyhow::Result<f64> {
+        let mut log = BuildLog::create(&self.log_path)?;
+        let progress = Progress::new("make", 0, true);
+        configure_and_make(
+            &self.root, &self.work, &self.opts, &mut log, &progress, target,
+        )
+    }
 }
 
 /// Number of CPU cores (at least 1).

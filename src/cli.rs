@@ -84,6 +84,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Manpage(ManpageArgs),
+    /// Mutation testing of the specializer: how many specializer changes the corpus catches.
+    Mutants(MutantsArgs),
 }
 
 impl BuildOpts {
@@ -527,4 +529,58 @@ pub struct ManpageArgs {
     /// directory instead of the main page on stdout.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct MutantsArgs {
+    /// A CPython git checkout (mutants are built in its persistent build worktree).
+    #[arg(long, value_name = "DIR", required_unless_present = "merge")]
+    pub repo: Option<PathBuf>,
+    /// Revision whose specializer is mutated (and the unmutated base).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Source file to mutate, relative to the checkout (repeatable).
+    #[arg(long = "file", value_name = "PATH", default_values_t = vec!["Python/specialize.c".to_string()])]
+    pub files: Vec<String>,
+    /// Corpus: `builtin` (default), a directory with a corpus.toml, or `pyperformance[:name,...]`.
+    #[arg(long, default_value = "builtin")]
+    pub corpus: String,
+    /// Rules file (TOML). Default: the shipped rules/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Equivalent-mutant list (TOML). Default: the built-in corpus's equivalent-mutants.toml.
+    #[arg(long, value_name = "FILE")]
+    pub equivalent: Option<PathBuf>,
+    /// Print the mutants (ID, family, description) and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// With --list: print each mutant's diff too.
+    #[arg(long)]
+    pub diff: bool,
+    /// Only mutants whose ID, family or operator matches (repeatable glob).
+    #[arg(long = "only", value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Run only shard K of N of the mutants.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Output directory: base set, one result file per mutant (a rerun continues), reports.
+    #[arg(long, value_name = "DIR", default_value = "pystats-gate-mutants")]
+    pub out: PathBuf,
+    /// Combine the results of these mutant output directories (shards) into --out; no builds.
+    #[arg(long, value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Exit 1 when the score (killed share of built, non-equivalent mutants) is below this.
+    #[arg(long, value_name = "FRACTION")]
+    pub min_score: Option<f64>,
+    /// Repeats of the corpus per mutant (and for the base).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    /// Only corpus benchmarks whose name matches (repeatable glob).
+    #[arg(long = "bench", value_name = "GLOB")]
+    pub benches: Vec<String>,
+    /// Parallel corpus runs (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub build: BuildOpts,
 }

@@ -19,6 +19,7 @@ pub mod merge;
 pub mod metadata;
 pub mod metrics;
 pub mod model;
+pub mod mutants;
 pub mod output;
 pub mod progress;
 pub mod raw;
@@ -55,5 +56,6 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::History(a) => history::cmd_history(&a),
         Command::Completions(a) => shell::cmd_completions(&a),
         Command::Manpage(a) => shell::cmd_manpage(&a),
+        Command::Mutants(a) => mutants::cmd_mutants(&a),
     }
 }

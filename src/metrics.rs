@@ -155,6 +155,7 @@ pub fn from_model(model: &Model) -> MetricTable {
     opcode_metrics(&mut m, model);
     for f in &model.families {
         family_metrics(&mut m, f);
+        form_share_metrics(&mut m, model, f);
     }
     effectiveness_metrics(&mut m, eff);
     for c in &model.calls {
@@ -265,6 +266,25 @@ fn family_metrics(m: &mut MetricTable, fam: &Family) {
             format!("family.{f}.failure_share.{kname}"),
             kind.count,
             fam.failure,
+        );
+    }
+}
+
+/// Each specialized form's share of its family's executions: a change that installs a
+/// slower sibling (or nothing) moves these even when the family's hit ratio does not.
+fn form_share_metrics(m: &mut MetricTable, model: &Model, fam: &Family) {
+    for member in &fam.members {
+        let count = model
+            .opcodes
+            .get(member)
+            .and_then(|g| g.get("execution_count"))
+            .copied()
+            .unwrap_or(0);
+        put_ratio(
+            m,
+            format!("family.{}.form_share.{member}", fam.name),
+            count,
+            fam.total as i128,
         );
     }
 }

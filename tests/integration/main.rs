@@ -9,6 +9,7 @@ mod gate_compare;
 mod hostile;
 mod local_loop;
 mod model;
+mod mutants;
 mod pr_comment;
 mod summarize;
 mod terminal;

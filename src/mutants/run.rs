@@ -1,0 +1,510 @@
+//! Running mutants: edit, incremental build, one corpus run, compare with the base, classify; resumable.
+
+use super::generate::{generate, Mutant};
+use super::report::{self, MutantsReport};
+use super::{parse_equivalents, MutantResult, Outcome, BUILTIN_EQUIVALENTS};
+use crate::builder::{self, Worktree};
+use crate::cli::{GateOpts, InputOpts, MutantsArgs, RunOpts};
+use crate::error::Error;
+use crate::stats_set::{StatsSet, MANIFEST_FILE};
+use crate::verdict::{self, EvalOptions, Verdict};
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Directory of per-mutant result files under `--out`.
+pub const RESULTS_DIR: &str = "results";
+
+/// The `mutants` command: list, run (resumable) or merge, then report.
+pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
+    if !args.merge.is_empty() {
+        merge(&args.merge, &args.out)?;
+        return finish(args, None, 0.0);
+    }
+    let repo = args
+        .repo
+        .as_deref()
+        .expect("clap requires --repo without --merge");
+    let commit = builder::resolve_commit(repo, &args.rev)?;
+    let mut sources = BTreeMap::new();
+    let mut mutants = vec![];
+    for file in &args.files {
+        let text = git_show(repo, &commit, file)?;
+        mutants.extend(generate(file, &text));
+        sources.insert(file.clone(), text);
+    }
+    let selected = select(&mutants, &args.only, args.shard.as_deref())?;
+    if args.list {
+        for m in &selected {
+            println!("{}\t{}\t{}", m.id, m.family, m.description);
+            if args.diff {
+                print!("{}", m.diff(&sources[&m.file]));
+            }
+        }
+        return Ok(crate::error::EXIT_PASS);
+    }
+    let equivalents = load_equivalents(args)?;
+    let run_opts = RunOpts {
+        repeats: args.repeats.max(1),
+        jobs: args.jobs,
+        corpus: args.corpus.clone(),
+        benches: args.benches.clone(),
+        shard: None,
+    };
+    let corpus = crate::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
+    corpus.select(&run_opts.benches)?;
+    let gate_opts = GateOpts {
+        rules: args.rules.clone(),
+        ..Default::default()
+    };
+    let rules = crate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
+    check_identity(&args.out, &commit, &corpus.hash, &rules, args)?;
+
+    let started = Instant::now();
+    let results_dir = args.out.join(RESULTS_DIR);
+    fs::create_dir_all(&results_dir)
+        .with_context(|| format!("creating {}", results_dir.display()))?;
+    let todo: Vec<&Mutant> = selected
+        .iter()
+        .filter(|m| !result_path(&args.out, &m.id).is_file())
+        .collect();
+    if !args.build.quiet {
+        eprintln!(
+            "mutants: {} selected, {} already done, {} to run",
+            selected.len(),
+            selected.len() - todo.len(),
+            todo.len()
+        );
+    }
+    if !todo.is_empty() {
+        let mut session = Session::open(repo, &commit, args, &run_opts, &gate_opts)?;
+        for (k, m) in todo.iter().enumerate() {
+            let r = match equivalents.get(&m.id) {
+                Some(reason) => equivalent_result(m, reason, &sources[&m.file]),
+                None => session.run_one(m, &sources[&m.file])?,
+            };
+            if !args.build.quiet {
+                eprintln!(
+                    "[{}/{}] {} {} ({:.0}s build, {:.0}s run)",
+                    k + 1,
+                    todo.len(),
+                    r.outcome.key(),
+                    m.id,
+                    r.build_seconds,
+                    r.run_seconds
+                );
+            }
+            write_result(&args.out, &r)?;
+        }
+        session.restore(&sources)?;
+    }
+    let ran = todo.len();
+    finish(
+        args,
+        Some(&selected),
+        if ran > 0 {
+            started.elapsed().as_secs_f64()
+        } else {
+            0.0
+        },
+    )
+}
+
+/// Results in one `--out` are comparable only for one revision, corpus, rule set and
+/// corpus selection: the first run records them, later runs (resuming) must match.
+fn check_identity(
+    out: &Path,
+    commit: &str,
+    corpus_hash: &str,
+    rules: &crate::rules::RuleSet,
+    args: &MutantsArgs,
+) -> anyhow::Result<()> {
+    let rules_hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(format!("{:?}", rules.rules)))
+    };
+    let identity = serde_json::json!({
+        "commit": commit,
+        "corpus_hash": corpus_hash,
+        "rules": rules_hash,
+        "benches": args.benches,
+        "repeats": args.repeats,
+        "files": args.files,
+    });
+    let p = out.join("identity.json");
+    if let Ok(text) = fs::read_to_string(&p) {
+        let old: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+        if old != identity {
+            let differs: Vec<&str> = [
+                "commit",
+                "corpus_hash",
+                "rules",
+                "benches",
+                "repeats",
+                "files",
+            ]
+            .into_iter()
+            .filter(|k| old.get(k) != identity.get(k))
+            .collect();
+            return Err(Error::input(format!(
+                "{}: --out holds results for another {} (use a new --out to start over)",
+                p.display(),
+                differs.join(", ")
+            ))
+            .into());
+        }
+        return Ok(());
+    }
+    fs::create_dir_all(out)?;
+    fs::write(&p, serde_json::to_string_pretty(&identity)?)
+        .with_context(|| format!("writing {}", p.display()))?;
+    Ok(())
+}
+
+/// Renders the reports over the results in `--out` (the selection, or all of them).
+fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow::Result<i32> {
+    let mut results = read_results(&args.out)?;
+    // The list is authoritative at report time: a mutant listed after it ran still counts
+    // as equivalent, with its reason.
+    let equivalents = load_equivalents(args)?;
+    for r in &mut results {
+        if r.outcome == Outcome::NotBuilt {
+            r.outcome = build_failure_outcome(&r.detail);
+        }
+        if let Some(reason) = equivalents.get(&r.mutant.id) {
+            r.outcome = Outcome::Equivalent;
+            r.detail = reason.clone();
+        }
+    }
+    if let Some(sel) = selected {
+        let ids: std::collections::HashSet<&str> = sel.iter().map(|m| m.id.as_str()).collect();
+        results.retain(|r| ids.contains(r.mutant.id.as_str()));
+    }
+    let rep = MutantsReport::compute(results, args, wall);
+    report::write_all(&rep, &args.out)?;
+    print!("{}", report::render_text(&rep));
+    match (args.min_score, rep.overall.score()) {
+        (Some(min), Some(s)) if s < min => Ok(crate::error::EXIT_GATE_FAILED),
+        (Some(_), None) => Err(Error::input("--min-score: no mutant was scored").into()),
+        _ => Ok(crate::error::EXIT_PASS),
+    }
+}
+
+/// A failed build is the mutant's crash when the interpreter it built crashed during the
+/// build (`_bootstrap_python` freezes modules), else a compile error: not built.
+fn build_failure_outcome(log: &str) -> Outcome {
+    let crashed = [
+        "Segmentation fault",
+        "core dumped",
+        "Error 139",
+        "Error 134",
+    ]
+    .iter()
+    .any(|s| log.contains(s));
+    if crashed {
+        Outcome::Crashed
+    } else {
+        Outcome::NotBuilt
+    }
+}
+
+/// Mutants matching any `--only` glob (on ID, family or operator) and in the shard.
+fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Result<Vec<Mutant>> {
+    let globs = only
+        .iter()
+        .map(|g| {
+            globset::Glob::new(g)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| Error::input(format!("--only {g:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard = shard
+        .map(|s| s.parse::<crate::shard::Shard>())
+        .transpose()?;
+    let mut out = vec![];
+    for m in all {
+        let wanted = globs.is_empty()
+            || globs.iter().any(|g| {
+                g.is_match(&m.id) || g.is_match(&m.family) || g.is_match(m.operator.key())
+            });
+        // By a hash of the ID, not the position: shards stay put when mutants come or go.
+        let in_shard = shard.is_none_or(|s| id_bucket(&m.id, s.count) == s.index - 1);
+        if wanted && in_shard {
+            out.push(m.clone());
+        }
+    }
+    if !only.is_empty() && out.is_empty() {
+        return Err(Error::input(format!("--only {}: matches no mutant", only.join(" "))).into());
+    }
+    Ok(out)
+}
+
+fn id_bucket(id: &str, count: u32) -> u32 {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(id.as_bytes());
+    (u32::from_le_bytes([h[0], h[1], h[2], h[3]])) % count
+}
+
+fn load_equivalents(args: &MutantsArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    match &args.equivalent {
+        Some(p) => {
+            let text = fs::read_to_string(p)
+                .map_err(|e| Error::input(format!("--equivalent {}: {e}", p.display())))?;
+            parse_equivalents(&text, p)
+        }
+        None if args.corpus == "builtin" => parse_equivalents(
+            BUILTIN_EQUIVALENTS,
+            Path::new("corpus/equivalent-mutants.toml"),
+        ),
+        None => Ok(BTreeMap::new()),
+    }
+}
+
+fn git_show(repo: &Path, commit: &str, file: &str) -> anyhow::Result<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .arg("show")
+        .arg(format!("{commit}:{file}"))
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        return Err(Error::input(format!(
+            "--file {file}: not in {} at {commit}: {}",
+            repo.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// File name of a mutant's result (IDs hold `/` and `:`).
+fn result_path(out: &Path, id: &str) -> PathBuf {
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.join(RESULTS_DIR).join(format!("{safe}.json"))
+}
+
+fn write_result(out: &Path, r: &MutantResult) -> anyhow::Result<()> {
+    let p = result_path(out, &r.mutant.id);
+    let tmp = p.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_string_pretty(r)?)?;
+    fs::rename(&tmp, &p).with_context(|| format!("writing {}", p.display()))?;
+    Ok(())
+}
+
+/// Every result file under `out/results`, sorted by file and line.
+pub fn read_results(out: &Path) -> anyhow::Result<Vec<MutantResult>> {
+    let dir = out.join(RESULTS_DIR);
+    let mut results = vec![];
+    if let Ok(rd) = fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().and_then(|x| x.to_str()) != Some("json") {
+                continue;
+            }
+            let text =
+                fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let r: MutantResult = serde_json::from_str(&text)
+                .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+            results.push(r);
+        }
+    }
+    results.sort_by(|a, b| {
+        (&a.mutant.file, a.mutant.site, &a.mutant.id).cmp(&(
+            &b.mutant.file,
+            b.mutant.site,
+            &b.mutant.id,
+        ))
+    });
+    Ok(results)
+}
+
+/// Copies the result files of shard output directories into `out` (same ID twice with
+/// different outcomes is an error: the shards ran different sources or rules).
+fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(out.join(RESULTS_DIR))?;
+    let mut seen: BTreeMap<String, (Outcome, PathBuf)> = BTreeMap::new();
+    for d in dirs {
+        if !d.join(RESULTS_DIR).is_dir() {
+            return Err(Error::input(format!(
+                "--merge {}: no {RESULTS_DIR}/ directory",
+                d.display()
+            ))
+            .into());
+        }
+        for r in read_results(d)? {
+            if let Some((o, from)) = seen.get(&r.mutant.id) {
+                if *o != r.outcome {
+                    return Err(Error::input(format!(
+                        "--merge: mutant {} is {} in {} but {} in {}",
+                        r.mutant.id,
+                        o.key(),
+                        from.display(),
+                        r.outcome.key(),
+                        d.display()
+                    ))
+                    .into());
+                }
+                continue;
+            }
+            seen.insert(r.mutant.id.clone(), (r.outcome, d.clone()));
+            write_result(out, &r)?;
+        }
+    }
+    Ok(())
+}
+
+fn equivalent_result(m: &Mutant, reason: &str, source: &str) -> MutantResult {
+    MutantResult {
+        mutant: m.clone(),
+        outcome: Outcome::Equivalent,
+        failing_families: vec![],
+        failing_rules: vec![],
+        detail: reason.to_string(),
+        diff: m.diff(source),
+        build_seconds: 0.0,
+        run_seconds: 0.0,
+    }
+}
+
+/// The locked worktree, the base set and what comparing needs.
+struct Session<'a> {
+    wt: Worktree,
+    base: StatsSet,
+    eval: EvalOptions,
+    run_opts: &'a RunOpts,
+    scratch: PathBuf,
+    quiet: bool,
+}
+
+impl<'a> Session<'a> {
+    /// Builds the unmutated revision in the worktree and runs (or reuses) the base set.
+    fn open(
+        repo: &Path,
+        commit: &str,
+        args: &MutantsArgs,
+        run_opts: &'a RunOpts,
+        gate_opts: &GateOpts,
+    ) -> anyhow::Result<Session<'a>> {
+        let quiet = args.build.quiet;
+        if !quiet {
+            eprintln!(
+                "mutants: building {} in the persistent worktree",
+                &commit[..12.min(commit.len())]
+            );
+        }
+        let wt = Worktree::open(repo, commit, &args.build)?;
+        let base_dir = args.out.join("base");
+        if !base_dir.join(MANIFEST_FILE).is_file() {
+            crate::runner::run_corpus(&wt.python, run_opts, &base_dir, quiet)
+                .context("running the corpus on the unmutated base")?;
+        }
+        let popts = crate::raw::ParseOptions::default();
+        let base = StatsSet::load(&base_dir, popts)?;
+        let input = InputOpts {
+            cpython_src: Some(wt.src.clone()),
+            ..Default::default()
+        };
+        let meta = verdict::metadata_for(&base, &input)?;
+        let eval = EvalOptions::from_gate_opts(gate_opts, meta.clone(), meta)?;
+        Ok(Session {
+            wt,
+            base,
+            eval,
+            run_opts,
+            scratch: args.out.join("current"),
+            quiet,
+        })
+    }
+
+    /// Applies, builds, runs and classifies one mutant; the source is restored afterwards.
+    fn run_one(&mut self, m: &Mutant, source: &str) -> anyhow::Result<MutantResult> {
+        let path = self.wt.src.join(&m.file);
+        let mutated = m.apply(source).map_err(Error::input)?;
+        let mut r = MutantResult {
+            mutant: m.clone(),
+            outcome: Outcome::Survived,
+            failing_families: vec![],
+            failing_rules: vec![],
+            detail: String::new(),
+            diff: m.diff(source),
+            build_seconds: 0.0,
+            run_seconds: 0.0,
+        };
+        fs::write(&path, &mutated).with_context(|| format!("writing {}", path.display()))?;
+        let t = Instant::now();
+        // Only the interpreter: extension modules do not link the specializer.
+        let built = self.wt.make(Some("python"));
+        r.build_seconds = t.elapsed().as_secs_f64();
+        let outcome = match built {
+            Err(e) => {
+                r.detail = format!("{e:#}");
+                Ok(build_failure_outcome(&r.detail))
+            }
+            Ok(_) => self.run_and_compare(&mut r),
+        };
+        fs::write(&path, source).with_context(|| format!("restoring {}", path.display()))?;
+        r.outcome = outcome?;
+        Ok(r)
+    }
+
+    fn run_and_compare(&mut self, r: &mut MutantResult) -> anyhow::Result<Outcome> {
+        let t = Instant::now();
+        let _ = fs::remove_dir_all(&self.scratch);
+        let ran = crate::runner::run_corpus(&self.wt.python, self.run_opts, &self.scratch, true);
+        r.run_seconds = t.elapsed().as_secs_f64();
+        if let Err(e) = ran {
+            r.detail = format!("{e:#}");
+            return Ok(Outcome::Crashed);
+        }
+        let head = StatsSet::load(&self.scratch, crate::raw::ParseOptions::default())?;
+        let rep = verdict::evaluate(&self.base, &head, &self.eval)?;
+        let _ = fs::remove_dir_all(&self.scratch);
+        r.failing_families = rep
+            .failing_families()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        r.failing_rules = rep
+            .failing()
+            .map(|o| match &o.benchmark {
+                Some(b) => format!("{}: {} ({b})", o.rule, o.metric),
+                None => format!("{}: {}", o.rule, o.metric),
+            })
+            .collect();
+        Ok(match rep.verdict {
+            Verdict::Regression if r.failing_families.contains(&r.mutant.family) => Outcome::Killed,
+            Verdict::Regression => Outcome::KilledElsewhere,
+            Verdict::Error => {
+                r.detail = "the comparison's consistency checks failed".into();
+                Outcome::Crashed
+            }
+            Verdict::Pass | Verdict::Inconclusive => Outcome::Survived,
+        })
+    }
+
+    /// Puts the pristine sources back and rebuilds, so the worktree matches its revision.
+    fn restore(&mut self, sources: &BTreeMap<String, String>) -> anyhow::Result<()> {
+        for (file, text) in sources {
+            fs::write(self.wt.src.join(file), text)?;
+        }
+        if !self.quiet {
+            eprintln!("mutants: rebuilding the pristine worktree");
+        }
+        self.wt.make(None).map(|_| ())
+    }
+}
