@@ -795,6 +795,12 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
+    notes.extend(crate::compare::power_note(
+        paired,
+        base_tables.len(),
+        head_tables.len(),
+        opts.alpha,
+    ));
 
     // Rule patterns must name metrics that can exist.
     let known = known_metric_names(
