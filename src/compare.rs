@@ -137,6 +137,53 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
     out
 }
 
+/// ln(head / base) with its uncertainty, for relative limits: the base's own noise counts
+/// too. Paired: a paired t on the per-seed log-ratios ln(h_i / b_i) (the seed's effect
+/// cancels within a pair). Unpaired: the delta method, Var ln(mean) ~ sd^2 / (n mean^2) per
+/// side, with Welch-Satterthwaite degrees of freedom. None when a value is not positive
+/// (no logarithm) or a side has no value; the caller then falls back to the absolute change.
+pub fn compare_log_ratio(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    confidence: f64,
+) -> Option<DiffStats> {
+    if base.is_empty() || head.is_empty() || base.iter().chain(head).any(|v| *v <= 0.0) {
+        return None;
+    }
+    let ln = |v: &[f64]| v.iter().map(|x| x.ln()).collect::<Vec<_>>();
+    if paired && base.len() == head.len() && base.len() >= 2 {
+        return Some(compare_samples(&ln(base), &ln(head), true, confidence));
+    }
+    let (bm, hm) = (mean(base), mean(head));
+    let diff = (hm / bm).ln();
+    let mut out = compare_samples(&[bm.ln()], &[hm.ln()], false, confidence);
+    out.n_base = base.len();
+    out.n_head = head.len();
+    out.diff = diff;
+    out.ci_low = diff;
+    out.ci_high = diff;
+    if (all_equal(base) && all_equal(head)) || base.len() < 2 || head.len() < 2 {
+        // Constant sides (exact) or a single repeat (unverified: thresholds only).
+        out.p_value = if diff == 0.0 { 1.0 } else { 0.0 };
+        return Some(out);
+    }
+    let vb = (sd(base) / bm).powi(2) / base.len() as f64;
+    let vh = (sd(head) / hm).powi(2) / head.len() as f64;
+    let se = (vb + vh).sqrt();
+    let df = (vb + vh).powi(2)
+        / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
+            .max(f64::MIN_POSITIVE);
+    let q = t_quantile(confidence, df);
+    out.deterministic = false;
+    out.se = se;
+    out.df = df;
+    out.ci_low = diff - q * se;
+    out.ci_high = diff + q * se;
+    out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
+    Some(out)
+}
+
 /// One-sided p that the true difference exceeds `limit` (H0: diff <= limit).
 pub fn p_above(d: &DiffStats, limit: f64) -> f64 {
     if d.deterministic || d.se == 0.0 {
@@ -345,6 +392,67 @@ pub fn power_note(paired: bool, n_base: usize, n_head: usize, alpha: f64) -> Opt
     })
 }
 
+/// How an outcome's error is controlled: the path that can make it fail the gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorControl {
+    /// Tested, Holm-corrected with the other fail-level tests (family-wise error <= alpha).
+    Holm,
+    /// Tested, Benjamini-Hochberg-corrected with the other warn-level tests (FDR <= alpha).
+    Bh,
+    /// Zero variance: decided by the rule limit alone, assuming the counters are a
+    /// deterministic function of (build, corpus, seeds) so unseen seeds would agree.
+    Exact,
+    /// Fewer than 2 repeats on a side: thresholds only, no error control.
+    Unverified,
+    /// Not evaluated (skipped).
+    #[default]
+    None,
+}
+
+/// The hypothesis a metric tests: a `.per_minstr` variant is its count rescaled, so both
+/// share one key and enter a multiple-testing family once.
+pub fn hypothesis_key(metric: &str) -> &str {
+    metric
+        .strip_suffix(crate::metrics::PER_MILLION_SUFFIX)
+        .unwrap_or(metric)
+}
+
+/// `adjust` (Holm or BH) over groups of p values that test one hypothesis: a group enters
+/// the family once with its Bonferroni p (min(1, k x smallest p)), and each member gets
+/// the larger of the group's adjusted p and its own p. With singleton groups this is
+/// `adjust` itself.
+pub fn adjust_grouped(p: &[f64], groups: &[String], adjust: fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
+    let mut keys: Vec<&String> = vec![];
+    let mut group_p: Vec<f64> = vec![];
+    let mut sizes: Vec<usize> = vec![];
+    let mut member_group = vec![];
+    for (pi, g) in p.iter().zip(groups) {
+        let k = match keys.iter().position(|k| *k == g) {
+            Some(k) => k,
+            None => {
+                keys.push(g);
+                group_p.push(1.0);
+                sizes.push(0);
+                keys.len() - 1
+            }
+        };
+        group_p[k] = group_p[k].min(*pi);
+        sizes[k] += 1;
+        member_group.push(k);
+    }
+    let bonferroni: Vec<f64> = group_p
+        .iter()
+        .zip(&sizes)
+        .map(|(p, k)| (p * *k as f64).min(1.0))
+        .collect();
+    let adj = adjust(&bonferroni);
+    p.iter()
+        .zip(&member_group)
+        .map(|(pi, k)| adj[*k].max(*pi))
+        .collect()
+}
+
 /// Indices of `p` from the smallest p value up (stable; NaN compares equal).
 fn ascending_order(p: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..p.len()).collect();
@@ -479,6 +587,41 @@ mod tests {
             (q[0] - 0.04).abs() < 1e-12 && (q[1] - 0.0533333).abs() < 1e-6 && q[3] == 0.5,
             "{q:?}"
         );
+    }
+
+    #[test]
+    fn per_minstr_variants_do_not_inflate_the_family() {
+        let p = [0.01, 0.01, 0.04];
+        let g: Vec<String> = ["a", "a", "b"].iter().map(|s| s.to_string()).collect();
+        // Two groups: {a: 2 x 0.01 = 0.02}, {b: 0.04}; Holm: 0.04, 0.04.
+        assert_eq!(adjust_grouped(&p, &g, holm), vec![0.04, 0.04, 0.04]);
+        // Ungrouped Holm would count three tests: 0.03, 0.03, 0.04.
+        assert_eq!(holm(&p), vec![0.03, 0.03, 0.04]);
+        let single: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(adjust_grouped(&p, &single, holm), holm(&p));
+        assert_eq!(
+            hypothesis_key("objects.allocations.per_minstr"),
+            "objects.allocations"
+        );
+    }
+
+    #[test]
+    fn log_ratio_counts_base_noise() {
+        // Paired: ratio 1.1 in every pair -> ln 1.1 with an interval of rounding width.
+        let d = compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95).unwrap();
+        assert!((d.diff - 1.1f64.ln()).abs() < 1e-12 && d.ci_high - d.ci_low < 1e-9);
+        // The same counts per seed on both sides: exact zero.
+        let d = compare_log_ratio(&[10.0, 20.0], &[10.0, 20.0], true, 0.95).unwrap();
+        assert!(d.deterministic && d.diff == 0.0);
+        // Unpaired delta method: head constant, base noisy -> the interval is not a point.
+        let d =
+            compare_log_ratio(&[90.0, 100.0, 110.0], &[110.0, 110.0, 110.0], false, 0.95).unwrap();
+        assert!(!d.deterministic);
+        // se^2 = (10/100)^2 / 3 (base only): se = 0.057735.
+        assert!((d.se - 0.057735).abs() < 1e-5, "{}", d.se);
+        assert!((d.df - 2.0).abs() < 1e-9);
+        assert!(d.ci_low < 0.0 && d.ci_high > 1.1f64.ln() * 1.5);
+        assert!(compare_log_ratio(&[0.0, 1.0], &[1.0, 1.0], false, 0.95).is_none());
     }
 
     #[test]

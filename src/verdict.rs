@@ -5,7 +5,8 @@
 use crate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::cli::{CompareArgs, GateOpts, InputOpts};
 use crate::compare::{
-    benjamini_hochberg, compare_samples, holm, p_above, p_below, repeats_needed, DiffStats,
+    adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, p_above, p_below,
+    repeats_needed, DiffStats, ErrorControl,
 };
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::metadata::Metadata;
@@ -121,6 +122,9 @@ pub struct RuleOutcome {
     pub deterministic: bool,
     /// Fewer than 2 repeats on a side: decided on thresholds only.
     pub unverified: bool,
+    /// The path that decided the outcome and how its error is controlled.
+    #[serde(default)]
+    pub error_control: ErrorControl,
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
@@ -196,8 +200,15 @@ pub struct FalsePositives {
     pub discoveries: usize,
     /// alpha x discoveries: bound on false discoveries among them (BH).
     pub expected_false_discoveries: f64,
-    /// Fail-level (rule, metric) tests in the Holm family; P(any false fail) <= alpha.
+    /// Fail-level (rule, metric) hypotheses in the Holm family (a count and its
+    /// `.per_minstr` variant are one); P(any false fail among them) <= alpha.
     pub holm_family: usize,
+    /// Fail-level outcomes decided exactly (zero variance, no test).
+    #[serde(default)]
+    pub exact_fail_level: usize,
+    /// Fail-level outcomes decided on thresholds only (fewer than 2 repeats per side).
+    #[serde(default)]
+    pub unverified_fail_level: usize,
 }
 
 /// The whole comparison: serializable, stable, renderer input.
@@ -470,7 +481,17 @@ fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
     (m, se, n - 1.0, q * se, false)
 }
 
-fn limit_test(limit: Limit, d: &DiffStats, head: &[f64], floor: f64, confidence: f64) -> LimitTest {
+fn limit_test(
+    limit: Limit,
+    d: &DiffStats,
+    base: &[f64],
+    head: &[f64],
+    floor: f64,
+    confidence: f64,
+) -> LimitTest {
+    if let Some(t) = relative_limit_test(limit, d, base, head, floor, confidence) {
+        return t;
+    }
     let base_mag = d.base_mean.abs();
     // Turn every limit into "excess over an allowed change", bigger is worse.
     let (allowed, sign) = match limit.kind {
@@ -538,6 +559,62 @@ fn limit_test(limit: Limit, d: &DiffStats, head: &[f64], floor: f64, confidence:
         t.repeats_needed = repeats_needed(d, sign * allowed);
     }
     t
+}
+
+/// A relative limit tested on ln(head / base) ([`crate::compare::compare_log_ratio`]), so
+/// the base's noise widens the interval too; None for other limits or non-positive values.
+fn relative_limit_test(
+    limit: Limit,
+    d: &DiffStats,
+    base: &[f64],
+    head: &[f64],
+    floor: f64,
+    confidence: f64,
+) -> Option<LimitTest> {
+    let increase = match limit.kind {
+        LimitKind::MaxRelativeIncrease => true,
+        LimitKind::MaxRelativeDecrease => false,
+        _ => return None,
+    };
+    let lr = crate::compare::compare_log_ratio(base, head, d.paired, confidence)?;
+    let bm = d.base_mean;
+    // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
+    let rel = limit.value.max(floor / bm);
+    let allowed = if increase {
+        rel.ln_1p()
+    } else if rel < 1.0 {
+        -(-rel).ln_1p()
+    } else {
+        f64::INFINITY
+    };
+    let sign = if increase { 1.0 } else { -1.0 };
+    let (est, low, high) = if increase {
+        (lr.diff, lr.ci_low, lr.ci_high)
+    } else {
+        (-lr.diff, -lr.ci_high, -lr.ci_low)
+    };
+    let p = if lr.deterministic {
+        None
+    } else if increase {
+        Some(p_above(&lr, allowed))
+    } else {
+        Some(p_below(&lr, -allowed))
+    };
+    Some(LimitTest {
+        limit,
+        excess: est - allowed,
+        low: low - allowed,
+        high: high - allowed,
+        p,
+        deterministic: lr.deterministic,
+        repeats_needed: if lr.deterministic || !allowed.is_finite() {
+            None
+        } else {
+            repeats_needed(&lr, sign * allowed)
+        },
+        // Shown in the metric's units: the log interval mapped back onto the base mean.
+        ci: (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1()),
+    })
 }
 
 /// Survival function of Student's t, kept local so `limit_test` reads linearly.
@@ -886,8 +963,11 @@ fn evaluate_complete(
             changed: false,
         });
     }
+    // A `.per_minstr` variant is its count rescaled: it inherits the count's q value
+    // instead of entering the BH family a second time.
     let tested: Vec<usize> = (0..comparisons.len())
         .filter(|i| !comparisons[*i].stats.deterministic)
+        .filter(|i| !comparisons[*i].name.ends_with(PER_MILLION_SUFFIX))
         .collect();
     let q = benjamini_hochberg(
         &tested
@@ -897,6 +977,15 @@ fn evaluate_complete(
     );
     for (k, i) in tested.iter().enumerate() {
         comparisons[*i].q_value = Some(q[k]);
+    }
+    let count_q: std::collections::HashMap<String, f64> = comparisons
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), c.q_value?)))
+        .collect();
+    for c in &mut comparisons {
+        if c.name.ends_with(PER_MILLION_SUFFIX) && !c.stats.deterministic {
+            c.q_value = count_q.get(hypothesis_key(&c.name)).copied();
+        }
     }
     for c in &mut comparisons {
         let beyond_floor = c.stats.diff.abs() > c.noise_floor;
@@ -960,20 +1049,41 @@ fn evaluate_complete(
         }
     }
     let mut adjusted: std::collections::HashMap<(usize, usize), f64> = Default::default();
-    let hp = holm(
+    // One hypothesis per (benchmark, metric up to `.per_minstr`): a rescaled variant does
+    // not inflate the families.
+    let group = |(c, _): &(usize, usize)| {
+        let c = &candidates[*c];
+        format!(
+            "{}|{}",
+            c.benchmark.as_deref().unwrap_or(""),
+            hypothesis_key(&c.metric)
+        )
+    };
+    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
+    let holm_family = {
+        let mut g = holm_groups.clone();
+        g.sort();
+        g.dedup();
+        g.len()
+    };
+    let hp = adjust_grouped(
         &holm_idx
             .iter()
             .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
             .collect::<Vec<_>>(),
+        &holm_groups,
+        holm,
     );
     for (k, key) in holm_idx.iter().enumerate() {
         adjusted.insert(*key, hp[k]);
     }
-    let bp = benjamini_hochberg(
+    let bp = adjust_grouped(
         &bh_idx
             .iter()
             .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
             .collect::<Vec<_>>(),
+        &bh_idx.iter().map(group).collect::<Vec<_>>(),
+        benjamini_hochberg,
     );
     for (k, key) in bh_idx.iter().enumerate() {
         adjusted.insert(*key, bp[k]);
@@ -1003,6 +1113,7 @@ fn evaluate_complete(
             p_adjusted: None,
             deterministic: d.deterministic,
             unverified: c.unverified,
+            error_control: ErrorControl::None,
             repeats_needed: None,
             attribution: vec![],
             reason: String::new(),
@@ -1047,6 +1158,15 @@ fn evaluate_complete(
         o.p_value = t.p;
         o.p_adjusted = adjusted.get(&(ci, ti)).copied();
         o.deterministic = t.deterministic;
+        o.error_control = if c.unverified {
+            ErrorControl::Unverified
+        } else if t.deterministic {
+            ErrorControl::Exact
+        } else if counts_as_fail(c) {
+            ErrorControl::Holm
+        } else {
+            ErrorControl::Bh
+        };
         if status == OutcomeStatus::Inconclusive {
             o.repeats_needed = t.repeats_needed;
         }
@@ -1146,6 +1266,18 @@ fn evaluate_complete(
         }
     }
 
+    let fail_level = |o: &&RuleOutcome| o.severity == Severity::Fail || opts.fail_on_warn;
+    let path_count = |path: ErrorControl| {
+        outcomes
+            .iter()
+            .filter(fail_level)
+            .filter(|o| o.error_control == path)
+            .count()
+    };
+    let (exact_fail_level, unverified_fail_level) = (
+        path_count(ErrorControl::Exact),
+        path_count(ErrorControl::Unverified),
+    );
     let fails = outcomes.iter().any(|o| o.fails(opts.fail_on_warn));
     let inconclusive = outcomes.iter().any(|o| {
         o.status == OutcomeStatus::Inconclusive
@@ -1187,7 +1319,9 @@ fn evaluate_complete(
             expected_uncorrected: tested.len() as f64 * opts.alpha,
             discoveries,
             expected_false_discoveries: discoveries as f64 * opts.alpha,
-            holm_family: holm_idx.len(),
+            holm_family,
+            exact_fail_level,
+            unverified_fail_level,
         },
         comparisons,
         checks,
@@ -1262,7 +1396,7 @@ fn evaluate_candidate(
             });
             continue;
         }
-        tests.push(limit_test(*limit, &stats, &hv, floor, confidence));
+        tests.push(limit_test(*limit, &stats, &bv, &hv, floor, confidence));
     }
     Candidate {
         rule_idx,
@@ -1396,6 +1530,15 @@ mod tests {
         assert!(rep.paired);
         assert!(rep.checks_ok());
         assert!(rep.top_movers.is_empty());
+        // Near-deterministic counters: the exact path decides, and the footer says so.
+        assert!(rep
+            .outcomes
+            .iter()
+            .any(|o| o.error_control == ErrorControl::Exact));
+        assert!(rep.outcomes.iter().all(
+            |o| (o.status == OutcomeStatus::Skipped) == (o.error_control == ErrorControl::None)
+        ));
+        assert!(crate::report::statistics_line(&rep).contains("decided exactly"));
     }
 
     #[test]
@@ -1519,7 +1662,11 @@ mod tests {
         plant_binary_op_misses(&mut head, 2000);
         let rep = evaluate(&base, &head, &opts()).unwrap();
         assert_eq!(rep.verdict, Verdict::Regression);
-        assert!(rep.failing().all(|o| o.unverified));
+        assert!(rep
+            .failing()
+            .all(|o| o.unverified && o.error_control == ErrorControl::Unverified));
+        assert!(rep.false_positives.unverified_fail_level > 0);
+        assert!(crate::report::statistics_line(&rep).contains("UNVERIFIED"));
         assert!(rep.notes.iter().any(|n| n.starts_with("UNVERIFIED")));
     }
 
