@@ -80,6 +80,11 @@ pub enum Command {
     /// Record and show metric trends over commits.
     #[command(after_help = "Exit codes: 0 done; 2 usage, input or output error.")]
     History(HistoryArgs),
+    /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
+    #[command(
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a set's manifest records a crash, timeout or missing dump."
+    )]
+    Calibrate(CalibrateArgs),
 }
 
 impl BuildOpts {
@@ -181,6 +186,10 @@ pub struct GateOpts {
     /// report) instead of failing when one side lacks some.
     #[arg(long)]
     pub allow_missing_benchmarks: bool,
+    /// Learned noise file (`calibrate`): each metric's threshold is a floor under the rule
+    /// limits (a change within the metric's measured noise never fails).
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<PathBuf>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -193,6 +202,7 @@ impl Default for GateOpts {
             strict: false,
             check_exceptions: None,
             allow_missing_benchmarks: false,
+            noise: None,
         }
     }
 }
@@ -214,6 +224,18 @@ pub struct CompareArgs {
     /// Show a unified diff of the two single-set summaries.
     #[arg(long)]
     pub diff: bool,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Stats sets of one build (several A/A sets, or one set with many repeats).
+    #[arg(required = true)]
+    pub sets: Vec<PathBuf>,
+    /// Noise file to write (JSON when it ends in .json, else TOML).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
     #[command(flatten)]
     pub input: InputOpts,
 }

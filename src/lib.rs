@@ -19,6 +19,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod output;
 pub mod model;
+pub mod noise;
 pub mod progress;
 pub mod raw;
 pub mod report;
@@ -50,5 +51,6 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::BisectStep(a) => bisect::cmd_bisect_step(&a),
         Command::Merge(a) => merge::cmd_merge(&a),
         Command::History(a) => history::cmd_history(&a),
+        Command::Calibrate(a) => noise::cmd_calibrate(&a),
     }
 }

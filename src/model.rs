@@ -1305,6 +1305,7 @@ mod props {
                 top_movers: 10,
                 attribution: 3,
                 allow_missing_benchmarks: false,
+                noise: None,
             };
             if let Err(e) = crate::verdict::evaluate(&base, &head, &opts) {
                 prop_assert!(input_error(&format!("{e:#}")), "{e:#}");

@@ -36,6 +36,8 @@ pub struct EvalOptions {
     pub attribution: usize,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
+    /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
+    pub noise: Option<crate::noise::NoiseFile>,
 }
 
 impl EvalOptions {
@@ -63,6 +65,11 @@ impl EvalOptions {
             top_movers: 10,
             attribution: 3,
             allow_missing_benchmarks: opts.allow_missing_benchmarks,
+            noise: opts
+                .noise
+                .as_deref()
+                .map(crate::noise::NoiseFile::load)
+                .transpose()?,
         })
     }
 }
@@ -125,6 +132,10 @@ pub struct RuleOutcome {
     /// The path that decided the outcome and how its error is controlled.
     #[serde(default)]
     pub error_control: ErrorControl,
+    /// A learned noise threshold (`--noise`) that was wider than the rule's limit and so
+    /// decided in its place, in the metric's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_threshold: Option<f64>,
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
@@ -439,6 +450,8 @@ struct MetricSamples {
     stats: DiffStats,
     /// One count in the metric's units.
     floor: f64,
+    /// Learned noise threshold (`--noise`), in the metric's units.
+    learned: Option<f64>,
     base_support: f64,
     head_support: f64,
 }
@@ -455,6 +468,8 @@ struct LimitTest {
     repeats_needed: Option<usize>,
     /// Shown interval (natural orientation).
     ci: (f64, f64),
+    /// The learned threshold, when it was wider than the rule's limit and replaced it.
+    learned: Option<f64>,
 }
 
 struct Candidate {
@@ -487,9 +502,10 @@ fn limit_test(
     base: &[f64],
     head: &[f64],
     floor: f64,
+    learned: Option<f64>,
     confidence: f64,
 ) -> LimitTest {
-    if let Some(t) = relative_limit_test(limit, d, base, head, floor, confidence) {
+    if let Some(t) = relative_limit_test(limit, d, base, head, floor, learned, confidence) {
         return t;
     }
     let base_mag = d.base_mean.abs();
@@ -529,10 +545,13 @@ fn limit_test(
                 deterministic: det,
                 repeats_needed: None,
                 ci: (m - half, m + half),
+                learned: None,
             };
         }
     };
     let allowed = allowed.max(floor);
+    let learned = learned.filter(|l| *l > allowed);
+    let allowed = allowed.max(learned.unwrap_or(0.0));
     let (est, low, high) = if sign > 0.0 {
         (d.diff, d.ci_low, d.ci_high)
     } else {
@@ -554,6 +573,7 @@ fn limit_test(
         deterministic: d.deterministic,
         repeats_needed: None,
         ci: (d.ci_low, d.ci_high),
+        learned,
     };
     if !d.deterministic {
         t.repeats_needed = repeats_needed(d, sign * allowed);
@@ -569,6 +589,7 @@ fn relative_limit_test(
     base: &[f64],
     head: &[f64],
     floor: f64,
+    learned: Option<f64>,
     confidence: f64,
 ) -> Option<LimitTest> {
     let increase = match limit.kind {
@@ -580,6 +601,8 @@ fn relative_limit_test(
     let bm = d.base_mean;
     // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
     let rel = limit.value.max(floor / bm);
+    let learned = learned.filter(|l| l / bm > rel);
+    let rel = rel.max(learned.unwrap_or(0.0) / bm);
     let allowed = if increase {
         rel.ln_1p()
     } else if rel < 1.0 {
@@ -614,6 +637,7 @@ fn relative_limit_test(
         },
         // Shown in the metric's units: the log interval mapped back onto the base mean.
         ci: (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1()),
+        learned,
     })
 }
 
@@ -872,6 +896,14 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
+    if let Some(n) = &opts.noise {
+        notes.push(format!(
+            "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits",
+            n.metrics.len(),
+            n.repeats,
+            n.sources.join(", ")
+        ));
+    }
     notes.extend(crate::compare::power_note(
         paired,
         base_tables.len(),
@@ -925,6 +957,7 @@ fn evaluate_complete(
             head: hv,
             stats,
             floor,
+            learned: opts.noise.as_ref().and_then(|n| n.threshold(name)),
             base_support: support_b,
             head_support: support_h,
         }
@@ -943,6 +976,7 @@ fn evaluate_complete(
             floor,
             base_support: sb,
             head_support: sh,
+            ..
         } = compare_metric(name, like);
         // All zero, or a ratio with no sample on one side: nothing to compare.
         if bv.iter().chain(&hv).all(|v| *v == 0.0) || bv.is_empty() || hv.is_empty() {
@@ -1114,6 +1148,7 @@ fn evaluate_complete(
             deterministic: d.deterministic,
             unverified: c.unverified,
             error_control: ErrorControl::None,
+            learned_threshold: None,
             repeats_needed: None,
             attribution: vec![],
             reason: String::new(),
@@ -1171,6 +1206,13 @@ fn evaluate_complete(
             o.repeats_needed = t.repeats_needed;
         }
         o.reason = reason_for(&o, t, opts.alpha);
+        if let Some(l) = t.learned {
+            o.learned_threshold = Some(l);
+            o.reason.push_str(&format!(
+                " [learned noise threshold {} applied: wider than the rule's limit]",
+                metrics::format_delta(o.kind, l).trim_start_matches('+')
+            ));
+        }
         if status == OutcomeStatus::Regression && c.benchmark.is_none() {
             o.attribution = attribution(
                 &c.metric,
@@ -1352,6 +1394,7 @@ fn evaluate_candidate(
         head: hv,
         stats,
         floor,
+        learned,
         base_support: sb,
         head_support: sh,
     } = compare_metric(name, like);
@@ -1393,10 +1436,13 @@ fn evaluate_candidate(
                 deterministic: true,
                 repeats_needed: None,
                 ci: (stats.ci_low, stats.ci_high),
+                learned: None,
             });
             continue;
         }
-        tests.push(limit_test(*limit, &stats, &bv, &hv, floor, confidence));
+        tests.push(limit_test(
+            *limit, &stats, &bv, &hv, floor, learned, confidence,
+        ));
     }
     Candidate {
         rule_idx,

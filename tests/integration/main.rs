@@ -7,5 +7,6 @@ mod build_run;
 mod gate_compare;
 mod hostile;
 mod model;
+mod noise;
 mod summarize;
 mod workflow;
