@@ -250,12 +250,12 @@ pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
 pub fn statistics_line(r: &GateReport) -> String {
     let fp = &r.false_positives;
     let mut paths = vec![format!(
-        "{} fail-level hypothesis(es) tested with Holm (chance of any false failure among them <= {}, under the t test's model)",
+        "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {} under the t model)",
         fp.holm_family, r.alpha
     )];
     if fp.exact_fail_level > 0 {
         paths.push(format!(
-            "{} decided exactly (zero variance across the seeds run: no sampling error if the counters are determined by build, corpus and seed; other seeds are assumed to agree)",
+            "{} decided exactly (zero variance: assumes counters are fixed by build, corpus and seed)",
             fp.exact_fail_level
         ));
     }
