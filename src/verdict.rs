@@ -552,33 +552,54 @@ fn limit_test(
     let allowed = allowed.max(floor);
     let learned = learned.filter(|l| *l > allowed);
     let allowed = allowed.max(learned.unwrap_or(0.0));
-    let (est, low, high) = if sign > 0.0 {
+    oriented_test(
+        limit,
+        d,
+        allowed,
+        sign > 0.0,
+        (d.ci_low, d.ci_high),
+        learned,
+    )
+}
+
+/// "Change beyond `allowed`" in the bigger-is-worse orientation, from a difference's stats
+/// (absolute, or log-ratio for relative limits); `ci` is the interval shown.
+fn oriented_test(
+    limit: Limit,
+    d: &DiffStats,
+    allowed: f64,
+    increase: bool,
+    ci: (f64, f64),
+    learned: Option<f64>,
+) -> LimitTest {
+    let (est, low, high) = if increase {
         (d.diff, d.ci_low, d.ci_high)
     } else {
         (-d.diff, -d.ci_high, -d.ci_low)
     };
     let p = if d.deterministic {
         None
-    } else if sign > 0.0 {
+    } else if increase {
         Some(p_above(d, allowed))
     } else {
         Some(p_below(d, -allowed))
     };
-    let mut t = LimitTest {
+    let sign = if increase { 1.0 } else { -1.0 };
+    LimitTest {
         limit,
         excess: est - allowed,
         low: low - allowed,
         high: high - allowed,
         p,
         deterministic: d.deterministic,
-        repeats_needed: None,
-        ci: (d.ci_low, d.ci_high),
+        repeats_needed: if d.deterministic || !allowed.is_finite() {
+            None
+        } else {
+            repeats_needed(d, sign * allowed)
+        },
+        ci,
         learned,
-    };
-    if !d.deterministic {
-        t.repeats_needed = repeats_needed(d, sign * allowed);
     }
-    t
 }
 
 /// A relative limit tested on ln(head / base) ([`crate::compare::compare_log_ratio`]), so
@@ -610,35 +631,9 @@ fn relative_limit_test(
     } else {
         f64::INFINITY
     };
-    let sign = if increase { 1.0 } else { -1.0 };
-    let (est, low, high) = if increase {
-        (lr.diff, lr.ci_low, lr.ci_high)
-    } else {
-        (-lr.diff, -lr.ci_high, -lr.ci_low)
-    };
-    let p = if lr.deterministic {
-        None
-    } else if increase {
-        Some(p_above(&lr, allowed))
-    } else {
-        Some(p_below(&lr, -allowed))
-    };
-    Some(LimitTest {
-        limit,
-        excess: est - allowed,
-        low: low - allowed,
-        high: high - allowed,
-        p,
-        deterministic: lr.deterministic,
-        repeats_needed: if lr.deterministic || !allowed.is_finite() {
-            None
-        } else {
-            repeats_needed(&lr, sign * allowed)
-        },
-        // Shown in the metric's units: the log interval mapped back onto the base mean.
-        ci: (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1()),
-        learned,
-    })
+    // Shown in the metric's units: the log interval mapped back onto the base mean.
+    let ci = (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1());
+    Some(oriented_test(limit, &lr, allowed, increase, ci, learned))
 }
 
 /// Survival function of Student's t, kept local so `limit_test` reads linearly.
