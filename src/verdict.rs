@@ -1580,6 +1580,23 @@ mod tests {
             |o| (o.status == OutcomeStatus::Skipped) == (o.error_control == ErrorControl::None)
         ));
         assert!(crate::report::statistics_line(&rep).contains("decided exactly"));
+        // `.per_minstr` variants inherit their count's q and stay out of the BH family.
+        let q = |n: &str| {
+            rep.comparisons
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .q_value
+        };
+        assert!(q("objects.decrefs").is_some());
+        assert_eq!(q("objects.decrefs"), q("objects.decrefs.per_minstr"));
+        let varied = rep.comparisons.iter().filter(|c| !c.stats.deterministic);
+        assert_eq!(
+            rep.false_positives.tested,
+            varied
+                .filter(|c| !c.name.ends_with(PER_MILLION_SUFFIX))
+                .count()
+        );
     }
 
     #[test]
