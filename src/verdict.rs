@@ -891,14 +891,6 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
-    if let Some(n) = &opts.noise {
-        notes.push(format!(
-            "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits",
-            n.metrics.len(),
-            n.repeats,
-            n.sources.join(", ")
-        ));
-    }
     notes.extend(crate::compare::power_note(
         paired,
         base_tables.len(),
@@ -1303,6 +1295,18 @@ fn evaluate_complete(
         }
     }
 
+    if let Some(n) = &opts.noise {
+        let applied = outcomes
+            .iter()
+            .filter(|o| o.learned_threshold.is_some())
+            .count();
+        notes.push(format!(
+            "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits; it replaced the limit in {applied} rule check(s)",
+            n.metrics.len(),
+            n.repeats,
+            n.sources.join(", ")
+        ));
+    }
     let fail_level = |o: &&RuleOutcome| o.severity == Severity::Fail || opts.fail_on_warn;
     let path_count = |path: ErrorControl| {
         outcomes

@@ -97,7 +97,10 @@ fn calibrate_then_noise_floors_the_limit() {
         "{o:#}"
     );
     let notes = stdout_json(&out)["notes"].to_string();
-    assert!(notes.contains("learned noise"), "{notes}");
+    assert!(
+        notes.contains("replaced the limit in 1 rule check(s)"),
+        "{notes}"
+    );
 
     // A change beyond the noise still fails with the noise file.
     let big = head_with_decrefs(dir.path(), 50);
