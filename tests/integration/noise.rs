@@ -141,3 +141,31 @@ fn calibrate_refuses_too_few_repeats_and_bad_noise_files() {
     expect_code(&out, 2);
     assert_stderr_contains(&out, "bad.toml");
 }
+
+/// On real whole-process dumps under 12 seeds, `calibrate` learns the seed-multimodal
+/// method-cache ratio and leaves the seed-independent specialization ratios without a floor.
+#[test]
+fn calibrate_learns_seed_noise_of_whole_process_dumps() {
+    let dir = tempdir();
+    let noise = dir.path().join("noise.json");
+    cmd()
+        .args(["calibrate", "-o"])
+        .arg(&noise)
+        .arg(fixture("gate/whole-process-aa-3.13.5"))
+        .exits(0);
+    let n = read_json(&noise);
+    assert_eq!(n["repeats"], 12);
+    let m = n["metrics"].as_object().unwrap();
+    let t = m["objects.method_cache_miss_ratio"]["threshold"]
+        .as_f64()
+        .unwrap();
+    // Pairwise differences reach 0.96 pp; the fence lies beyond them.
+    assert!(t > 0.0096 && t < 0.03, "{t}");
+    assert!(
+        !m.keys().any(|k| k.starts_with("family.")),
+        "{:?}",
+        m.keys()
+            .filter(|k| k.starts_with("family."))
+            .collect::<Vec<_>>()
+    );
+}
