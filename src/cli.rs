@@ -86,6 +86,11 @@ pub enum Command {
     Manpage(ManpageArgs),
     /// Mutation testing of the specializer: how many specializer changes the corpus catches.
     Mutants(MutantsArgs),
+    /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
+    #[command(
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a set's manifest records a crash, timeout or missing dump."
+    )]
+    Calibrate(CalibrateArgs),
 }
 
 impl BuildOpts {
@@ -213,6 +218,10 @@ pub struct GateOpts {
     /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
     #[arg(skip)]
     pub notes: Vec<String>,
+    /// Learned noise file (`calibrate`): each metric's threshold is a floor under the rule
+    /// limits (a change within the metric's measured noise never fails).
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<PathBuf>,
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -232,6 +241,7 @@ impl Default for GateOpts {
             details_url: None,
             trailer_accepts: vec![],
             notes: vec![],
+            noise: None,
         }
     }
 }
@@ -253,6 +263,18 @@ pub struct CompareArgs {
     /// Show a unified diff of the two single-set summaries.
     #[arg(long)]
     pub diff: bool,
+    #[command(flatten)]
+    pub input: InputOpts,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Stats sets of one build (several A/A sets, or one set with many repeats).
+    #[arg(required = true)]
+    pub sets: Vec<PathBuf>,
+    /// Noise file to write (JSON when it ends in .json, else TOML).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
     #[command(flatten)]
     pub input: InputOpts,
 }

@@ -1,11 +1,11 @@
-//! Statistics for comparing repeats: paired/Welch t intervals, Mann-Whitney U, Holm and BH corrections.
+//! Statistics for comparing repeats: paired/Welch t intervals, exact permutation tests, Holm and BH corrections.
 //!
 //! Pystats counters are near-deterministic: zero variance is the common case and is handled
 //! exactly (no test, the interval is the point). Otherwise a paired t interval is used when
 //! repeats are paired by PYTHONHASHSEED, Welch's otherwise.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The difference head - base of one metric, with its uncertainty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,8 +29,11 @@ pub struct DiffStats {
     pub confidence: f64,
     /// Two-sided p of the t test (paired or Welch) that diff = 0.
     pub p_value: f64,
-    /// Two-sided Mann-Whitney U p (unpaired cross-check), when both sides have 2+ values.
-    pub mann_whitney_p: Option<f64>,
+    /// Two-sided exact permutation p, a distribution-free cross-check of `p_value`: sign
+    /// flips of the seed-paired differences (paired), else a two-sample permutation test.
+    /// None when deterministic or a side has fewer than 2 values.
+    #[serde(default)]
+    pub permutation_p: Option<f64>,
     /// Every sample identical on each side (or every paired difference identical): exact.
     pub deterministic: bool,
 }
@@ -89,17 +92,15 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
         ci_high: diff,
         confidence,
         p_value: if diff == 0.0 { 1.0 } else { 0.0 },
-        mann_whitney_p: None,
+        permutation_p: None,
         deterministic: true,
     };
-    if base.len() >= 2 && head.len() >= 2 {
-        out.mann_whitney_p = Some(mann_whitney_u(base, head));
-    }
     let (se, df) = if paired {
         let d: Vec<f64> = head.iter().zip(base).map(|(h, b)| h - b).collect();
         if all_equal(&d) {
             return out;
         }
+        out.permutation_p = Some(sign_flip_p(&d));
         (sd(&d) / (d.len() as f64).sqrt(), (d.len() - 1) as f64)
     } else {
         if all_equal(base) && all_equal(head) {
@@ -116,6 +117,7 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
             let n = base.len().max(head.len());
             (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64)
         } else {
+            out.permutation_p = Some(two_sample_permutation_p(base, head));
             let vb = out.base_sd.powi(2) / base.len() as f64;
             let vh = out.head_sd.powi(2) / head.len() as f64;
             let se = (vb + vh).sqrt();
@@ -133,6 +135,53 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
     out.ci_high = diff + q * se;
     out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
     out
+}
+
+/// ln(head / base) with its uncertainty, for relative limits: the base's own noise counts
+/// too. Paired: a paired t on the per-seed log-ratios ln(h_i / b_i) (the seed's effect
+/// cancels within a pair). Unpaired: the delta method, Var ln(mean) ~ sd^2 / (n mean^2) per
+/// side, with Welch-Satterthwaite degrees of freedom. None when a value is not positive
+/// (no logarithm) or a side has no value; the caller then falls back to the absolute change.
+pub fn compare_log_ratio(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    confidence: f64,
+) -> Option<DiffStats> {
+    if base.is_empty() || head.is_empty() || base.iter().chain(head).any(|v| *v <= 0.0) {
+        return None;
+    }
+    let ln = |v: &[f64]| v.iter().map(|x| x.ln()).collect::<Vec<_>>();
+    if paired && base.len() == head.len() && base.len() >= 2 {
+        return Some(compare_samples(&ln(base), &ln(head), true, confidence));
+    }
+    let (bm, hm) = (mean(base), mean(head));
+    let diff = (hm / bm).ln();
+    let mut out = compare_samples(&[bm.ln()], &[hm.ln()], false, confidence);
+    out.n_base = base.len();
+    out.n_head = head.len();
+    out.diff = diff;
+    out.ci_low = diff;
+    out.ci_high = diff;
+    if (all_equal(base) && all_equal(head)) || base.len() < 2 || head.len() < 2 {
+        // Constant sides (exact) or a single repeat (unverified: thresholds only).
+        out.p_value = if diff == 0.0 { 1.0 } else { 0.0 };
+        return Some(out);
+    }
+    let vb = (sd(base) / bm).powi(2) / base.len() as f64;
+    let vh = (sd(head) / hm).powi(2) / head.len() as f64;
+    let se = (vb + vh).sqrt();
+    let df = (vb + vh).powi(2)
+        / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
+            .max(f64::MIN_POSITIVE);
+    let q = t_quantile(confidence, df);
+    out.deterministic = false;
+    out.se = se;
+    out.df = df;
+    out.ci_low = diff - q * se;
+    out.ci_high = diff + q * se;
+    out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
+    Some(out)
 }
 
 /// One-sided p that the true difference exceeds `limit` (H0: diff <= limit).
@@ -169,90 +218,239 @@ pub fn repeats_needed(d: &DiffStats, limit: f64) -> Option<usize> {
     None
 }
 
-/// Two-sided Mann-Whitney U test: exact distribution for small samples without ties,
-/// normal approximation with tie and continuity correction otherwise.
-pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> f64 {
-    let (n1, n2) = (a.len(), b.len());
+/// Above this many sign patterns (2^n) or splits (C(n1+n2, n1)) permutation tests sample
+/// instead of enumerating: exact for every repeat count people run (up to 12 pairs, 6+6).
+const EXACT_LIMIT: u64 = 4096;
+/// Random permutations drawn beyond [`EXACT_LIMIT`] (fixed seed: reports are reproducible).
+const MONTE_CARLO_DRAWS: u64 = 20_000;
+
+/// Statistics within this relative tolerance of the observed one count as "as extreme"
+/// (sums of the same values in another order differ in the last bits).
+fn at_least(x: f64, observed: f64) -> bool {
+    x >= observed - 1e-9 * observed.abs().max(f64::MIN_POSITIVE)
+}
+
+/// SplitMix64: a tiny deterministic generator for the sampled permutation tests.
+struct SplitMix(u64);
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Two-sided exact sign-flip permutation p of seed-paired differences `d` (H0: each
+/// difference is symmetric about 0). Statistic |sum d|; all 2^n sign patterns are
+/// enumerated up to [`EXACT_LIMIT`], sampled beyond (p = (1 + hits) / (1 + draws)).
+pub fn sign_flip_p(d: &[f64]) -> f64 {
+    let n = d.len();
+    if n == 0 {
+        return 1.0;
+    }
+    let observed = d.iter().sum::<f64>().abs();
+    let total = 1u64.checked_shl(n as u32).unwrap_or(u64::MAX);
+    let stat = |mask: u64| -> f64 {
+        d.iter()
+            .enumerate()
+            .map(|(i, x)| if mask >> i & 1 == 1 { -x } else { *x })
+            .sum::<f64>()
+            .abs()
+    };
+    if n < 63 && total <= EXACT_LIMIT {
+        let hits = (0..total).filter(|m| at_least(stat(*m), observed)).count();
+        return hits as f64 / total as f64;
+    }
+    let mut rng = SplitMix(0x5EED);
+    let hits = (0..MONTE_CARLO_DRAWS)
+        .filter(|_| {
+            let s: f64 = d
+                .iter()
+                .map(|x| if rng.next() & 1 == 1 { -x } else { *x })
+                .sum();
+            at_least(s.abs(), observed)
+        })
+        .count();
+    (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
+}
+
+/// C(n, k) saturating at u64::MAX.
+fn binomial(n: u64, k: u64) -> u64 {
+    let k = k.min(n - k);
+    let mut c: u128 = 1;
+    for i in 0..k {
+        c = c * (n - i) as u128 / (i + 1) as u128;
+        if c > u64::MAX as u128 {
+            return u64::MAX;
+        }
+    }
+    c as u64
+}
+
+/// Two-sided exact two-sample permutation p (H0: base and head exchangeable). Statistic
+/// |mean(head) - mean(base)|; all C(n1+n2, n1) splits are enumerated up to
+/// [`EXACT_LIMIT`], sampled beyond.
+pub fn two_sample_permutation_p(base: &[f64], head: &[f64]) -> f64 {
+    let (n1, n2) = (base.len(), head.len());
     if n1 == 0 || n2 == 0 {
         return 1.0;
     }
-    let mut all: Vec<(f64, usize)> = a
-        .iter()
-        .map(|x| (*x, 0))
-        .chain(b.iter().map(|x| (*x, 1)))
-        .collect();
-    all.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
-    let n = all.len();
-    let mut ranks = vec![0.0; n];
-    let mut tie_term = 0.0;
-    let mut has_ties = false;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let r = (i + j) as f64 / 2.0 + 1.0;
-        for slot in ranks.iter_mut().take(j + 1).skip(i) {
-            *slot = r;
-        }
-        let t = (j - i + 1) as f64;
-        if t > 1.0 {
-            has_ties = true;
-            tie_term += t * t * t - t;
-        }
-        i = j + 1;
-    }
-    let r1: f64 = all
-        .iter()
-        .zip(&ranks)
-        .filter(|(x, _)| x.1 == 0)
-        .map(|(_, r)| r)
-        .sum();
-    let u1 = r1 - (n1 * (n1 + 1)) as f64 / 2.0;
-    let mu = (n1 * n2) as f64 / 2.0;
-    if !has_ties && n1 <= 20 && n2 <= 20 {
-        // Exact: count rank-sum arrangements with DP over (items, chosen, U).
-        let max_u = n1 * n2;
-        let dist = exact_u_distribution(n1, n2);
-        let total: f64 = dist.iter().sum();
-        let u = u1.round() as usize;
-        let lo = u.min(max_u - u);
-        let tail: f64 = dist[..=lo].iter().sum::<f64>() / total;
-        return (2.0 * tail).min(1.0);
-    }
-    let nf = n as f64;
-    let var = (n1 * n2) as f64 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)));
-    if var <= 0.0 {
-        return 1.0;
-    }
-    let z = ((u1 - mu).abs() - 0.5).max(0.0) / var.sqrt();
-    let normal = Normal::new(0.0, 1.0).expect("standard normal");
-    (2.0 * (1.0 - normal.cdf(z))).min(1.0)
-}
-
-/// Frequencies of U = 0..=n1*n2 under H0 (no ties).
-fn exact_u_distribution(n1: usize, n2: usize) -> Vec<f64> {
-    // f[i][j][u]: arrangements of i from A and j from B with statistic u.
-    let max_u = n1 * n2;
-    let mut prev: Vec<Vec<f64>> = vec![vec![0.0; max_u + 1]; n2 + 1];
-    for row in prev.iter_mut() {
-        row[0] = 1.0;
-    }
-    for _ in 1..=n1 {
-        let mut cur: Vec<Vec<f64>> = vec![vec![0.0; max_u + 1]; n2 + 1];
-        cur[0][0] = 1.0;
-        for j in 1..=n2 {
-            for u in 0..=max_u {
-                // Last element from A: it beats all j B-elements.
-                let from_a = if u >= j { prev[j][u - j] } else { 0.0 };
-                let from_b = cur[j - 1][u];
-                cur[j][u] = from_a + from_b;
+    let pooled: Vec<f64> = base.iter().chain(head).copied().collect();
+    let sum_all: f64 = pooled.iter().sum();
+    let stat = |sum_base: f64| ((sum_all - sum_base) / n2 as f64 - sum_base / n1 as f64).abs();
+    let observed = stat(base.iter().sum());
+    let total = binomial((n1 + n2) as u64, n1 as u64);
+    if total <= EXACT_LIMIT {
+        // Enumerate n1-subsets of the pooled indices in lexicographic order.
+        let n = n1 + n2;
+        let mut idx: Vec<usize> = (0..n1).collect();
+        let mut hits = 0u64;
+        loop {
+            let s: f64 = idx.iter().map(|i| pooled[*i]).sum();
+            if at_least(stat(s), observed) {
+                hits += 1;
+            }
+            let Some(k) = (0..n1).rev().find(|k| idx[*k] < n - n1 + *k) else {
+                break;
+            };
+            idx[k] += 1;
+            for j in k + 1..n1 {
+                idx[j] = idx[j - 1] + 1;
             }
         }
-        prev = cur;
+        return hits as f64 / total as f64;
     }
-    prev[n2].clone()
+    let mut rng = SplitMix(0x5EED);
+    let mut perm = pooled.clone();
+    let hits = (0..MONTE_CARLO_DRAWS)
+        .filter(|_| {
+            // Partial Fisher-Yates: the first n1 slots are a uniform n1-subset.
+            for i in 0..n1 {
+                let j = i + (rng.next() % (perm.len() - i) as u64) as usize;
+                perm.swap(i, j);
+            }
+            at_least(stat(perm[..n1].iter().sum()), observed)
+        })
+        .count();
+    (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
+}
+
+/// The tests the gate computes, for [`min_repeats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestKind {
+    PairedT,
+    WelchT,
+    SignFlip,
+    TwoSamplePermutation,
+}
+
+impl TestKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TestKind::PairedT => "paired t",
+            TestKind::WelchT => "Welch t",
+            TestKind::SignFlip => "sign-flip permutation",
+            TestKind::TwoSamplePermutation => "two-sample permutation",
+        }
+    }
+}
+
+/// Smallest repeats (pairs, or repeats per side) at which `kind` can reach p <= `alpha`.
+/// The t tests can with 2 (one degree of freedom, given spread); the exact permutation
+/// tests' smallest p is sides/2^n (sign flip) and sides/C(2n, n) (two samples).
+pub fn min_repeats(kind: TestKind, alpha: f64, two_sided: bool) -> usize {
+    let sides = if two_sided { 2.0 } else { 1.0 };
+    match kind {
+        TestKind::PairedT | TestKind::WelchT => 2,
+        TestKind::SignFlip => (1..64)
+            .find(|n| sides / 2f64.powi(*n as i32) <= alpha)
+            .unwrap_or(64),
+        TestKind::TwoSamplePermutation => (1..64)
+            .find(|n| sides / binomial(2 * *n as u64, *n as u64) as f64 <= alpha)
+            .unwrap_or(64),
+    }
+}
+
+/// A terse note when the distribution-free cross-check cannot signal at these repeats
+/// (the t test decides; the permutation p corroborates it only from its minimum up).
+pub fn power_note(paired: bool, n_base: usize, n_head: usize, alpha: f64) -> Option<String> {
+    let kind = if paired {
+        TestKind::SignFlip
+    } else {
+        TestKind::TwoSamplePermutation
+    };
+    let need = min_repeats(kind, alpha, true);
+    let have = n_base.min(n_head);
+    (have >= 2 && have < need).then(|| {
+        format!(
+            "{have} repeat(s): the {} decides; its {} cross-check needs {need}+ to reach p <= {alpha} (docs/gate.md)",
+            if paired { "paired t" } else { "Welch t" },
+            kind.name()
+        )
+    })
+}
+
+/// How an outcome's error is controlled: the path that can make it fail the gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorControl {
+    /// Tested, Holm-corrected with the other fail-level tests (family-wise error <= alpha).
+    Holm,
+    /// Tested, Benjamini-Hochberg-corrected with the other warn-level tests (FDR <= alpha).
+    Bh,
+    /// Zero variance: decided by the rule limit alone, assuming the counters are a
+    /// deterministic function of (build, corpus, seeds) so unseen seeds would agree.
+    Exact,
+    /// Fewer than 2 repeats on a side: thresholds only, no error control.
+    Unverified,
+    /// Not evaluated (skipped).
+    #[default]
+    None,
+}
+
+/// The hypothesis a metric tests: a `.per_minstr` variant is its count rescaled, so both
+/// share one key and enter a multiple-testing family once.
+pub fn hypothesis_key(metric: &str) -> &str {
+    metric
+        .strip_suffix(crate::metrics::PER_MILLION_SUFFIX)
+        .unwrap_or(metric)
+}
+
+/// `adjust` (Holm or BH) over groups of p values that test one hypothesis: a group enters
+/// the family once with its Bonferroni p (min(1, k x smallest p)), and each member gets
+/// the larger of the group's adjusted p and its own p. With singleton groups this is
+/// `adjust` itself.
+pub fn adjust_grouped(p: &[f64], groups: &[String], adjust: fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
+    let mut keys: Vec<&String> = vec![];
+    let mut group_p: Vec<f64> = vec![];
+    let mut sizes: Vec<usize> = vec![];
+    let mut member_group = vec![];
+    for (pi, g) in p.iter().zip(groups) {
+        let k = match keys.iter().position(|k| *k == g) {
+            Some(k) => k,
+            None => {
+                keys.push(g);
+                group_p.push(1.0);
+                sizes.push(0);
+                keys.len() - 1
+            }
+        };
+        group_p[k] = group_p[k].min(*pi);
+        sizes[k] += 1;
+        member_group.push(k);
+    }
+    let bonferroni: Vec<f64> = group_p
+        .iter()
+        .zip(&sizes)
+        .map(|(p, k)| (p * *k as f64).min(1.0))
+        .collect();
+    let adj = adjust(&bonferroni);
+    p.iter()
+        .zip(&member_group)
+        .map(|(pi, k)| adj[*k].max(*pi))
+        .collect()
 }
 
 /// Indices of `p` from the smallest p value up (stable; NaN compares equal).
@@ -331,12 +529,52 @@ mod tests {
     }
 
     #[test]
-    fn mann_whitney_exact_and_approx() {
-        // Complete separation of 3 vs 3: two-sided exact p = 2/20.
-        assert!((mann_whitney_u(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]) - 0.1).abs() < 1e-12);
-        assert_eq!(mann_whitney_u(&[1.0, 1.0], &[1.0, 1.0]), 1.0);
-        let p = mann_whitney_u(&[1.0, 1.0, 2.0, 2.0, 3.0], &[3.0, 4.0, 4.0, 5.0, 5.0]);
-        assert!(p > 0.0 && p < 0.05, "{p}");
+    fn sign_flip_exact_small_cases() {
+        // All 3 differences positive: only the all-plus and all-minus patterns reach |sum| = 6.
+        assert_eq!(sign_flip_p(&[1.0, 2.0, 3.0]), 2.0 / 8.0);
+        // 6 positive pairs: 2/64, the first n that can reject at 0.05 two-sided.
+        assert_eq!(sign_flip_p(&[1.0; 6]), 2.0 / 64.0);
+        assert_eq!(sign_flip_p(&[1.0; 5]), 2.0 / 32.0);
+        // {1, -1, 2}: |sum| = 2; patterns with |sum| >= 2: 6 of 8.
+        assert_eq!(sign_flip_p(&[1.0, -1.0, 2.0]), 6.0 / 8.0);
+        // Sampled beyond the exact limit: still near 2/2^13, never 0.
+        let p = sign_flip_p(&[1.0; 13]);
+        assert!(p > 0.0 && p < 0.002, "{p}");
+    }
+
+    #[test]
+    fn two_sample_permutation_exact_small_cases() {
+        // Complete separation of 3 vs 3: 2 of C(6,3) = 20 splits are as extreme.
+        assert_eq!(
+            two_sample_permutation_p(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]),
+            0.1
+        );
+        // 4 vs 4 separated: 2/70, below 0.05.
+        assert_eq!(
+            two_sample_permutation_p(&[1.0, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0]),
+            2.0 / 70.0
+        );
+        // Identical samples: every split is as extreme.
+        assert_eq!(two_sample_permutation_p(&[1.0, 1.0], &[1.0, 1.0]), 1.0);
+        let p = two_sample_permutation_p(&[1.0; 10], &[2.0; 10]);
+        assert!(p < 0.001, "{p}");
+    }
+
+    #[test]
+    fn minimum_repeats_to_reject() {
+        assert_eq!(min_repeats(TestKind::SignFlip, 0.05, true), 6);
+        assert_eq!(min_repeats(TestKind::SignFlip, 0.05, false), 5);
+        assert_eq!(min_repeats(TestKind::TwoSamplePermutation, 0.05, true), 4);
+        assert_eq!(min_repeats(TestKind::TwoSamplePermutation, 0.05, false), 3);
+        assert_eq!(min_repeats(TestKind::PairedT, 0.05, true), 2);
+        assert_eq!(min_repeats(TestKind::WelchT, 0.05, true), 2);
+        assert!(power_note(true, 3, 3, 0.05).unwrap().contains("6+"));
+        assert_eq!(power_note(true, 6, 6, 0.05), None);
+        assert!(power_note(false, 3, 3, 0.05).unwrap().contains("4+"));
+        // A single repeat is the UNVERIFIED note's business.
+        assert_eq!(power_note(true, 1, 1, 0.05), None);
+        let d = compare_samples(&[1.0, 2.0, 3.0], &[2.0, 4.0, 7.0], true, 0.95);
+        assert_eq!(d.permutation_p, Some(0.25));
     }
 
     #[test]
@@ -349,6 +587,41 @@ mod tests {
             (q[0] - 0.04).abs() < 1e-12 && (q[1] - 0.0533333).abs() < 1e-6 && q[3] == 0.5,
             "{q:?}"
         );
+    }
+
+    #[test]
+    fn per_minstr_variants_do_not_inflate_the_family() {
+        let p = [0.01, 0.01, 0.04];
+        let g: Vec<String> = ["a", "a", "b"].iter().map(|s| s.to_string()).collect();
+        // Two groups: {a: 2 x 0.01 = 0.02}, {b: 0.04}; Holm: 0.04, 0.04.
+        assert_eq!(adjust_grouped(&p, &g, holm), vec![0.04, 0.04, 0.04]);
+        // Ungrouped Holm would count three tests: 0.03, 0.03, 0.04.
+        assert_eq!(holm(&p), vec![0.03, 0.03, 0.04]);
+        let single: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(adjust_grouped(&p, &single, holm), holm(&p));
+        assert_eq!(
+            hypothesis_key("objects.allocations.per_minstr"),
+            "objects.allocations"
+        );
+    }
+
+    #[test]
+    fn log_ratio_counts_base_noise() {
+        // Paired: ratio 1.1 in every pair -> ln 1.1 with an interval of rounding width.
+        let d = compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95).unwrap();
+        assert!((d.diff - 1.1f64.ln()).abs() < 1e-12 && d.ci_high - d.ci_low < 1e-9);
+        // The same counts per seed on both sides: exact zero.
+        let d = compare_log_ratio(&[10.0, 20.0], &[10.0, 20.0], true, 0.95).unwrap();
+        assert!(d.deterministic && d.diff == 0.0);
+        // Unpaired delta method: head constant, base noisy -> the interval is not a point.
+        let d =
+            compare_log_ratio(&[90.0, 100.0, 110.0], &[110.0, 110.0, 110.0], false, 0.95).unwrap();
+        assert!(!d.deterministic);
+        // se^2 = (10/100)^2 / 3 (base only): se = 0.057735.
+        assert!((d.se - 0.057735).abs() < 1e-5, "{}", d.se);
+        assert!((d.df - 2.0).abs() < 1e-9);
+        assert!(d.ci_low < 0.0 && d.ci_high > 1.1f64.ln() * 1.5);
+        assert!(compare_log_ratio(&[0.0, 1.0], &[1.0, 1.0], false, 0.95).is_none());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod model;
 pub mod mutants;
+pub mod noise;
 pub mod output;
 pub mod progress;
 pub mod raw;
@@ -57,5 +58,6 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Completions(a) => shell::cmd_completions(&a),
         Command::Manpage(a) => shell::cmd_manpage(&a),
         Command::Mutants(a) => mutants::cmd_mutants(&a),
+        Command::Calibrate(a) => noise::cmd_calibrate(&a),
     }
 }

@@ -6,7 +6,8 @@ use crate::accept::Acceptance;
 use crate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::cli::{CompareArgs, GateOpts, InputOpts};
 use crate::compare::{
-    benjamini_hochberg, compare_samples, holm, p_above, p_below, repeats_needed, DiffStats,
+    adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, p_above, p_below,
+    repeats_needed, DiffStats, ErrorControl,
 };
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::metadata::Metadata;
@@ -42,6 +43,8 @@ pub struct EvalOptions {
     pub notes: Vec<String>,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
+    /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
+    pub noise: Option<crate::noise::NoiseFile>,
 }
 
 /// Display settings carried to the renderers (they never change a number or the verdict).
@@ -97,6 +100,11 @@ impl EvalOptions {
             },
             notes: opts.notes.clone(),
             allow_missing_benchmarks: opts.allow_missing_benchmarks,
+            noise: opts
+                .noise
+                .as_deref()
+                .map(crate::noise::NoiseFile::load)
+                .transpose()?,
         })
     }
 }
@@ -156,6 +164,13 @@ pub struct RuleOutcome {
     pub deterministic: bool,
     /// Fewer than 2 repeats on a side: decided on thresholds only.
     pub unverified: bool,
+    /// The path that decided the outcome and how its error is controlled.
+    #[serde(default)]
+    pub error_control: ErrorControl,
+    /// A learned noise threshold (`--noise`) that was wider than the rule's limit and so
+    /// decided in its place, in the metric's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_threshold: Option<f64>,
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
@@ -244,8 +259,15 @@ pub struct FalsePositives {
     pub discoveries: usize,
     /// alpha x discoveries: bound on false discoveries among them (BH).
     pub expected_false_discoveries: f64,
-    /// Fail-level (rule, metric) tests in the Holm family; P(any false fail) <= alpha.
+    /// Fail-level (rule, metric) hypotheses in the Holm family (a count and its
+    /// `.per_minstr` variant are one); P(any false fail among them) <= alpha.
     pub holm_family: usize,
+    /// Fail-level outcomes decided exactly (zero variance, no test).
+    #[serde(default)]
+    pub exact_fail_level: usize,
+    /// Fail-level outcomes decided on thresholds only (fewer than 2 repeats per side).
+    #[serde(default)]
+    pub unverified_fail_level: usize,
 }
 
 /// The whole comparison: serializable, stable, renderer input.
@@ -495,6 +517,8 @@ struct MetricSamples {
     stats: DiffStats,
     /// One count in the metric's units.
     floor: f64,
+    /// Learned noise threshold (`--noise`), in the metric's units.
+    learned: Option<f64>,
     base_support: f64,
     head_support: f64,
 }
@@ -511,6 +535,8 @@ struct LimitTest {
     repeats_needed: Option<usize>,
     /// Shown interval (natural orientation).
     ci: (f64, f64),
+    /// The learned threshold, when it was wider than the rule's limit and replaced it.
+    learned: Option<f64>,
 }
 
 struct Candidate {
@@ -537,7 +563,18 @@ fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
     (m, se, n - 1.0, q * se, false)
 }
 
-fn limit_test(limit: Limit, d: &DiffStats, head: &[f64], floor: f64, confidence: f64) -> LimitTest {
+fn limit_test(
+    limit: Limit,
+    d: &DiffStats,
+    base: &[f64],
+    head: &[f64],
+    floor: f64,
+    learned: Option<f64>,
+    confidence: f64,
+) -> LimitTest {
+    if let Some(t) = relative_limit_test(limit, d, base, head, floor, learned, confidence) {
+        return t;
+    }
     let base_mag = d.base_mean.abs();
     // Turn every limit into "excess over an allowed change", bigger is worse.
     let (allowed, sign) = match limit.kind {
@@ -575,36 +612,95 @@ fn limit_test(limit: Limit, d: &DiffStats, head: &[f64], floor: f64, confidence:
                 deterministic: det,
                 repeats_needed: None,
                 ci: (m - half, m + half),
+                learned: None,
             };
         }
     };
     let allowed = allowed.max(floor);
-    let (est, low, high) = if sign > 0.0 {
+    let learned = learned.filter(|l| *l > allowed);
+    let allowed = allowed.max(learned.unwrap_or(0.0));
+    oriented_test(
+        limit,
+        d,
+        allowed,
+        sign > 0.0,
+        (d.ci_low, d.ci_high),
+        learned,
+    )
+}
+
+/// "Change beyond `allowed`" in the bigger-is-worse orientation, from a difference's stats
+/// (absolute, or log-ratio for relative limits); `ci` is the interval shown.
+fn oriented_test(
+    limit: Limit,
+    d: &DiffStats,
+    allowed: f64,
+    increase: bool,
+    ci: (f64, f64),
+    learned: Option<f64>,
+) -> LimitTest {
+    let (est, low, high) = if increase {
         (d.diff, d.ci_low, d.ci_high)
     } else {
         (-d.diff, -d.ci_high, -d.ci_low)
     };
     let p = if d.deterministic {
         None
-    } else if sign > 0.0 {
+    } else if increase {
         Some(p_above(d, allowed))
     } else {
         Some(p_below(d, -allowed))
     };
-    let mut t = LimitTest {
+    let sign = if increase { 1.0 } else { -1.0 };
+    LimitTest {
         limit,
         excess: est - allowed,
         low: low - allowed,
         high: high - allowed,
         p,
         deterministic: d.deterministic,
-        repeats_needed: None,
-        ci: (d.ci_low, d.ci_high),
-    };
-    if !d.deterministic {
-        t.repeats_needed = repeats_needed(d, sign * allowed);
+        repeats_needed: if d.deterministic || !allowed.is_finite() {
+            None
+        } else {
+            repeats_needed(d, sign * allowed)
+        },
+        ci,
+        learned,
     }
-    t
+}
+
+/// A relative limit tested on ln(head / base) ([`crate::compare::compare_log_ratio`]), so
+/// the base's noise widens the interval too; None for other limits or non-positive values.
+fn relative_limit_test(
+    limit: Limit,
+    d: &DiffStats,
+    base: &[f64],
+    head: &[f64],
+    floor: f64,
+    learned: Option<f64>,
+    confidence: f64,
+) -> Option<LimitTest> {
+    let increase = match limit.kind {
+        LimitKind::MaxRelativeIncrease => true,
+        LimitKind::MaxRelativeDecrease => false,
+        _ => return None,
+    };
+    let lr = crate::compare::compare_log_ratio(base, head, d.paired, confidence)?;
+    let bm = d.base_mean;
+    // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
+    let rel = limit.value.max(floor / bm);
+    let learned = learned.filter(|l| l / bm > rel);
+    let rel = rel.max(learned.unwrap_or(0.0) / bm);
+    let allowed = if increase {
+        rel.ln_1p()
+    } else if rel < 1.0 {
+        -(-rel).ln_1p()
+    } else {
+        f64::INFINITY
+    };
+    // Shown in the metric's units: the log interval mapped back onto the base mean.
+    let ci = (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1());
+    Some(oriented_test(limit, &lr, allowed, increase, ci, learned))
 }
 
 /// Survival function of Student's t, kept local so `limit_test` reads linearly.
@@ -878,6 +974,12 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
+    notes.extend(crate::compare::power_note(
+        paired,
+        base_tables.len(),
+        head_tables.len(),
+        opts.alpha,
+    ));
 
     // Rule patterns must name metrics that can exist.
     let known = known_metric_names(
@@ -925,6 +1027,7 @@ fn evaluate_complete(
             head: hv,
             stats,
             floor,
+            learned: opts.noise.as_ref().and_then(|n| n.threshold(name)),
             base_support: support_b,
             head_support: support_h,
         }
@@ -943,6 +1046,7 @@ fn evaluate_complete(
             floor,
             base_support: sb,
             head_support: sh,
+            ..
         } = compare_metric(name, like);
         // All zero, or a ratio with no sample on one side: nothing to compare.
         if bv.iter().chain(&hv).all(|v| *v == 0.0) || bv.is_empty() || hv.is_empty() {
@@ -963,8 +1067,11 @@ fn evaluate_complete(
             changed: false,
         });
     }
+    // A `.per_minstr` variant is its count rescaled: it inherits the count's q value
+    // instead of entering the BH family a second time.
     let tested: Vec<usize> = (0..comparisons.len())
         .filter(|i| !comparisons[*i].stats.deterministic)
+        .filter(|i| !comparisons[*i].name.ends_with(PER_MILLION_SUFFIX))
         .collect();
     let q = benjamini_hochberg(
         &tested
@@ -974,6 +1081,15 @@ fn evaluate_complete(
     );
     for (k, i) in tested.iter().enumerate() {
         comparisons[*i].q_value = Some(q[k]);
+    }
+    let count_q: std::collections::HashMap<String, f64> = comparisons
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), c.q_value?)))
+        .collect();
+    for c in &mut comparisons {
+        if c.name.ends_with(PER_MILLION_SUFFIX) && !c.stats.deterministic {
+            c.q_value = count_q.get(hypothesis_key(&c.name)).copied();
+        }
     }
     for c in &mut comparisons {
         let beyond_floor = c.stats.diff.abs() > c.noise_floor;
@@ -1037,20 +1153,41 @@ fn evaluate_complete(
         }
     }
     let mut adjusted: std::collections::HashMap<(usize, usize), f64> = Default::default();
-    let hp = holm(
+    // One hypothesis per (benchmark, metric up to `.per_minstr`): a rescaled variant does
+    // not inflate the families.
+    let group = |(c, _): &(usize, usize)| {
+        let c = &candidates[*c];
+        format!(
+            "{}|{}",
+            c.benchmark.as_deref().unwrap_or(""),
+            hypothesis_key(&c.metric)
+        )
+    };
+    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
+    let holm_family = {
+        let mut g = holm_groups.clone();
+        g.sort();
+        g.dedup();
+        g.len()
+    };
+    let hp = adjust_grouped(
         &holm_idx
             .iter()
             .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
             .collect::<Vec<_>>(),
+        &holm_groups,
+        holm,
     );
     for (k, key) in holm_idx.iter().enumerate() {
         adjusted.insert(*key, hp[k]);
     }
-    let bp = benjamini_hochberg(
+    let bp = adjust_grouped(
         &bh_idx
             .iter()
             .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
             .collect::<Vec<_>>(),
+        &bh_idx.iter().map(group).collect::<Vec<_>>(),
+        benjamini_hochberg,
     );
     for (k, key) in bh_idx.iter().enumerate() {
         adjusted.insert(*key, bp[k]);
@@ -1080,6 +1217,8 @@ fn evaluate_complete(
             p_adjusted: None,
             deterministic: d.deterministic,
             unverified: c.unverified,
+            error_control: ErrorControl::None,
+            learned_threshold: None,
             repeats_needed: None,
             attribution: vec![],
             reason: String::new(),
@@ -1125,10 +1264,26 @@ fn evaluate_complete(
         o.p_value = t.p;
         o.p_adjusted = adjusted.get(&(ci, ti)).copied();
         o.deterministic = t.deterministic;
+        o.error_control = if c.unverified {
+            ErrorControl::Unverified
+        } else if t.deterministic {
+            ErrorControl::Exact
+        } else if counts_as_fail(c) {
+            ErrorControl::Holm
+        } else {
+            ErrorControl::Bh
+        };
         if status == OutcomeStatus::Inconclusive {
             o.repeats_needed = t.repeats_needed;
         }
         o.reason = reason_for(&o, t, opts.alpha);
+        if let Some(l) = t.learned {
+            o.learned_threshold = Some(l);
+            o.reason.push_str(&format!(
+                " [learned noise threshold {} applied: wider than the rule's limit]",
+                metrics::format_delta(o.kind, l).trim_start_matches('+')
+            ));
+        }
         if status == OutcomeStatus::Regression && c.benchmark.is_none() {
             o.attribution = attribution(
                 &c.metric,
@@ -1187,6 +1342,30 @@ fn evaluate_complete(
         }
     }
 
+    if let Some(n) = &opts.noise {
+        let applied = outcomes
+            .iter()
+            .filter(|o| o.learned_threshold.is_some())
+            .count();
+        notes.push(format!(
+            "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits; it replaced the limit in {applied} rule check(s)",
+            n.metrics.len(),
+            n.repeats,
+            n.sources.join(", ")
+        ));
+    }
+    let fail_level = |o: &&RuleOutcome| o.severity == Severity::Fail || opts.fail_on_warn;
+    let path_count = |path: ErrorControl| {
+        outcomes
+            .iter()
+            .filter(fail_level)
+            .filter(|o| o.error_control == path)
+            .count()
+    };
+    let (exact_fail_level, unverified_fail_level) = (
+        path_count(ErrorControl::Exact),
+        path_count(ErrorControl::Unverified),
+    );
     let fails = outcomes.iter().any(|o| o.fails(opts.fail_on_warn));
     let inconclusive = outcomes
         .iter()
@@ -1235,7 +1414,9 @@ fn evaluate_complete(
             expected_uncorrected: tested.len() as f64 * opts.alpha,
             discoveries,
             expected_false_discoveries: discoveries as f64 * opts.alpha,
-            holm_family: holm_idx.len(),
+            holm_family,
+            exact_fail_level,
+            unverified_fail_level,
         },
         comparisons,
         checks,
@@ -1474,6 +1655,7 @@ fn evaluate_candidate(
         head: hv,
         stats,
         floor,
+        learned,
         base_support: sb,
         head_support: sh,
     } = compare_metric(name, like);
@@ -1515,10 +1697,13 @@ fn evaluate_candidate(
                 deterministic: true,
                 repeats_needed: None,
                 ci: (stats.ci_low, stats.ci_high),
+                learned: None,
             });
             continue;
         }
-        tests.push(limit_test(*limit, &stats, &hv, floor, confidence));
+        tests.push(limit_test(
+            *limit, &stats, &bv, &hv, floor, learned, confidence,
+        ));
     }
     Candidate {
         rule_idx,
@@ -1649,6 +1834,32 @@ mod tests {
         assert!(rep.paired);
         assert!(rep.checks_ok());
         assert!(rep.top_movers.is_empty());
+        // Near-deterministic counters: the exact path decides, and the footer says so.
+        assert!(rep
+            .outcomes
+            .iter()
+            .any(|o| o.error_control == ErrorControl::Exact));
+        assert!(rep.outcomes.iter().all(
+            |o| (o.status == OutcomeStatus::Skipped) == (o.error_control == ErrorControl::None)
+        ));
+        assert!(crate::report::statistics_line(&rep).contains("decided exactly"));
+        // `.per_minstr` variants inherit their count's q and stay out of the BH family.
+        let q = |n: &str| {
+            rep.comparisons
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .q_value
+        };
+        assert!(q("objects.decrefs").is_some());
+        assert_eq!(q("objects.decrefs"), q("objects.decrefs.per_minstr"));
+        let varied = rep.comparisons.iter().filter(|c| !c.stats.deterministic);
+        assert_eq!(
+            rep.false_positives.tested,
+            varied
+                .filter(|c| !c.name.ends_with(PER_MILLION_SUFFIX))
+                .count()
+        );
     }
 
     #[test]
@@ -1772,7 +1983,11 @@ mod tests {
         plant_binary_op_misses(&mut head, 2000);
         let rep = evaluate(&base, &head, &opts()).unwrap();
         assert_eq!(rep.verdict, Verdict::Regression);
-        assert!(rep.failing().all(|o| o.unverified));
+        assert!(rep
+            .failing()
+            .all(|o| o.unverified && o.error_control == ErrorControl::Unverified));
+        assert!(rep.false_positives.unverified_fail_level > 0);
+        assert!(crate::report::statistics_line(&rep).contains("UNVERIFIED"));
         assert!(rep.notes.iter().any(|n| n.starts_with("UNVERIFIED")));
     }
 

@@ -38,12 +38,14 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
     }
     let selected = select(&mutants, &args.only, args.shard.as_deref())?;
     if args.list {
+        let mut text = String::new();
         for m in &selected {
-            println!("{}\t{}\t{}", m.id, m.family, m.description);
+            text.push_str(&format!("{}\t{}\t{}\n", m.id, m.family, m.description));
             if args.diff {
-                print!("{}", m.diff(&sources[&m.file]));
+                text.push_str(&m.diff(&sources[&m.file]));
             }
         }
+        crate::output::print(&text)?;
         return Ok(crate::error::EXIT_PASS);
     }
     let equivalents = load_equivalents(args)?;
@@ -159,7 +161,7 @@ fn check_identity(
         }
         return Ok(());
     }
-    fs::create_dir_all(out)?;
+    crate::output::claim_dir(out, &[])?;
     fs::write(&p, serde_json::to_string_pretty(&identity)?)
         .with_context(|| format!("writing {}", p.display()))?;
     Ok(())
@@ -186,7 +188,7 @@ fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow:
     }
     let rep = MutantsReport::compute(results, args, wall);
     report::write_all(&rep, &args.out)?;
-    print!("{}", report::render_text(&rep));
+    crate::output::print(&report::render_text(&rep))?;
     match (args.min_score, rep.overall.score()) {
         (Some(min), Some(s)) if s < min => Ok(crate::error::EXIT_GATE_FAILED),
         (Some(_), None) => Err(Error::input("--min-score: no mutant was scored").into()),

@@ -313,11 +313,28 @@ pub fn details_line(r: &GateReport) -> String {
     }
 }
 
-/// Statistics footnote: tests, corrections, expected false positives.
+/// Statistics footnote: what bounds a false failure on each path, then the movers' FDR.
 pub fn statistics_line(r: &GateReport) -> String {
     let fp = &r.false_positives;
+    let mut paths = vec![format!(
+        "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {} under the t model)",
+        fp.holm_family, r.alpha
+    )];
+    if fp.exact_fail_level > 0 {
+        paths.push(format!(
+            "{} decided exactly (zero variance: assumes counters are fixed by build, corpus and seed)",
+            fp.exact_fail_level
+        ));
+    }
+    if fp.unverified_fail_level > 0 {
+        paths.push(format!(
+            "{} UNVERIFIED (thresholds only, no error control)",
+            fp.unverified_fail_level
+        ));
+    }
     format!(
-        "{} metric(s) varied between repeats and were tested (without correction about {:.1} false alarm(s) would be expected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); {} fail-level rule test(s) Holm-corrected (chance of any false failure <= {}). Zero-variance metrics are compared exactly.",
-        fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries, fp.holm_family, r.alpha
+        "Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
+        paths.join("; "),
+        fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries
     )
 }

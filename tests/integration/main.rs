@@ -10,6 +10,7 @@ mod hostile;
 mod local_loop;
 mod model;
 mod mutants;
+mod noise;
 mod pr_comment;
 mod summarize;
 mod terminal;

@@ -1,0 +1,183 @@
+//! Simulation benchmark of the gate's error rates on resampled real noise (run by ci/gate-sim.sh).
+//!
+//! Pool: a real stats set of one build with many seeds (tests/fixtures/gate/whole-process-aa-3.13.5,
+//! whole-process dumps). Its specialization counters do not move with the seed there, but
+//! `objects.method_cache_miss_ratio` does (a real seed-multimodal ratio): each repeat's
+//! deviation of that ratio from the pool mean is transplanted, in percentage points, onto the
+//! LOAD_ATTR family's miss ratio of the same repeat (hits moved to misses, family and one member,
+//! so the consistency checks still hold). Shifts of 1, 2 and 5 pp are planted in head on top.
+//! The shipped rules fail a family miss ratio up by more than 1 pp, so a 1 pp shift sits on
+//! the limit (a pass is right) and 2 and 5 pp must fail.
+
+use pystats_gate::cli::GateOpts;
+use pystats_gate::metadata::Metadata;
+use pystats_gate::stats_set::StatsSet;
+use pystats_gate::verdict::{evaluate, EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
+
+const FAMILY: &str = "LOAD_ATTR";
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// Moves `k` counts from LOAD_ATTR hits to misses (negative: back), family and member.
+fn move_misses(set_repeat: &mut pystats_gate::stats_set::Repeat, k: i64) {
+    for b in set_repeat.benchmarks.values_mut() {
+        let c = &mut b.counters;
+        let hit_key = format!("opcode[{FAMILY}].specialization.hit");
+        let miss_key = format!("opcode[{FAMILY}].specialization.miss");
+        let member = c
+            .iter()
+            .filter(|(key, _)| {
+                key.starts_with(&format!("opcode[{FAMILY}_"))
+                    && key.ends_with("].specialization.miss")
+            })
+            .max_by_key(|(_, v)| *v)
+            .map(|(key, _)| key.to_string());
+        let Some(member) = member else { continue };
+        let (hit, miss, mm) = (
+            c.get(&hit_key) as i64,
+            c.get(&miss_key) as i64,
+            c.get(&member) as i64,
+        );
+        let k = k.clamp(-mm.min(miss), hit);
+        c.set(&hit_key, (hit - k) as u64);
+        c.set(&miss_key, (miss + k) as u64);
+        c.set(&member, (mm + k) as u64);
+    }
+}
+
+fn side(
+    pool: &StatsSet,
+    idx: &[usize],
+    noise_pp: &[f64],
+    totals: &[f64],
+    shift_pp: f64,
+    seeds: bool,
+) -> StatsSet {
+    let mut s = pool.clone();
+    s.manifest = None;
+    s.repeats = idx
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let mut r = pool.repeats[*i].clone();
+            r.name = format!("run-{}", k + 1);
+            if !seeds {
+                r.seed = None;
+            }
+            let moved = ((noise_pp[*i] + shift_pp) / 100.0 * totals[*i]).round() as i64;
+            move_misses(&mut r, moved);
+            r
+        })
+        .collect();
+    s
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let pool_path = args.get(1).expect("usage: gate_sim POOL_SET [TRIALS]");
+    let trials: usize = args.get(2).map(|t| t.parse().unwrap()).unwrap_or(100);
+    let pool = StatsSet::load(pool_path.as_ref(), Default::default())?;
+    let meta = Metadata::embedded("3.13").map_err(anyhow::Error::msg)?;
+    let tables = pystats_gate::metrics::set_metrics(&pool, &meta, false)?;
+    let ratio: Vec<f64> = tables
+        .iter()
+        .map(|t| t["objects.method_cache_miss_ratio"].value() * 100.0)
+        .collect();
+    let mean = ratio.iter().sum::<f64>() / ratio.len() as f64;
+    let noise_pp: Vec<f64> = ratio.iter().map(|r| r - mean).collect();
+    let totals: Vec<f64> = tables
+        .iter()
+        .map(|t| t[&format!("family.{FAMILY}.miss_ratio")].den.unwrap())
+        .collect();
+    eprintln!(
+        "pool: {} repeats; transplanted noise (pp): {:?}",
+        pool.repeats.len(),
+        noise_pp
+            .iter()
+            .map(|x| (x * 100.0).round() / 100.0)
+            .collect::<Vec<_>>()
+    );
+    let opts = EvalOptions::from_gate_opts(&GateOpts::default(), meta.clone(), meta.clone())?;
+    // `calibrate` on the pool (with the transplanted noise): the learned-noise design.
+    let all: Vec<usize> = (0..pool.repeats.len()).collect();
+    let calibrated = side(&pool, &all, &noise_pp, &totals, 0.0, true);
+    let mut noisy_opts = opts.clone();
+    noisy_opts.noise = Some(pystats_gate::noise::learn(
+        &pystats_gate::metrics::set_metrics(&calibrated, &meta, true)?,
+        vec![pool_path.clone()],
+    ));
+    let metric = format!("family.{FAMILY}.miss_ratio");
+    println!("| design | repeats | planted shift | trials | gate failed | failed via holm | via exact | inconclusive | {metric} regression |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut rng = Rng(42);
+    for (design, paired, opts) in [
+        ("unpaired (independent seeds)", false, &opts),
+        (
+            "unpaired + --noise (calibrated on the pool)",
+            false,
+            &noisy_opts,
+        ),
+        ("paired (same seeds)", true, &opts),
+    ] {
+        for n in [3usize, 5, 10] {
+            for shift in [0.0, 1.0, 2.0, 5.0] {
+                let (mut failed, mut holm, mut exact, mut inc, mut hit) = (0, 0, 0, 0, 0);
+                for _ in 0..trials {
+                    let (b_idx, h_idx): (Vec<usize>, Vec<usize>) = if paired {
+                        // Same seeds on both sides (distinct seeds per side).
+                        let mut all: Vec<usize> = (0..pool.repeats.len()).collect();
+                        for i in 0..n {
+                            let j = i + rng.below(all.len() - i);
+                            all.swap(i, j);
+                        }
+                        (all[..n].to_vec(), all[..n].to_vec())
+                    } else {
+                        let draw =
+                            |rng: &mut Rng| (0..n).map(|_| rng.below(pool.repeats.len())).collect();
+                        (draw(&mut rng), draw(&mut rng))
+                    };
+                    let base = side(&pool, &b_idx, &noise_pp, &totals, 0.0, paired);
+                    let head = side(&pool, &h_idx, &noise_pp, &totals, shift, paired);
+                    let rep = evaluate(&base, &head, opts)?;
+                    let fails: Vec<&RuleOutcome> = rep.failing().collect();
+                    failed += usize::from(rep.verdict == Verdict::Regression);
+                    holm += usize::from(
+                        fails
+                            .iter()
+                            .any(|o| o.error_control == pystats_gate::compare::ErrorControl::Holm),
+                    );
+                    exact +=
+                        usize::from(fails.iter().any(|o| {
+                            o.error_control == pystats_gate::compare::ErrorControl::Exact
+                        }));
+                    inc += usize::from(rep.verdict == Verdict::Inconclusive);
+                    hit += usize::from(
+                        rep.outcomes
+                            .iter()
+                            .any(|o| o.metric == metric && o.status == OutcomeStatus::Regression),
+                    );
+                }
+                let pct = |x: usize| format!("{:.0}%", 100.0 * x as f64 / trials as f64);
+                println!(
+                    "| {} | {n} | {shift} pp | {trials} | {} | {} | {} | {} | {} |",
+                    design,
+                    pct(failed),
+                    pct(holm),
+                    pct(exact),
+                    pct(inc),
+                    pct(hit)
+                );
+            }
+        }
+    }
+    Ok(())
+}

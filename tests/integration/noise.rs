@@ -1,0 +1,171 @@
+//! `calibrate` learns noise from real A/A fixture sets; `compare --noise` uses it as a limit floor.
+
+use crate::util::*;
+use std::path::Path;
+
+/// aa-head with `Object decrefs` of the arith benchmark raised by `extra` in every repeat.
+fn head_with_decrefs(dir: &Path, extra: u64) -> std::path::PathBuf {
+    let head = dir.join(format!("head-{extra}"));
+    copy_dir(&fixture("real-3.13.5/aa-head"), &head);
+    for run in ["run-1", "run-2", "run-3"] {
+        let f = head.join(run).join("arith.txt");
+        let text = std::fs::read_to_string(&f).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Object decrefs: "))
+            .unwrap();
+        let n: u64 = line["Object decrefs: ".len()..].parse().unwrap();
+        let planted = text.replace(line, &format!("Object decrefs: {}", n + extra));
+        assert_ne!(planted, text);
+        std::fs::write(&f, planted).unwrap();
+    }
+    head
+}
+
+fn decrefs_outcome(out: &std::process::Output) -> serde_json::Value {
+    let rep = stdout_json(out);
+    rep["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["metric"] == "objects.decrefs")
+        .unwrap_or_else(|| panic!("no objects.decrefs outcome\n{}", dump(out)))
+        .clone()
+}
+
+#[test]
+fn calibrate_then_noise_floors_the_limit() {
+    let dir = tempdir();
+    let noise = dir.path().join("noise.toml");
+    let out = cmd()
+        .args(["calibrate", "-o"])
+        .arg(&noise)
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let text = std::fs::read_to_string(&noise).unwrap();
+    // Decrefs differ by one between the recorded repeats: fence Q3 + 1.5 IQR = 2.5.
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["metrics"]["objects.decrefs"]["threshold"].as_float(),
+        Some(2.5),
+        "{text}"
+    );
+    assert_eq!(parsed["repeats"].as_integer(), Some(6));
+
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"decrefs\"\nmetric = \"objects.decrefs\"\nmax_increase = 1\n",
+    )
+    .unwrap();
+    let compare = |head: &Path, with_noise: bool| {
+        let mut c = cmd();
+        c.arg("compare")
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(head)
+            .arg("--rules")
+            .arg(&rules)
+            .args(["--format", "json"]);
+        if with_noise {
+            c.arg("--noise").arg(&noise);
+        }
+        c.output().unwrap()
+    };
+
+    // +2 in every repeat (decrefs also vary by one between seeds): not a pass against
+    // max_increase 1 on its own ...
+    let small = head_with_decrefs(dir.path(), 2);
+    let out = compare(&small, false);
+    let o = decrefs_outcome(&out);
+    assert_ne!(o["status"], "pass", "{o:#}");
+    assert!(o.get("learned_threshold").is_none(), "{o:#}");
+    // ... but the learned noise (2.5) replaces the limit, the change (+2.3, interval about
+    // [0.9, 3.8]) cannot fail, and the outcome says which threshold applied.
+    let out = compare(&small, true);
+    expect_code(&out, 0);
+    let o = decrefs_outcome(&out);
+    assert_ne!(o["status"], "regression", "{o:#}");
+    assert_eq!(o["learned_threshold"].as_f64(), Some(2.5), "{o:#}");
+    assert!(
+        o["reason"]
+            .as_str()
+            .unwrap()
+            .contains("learned noise threshold"),
+        "{o:#}"
+    );
+    let notes = stdout_json(&out)["notes"].to_string();
+    assert!(
+        notes.contains("replaced the limit in 1 rule check(s)"),
+        "{notes}"
+    );
+
+    // A change beyond the noise still fails with the noise file.
+    let big = head_with_decrefs(dir.path(), 50);
+    let out = compare(&big, true);
+    expect_code(&out, 1);
+    let o = decrefs_outcome(&out);
+    assert_eq!(o["status"], "regression", "{o:#}");
+    assert_eq!(o["error_control"], "holm", "{o:#}");
+}
+
+#[test]
+fn calibrate_refuses_too_few_repeats_and_bad_noise_files() {
+    let dir = tempdir();
+    let one = dir.path().join("one");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &one);
+    std::fs::remove_dir_all(one.join("run-2")).unwrap();
+    std::fs::remove_dir_all(one.join("run-3")).unwrap();
+    std::fs::remove_file(one.join("manifest.json")).unwrap();
+    let out = cmd()
+        .args(["calibrate", "-o"])
+        .arg(dir.path().join("n.json"))
+        .arg(&one)
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert_stderr_contains(&out, "at least 3 repeats");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "schema_version = 1\nmetrics = 3\n").unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("--noise")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    expect_code(&out, 2);
+    assert_stderr_contains(&out, "bad.toml");
+}
+
+/// On real whole-process dumps under 12 seeds, `calibrate` learns the seed-multimodal
+/// method-cache ratio and leaves the seed-independent specialization ratios without a floor.
+#[test]
+fn calibrate_learns_seed_noise_of_whole_process_dumps() {
+    let dir = tempdir();
+    let noise = dir.path().join("noise.json");
+    cmd()
+        .args(["calibrate", "-o"])
+        .arg(&noise)
+        .arg(fixture("gate/whole-process-aa-3.13.5"))
+        .exits(0);
+    let n = read_json(&noise);
+    assert_eq!(n["repeats"], 12);
+    let m = n["metrics"].as_object().unwrap();
+    let t = m["objects.method_cache_miss_ratio"]["threshold"]
+        .as_f64()
+        .unwrap();
+    // Pairwise differences reach 0.96 pp; the fence lies beyond them.
+    assert!(t > 0.0096 && t < 0.03, "{t}");
+    assert!(
+        !m.keys().any(|k| k.starts_with("family.")),
+        "{:?}",
+        m.keys()
+            .filter(|k| k.starts_with("family."))
+            .collect::<Vec<_>>()
+    );
+}
