@@ -14,10 +14,17 @@ out=${1:-$(mktemp -d)}
 shards=${SHARDS:-1}
 bin=${PYSTATS_GATE:-target/release/pystats-gate}
 [ -n "${PYSTATS_GATE:-}" ] || cargo build --release --quiet
-demo=$(ls -d "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-* 2>/dev/null | head -1 || true)
+# The demo repository (pristine CPython 3.13 in git), made by `demo` when missing.
+demo_repo() {
+  local d
+  for d in "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-*; do
+    [ -d "$d/.git" ] && { echo "$d"; return; }
+  done
+}
+demo=$(demo_repo)
 if [ -z "$demo" ]; then
   "$bin" demo --quiet --head comment --repeats 1 --out "$out/warm" >/dev/null || true
-  demo=$(ls -d "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-* | head -1)
+  demo=$(demo_repo)
 fi
 # A private clone: its persistent build worktree is ours alone.
 repo="$out/cpython"

@@ -162,10 +162,11 @@ fn family_names(lines: &[&str]) -> Vec<String> {
         if let Some(rest) = l.trim().strip_prefix("STAT_INC(") {
             if let Some((name, what)) = rest.split_once(',') {
                 let what = what.trim().trim_end_matches(");");
-                if (what == "failure" || what == "success") && is_upper_ident(name) {
-                    if !out.iter().any(|f| f == name) {
-                        out.push(name.to_string());
-                    }
+                if (what == "failure" || what == "success")
+                    && is_upper_ident(name)
+                    && !out.iter().any(|f| f == name)
+                {
+                    out.push(name.to_string());
                 }
             }
         }
@@ -235,8 +236,7 @@ fn functions(lines: &[&str], families: &[String]) -> Vec<Function> {
                         let before = sig.split('(').next().unwrap_or("");
                         let name = before
                             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                            .filter(|s| !s.is_empty())
-                            .last()
+                            .rfind(|s| !s.is_empty())
                             .unwrap_or("")
                             .to_string();
                         current = Some((name, i));
