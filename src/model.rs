@@ -1131,9 +1131,13 @@ mod format_proofs {
                     let renames = Model::build(&rewritten, &other).unwrap().renames;
                     assert!(!renames.is_empty(), "{version}: nothing to normalize back");
                     let a = compute(&original, &m13).unwrap();
+                    // Each version's families have their own forms (3.12's CALL_NO_KW_*, 3.14's
+                    // BINARY_OP_EXTEND, ...): the shares of forms one version lacks are absent.
+                    let forms_differ = |n: &str| n.contains(".form_share.");
                     let b = compute(&rewritten, &other).unwrap();
                     for (name, v) in &a {
-                        if b.get(name) != Some(v) {
+                        if b.get(name) != Some(v) && !(b.get(name).is_none() && forms_differ(name))
+                        {
                             diffs.push(format!(
                                 "{set}/{}/{bench}: {name} {v:?} vs {:?}",
                                 r.name,
@@ -1141,7 +1145,7 @@ mod format_proofs {
                             ));
                         }
                     }
-                    for name in b.keys().filter(|n| !a.contains_key(*n)) {
+                    for name in b.keys().filter(|n| !a.contains_key(*n) && !forms_differ(n)) {
                         diffs.push(format!(
                             "{set}/{}/{bench}: {name} only in the rewrite",
                             r.name

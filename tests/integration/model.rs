@@ -98,17 +98,35 @@ fn metrics_of_rewrites_equal_the_originals() {
         let set = tmp.path().join(version);
         rewrite_set_as(&fixture("real-3.13.5/aa-base"), &set, version);
         let rewritten = metrics(&set);
+        // A form only the rewrite's version has (3.14's BINARY_OP_EXTEND, ...) has a share,
+        // of 0 in every repeat, that the 3.13 original cannot have.
+        let other_versions_form = |name: &str, v: &Value| {
+            name.contains(".form_share.")
+                && !original.contains_key(name)
+                && v["values"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(|x| x.as_f64() == Some(0.0)))
+        };
         let mut compared = 0;
+        let mut own_forms = 0;
         for (name, v) in &rewritten {
             // 3.12 leaves out some instructions, so totals (and per-million values) differ.
             if version == "3.12" && (!name.starts_with("family.") || name.ends_with("per_minstr")) {
+                continue;
+            }
+            if other_versions_form(name, v) {
+                own_forms += 1;
                 continue;
             }
             assert_eq!(original.get(name), Some(v), "{version}: {name}");
             compared += 1;
         }
         if version == "3.14" {
-            assert_eq!(original.len(), rewritten.len(), "3.14: same catalogue");
+            assert_eq!(
+                original.len(),
+                rewritten.len() - own_forms,
+                "3.14: same catalogue but for its own forms"
+            );
         }
         assert!(compared > 50, "{version}: only {compared} metrics compared");
     }
