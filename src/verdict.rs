@@ -268,6 +268,9 @@ pub struct FalsePositives {
     /// Fail-level outcomes decided on thresholds only (fewer than 2 repeats per side).
     #[serde(default)]
     pub unverified_fail_level: usize,
+    /// Set when the permutation cross-check cannot reach alpha at these repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_check: Option<String>,
 }
 
 /// The whole comparison: serializable, stable, renderer input.
@@ -974,12 +977,9 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
-    notes.extend(crate::compare::power_note(
-        paired,
-        base_tables.len(),
-        head_tables.len(),
-        opts.alpha,
-    ));
+    // Said in the statistics footnote, not as a loud note: the t test still decides.
+    let cross_check =
+        crate::compare::power_note(paired, base_tables.len(), head_tables.len(), opts.alpha);
 
     // Rule patterns must name metrics that can exist.
     let known = known_metric_names(
@@ -1417,6 +1417,7 @@ fn evaluate_complete(
             holm_family,
             exact_fail_level,
             unverified_fail_level,
+            cross_check,
         },
         comparisons,
         checks,

@@ -332,9 +332,13 @@ pub fn statistics_line(r: &GateReport) -> String {
             fp.unverified_fail_level
         ));
     }
-    format!(
+    let mut line = format!(
         "Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
         paths.join("; "),
         fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries
-    )
+    );
+    if let Some(c) = &fp.cross_check {
+        line.push_str(&format!(" {c}."));
+    }
+    line
 }

@@ -7,14 +7,28 @@ fn demo(side: &str) -> PathBuf {
     fixture(&format!("gate/demo-regression-3.13.5/{side}"))
 }
 
-/// Markdown of `compare BASE HEAD` on the demo regression with extra arguments.
+/// The shipped rules without the per-form and per-benchmark ones, so the recorded demo
+/// regression violates its classic five rules (the comment's layout is what is tested).
+const CLASSIC_RULES: &str = "include = [\"default.toml\"]\n\n[[rule]]\nname = \"family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-deferred-ratio\"\nenabled = false\n\n[[rule]]\nname = \"bench-new-failure-kind\"\nenabled = false\n\n[[rule]]\nname = \"failure-kind-growth\"\nenabled = false\n";
+
+/// Writes [`CLASSIC_RULES`] plus `more` into `dir/rules.toml`.
+fn classic_rules(dir: &Path, more: &str) -> PathBuf {
+    let p = dir.join("rules.toml");
+    std::fs::write(&p, format!("{CLASSIC_RULES}\n{more}")).unwrap();
+    p
+}
+
+/// Markdown of `compare BASE HEAD` on the demo regression with extra arguments (the
+/// classic rules unless `args` names a rules file).
 fn comment(args: &[&str], code: i32) -> String {
-    let out = cmd()
-        .args(["compare", "--format", "markdown"])
-        .args(args)
-        .arg(demo("base"))
-        .arg(demo("head"))
-        .exits(code);
+    let tmp = tempdir();
+    let rules = classic_rules(tmp.path(), "");
+    let mut c = cmd();
+    c.args(["compare", "--format", "markdown"]);
+    if !args.contains(&"--rules") {
+        c.arg("--rules").arg(&rules);
+    }
+    let out = c.args(args).arg(demo("base")).arg(demo("head")).exits(code);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -116,9 +130,11 @@ fn real_regression_comment_is_compact_and_names_each_fact_once() {
         "{changed}"
     );
     // The counts are the model's (report.json), not recomputed by the renderer.
+    let tmp = tempdir();
     let json = stdout_json(
         &cmd()
-            .args(["compare", "--format", "json"])
+            .args(["compare", "--format", "json", "--rules"])
+            .arg(classic_rules(tmp.path(), ""))
             .arg(demo("base"))
             .arg(demo("head"))
             .exits(1),
@@ -149,13 +165,11 @@ fn real_regression_comment_is_compact_and_names_each_fact_once() {
 #[test]
 fn warn_sections_survive_and_a_small_budget_cuts_whole_sections() {
     let tmp = tempdir();
-    let rules = tmp.path().join("rules.toml");
     // Turn the two share rules into warnings: override by name over the shipped defaults.
-    std::fs::write(
-        &rules,
-        "include = [\"default.toml\"]\n\n[[rule]]\nname = \"specialized-share\"\nseverity = \"warn\"\n\n[[rule]]\nname = \"not-specialized-share\"\nseverity = \"warn\"\n",
-    )
-    .unwrap();
+    let rules = classic_rules(
+        tmp.path(),
+        "[[rule]]\nname = \"specialized-share\"\nseverity = \"warn\"\n\n[[rule]]\nname = \"not-specialized-share\"\nseverity = \"warn\"\n",
+    );
     let r = rules.to_str().unwrap();
     let md = comment(&["--rules", r], 1);
     assert_balanced(&md);
@@ -219,7 +233,9 @@ fn accepted_violations_pass_and_stay_visible_everywhere() {
     let reason = "CONTAINS_OP no longer specializes on purpose (gh-0000)";
     let mut c = cmd();
     c.args(["compare", "--format", "markdown", "--out-dir"])
-        .arg(&out_dir);
+        .arg(&out_dir)
+        .arg("--rules")
+        .arg(classic_rules(tmp.path(), ""));
     for rule in [
         "family-deferred-ratio:family.CONTAINS_OP.*",
         "family-success-ratio:family.CONTAINS_OP.success_ratio",
@@ -285,6 +301,8 @@ fn acceptances_that_match_nothing_or_lack_a_reason_are_input_errors() {
             "json",
             "--accept",
             "new-failure-kind because intended",
+            "--accept",
+            "bench-new-failure-kind because intended",
         ])
         .arg(demo("base"))
         .arg(demo("head"))
