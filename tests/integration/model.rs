@@ -418,3 +418,52 @@ fn zero_denominator_ratio_is_no_sample_in_compare() {
         "{outcome:#}"
     );
 }
+
+/// `gate --tier2` end to end on real Tier 2 builds (`--enable-experimental-jit=interpreter`)
+/// of the demo repository: the comment-only head passes, the CONTAINS_OP regression fails
+/// naming it, and the reports carry the optimizer's metrics and rules.
+#[test]
+fn tier2_gate_end_to_end() {
+    let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+    let tmp = tempdir();
+    for (head, code) in [("comment", 0), ("regression", 1)] {
+        let out_dir = tmp.path().join(head);
+        let out = cmd()
+            .args(["gate", "--quiet", "--tier2", "--repo"])
+            .arg(&repo)
+            .args(["--base", "base", "--head", head, "--bench", "iterate"])
+            .args(["--repeats", "2", "--out"])
+            .arg(&out_dir)
+            .exits(code);
+        let rep = crate::util::read_json(&out_dir.join("report.json"));
+        let names: Vec<&str> = rep["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("optimizer.")),
+            "no optimizer metric: {}",
+            crate::util::dump(&out)
+        );
+        assert!(
+            rep["outcomes"].as_array().unwrap().iter().any(|o| o["rule"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("optimizer-"))),
+            "no optimizer rule was evaluated"
+        );
+        for side in ["base", "head"] {
+            let m = crate::util::read_json(&out_dir.join(side).join("manifest.json"));
+            assert!(
+                m["configure_flags"]
+                    .to_string()
+                    .contains("--enable-experimental-jit=interpreter"),
+                "{side}: {m}"
+            );
+        }
+        if code == 1 {
+            crate::util::assert_stdout_contains(&out, "REGRESSION in CONTAINS_OP");
+        }
+    }
+}
