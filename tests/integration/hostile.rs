@@ -11,10 +11,8 @@ use std::process::Output;
 
 /// A private copy of the real A/A fixture pair (`base/`, `head/`) to damage.
 fn aa_pair(dir: &Path) -> (PathBuf, PathBuf) {
-    let (b, h) = (dir.join("base"), dir.join("head"));
-    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
-    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    (b, h)
+    use crate::gate_compare::copy_set;
+    (copy_set("aa-base", dir), copy_set("aa-head", dir))
 }
 
 /// [`aa_pair`] without manifests: hand-made sets, whose coverage nothing declares.
@@ -52,44 +50,9 @@ fn record_crash(set: &Path, repeat: &str, bench: &str) {
     });
 }
 
-/// Moves half of BINARY_OP's hits to misses (family and BINARY_OP_ADD_INT member, so the
-/// invariants still hold) in `arith` of every repeat: a real regression for the gate.
+/// A real BINARY_OP deoptimization regression in every repeat (the one gate_compare plants).
 fn plant_regression(set: &Path) {
-    for r in ["run-1", "run-2", "run-3"] {
-        let p = set.join(r).join("arith.txt");
-        let text = std::fs::read_to_string(&p).unwrap();
-        let hit_key = "opcode[BINARY_OP].specialization.hit";
-        let hit: u64 = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(hit_key))
-            .and_then(|v| v.trim().trim_start_matches(':').trim().parse().ok())
-            .expect("fixture has BINARY_OP hits");
-        let moved = hit / 2;
-        let mut out = String::new();
-        for line in text.lines() {
-            let key = line.split(':').next().unwrap_or("").trim();
-            match key {
-                "opcode[BINARY_OP].specialization.miss"
-                | "opcode[BINARY_OP_ADD_INT].specialization.miss" => {
-                    panic!("fixture already has {key}: extend the helper")
-                }
-                k if k == hit_key => {
-                    out.push_str(&format!("{hit_key} : {}\n", hit - moved));
-                    out.push_str(&format!(
-                        "opcode[BINARY_OP].specialization.miss : {moved}\n"
-                    ));
-                    out.push_str(&format!(
-                        "opcode[BINARY_OP_ADD_INT].specialization.miss : {moved}\n"
-                    ));
-                }
-                _ => {
-                    out.push_str(line);
-                    out.push('\n');
-                }
-            }
-        }
-        std::fs::write(&p, out).unwrap();
-    }
+    crate::gate_compare::plant_binary_op_misses(set, 2000);
 }
 
 fn compare(base: &Path, head: &Path) -> assert_cmd::Command {
