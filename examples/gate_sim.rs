@@ -10,9 +10,9 @@
 //! the limit (a pass is right) and 2 and 5 pp must fail.
 
 use pystats_gate::cli::GateOpts;
-use pystats_gate::metadata::Metadata;
-use pystats_gate::stats_set::StatsSet;
-use pystats_gate::verdict::{evaluate, EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
+use pystats_gate::gate::verdict::{evaluate, EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
+use pystats_gate::stats::metadata::Metadata;
+use pystats_gate::stats::set::StatsSet;
 
 const FAMILY: &str = "LOAD_ATTR";
 
@@ -28,7 +28,7 @@ impl Rng {
 }
 
 /// Moves `k` counts from LOAD_ATTR hits to misses (negative: back), family and member.
-fn move_misses(set_repeat: &mut pystats_gate::stats_set::Repeat, k: i64) {
+fn move_misses(set_repeat: &mut pystats_gate::stats::set::Repeat, k: i64) {
     for b in set_repeat.benchmarks.values_mut() {
         let c = &mut b.counters;
         let hit_key = format!("opcode[{FAMILY}].specialization.hit");
@@ -87,7 +87,7 @@ fn main() -> anyhow::Result<()> {
     let trials: usize = args.get(2).map(|t| t.parse().unwrap()).unwrap_or(100);
     let pool = StatsSet::load(pool_path.as_ref(), Default::default())?;
     let meta = Metadata::embedded("3.13").map_err(anyhow::Error::msg)?;
-    let tables = pystats_gate::metrics::set_metrics(&pool, &meta, false)?;
+    let tables = pystats_gate::gate::metrics::set_metrics(&pool, &meta, false)?;
     let ratio: Vec<f64> = tables
         .iter()
         .map(|t| t["objects.method_cache_miss_ratio"].value() * 100.0)
@@ -111,8 +111,8 @@ fn main() -> anyhow::Result<()> {
     let all: Vec<usize> = (0..pool.repeats.len()).collect();
     let calibrated = side(&pool, &all, &noise_pp, &totals, 0.0, true);
     let mut noisy_opts = opts.clone();
-    noisy_opts.noise = Some(pystats_gate::noise::learn(
-        &pystats_gate::metrics::set_metrics(&calibrated, &meta, true)?,
+    noisy_opts.noise = Some(pystats_gate::gate::noise::learn(
+        &pystats_gate::gate::metrics::set_metrics(&calibrated, &meta, true)?,
         vec![pool_path.clone()],
     ));
     let metric = format!("family.{FAMILY}.miss_ratio");
@@ -150,15 +150,12 @@ fn main() -> anyhow::Result<()> {
                     let rep = evaluate(&base, &head, opts)?;
                     let fails: Vec<&RuleOutcome> = rep.failing().collect();
                     failed += usize::from(rep.verdict == Verdict::Regression);
-                    holm += usize::from(
-                        fails
-                            .iter()
-                            .any(|o| o.error_control == pystats_gate::compare::ErrorControl::Holm),
-                    );
-                    exact +=
-                        usize::from(fails.iter().any(|o| {
-                            o.error_control == pystats_gate::compare::ErrorControl::Exact
-                        }));
+                    holm += usize::from(fails.iter().any(|o| {
+                        o.error_control == pystats_gate::gate::statistics::ErrorControl::Holm
+                    }));
+                    exact += usize::from(fails.iter().any(|o| {
+                        o.error_control == pystats_gate::gate::statistics::ErrorControl::Exact
+                    }));
                     inc += usize::from(rep.verdict == Verdict::Inconclusive);
                     hit += usize::from(
                         rep.outcomes

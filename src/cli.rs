@@ -214,7 +214,7 @@ pub struct GateOpts {
     pub details_url: Option<String>,
     /// Acceptances read from commit trailers by `gate` (not a flag).
     #[arg(skip)]
-    pub trailer_accepts: Vec<crate::accept::Acceptance>,
+    pub trailer_accepts: Vec<crate::gate::accept::Acceptance>,
     /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
     #[arg(skip)]
     pub notes: Vec<String>,

@@ -155,7 +155,7 @@ pub fn set_is_replaceable(dest: &Path) -> bool {
         let p = e.path();
         match e.file_type() {
             Ok(t) if t.is_file() => {
-                name == OUTPUT_MARKER || name == crate::stats_set::MANIFEST_FILE
+                name == OUTPUT_MARKER || name == crate::stats::set::MANIFEST_FILE
             }
             Ok(t) if t.is_dir() => std::fs::read_dir(&p).is_ok_and(|rd| {
                 rd.filter_map(|f| f.ok()).all(|f| {
@@ -180,7 +180,7 @@ pub fn publish_set_dir(tmp: &Path, dest: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(tmp.join(OUTPUT_MARKER), b"written by pystats-gate\n")
         .map_err(|e| Error::Output(format!("{}: {e}", tmp.display())))?;
-    crate::cache::publish_dir(tmp, dest)
+    crate::exec::cache::publish_dir(tmp, dest)
         .map_err(|e| Error::Output(format!("{}: cannot publish: {e}", dest.display())).into())
 }
 

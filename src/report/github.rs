@@ -1,7 +1,7 @@
 //! GitHub Actions integration: `::error`/`::warning` annotations and the job summary.
 
 use super::*;
-use crate::verdict::GateReport;
+use crate::gate::verdict::GateReport;
 use std::io::Write;
 
 pub struct AnnotationsExporter;

@@ -4,8 +4,8 @@
 //! (base vs head), effectiveness split, top movers, checks, the full report folded.
 
 use super::*;
-use crate::check::CheckStatus;
-use crate::verdict::{GateReport, MetricComparison, RuleOutcome, Verdict};
+use crate::gate::check::CheckStatus;
+use crate::gate::verdict::{GateReport, MetricComparison, RuleOutcome, Verdict};
 
 pub struct HtmlExporter;
 
@@ -290,7 +290,7 @@ pub fn render_html(r: &GateReport) -> String {
     let violated_families: Vec<String> = r
         .outcomes
         .iter()
-        .filter(|o| o.status == crate::verdict::OutcomeStatus::Regression)
+        .filter(|o| o.status == crate::gate::verdict::OutcomeStatus::Regression)
         .filter_map(|o| {
             o.metric
                 .strip_prefix("family.")

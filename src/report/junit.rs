@@ -1,9 +1,9 @@
 //! JUnit XML: one test case per (rule, metric) outcome and per consistency invariant.
 
 use super::*;
-use crate::check::CheckStatus;
-use crate::rules::Severity;
-use crate::verdict::{GateReport, OutcomeStatus};
+use crate::gate::check::CheckStatus;
+use crate::gate::rules::Severity;
+use crate::gate::verdict::{GateReport, OutcomeStatus};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 pub struct JunitExporter;

@@ -5,8 +5,8 @@
 //! the end. Nothing is ever cut inside markup; the full reports are linked instead.
 
 use super::*;
-use crate::check::CheckStatus;
-use crate::verdict::{GateReport, RuleOutcome, Verdict};
+use crate::gate::check::CheckStatus;
+use crate::gate::verdict::{GateReport, RuleOutcome, Verdict};
 
 pub struct MarkdownExporter;
 
@@ -269,10 +269,11 @@ pub fn render_markdown(r: &GateReport) -> String {
     if !r.notes.is_empty() {
         s.push('\n');
     }
-    let count =
-        |st: crate::verdict::OutcomeStatus| r.outcomes.iter().filter(|o| o.status == st).count();
-    let passing = count(crate::verdict::OutcomeStatus::Pass);
-    let skipped = count(crate::verdict::OutcomeStatus::Skipped);
+    let count = |st: crate::gate::verdict::OutcomeStatus| {
+        r.outcomes.iter().filter(|o| o.status == st).count()
+    };
+    let passing = count(crate::gate::verdict::OutcomeStatus::Pass);
+    let skipped = count(crate::gate::verdict::OutcomeStatus::Skipped);
     let rules_line = format!(
         "{passing} {}rule check(s) pass{}; consistency checks {}. ",
         if passing + skipped == r.outcomes.len() {
@@ -322,7 +323,7 @@ pub fn render_markdown(r: &GateReport) -> String {
     if !left_out.is_empty() {
         s.push_str(&format!(
             "\n_Left out to stay under {} bytes (`--comment-bytes`): {}. They are in the full reports._\n",
-            crate::metrics::group_digits(r.display.comment_bytes as i64),
+            crate::gate::metrics::group_digits(r.display.comment_bytes as i64),
             left_out.join("; ")
         ));
     }

@@ -9,9 +9,9 @@ pub mod junit;
 pub mod markdown;
 pub mod text;
 
-use crate::metrics::{format_delta, format_value, MetricKind};
-use crate::rules::{Limit, LimitKind};
-use crate::verdict::{GateReport, Verdict};
+use crate::gate::metrics::{format_delta, format_value, MetricKind};
+use crate::gate::rules::{Limit, LimitKind};
+use crate::gate::verdict::{GateReport, Verdict};
 use std::path::Path;
 
 /// Output formats of a gate report.
@@ -103,7 +103,7 @@ pub fn report_word(r: &GateReport) -> String {
 
 /// How a set is named in reports: its revision (from the manifest, 12 characters), else its
 /// directory's name (no revision recorded); never a local absolute path.
-pub fn set_label(s: &crate::verdict::SetInfo) -> String {
+pub fn set_label(s: &crate::gate::verdict::SetInfo) -> String {
     match &s.revision {
         Some(rev) => format!("`{}`", &rev[..rev.len().min(12)]),
         None => {
@@ -196,7 +196,7 @@ pub fn fmt_change(kind: MetricKind, d: f64, rel: Option<f64>) -> String {
         (_, Some(r)) if r.is_finite() => format!(
             "{abs} ({}{}%)",
             if r > 0.0 { "+" } else { "" },
-            crate::metrics::group_fixed(r * 100.0, 1)
+            crate::gate::metrics::group_fixed(r * 100.0, 1)
         ),
         _ => abs,
     }
@@ -233,7 +233,7 @@ pub fn fmt_limit(kind: MetricKind, l: &Option<Limit>) -> String {
 }
 
 /// `arith +1.20 pp, attrs +0.10 pp`.
-pub fn fmt_attribution(kind: MetricKind, a: &[crate::verdict::Attribution]) -> String {
+pub fn fmt_attribution(kind: MetricKind, a: &[crate::gate::verdict::Attribution]) -> String {
     a.iter()
         .map(|x| format!("{} {}", x.benchmark, format_delta(kind, x.contribution)))
         .collect::<Vec<_>>()
@@ -242,7 +242,7 @@ pub fn fmt_attribution(kind: MetricKind, a: &[crate::verdict::Attribution]) -> S
 
 /// The cells of one rule-outcome row (metric, base, head, change, interval, p (adj.),
 /// limit), formatted once for every renderer.
-pub fn outcome_cells(o: &crate::verdict::RuleOutcome) -> [String; 7] {
+pub fn outcome_cells(o: &crate::gate::verdict::RuleOutcome) -> [String; 7] {
     [
         metric_label(&o.metric, &o.benchmark),
         fmt_value(o.kind, o.base),
@@ -256,7 +256,7 @@ pub fn outcome_cells(o: &crate::verdict::RuleOutcome) -> [String; 7] {
 
 /// The cells of one top-mover row (metric, base, head, change, interval, q, attribution),
 /// formatted once for every tabular renderer.
-pub fn mover_cells(m: &crate::verdict::Mover) -> [String; 7] {
+pub fn mover_cells(m: &crate::gate::verdict::Mover) -> [String; 7] {
     [
         if m.same_as.is_empty() {
             m.metric.clone()

@@ -1,7 +1,7 @@
 //! Terminal text report (ANSI colour when writing to a terminal).
 
 use super::*;
-use crate::verdict::{GateReport, RuleOutcome, Verdict};
+use crate::gate::verdict::{GateReport, RuleOutcome, Verdict};
 
 pub struct TextExporter {
     pub color: bool,
@@ -120,7 +120,7 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         }
         s.push('\n');
     }
-    s.push_str(&crate::check::render_text(&r.checks, false));
+    s.push_str(&crate::gate::check::render_text(&r.checks, false));
     s.push('\n');
     s.push_str(&statistics_line(r));
     s.push('\n');

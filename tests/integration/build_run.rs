@@ -139,7 +139,7 @@ fn run_rejects_an_interpreter_without_pystats() {
 
 /// A corpus with one good, one crashing and one hanging benchmark.
 fn broken_corpus(dir: &Path) {
-    let builtin = pystats_gate::corpus::materialize_builtin(None).unwrap();
+    let builtin = pystats_gate::exec::corpus::materialize_builtin(None).unwrap();
     std::fs::copy(builtin.join("driver.py"), dir.join("driver.py")).unwrap();
     std::fs::copy(builtin.join("truth.py"), dir.join("truth.py")).unwrap();
     std::fs::write(
@@ -346,13 +346,13 @@ fn demo_miss_ratio_head_fails_naming_compare_op() {
 
 #[test]
 fn build_results_keep_working_after_the_worktree_moves() {
-    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
     let opts = pystats_gate::cli::BuildOpts {
         quiet: true,
         ..Default::default()
     };
-    let base = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
-    let head = pystats_gate::builder::build_revision(&repo, "regression", &opts).unwrap();
+    let base = pystats_gate::exec::builder::build_revision(&repo, "base", &opts).unwrap();
+    let head = pystats_gate::exec::builder::build_revision(&repo, "regression", &opts).unwrap();
     assert_ne!(base.dir, head.dir);
     assert_ne!(base.commit, head.commit);
     // The persistent worktree is now at `regression`; base's result must not care.
@@ -366,7 +366,7 @@ fn build_results_keep_working_after_the_worktree_moves() {
     assert!(out.status.success(), "{}", dump(&out));
     assert_stdout_contains(&out, "3.13");
     // A second request is a cache hit.
-    let again = pystats_gate::builder::build_revision(&repo, "base", &opts).unwrap();
+    let again = pystats_gate::exec::builder::build_revision(&repo, "base", &opts).unwrap();
     assert!(again.cached);
     assert_eq!(again.build_id, base.build_id);
 }
@@ -375,7 +375,7 @@ fn build_results_keep_working_after_the_worktree_moves() {
 fn build_source_of_a_plain_tree_is_cached_and_runs() {
     // Same content as the demo base: after that build, ccache makes this one cheap.
     base_python();
-    let src = pystats_gate::gate::pristine_source(None).unwrap();
+    let src = pystats_gate::commands::gate::pristine_source(None).unwrap();
     let out = cmd()
         .args(["build", "--quiet", "--source"])
         .arg(&src)
@@ -472,7 +472,7 @@ fn gate_rejects_bad_input_before_building() {
 #[test]
 fn gate_shards_merge_into_the_full_comparison() {
     // What the CI workflow does: every shard builds both sides and runs its part.
-    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
     let out_dir = tempdir();
     for k in 1..=2 {
         cmd()

@@ -40,7 +40,7 @@ impl Drop for LinkedWorktree {
 #[test]
 fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
     crate::util::pristine_python(); // the cached demo base build
-    let repo = pystats_gate::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
     let tmp = tempdir();
     let wt = LinkedWorktree {
         repo: repo.clone(),

@@ -1,7 +1,7 @@
 //! The one stats model: summary's numbers are the metrics, every version format gates the same, mixed key styles are input errors.
 
 use crate::util::{cmd, fixture, stdout_json, tempdir, Exits};
-use pystats_gate::metadata::Metadata;
+use pystats_gate::stats::metadata::Metadata;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,11 +29,14 @@ fn rewrite_set_as(src: &Path, dest: &Path, version: &str) {
             )
             .unwrap();
         } else if p.extension().is_some_and(|x| x == "txt") {
-            let parsed =
-                pystats_gate::raw::parse_dump(&std::fs::read(&p).unwrap(), &p, Default::default())
-                    .unwrap();
-            let (out, _) = pystats_gate::model::rewrite_as(&parsed.counters, &m13, &to);
-            std::fs::write(target, pystats_gate::raw::write_dump(&out)).unwrap();
+            let parsed = pystats_gate::stats::raw::parse_dump(
+                &std::fs::read(&p).unwrap(),
+                &p,
+                Default::default(),
+            )
+            .unwrap();
+            let (out, _) = pystats_gate::stats::model::rewrite_as(&parsed.counters, &m13, &to);
+            std::fs::write(target, pystats_gate::stats::raw::write_dump(&out)).unwrap();
         }
     }
 }
@@ -172,7 +175,7 @@ fn count(cell: &Value) -> Option<f64> {
 
 /// Lower-case `[a-z0-9_]` form, as metric names use.
 fn slug(text: &str) -> String {
-    pystats_gate::metrics::slug(text)
+    pystats_gate::gate::metrics::slug(text)
 }
 
 /// (metric name, summary count) for every family, effectiveness and call number of a
@@ -424,7 +427,7 @@ fn zero_denominator_ratio_is_no_sample_in_compare() {
 /// naming it, and the reports carry the optimizer's metrics and rules.
 #[test]
 fn tier2_gate_end_to_end() {
-    let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
     let tmp = tempdir();
     for (head, code) in [("comment", 0), ("regression", 1)] {
         let out_dir = tmp.path().join(head);

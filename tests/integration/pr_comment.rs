@@ -339,7 +339,7 @@ fn commit_trailers_are_read_as_acceptances() {
         tmp.path(),
         "Remove CONTAINS_OP specialization\n\nLonger text.\n\nPystats-Accept: family-success-ratio:family.CONTAINS_OP.* because\n  removed on purpose (gh-1)\nPystats-Accept: new-failure-kind because the failure is expected\nSigned-off-by: t <t@t.invalid>\n",
     );
-    let acc = pystats_gate::accept::from_commit(tmp.path(), "HEAD").unwrap();
+    let acc = pystats_gate::gate::accept::from_commit(tmp.path(), "HEAD").unwrap();
     assert_eq!(acc.len(), 2, "{acc:?}");
     assert_eq!(acc[0].rule, "family-success-ratio");
     assert_eq!(acc[0].metric.as_deref(), Some("family.CONTAINS_OP.*"));
@@ -352,7 +352,7 @@ fn commit_trailers_are_read_as_acceptances() {
 
     let bad = tempdir();
     repo_with_trailers(bad.path(), "x\n\nPystats-Accept: family-success-ratio\n");
-    let e = pystats_gate::accept::from_commit(bad.path(), "HEAD")
+    let e = pystats_gate::gate::accept::from_commit(bad.path(), "HEAD")
         .unwrap_err()
         .to_string();
     assert!(

@@ -670,7 +670,7 @@ fn rewrite_set(src: &Path, dest: &Path, f: &dyn Fn(&str) -> Option<String>) {
 /// 3.12 opcode numbering of the embedded table (synthetic: no real 3.12 dumps exist here).
 #[test]
 fn numeric_312_opcodes_are_named() {
-    let meta = pystats_gate::metadata::Metadata::embedded("3.12").unwrap();
+    let meta = pystats_gate::stats::metadata::Metadata::embedded("3.12").unwrap();
     let number = |name: &str| meta.opnames.iter().position(|n| n == name);
     let tmp = tempdir();
     let set = tmp.path().join("v312");

@@ -49,12 +49,12 @@ pub fn expect_code(out: &Output, code: i32) {
 pub fn pristine_python() -> PathBuf {
     static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PY.get_or_init(|| {
-        let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+        let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
         let opts = pystats_gate::cli::BuildOpts {
             quiet: true,
             ..Default::default()
         };
-        pystats_gate::builder::build_revision(&repo, "base", &opts)
+        pystats_gate::exec::builder::build_revision(&repo, "base", &opts)
             .expect("building the demo base")
             .python
     })

@@ -1,9 +1,9 @@
 //! Integration tests: CI workflow pieces (shards, merge, history).
 
 use crate::util::*;
-use pystats_gate::raw::ParseOptions;
-use pystats_gate::shard::Shard;
-use pystats_gate::stats_set::{Manifest, StatsSet, MANIFEST_FILE};
+use pystats_gate::exec::shard::Shard;
+use pystats_gate::stats::raw::ParseOptions;
+use pystats_gate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use std::path::Path;
 
 /// Splits a real fixture set into `count` shard sets the way `run --shard` lays them out.
@@ -205,7 +205,7 @@ fn history_append_and_show_trend() {
 /// verdict and numbers as one unsharded `gate`.
 #[test]
 fn sharded_workflow_matches_the_unsharded_gate() {
-    let repo = pystats_gate::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
     let tmp = tempdir();
     let benches = ["--bench", "iterate", "--bench", "truth", "--bench", "arith"];
     let common = |c: &mut assert_cmd::Command| {

@@ -1,8 +1,8 @@
 //! A "stats set": repeats x benchmarks of raw dumps, loaded from a directory or a summarize_stats JSON.
 
 use crate::error::Error;
-use crate::metadata::Metadata;
-use crate::raw::{parse_dump, parse_into, Counters, MalformedLine, ParseOptions};
+use crate::stats::metadata::Metadata;
+use crate::stats::raw::{parse_dump, parse_into, Counters, MalformedLine, ParseOptions};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -780,7 +780,7 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
                 path.display()
             ))
         })?;
-        counters.set(&crate::raw::normalize_key(k), n);
+        counters.set(&crate::stats::raw::normalize_key(k), n);
     }
     if counters.is_empty() {
         return Err(Error::input(format!(
@@ -828,7 +828,7 @@ pub(crate) fn real_fixture(side: &str) -> StatsSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::write_dump;
+    use crate::stats::raw::write_dump;
     use proptest::prelude::*;
 
     fn dump() -> impl Strategy<Value = Vec<(String, u64)>> {

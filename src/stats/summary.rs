@@ -5,7 +5,7 @@
 //! It never raises where the script would (unknown keys, mixed versions, missing
 //! metadata): unknown counters are shown in an extra "Other counters" section, which is
 //! only emitted when such counters exist, so same-version output stays byte-compatible.
-//! The numbers come from [`crate::model`] (the ones `metrics` and `check` read), so dumps of
+//! The numbers come from [`crate::stats::model`] (the ones `metrics` and `check` read), so dumps of
 //! other versions show 3.13 names, with a "Version normalization" section listing the renames.
 
 mod compute;
@@ -13,9 +13,9 @@ mod render;
 
 use crate::cli::{Format, SummarizeArgs};
 use crate::error::Error;
-use crate::metadata::{resolve_metadata_totals, Metadata};
-use crate::raw::{MalformedLine, ParseOptions};
-use crate::stats_set::{SetTotals, StatsSet};
+use crate::stats::metadata::{resolve_metadata_totals, Metadata};
+use crate::stats::raw::{MalformedLine, ParseOptions};
+use crate::stats::set::{SetTotals, StatsSet};
 use serde::Serialize;
 
 pub use render::{render_json, render_markdown, render_text};
@@ -256,8 +256,8 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::Counters;
-    use crate::stats_set::{BenchmarkDump, Repeat, SetSource};
+    use crate::stats::raw::Counters;
+    use crate::stats::set::{BenchmarkDump, Repeat, SetSource};
     use indexmap::IndexMap;
     use proptest::prelude::*;
 

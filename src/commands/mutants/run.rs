@@ -3,11 +3,11 @@
 use super::generate::{generate, Mutant};
 use super::report::{self, MutantsReport};
 use super::{parse_equivalents, MutantResult, Outcome, BUILTIN_EQUIVALENTS};
-use crate::builder::{self, Worktree};
 use crate::cli::{GateOpts, InputOpts, MutantsArgs, RunOpts};
 use crate::error::Error;
-use crate::stats_set::{StatsSet, MANIFEST_FILE};
-use crate::verdict::{self, EvalOptions, Verdict};
+use crate::exec::builder::{self, Worktree};
+use crate::gate::verdict::{self, EvalOptions, Verdict};
+use crate::stats::set::{StatsSet, MANIFEST_FILE};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fs;
@@ -56,13 +56,14 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         benches: args.benches.clone(),
         shard: None,
     };
-    let corpus = crate::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
+    let corpus =
+        crate::exec::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
     corpus.select(&run_opts.benches)?;
     let gate_opts = GateOpts {
         rules: args.rules.clone(),
         ..Default::default()
     };
-    let rules = crate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
+    let rules = crate::gate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
     check_identity(&args.out, &commit, &corpus.hash, &rules, args)?;
 
     let started = Instant::now();
@@ -121,7 +122,7 @@ fn check_identity(
     out: &Path,
     commit: &str,
     corpus_hash: &str,
-    rules: &crate::rules::RuleSet,
+    rules: &crate::gate::rules::RuleSet,
     args: &MutantsArgs,
 ) -> anyhow::Result<()> {
     let rules_hash = {
@@ -225,7 +226,7 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
         })
         .collect::<Result<Vec<_>, _>>()?;
     let shard = shard
-        .map(|s| s.parse::<crate::shard::Shard>())
+        .map(|s| s.parse::<crate::exec::shard::Shard>())
         .transpose()?;
     let mut out = vec![];
     for m in all {
@@ -412,10 +413,10 @@ impl<'a> Session<'a> {
         let wt = Worktree::open(repo, commit, &args.build)?;
         let base_dir = args.out.join("base");
         if !base_dir.join(MANIFEST_FILE).is_file() {
-            crate::runner::run_corpus(&wt.python, run_opts, &base_dir, quiet)
+            crate::exec::runner::run_corpus(&wt.python, run_opts, &base_dir, quiet)
                 .context("running the corpus on the unmutated base")?;
         }
-        let popts = crate::raw::ParseOptions::default();
+        let popts = crate::stats::raw::ParseOptions::default();
         let base = StatsSet::load(&base_dir, popts)?;
         let input = InputOpts {
             cpython_src: Some(wt.src.clone()),
@@ -467,13 +468,14 @@ impl<'a> Session<'a> {
     fn run_and_compare(&mut self, r: &mut MutantResult) -> anyhow::Result<Outcome> {
         let t = Instant::now();
         let _ = fs::remove_dir_all(&self.scratch);
-        let ran = crate::runner::run_corpus(&self.wt.python, self.run_opts, &self.scratch, true);
+        let ran =
+            crate::exec::runner::run_corpus(&self.wt.python, self.run_opts, &self.scratch, true);
         r.run_seconds = t.elapsed().as_secs_f64();
         if let Err(e) = ran {
             r.detail = format!("{e:#}");
             return Ok(Outcome::Crashed);
         }
-        let head = StatsSet::load(&self.scratch, crate::raw::ParseOptions::default())?;
+        let head = StatsSet::load(&self.scratch, crate::stats::raw::ParseOptions::default())?;
         let rep = verdict::evaluate(&self.base, &head, &self.eval)?;
         let _ = fs::remove_dir_all(&self.scratch);
         r.failing_families = rep

@@ -2,18 +2,20 @@
 //!
 //! [`evaluate`] computes everything; renderers in [`crate::report`] only format it.
 
-use crate::accept::Acceptance;
-use crate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::cli::{CompareArgs, GateOpts, InputOpts};
-use crate::compare::{
+use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
+use crate::gate::accept::Acceptance;
+use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
+use crate::gate::metrics::{
+    self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX,
+};
+use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
+use crate::gate::statistics::{
     adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, p_above, p_below,
     repeats_needed, DiffStats, ErrorControl,
 };
-use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
-use crate::metadata::Metadata;
-use crate::metrics::{self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX};
-use crate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
-use crate::stats_set::StatsSet;
+use crate::stats::metadata::Metadata;
+use crate::stats::set::StatsSet;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +46,7 @@ pub struct EvalOptions {
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
     /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
-    pub noise: Option<crate::noise::NoiseFile>,
+    pub noise: Option<crate::gate::noise::NoiseFile>,
 }
 
 /// Display settings carried to the renderers (they never change a number or the verdict).
@@ -90,7 +92,7 @@ impl EvalOptions {
             exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
             top_movers: opts.movers,
             attribution: opts.attribution,
-            accept: crate::accept::parse_all(&opts.accept)?
+            accept: crate::gate::accept::parse_all(&opts.accept)?
                 .into_iter()
                 .chain(opts.trailer_accepts.iter().cloned())
                 .collect(),
@@ -103,7 +105,7 @@ impl EvalOptions {
             noise: opts
                 .noise
                 .as_deref()
-                .map(crate::noise::NoiseFile::load)
+                .map(crate::gate::noise::NoiseFile::load)
                 .transpose()?,
         })
     }
@@ -384,7 +386,7 @@ pub fn exit_code(report: &GateReport, opts: &GateOpts) -> i32 {
 
 /// The metadata to use for a set (see [`metadata::resolve_metadata`]).
 pub fn metadata_for(set: &StatsSet, input: &InputOpts) -> anyhow::Result<Metadata> {
-    crate::metadata::resolve_metadata(input, set)
+    crate::stats::metadata::resolve_metadata(input, set)
 }
 
 /// The full comparative report (summarize_stats.py's tables) folded into the markdown comment.
@@ -394,14 +396,14 @@ pub fn full_comparative_report(
     mb: &Metadata,
     mh: &Metadata,
 ) -> anyhow::Result<String> {
-    let doc = crate::summary::summarize(base, Some(head), mb, Some(mh))?;
-    Ok(crate::summary::render_markdown(&doc))
+    let doc = crate::stats::summary::summarize(base, Some(head), mb, Some(mh))?;
+    Ok(crate::stats::summary::render_markdown(&doc))
 }
 
 /// One set's single-set report (summarize_stats.py's tables as text), used by `--diff`.
 pub fn single_set_report(set: &StatsSet, meta: &Metadata) -> anyhow::Result<String> {
-    let doc = crate::summary::summarize(set, None, meta, None)?;
-    Ok(crate::summary::render_text(&doc))
+    let doc = crate::stats::summary::summarize(set, None, meta, None)?;
+    Ok(crate::stats::summary::render_text(&doc))
 }
 
 /// Unified diff of the base and head single-set reports.
@@ -562,7 +564,7 @@ fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
     let n = values.len() as f64;
     let sd = (values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     let se = sd / n.sqrt();
-    let q = crate::compare::t_quantile(confidence, n - 1.0);
+    let q = crate::gate::statistics::t_quantile(confidence, n - 1.0);
     (m, se, n - 1.0, q * se, false)
 }
 
@@ -672,7 +674,7 @@ fn oriented_test(
     }
 }
 
-/// A relative limit tested on ln(head / base) ([`crate::compare::compare_log_ratio`]), so
+/// A relative limit tested on ln(head / base) ([`crate::gate::statistics::compare_log_ratio`]), so
 /// the base's noise widens the interval too; None for other limits or non-positive values.
 fn relative_limit_test(
     limit: Limit,
@@ -688,7 +690,7 @@ fn relative_limit_test(
         LimitKind::MaxRelativeDecrease => false,
         _ => return None,
     };
-    let lr = crate::compare::compare_log_ratio(base, head, d.paired, confidence)?;
+    let lr = crate::gate::statistics::compare_log_ratio(base, head, d.paired, confidence)?;
     let bm = d.base_mean;
     // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
     let rel = limit.value.max(floor / bm);
@@ -729,7 +731,7 @@ fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
             }
         }
     }
-    let mut synthetic = crate::raw::Counters::new();
+    let mut synthetic = crate::stats::raw::Counters::new();
     let families: Vec<String> = names
         .keys()
         .filter_map(|n| {
@@ -901,13 +903,13 @@ pub fn evaluate(
 ) -> anyhow::Result<GateReport> {
     base.ensure_no_recorded_failures()?;
     head.ensure_no_recorded_failures()?;
-    let gaps = crate::stats_set::coverage_gaps(&[("base", base), ("head", head)]);
+    let gaps = crate::stats::set::coverage_gaps(&[("base", base), ("head", head)]);
     if gaps.is_empty() {
         return evaluate_complete(base, head, opts);
     }
     let aggregate_only = [base, head]
         .iter()
-        .any(|s| s.source == crate::stats_set::SetSource::SummarizeJson);
+        .any(|s| s.source == crate::stats::set::SetSource::SummarizeJson);
     if aggregate_only && base.source != head.source {
         return Err(Error::input(format!(
             "{} and {}: a summarize_stats JSON holds one aggregate without benchmarks or repeats, so it can only be compared with another such JSON",
@@ -923,7 +925,7 @@ pub fn evaluate(
         ))
         .into());
     }
-    let (b, h) = crate::stats_set::restrict_to_common(base, head)?;
+    let (b, h) = crate::stats::set::restrict_to_common(base, head)?;
     let mut rep = evaluate_complete(&b, &h, opts)?;
     rep.notes.insert(
         0,
@@ -961,9 +963,9 @@ fn evaluate_complete(
         ("base", base, &opts.meta_base),
         ("head", head, &opts.meta_head),
     ] {
-        notes.extend(crate::model::renames_note(
+        notes.extend(crate::stats::model::renames_note(
             side,
-            &crate::model::set_renames(set, meta),
+            &crate::stats::model::set_renames(set, meta),
         ));
     }
     if let Some(order) = &order {
@@ -978,8 +980,12 @@ fn evaluate_complete(
         ));
     }
     // Said in the statistics footnote, not as a loud note: the t test still decides.
-    let cross_check =
-        crate::compare::power_note(paired, base_tables.len(), head_tables.len(), opts.alpha);
+    let cross_check = crate::gate::statistics::power_note(
+        paired,
+        base_tables.len(),
+        head_tables.len(),
+        opts.alpha,
+    );
 
     // Rule patterns must name metrics that can exist.
     let known = known_metric_names(
@@ -1747,7 +1753,7 @@ fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
 /// `pystats-gate compare BASE HEAD`.
 pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     use crate::report::{self, Format as ReportFormat};
-    let popts = crate::raw::ParseOptions {
+    let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
     StatsSet::precheck_recorded_failures(&args.base)?;
@@ -1766,7 +1772,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
             &opts.meta_head,
         )?);
     }
-    let stdout_is_tty = crate::progress::color_on_stdout() && args.output.is_none();
+    let stdout_is_tty = crate::exec::progress::color_on_stdout() && args.output.is_none();
     let bytes = match args.format {
         crate::cli::Format::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
         f => report::render(&rep, ReportFormat::from(f)),
@@ -1787,7 +1793,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats_set::real_fixture as real;
+    use crate::stats::set::real_fixture as real;
 
     pub(crate) fn opts() -> EvalOptions {
         let m = Metadata::embedded("3.13").unwrap();
@@ -1882,7 +1888,7 @@ mod tests {
         assert!(
             rep.checks_ok(),
             "{:?}",
-            crate::check::render_text(&rep.checks, false)
+            crate::gate::check::render_text(&rep.checks, false)
         );
     }
 

@@ -7,8 +7,8 @@
 
 use crate::cli::CalibrateArgs;
 use crate::error::Error;
-use crate::metrics::{self, MetricTable};
-use crate::stats_set::StatsSet;
+use crate::gate::metrics::{self, MetricTable};
+use crate::stats::set::StatsSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -176,7 +176,7 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
 
 /// `pystats-gate calibrate SET... -o FILE`.
 pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
-    let popts = crate::raw::ParseOptions {
+    let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
     let mut tables = vec![];
@@ -196,7 +196,7 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
             (None, Some(r)) => revision = Some((r, path.display().to_string())),
             _ => {}
         }
-        let meta = crate::verdict::metadata_for(&set, &args.input)?;
+        let meta = crate::gate::verdict::metadata_for(&set, &args.input)?;
         tables.extend(metrics::set_metrics(&set, &meta, true)?);
     }
     if tables.len() < 3 {

@@ -501,7 +501,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         .into());
     }
     let candidates = git::candidates(&repo, &good, &bad, args.first_parent)?;
-    let cache = crate::cache::cache_root(args.build.cache_dir.as_deref());
+    let cache = crate::exec::cache::cache_root(args.build.cache_dir.as_deref());
     let key = state::state_key(&key_parts(args, &repo, &good, &bad)?);
     let state_path = state::state_path(&cache, &key);
     let _running = state::lock_exclusive(&state_path)?;
@@ -610,7 +610,7 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
     if rev == good {
         return Ok(STEP_GOOD);
     }
-    let cache = crate::cache::cache_root(args.build.cache_dir.as_deref());
+    let cache = crate::exec::cache::cache_root(args.build.cache_dir.as_deref());
     let policy = RepeatPolicy {
         initial: args.run.repeats,
         max: args.max_repeats,

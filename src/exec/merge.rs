@@ -3,8 +3,8 @@
 
 use crate::cli::MergeArgs;
 use crate::error::Error;
-use crate::shard::{Shard, WorkUnit};
-use crate::stats_set::{Manifest, RepeatManifest, MANIFEST_FILE};
+use crate::exec::shard::{Shard, WorkUnit};
+use crate::stats::set::{Manifest, RepeatManifest, MANIFEST_FILE};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

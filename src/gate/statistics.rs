@@ -414,7 +414,7 @@ pub enum ErrorControl {
 /// share one key and enter a multiple-testing family once.
 pub fn hypothesis_key(metric: &str) -> &str {
     metric
-        .strip_suffix(crate::metrics::PER_MILLION_SUFFIX)
+        .strip_suffix(crate::gate::metrics::PER_MILLION_SUFFIX)
         .unwrap_or(metric)
 }
 

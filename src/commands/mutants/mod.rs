@@ -117,7 +117,7 @@ struct EquivalentFile {
 /// editing it does not change the corpus hash, so results stay resumable).
 pub const EQUIVALENTS_FILE: &str = "equivalent-mutants.toml";
 /// The built-in corpus's list of equivalent mutants of CPython 3.13's specializer.
-pub const BUILTIN_EQUIVALENTS: &str = include_str!("../../corpus/equivalent-mutants.toml");
+pub const BUILTIN_EQUIVALENTS: &str = include_str!("../../../corpus/equivalent-mutants.toml");
 
 /// Parses an equivalent-mutant list (`[[mutant]] id = ..., reason = ...`).
 pub fn parse_equivalents(text: &str, path: &Path) -> anyhow::Result<BTreeMap<String, String>> {

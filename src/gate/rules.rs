@@ -26,7 +26,7 @@ use std::path::Path;
 use toml_edit::{ImDocument, Item, TableLike};
 
 /// The shipped default rules.
-pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
+pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
 /// Name shown for the embedded default rules file.
 pub const DEFAULT_RULES_NAME: &str = "rules/default.toml";
 /// `include = ["default.toml"]` with no such file next to the including file: the shipped rules.
@@ -112,7 +112,8 @@ impl Rule {
     /// A `.per_minstr` metric is the same count rescaled, so it matches only a pattern that
     /// names `per_minstr` itself: otherwise every count rule would fire twice.
     pub fn matches_metric(&self, name: &str) -> bool {
-        if name.ends_with(crate::metrics::PER_MILLION_SUFFIX) && !self.metric.contains("per_minstr")
+        if name.ends_with(crate::gate::metrics::PER_MILLION_SUFFIX)
+            && !self.metric.contains("per_minstr")
         {
             return false;
         }

@@ -88,7 +88,10 @@ impl Acceptance {
         let m = Glob::new(glob).expect("validated").compile_matcher();
         m.is_match(metric)
             || benchmark.is_some_and(|b| {
-                m.is_match(format!("{}{b}.{metric}", crate::metrics::BENCH_PREFIX))
+                m.is_match(format!(
+                    "{}{b}.{metric}",
+                    crate::gate::metrics::BENCH_PREFIX
+                ))
             })
     }
 }

@@ -1,12 +1,12 @@
 //! The main job: build base and head, run the corpus on each, compare, report; and `demo`, the same on shipped example heads.
 
-use crate::builder::{self, BuiltPython};
-use crate::cache;
 use crate::cli::{BuildOpts, DemoArgs, GateArgs, GateOpts, InputOpts, RunOpts};
-use crate::corpus::Corpus;
 use crate::error::Error;
-use crate::runner::{self, RunSummary};
-use crate::stats_set::{Manifest, StatsSet, MANIFEST_FILE};
+use crate::exec::builder::{self, BuiltPython};
+use crate::exec::cache;
+use crate::exec::corpus::Corpus;
+use crate::exec::runner::{self, RunSummary};
+use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -19,22 +19,22 @@ use std::time::Instant;
 const DEMO_HEADS: &[(&str, &str, &str)] = &[
     (
         "regression",
-        include_str!("../ci/demo/regression.patch"),
+        include_str!("../../ci/demo/regression.patch"),
         "Demo head: CONTAINS_OP no longer specializes (Python/specialize.c)",
     ),
     (
         "comment",
-        include_str!("../ci/demo/comment.patch"),
+        include_str!("../../ci/demo/comment.patch"),
         "Demo head: comment-only change in Python/specialize.c",
     ),
     (
         "miss-ratio",
-        include_str!("../ci/demo/miss-ratio.patch"),
+        include_str!("../../ci/demo/miss-ratio.patch"),
         "Demo head: a quarter of COMPARE_OP_INT executions miss (Python/generated_cases.c.h)",
     ),
 ];
 /// Fetches pristine CPython source from the Debian source package (prints its path last).
-const FETCH_SCRIPT: &str = include_str!("../ci/fetch-cpython.sh");
+const FETCH_SCRIPT: &str = include_str!("../../ci/fetch-cpython.sh");
 
 /// Timings and identities of one gate run, written to `OUT/gate.json`.
 #[derive(Debug, Serialize)]
@@ -54,7 +54,7 @@ pub struct GateRun {
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
     let (repo, head, message_rev, gate_opts) = match (&args.head_dir, &args.head, &args.repo) {
         (Some(dir), _, repo) => {
-            let snap = crate::worktree::snapshot(dir)?;
+            let snap = crate::exec::worktree::snapshot(dir)?;
             if !args.build.quiet {
                 eprintln!(
                     "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",
@@ -121,15 +121,15 @@ pub fn gate(
         return Err(Error::input("--repeats must be at least 1").into());
     }
     if let Some(s) = &run_opts.shard {
-        s.parse::<crate::shard::Shard>()?;
+        s.parse::<crate::exec::shard::Shard>()?;
     }
     if let Some(r) = &gate_opts.rules {
-        crate::rules::RuleSet::load_or_default(Some(r))?;
+        crate::gate::rules::RuleSet::load_or_default(Some(r))?;
     }
-    crate::accept::parse_all(&gate_opts.accept)?;
+    crate::gate::accept::parse_all(&gate_opts.accept)?;
     let mut gate_opts = gate_opts.clone();
     if let Some(rev) = trailers_from {
-        gate_opts.trailer_accepts = crate::accept::from_commit(repo, rev)?;
+        gate_opts.trailer_accepts = crate::gate::accept::from_commit(repo, rev)?;
         for a in gate_opts.trailer_accepts.iter().filter(|_| !quiet) {
             eprintln!(
                 "gate: {}: accepting `{}` because {}",
@@ -162,7 +162,7 @@ pub fn gate(
         }
         crate::error::EXIT_PASS
     } else {
-        let popts = crate::raw::ParseOptions::default();
+        let popts = crate::stats::raw::ParseOptions::default();
         let base_set = StatsSet::load(&base_out, popts)?;
         let head_set = StatsSet::load(&head_out, popts)?;
         compare_and_report(&base_set, &head_set, &base, &head, gate_opts, out)?
@@ -267,7 +267,7 @@ pub fn compare_and_report(
     opts: &GateOpts,
     out: &Path,
 ) -> anyhow::Result<i32> {
-    use crate::verdict;
+    use crate::gate::verdict;
     // Each build carries the metadata files of its own revision (see builder::package).
     let meta = |b: &BuiltPython, set: &StatsSet| {
         let input = InputOpts {
@@ -282,7 +282,7 @@ pub fn compare_and_report(
     let eval = verdict::EvalOptions::from_gate_opts(opts, mb, mh)?;
     let rep = verdict::evaluate(base, head, &eval)?;
     crate::report::write_all(&rep, out)?;
-    let color = crate::progress::color_on_stdout();
+    let color = crate::exec::progress::color_on_stdout();
     crate::output::print(&crate::report::text::render_text(&rep, color))?;
     crate::report::github::emit_if_actions(&rep)?;
     Ok(verdict::exit_code(&rep, opts))
@@ -323,9 +323,10 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
 
 /// The demo's last line: the verdict and the families of the failing rules.
 fn demo_headline(out: &Path, code: i32) -> String {
-    let report: Option<crate::verdict::GateReport> = fs::read_to_string(out.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let report: Option<crate::gate::verdict::GateReport> =
+        fs::read_to_string(out.join("report.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
     let Some(report) = report else {
         return format!("demo: exit {code}");
     };

@@ -12,10 +12,10 @@
 //!   lives and whatever revision the persistent worktree moves to. Results are published with
 //!   a rename, so an interrupted build never leaves a directory that looks finished.
 
-use crate::cache;
 use crate::cli::{BuildArgs, BuildOpts};
 use crate::error::Error;
-use crate::progress::Progress;
+use crate::exec::cache;
+use crate::exec::progress::Progress;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

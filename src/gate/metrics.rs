@@ -5,10 +5,12 @@
 //! success ratio uses success + failure, effectiveness uses `get_specialized_total_counts`.
 
 use crate::cli::MetricsArgs;
-use crate::metadata::Metadata;
-use crate::model::{CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer};
-use crate::raw::Counters;
-use crate::stats_set::{Repeat, StatsSet};
+use crate::stats::metadata::Metadata;
+use crate::stats::model::{
+    CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer,
+};
+use crate::stats::raw::Counters;
+use crate::stats::set::{Repeat, StatsSet};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -219,7 +221,7 @@ pub fn from_model(model: &Model) -> MetricTable {
 
 /// Opcode execution counts and miss ratios (the execution count table).
 fn opcode_metrics(m: &mut MetricTable, model: &Model) {
-    for e in crate::model::execution_counts(&model.opcodes) {
+    for e in crate::stats::model::execution_counts(&model.opcodes) {
         put_count(m, format!("opcode.{}.execution_count", e.name), e.count);
         if let Some(miss) = e.miss {
             put_ratio(m, format!("opcode.{}.miss_ratio", e.name), miss, e.count);
@@ -351,7 +353,7 @@ fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
             put_count(m, format!("uop.{name}.{}", slug(field)), *v);
         }
     }
-    for e in crate::model::execution_counts(&o.uops) {
+    for e in crate::stats::model::execution_counts(&o.uops) {
         if let Some(miss) = e.miss {
             put_ratio(m, format!("uop.{}.miss_ratio", e.name), miss, e.count);
         }
@@ -427,7 +429,7 @@ pub fn repeat_metrics(
 ) -> anyhow::Result<MetricTable> {
     let totals = repeat.totals()?;
     let model = |c: &Counters, scope: &str| {
-        Model::build(c, meta).map_err(|e| crate::model::input_error(e, set_dir, scope))
+        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
     };
     let mut m = from_model(&model(&totals, &repeat.name)?);
     if per_benchmark {
@@ -532,7 +534,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
     use crate::cli::Format;
     let set = StatsSet::load(
         &args.set,
-        crate::raw::ParseOptions {
+        crate::stats::raw::ParseOptions {
             allow_malformed: args.input.allow_malformed,
         },
     )?;
@@ -543,7 +545,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
     {
         eprintln!("{w}");
     }
-    let meta = crate::verdict::metadata_for(&set, &args.input)?;
+    let meta = crate::gate::verdict::metadata_for(&set, &args.input)?;
     let filter = match &args.filter {
         Some(g) => Some(
             globset::Glob::new(g)
@@ -637,7 +639,7 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::counters_of as counters;
+    use crate::stats::raw::counters_of as counters;
 
     #[test]
     fn one_number_format_with_separators_and_fixed_decimals() {
@@ -686,7 +688,7 @@ mod tests {
 
     #[test]
     fn longest_prefix_family() {
-        use crate::model::family_of;
+        use crate::stats::model::family_of;
         let bases = ["CALL", "CALL_KW"];
         assert_eq!(family_of("CALL_KW_PY", &bases), Some("CALL_KW"));
         assert_eq!(family_of("CALL_PY_EXACT_ARGS", &bases), Some("CALL"));
@@ -724,7 +726,7 @@ mod tests {
 
     #[test]
     fn real_fixture_catalogue() {
-        let set = crate::stats_set::real_fixture("aa-base");
+        let set = crate::stats::set::real_fixture("aa-base");
         let meta = Metadata::embedded("3.13").unwrap();
         let t = set_metrics(&set, &meta, true).unwrap();
         assert_eq!(t.len(), 3);

@@ -17,8 +17,8 @@
 //!    JIT, rare events, free-threading counters and unknown keys. Sums are u128/i128, never
 //!    wrapping; ratios with a zero denominator are `None`.
 
-use crate::metadata::Metadata;
-use crate::raw::Counters;
+use crate::stats::metadata::Metadata;
+use crate::stats::raw::Counters;
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -702,7 +702,7 @@ fn failure_kinds(g: &Fields, family: &str, meta: &Metadata) -> Vec<FailureKind> 
         .filter(|(_, v)| *v != 0)
         .map(|(index, count)| FailureKind {
             index,
-            define: crate::metadata::failure_kind_define(&meta.defines, index, family)
+            define: crate::stats::metadata::failure_kind_define(&meta.defines, index, family)
                 .map(str::to_string),
             count,
         })
@@ -872,7 +872,7 @@ fn optimizer(d: &Counters) -> Optimizer {
 }
 
 /// The renames normalizing `set` applies (over all its repeats), for reports.
-pub fn set_renames(set: &crate::stats_set::StatsSet, meta: &Metadata) -> Vec<Rename> {
+pub fn set_renames(set: &crate::stats::set::StatsSet, meta: &Metadata) -> Vec<Rename> {
     let mut all: BTreeMap<String, Rename> = BTreeMap::new();
     for r in &set.repeats {
         for dump in r.benchmarks.values() {
@@ -1005,10 +1005,10 @@ pub fn rewrite_as(counters: &Counters, from: &Metadata, to: &Metadata) -> (Count
                 .and_then(|k| k.strip_suffix(']'))
                 .and_then(|k| k.parse::<u64>().ok())
             {
-                let wanted = crate::metadata::failure_kind_define(&from.defines, k, id);
+                let wanted = crate::stats::metadata::failure_kind_define(&from.defines, k, id);
                 let mapped = wanted.and_then(|w| {
                     (0..64u64).find(|&n| {
-                        crate::metadata::failure_kind_define(&to.defines, n, id) == Some(w)
+                        crate::stats::metadata::failure_kind_define(&to.defines, n, id) == Some(w)
                     })
                 });
                 format!(".specialization.failure_kinds[{}]", mapped.unwrap_or(k))
@@ -1031,7 +1031,7 @@ pub fn rewrite_as(counters: &Counters, from: &Metadata, to: &Metadata) -> (Count
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::counters_of as counters;
+    use crate::stats::raw::counters_of as counters;
 
     #[test]
     fn mixed_key_styles_are_an_error() {
@@ -1102,7 +1102,7 @@ mod tests {
 #[cfg(test)]
 mod format_proofs {
     use super::*;
-    use crate::metrics::compute;
+    use crate::gate::metrics::compute;
 
     /// Metrics of a 3.12- or 3.14-format rewrite of each real 3.13 dump, read with that
     /// version's embedded table, against the original's. Returns the names that differ.
@@ -1111,7 +1111,7 @@ mod format_proofs {
         let other = Metadata::embedded(version).unwrap();
         let mut diffs = vec![];
         for set in ["aa-base", "aa-head"] {
-            for r in &crate::stats_set::real_fixture(set).repeats {
+            for r in &crate::stats::set::real_fixture(set).repeats {
                 for (bench, dump) in &r.benchmarks {
                     let (rewritten, dropped) = rewrite_as(&dump.counters, &m13, &other);
                     assert_ne!(
@@ -1174,7 +1174,7 @@ mod format_proofs {
 #[cfg(test)]
 mod props {
     use super::*;
-    use crate::stats_set::{BenchmarkDump, Repeat, SetSource, StatsSet};
+    use crate::stats::set::{BenchmarkDump, Repeat, SetSource, StatsSet};
     use proptest::prelude::*;
 
     /// Counter values that stress arithmetic: at and near 2^64 and 2^63, small, zero.
@@ -1276,7 +1276,7 @@ mod props {
             // these mixed dumps) overflow when added, an input error.
             let input_error = |e: &dyn std::fmt::Display| e.to_string().contains("overflows");
             for s in [&base, &head] {
-                let tables = match crate::metrics::set_metrics(s, &meta, true) {
+                let tables = match crate::gate::metrics::set_metrics(s, &meta, true) {
                     Ok(t) => t,
                     Err(e) => {
                         prop_assert!(input_error(&format!("{e:#}")), "{e:#}");
@@ -1293,18 +1293,18 @@ mod props {
                         prop_assert!(v.den != Some(0.0), "{name}: zero denominator kept");
                     }
                 }
-                let ex = crate::check::CheckExceptions::load_or_default(None).unwrap();
-                if let Err(e) = crate::check::check_set(s, &meta, &ex, "x") {
+                let ex = crate::gate::check::CheckExceptions::load_or_default(None).unwrap();
+                if let Err(e) = crate::gate::check::check_set(s, &meta, &ex, "x") {
                     prop_assert!(input_error(&e), "{e}");
                 }
             }
-            let opts = crate::verdict::EvalOptions::from_gate_opts(
+            let opts = crate::gate::verdict::EvalOptions::from_gate_opts(
                 &crate::cli::GateOpts::default(),
                 meta.clone(),
                 meta.clone(),
             )
             .unwrap();
-            if let Err(e) = crate::verdict::evaluate(&base, &head, &opts) {
+            if let Err(e) = crate::gate::verdict::evaluate(&base, &head, &opts) {
                 prop_assert!(input_error(&format!("{e:#}")), "{e:#}");
             }
         }

@@ -5,9 +5,9 @@ use super::real::{Built, EvaluatorOptions, Judgement, Toolchain};
 use super::{MetricValue, StepOutcome, Violation};
 use crate::cli::InputOpts;
 use crate::error::Error;
-use crate::raw::ParseOptions;
-use crate::stats_set::StatsSet;
-use crate::verdict::{self, EvalOptions, Verdict};
+use crate::gate::verdict::{self, EvalOptions, Verdict};
+use crate::stats::raw::ParseOptions;
+use crate::stats::set::StatsSet;
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ pub struct RealToolchain {
 impl RealToolchain {
     pub fn new(repo: &Path, opts: EvaluatorOptions) -> anyhow::Result<Self> {
         // Fail on a bad rules file or an unknown --rule before anything is built.
-        let meta = crate::metadata::Metadata::embedded("3.13").map_err(Error::input)?;
+        let meta = crate::stats::metadata::Metadata::embedded("3.13").map_err(Error::input)?;
         let eval = EvalOptions::from_gate_opts(&opts.gate, meta.clone(), meta)?;
         select_rules(eval, &opts.rules_only)?;
         Ok(RealToolchain {
@@ -50,7 +50,7 @@ fn select_rules(mut eval: EvalOptions, names: &[String]) -> anyhow::Result<EvalO
 
 impl Toolchain for RealToolchain {
     fn build(&mut self, commit: &str) -> anyhow::Result<Built> {
-        let b = crate::builder::build_revision(&self.repo, commit, &self.opts.build)?;
+        let b = crate::exec::builder::build_revision(&self.repo, commit, &self.opts.build)?;
         Ok(Built {
             python: b.python,
             // A cached result carries the time of the build that made it: none spent now.
@@ -62,7 +62,7 @@ impl Toolchain for RealToolchain {
     fn run(&mut self, python: &Path, repeats: u32, out: &Path) -> anyhow::Result<()> {
         let mut run = self.opts.run.clone();
         run.repeats = repeats;
-        crate::runner::run_corpus(python, &run, out, self.opts.build.quiet)?;
+        crate::exec::runner::run_corpus(python, &run, out, self.opts.build.quiet)?;
         Ok(())
     }
 
@@ -70,8 +70,8 @@ impl Toolchain for RealToolchain {
         let base = StatsSet::load(good_set, ParseOptions::default())?;
         let head = StatsSet::load(head_set, ParseOptions::default())?;
         let input = InputOpts::default();
-        let meta_base = crate::metadata::resolve_metadata(&input, &base)?;
-        let meta_head = crate::metadata::resolve_metadata(&input, &head)?;
+        let meta_base = crate::stats::metadata::resolve_metadata(&input, &base)?;
+        let meta_head = crate::stats::metadata::resolve_metadata(&input, &head)?;
         let eval = select_rules(
             EvalOptions::from_gate_opts(&self.opts.gate, meta_base, meta_head)?,
             &self.opts.rules_only,

@@ -1,8 +1,8 @@
 //! The benchmark corpus: `corpus/corpus.toml` + programs + driver, embedded in the binary and materialized in the cache.
 
-use crate::cache;
 use crate::cli::CorpusArgs;
 use crate::error::Error;
+use crate::exec::cache;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -15,19 +15,22 @@ pub const DRIVER: &str = "driver.py";
 
 /// The shipped corpus, compiled in so the binary works from anywhere.
 const EMBEDDED: &[(&str, &str)] = &[
-    (CORPUS_MANIFEST, include_str!("../corpus/corpus.toml")),
-    (DRIVER, include_str!("../corpus/driver.py")),
-    ("attrs.py", include_str!("../corpus/attrs.py")),
-    ("calls.py", include_str!("../corpus/calls.py")),
-    ("arith.py", include_str!("../corpus/arith.py")),
-    ("subscr.py", include_str!("../corpus/subscr.py")),
-    ("iterate.py", include_str!("../corpus/iterate.py")),
-    ("truth.py", include_str!("../corpus/truth.py")),
-    ("asyncio_send.py", include_str!("../corpus/asyncio_send.py")),
-    ("supers.py", include_str!("../corpus/supers.py")),
-    ("objects.py", include_str!("../corpus/objects.py")),
-    ("callshapes.py", include_str!("../corpus/callshapes.py")),
-    ("failures.py", include_str!("../corpus/failures.py")),
+    (CORPUS_MANIFEST, include_str!("../../corpus/corpus.toml")),
+    (DRIVER, include_str!("../../corpus/driver.py")),
+    ("attrs.py", include_str!("../../corpus/attrs.py")),
+    ("calls.py", include_str!("../../corpus/calls.py")),
+    ("arith.py", include_str!("../../corpus/arith.py")),
+    ("subscr.py", include_str!("../../corpus/subscr.py")),
+    ("iterate.py", include_str!("../../corpus/iterate.py")),
+    ("truth.py", include_str!("../../corpus/truth.py")),
+    (
+        "asyncio_send.py",
+        include_str!("../../corpus/asyncio_send.py"),
+    ),
+    ("supers.py", include_str!("../../corpus/supers.py")),
+    ("objects.py", include_str!("../../corpus/objects.py")),
+    ("callshapes.py", include_str!("../../corpus/callshapes.py")),
+    ("failures.py", include_str!("../../corpus/failures.py")),
 ];
 
 /// One benchmark of the manifest.
@@ -98,7 +101,7 @@ impl Corpus {
                 }
             };
             for n in &names {
-                crate::stats_set::valid_benchmark_name(n).map_err(|why| {
+                crate::stats::set::valid_benchmark_name(n).map_err(|why| {
                     Error::input(format!(
                         "--corpus {}: benchmark name {}: {why}",
                         crate::output::quote(spec.as_bytes()),
@@ -236,7 +239,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
     let mut seen = std::collections::HashSet::new();
     for (i, b) in file.bench.iter().enumerate() {
         let at = line_of(&format!("\"{}\"", b.name));
-        if let Err(why) = crate::stats_set::valid_benchmark_name(&b.name) {
+        if let Err(why) = crate::stats::set::valid_benchmark_name(&b.name) {
             return Err(Error::at_line(
                 path,
                 at,
@@ -361,9 +364,9 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
         for entry in fs::read_dir(&dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().to_string();
-            // The equivalent-mutant list is read by `mutants` (crate::mutants), not the runner.
+            // The equivalent-mutant list is read by `mutants` (crate::commands::mutants), not the runner.
             if (name.ends_with(".py") || name.ends_with(".toml"))
-                && name != crate::mutants::EQUIVALENTS_FILE
+                && name != crate::commands::mutants::EQUIVALENTS_FILE
             {
                 assert!(
                     EMBEDDED.iter().any(|(n, _)| *n == name),

@@ -1,16 +1,16 @@
 //! Row calculators: a faithful port of summarize_stats.py's `Stats`, `OpcodeStats`, tables and layout.
 
 use super::{Align, Cell, Column, Part, Section, Table};
-use crate::metadata::Metadata;
-use crate::model::{Family, Groups, Model};
-use crate::raw::Counters;
-use crate::stats_set::SetTotals;
+use crate::stats::metadata::Metadata;
+use crate::stats::model::{Family, Groups, Model};
+use crate::stats::raw::Counters;
+use crate::stats::set::SetTotals;
 use indexmap::{IndexMap, IndexSet};
 
 type Row = Vec<Cell>;
 
 /// Counters of one name (`opcode[NAME].rest`), keyed by `rest`, in first-seen order.
-type NameStats = crate::model::Fields;
+type NameStats = crate::stats::model::Fields;
 
 /// One side of the report: the model of a set's totals plus the metadata it was read with.
 pub(crate) struct Side<'a> {
@@ -18,15 +18,15 @@ pub(crate) struct Side<'a> {
     model: Model,
     nfiles: u64,
     meta: &'a Metadata,
-    malformed: Vec<crate::raw::MalformedLine>,
+    malformed: Vec<crate::stats::raw::MalformedLine>,
     opcode: OpcodeStats,
 }
 
 impl<'a> Side<'a> {
-    /// Builds the side's model (version names normalized, see [`crate::model`]).
+    /// Builds the side's model (version names normalized, see [`crate::stats::model`]).
     pub(crate) fn new(set: &SetTotals, meta: &'a Metadata) -> anyhow::Result<Side<'a>> {
         let mut model = Model::build(&set.totals, meta)
-            .map_err(|e| crate::model::input_error(e, &set.path, "set totals"))?;
+            .map_err(|e| crate::stats::model::input_error(e, &set.path, "set totals"))?;
         let opcode = OpcodeStats {
             names: std::mem::take(&mut model.opcodes),
         };
@@ -49,7 +49,7 @@ impl<'a> Side<'a> {
             (Some(o), "uop") => o.uop_pairs.clone(),
             (Some(o), "unsupported_opcode") => o.unsupported.clone(),
             (Some(o), "error_in_opcode") => o.errors.clone(),
-            _ => crate::model::group(self.data(), prefix),
+            _ => crate::stats::model::group(self.data(), prefix),
         };
         OpcodeStats { names }
     }
@@ -63,7 +63,7 @@ impl<'a> Side<'a> {
     }
 }
 
-use crate::model::skip_chars;
+use crate::stats::model::skip_chars;
 
 fn pretty(name: &str) -> String {
     name.replace('_', " ").to_lowercase()
@@ -107,7 +107,7 @@ impl OpcodeStats {
     }
 
     fn execution_counts(&self) -> Vec<(&str, (u64, u64))> {
-        crate::model::execution_counts(&self.names)
+        crate::stats::model::execution_counts(&self.names)
             .into_iter()
             .map(|e| (e.name, (e.count, e.miss.unwrap_or(0))))
             .collect()
@@ -159,7 +159,7 @@ fn specialization_total(s: &Side, op: &str) -> u128 {
         None => s
             .opcode
             .stats(op)
-            .map(crate::model::specialization_total)
+            .map(crate::stats::model::specialization_total)
             .unwrap_or(0),
     }
 }
@@ -1351,7 +1351,7 @@ fn version_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     ))
 }
 
-/// The renames [`crate::model::normalize`] applied, when it applied any: the report shows
+/// The renames [`crate::stats::model::normalize`] applied, when it applied any: the report shows
 /// 3.13 names for every version, and says so.
 fn normalization_section(base: &Side, head: Option<&Side>) -> Option<Section> {
     let mut rows: Vec<Row> = vec![];
@@ -1486,7 +1486,10 @@ mod tests {
         );
         d.insert(1u32, vec!["OTHER".to_string()]);
         let text = |kind: u64, family: &str| {
-            kind_to_text(kind, crate::metadata::failure_kind_define(&d, kind, family))
+            kind_to_text(
+                kind,
+                crate::stats::metadata::failure_kind_define(&d, kind, family),
+            )
         };
         assert_eq!(text(21, "BINARY_OP"), "remainder");
         assert_eq!(text(21, "LOAD_ATTR"), "x");

@@ -2,14 +2,14 @@
 
 use crate::cli::CheckArgs;
 use crate::error::Error;
-use crate::metadata::Metadata;
-use crate::model::{Family, Model, Optimizer};
-use crate::stats_set::StatsSet;
+use crate::stats::metadata::Metadata;
+use crate::stats::model::{Family, Model, Optimizer};
+use crate::stats::set::StatsSet;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The shipped known exceptions.
-pub const DEFAULT_EXCEPTIONS: &str = include_str!("../rules/check-exceptions.toml");
+pub const DEFAULT_EXCEPTIONS: &str = include_str!("../../rules/check-exceptions.toml");
 
 /// Every invariant, with what it states.
 pub const INVARIANTS: &[(&str, &str)] = &[
@@ -232,7 +232,7 @@ fn check_model(c: &mut Collector, scope: &str, model: &Model) {
                 ),
             );
         }
-        for e in crate::model::execution_counts(&model.opcodes) {
+        for e in crate::stats::model::execution_counts(&model.opcodes) {
             let miss = e.miss.unwrap_or(0);
             if model.is_specialized(e.name) && miss > e.count {
                 c.violation(
@@ -419,7 +419,7 @@ pub fn check_set(
                 format!("{}/{bench}", r.name)
             };
             let model = Model::build(&dump.counters, meta)
-                .map_err(|e| crate::model::input_error(e, &set.path, &scope))?;
+                .map_err(|e| crate::stats::model::input_error(e, &set.path, &scope))?;
             check_model(&mut c, &scope, &model);
         }
     }
@@ -557,7 +557,7 @@ pub fn render_text(reports: &[CheckReport], verbose: bool) -> String {
 /// `pystats-gate check SET [OTHER]`.
 pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     use crate::cli::Format;
-    let opts = crate::raw::ParseOptions {
+    let opts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
     let exceptions = CheckExceptions::load_or_default(args.exceptions.as_deref())?;
@@ -567,12 +567,12 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
-    let meta = crate::verdict::metadata_for(&set, &args.input)?;
+    let meta = crate::gate::verdict::metadata_for(&set, &args.input)?;
     let mut reports = vec![check_set(&set, &meta, &exceptions, "set")?];
     if let Some(other) = &args.other {
         let o = StatsSet::load(other, opts)?;
         o.ensure_no_recorded_failures()?;
-        let meta_o = crate::verdict::metadata_for(&o, &args.input)?;
+        let meta_o = crate::gate::verdict::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();
         reports.push(check_set(&o, &meta_o, &exceptions, "head")?);
         reports.push(check_pair(&set, &o, &exceptions));
@@ -602,7 +602,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
 mod tests {
     use super::*;
 
-    use crate::stats_set::real_fixture as real;
+    use crate::stats::set::real_fixture as real;
 
     #[test]
     fn real_fixture_passes() {

@@ -269,7 +269,7 @@ fn numbered_opnames(text: &str, specialized: &[String]) -> Vec<String> {
 /// in a summarize_stats JSON > version detected from the dump keys > 3.13.
 pub fn resolve_metadata(
     opts: &crate::cli::InputOpts,
-    set: &crate::stats_set::StatsSet,
+    set: &crate::stats::set::StatsSet,
 ) -> anyhow::Result<Metadata> {
     let keys = set
         .repeats
@@ -287,7 +287,7 @@ pub fn resolve_metadata(
 /// [`resolve_metadata`] for a totals-only set.
 pub fn resolve_metadata_totals(
     opts: &crate::cli::InputOpts,
-    set: &crate::stats_set::SetTotals,
+    set: &crate::stats::set::SetTotals,
 ) -> anyhow::Result<Metadata> {
     resolve(
         opts,
@@ -299,9 +299,9 @@ pub fn resolve_metadata_totals(
 
 fn resolve(
     opts: &crate::cli::InputOpts,
-    manifest: Option<&crate::stats_set::Manifest>,
+    manifest: Option<&crate::stats::set::Manifest>,
     embedded: Option<&Metadata>,
-    sample: Option<&crate::raw::Counters>,
+    sample: Option<&crate::stats::raw::Counters>,
 ) -> anyhow::Result<Metadata> {
     use crate::error::Error;
     if let Some(dir) = &opts.cpython_src {
@@ -331,7 +331,7 @@ fn resolve(
 
 /// Guesses the CPython version from the shape of dump keys: numeric opcode ids are 3.12;
 /// mortal/immortal increfs, JIT sizes, GC reachability or `BINARY_OP_SUBSCR_*` are 3.14+.
-pub fn detect_version(counters: &crate::raw::Counters) -> Option<String> {
+pub fn detect_version(counters: &crate::stats::raw::Counters) -> Option<String> {
     let mut numeric_opcodes = false;
     let mut newer = false;
     for key in counters.keys() {

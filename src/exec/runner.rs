@@ -7,14 +7,14 @@
 //! unavailable, runs go one at a time under a machine-wide lock and the driver insists that
 //! exactly one new dump appeared during its own dump call.
 
-use crate::builder::{self, BuiltPython};
-use crate::cache;
 use crate::cli::{RunArgs, RunOpts};
-use crate::corpus::{Benchmark, Corpus, CorpusKind, DRIVER};
 use crate::error::Error;
-use crate::progress::Progress;
-use crate::shard::{all_units, Shard, WorkUnit};
-use crate::stats_set::{
+use crate::exec::builder::{self, BuiltPython};
+use crate::exec::cache;
+use crate::exec::corpus::{Benchmark, Corpus, CorpusKind, DRIVER};
+use crate::exec::progress::Progress;
+use crate::exec::shard::{all_units, Shard, WorkUnit};
+use crate::stats::set::{
     Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
 use anyhow::Context;
@@ -690,7 +690,7 @@ fn run_pyperformance(
                 fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
                 fs::write(
                     dir.join(format!("{}.txt", unit.bench)),
-                    crate::raw::write_dump(&c),
+                    crate::stats::raw::write_dump(&c),
                 )
                 .map_err(|e| e.to_string())
             })
@@ -733,14 +733,14 @@ fn run_pyperformance(
 }
 
 /// Sums every dump in `dir` (the worker processes of one benchmark run) into one.
-fn merge_dumps(dir: &Path) -> Result<crate::raw::Counters, String> {
-    let mut total = crate::raw::Counters::new();
+fn merge_dumps(dir: &Path) -> Result<crate::stats::raw::Counters, String> {
+    let mut total = crate::stats::raw::Counters::new();
     let mut files = 0;
     for entry in fs::read_dir(dir).map_err(|e| e.to_string())? {
         let p = entry.map_err(|e| e.to_string())?.path();
         let bytes = fs::read(&p).map_err(|e| e.to_string())?;
-        let dump =
-            crate::raw::parse_dump(&bytes, &p, Default::default()).map_err(|e| e.to_string())?;
+        let dump = crate::stats::raw::parse_dump(&bytes, &p, Default::default())
+            .map_err(|e| e.to_string())?;
         total
             .merge(&dump.counters)
             .map_err(|o| format!("counter {} overflows when summing dumps", o.key))?;

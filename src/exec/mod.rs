@@ -1,0 +1,13 @@
+//! The producers: build interpreters, run the corpus on them, shard and merge the work.
+//!
+//! Feeds `crate::stats` sets in; may import `stats`, `cli` (option structs), `error`, `output`.
+//! Never imports `gate`, `report` or `commands`: what it makes is judged elsewhere.
+
+pub mod builder;
+pub mod cache;
+pub mod corpus;
+pub mod merge;
+pub mod progress;
+pub mod runner;
+pub mod shard;
+pub mod worktree;
