@@ -132,12 +132,36 @@ pub struct InputOpts {
     pub allow_malformed: bool,
 }
 
+/// `compare --format`: every report format.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum CompareFormat {
     Markdown,
     Json,
     Text,
     Junit,
+    Html,
+}
+
+/// `summarize --format`: summarize_stats.py's markdown, or the same tables as JSON or text.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFormat {
+    Markdown,
+    Json,
+    Text,
+}
+
+/// `metrics --format`, `check --format`: a terminal table or JSON.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Text,
+    Json,
+}
+
+/// `history show --format`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFormat {
+    Text,
+    Json,
     Html,
 }
 
@@ -147,7 +171,7 @@ pub struct SummarizeArgs {
     #[arg(required = true, num_args = 1..=2, value_name = "SET")]
     pub sets: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "markdown")]
-    pub format: Format,
+    pub format: SummaryFormat,
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -165,7 +189,7 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub per_benchmark: bool,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: TableFormat,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -253,7 +277,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub gate: GateOpts,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: CompareFormat,
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -288,7 +312,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: TableFormat,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -532,7 +556,7 @@ pub enum HistoryAction {
         #[arg(long, value_name = "GLOB")]
         metric: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: HistoryFormat,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },

@@ -21,10 +21,10 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         b.fold_tier2();
     }
     match cli.command {
-        Command::Summarize(a) => stats::summary::cmd_summarize(&a),
-        Command::Metrics(a) => gate::metrics::cmd_metrics(&a),
+        Command::Summarize(a) => commands::summarize::cmd_summarize(&a),
+        Command::Metrics(a) => commands::metrics::cmd_metrics(&a),
         Command::Compare(a) => gate::verdict::cmd_compare(&a),
-        Command::Check(a) => gate::check::cmd_check(&a),
+        Command::Check(a) => commands::check::cmd_check(&a),
         Command::Build(a) => exec::builder::cmd_build(&a),
         Command::Corpus(a) => exec::corpus::cmd_corpus(&a),
         Command::Run(a) => exec::runner::cmd_run(&a),

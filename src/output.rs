@@ -10,6 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// replace what it wrote, and nothing else).
 pub const OUTPUT_MARKER: &str = ".pystats-gate-output";
 
+/// File name of the manifest at the root of a stats set: a directory holding one is ours too
+/// (defined here, the one writer, and re-exported by `stats::set`).
+pub const MANIFEST_FILE: &str = "manifest.json";
+
 /// Set once stdout's reader has gone away: later output is dropped quietly.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
@@ -154,9 +158,7 @@ pub fn set_is_replaceable(dest: &Path) -> bool {
         let name = e.file_name().to_string_lossy().to_string();
         let p = e.path();
         match e.file_type() {
-            Ok(t) if t.is_file() => {
-                name == OUTPUT_MARKER || name == crate::stats::set::MANIFEST_FILE
-            }
+            Ok(t) if t.is_file() => name == OUTPUT_MARKER || name == MANIFEST_FILE,
             Ok(t) if t.is_dir() => std::fs::read_dir(&p).is_ok_and(|rd| {
                 rd.filter_map(|f| f.ok()).all(|f| {
                     f.file_type().is_ok_and(|t| t.is_file())
@@ -180,7 +182,7 @@ pub fn publish_set_dir(tmp: &Path, dest: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(tmp.join(OUTPUT_MARKER), b"written by pystats-gate\n")
         .map_err(|e| Error::Output(format!("{}: {e}", tmp.display())))?;
-    crate::exec::cache::publish_dir(tmp, dest)
+    publish_dir(tmp, dest)
         .map_err(|e| Error::Output(format!("{}: cannot publish: {e}", dest.display())).into())
 }
 
@@ -246,5 +248,22 @@ mod tests {
         assert!(set_is_replaceable(&s));
         std::fs::write(s.join("README"), "mine").unwrap();
         assert!(!set_is_replaceable(&s));
+    }
+}
+
+/// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
+/// directory that looks finished. An existing `dest` is replaced.
+pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
+    if dest.exists() {
+        let old = dest.with_extension(format!("old.{}", std::process::id()));
+        std::fs::rename(dest, &old)?;
+        std::fs::rename(tmp, dest)?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    } else {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(tmp, dest)
     }
 }

@@ -274,8 +274,8 @@ pub fn compare_and_report(
             cpython_src: Some(b.dir.join("src")),
             ..Default::default()
         };
-        verdict::metadata_for(set, &input)
-            .or_else(|_| verdict::metadata_for(set, &InputOpts::default()))
+        crate::commands::metadata_for(set, &input)
+            .or_else(|_| crate::commands::metadata_for(set, &InputOpts::default()))
     };
     let mb = meta(base_build, base)?;
     let mh = meta(head_build, head)?;
@@ -479,6 +479,6 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
         ".pystats-gate-demo-complete\n",
     )?;
     fs::write(tmp.join(".pystats-gate-demo-complete"), "")?;
-    cache::publish_dir(&tmp, &dest)?;
+    crate::output::publish_dir(&tmp, &dest)?;
     Ok(dest)
 }

@@ -1,6 +1,6 @@
 //! `history`: append compare/gate results to a JSON-lines file and show metric trends over commits.
 
-use crate::cli::{Format, HistoryAction, HistoryArgs};
+use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat as Format};
 use crate::error::{Error, EXIT_PASS};
 use globset::{Glob, GlobSetBuilder};
 use indexmap::IndexMap;
@@ -292,12 +292,7 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             let body = match format {
                 Format::Html => render_html(&trends, &entries),
                 Format::Json => serde_json::to_string_pretty(&trends)?,
-                Format::Text | Format::Markdown => render_text(&trends, &entries),
-                Format::Junit => {
-                    return Err(
-                        Error::input("history show: --format junit is not supported").into(),
-                    )
-                }
+                Format::Text => render_text(&trends, &entries),
             };
             match output {
                 Some(p) => crate::output::write_file(p, body.as_bytes(), &[file])?,

@@ -248,7 +248,8 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
         tmp.join(BUILD_INFO_FILE),
         serde_json::to_string_pretty(&info)?,
     )?;
-    cache::publish_dir(&tmp, &dest).with_context(|| format!("publishing {}", dest.display()))?;
+    crate::output::publish_dir(&tmp, &dest)
+        .with_context(|| format!("publishing {}", dest.display()))?;
     progress.finish(&format!(
         "built {short} in {:.1}s -> {}",
         info.build_seconds,

@@ -1,4 +1,4 @@
-//! Location of the on-disk cache (~/.cache/pystats-gate) and atomic directory publishing.
+//! Location of the on-disk cache (~/.cache/pystats-gate).
 
 use std::path::{Path, PathBuf};
 
@@ -24,21 +24,4 @@ pub fn cache_root(explicit: Option<&Path>) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache").join("pystats-gate")
-}
-
-/// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
-/// directory that looks finished. An existing `dest` is replaced.
-pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
-    if dest.exists() {
-        let old = dest.with_extension(format!("old.{}", std::process::id()));
-        std::fs::rename(dest, &old)?;
-        std::fs::rename(tmp, dest)?;
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
-    } else {
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(tmp, dest)
-    }
 }

@@ -3,6 +3,11 @@
 use crate::cli::CorpusArgs;
 use crate::error::Error;
 use crate::exec::cache;
+
+/// Name of the equivalent-mutant list in the built-in corpus directory (not a corpus input:
+/// editing it does not change the corpus hash, so results stay resumable).
+/// (It lives in the corpus directory, so the corpus loader knows to skip it.)
+pub const EQUIVALENTS_FILE: &str = "equivalent-mutants.toml";
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -298,7 +303,7 @@ pub fn materialize_builtin(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> 
     for (name, text) in EMBEDDED {
         fs::write(tmp.join(name), text)?;
     }
-    if let Err(e) = cache::publish_dir(&tmp, &dest) {
+    if let Err(e) = crate::output::publish_dir(&tmp, &dest) {
         // Another process published the same content first.
         let _ = fs::remove_dir_all(&tmp);
         if !dest.join(CORPUS_MANIFEST).is_file() {
@@ -364,10 +369,8 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
         for entry in fs::read_dir(&dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().to_string();
-            // The equivalent-mutant list is read by `mutants` (crate::commands::mutants), not the runner.
-            if (name.ends_with(".py") || name.ends_with(".toml"))
-                && name != crate::commands::mutants::EQUIVALENTS_FILE
-            {
+            // The equivalent-mutant list is read by `mutants`, not the runner.
+            if (name.ends_with(".py") || name.ends_with(".toml")) && name != EQUIVALENTS_FILE {
                 assert!(
                     EMBEDDED.iter().any(|(n, _)| *n == name),
                     "corpus/{name} is not in corpus::EMBEDDED"

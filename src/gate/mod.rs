@@ -7,6 +7,8 @@ pub mod accept;
 pub mod check;
 pub mod metrics;
 pub mod noise;
+#[cfg(test)]
+mod proofs;
 pub mod rules;
 pub mod statistics;
 pub mod verdict;

@@ -196,7 +196,7 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
             (None, Some(r)) => revision = Some((r, path.display().to_string())),
             _ => {}
         }
-        let meta = crate::gate::verdict::metadata_for(&set, &args.input)?;
+        let meta = crate::commands::metadata_for(&set, &args.input)?;
         tables.extend(metrics::set_metrics(&set, &meta, true)?);
     }
     if tables.len() < 3 {

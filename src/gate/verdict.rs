@@ -2,7 +2,7 @@
 //!
 //! [`evaluate`] computes everything; renderers in [`crate::report`] only format it.
 
-use crate::cli::{CompareArgs, GateOpts, InputOpts};
+use crate::cli::{CompareArgs, GateOpts};
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::gate::accept::Acceptance;
 use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
@@ -382,11 +382,6 @@ pub fn exit_code(report: &GateReport, opts: &GateOpts) -> i32 {
         }
         Verdict::Error => EXIT_INPUT,
     }
-}
-
-/// The metadata to use for a set (see [`metadata::resolve_metadata`]).
-pub fn metadata_for(set: &StatsSet, input: &InputOpts) -> anyhow::Result<Metadata> {
-    crate::stats::metadata::resolve_metadata(input, set)
 }
 
 /// The full comparative report (summarize_stats.py's tables) folded into the markdown comment.
@@ -1760,8 +1755,8 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     StatsSet::precheck_recorded_failures(&args.head)?;
     let base = StatsSet::load(&args.base, popts)?;
     let head = StatsSet::load(&args.head, popts)?;
-    let mb = metadata_for(&base, &args.input)?;
-    let mh = metadata_for(&head, &args.input)?;
+    let mb = crate::commands::metadata_for(&base, &args.input)?;
+    let mh = crate::commands::metadata_for(&head, &args.input)?;
     let opts = EvalOptions::from_gate_opts(&args.gate, mb, mh)?;
     let mut rep = evaluate(&base, &head, &opts)?;
     if args.diff {
@@ -1774,7 +1769,9 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     }
     let stdout_is_tty = crate::exec::progress::color_on_stdout() && args.output.is_none();
     let bytes = match args.format {
-        crate::cli::Format::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
+        crate::cli::CompareFormat::Text => {
+            report::text::render_text(&rep, stdout_is_tty).into_bytes()
+        }
         f => report::render(&rep, ReportFormat::from(f)),
     };
     let inputs = [args.base.as_path(), args.head.as_path()];

@@ -27,18 +27,6 @@ pub enum Format {
     GithubAnnotations,
 }
 
-impl From<crate::cli::Format> for Format {
-    fn from(f: crate::cli::Format) -> Self {
-        match f {
-            crate::cli::Format::Markdown => Format::Markdown,
-            crate::cli::Format::Json => Format::Json,
-            crate::cli::Format::Text => Format::Text,
-            crate::cli::Format::Junit => Format::Junit,
-            crate::cli::Format::Html => Format::Html,
-        }
-    }
-}
-
 /// One output format (hyperfine-style exporter).
 pub trait Exporter {
     fn render(&self, report: &GateReport) -> Vec<u8>;

@@ -265,50 +265,28 @@ fn numbered_opnames(text: &str, specialized: &[String]) -> Vec<String> {
     names
 }
 
-/// Picks the metadata for `set`: `--cpython-src` > `--python-version` > metadata embedded
-/// in a summarize_stats JSON > version detected from the dump keys > 3.13.
-pub fn resolve_metadata(
-    opts: &crate::cli::InputOpts,
-    set: &crate::stats::set::StatsSet,
-) -> anyhow::Result<Metadata> {
-    let keys = set
-        .repeats
-        .first()
-        .and_then(|r| r.benchmarks.values().next())
-        .map(|b| &b.counters);
-    resolve(
-        opts,
-        set.manifest.as_ref(),
-        set.embedded_metadata.as_ref(),
-        keys,
-    )
+/// Where the user said metadata comes from (`--cpython-src`, `--python-version`), if anywhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetadataChoice<'a> {
+    pub cpython_src: Option<&'a std::path::Path>,
+    pub python_version: Option<&'a str>,
 }
 
-/// [`resolve_metadata`] for a totals-only set.
-pub fn resolve_metadata_totals(
-    opts: &crate::cli::InputOpts,
-    set: &crate::stats::set::SetTotals,
-) -> anyhow::Result<Metadata> {
-    resolve(
-        opts,
-        set.manifest.as_ref(),
-        set.embedded_metadata.as_ref(),
-        Some(&set.totals),
-    )
-}
-
-fn resolve(
-    opts: &crate::cli::InputOpts,
-    manifest: Option<&crate::stats::set::Manifest>,
+/// Picks metadata: `--cpython-src` > `--python-version` > metadata embedded in a
+/// summarize_stats JSON > the version a manifest recorded > the version detected from
+/// `sample`'s keys > 3.13.
+pub fn resolve(
+    opts: MetadataChoice<'_>,
+    manifest_version: Option<&str>,
     embedded: Option<&Metadata>,
     sample: Option<&crate::stats::raw::Counters>,
 ) -> anyhow::Result<Metadata> {
     use crate::error::Error;
-    if let Some(dir) = &opts.cpython_src {
+    if let Some(dir) = opts.cpython_src {
         return Metadata::from_source(dir)
             .map_err(|e| Error::input(format!("--cpython-src: {e}")).into());
     }
-    if let Some(v) = &opts.python_version {
+    if let Some(v) = opts.python_version {
         return Metadata::embedded(v)
             .map_err(|e| Error::input(format!("--python-version: {e}")).into());
     }
@@ -316,8 +294,7 @@ fn resolve(
         return Ok(m.clone());
     }
     // `run` records the full version (`3.13.5`); the tables are per minor version.
-    let detected = manifest
-        .and_then(|m| m.python_version.as_deref())
+    let detected = manifest_version
         .map(|v| v.splitn(3, '.').take(2).collect::<Vec<_>>().join("."))
         .filter(|v| embedded_versions().contains(&v.as_str()))
         .or_else(|| sample.and_then(detect_version));

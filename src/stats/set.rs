@@ -8,8 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// File name of the manifest `run` writes at the root of a set.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub use crate::output::MANIFEST_FILE;
 /// Current manifest schema.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
@@ -814,6 +813,42 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
 }
 
 /// One side (`aa-base`, `aa-head`) of the committed real 3.13.5 fixture pair, for unit tests.
+/// Picks the metadata for `set`: `--cpython-src` > `--python-version` > metadata embedded
+/// in a summarize_stats JSON > version detected from the dump keys > 3.13.
+pub fn resolve_metadata(
+    opts: crate::stats::metadata::MetadataChoice<'_>,
+    set: &StatsSet,
+) -> anyhow::Result<crate::stats::metadata::Metadata> {
+    let keys = set
+        .repeats
+        .first()
+        .and_then(|r| r.benchmarks.values().next())
+        .map(|b| &b.counters);
+    crate::stats::metadata::resolve(
+        opts,
+        set.manifest
+            .as_ref()
+            .and_then(|m| m.python_version.as_deref()),
+        set.embedded_metadata.as_ref(),
+        keys,
+    )
+}
+
+/// [`resolve_metadata`] for a totals-only set.
+pub fn resolve_metadata_totals(
+    opts: crate::stats::metadata::MetadataChoice<'_>,
+    set: &SetTotals,
+) -> anyhow::Result<crate::stats::metadata::Metadata> {
+    crate::stats::metadata::resolve(
+        opts,
+        set.manifest
+            .as_ref()
+            .and_then(|m| m.python_version.as_deref()),
+        set.embedded_metadata.as_ref(),
+        Some(&set.totals),
+    )
+}
+
 #[cfg(test)]
 pub(crate) fn real_fixture(side: &str) -> StatsSet {
     StatsSet::load(

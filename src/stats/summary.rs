@@ -11,10 +11,8 @@
 mod compute;
 mod render;
 
-use crate::cli::{Format, SummarizeArgs};
-use crate::error::Error;
-use crate::stats::metadata::{resolve_metadata_totals, Metadata};
-use crate::stats::raw::{MalformedLine, ParseOptions};
+use crate::stats::metadata::Metadata;
+use crate::stats::raw::MalformedLine;
 use crate::stats::set::{SetTotals, StatsSet};
 use serde::Serialize;
 
@@ -200,57 +198,6 @@ pub fn summarize_totals(
 /// Malformed lines of a set, for the report's input-quality section.
 pub(crate) fn malformed_of(set: &SetTotals) -> &[MalformedLine] {
     &set.malformed
-}
-
-/// `pystats-gate summarize SET [HEAD]`.
-pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
-    let opts = ParseOptions {
-        allow_malformed: args.input.allow_malformed,
-    };
-    // Both sides load at once, so an idle core can steal from either.
-    let sets: Vec<SetTotals> = match args.sets.as_slice() {
-        [base, head] => {
-            let (b, h) = rayon::join(
-                || SetTotals::load(base, opts),
-                || SetTotals::load(head, opts),
-            );
-            vec![b?, h?]
-        }
-        many => many
-            .iter()
-            .map(|p| SetTotals::load(p, opts))
-            .collect::<anyhow::Result<_>>()?,
-    };
-    for s in &sets {
-        if let Some(w) = s.manifest.as_ref().and_then(|m| m.failure_warning(&s.path)) {
-            eprintln!("{w}");
-        }
-    }
-    let metas: Vec<Metadata> = sets
-        .iter()
-        .map(|s| resolve_metadata_totals(&args.input, s))
-        .collect::<anyhow::Result<_>>()?;
-    let doc = summarize_totals(&sets[0], sets.get(1), &metas[0], metas.get(1))?;
-    let text = match args.format {
-        Format::Markdown => render_markdown(&doc),
-        Format::Json => render_json(&doc),
-        Format::Text => render_text(&doc),
-        other => {
-            return Err(Error::input(format!(
-                "summarize writes markdown, json or text, not {other:?}"
-            ))
-            .into())
-        }
-    };
-    match &args.output {
-        Some(path) => crate::output::write_file(
-            path,
-            text.as_bytes(),
-            &args.sets.iter().map(|s| s.as_path()).collect::<Vec<_>>(),
-        )?,
-        None => crate::output::print(&text)?,
-    }
-    Ok(crate::error::EXIT_PASS)
 }
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ impl<T: Toolchain> CachingEvaluator<T> {
         }
         let started = Instant::now();
         self.toolchain.run(python, repeats, &tmp)?;
-        crate::exec::cache::publish_dir(&tmp, dir)
+        crate::output::publish_dir(&tmp, dir)
             .with_context(|| format!("publishing {}", dir.display()))?;
         Ok(started.elapsed().as_secs_f64())
     }

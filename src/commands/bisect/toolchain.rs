@@ -70,8 +70,8 @@ impl Toolchain for RealToolchain {
         let base = StatsSet::load(good_set, ParseOptions::default())?;
         let head = StatsSet::load(head_set, ParseOptions::default())?;
         let input = InputOpts::default();
-        let meta_base = crate::stats::metadata::resolve_metadata(&input, &base)?;
-        let meta_head = crate::stats::metadata::resolve_metadata(&input, &head)?;
+        let meta_base = crate::commands::metadata_for(&base, &input)?;
+        let meta_head = crate::commands::metadata_for(&head, &input)?;
         let eval = select_rules(
             EvalOptions::from_gate_opts(&self.opts.gate, meta_base, meta_head)?,
             &self.opts.rules_only,

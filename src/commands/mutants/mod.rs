@@ -113,9 +113,7 @@ struct EquivalentFile {
     mutant: Vec<Equivalent>,
 }
 
-/// Name of the equivalent-mutant list in the built-in corpus directory (not a corpus input:
-/// editing it does not change the corpus hash, so results stay resumable).
-pub const EQUIVALENTS_FILE: &str = "equivalent-mutants.toml";
+pub use crate::exec::corpus::EQUIVALENTS_FILE;
 /// The built-in corpus's list of equivalent mutants of CPython 3.13's specializer.
 pub const BUILTIN_EQUIVALENTS: &str = include_str!("../../../corpus/equivalent-mutants.toml");
 

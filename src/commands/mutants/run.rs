@@ -422,7 +422,7 @@ impl<'a> Session<'a> {
             cpython_src: Some(wt.src.clone()),
             ..Default::default()
         };
-        let meta = verdict::metadata_for(&base, &input)?;
+        let meta = crate::commands::metadata_for(&base, &input)?;
         let eval = EvalOptions::from_gate_opts(gate_opts, meta.clone(), meta)?;
         Ok(Session {
             wt,

@@ -1,0 +1,43 @@
+//! `pystats-gate check SET...`: the consistency invariants of stats sets.
+
+use crate::cli::CheckArgs;
+use crate::gate::check::{check_pair, check_set, render_text, CheckExceptions};
+use crate::stats::set::StatsSet;
+
+/// `pystats-gate check SET [OTHER]`.
+pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
+    use crate::cli::TableFormat as Format;
+    let opts = crate::stats::raw::ParseOptions {
+        allow_malformed: args.input.allow_malformed,
+    };
+    let exceptions = CheckExceptions::load_or_default(args.exceptions.as_deref())?;
+    StatsSet::precheck_recorded_failures(&args.set)?;
+    if let Some(other) = &args.other {
+        StatsSet::precheck_recorded_failures(other)?;
+    }
+    let set = StatsSet::load(&args.set, opts)?;
+    set.ensure_no_recorded_failures()?;
+    let meta = super::metadata_for(&set, &args.input)?;
+    let mut reports = vec![check_set(&set, &meta, &exceptions, "set")?];
+    if let Some(other) = &args.other {
+        let o = StatsSet::load(other, opts)?;
+        o.ensure_no_recorded_failures()?;
+        let meta_o = super::metadata_for(&o, &args.input)?;
+        reports[0].label = "base".into();
+        reports.push(check_set(&o, &meta_o, &exceptions, "head")?);
+        reports.push(check_pair(&set, &o, &exceptions));
+    }
+    let ok = reports.iter().all(|r| r.ok());
+    match args.format {
+        Format::Json => crate::output::print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({"ok": ok, "reports": reports}))?
+        ))?,
+        Format::Text => crate::output::print(&render_text(&reports, true))?,
+    }
+    Ok(if ok {
+        crate::error::EXIT_PASS
+    } else {
+        crate::error::EXIT_GATE_FAILED
+    })
+}
