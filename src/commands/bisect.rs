@@ -544,7 +544,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
             if args.fresh {
                 let _ = std::fs::remove_dir_all(&work);
             }
-            real::real_evaluator(
+            real_evaluator(
                 &repo,
                 &good,
                 &work,
@@ -627,7 +627,7 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
                 ),
                 args.build.configure_flags.join("\n"),
             ]);
-            real::real_evaluator(
+            real_evaluator(
                 &repo,
                 &good,
                 &cache.join("bisect").join(format!("step-{key}")),
@@ -648,6 +648,17 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(step_exit_code(record.mark))
+}
+
+/// The evaluator for real builds of `repo`, caching stats sets under `work`.
+pub fn real_evaluator(
+    repo: &Path,
+    good: &str,
+    work: &Path,
+    opts: real::EvaluatorOptions,
+) -> anyhow::Result<Box<dyn StepEvaluator>> {
+    let toolchain = toolchain::RealToolchain::new(repo, opts)?;
+    Ok(Box::new(real::CachingEvaluator::new(toolchain, good, work)))
 }
 
 #[cfg(test)]

@@ -41,17 +41,6 @@ impl EvaluatorOptions {
     }
 }
 
-/// The evaluator for real builds of `repo`, caching stats sets under `work`.
-pub fn real_evaluator(
-    repo: &Path,
-    good: &str,
-    work: &Path,
-    opts: EvaluatorOptions,
-) -> anyhow::Result<Box<dyn StepEvaluator>> {
-    let toolchain = super::toolchain::RealToolchain::new(repo, opts)?;
-    Ok(Box::new(CachingEvaluator::new(toolchain, good, work)))
-}
-
 /// A built interpreter as the evaluator sees it.
 #[derive(Debug, Clone)]
 pub struct Built {
