@@ -53,6 +53,17 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
+    /// Limits on the size of a change (which must therefore be non-negative).
+    pub fn bounds_a_change(self) -> bool {
+        matches!(
+            self,
+            LimitKind::MaxIncrease
+                | LimitKind::MaxDecrease
+                | LimitKind::MaxRelativeIncrease
+                | LimitKind::MaxRelativeDecrease
+        )
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             LimitKind::MaxIncrease => "max_increase",
@@ -468,190 +479,17 @@ fn parse_rule(
         .and_then(|(k, _)| t.key(k).and_then(|k| k.span()))
         .map(|s| line_of(src, s.start))
         .unwrap_or(0);
-    let key_span = |k: &str| t.key(k).and_then(|k| k.span());
-    let item_span = |k: &str| t.get(k).and_then(|it| it.span()).or_else(|| key_span(k));
-    let mut name = base.map(|b| b.name.clone());
-    let mut metric = base.map(|b| b.metric.clone());
-    let mut limits = base.map(|b| b.limits.clone()).unwrap_or_default();
-    let mut min_count = base.and_then(|b| b.min_count);
-    let mut severity = base.map(|b| b.severity).unwrap_or(Severity::Fail);
-    let mut benchmarks = base.and_then(|b| b.benchmarks.clone());
-    let mut description = base.map(|b| b.description.clone()).unwrap_or_default();
-    let mut enabled = true;
+    let mut draft = RuleDraft::from_base(base);
     for (key, item) in t.iter() {
-        let kpath = format!("{path}.{key}");
-        let bad = |what: &str| {
-            err_at(
-                file,
-                src,
-                item_span(key),
-                &kpath,
-                format!("expected {what}, found {}", describe(item)),
-            )
+        let at = KeyAt {
+            file,
+            src,
+            kpath: format!("{path}.{key}"),
+            key_span: t.key(key).and_then(|k| k.span()),
+            item_span: item.span().or_else(|| t.key(key).and_then(|k| k.span())),
         };
-        match key {
-            "name" => name = Some(item.as_str().ok_or_else(|| bad("a string"))?.to_string()),
-            "metric" => {
-                let m = item.as_str().ok_or_else(|| bad("a string"))?;
-                Glob::new(m).map_err(|e| {
-                    err_at(
-                        file,
-                        src,
-                        item_span(key),
-                        &kpath,
-                        format!("bad glob {m:?}: {e}"),
-                    )
-                })?;
-                metric = Some(m.to_string());
-            }
-            "description" => {
-                description = item.as_str().ok_or_else(|| bad("a string"))?.to_string()
-            }
-            "severity" => {
-                severity = match item.as_str() {
-                    Some("fail") => Severity::Fail,
-                    Some("warn") => Severity::Warn,
-                    _ => return Err(bad("\"fail\" or \"warn\"")),
-                }
-            }
-            "min_count" => {
-                let v = number(item).ok_or_else(|| bad("a number"))?;
-                if v < 0.0 {
-                    return Err(err_at(
-                        file,
-                        src,
-                        item_span(key),
-                        &kpath,
-                        "must not be negative",
-                    ));
-                }
-                min_count = Some(v);
-            }
-            "enabled" => enabled = item.as_bool().ok_or_else(|| bad("a boolean"))?,
-            "forbid_appearing" => {
-                limits.retain(|l| l.kind != LimitKind::ForbidAppearing);
-                if item.as_bool().ok_or_else(|| bad("a boolean"))? {
-                    limits.push(Limit {
-                        kind: LimitKind::ForbidAppearing,
-                        value: 0.0,
-                    });
-                }
-            }
-            "benchmarks" => {
-                let arr = item
-                    .as_array()
-                    .ok_or_else(|| bad("an array of benchmark globs"))?;
-                let mut v = vec![];
-                for (j, x) in arr.iter().enumerate() {
-                    let s = x.as_str().ok_or_else(|| {
-                        err_at(
-                            file,
-                            src,
-                            x.span(),
-                            &format!("{kpath}[{j}]"),
-                            format!("expected a string, found {}", x.type_name()),
-                        )
-                    })?;
-                    Glob::new(s.strip_prefix('!').unwrap_or(s)).map_err(|e| {
-                        err_at(
-                            file,
-                            src,
-                            x.span(),
-                            &format!("{kpath}[{j}]"),
-                            format!("bad glob {s:?}: {e}"),
-                        )
-                    })?;
-                    v.push(s.to_string());
-                }
-                benchmarks = Some(v);
-            }
-            _ => {
-                if let Some(kind) = LimitKind::NUMERIC.iter().find(|k| k.key() == key) {
-                    let v = number(item).ok_or_else(|| bad("a number"))?;
-                    if !v.is_finite() {
-                        return Err(err_at(file, src, item_span(key), &kpath, "must be finite"));
-                    }
-                    if matches!(
-                        kind,
-                        LimitKind::MaxIncrease
-                            | LimitKind::MaxDecrease
-                            | LimitKind::MaxRelativeIncrease
-                            | LimitKind::MaxRelativeDecrease
-                    ) && v < 0.0
-                    {
-                        return Err(err_at(
-                            file,
-                            src,
-                            item_span(key),
-                            &kpath,
-                            "must not be negative (it bounds the size of a change)",
-                        ));
-                    }
-                    limits.retain(|l| l.kind != *kind);
-                    limits.push(Limit {
-                        kind: *kind,
-                        value: v,
-                    });
-                } else {
-                    return Err(err_at(
-                        file,
-                        src,
-                        key_span(key),
-                        &kpath,
-                        "unknown key (expected name, metric, enabled, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
-                    ));
-                }
-            }
-        }
+        draft.apply(key, item, &at)?;
     }
-    let missing =
-        |k: &str| Error::at_line(file, rule_line, format!("{path}.{k}: missing required key"));
-    let name = name.ok_or_else(|| missing("name"))?;
-    let metric = metric.ok_or_else(|| {
-        Error::at_line(
-            file,
-            rule_line,
-            format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"),
-        )
-    })?;
-    if limits.is_empty() {
-        return Err(Error::at_line(
-            file,
-            rule_line,
-            format!("{path}: rule {name:?} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)"),
-        )
-        .into());
-    }
-    let bound = |k: LimitKind| limits.iter().find(|l| l.kind == k).map(|l| l.value);
-    if let (Some(min), Some(max)) = (bound(LimitKind::Min), bound(LimitKind::Max)) {
-        if min > max {
-            return Err(Error::at_line(
-                file,
-                rule_line,
-                format!(
-                    "{path}.min: {min} is greater than {path}.max {max}: the rule could never pass"
-                ),
-            )
-            .into());
-        }
-    }
-    if benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
-        return Err(Error::at_line(
-            file,
-            rule_line,
-            format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)"),
-        )
-        .into());
-    }
-    let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
-    let bench_matchers = benchmarks
-        .iter()
-        .flatten()
-        .map(|b| {
-            let glob = b.strip_prefix('!').unwrap_or(b);
-            Glob::new(glob).expect("validated").compile_matcher()
-        })
-        .collect();
     let origin = match base {
         // An override that keeps the pattern: pattern errors point at the declaration.
         Some(b) if !t.contains_key("metric") => b.origin.clone(),
@@ -661,19 +499,201 @@ fn parse_rule(
             path,
         },
     };
-    let rule = Rule {
-        name,
-        metric,
-        limits,
-        min_count,
-        severity,
-        benchmarks,
-        description,
-        origin,
-        matcher,
-        bench_matchers,
-    };
-    Ok((rule, enabled))
+    let enabled = draft.enabled;
+    Ok((draft.finish(origin, file, rule_line)?, enabled))
+}
+
+/// Where one key of a rule table sits, for errors that name file, line and key path.
+struct KeyAt<'a> {
+    file: &'a str,
+    src: &'a str,
+    kpath: String,
+    key_span: Option<std::ops::Range<usize>>,
+    item_span: Option<std::ops::Range<usize>>,
+}
+
+impl KeyAt<'_> {
+    fn error(&self, msg: impl std::fmt::Display) -> anyhow::Error {
+        err_at(
+            self.file,
+            self.src,
+            self.item_span.clone(),
+            &self.kpath,
+            msg,
+        )
+    }
+    fn expected(&self, what: &str, item: &Item) -> anyhow::Error {
+        self.error(format!("expected {what}, found {}", describe(item)))
+    }
+    fn string<'i>(&self, item: &'i Item) -> anyhow::Result<&'i str> {
+        item.as_str().ok_or_else(|| self.expected("a string", item))
+    }
+    fn boolean(&self, item: &Item) -> anyhow::Result<bool> {
+        item.as_bool()
+            .ok_or_else(|| self.expected("a boolean", item))
+    }
+}
+
+/// A rule's keys as read so far (an override starts from the rule it overrides).
+struct RuleDraft {
+    name: Option<String>,
+    metric: Option<String>,
+    limits: Vec<Limit>,
+    min_count: Option<f64>,
+    severity: Severity,
+    benchmarks: Option<Vec<String>>,
+    description: String,
+    enabled: bool,
+}
+
+impl RuleDraft {
+    fn from_base(base: Option<&Rule>) -> Self {
+        RuleDraft {
+            name: base.map(|b| b.name.clone()),
+            metric: base.map(|b| b.metric.clone()),
+            limits: base.map(|b| b.limits.clone()).unwrap_or_default(),
+            min_count: base.and_then(|b| b.min_count),
+            severity: base.map(|b| b.severity).unwrap_or(Severity::Fail),
+            benchmarks: base.and_then(|b| b.benchmarks.clone()),
+            description: base.map(|b| b.description.clone()).unwrap_or_default(),
+            enabled: true,
+        }
+    }
+
+    fn set_limit(&mut self, kind: LimitKind, value: f64) {
+        self.limits.retain(|l| l.kind != kind);
+        self.limits.push(Limit { kind, value });
+    }
+
+    /// Reads one key.
+    fn apply(&mut self, key: &str, item: &Item, at: &KeyAt) -> anyhow::Result<()> {
+        match key {
+            "name" => self.name = Some(at.string(item)?.to_string()),
+            "metric" => {
+                let m = at.string(item)?;
+                Glob::new(m).map_err(|e| at.error(format!("bad glob {m:?}: {e}")))?;
+                self.metric = Some(m.to_string());
+            }
+            "description" => self.description = at.string(item)?.to_string(),
+            "severity" => {
+                self.severity = match item.as_str() {
+                    Some("fail") => Severity::Fail,
+                    Some("warn") => Severity::Warn,
+                    _ => return Err(at.expected("\"fail\" or \"warn\"", item)),
+                }
+            }
+            "min_count" => {
+                let v = number(item).ok_or_else(|| at.expected("a number", item))?;
+                if v < 0.0 {
+                    return Err(at.error("must not be negative"));
+                }
+                self.min_count = Some(v);
+            }
+            "enabled" => self.enabled = at.boolean(item)?,
+            "forbid_appearing" => {
+                self.limits.retain(|l| l.kind != LimitKind::ForbidAppearing);
+                if at.boolean(item)? {
+                    self.set_limit(LimitKind::ForbidAppearing, 0.0);
+                }
+            }
+            "benchmarks" => self.benchmarks = Some(benchmark_globs(item, at)?),
+            _ => {
+                let Some(kind) = LimitKind::NUMERIC.iter().find(|k| k.key() == key) else {
+                    return Err(err_at(
+                        at.file,
+                        at.src,
+                        at.key_span.clone(),
+                        &at.kpath,
+                        "unknown key (expected name, metric, enabled, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
+                    ));
+                };
+                let v = number(item).ok_or_else(|| at.expected("a number", item))?;
+                if !v.is_finite() {
+                    return Err(at.error("must be finite"));
+                }
+                if kind.bounds_a_change() && v < 0.0 {
+                    return Err(at.error("must not be negative (it bounds the size of a change)"));
+                }
+                self.set_limit(*kind, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the rule as a whole (required keys, a limit, consistent bounds) and compiles
+    /// its globs.
+    fn finish(self, origin: RuleOrigin, file: &str, rule_line: usize) -> anyhow::Result<Rule> {
+        let path = &origin.path;
+        let fail = |msg: String| -> anyhow::Error { Error::at_line(file, rule_line, msg).into() };
+        let name = self
+            .name
+            .ok_or_else(|| fail(format!("{path}.name: missing required key")))?;
+        let metric = self.metric.ok_or_else(|| {
+            fail(format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"))
+        })?;
+        if self.limits.is_empty() {
+            return Err(fail(format!("{path}: rule {name:?} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)")));
+        }
+        let bound = |k: LimitKind| self.limits.iter().find(|l| l.kind == k).map(|l| l.value);
+        if let (Some(min), Some(max)) = (bound(LimitKind::Min), bound(LimitKind::Max)) {
+            if min > max {
+                return Err(fail(format!(
+                    "{path}.min: {min} is greater than {path}.max {max}: the rule could never pass"
+                )));
+            }
+        }
+        if self.benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
+            return Err(fail(format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)")));
+        }
+        let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
+        let bench_matchers = self
+            .benchmarks
+            .iter()
+            .flatten()
+            .map(|b| {
+                let glob = b.strip_prefix('!').unwrap_or(b);
+                Glob::new(glob).expect("validated").compile_matcher()
+            })
+            .collect();
+        Ok(Rule {
+            name,
+            metric,
+            limits: self.limits,
+            min_count: self.min_count,
+            severity: self.severity,
+            benchmarks: self.benchmarks,
+            description: self.description,
+            origin,
+            matcher,
+            bench_matchers,
+        })
+    }
+}
+
+/// A rule's `benchmarks` key: an array of globs, each optionally negated with `!`.
+fn benchmark_globs(item: &Item, at: &KeyAt) -> anyhow::Result<Vec<String>> {
+    let arr = item
+        .as_array()
+        .ok_or_else(|| at.expected("an array of benchmark globs", item))?;
+    let mut globs = vec![];
+    for (j, x) in arr.iter().enumerate() {
+        let elem_err = |msg: String| {
+            err_at(
+                at.file,
+                at.src,
+                x.span(),
+                &format!("{}[{j}]", at.kpath),
+                msg,
+            )
+        };
+        let s = x
+            .as_str()
+            .ok_or_else(|| elem_err(format!("expected a string, found {}", x.type_name())))?;
+        Glob::new(s.strip_prefix('!').unwrap_or(s))
+            .map_err(|e| elem_err(format!("bad glob {s:?}: {e}")))?;
+        globs.push(s.to_string());
+    }
+    Ok(globs)
 }
 
 /// A finite number (TOML's `nan` and `inf` bound nothing).
