@@ -57,55 +57,113 @@ fn identity(m: &Manifest) -> [(&'static str, String); 7] {
     ]
 }
 
+/// One shard set given to `merge`.
+struct ShardSet {
+    path: PathBuf,
+    manifest: Manifest,
+    shard: Shard,
+}
+
 /// Merges shard sets into `out` (written atomically) and returns the merged manifest.
 pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
     if sets.is_empty() {
         return Err(Error::input("merge: no shard sets given").into());
     }
-    let manifests: Vec<(PathBuf, Manifest, Shard)> = sets
+    let shards = sets
         .iter()
-        .map(|s| -> anyhow::Result<_> {
-            let m = read_manifest(s)?;
-            let shard_text = m.shard.clone().ok_or_else(|| {
-                Error::input(format!(
-                    "{}: manifest has no `shard`: not a shard of a sharded run",
-                    s.join(MANIFEST_FILE).display()
-                ))
-            })?;
-            let shard: Shard = shard_text.parse().map_err(|e: Error| {
-                Error::input(format!("{}: shard: {e}", s.join(MANIFEST_FILE).display()))
-            })?;
-            Ok((s.clone(), m, shard))
-        })
-        .collect::<anyhow::Result<_>>()?;
+        .map(|s| read_shard(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    check_one_complete_split(&shards)?;
+    let first = &shards[0];
+    let repeats = first.manifest.total_repeats.ok_or_else(|| {
+        Error::input(format!(
+            "{}: manifest lacks `total_repeats`",
+            first.path.join(MANIFEST_FILE).display()
+        ))
+    })?;
+    let tmp_dir = temp_output(sets, out)?;
+    let tmp = tmp_dir.path().to_path_buf();
+    let mut merged = Manifest {
+        shard: None,
+        repeats: vec![],
+        failures: vec![],
+        ..first.manifest.clone()
+    };
+    let mut seen: BTreeMap<WorkUnit, PathBuf> = BTreeMap::new();
+    let mut repeat_entries: BTreeMap<String, RepeatManifest> = BTreeMap::new();
+    for s in &shards {
+        let expected: BTreeSet<WorkUnit> = s
+            .shard
+            .units(&first.manifest.benchmarks, repeats)
+            .into_iter()
+            .collect();
+        copy_shard(s, &expected, &tmp, &mut seen, &mut repeat_entries)?;
+        refuse_strays(s, &expected)?;
+        merged.failures.extend(s.manifest.failures.iter().cloned());
+    }
+    merged.repeats = ordered_repeats(repeat_entries, &first.manifest.benchmarks);
+    std::fs::write(
+        tmp.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&merged)?,
+    )?;
+    crate::output::publish_set_dir(&tmp, out)?;
+    let _ = tmp_dir.keep();
+    Ok(merged)
+}
 
-    let (first_path, first, first_shard) = &manifests[0];
-    let count = first_shard.count;
+fn read_shard(s: &Path) -> anyhow::Result<ShardSet> {
+    let manifest = read_manifest(s)?;
+    let shard_text = manifest.shard.clone().ok_or_else(|| {
+        Error::input(format!(
+            "{}: manifest has no `shard`: not a shard of a sharded run",
+            s.join(MANIFEST_FILE).display()
+        ))
+    })?;
+    let shard: Shard = shard_text.parse().map_err(|e: Error| {
+        Error::input(format!("{}: shard: {e}", s.join(MANIFEST_FILE).display()))
+    })?;
+    Ok(ShardSet {
+        path: s.to_path_buf(),
+        manifest,
+        shard,
+    })
+}
+
+/// The shards come from one run, belong to one K-way split, and are each given once, all K.
+fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
+    let first = &shards[0];
+    let count = first.shard.count;
     let mut by_index: BTreeMap<u32, &PathBuf> = BTreeMap::new();
-    for (path, m, shard) in &manifests {
-        for ((field, a), (_, b)) in identity(first).iter().zip(identity(m).iter()) {
+    for s in shards {
+        for ((field, a), (_, b)) in identity(&first.manifest)
+            .iter()
+            .zip(identity(&s.manifest).iter())
+        {
             if a != b {
                 return Err(Error::input(format!(
                     "{} and {} come from different runs: `{field}` is {a} vs {b}",
-                    first_path.display(),
-                    path.display()
+                    first.path.display(),
+                    s.path.display()
                 ))
                 .into());
             }
         }
-        if shard.count != count {
+        if s.shard.count != count {
             return Err(Error::input(format!(
-                "{}: shard {shard} does not belong to a {count}-way split ({} is {first_shard})",
-                path.display(),
-                first_path.display()
+                "{}: shard {} does not belong to a {count}-way split ({} is {})",
+                s.path.display(),
+                s.shard,
+                first.path.display(),
+                first.shard
             ))
             .into());
         }
-        if let Some(prev) = by_index.insert(shard.index, path) {
+        if let Some(prev) = by_index.insert(s.shard.index, &s.path) {
             return Err(Error::input(format!(
-                "shard {shard} given twice: {} and {}",
+                "shard {} given twice: {} and {}",
+                s.shard,
                 prev.display(),
-                path.display()
+                s.path.display()
             ))
             .into());
         }
@@ -117,13 +175,12 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
     if !missing.is_empty() {
         return Err(Error::input(format!("missing shard(s): {}", missing.join(", "))).into());
     }
+    Ok(())
+}
 
-    let repeats = first.total_repeats.ok_or_else(|| {
-        Error::input(format!(
-            "{}: manifest lacks `total_repeats`",
-            first_path.join(MANIFEST_FILE).display()
-        ))
-    })?;
+/// A temporary directory next to `out` (so publishing is a rename), after checking that
+/// `out` may be written: not inside an input, and new or a set pystats-gate wrote.
+fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<tempfile::TempDir> {
     for set in sets {
         crate::output::refuse_inside_inputs(out, &[set])?;
     }
@@ -140,108 +197,117 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
-    let tmp_dir = tempfile::Builder::new()
+    Ok(tempfile::Builder::new()
         .prefix(".pystats-gate-merge-")
         .tempdir_in(parent)
-        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
-    let tmp = tmp_dir.path().to_path_buf();
-    let mut seen: BTreeMap<WorkUnit, PathBuf> = BTreeMap::new();
-    let mut merged = Manifest {
-        shard: None,
-        repeats: vec![],
-        failures: vec![],
-        ..first.clone()
-    };
-    let mut repeat_entries: BTreeMap<String, RepeatManifest> = BTreeMap::new();
-    for (path, m, shard) in &manifests {
-        let expected: BTreeSet<WorkUnit> = shard
-            .units(&first.benchmarks, repeats)
-            .into_iter()
-            .collect();
-        let failed: BTreeSet<(String, String)> = m
-            .failures
-            .iter()
-            .map(|f| (f.repeat.clone(), f.benchmark.clone()))
-            .collect();
-        for unit in &expected {
-            let repeat_name = format!("run-{}", unit.repeat);
-            let file = path.join(&repeat_name).join(format!("{}.txt", unit.bench));
-            if !file.is_file() {
-                if failed.contains(&(repeat_name.clone(), unit.bench.clone())) {
-                    continue;
-                }
-                return Err(Error::input(format!(
-                    "{}: missing; shard {shard} should hold {} of repeat {}",
-                    file.display(),
-                    unit.bench,
-                    unit.repeat
-                ))
-                .into());
-            }
-            if let Some(prev) = seen.insert(unit.clone(), file.clone()) {
-                return Err(Error::input(format!(
-                    "{} duplicates {}",
-                    file.display(),
-                    prev.display()
-                ))
-                .into());
-            }
-            let dest_dir = tmp.join(&repeat_name);
-            std::fs::create_dir_all(&dest_dir)?;
-            std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
-                .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
-            let entry = repeat_entries
-                .entry(repeat_name.clone())
-                .or_insert_with(|| RepeatManifest {
-                    name: repeat_name.clone(),
-                    seed: m
-                        .repeats
-                        .iter()
-                        .find(|r| r.name == repeat_name)
-                        .and_then(|r| r.seed),
-                    benchmarks: vec![],
-                });
-            entry.benchmarks.push(unit.bench.clone());
-        }
-        // Anything else in the shard directory would be silently dropped: refuse it.
-        for entry in std::fs::read_dir(path)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER {
+        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?)
+}
+
+/// Copies the dumps shard `s` should hold into `tmp`; a dump missing without a recorded
+/// failure, or held by two shards, is an error.
+fn copy_shard(
+    s: &ShardSet,
+    expected: &BTreeSet<WorkUnit>,
+    tmp: &Path,
+    seen: &mut BTreeMap<WorkUnit, PathBuf>,
+    repeat_entries: &mut BTreeMap<String, RepeatManifest>,
+) -> anyhow::Result<()> {
+    let failed: BTreeSet<(String, String)> = s
+        .manifest
+        .failures
+        .iter()
+        .map(|f| (f.repeat.clone(), f.benchmark.clone()))
+        .collect();
+    for unit in expected {
+        let repeat_name = format!("run-{}", unit.repeat);
+        let file = s
+            .path
+            .join(&repeat_name)
+            .join(format!("{}.txt", unit.bench));
+        if !file.is_file() {
+            if failed.contains(&(repeat_name.clone(), unit.bench.clone())) {
                 continue;
             }
-            if entry.path().is_dir() {
-                for f in std::fs::read_dir(entry.path())? {
-                    let f = f?.path();
-                    let bench = f
-                        .file_stem()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .to_string();
-                    let unit = name
-                        .strip_prefix("run-")
-                        .and_then(|r| r.parse().ok())
-                        .map(|repeat| WorkUnit { repeat, bench });
-                    if !unit.is_some_and(|u| expected.contains(&u)) {
-                        return Err(Error::input(format!(
-                            "{}: not part of shard {shard}; refusing to merge",
-                            f.display()
-                        ))
-                        .into());
-                    }
-                }
-            } else {
+            return Err(Error::input(format!(
+                "{}: missing; shard {} should hold {} of repeat {}",
+                file.display(),
+                s.shard,
+                unit.bench,
+                unit.repeat
+            ))
+            .into());
+        }
+        if let Some(prev) = seen.insert(unit.clone(), file.clone()) {
+            return Err(
+                Error::input(format!("{} duplicates {}", file.display(), prev.display())).into(),
+            );
+        }
+        let dest_dir = tmp.join(&repeat_name);
+        std::fs::create_dir_all(&dest_dir)?;
+        std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
+            .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
+        let entry = repeat_entries
+            .entry(repeat_name.clone())
+            .or_insert_with(|| RepeatManifest {
+                name: repeat_name.clone(),
+                seed: s
+                    .manifest
+                    .repeats
+                    .iter()
+                    .find(|r| r.name == repeat_name)
+                    .and_then(|r| r.seed),
+                benchmarks: vec![],
+            });
+        entry.benchmarks.push(unit.bench.clone());
+    }
+    Ok(())
+}
+
+/// Anything else in the shard directory would be silently dropped: refuse it.
+fn refuse_strays(s: &ShardSet, expected: &BTreeSet<WorkUnit>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(&s.path)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER {
+            continue;
+        }
+        if !entry.path().is_dir() {
+            return Err(Error::input(format!(
+                "{}: unexpected file in a shard set",
+                entry.path().display()
+            ))
+            .into());
+        }
+        for f in std::fs::read_dir(entry.path())? {
+            let f = f?.path();
+            let bench = f
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            let unit = name
+                .strip_prefix("run-")
+                .and_then(|r| r.parse().ok())
+                .map(|repeat| WorkUnit { repeat, bench });
+            if !unit.is_some_and(|u| expected.contains(&u)) {
                 return Err(Error::input(format!(
-                    "{}: unexpected file in a shard set",
-                    entry.path().display()
+                    "{}: not part of shard {}; refusing to merge",
+                    f.display(),
+                    s.shard
                 ))
                 .into());
             }
         }
-        merged.failures.extend(m.failures.iter().cloned());
     }
-    let benches = &first.benchmarks;
-    merged.repeats = repeat_entries
+    Ok(())
+}
+
+/// Repeats in run order, each listing its benchmarks in corpus order.
+fn ordered_repeats(
+    entries: BTreeMap<String, RepeatManifest>,
+    benches: &[String],
+) -> Vec<RepeatManifest> {
+    let mut repeats: Vec<RepeatManifest> = entries
         .into_values()
         .map(|mut r| {
             r.benchmarks
@@ -249,17 +315,11 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
             r
         })
         .collect();
-    merged.repeats.sort_by_key(|r| {
+    repeats.sort_by_key(|r| {
         r.name
             .trim_start_matches("run-")
             .parse::<u32>()
             .unwrap_or(u32::MAX)
     });
-    std::fs::write(
-        tmp.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(&merged)?,
-    )?;
-    crate::output::publish_set_dir(&tmp, out)?;
-    let _ = tmp_dir.keep();
-    Ok(merged)
+    repeats
 }
