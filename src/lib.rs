@@ -12,6 +12,7 @@ pub mod gate;
 pub mod output;
 pub mod report;
 pub mod stats;
+pub mod text;
 
 use cli::{Cli, Command};
 

@@ -186,13 +186,6 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// One self-contained HTML page: an inline SVG line chart per metric.
 fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
     let mut s = String::from(
@@ -233,8 +226,8 @@ fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
 <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>\
 <text x=\"2\" y=\"{pad}\" font-size=\"11\">{}</text><text x=\"2\" y=\"{}\" font-size=\"11\">{}</text>\
 <polyline fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\" points=\"{}\"/>",
-            escape(&t.metric),
-            escape(&t.metric),
+            crate::text::html_escape(&t.metric),
+            crate::text::html_escape(&t.metric),
             h - pad,
             w - pad,
             h - pad,
@@ -246,7 +239,7 @@ fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
         for (x, y, label, v) in &pts {
             s.push_str(&format!(
                 "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f6feb\"><title>{}: {}</title></circle>",
-                escape(label),
+                crate::text::html_escape(label),
                 fmt_num(*v)
             ));
         }

@@ -471,12 +471,12 @@ pub fn split_bench(name: &str) -> (Option<&str>, &str) {
 pub fn format_value(kind: MetricKind, v: f64) -> String {
     match kind {
         MetricKind::Ratio => format!("{:.2}%", v * 100.0),
-        MetricKind::PerMillion => group_fixed(v, 1),
+        MetricKind::PerMillion => crate::text::group_fixed(v, 1),
         MetricKind::Count => {
             if v.fract() == 0.0 {
-                group_fixed(v, 0)
+                crate::text::group_fixed(v, 0)
             } else {
-                group_fixed(v, 1)
+                crate::text::group_fixed(v, 1)
             }
         }
     }
@@ -491,43 +491,6 @@ pub fn format_delta(kind: MetricKind, d: f64) -> String {
     }
 }
 
-/// `v` with `decimals` fixed decimals and thousands separators (`1,310,759.3`): the one
-/// number format of every report.
-pub fn group_fixed(v: f64, decimals: usize) -> String {
-    if !v.is_finite() || v.abs() >= 1e15 {
-        return format!("{v:.decimals$}");
-    }
-    let text = format!("{:.decimals$}", v.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let grouped = group_digits(int.parse::<i64>().unwrap_or(0));
-    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
-    }
-}
-
-pub fn group_digits(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,9 +498,6 @@ mod tests {
 
     #[test]
     fn one_number_format_with_separators_and_fixed_decimals() {
-        assert_eq!(group_fixed(1310759.34, 1), "1,310,759.3");
-        assert_eq!(group_fixed(-713204.0, 0), "-713,204");
-        assert_eq!(group_fixed(-0.04, 1), "0.0");
         assert_eq!(format_value(MetricKind::Count, 1310759.3), "1,310,759.3");
         assert_eq!(format_delta(MetricKind::Count, 713204.0), "+713,204");
         assert_eq!(format_delta(MetricKind::PerMillion, -12345.67), "-12,345.7");

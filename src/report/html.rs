@@ -18,13 +18,6 @@ impl Exporter for HtmlExporter {
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
 main{max-width:1100px;margin:0 auto;padding:16px 20px 40px}
@@ -57,18 +50,19 @@ fn outcome_table(s: &mut String, title: &str, rows: &[&RuleOutcome], conf: f64, 
     if rows.is_empty() {
         return;
     }
-    s.push_str(&format!("<h2>{}</h2>\n<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>p (adj.)</th><th>Rule</th>{}<th>Moved most by</th></tr></thead><tbody>\n", esc(title), conf * 100.0, if needed { "<th>Repeats needed</th>" } else { "" }));
+    s.push_str(&format!("<h2>{}</h2>\n<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>p (adj.)</th><th>Rule</th>{}<th>Moved most by</th></tr></thead><tbody>\n", crate::text::html_escape(title), conf * 100.0, if needed { "<th>Repeats needed</th>" } else { "" }));
     for o in rows {
-        let [metric, base, head, change, interval, p, limit] = outcome_cells(o).map(|c| esc(&c));
+        let [metric, base, head, change, interval, p, limit] =
+            outcome_cells(o).map(|c| crate::text::html_escape(&c));
         s.push_str(&format!(
             "<tr><td><code>{metric}</code></td><td class=num>{base}</td><td class=num>{head}</td><td class=num>{change}</td><td class=num>{interval}</td><td class=num>{p}</td><td><b>{}</b>: {limit}<br><span class=small>{}</span></td>{}<td>{}</td></tr>\n",
-            esc(&o.rule),
-            esc(&match &o.accepted {
+            crate::text::html_escape(&o.rule),
+            crate::text::html_escape(&match &o.accepted {
                 Some(why) => format!("{} Accepted: {why}", o.reason),
                 None => o.reason.clone(),
             }),
             if needed { format!("<td class=num>{}</td>", o.repeats_needed.map(|n| n.to_string()).unwrap_or_else(|| "many".into())) } else { String::new() },
-            esc(&fmt_attribution(o.kind, &o.attribution)),
+            crate::text::html_escape(&fmt_attribution(o.kind, &o.attribution)),
         ));
     }
     s.push_str("</tbody></table>\n");
@@ -86,7 +80,7 @@ fn bar(svg: &mut String, x0: f64, y: f64, width: f64, h: f64, segs: &[(f64, &str
         if w > 0.0 {
             svg.push_str(&format!(
                 "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{color}\"><title>{} {:.2}%</title></rect>",
-                esc(label),
+                crate::text::html_escape(label),
                 frac * 100.0
             ));
         }
@@ -137,7 +131,7 @@ fn family_chart(r: &GateReport, violated: &[String]) -> String {
             y + 19.0,
             if is_bad { "700" } else { "400" },
             if is_bad { MISS } else { "#1d2430" },
-            esc(f),
+            crate::text::html_escape(f),
             if is_bad { " \u{2716} violated" } else { "" }
         ));
         for (k, head) in [false, true].into_iter().enumerate() {
@@ -251,15 +245,18 @@ pub fn render_html(r: &GateReport) -> String {
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
     s.push_str(&format!(
         "<title>{}</title><style>{STYLE}</style></head><body><main>\n",
-        esc(&verdict_line(r))
+        crate::text::html_escape(&verdict_line(r))
     ));
     s.push_str(&format!(
         "<div class=\"banner {class}\" id=\"verdict\"><h1>{}</h1><div class=setup>{}</div></div>\n",
-        esc(&verdict_line(r)),
-        esc(&setup_line(r))
+        crate::text::html_escape(&verdict_line(r)),
+        crate::text::html_escape(&setup_line(r))
     ));
     for n in &r.notes {
-        s.push_str(&format!("<div class=note>{}</div>\n", esc(n)));
+        s.push_str(&format!(
+            "<div class=note>{}</div>\n",
+            crate::text::html_escape(n)
+        ));
     }
     let failing: Vec<&RuleOutcome> = r.failing().collect();
     outcome_table(&mut s, "Violated rules", &failing, r.confidence, false);
@@ -314,11 +311,15 @@ pub fn render_html(r: &GateReport) -> String {
     s.push_str("\n<h2>Effectiveness (share of all Tier 1 instructions)</h2>\n");
     s.push_str(&effectiveness_chart(r));
     s.push_str("\n<h2>Changed metrics</h2>\n");
-    s.push_str(&format!("<p>{}</p>\n", esc(&movers_line(r))));
+    s.push_str(&format!(
+        "<p>{}</p>\n",
+        crate::text::html_escape(&movers_line(r))
+    ));
     if !r.top_movers.is_empty() {
         s.push_str(&format!("<table><thead><tr><th>Metric</th><th>Base</th><th>Head</th><th>Change</th><th>{:.0}% interval</th><th>q</th><th>Moved most by</th></tr></thead><tbody>\n", r.confidence * 100.0));
         for m in &r.top_movers {
-            let [metric, base, head, change, interval, q, by] = mover_cells(m).map(|c| esc(&c));
+            let [metric, base, head, change, interval, q, by] =
+                mover_cells(m).map(|c| crate::text::html_escape(&c));
             s.push_str(&format!(
                 "<tr><td><code>{metric}</code></td><td class=num>{base}</td><td class=num>{head}</td><td class=num>{change}</td><td class=num>{interval}</td><td class=num>{q}</td><td>{by}</td></tr>\n"
             ));
@@ -330,7 +331,7 @@ pub fn render_html(r: &GateReport) -> String {
         let bad = c.with_status(CheckStatus::Violated);
         s.push_str(&format!(
             "<li><b>{}</b>: {}",
-            esc(&c.label),
+            crate::text::html_escape(&c.label),
             if bad.is_empty() {
                 "<span class=ok>ok</span>".to_string()
             } else {
@@ -338,13 +339,16 @@ pub fn render_html(r: &GateReport) -> String {
             }
         ));
         for b in bad {
-            s.push_str(&format!("<br><code>{}</code>: ", esc(&b.id)));
+            s.push_str(&format!(
+                "<br><code>{}</code>: ",
+                crate::text::html_escape(&b.id)
+            ));
             let v: Vec<String> = b
                 .violations
                 .iter()
                 .filter(|v| v.excepted.is_none())
                 .take(5)
-                .map(|v| esc(&format!("{}: {}", v.scope, v.detail)))
+                .map(|v| crate::text::html_escape(&format!("{}: {}", v.scope, v.detail)))
                 .collect();
             s.push_str(&v.join("; "));
         }
@@ -353,18 +357,18 @@ pub fn render_html(r: &GateReport) -> String {
     s.push_str("</ul>\n");
     s.push_str(&format!(
         "<p class=small>{}</p>\n",
-        esc(&statistics_line(r))
+        crate::text::html_escape(&statistics_line(r))
     ));
     if let Some(md) = &r.full_report_markdown {
         s.push_str(&format!(
             "<details><summary>Full comparative report</summary><pre>{}</pre></details>\n",
-            esc(md)
+            crate::text::html_escape(md)
         ));
     }
     if let Some(d) = &r.summary_diff {
         s.push_str(&format!(
             "<details><summary>Diff of the single-set reports</summary><pre>{}</pre></details>\n",
-            esc(d)
+            crate::text::html_escape(d)
         ));
     }
     s.push_str("</main></body></html>\n");

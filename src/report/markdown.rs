@@ -323,7 +323,7 @@ pub fn render_markdown(r: &GateReport) -> String {
     if !left_out.is_empty() {
         s.push_str(&format!(
             "\n_Left out to stay under {} bytes (`--comment-bytes`): {}. They are in the full reports._\n",
-            crate::gate::metrics::group_digits(r.display.comment_bytes as i64),
+            crate::text::group_digits(&r.display.comment_bytes.to_string()),
             left_out.join("; ")
         ));
     }

@@ -184,7 +184,7 @@ pub fn fmt_change(kind: MetricKind, d: f64, rel: Option<f64>) -> String {
         (_, Some(r)) if r.is_finite() => format!(
             "{abs} ({}{}%)",
             if r > 0.0 { "+" } else { "" },
-            crate::gate::metrics::group_fixed(r * 100.0, 1)
+            crate::text::group_fixed(r * 100.0, 1)
         ),
         _ => abs,
     }

@@ -1057,7 +1057,7 @@ fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
                             last_non_zero = rows.len();
                         }
                         rows.push(vec![
-                            Cell::text(format!("<= {}", group_digits(&k.to_string()))),
+                            Cell::text(format!("<= {}", crate::text::group_digits(&k.to_string()))),
                             Cell::count(v),
                             Cell::ratio(v, denominator),
                         ]);
@@ -1438,39 +1438,9 @@ pub(crate) fn layout(base: &Side, head: Option<&Side>) -> Vec<Section> {
     out
 }
 
-/// Inserts `,` thousands separators into the integer part of a formatted number.
-pub(crate) fn group_digits(s: &str) -> String {
-    let (sign, rest) = match s.strip_prefix('-') {
-        Some(r) => ("-", r),
-        None => ("", s),
-    };
-    let (int, frac) = match rest.find('.') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let mut out = String::with_capacity(s.len() + int.len() / 3);
-    out.push_str(sign);
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out.push_str(frac);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_digits_like_python() {
-        assert_eq!(group_digits("1234567"), "1,234,567");
-        assert_eq!(group_digits("-1234.5"), "-1,234.5");
-        assert_eq!(group_digits("12"), "12");
-        assert_eq!(group_digits("123456.78"), "123,456.78");
-    }
 
     #[test]
     fn dedent_matches_textwrap() {

@@ -1,7 +1,7 @@
 //! Renderers for [`SummaryDoc`]: summarize_stats.py-compatible markdown, JSON and aligned text.
 
-use super::compute::group_digits;
 use super::{Align, Cell, Part, Section, SummaryDoc, Table};
+use crate::text::group_digits;
 use std::fmt::Write;
 
 /// Formats a cell the way summarize_stats.py's `markdown()` methods do, without doc details.
