@@ -329,6 +329,7 @@ fn git_bisect_run_with_bisect_step_finds_the_commit() {
     git(&repo, &["bisect", "start", &h[8], &h[0]]);
     let exe = assert_cmd::cargo::cargo_bin("pystats-gate");
     let out = Command::new("git")
+        .env("PYSTATS_GATE_CACHE", crate::util::suite_cache())
         .arg("-C")
         .arg(&repo)
         .args(["bisect", "run"])

@@ -1,6 +1,6 @@
 //! Integration tests: build, corpus, run, gate and demo — on real CPython builds.
 //!
-//! The real-build tests share the cache root (~/.cache/pystats-gate or $PYSTATS_GATE_CACHE):
+//! The real-build tests share the suite's own cache root (`util::suite_cache`):
 //! the first one builds the pristine base (a few minutes on a cold machine, less with a warm
 //! ccache), every other build is incremental, and a second run of the suite hits the cache.
 
@@ -8,6 +8,7 @@ use crate::util::{
     assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, read_json, tempdir,
     Exits,
 };
+use crate::util::{std_cmd, suite_cache};
 use std::path::{Path, PathBuf};
 
 /// The demo repository's base interpreter, built once per test process.
@@ -139,7 +140,7 @@ fn run_rejects_an_interpreter_without_pystats() {
 
 /// A corpus with one good, one crashing and one hanging benchmark.
 fn broken_corpus(dir: &Path) {
-    let builtin = pystats_gate::exec::corpus::materialize_builtin(None).unwrap();
+    let builtin = pystats_gate::exec::corpus::materialize_builtin(Some(&suite_cache())).unwrap();
     std::fs::copy(builtin.join("driver.py"), dir.join("driver.py")).unwrap();
     std::fs::copy(builtin.join("truth.py"), dir.join("truth.py")).unwrap();
     std::fs::write(
@@ -198,7 +199,7 @@ fn two_runs_at_once_produce_two_complete_separate_sets() {
     let python = base_python();
     let out_dir = tempdir();
     let spawn = |name: &str| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"))
+        std_cmd()
             .args([
                 "run",
                 "--quiet",
@@ -346,9 +347,10 @@ fn demo_miss_ratio_head_fails_naming_compare_op() {
 
 #[test]
 fn build_results_keep_working_after_the_worktree_moves() {
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true).unwrap();
     let opts = pystats_gate::cli::BuildOpts {
         quiet: true,
+        cache_dir: Some(suite_cache()),
         ..Default::default()
     };
     let base = pystats_gate::exec::builder::build_revision(&repo, "base", &opts).unwrap();
@@ -375,7 +377,7 @@ fn build_results_keep_working_after_the_worktree_moves() {
 fn build_source_of_a_plain_tree_is_cached_and_runs() {
     // Same content as the demo base: after that build, ccache makes this one cheap.
     base_python();
-    let src = pystats_gate::commands::gate::pristine_source(None).unwrap();
+    let src = pystats_gate::commands::gate::pristine_source(Some(&suite_cache())).unwrap();
     let out = cmd()
         .args(["build", "--quiet", "--source"])
         .arg(&src)
@@ -472,7 +474,7 @@ fn gate_rejects_bad_input_before_building() {
 #[test]
 fn gate_shards_merge_into_the_full_comparison() {
     // What the CI workflow does: every shard builds both sides and runs its part.
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true).unwrap();
     let out_dir = tempdir();
     for k in 1..=2 {
         cmd()

@@ -4,6 +4,7 @@
 //! Each listed case of the "no false PASS" issue has a regression test here; the proptest at
 //! the end mutates the real fixture sets at random and checks the principles on every command.
 
+use crate::util::std_cmd;
 use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -407,12 +408,7 @@ fn a_full_disk_is_a_clear_error_not_a_silent_success() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"))
-            .args(&args)
-            .arg(&b)
-            .stdout(full)
-            .output()
-            .unwrap();
+        let out = std_cmd().args(&args).arg(&b).stdout(full).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", dump(&out));
         assert!(
             stderr(&out).contains("No space left"),

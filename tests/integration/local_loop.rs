@@ -1,5 +1,6 @@
 //! Integration test: `gate --head-dir` on a working tree with uncommitted changes, on a real build, with `Pystats-Accept:` trailers.
 
+use crate::util::suite_cache;
 use crate::util::{dump, read_json, tempdir, Exits};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,7 +41,7 @@ impl Drop for LinkedWorktree {
 #[test]
 fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
     crate::util::pristine_python(); // the cached demo base build
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).unwrap();
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true).unwrap();
     let tmp = tempdir();
     let wt = LinkedWorktree {
         repo: repo.clone(),

@@ -1,5 +1,6 @@
 //! The one stats model: summary's numbers are the metrics, every version format gates the same, mixed key styles are input errors.
 
+use crate::util::suite_cache;
 use crate::util::{cmd, fixture, stdout_json, tempdir, Exits};
 use pystats_gate::stats::metadata::Metadata;
 use serde_json::Value;
@@ -427,7 +428,8 @@ fn zero_denominator_ratio_is_no_sample_in_compare() {
 /// naming it, and the reports carry the optimizer's metrics and rules.
 #[test]
 fn tier2_gate_end_to_end() {
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
+        .expect("demo repository");
     let tmp = tempdir();
     for (head, code) in [("comment", 0), ("regression", 1)] {
         let out_dir = tmp.path().join(head);

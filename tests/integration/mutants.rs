@@ -7,7 +7,8 @@ use std::collections::{BTreeSet, HashSet};
 const FILE: &str = "Python/specialize.c";
 
 fn real_specialize_c() -> String {
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
+        .expect("demo repository");
     std::fs::read_to_string(repo.join(FILE)).expect("specialize.c of the demo repository")
 }
 
@@ -94,7 +95,8 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
 /// resumes from the result files without building anything.
 #[test]
 fn mutants_end_to_end_on_a_real_build() {
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
+        .expect("demo repository");
     let tmp = tempdir();
     let out = tmp.path().join("m");
     let equivalent = tmp.path().join("equivalent.toml");

@@ -199,7 +199,8 @@ impl Tmux {
     /// for it to end and returns its screen, plain and with escapes.
     fn pystats_gate(&self, name: &str, env: &str, args: &str) -> (String, String) {
         let line = format!(
-            "env -u CI -u NO_COLOR {env} TERM=xterm-256color '{}' {args}; echo \"ex\"\"it=$?\"",
+            "env -u CI -u NO_COLOR PYSTATS_GATE_CACHE='{}' {env} TERM=xterm-256color '{}' {args}; echo \"ex\"\"it=$?\"",
+            crate::util::suite_cache().display(),
             assert_cmd::cargo::cargo_bin("pystats-gate").display()
         );
         self.start(name, &line);

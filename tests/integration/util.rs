@@ -16,9 +16,32 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A command running the pystats-gate binary under test.
+/// The suite's own cache root (CPython source, demo repository, builds, ccache, corpus,
+/// results): `$PYSTATS_GATE_TEST_CACHE`, else `test-suite/` under the cache root the product
+/// would use (`$PYSTATS_GATE_CACHE`, `$XDG_CACHE_HOME/pystats-gate`, `~/.cache/pystats-gate`).
+/// The suite never writes into the user's own cache entries; CI keeps this directory between
+/// runs so only the first run builds CPython.
+pub fn suite_cache() -> PathBuf {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| match std::env::var_os("PYSTATS_GATE_TEST_CACHE") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => pystats_gate::exec::cache::cache_root(None).join("test-suite"),
+    })
+    .clone()
+}
+
+/// A command running the pystats-gate binary under test, on the suite's cache root.
 pub fn cmd() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("pystats-gate").unwrap()
+    let mut c = assert_cmd::Command::cargo_bin("pystats-gate").unwrap();
+    c.env(pystats_gate::exec::cache::CACHE_ENV, suite_cache());
+    c
+}
+
+/// [`cmd`] as a plain `std::process::Command` (for spawning, piping, tmux lines).
+pub fn std_cmd() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"));
+    c.env(pystats_gate::exec::cache::CACHE_ENV, suite_cache());
+    c
 }
 
 /// A fresh temporary directory, removed on drop.
@@ -49,9 +72,11 @@ pub fn expect_code(out: &Output, code: i32) {
 pub fn pristine_python() -> PathBuf {
     static PY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PY.get_or_init(|| {
-        let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
+        let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
+            .expect("demo repository");
         let opts = pystats_gate::cli::BuildOpts {
             quiet: true,
+            cache_dir: Some(suite_cache()),
             ..Default::default()
         };
         pystats_gate::exec::builder::build_revision(&repo, "base", &opts)

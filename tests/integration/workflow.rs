@@ -205,7 +205,8 @@ fn history_append_and_show_trend() {
 /// verdict and numbers as one unsharded `gate`.
 #[test]
 fn sharded_workflow_matches_the_unsharded_gate() {
-    let repo = pystats_gate::commands::gate::demo_repo(None, true).expect("demo repository");
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
+        .expect("demo repository");
     let tmp = tempdir();
     let benches = ["--bench", "iterate", "--bench", "truth", "--bench", "arith"];
     let common = |c: &mut assert_cmd::Command| {
