@@ -12,7 +12,7 @@ cargo metadata --format-version 1 --quiet | python3 -c '
 import json, sys
 ours = sys.argv[1]
 key = lambda v: tuple(int(x) for x in v.split("."))  + (0,) * (3 - len(v.split(".")))
-newer = [f"{p[\"name\"]} {p[\"version\"]} needs {p[\"rust_version\"]}"
+newer = ["%s %s needs %s" % (p["name"], p["version"], p["rust_version"])
          for p in json.load(sys.stdin)["packages"]
          if p["rust_version"] and key(p["rust_version"]) > key(ours)]
 if newer:
