@@ -3,11 +3,15 @@
 //! The only part that may import every stage; nothing below imports it.
 
 pub mod bisect;
+pub mod build;
 pub mod check;
+pub mod corpus;
 pub mod gate;
 pub mod history;
+pub mod merge;
 pub mod metrics;
 pub mod mutants;
+pub mod run;
 pub mod shell;
 pub mod summarize;
 

@@ -12,7 +12,7 @@
 //!   lives and whatever revision the persistent worktree moves to. Results are published with
 //!   a rename, so an interrupted build never leaves a directory that looks finished.
 
-use crate::cli::{BuildArgs, BuildOpts};
+use crate::cli::BuildOpts;
 use crate::error::Error;
 use crate::exec::cache;
 use crate::exec::progress::Progress;
@@ -60,17 +60,6 @@ pub struct BuiltPython {
 enum Origin<'a> {
     Git { repo: &'a Path, commit: String },
     Tree { src: &'a Path, commit: String },
-}
-
-/// `pystats-gate build`.
-pub fn cmd_build(args: &BuildArgs) -> anyhow::Result<i32> {
-    let built = match (&args.repo, &args.source) {
-        (_, Some(src)) => build_source(src, &args.build)?,
-        (Some(repo), None) => build_revision(repo, &args.rev, &args.build)?,
-        (None, None) => return Err(Error::input("give --repo DIR or --source DIR").into()),
-    };
-    crate::output::print(&format!("{}\n", built.python.display()))?;
-    Ok(crate::error::EXIT_PASS)
 }
 
 /// Builds revision `rev` of the git checkout `repo` (cached by commit and flags).

@@ -7,7 +7,7 @@
 //! unavailable, runs go one at a time under a machine-wide lock and the driver insists that
 //! exactly one new dump appeared during its own dump call.
 
-use crate::cli::{RunArgs, RunOpts};
+use crate::cli::RunOpts;
 use crate::error::Error;
 use crate::exec::builder::{self, BuiltPython};
 use crate::exec::cache;
@@ -57,12 +57,6 @@ pub struct RunSummary {
     pub wall_seconds: f64,
     /// Sum of the individual runs' wall times (what the corpus costs one core).
     pub run_seconds: f64,
-}
-
-/// `pystats-gate run`.
-pub fn cmd_run(args: &RunArgs) -> anyhow::Result<i32> {
-    run_corpus(&args.python, &args.run, &args.out, args.quiet)?;
-    Ok(crate::error::EXIT_PASS)
 }
 
 /// Runs the corpus selected by `opts` on `python`, writing a complete stats set at `out`
