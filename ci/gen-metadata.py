@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate an embedded metadata table (src/metadata/cpython-X.Y.json).
+"""Generate an embedded metadata table (src/stats/metadata/cpython-X.Y.json).
 
 The table holds what summarize_stats.py needs: the specialized instruction names,
 SPEC_FAIL_* kinds (Python/specialize.c) and EVAL_CALL_* kinds (pystats.h), plus, for
