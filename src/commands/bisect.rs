@@ -478,12 +478,21 @@ fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::R
     ])
 }
 
+/// The options bisect refuses (`--shard`, `--accept`), then `--repo` made absolute.
+fn checked_repo(
+    repo: &Path,
+    run: &RunOpts,
+    gate: &crate::cli::GateOpts,
+) -> anyhow::Result<std::path::PathBuf> {
+    reject_shard(run)?;
+    reject_accept(gate)?;
+    std::fs::canonicalize(repo)
+        .map_err(|e| Error::input(format!("--repo {}: {e}", repo.display())).into())
+}
+
 pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    reject_shard(&args.run)?;
-    reject_accept(&args.gate)?;
-    let repo = std::fs::canonicalize(&args.repo)
-        .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
+    let repo = checked_repo(&args.repo, &args.run, &args.gate)?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
     let bad = resolve_or_input(&repo, &args.bad, "bad")?;
     if good == bad {
@@ -601,10 +610,7 @@ pub fn cmd_bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
 }
 
 fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
-    reject_shard(&args.run)?;
-    reject_accept(&args.gate)?;
-    let repo = std::fs::canonicalize(&args.repo)
-        .map_err(|e| Error::input(format!("--repo {}: {e}", args.repo.display())))?;
+    let repo = checked_repo(&args.repo, &args.run, &args.gate)?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
     let rev = resolve_or_input(&repo, &args.rev, "rev")?;
     if rev == good {
