@@ -38,7 +38,8 @@ pub struct DiffStats {
     pub deterministic: bool,
 }
 
-fn mean(v: &[f64]) -> f64 {
+/// Arithmetic mean (0 for no values): the one mean of the crate's statistics.
+pub fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
     } else {
@@ -46,7 +47,8 @@ fn mean(v: &[f64]) -> f64 {
     }
 }
 
-fn sd(v: &[f64]) -> f64 {
+/// Sample standard deviation (n - 1; 0 below 2 values).
+pub fn sd(v: &[f64]) -> f64 {
     if v.len() < 2 {
         return 0.0;
     }
@@ -66,10 +68,19 @@ pub fn t_quantile(confidence: f64, df: f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-fn t_sf(x: f64, df: f64) -> f64 {
+/// Survival function P(T > x) of Student's t with `df` degrees of freedom (statrs).
+pub fn t_sf(x: f64, df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df.max(1.0))
         .map(|t| 1.0 - t.cdf(x))
         .unwrap_or(0.5)
+}
+
+/// Welch's standard error and Welch-Satterthwaite degrees of freedom from the two sides'
+/// variances of the mean (`vb`, `vh`) and sizes.
+fn welch(vb: f64, vh: f64, nb: usize, nh: usize) -> (f64, f64) {
+    let df = (vb + vh).powi(2)
+        / (vb.powi(2) / (nb - 1) as f64 + vh.powi(2) / (nh - 1) as f64).max(f64::MIN_POSITIVE);
+    ((vb + vh).sqrt(), df)
 }
 
 /// Compares two sample vectors. `paired` means base[i] and head[i] share a seed.
@@ -118,13 +129,12 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
             (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64)
         } else {
             out.permutation_p = Some(two_sample_permutation_p(base, head));
-            let vb = out.base_sd.powi(2) / base.len() as f64;
-            let vh = out.head_sd.powi(2) / head.len() as f64;
-            let se = (vb + vh).sqrt();
-            let df = (vb + vh).powi(2)
-                / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
-                    .max(f64::MIN_POSITIVE);
-            (se, df)
+            welch(
+                out.base_sd.powi(2) / base.len() as f64,
+                out.head_sd.powi(2) / head.len() as f64,
+                base.len(),
+                head.len(),
+            )
         }
     };
     out.deterministic = false;
@@ -168,12 +178,12 @@ pub fn compare_log_ratio(
         out.p_value = if diff == 0.0 { 1.0 } else { 0.0 };
         return Some(out);
     }
-    let vb = (sd(base) / bm).powi(2) / base.len() as f64;
-    let vh = (sd(head) / hm).powi(2) / head.len() as f64;
-    let se = (vb + vh).sqrt();
-    let df = (vb + vh).powi(2)
-        / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
-            .max(f64::MIN_POSITIVE);
+    let (se, df) = welch(
+        (sd(base) / bm).powi(2) / base.len() as f64,
+        (sd(head) / hm).powi(2) / head.len() as f64,
+        base.len(),
+        head.len(),
+    );
     let q = t_quantile(confidence, df);
     out.deterministic = false;
     out.se = se;
@@ -246,18 +256,25 @@ impl SplitMix {
 /// difference is symmetric about 0). Statistic |sum d|; all 2^n sign patterns are
 /// enumerated up to [`EXACT_LIMIT`], sampled beyond (p = (1 + hits) / (1 + draws)).
 pub fn sign_flip_p(d: &[f64]) -> f64 {
+    sign_flip(d, true)
+}
+
+/// Sign-flip p, two-sided (|sum d|) or one-sided (H1: the differences lean positive).
+fn sign_flip(d: &[f64], two_sided: bool) -> f64 {
     let n = d.len();
     if n == 0 {
         return 1.0;
     }
-    let observed = d.iter().sum::<f64>().abs();
+    let fold = |s: f64| if two_sided { s.abs() } else { s };
+    let observed = fold(d.iter().sum::<f64>());
     let total = 1u64.checked_shl(n as u32).unwrap_or(u64::MAX);
     let stat = |mask: u64| -> f64 {
-        d.iter()
-            .enumerate()
-            .map(|(i, x)| if mask >> i & 1 == 1 { -x } else { *x })
-            .sum::<f64>()
-            .abs()
+        fold(
+            d.iter()
+                .enumerate()
+                .map(|(i, x)| if mask >> i & 1 == 1 { -x } else { *x })
+                .sum::<f64>(),
+        )
     };
     if n < 63 && total <= EXACT_LIMIT {
         let hits = (0..total).filter(|m| at_least(stat(*m), observed)).count();
@@ -270,7 +287,7 @@ pub fn sign_flip_p(d: &[f64]) -> f64 {
                 .iter()
                 .map(|x| if rng.next() & 1 == 1 { -x } else { *x })
                 .sum();
-            at_least(s.abs(), observed)
+            at_least(fold(s), observed)
         })
         .count();
     (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
@@ -293,13 +310,25 @@ fn binomial(n: u64, k: u64) -> u64 {
 /// |mean(head) - mean(base)|; all C(n1+n2, n1) splits are enumerated up to
 /// [`EXACT_LIMIT`], sampled beyond.
 pub fn two_sample_permutation_p(base: &[f64], head: &[f64]) -> f64 {
+    two_sample_permutation(base, head, true)
+}
+
+/// Two-sample permutation p, two-sided or one-sided (H1: head's mean is the larger).
+fn two_sample_permutation(base: &[f64], head: &[f64], two_sided: bool) -> f64 {
     let (n1, n2) = (base.len(), head.len());
     if n1 == 0 || n2 == 0 {
         return 1.0;
     }
     let pooled: Vec<f64> = base.iter().chain(head).copied().collect();
     let sum_all: f64 = pooled.iter().sum();
-    let stat = |sum_base: f64| ((sum_all - sum_base) / n2 as f64 - sum_base / n1 as f64).abs();
+    let stat = |sum_base: f64| {
+        let d = (sum_all - sum_base) / n2 as f64 - sum_base / n1 as f64;
+        if two_sided {
+            d.abs()
+        } else {
+            d
+        }
+    };
     let observed = stat(base.iter().sum());
     let total = binomial((n1 + n2) as u64, n1 as u64);
     if total <= EXACT_LIMIT {
@@ -335,6 +364,41 @@ pub fn two_sample_permutation_p(base: &[f64], head: &[f64]) -> f64 {
         })
         .count();
     (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
+}
+
+/// One-sided exact permutation p of "the change exceeds `allowed`" (H0: head = base +
+/// allowed, a location shift; `increase` false tests a change below -allowed): sign flips
+/// of the paired differences minus the allowed change, or a two-sample permutation of head
+/// minus it against base. Exact at the limit whatever the noise's shape (bimodal seed noise
+/// included). None when the test cannot reach p < `alpha` at these repeats (its smallest p
+/// is 1/2^n, or 1/C(n1+n2, n1)): the t test then decides alone.
+pub fn permutation_p_beyond(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    allowed: f64,
+    increase: bool,
+    alpha: f64,
+) -> Option<f64> {
+    let sign = if increase { 1.0 } else { -1.0 };
+    if paired && base.len() == head.len() {
+        if 0.5f64.powi(base.len() as i32) >= alpha {
+            return None;
+        }
+        let d: Vec<f64> = head
+            .iter()
+            .zip(base)
+            .map(|(h, b)| sign * (h - b) - allowed)
+            .collect();
+        return Some(sign_flip(&d, false));
+    }
+    let splits = binomial((base.len() + head.len()) as u64, base.len() as u64);
+    if base.len() < 2 || head.len() < 2 || 1.0 / splits as f64 >= alpha {
+        return None;
+    }
+    let b: Vec<f64> = base.iter().map(|x| sign * x).collect();
+    let h: Vec<f64> = head.iter().map(|x| sign * x - allowed).collect();
+    Some(two_sample_permutation(&b, &h, false))
 }
 
 /// The tests the gate computes, for [`min_repeats`].

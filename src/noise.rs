@@ -50,6 +50,15 @@ impl NoiseFile {
             .filter(|t| *t > 0.0)
     }
 
+    /// The floor under a rule's limit for a comparison of `repeats`-repeat means: the
+    /// per-repeat fence / sqrt(repeats). The fence is over differences of single repeats,
+    /// |x_i - x_j|, whose spread is sqrt(2) sigma; a difference of two n-repeat means has
+    /// sqrt(2 / n) sigma, so the same fence in standard deviations is threshold / sqrt(n).
+    pub fn floor_for(&self, metric: &str, repeats: usize) -> Option<f64> {
+        self.threshold(metric)
+            .map(|t| t / (repeats.max(1) as f64).sqrt())
+    }
+
     /// Reads a noise file; errors name the file (and line, for TOML).
     pub fn load(path: &Path) -> anyhow::Result<NoiseFile> {
         let text = std::fs::read_to_string(path)
