@@ -130,6 +130,16 @@ fn main() -> anyhow::Result<()> {
     ] {
         for n in [3usize, 5, 10] {
             for shift in [0.0, 1.0, 2.0, 5.0] {
+                // SIM_ONLY="DESIGN-PREFIX/N/SHIFT" runs one row (e.g. "paired/3/1").
+                if let Ok(only) = std::env::var("SIM_ONLY") {
+                    let want: Vec<&str> = only.split('/').collect();
+                    if !(design.starts_with(want[0])
+                        && want.get(1).is_none_or(|w| *w == n.to_string())
+                        && want.get(2).is_none_or(|w| *w == shift.to_string()))
+                    {
+                        continue;
+                    }
+                }
                 let (mut failed, mut holm, mut exact, mut inc, mut hit) = (0, 0, 0, 0, 0);
                 for _ in 0..trials {
                     let (b_idx, h_idx): (Vec<usize>, Vec<usize>) = if paired {
@@ -149,6 +159,16 @@ fn main() -> anyhow::Result<()> {
                     let head = side(&pool, &h_idx, &noise_pp, &totals, shift, paired);
                     let rep = evaluate(&base, &head, opts)?;
                     let fails: Vec<&RuleOutcome> = rep.failing().collect();
+                    if std::env::var_os("SIM_DEBUG").is_some() {
+                        for o in &fails {
+                            let c = rep.comparisons.iter().find(|c| c.name == o.metric);
+                            eprintln!(
+                                "{design} n={n} shift={shift}: {} {:?} p={:?} adj={:?} ci=({}, {}) {:?} {:?}",
+                                o.metric, o.benchmark, o.p_value, o.p_adjusted, o.ci_low, o.ci_high,
+                                c.map(|c| &c.base_values), c.map(|c| &c.head_values)
+                            );
+                        }
+                    }
                     failed += usize::from(rep.verdict == Verdict::Regression);
                     holm += usize::from(
                         fails

@@ -381,6 +381,8 @@ pub fn permutation_p_beyond(
     alpha: f64,
 ) -> Option<f64> {
     let sign = if increase { 1.0 } else { -1.0 };
+    // alpha arrives as 1 - confidence: 0.05 comes back as 0.05000000000000004.
+    let alpha = alpha - 1e-12;
     if paired && base.len() == head.len() {
         if 0.5f64.powi(base.len() as i32) >= alpha {
             return None;

@@ -5,6 +5,7 @@
 //! stats sets in.
 
 pub mod accept;
+pub mod adaptive;
 pub mod bisect;
 pub mod builder;
 pub mod cache;

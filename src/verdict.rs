@@ -1060,7 +1060,8 @@ fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>,
         }
         let m = sides.metric(name, like, opts);
         // All zero, or a ratio with no sample on one side: nothing to compare.
-        if m.base.iter().chain(&m.head).all(|v| *v == 0.0) || m.base.is_empty() || m.head.is_empty() {
+        if m.base.iter().chain(&m.head).all(|v| *v == 0.0) || m.base.is_empty() || m.head.is_empty()
+        {
             continue;
         }
         let relative_change =
@@ -1104,9 +1105,8 @@ fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>,
         }
         let beyond_floor = c.stats.diff.abs() > c.noise_floor;
         // With fewer than 2 repeats nothing can be tested: every move counts (unverified).
-        let significant = c.stats.deterministic
-            || sides.unverified
-            || c.q_value.is_some_and(|q| q < opts.alpha);
+        let significant =
+            c.stats.deterministic || sides.unverified || c.q_value.is_some_and(|q| q < opts.alpha);
         c.changed = c.stats.diff != 0.0 && beyond_floor && significant;
     }
     (comparisons, tested.len())
