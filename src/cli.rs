@@ -584,6 +584,18 @@ pub enum HistoryAction {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a noise file (as `calibrate` does, for --noise) from the recorded means of
+    /// the last entries (e.g. a history of main's merges: past bases).
+    Noise {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Noise file to write (JSON when it ends in .json, else TOML).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Use the last N entries.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        last: usize,
+    },
 }
 
 #[derive(Args, Debug)]
