@@ -179,23 +179,27 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
 }
 
 /// The benchmarks whose runs feed the open outcomes and vary between repeats: a per-benchmark
-/// outcome's benchmark, and for an aggregate metric every benchmark with that metric whose
-/// dumps differ between repeats on a side. The others are seed-independent (their dumps are
-/// identical in every repeat so far): new repeats reuse their first repeat's dumps.
+/// outcome's benchmark, and for an aggregate metric every benchmark whose share of it (the
+/// metric's numerator and denominator within the benchmark) differs between repeats on a
+/// side. The others contribute the same to that metric in every repeat so far: new repeats
+/// reuse their first repeat's dumps (decided outcomes are frozen, so nothing else reads them).
 pub fn benchmarks_to_rerun(
     open: &[&RuleOutcome],
     base: &StatsSet,
     head: &StatsSet,
     opts: &EvalOptions,
 ) -> anyhow::Result<Vec<String>> {
-    let tables: Vec<MetricTable> = metrics::set_metrics(base, &opts.meta_base, true)?
-        .into_iter()
-        .chain(metrics::set_metrics(head, &opts.meta_head, true)?)
-        .collect();
-    let varies = |b: &str| {
-        [base, head].iter().any(|s| {
-            let dumps: Vec<_> = s.repeats.iter().map(|r| r.benchmarks.get(b)).collect();
-            dumps.windows(2).any(|w| w[0] != w[1])
+    let sides: [Vec<MetricTable>; 2] = [
+        metrics::set_metrics(base, &opts.meta_base, true)?,
+        metrics::set_metrics(head, &opts.meta_head, true)?,
+    ];
+    let varies = |key: &str| {
+        sides.iter().any(|tables| {
+            let v: Vec<Option<(f64, Option<f64>)>> = tables
+                .iter()
+                .map(|t| t.get(key).map(|v| (v.num, v.den)))
+                .collect();
+            v.windows(2).any(|w| w[0] != w[1])
         })
     };
     let mut out = BTreeSet::new();
@@ -206,12 +210,7 @@ pub fn benchmarks_to_rerun(
             }
             None => {
                 for b in base.benchmark_names() {
-                    let key = format!("{}{b}.{}", metrics::BENCH_PREFIX, o.metric);
-                    let present = tables.iter().any(|t| {
-                        t.get(&key)
-                            .is_some_and(|v| v.num != 0.0 || v.den.is_some_and(|d| d > 0.0))
-                    });
-                    if present && varies(&b) {
+                    if varies(&format!("{}{b}.{}", metrics::BENCH_PREFIX, o.metric)) {
                         out.insert(b);
                     }
                 }
