@@ -199,5 +199,86 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
+    auto_rows(&pool, &noise_pp, &totals, &opts, trials, &mut rng)?;
+    Ok(())
+}
+
+/// `--repeats auto` on the paired design: 3 paired repeats, 2 more (new seeds, drawn from
+/// the pool's unused ones) per look while the rule is inconclusive, up to 9; each look at
+/// alpha / 4. Reports what it spends.
+fn auto_rows(
+    pool: &StatsSet,
+    noise_pp: &[f64],
+    totals: &[f64],
+    opts: &EvalOptions,
+    trials: usize,
+    rng: &mut Rng,
+) -> anyhow::Result<()> {
+    const MAX: u32 = 9;
+    println!();
+    println!("| design | planted shift | trials | gate failed | failed via holm | via exact | inconclusive | paired repeats spent (mean) | trials that reran | at 3 / 5 / 7 / 9 |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for shift in [0.0, 1.0, 2.0, 5.0] {
+        if let Ok(only) = std::env::var("SIM_ONLY") {
+            if !(only.starts_with("auto") && only.split('/').nth(1).is_none_or(|w| w == shift.to_string())) {
+                continue;
+            }
+        }
+        let (mut failed, mut holm, mut exact, mut inc, mut spent, mut reran) = (0, 0, 0, 0, 0, 0);
+        let mut at = [0usize; 4];
+        for _ in 0..trials {
+            let mut all: Vec<usize> = (0..pool.repeats.len()).collect();
+            for i in 0..all.len() {
+                let j = i + rng.below(all.len() - i);
+                all.swap(i, j);
+            }
+            let pick = |from: usize, count: usize, benches: Option<&[String]>, shift: f64| {
+                let mut s = side(pool, &all[from..from + count], noise_pp, totals, shift, true);
+                for (k, r) in s.repeats.iter_mut().enumerate() {
+                    r.name = format!("run-{}", from + k + 1);
+                    if let Some(b) = benches {
+                        r.benchmarks.retain(|name, _| b.contains(name));
+                    }
+                }
+                s
+            };
+            let base = pick(0, 3, None, 0.0);
+            let head = pick(0, 3, None, shift);
+            let mut more = |offset: u32, count: u32, benches: &[String]| {
+                let (o, c) = (offset as usize, count as usize);
+                Ok((pick(o, c, Some(benches), 0.0), pick(o, c, Some(benches), shift)))
+            };
+            let (rep, record) = pystats_gate::adaptive::run(
+                base,
+                head,
+                opts,
+                MAX,
+                None,
+                std::time::Instant::now(),
+                &mut more,
+            )?;
+            let fails: Vec<&RuleOutcome> = rep.failing().collect();
+            failed += usize::from(rep.verdict == Verdict::Regression);
+            let via = |path| fails.iter().any(|o| o.error_control == path);
+            holm += usize::from(via(pystats_gate::compare::ErrorControl::Holm));
+            exact += usize::from(via(pystats_gate::compare::ErrorControl::Exact));
+            inc += usize::from(rep.verdict == Verdict::Inconclusive);
+            let n = record.looks.last().map(|l| l.repeats).unwrap_or(0);
+            spent += n as usize;
+            reran += usize::from(record.looks.len() > 1);
+            at[((n as usize).saturating_sub(3) / 2).min(3)] += 1;
+        }
+        let pct = |x: usize| format!("{:.0}%", 100.0 * x as f64 / trials as f64);
+        println!(
+            "| paired, --repeats auto (max {MAX}, alpha/4 per look) | {shift} pp | {trials} | {} | {} | {} | {} | {:.1} | {} | {} |",
+            pct(failed),
+            pct(holm),
+            pct(exact),
+            pct(inc),
+            spent as f64 / trials as f64,
+            pct(reran),
+            at.iter().map(|x| pct(*x)).collect::<Vec<_>>().join(" / ")
+        );
+    }
     Ok(())
 }
