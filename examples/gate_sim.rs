@@ -220,7 +220,12 @@ fn auto_rows(
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for shift in [0.0, 1.0, 2.0, 5.0] {
         if let Ok(only) = std::env::var("SIM_ONLY") {
-            if !(only.starts_with("auto") && only.split('/').nth(1).is_none_or(|w| w == shift.to_string())) {
+            if !(only.starts_with("auto")
+                && only
+                    .split('/')
+                    .nth(1)
+                    .is_none_or(|w| w == shift.to_string()))
+            {
                 continue;
             }
         }
@@ -233,7 +238,14 @@ fn auto_rows(
                 all.swap(i, j);
             }
             let pick = |from: usize, count: usize, benches: Option<&[String]>, shift: f64| {
-                let mut s = side(pool, &all[from..from + count], noise_pp, totals, shift, true);
+                let mut s = side(
+                    pool,
+                    &all[from..from + count],
+                    noise_pp,
+                    totals,
+                    shift,
+                    true,
+                );
                 for (k, r) in s.repeats.iter_mut().enumerate() {
                     r.name = format!("run-{}", from + k + 1);
                     if let Some(b) = benches {
@@ -246,7 +258,10 @@ fn auto_rows(
             let head = pick(0, 3, None, shift);
             let mut more = |offset: u32, count: u32, benches: &[String]| {
                 let (o, c) = (offset as usize, count as usize);
-                Ok((pick(o, c, Some(benches), 0.0), pick(o, c, Some(benches), shift)))
+                Ok((
+                    pick(o, c, Some(benches), 0.0),
+                    pick(o, c, Some(benches), shift),
+                ))
             };
             let (rep, record) = pystats_gate::adaptive::run(
                 base,

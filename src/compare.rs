@@ -370,8 +370,8 @@ fn two_sample_permutation(base: &[f64], head: &[f64], two_sided: bool) -> f64 {
 /// allowed, a location shift; `increase` false tests a change below -allowed): sign flips
 /// of the paired differences minus the allowed change, or a two-sample permutation of head
 /// minus it against base. Exact at the limit whatever the noise's shape (bimodal seed noise
-/// included). None when the test cannot reach p < `alpha` at these repeats (its smallest p
-/// is 1/2^n, or 1/C(n1+n2, n1)): the t test then decides alone.
+/// included). None below [`exact_test_from`] repeats (where it cannot reach p < `alpha`):
+/// the t test then decides alone.
 pub fn permutation_p_beyond(
     base: &[f64],
     head: &[f64],
@@ -381,10 +381,8 @@ pub fn permutation_p_beyond(
     alpha: f64,
 ) -> Option<f64> {
     let sign = if increase { 1.0 } else { -1.0 };
-    // alpha arrives as 1 - confidence: 0.05 comes back as 0.05000000000000004.
-    let alpha = alpha - 1e-12;
     if paired && base.len() == head.len() {
-        if 0.5f64.powi(base.len() as i32) >= alpha {
+        if base.len() < exact_test_from(true, alpha) {
             return None;
         }
         let d: Vec<f64> = head
@@ -394,8 +392,7 @@ pub fn permutation_p_beyond(
             .collect();
         return Some(sign_flip(&d, false));
     }
-    let splits = binomial((base.len() + head.len()) as u64, base.len() as u64);
-    if base.len() < 2 || head.len() < 2 || 1.0 / splits as f64 >= alpha {
+    if base.len().min(head.len()) < exact_test_from(false, alpha) {
         return None;
     }
     let b: Vec<f64> = base.iter().map(|x| sign * x).collect();
@@ -439,19 +436,36 @@ pub fn min_repeats(kind: TestKind, alpha: f64, two_sided: bool) -> usize {
     }
 }
 
-/// A terse note when the distribution-free cross-check cannot signal at these repeats
-/// (the t test decides; the permutation p corroborates it only from its minimum up).
+/// Repeats (pairs, or per side) from which the exact one-sided permutation test can reach
+/// p < `alpha` (1/2^n, or 1/C(2n, n)) and so joins the t test in deciding a limit.
+pub fn exact_test_from(paired: bool, alpha: f64) -> usize {
+    // alpha often arrives as 1 - confidence: 0.05 comes back as 0.05000000000000004.
+    let alpha = alpha - 1e-12;
+    (2..64)
+        .find(|n| {
+            let patterns = if paired {
+                2f64.powi(*n as i32)
+            } else {
+                binomial(2 * *n as u64, *n as u64) as f64
+            };
+            1.0 / patterns < alpha
+        })
+        .unwrap_or(64)
+}
+
+/// A terse note when the exact permutation test cannot signal at these repeats: the t test
+/// decides alone (its level is approximate on few seed-multimodal repeats).
 pub fn power_note(paired: bool, n_base: usize, n_head: usize, alpha: f64) -> Option<String> {
     let kind = if paired {
         TestKind::SignFlip
     } else {
         TestKind::TwoSamplePermutation
     };
-    let need = min_repeats(kind, alpha, true);
+    let need = exact_test_from(paired, alpha);
     let have = n_base.min(n_head);
     (have >= 2 && have < need).then(|| {
         format!(
-            "{have} repeat(s): the {} decides; its {} cross-check needs {need}+ to reach p <= {alpha} (docs/gate.md)",
+            "{have} repeat(s): the {} decides alone; the exact {} test joins it from {need} (docs/gate.md)",
             if paired { "paired t" } else { "Welch t" },
             kind.name()
         )
@@ -634,13 +648,37 @@ mod tests {
         assert_eq!(min_repeats(TestKind::TwoSamplePermutation, 0.05, false), 3);
         assert_eq!(min_repeats(TestKind::PairedT, 0.05, true), 2);
         assert_eq!(min_repeats(TestKind::WelchT, 0.05, true), 2);
-        assert!(power_note(true, 3, 3, 0.05).unwrap().contains("6+"));
-        assert_eq!(power_note(true, 6, 6, 0.05), None);
-        assert!(power_note(false, 3, 3, 0.05).unwrap().contains("4+"));
+        // The exact test joins the decision (one-sided, at the limit) from 5 pairs / 4 per side.
+        assert!(power_note(true, 3, 3, 0.05).unwrap().contains("from 5"));
+        assert_eq!(power_note(true, 5, 5, 0.05), None);
+        assert!(power_note(false, 3, 3, 0.05).unwrap().contains("from 4"));
         // A single repeat is the UNVERIFIED note's business.
         assert_eq!(power_note(true, 1, 1, 0.05), None);
         let d = compare_samples(&[1.0, 2.0, 3.0], &[2.0, 4.0, 7.0], true, 0.95);
         assert_eq!(d.permutation_p, Some(0.25));
+    }
+
+    #[test]
+    fn exact_permutation_test_joins_from_its_minimum_and_tests_the_limit() {
+        assert_eq!(exact_test_from(true, 0.05), 5); // 1/32 < 0.05 <= 1/16
+        assert_eq!(exact_test_from(false, 0.05), 4); // 1/70 < 0.05 <= 1/20
+        assert_eq!(exact_test_from(true, 0.95f64.mul_add(-1.0, 1.0)), 5);
+        assert_eq!(exact_test_from(true, 0.05 / 4.0), 7);
+        let base = [10.0, 10.0, 10.0, 10.0, 10.0];
+        let head = [11.1, 11.2, 11.3, 11.4, 11.5];
+        // Every paired difference beyond the allowed 1.0: only the all-positive pattern.
+        let p = permutation_p_beyond(&base, &head, true, 1.0, true, 0.05).unwrap();
+        assert!((p - 1.0 / 32.0).abs() < 1e-12, "{p}");
+        // Beyond an allowed 1.3 only partly: not significant.
+        assert!(permutation_p_beyond(&base, &head, true, 1.3, true, 0.05).unwrap() > 0.2);
+        // A decrease limit mirrors it.
+        let p = permutation_p_beyond(&head, &base, true, 1.0, false, 0.05).unwrap();
+        assert!((p - 1.0 / 32.0).abs() < 1e-12, "{p}");
+        // Too few pairs to reach alpha: the t test decides alone.
+        assert_eq!(
+            permutation_p_beyond(&base[..4], &head[..4], true, 1.0, true, 0.05),
+            None
+        );
     }
 
     #[test]
