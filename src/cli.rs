@@ -88,7 +88,7 @@ pub enum Command {
     Mutants(MutantsArgs),
     /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
     #[command(
-        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
     )]
     Calibrate(CalibrateArgs),
 }
