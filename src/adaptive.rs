@@ -283,6 +283,81 @@ mod tests {
         assert_eq!(planned_looks(2), 1);
     }
 
+    /// `count` repeats of `set` renamed to new seeds after `offset`, only `benches`.
+    fn again(set: &StatsSet, offset: u32, count: u32, benches: &[String]) -> StatsSet {
+        let mut x = set.clone();
+        x.repeats.truncate(count as usize);
+        for (k, r) in x.repeats.iter_mut().enumerate() {
+            let seed = offset + k as u32 + 1;
+            r.seed = Some(seed as u64);
+            r.name = format!("run-{seed}");
+            r.benchmarks.retain(|n, _| benches.contains(n));
+        }
+        x
+    }
+
+    #[test]
+    fn stops_at_the_budget_or_the_maximum_and_never_passes_what_stays_open() {
+        use crate::verdict::tests::{noisy, opts};
+        let base = crate::stats_set::real_fixture("aa-base");
+        // BINARY_OP misses planted unevenly per seed: the paired change straddles 1 pp.
+        let head = noisy(crate::stats_set::real_fixture("aa-head"), &[0, 600, 30]);
+        let opts = opts();
+        let mut calls: Vec<(u32, u32, Vec<String>)> = vec![];
+        let mut more = |offset: u32, count: u32, benches: &[String]| {
+            calls.push((offset, count, benches.to_vec()));
+            Ok((
+                again(&base, offset, count, benches),
+                again(&head, offset, count, benches),
+            ))
+        };
+        // A spent budget: one look, nothing run, still INCONCLUSIVE.
+        let (rep, rec) = run(
+            base.clone(),
+            head.clone(),
+            &opts,
+            7,
+            Some(0.0),
+            Instant::now(),
+            &mut more,
+        )
+        .unwrap();
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
+        assert_eq!(rec.looks.len(), 1);
+        assert!(rec.stopped.contains("--time-budget"), "{}", rec.stopped);
+        assert!(rep
+            .notes
+            .iter()
+            .any(|n| n.contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
+        // No budget: looks at 3, 5, 7 repeats rerunning only arith (the only benchmark whose
+        // BINARY_OP misses vary), each at alpha / 3; still open at the maximum: never a pass.
+        let (rep, rec) = run(
+            base.clone(),
+            head.clone(),
+            &opts,
+            7,
+            None,
+            Instant::now(),
+            &mut more,
+        )
+        .unwrap();
+        assert_eq!(
+            calls,
+            vec![
+                (3, 2, vec!["arith".to_string()]),
+                (5, 2, vec!["arith".to_string()])
+            ]
+        );
+        assert_eq!(
+            rec.looks.iter().map(|l| l.repeats).collect::<Vec<_>>(),
+            vec![3, 5, 7]
+        );
+        assert_eq!(rec.looks[2].seeds, vec![6, 7]);
+        assert!((rep.alpha - 0.05 / 3.0).abs() < 1e-12);
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
+        assert!(rec.stopped.contains("--max-repeats 7"), "{}", rec.stopped);
+    }
+
     #[test]
     fn extend_fills_benchmarks_not_rerun_from_the_first_repeat() {
         let mut set = crate::stats_set::real_fixture("aa-base");

@@ -1864,7 +1864,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::stats_set::real_fixture as real;
 
@@ -1967,7 +1967,7 @@ mod tests {
 
     /// Adds per-repeat noise to whole-process-like counters and the BINARY_OP family, so
     /// statistics (not only the exact path) are exercised.
-    fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
+    pub(crate) fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
         for (r, n) in set.repeats.iter_mut().zip(noise.iter().cycle()) {
             let c = &mut r.benchmarks.get_mut("arith").unwrap().counters;
             let hit = c.get("opcode[BINARY_OP].specialization.hit");
