@@ -126,6 +126,9 @@ pub fn gate(
     let mut run_opts = run_opts.clone();
     if auto {
         let max = gate_opts.auto_limits.0;
+        if max == 0 {
+            return Err(Error::input("--repeats auto is for `gate` (with --max-repeats)").into());
+        }
         if max < 2 {
             return Err(Error::input(format!(
                 "--max-repeats {max}: --repeats auto needs at least 2 (statistics need 2 repeats per side)"
