@@ -262,7 +262,22 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let sources = sets.iter().map(|p| p.display().to_string()).collect();
+    // Sets in a temporary directory are gone afterwards: name them by what they ran.
+    let sources = sets
+        .iter()
+        .map(|p| match (&args.repo, &args.sets_dir) {
+            (Some(_), None) => format!(
+                "{} ({} A/A run {})",
+                args.rev,
+                revision
+                    .as_ref()
+                    .map(|(r, _)| &r[..12.min(r.len())])
+                    .unwrap_or("?"),
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            _ => p.display().to_string(),
+        })
+        .collect();
     let noise = learn(&tables, sources);
     let inputs: Vec<&Path> = sets.iter().map(|p| p.as_path()).collect();
     crate::output::write_file(&args.output, &noise.to_bytes(&args.output)?, &inputs)?;
