@@ -79,11 +79,21 @@ pub fn run(
         stopped: String::new(),
     };
     let mut decided: Vec<RuleOutcome> = vec![];
+    let mut accepted = None;
     let (mut rerun, mut seeds) = (vec![], vec![]);
     let mut last_step: Option<(f64, usize)> = None;
     loop {
         let n = base.repeats.len() as u32;
         let mut rep = evaluate(&base, &head, &opts)?;
+        // Accepted outcomes are decided at the first look (frozen with their acceptance):
+        // later looks evaluate without acceptances, which could match nothing there.
+        match &accepted {
+            None => {
+                accepted = Some(rep.acceptances.clone());
+                opts.accept.clear();
+            }
+            Some(a) => rep.acceptances = a.clone(),
+        }
         freeze(&mut rep, &decided, &opts);
         decided.extend(rep.outcomes.iter().filter(|o| is_decided(o)).cloned());
         record.looks.push(Look {
@@ -150,7 +160,7 @@ pub fn run(
 }
 
 fn is_decided(o: &RuleOutcome) -> bool {
-    matches!(o.status, OutcomeStatus::Pass | OutcomeStatus::Regression)
+    matches!(o.status, OutcomeStatus::Pass | OutcomeStatus::Regression) || o.accepted.is_some()
 }
 
 fn same_check(a: &RuleOutcome, b: &RuleOutcome) -> bool {
