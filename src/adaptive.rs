@@ -175,8 +175,7 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
             *o = d.clone();
         }
     }
-    let rank = |o: &RuleOutcome| (o.status, o.severity == Severity::Fail);
-    rep.outcomes.sort_by(|a, b| rank(b).cmp(&rank(a)));
+    verdict::sort_worst_first(&mut rep.outcomes);
     rep.verdict = verdict::decide(
         &rep.outcomes,
         rep.checks_ok(),

@@ -139,7 +139,7 @@ pub fn metric_noise(values: &[f64], scale: f64) -> Option<MetricNoise> {
         .map(|(i, j)| (values[i] - values[j]).abs())
         .collect();
     let (threshold, max) = iqr_fence(&diffs)?;
-    (max > 0.0).then(|| MetricNoise {
+    (max > 0.0).then_some(MetricNoise {
         threshold: threshold * scale,
         max: max * scale,
         pairs: diffs.len(),

@@ -1232,11 +1232,13 @@ fn rule_outcomes(
             o
         })
         .collect();
-    outcomes.sort_by(|a, b| {
-        let rank = |o: &RuleOutcome| (o.status, o.severity == Severity::Fail);
-        rank(b).cmp(&rank(a))
-    });
+    sort_worst_first(&mut outcomes);
     outcomes
+}
+
+/// Worst status first, fail-level before warn-level within a status.
+pub(crate) fn sort_worst_first(outcomes: &mut [RuleOutcome]) {
+    outcomes.sort_by_key(|o| std::cmp::Reverse((o.status, o.severity == Severity::Fail)));
 }
 
 /// One candidate's outcome: the worst of its limit tests decides.
