@@ -73,7 +73,10 @@ fn side(
             if !seeds {
                 r.seed = None;
             }
-            let moved = ((noise_pp[*i] + shift_pp) / 100.0 * totals[*i]).round() as i64;
+            // The shift rounds down: a repeat never moves further than planted (at the
+            // limit, rounding up would put the change beyond it by a fraction of a count).
+            let moved = (noise_pp[*i] / 100.0 * totals[*i]).round() as i64
+                + (shift_pp / 100.0 * totals[*i]).floor() as i64;
             move_misses(&mut r, moved);
             r
         })

@@ -56,8 +56,11 @@ pub fn sd(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }
 
-fn all_equal(v: &[f64]) -> bool {
-    v.windows(2).all(|w| w[0] == w[1])
+/// All values equal up to floating-point rounding (sums of the same counts in another order
+/// differ in the last bits; those are no spread to test).
+pub fn all_equal(v: &[f64]) -> bool {
+    v.windows(2)
+        .all(|w| (w[0] - w[1]).abs() <= 1e-12 * w[0].abs().max(w[1].abs()))
 }
 
 /// Two-sided t quantile for `confidence` with `df` degrees of freedom.
@@ -589,6 +592,18 @@ mod tests {
         assert_eq!((d.diff, d.ci_low), (2.0, 2.0));
         assert_eq!(p_above(&d, 1.0), 0.0);
         assert_eq!(p_above(&d, 3.0), 1.0);
+    }
+
+    #[test]
+    fn differences_equal_up_to_rounding_are_exact() {
+        // One count over the same denominator in every pair, computed from different sums:
+        // the differences agree to ~1e-17, which is no spread to test.
+        let (den, base) = (25_342.0, [1006.0, 1021.0, 1003.0]);
+        let b: Vec<f64> = base.iter().map(|x| x / den).collect();
+        let h: Vec<f64> = base.iter().map(|x| (x + 254.0) / den).collect();
+        let d = compare_samples(&b, &h, true, 0.95);
+        assert!(d.deterministic, "{d:?}");
+        assert!((d.diff - 254.0 / den).abs() < 1e-15);
     }
 
     #[test]

@@ -548,7 +548,7 @@ struct Candidate {
 /// (mean, se, df, half-width, deterministic) of one side's values, for `max`/`min` limits.
 fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
     let m = mean(values);
-    if values.len() < 2 || values.windows(2).all(|w| w[0] == w[1]) {
+    if values.len() < 2 || crate::compare::all_equal(values) {
         return (m, 0.0, 0.0, 0.0, true);
     }
     let n = values.len() as f64;
