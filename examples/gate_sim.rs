@@ -7,7 +7,9 @@
 //! LOAD_ATTR family's miss ratio of the same repeat (hits moved to misses, family and one member,
 //! so the consistency checks still hold). Shifts of 1, 2 and 5 pp are planted in head on top.
 //! The shipped rules fail a family miss ratio up by more than 1 pp, so a 1 pp shift sits on
-//! the limit (a pass is right) and 2 and 5 pp must fail.
+//! the limit (a pass is right; shifts are rounded down to whole counts so no repeat moves
+//! beyond it) and 2 and 5 pp must fail. A second table runs `--repeats auto` (paired) through
+//! the library's adaptive loop, new seeds drawn from the pool's unused ones.
 
 use pystats_gate::cli::GateOpts;
 use pystats_gate::metadata::Metadata;
