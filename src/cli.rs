@@ -88,7 +88,7 @@ pub enum Command {
     Mutants(MutantsArgs),
     /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
     #[command(
-        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
     )]
     Calibrate(CalibrateArgs),
 }
@@ -113,6 +113,7 @@ impl Cli {
             Command::Demo(a) => Some(&mut a.build),
             Command::Bisect(a) => Some(&mut a.build),
             Command::BisectStep(a) => Some(&mut a.build),
+            Command::Calibrate(a) => Some(&mut a.build),
             _ => None,
         }
     }
@@ -246,6 +247,9 @@ pub struct GateOpts {
     /// limits (a change within the metric's measured noise never fails).
     #[arg(long, value_name = "FILE")]
     pub noise: Option<PathBuf>,
+    /// `gate --repeats auto`'s limits: (--max-repeats, --time-budget) (not a flag here).
+    #[arg(skip)]
+    pub auto_limits: (u32, Option<f64>),
 }
 
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
@@ -266,6 +270,7 @@ impl Default for GateOpts {
             trailer_accepts: vec![],
             notes: vec![],
             noise: None,
+            auto_limits: (0, None),
         }
     }
 }
@@ -294,8 +299,25 @@ pub struct CompareArgs {
 #[derive(Args, Debug)]
 pub struct CalibrateArgs {
     /// Stats sets of one build (several A/A sets, or one set with many repeats).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "repo", conflicts_with = "repo")]
     pub sets: Vec<PathBuf>,
+    /// Build REV of this CPython git checkout and run its corpus `--runs` times (A/A).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Revision to calibrate (with --repo).
+    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "repo")]
+    pub rev: String,
+    /// A/A corpus runs (with --repo), each with new seeds: run k uses seeds
+    /// (k-1) x repeats + 1 .. k x repeats.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "repo")]
+    pub runs: u32,
+    /// Where the A/A sets are written (with --repo; default: a temporary directory).
+    #[arg(long, value_name = "DIR", requires = "repo")]
+    pub sets_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunOpts,
+    #[command(flatten)]
+    pub build: BuildOpts,
     /// Noise file to write (JSON when it ends in .json, else TOML).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -371,8 +393,9 @@ pub struct CorpusArgs {
 /// How to run the corpus.
 #[derive(Args, Debug, Clone)]
 pub struct RunOpts {
-    /// Repeats per benchmark; repeat k runs with PYTHONHASHSEED=k.
-    #[arg(long, default_value_t = 3)]
+    /// Repeats per benchmark; repeat k runs with PYTHONHASHSEED=k. `gate` also takes `auto`
+    /// (read as 0): start with 3 paired repeats and add some while rules are inconclusive.
+    #[arg(long, default_value_t = 3, value_parser = parse_repeats, value_name = "N|auto")]
     pub repeats: u32,
     /// Parallel runs (default: number of cores).
     #[arg(long)]
@@ -387,6 +410,24 @@ pub struct RunOpts {
     /// Run only shard K of N of (benchmark x repeat).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Seeds start after this (repeat k is `run-{k + offset}` with that seed): new seeds for
+    /// adaptive repeats and A/A calibration (not a flag).
+    #[arg(skip)]
+    pub seed_offset: u32,
+}
+
+/// `--repeats auto` as parsed: [`RunOpts::repeats`] is 0.
+pub const REPEATS_AUTO: u32 = 0;
+
+fn parse_repeats(s: &str) -> Result<u32, String> {
+    if s == "auto" {
+        return Ok(REPEATS_AUTO);
+    }
+    match s.parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (or `auto`, for gate)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: expected a number or `auto`")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -431,6 +472,13 @@ pub struct GateArgs {
     pub run: RunOpts,
     #[command(flatten)]
     pub build: BuildOpts,
+    /// With `--repeats auto`: most paired repeats per side.
+    #[arg(long, value_name = "N", default_value_t = 9)]
+    pub max_repeats: u32,
+    /// With `--repeats auto`: add no more repeats once this many seconds have passed
+    /// (the next step's runs, estimated from the last step, must fit too).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_budget: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -559,6 +607,18 @@ pub enum HistoryAction {
         format: HistoryFormat,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Write a noise file (as `calibrate` does, for --noise) from the recorded means of
+    /// the last entries (e.g. a history of main's merges: past bases).
+    Noise {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Noise file to write (JSON when it ends in .json, else TOML).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Use the last N entries.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        last: usize,
     },
 }
 

@@ -47,6 +47,9 @@ pub struct GateRun {
     pub head_run: RunSummary,
     pub wall_seconds: f64,
     pub exit_code: i32,
+    /// What `--repeats auto` spent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto: Option<crate::commands::adaptive::AutoRecord>,
 }
 
 /// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
@@ -86,6 +89,8 @@ pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
         }
         _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
     };
+    let mut gate_opts = gate_opts;
+    gate_opts.auto_limits = (args.max_repeats, args.time_budget);
     gate(
         &repo,
         &args.base,
@@ -117,9 +122,27 @@ pub fn gate(
     // Validate cheap inputs before spending minutes on builds.
     let corpus = Corpus::load(&run_opts.corpus, None)?;
     corpus.select(&run_opts.benches)?;
-    if run_opts.repeats == 0 {
-        return Err(Error::input("--repeats must be at least 1").into());
+    let auto = run_opts.repeats == crate::cli::REPEATS_AUTO;
+    let mut run_opts = run_opts.clone();
+    if auto {
+        let max = gate_opts.auto_limits.0;
+        if max == 0 {
+            return Err(Error::input("--repeats auto is for `gate` (with --max-repeats)").into());
+        }
+        if max < 2 {
+            return Err(Error::input(format!(
+                "--max-repeats {max}: --repeats auto needs at least 2 (statistics need 2 repeats per side)"
+            ))
+            .into());
+        }
+        if run_opts.shard.is_some() {
+            return Err(
+                Error::input("--repeats auto cannot be sharded: give a number of repeats").into(),
+            );
+        }
+        run_opts.repeats = crate::commands::adaptive::START.min(max);
     }
+    let run_opts = &run_opts;
     if let Some(s) = &run_opts.shard {
         s.parse::<crate::exec::shard::Shard>()?;
     }
@@ -151,6 +174,7 @@ pub fn gate(
     let head_out = out.join("head");
     let head_run = runner::run_corpus(&head.python, run_opts, &head_out, quiet)?;
 
+    let mut auto_record = None;
     let exit_code = if run_opts.shard.is_some() {
         // A shard holds part of the corpus: `merge` the shards, then `compare`.
         if !quiet {
@@ -165,7 +189,28 @@ pub fn gate(
         let popts = crate::stats::raw::ParseOptions::default();
         let base_set = StatsSet::load(&base_out, popts)?;
         let head_set = StatsSet::load(&head_out, popts)?;
-        compare_and_report(&base_set, &head_set, &base, &head, gate_opts, out)?
+        if auto {
+            let eval = eval_options(&base_set, &head_set, &base, &head, gate_opts)?;
+            let mut more = |offset: u32, count: u32, benches: &[String]| {
+                more_repeats(
+                    &base,
+                    &head,
+                    &corpus,
+                    run_opts,
+                    build_opts,
+                    out,
+                    (offset, count, benches),
+                )
+            };
+            let (max, budget) = gate_opts.auto_limits;
+            let (rep, record) = crate::commands::adaptive::run(
+                base_set, head_set, &eval, max, budget, started, &mut more,
+            )?;
+            auto_record = Some(record);
+            write_and_print(&rep, gate_opts, out)?
+        } else {
+            compare_and_report(&base_set, &head_set, &base, &head, gate_opts, out)?
+        }
     };
     let record = GateRun {
         base,
@@ -175,6 +220,7 @@ pub fn gate(
         head_run,
         wall_seconds: started.elapsed().as_secs_f64(),
         exit_code,
+        auto: auto_record,
     };
     fs::write(
         out.join("gate.json"),
@@ -213,6 +259,10 @@ fn base_results(
             "{}\n{}\n{}\n{:?}\n{:?}\n",
             base.build_id, corpus.hash, run_opts.repeats, run_opts.benches, run_opts.shard
         ));
+        // Keys of sets from seed 1 stay what they were before offsets existed.
+        if run_opts.seed_offset > 0 {
+            h.update(format!("seed_offset {}\n", run_opts.seed_offset));
+        }
         hex::encode(h.finalize())[..24].to_string()
     };
     let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
@@ -233,6 +283,46 @@ fn base_results(
     }
     let summary = runner::run_corpus(&base.python, run_opts, &dir, quiet)?;
     Ok((dir, Some(summary), false))
+}
+
+/// `count` new paired repeats of `benches` after seed `offset` on both sides (`--repeats
+/// auto`): base through the results cache, both kept under `out/auto/`.
+#[allow(clippy::too_many_arguments)]
+fn more_repeats(
+    base: &BuiltPython,
+    head: &BuiltPython,
+    corpus: &Corpus,
+    run_opts: &RunOpts,
+    build_opts: &BuildOpts,
+    out: &Path,
+    (offset, count, benches): (u32, u32, &[String]),
+) -> anyhow::Result<(StatsSet, StatsSet)> {
+    let mut ro = run_opts.clone();
+    ro.seed_offset = offset;
+    ro.repeats = count;
+    ro.benches = benches.to_vec();
+    let quiet = build_opts.quiet;
+    if !quiet {
+        eprintln!(
+            "gate: --repeats auto: seeds {}-{} for {}",
+            offset + 1,
+            offset + count,
+            benches.join(", ")
+        );
+    }
+    let dir = out.join("auto");
+    fs::create_dir_all(&dir)?;
+    let tag = format!("seeds-{}-{}", offset + 1, offset + count);
+    let (cached, _, _) = base_results(base, corpus, &ro, build_opts, quiet)?;
+    let base_out = dir.join(format!("base-{tag}"));
+    copy_set(&cached, &base_out)?;
+    let head_out = dir.join(format!("head-{tag}"));
+    runner::run_corpus(&head.python, &ro, &head_out, quiet)?;
+    let popts = crate::stats::raw::ParseOptions::default();
+    Ok((
+        StatsSet::load(&base_out, popts)?,
+        StatsSet::load(&head_out, popts)?,
+    ))
 }
 
 fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
@@ -267,8 +357,21 @@ pub fn compare_and_report(
     opts: &GateOpts,
     out: &Path,
 ) -> anyhow::Result<i32> {
+    let eval = eval_options(base, head, base_build, head_build, opts)?;
+    let rep = crate::gate::verdict::evaluate(base, head, &eval)?;
+    write_and_print(&rep, opts, out)
+}
+
+/// Evaluation options for two built sides: each build carries the metadata files of its
+/// own revision (see builder::package).
+fn eval_options(
+    base: &StatsSet,
+    head: &StatsSet,
+    base_build: &BuiltPython,
+    head_build: &BuiltPython,
+    opts: &GateOpts,
+) -> anyhow::Result<crate::gate::verdict::EvalOptions> {
     use crate::gate::verdict;
-    // Each build carries the metadata files of its own revision (see builder::package).
     let meta = |b: &BuiltPython, set: &StatsSet| {
         let input = InputOpts {
             cpython_src: Some(b.dir.join("src")),
@@ -279,13 +382,20 @@ pub fn compare_and_report(
     };
     let mb = meta(base_build, base)?;
     let mh = meta(head_build, head)?;
-    let eval = verdict::EvalOptions::from_gate_opts(opts, mb, mh)?;
-    let rep = verdict::evaluate(base, head, &eval)?;
-    crate::report::write_all(&rep, out)?;
+    verdict::EvalOptions::from_gate_opts(opts, mb, mh)
+}
+
+/// Writes every report format into `out`, prints the text report, returns the exit code.
+fn write_and_print(
+    rep: &crate::gate::verdict::GateReport,
+    opts: &GateOpts,
+    out: &Path,
+) -> anyhow::Result<i32> {
+    crate::report::write_all(rep, out)?;
     let color = crate::exec::progress::color_on_stdout();
-    crate::output::print(&crate::report::text::render_text(&rep, color))?;
-    crate::report::github::emit_if_actions(&rep)?;
-    Ok(verdict::exit_code(&rep, opts))
+    crate::output::print(&crate::report::text::render_text(rep, color))?;
+    crate::report::github::emit_if_actions(rep)?;
+    Ok(crate::gate::verdict::exit_code(rep, opts))
 }
 
 /// `pystats-gate demo`: the main job on CPython 3.13 source and a shipped example head.

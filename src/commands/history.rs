@@ -23,6 +23,9 @@ pub struct HistoryEntry {
     pub verdict: String,
     /// Metric name -> head mean over repeats.
     pub metrics: IndexMap<String, f64>,
+    /// Repeats behind the means (absent in entries written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<usize>,
 }
 
 /// Builds an entry from a `compare --format json` / gate `report.json` document.
@@ -86,6 +89,10 @@ pub fn entry_from_report(report: &serde_json::Value, source: &Path) -> Result<Hi
         base_label: report.get("base").and_then(label_of),
         verdict,
         metrics,
+        repeats: head
+            .get("repeats")
+            .and_then(|r| r.as_array())
+            .map(|r| r.len()),
     })
 }
 
@@ -249,8 +256,77 @@ fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
     s
 }
 
+/// A noise file from the last `last` entries: every metric's fence over the pairwise
+/// differences of the recorded means (different commits: the IQR fence keeps a few real
+/// changes from widening it), scaled by sqrt(repeats) to the per-repeat fence a noise file
+/// holds (a difference of n-repeat means has 1/sqrt(n) of a single repeats' spread;
+/// repeats is the fewest any entry recorded, 1 for entries without it).
+pub fn noise_from_history(
+    entries: &[HistoryEntry],
+    last: usize,
+    source: &str,
+) -> crate::gate::noise::NoiseFile {
+    let used = &entries[entries.len().saturating_sub(last)..];
+    let repeats = used
+        .iter()
+        .map(|e| e.repeats.unwrap_or(1))
+        .min()
+        .unwrap_or(1)
+        .max(1);
+    let mut names: Vec<&String> = vec![];
+    for e in used {
+        for n in e.metrics.keys() {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    let metrics = names
+        .into_iter()
+        .filter_map(|n| {
+            let values: Vec<f64> = used
+                .iter()
+                .filter_map(|e| e.metrics.get(n).copied())
+                .collect();
+            crate::gate::noise::metric_noise(&values, (repeats as f64).sqrt())
+                .map(|m| (n.clone(), m))
+        })
+        .collect();
+    crate::gate::noise::NoiseFile {
+        schema_version: crate::gate::noise::NOISE_SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        method: format!(
+            "history: upper IQR fence (Q3 + 1.5 IQR) of |m_i - m_j| over pairs of the last {} recorded head means ({repeats} repeat(s) each), x sqrt({repeats})",
+            used.len()
+        ),
+        sources: used.iter().map(|e| format!("{source}:{}", e.label)).collect(),
+        repeats: used.len() * repeats,
+        metrics,
+    }
+}
+
 pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
     match &args.action {
+        HistoryAction::Noise { file, output, last } => {
+            let entries = read_history(file)?;
+            if entries.len().min(*last) < 3 {
+                return Err(Error::input(format!(
+                    "{}: {} entr(ies) (--last {last}): a noise file needs at least 3",
+                    file.display(),
+                    entries.len()
+                ))
+                .into());
+            }
+            let noise = noise_from_history(&entries, *last, &file.display().to_string());
+            crate::output::write_file(output, &noise.to_bytes(output)?, &[file])?;
+            eprintln!(
+                "history noise: {} entr(ies), {} metric(s) with noise -> {}",
+                entries.len().min(*last),
+                noise.metrics.len(),
+                output.display()
+            );
+            Ok(EXIT_PASS)
+        }
         HistoryAction::Append { result, file } => {
             let text = std::fs::read_to_string(result)
                 .map_err(|e| Error::input(format!("{}: {e}", result.display())))?;
@@ -299,6 +375,32 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noise_from_history_scales_the_fence_of_means_to_one_repeat() {
+        let entry = |label: &str, x: f64, repeats: Option<usize>| HistoryEntry {
+            schema_version: HISTORY_SCHEMA_VERSION,
+            recorded_at: String::new(),
+            label: label.into(),
+            base_label: None,
+            verdict: "pass".into(),
+            metrics: [("x".to_string(), x), ("still".to_string(), 7.0)]
+                .into_iter()
+                .collect(),
+            repeats,
+        };
+        let entries = vec![
+            entry("old", 100.0, None),
+            entry("a", 1.0, Some(4)),
+            entry("b", 2.0, Some(4)),
+            entry("c", 3.0, Some(9)),
+        ];
+        let n = noise_from_history(&entries, 3, "h.jsonl");
+        // |diffs| 1, 2, 1 -> Q1 1, Q3 1.5, fence 2.25; x sqrt(4) (fewest repeats).
+        assert_eq!(n.threshold("x"), Some(4.5));
+        assert!(n.threshold("still").is_none());
+        assert_eq!(n.sources, vec!["h.jsonl:a", "h.jsonl:b", "h.jsonl:c"]);
+    }
 
     #[test]
     fn sparkline_scales_to_range() {

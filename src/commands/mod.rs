@@ -2,6 +2,7 @@
 //!
 //! The only part that may import every stage; nothing below imports it.
 
+pub mod adaptive;
 pub mod bisect;
 pub mod build;
 pub mod check;

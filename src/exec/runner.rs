@@ -75,8 +75,10 @@ pub fn run_corpus(
     // (made absolute without resolving symlinks: a venv's python must stay in its venv).
     let python = &std::path::absolute(python)
         .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
-    if opts.repeats == 0 {
-        return Err(Error::input("--repeats must be at least 1").into());
+    if opts.repeats == crate::cli::REPEATS_AUTO {
+        return Err(
+            Error::input("--repeats auto: only `gate` adapts its repeats; give a number").into(),
+        );
     }
     // Refuse a foreign --out before minutes of runs, not after.
     if !crate::output::set_is_replaceable(out) {
@@ -241,10 +243,13 @@ impl InterpreterIdentity {
 /// The shard `--shard` selects, and its work units over `names`.
 fn shard_units(opts: &RunOpts, names: &[String]) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
     let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
-    let units = match shard {
+    let mut units = match shard {
         Some(s) => s.units(names, opts.repeats),
         None => all_units(names, opts.repeats),
     };
+    for u in &mut units {
+        u.repeat += opts.seed_offset;
+    }
     Ok((shard, units))
 }
 

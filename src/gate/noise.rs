@@ -50,6 +50,15 @@ impl NoiseFile {
             .filter(|t| *t > 0.0)
     }
 
+    /// The floor under a rule's limit for a comparison of `repeats`-repeat means: the
+    /// per-repeat fence / sqrt(repeats). The fence is over differences of single repeats,
+    /// |x_i - x_j|, whose spread is sqrt(2) sigma; a difference of two n-repeat means has
+    /// sqrt(2 / n) sigma, so the same fence in standard deviations is threshold / sqrt(n).
+    pub fn floor_for(&self, metric: &str, repeats: usize) -> Option<f64> {
+        self.threshold(metric)
+            .map(|t| t / (repeats.max(1) as f64).sqrt())
+    }
+
     /// Reads a noise file; errors name the file (and line, for TOML).
     pub fn load(path: &Path) -> anyhow::Result<NoiseFile> {
         let text = std::fs::read_to_string(path)
@@ -122,6 +131,21 @@ pub fn iqr_fence(values: &[f64]) -> Option<(f64, f64)> {
     Some((q3 + 1.5 * (q3 - q1), *v.last().unwrap()))
 }
 
+/// One metric's noise from its values: the upper IQR fence of |x_i - x_j| over all pairs,
+/// times `scale` (1 for single repeats); None when nothing varied.
+pub fn metric_noise(values: &[f64], scale: f64) -> Option<MetricNoise> {
+    let diffs: Vec<f64> = (0..values.len())
+        .flat_map(|i| (i + 1..values.len()).map(move |j| (i, j)))
+        .map(|(i, j)| (values[i] - values[j]).abs())
+        .collect();
+    let (threshold, max) = iqr_fence(&diffs)?;
+    (max > 0.0).then_some(MetricNoise {
+        threshold: threshold * scale,
+        max: max * scale,
+        pairs: diffs.len(),
+    })
+}
+
 /// Learns every metric's noise from repeats of one build (metric tables, one per repeat).
 pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
     let mut names: Vec<&String> = vec![];
@@ -147,21 +171,8 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
                     .map(|_| 0.0),
             })
             .collect();
-        let diffs: Vec<f64> = (0..values.len())
-            .flat_map(|i| (i + 1..values.len()).map(move |j| (i, j)))
-            .map(|(i, j)| (values[i] - values[j]).abs())
-            .collect();
-        if let Some((threshold, max)) = iqr_fence(&diffs) {
-            if max > 0.0 {
-                out.insert(
-                    name.clone(),
-                    MetricNoise {
-                        threshold,
-                        max,
-                        pairs: diffs.len(),
-                    },
-                );
-            }
+        if let Some(m) = metric_noise(&values, 1.0) {
+            out.insert(name.clone(), m);
         }
     }
     NoiseFile {
@@ -174,14 +185,59 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
     }
 }
 
-/// `pystats-gate calibrate SET... -o FILE`.
+/// `calibrate --repo DIR --rev REV --runs N`: builds REV once (cached build, persistent
+/// worktree, ccache) and runs the corpus N times, run k with seeds (k-1) x repeats + 1 ..
+/// k x repeats, into `--sets-dir` (or a temporary directory). Returns the sets.
+fn aa_sets(
+    args: &CalibrateArgs,
+    repo: &Path,
+) -> anyhow::Result<(Vec<std::path::PathBuf>, Option<tempfile::TempDir>)> {
+    if args.runs == 0 || args.run.repeats == crate::cli::REPEATS_AUTO {
+        return Err(Error::input("calibrate: --runs and --repeats must be at least 1").into());
+    }
+    if args.runs * args.run.repeats < 3 {
+        return Err(Error::input(format!(
+            "calibrate needs at least 3 repeats in all: --runs {} x --repeats {} = {}",
+            args.runs,
+            args.run.repeats,
+            args.runs * args.run.repeats
+        ))
+        .into());
+    }
+    let built = crate::exec::builder::build_revision(repo, &args.rev, &args.build)?;
+    let (dir, tmp) = match &args.sets_dir {
+        Some(d) => (d.clone(), None),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("pystats-gate-calibrate-")
+                .tempdir()?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    let mut sets = vec![];
+    for k in 0..args.runs {
+        let mut ro = args.run.clone();
+        ro.seed_offset = k * ro.repeats;
+        let out = dir.join(format!("aa-{}", k + 1));
+        crate::exec::runner::run_corpus(&built.python, &ro, &out, args.build.quiet)?;
+        sets.push(out);
+    }
+    Ok((sets, tmp))
+}
+
+/// `pystats-gate calibrate SET... -o FILE`, or `calibrate --repo DIR --rev REV -o FILE`.
 pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
     let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
+    let (sets, _tmp) = match &args.repo {
+        Some(repo) => aa_sets(args, repo)?,
+        None => (args.sets.clone(), None),
+    };
     let mut tables = vec![];
     let mut revision: Option<(String, String)> = None;
-    for path in &args.sets {
+    for path in &sets {
         let set = StatsSet::load(path, popts)?;
         set.ensure_no_recorded_failures()?;
         let rev = set.manifest.as_ref().and_then(|m| m.revision.clone());
@@ -206,9 +262,24 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let sources = args.sets.iter().map(|p| p.display().to_string()).collect();
+    // Sets in a temporary directory are gone afterwards: name them by what they ran.
+    let sources = sets
+        .iter()
+        .map(|p| match (&args.repo, &args.sets_dir) {
+            (Some(_), None) => format!(
+                "{} ({} A/A run {})",
+                args.rev,
+                revision
+                    .as_ref()
+                    .map(|(r, _)| &r[..12.min(r.len())])
+                    .unwrap_or("?"),
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            _ => p.display().to_string(),
+        })
+        .collect();
     let noise = learn(&tables, sources);
-    let inputs: Vec<&Path> = args.sets.iter().map(|p| p.as_path()).collect();
+    let inputs: Vec<&Path> = sets.iter().map(|p| p.as_path()).collect();
     crate::output::write_file(&args.output, &noise.to_bytes(&args.output)?, &inputs)?;
     eprintln!(
         "calibrate: {} repeat(s), {} metric(s) with noise -> {}",

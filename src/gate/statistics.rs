@@ -38,7 +38,8 @@ pub struct DiffStats {
     pub deterministic: bool,
 }
 
-fn mean(v: &[f64]) -> f64 {
+/// Arithmetic mean (0 for no values): the one mean of the crate's statistics.
+pub fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
     } else {
@@ -46,7 +47,8 @@ fn mean(v: &[f64]) -> f64 {
     }
 }
 
-fn sd(v: &[f64]) -> f64 {
+/// Sample standard deviation (n - 1; 0 below 2 values).
+pub fn sd(v: &[f64]) -> f64 {
     if v.len() < 2 {
         return 0.0;
     }
@@ -54,8 +56,11 @@ fn sd(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }
 
-fn all_equal(v: &[f64]) -> bool {
-    v.windows(2).all(|w| w[0] == w[1])
+/// All values equal up to floating-point rounding (sums of the same counts in another order
+/// differ in the last bits; those are no spread to test).
+pub fn all_equal(v: &[f64]) -> bool {
+    v.windows(2)
+        .all(|w| (w[0] - w[1]).abs() <= 1e-12 * w[0].abs().max(w[1].abs()))
 }
 
 /// Two-sided t quantile for `confidence` with `df` degrees of freedom.
@@ -66,10 +71,19 @@ pub fn t_quantile(confidence: f64, df: f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-fn t_sf(x: f64, df: f64) -> f64 {
+/// Survival function P(T > x) of Student's t with `df` degrees of freedom (statrs).
+pub fn t_sf(x: f64, df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df.max(1.0))
         .map(|t| 1.0 - t.cdf(x))
         .unwrap_or(0.5)
+}
+
+/// Welch's standard error and Welch-Satterthwaite degrees of freedom from the two sides'
+/// variances of the mean (`vb`, `vh`) and sizes.
+fn welch(vb: f64, vh: f64, nb: usize, nh: usize) -> (f64, f64) {
+    let df = (vb + vh).powi(2)
+        / (vb.powi(2) / (nb - 1) as f64 + vh.powi(2) / (nh - 1) as f64).max(f64::MIN_POSITIVE);
+    ((vb + vh).sqrt(), df)
 }
 
 /// Compares two sample vectors. `paired` means base[i] and head[i] share a seed.
@@ -118,13 +132,12 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
             (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64)
         } else {
             out.permutation_p = Some(two_sample_permutation_p(base, head));
-            let vb = out.base_sd.powi(2) / base.len() as f64;
-            let vh = out.head_sd.powi(2) / head.len() as f64;
-            let se = (vb + vh).sqrt();
-            let df = (vb + vh).powi(2)
-                / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
-                    .max(f64::MIN_POSITIVE);
-            (se, df)
+            welch(
+                out.base_sd.powi(2) / base.len() as f64,
+                out.head_sd.powi(2) / head.len() as f64,
+                base.len(),
+                head.len(),
+            )
         }
     };
     out.deterministic = false;
@@ -168,12 +181,12 @@ pub fn compare_log_ratio(
         out.p_value = if diff == 0.0 { 1.0 } else { 0.0 };
         return Some(out);
     }
-    let vb = (sd(base) / bm).powi(2) / base.len() as f64;
-    let vh = (sd(head) / hm).powi(2) / head.len() as f64;
-    let se = (vb + vh).sqrt();
-    let df = (vb + vh).powi(2)
-        / (vb.powi(2) / (base.len() - 1) as f64 + vh.powi(2) / (head.len() - 1) as f64)
-            .max(f64::MIN_POSITIVE);
+    let (se, df) = welch(
+        (sd(base) / bm).powi(2) / base.len() as f64,
+        (sd(head) / hm).powi(2) / head.len() as f64,
+        base.len(),
+        head.len(),
+    );
     let q = t_quantile(confidence, df);
     out.deterministic = false;
     out.se = se;
@@ -246,18 +259,25 @@ impl SplitMix {
 /// difference is symmetric about 0). Statistic |sum d|; all 2^n sign patterns are
 /// enumerated up to [`EXACT_LIMIT`], sampled beyond (p = (1 + hits) / (1 + draws)).
 pub fn sign_flip_p(d: &[f64]) -> f64 {
+    sign_flip(d, true)
+}
+
+/// Sign-flip p, two-sided (|sum d|) or one-sided (H1: the differences lean positive).
+fn sign_flip(d: &[f64], two_sided: bool) -> f64 {
     let n = d.len();
     if n == 0 {
         return 1.0;
     }
-    let observed = d.iter().sum::<f64>().abs();
+    let fold = |s: f64| if two_sided { s.abs() } else { s };
+    let observed = fold(d.iter().sum::<f64>());
     let total = 1u64.checked_shl(n as u32).unwrap_or(u64::MAX);
     let stat = |mask: u64| -> f64 {
-        d.iter()
-            .enumerate()
-            .map(|(i, x)| if mask >> i & 1 == 1 { -x } else { *x })
-            .sum::<f64>()
-            .abs()
+        fold(
+            d.iter()
+                .enumerate()
+                .map(|(i, x)| if mask >> i & 1 == 1 { -x } else { *x })
+                .sum::<f64>(),
+        )
     };
     if n < 63 && total <= EXACT_LIMIT {
         let hits = (0..total).filter(|m| at_least(stat(*m), observed)).count();
@@ -270,7 +290,7 @@ pub fn sign_flip_p(d: &[f64]) -> f64 {
                 .iter()
                 .map(|x| if rng.next() & 1 == 1 { -x } else { *x })
                 .sum();
-            at_least(s.abs(), observed)
+            at_least(fold(s), observed)
         })
         .count();
     (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
@@ -293,13 +313,25 @@ fn binomial(n: u64, k: u64) -> u64 {
 /// |mean(head) - mean(base)|; all C(n1+n2, n1) splits are enumerated up to
 /// [`EXACT_LIMIT`], sampled beyond.
 pub fn two_sample_permutation_p(base: &[f64], head: &[f64]) -> f64 {
+    two_sample_permutation(base, head, true)
+}
+
+/// Two-sample permutation p, two-sided or one-sided (H1: head's mean is the larger).
+fn two_sample_permutation(base: &[f64], head: &[f64], two_sided: bool) -> f64 {
     let (n1, n2) = (base.len(), head.len());
     if n1 == 0 || n2 == 0 {
         return 1.0;
     }
     let pooled: Vec<f64> = base.iter().chain(head).copied().collect();
     let sum_all: f64 = pooled.iter().sum();
-    let stat = |sum_base: f64| ((sum_all - sum_base) / n2 as f64 - sum_base / n1 as f64).abs();
+    let stat = |sum_base: f64| {
+        let d = (sum_all - sum_base) / n2 as f64 - sum_base / n1 as f64;
+        if two_sided {
+            d.abs()
+        } else {
+            d
+        }
+    };
     let observed = stat(base.iter().sum());
     let total = binomial((n1 + n2) as u64, n1 as u64);
     if total <= EXACT_LIMIT {
@@ -335,6 +367,40 @@ pub fn two_sample_permutation_p(base: &[f64], head: &[f64]) -> f64 {
         })
         .count();
     (1 + hits) as f64 / (1 + MONTE_CARLO_DRAWS) as f64
+}
+
+/// One-sided exact permutation p of "the change exceeds `allowed`" (H0: head = base +
+/// allowed, a location shift; `increase` false tests a change below -allowed): sign flips
+/// of the paired differences minus the allowed change, or a two-sample permutation of head
+/// minus it against base. Exact at the limit whatever the noise's shape (bimodal seed noise
+/// included). None below [`exact_test_from`] repeats (where it cannot reach p < `alpha`):
+/// the t test then decides alone.
+pub fn permutation_p_beyond(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    allowed: f64,
+    increase: bool,
+    alpha: f64,
+) -> Option<f64> {
+    let sign = if increase { 1.0 } else { -1.0 };
+    if paired && base.len() == head.len() {
+        if base.len() < exact_test_from(true, alpha) {
+            return None;
+        }
+        let d: Vec<f64> = head
+            .iter()
+            .zip(base)
+            .map(|(h, b)| sign * (h - b) - allowed)
+            .collect();
+        return Some(sign_flip(&d, false));
+    }
+    if base.len().min(head.len()) < exact_test_from(false, alpha) {
+        return None;
+    }
+    let b: Vec<f64> = base.iter().map(|x| sign * x).collect();
+    let h: Vec<f64> = head.iter().map(|x| sign * x - allowed).collect();
+    Some(two_sample_permutation(&b, &h, false))
 }
 
 /// The tests the gate computes, for [`min_repeats`].
@@ -373,19 +439,36 @@ pub fn min_repeats(kind: TestKind, alpha: f64, two_sided: bool) -> usize {
     }
 }
 
-/// A terse note when the distribution-free cross-check cannot signal at these repeats
-/// (the t test decides; the permutation p corroborates it only from its minimum up).
+/// Repeats (pairs, or per side) from which the exact one-sided permutation test can reach
+/// p < `alpha` (1/2^n, or 1/C(2n, n)) and so joins the t test in deciding a limit.
+pub fn exact_test_from(paired: bool, alpha: f64) -> usize {
+    // alpha often arrives as 1 - confidence: 0.05 comes back as 0.05000000000000004.
+    let alpha = alpha - 1e-12;
+    (2..64)
+        .find(|n| {
+            let patterns = if paired {
+                2f64.powi(*n as i32)
+            } else {
+                binomial(2 * *n as u64, *n as u64) as f64
+            };
+            1.0 / patterns < alpha
+        })
+        .unwrap_or(64)
+}
+
+/// A terse note when the exact permutation test cannot signal at these repeats: the t test
+/// decides alone (its level is approximate on few seed-multimodal repeats).
 pub fn power_note(paired: bool, n_base: usize, n_head: usize, alpha: f64) -> Option<String> {
     let kind = if paired {
         TestKind::SignFlip
     } else {
         TestKind::TwoSamplePermutation
     };
-    let need = min_repeats(kind, alpha, true);
+    let need = exact_test_from(paired, alpha);
     let have = n_base.min(n_head);
     (have >= 2 && have < need).then(|| {
         format!(
-            "{have} repeat(s): the {} decides; its {} cross-check needs {need}+ to reach p <= {alpha} (docs/gate.md)",
+            "{have} repeat(s): the {} decides alone; the exact {} test joins it from {need} (docs/gate.md)",
             if paired { "paired t" } else { "Welch t" },
             kind.name()
         )
@@ -512,6 +595,18 @@ mod tests {
     }
 
     #[test]
+    fn differences_equal_up_to_rounding_are_exact() {
+        // One count over the same denominator in every pair, computed from different sums:
+        // the differences agree to ~1e-17, which is no spread to test.
+        let (den, base) = (25_342.0, [1006.0, 1021.0, 1003.0]);
+        let b: Vec<f64> = base.iter().map(|x| x / den).collect();
+        let h: Vec<f64> = base.iter().map(|x| (x + 254.0) / den).collect();
+        let d = compare_samples(&b, &h, true, 0.95);
+        assert!(d.deterministic, "{d:?}");
+        assert!((d.diff - 254.0 / den).abs() < 1e-15);
+    }
+
+    #[test]
     fn paired_constant_shift_is_exact() {
         let d = compare_samples(&[1.0, 5.0, 9.0], &[2.0, 6.0, 10.0], true, 0.95);
         assert!(d.deterministic);
@@ -568,13 +663,37 @@ mod tests {
         assert_eq!(min_repeats(TestKind::TwoSamplePermutation, 0.05, false), 3);
         assert_eq!(min_repeats(TestKind::PairedT, 0.05, true), 2);
         assert_eq!(min_repeats(TestKind::WelchT, 0.05, true), 2);
-        assert!(power_note(true, 3, 3, 0.05).unwrap().contains("6+"));
-        assert_eq!(power_note(true, 6, 6, 0.05), None);
-        assert!(power_note(false, 3, 3, 0.05).unwrap().contains("4+"));
+        // The exact test joins the decision (one-sided, at the limit) from 5 pairs / 4 per side.
+        assert!(power_note(true, 3, 3, 0.05).unwrap().contains("from 5"));
+        assert_eq!(power_note(true, 5, 5, 0.05), None);
+        assert!(power_note(false, 3, 3, 0.05).unwrap().contains("from 4"));
         // A single repeat is the UNVERIFIED note's business.
         assert_eq!(power_note(true, 1, 1, 0.05), None);
         let d = compare_samples(&[1.0, 2.0, 3.0], &[2.0, 4.0, 7.0], true, 0.95);
         assert_eq!(d.permutation_p, Some(0.25));
+    }
+
+    #[test]
+    fn exact_permutation_test_joins_from_its_minimum_and_tests_the_limit() {
+        assert_eq!(exact_test_from(true, 0.05), 5); // 1/32 < 0.05 <= 1/16
+        assert_eq!(exact_test_from(false, 0.05), 4); // 1/70 < 0.05 <= 1/20
+        assert_eq!(exact_test_from(true, 0.95f64.mul_add(-1.0, 1.0)), 5);
+        assert_eq!(exact_test_from(true, 0.05 / 4.0), 7);
+        let base = [10.0, 10.0, 10.0, 10.0, 10.0];
+        let head = [11.1, 11.2, 11.3, 11.4, 11.5];
+        // Every paired difference beyond the allowed 1.0: only the all-positive pattern.
+        let p = permutation_p_beyond(&base, &head, true, 1.0, true, 0.05).unwrap();
+        assert!((p - 1.0 / 32.0).abs() < 1e-12, "{p}");
+        // Beyond an allowed 1.3 only partly: not significant.
+        assert!(permutation_p_beyond(&base, &head, true, 1.3, true, 0.05).unwrap() > 0.2);
+        // A decrease limit mirrors it.
+        let p = permutation_p_beyond(&head, &base, true, 1.0, false, 0.05).unwrap();
+        assert!((p - 1.0 / 32.0).abs() < 1e-12, "{p}");
+        // Too few pairs to reach alpha: the t test decides alone.
+        assert_eq!(
+            permutation_p_beyond(&base[..4], &head[..4], true, 1.0, true, 0.05),
+            None
+        );
     }
 
     #[test]

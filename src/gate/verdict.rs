@@ -11,8 +11,8 @@ use crate::gate::metrics::{
 };
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, p_above, p_below,
-    repeats_needed, DiffStats, ErrorControl,
+    adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, mean, p_above,
+    p_below, permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl,
 };
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
@@ -483,14 +483,6 @@ fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricV
         .collect()
 }
 
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
 /// One count in a metric's units.
 fn noise_floor(kind: MetricKind, base: &[MetricValue], head: &[MetricValue]) -> f64 {
     let den = base
@@ -550,15 +542,14 @@ struct Candidate {
     unverified: bool,
 }
 
+/// (mean, se, df, half-width, deterministic) of one side's values, for `max`/`min` limits.
 fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
-    // (mean, se, df, half-width, deterministic)
     let m = mean(values);
-    if values.len() < 2 || values.windows(2).all(|w| w[0] == w[1]) {
+    if values.len() < 2 || crate::gate::statistics::all_equal(values) {
         return (m, 0.0, 0.0, 0.0, true);
     }
     let n = values.len() as f64;
-    let sd = (values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    let se = sd / n.sqrt();
+    let se = crate::gate::statistics::sd(values) / n.sqrt();
     let q = crate::gate::statistics::t_quantile(confidence, n - 1.0);
     (m, se, n - 1.0, q * se, false)
 }
@@ -601,7 +592,7 @@ fn limit_test(
             let p = if det {
                 None
             } else {
-                Some(StudentsTSf::sf(excess / se, df))
+                Some(t_sf(excess / se, df))
             };
             return LimitTest {
                 limit,
@@ -622,6 +613,7 @@ fn limit_test(
     oriented_test(
         limit,
         d,
+        (base, head),
         allowed,
         sign > 0.0,
         (d.ci_low, d.ci_high),
@@ -630,10 +622,14 @@ fn limit_test(
 }
 
 /// "Change beyond `allowed`" in the bigger-is-worse orientation, from a difference's stats
-/// (absolute, or log-ratio for relative limits); `ci` is the interval shown.
+/// (absolute, or log-ratio for relative limits) and the samples they came from (same
+/// scale); `ci` is the interval shown. The p is the t test's, or the larger of it and the
+/// exact one-sided permutation p once the permutation test can reach alpha (both must
+/// reject: the t test's level is only approximate on small, seed-multimodal samples).
 fn oriented_test(
     limit: Limit,
     d: &DiffStats,
+    (base, head): (&[f64], &[f64]),
     allowed: f64,
     increase: bool,
     ci: (f64, f64),
@@ -646,10 +642,15 @@ fn oriented_test(
     };
     let p = if d.deterministic {
         None
-    } else if increase {
-        Some(p_above(d, allowed))
     } else {
-        Some(p_below(d, -allowed))
+        let t = if increase {
+            p_above(d, allowed)
+        } else {
+            p_below(d, -allowed)
+        };
+        let alpha = 1.0 - d.confidence;
+        let exact = permutation_p_beyond(base, head, d.paired, allowed, increase, alpha);
+        Some(exact.map_or(t, |e| t.max(e)))
     };
     let sign = if increase { 1.0 } else { -1.0 };
     LimitTest {
@@ -700,18 +701,17 @@ fn relative_limit_test(
     };
     // Shown in the metric's units: the log interval mapped back onto the base mean.
     let ci = (bm * lr.ci_low.exp_m1(), bm * lr.ci_high.exp_m1());
-    Some(oriented_test(limit, &lr, allowed, increase, ci, learned))
-}
-
-/// Survival function of Student's t, kept local so `limit_test` reads linearly.
-struct StudentsTSf;
-impl StudentsTSf {
-    fn sf(x: f64, df: f64) -> f64 {
-        use statrs::distribution::{ContinuousCDF, StudentsT};
-        StudentsT::new(0.0, 1.0, df.max(1.0))
-            .map(|t| 1.0 - t.cdf(x))
-            .unwrap_or(0.5)
-    }
+    let ln = |v: &[f64]| v.iter().map(|x| x.ln()).collect::<Vec<_>>();
+    let (lb, lh) = (ln(base), ln(head));
+    Some(oriented_test(
+        limit,
+        &lr,
+        (&lb, &lh),
+        allowed,
+        increase,
+        ci,
+        learned,
+    ))
 }
 
 /// Every metric name rules could refer to: the data's plus what the metadata allows, so a
@@ -933,14 +933,27 @@ pub fn evaluate(
     Ok(rep)
 }
 
-/// [`evaluate`] on two sets that cover the same benchmarks and repeats.
-fn evaluate_complete(
+/// Both sides' metric tables, paired by seed when they can be: step 1 of [`evaluate_complete`].
+struct Sides {
+    base_tables: Vec<MetricTable>,
+    head_tables: Vec<MetricTable>,
+    paired: bool,
+    /// Fewer than 2 repeats on a side: thresholds only.
+    unverified: bool,
+    /// Every metric name (base order, then head-only) with a value of its kind.
+    all: IndexMap<String, MetricValue>,
+    /// Benchmarks of both sides, base order then head-only.
+    benches: Vec<String>,
+}
+
+/// Step 1: metric tables of both sides, head reordered to pair base by seed; rule patterns
+/// and benchmark names checked against what can exist. Notes say what is unpaired or unverified.
+fn pair_repeats(
     base: &StatsSet,
     head: &StatsSet,
     opts: &EvalOptions,
-) -> anyhow::Result<GateReport> {
-    let confidence = 1.0 - opts.alpha;
-    let mut notes = opts.notes.clone();
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Sides> {
     let order = pairing(base, head);
     let paired = order.is_some();
     if !paired {
@@ -974,29 +987,19 @@ fn evaluate_complete(
             head_tables.len()
         ));
     }
-    // Said in the statistics footnote, not as a loud note: the t test still decides.
-    let cross_check = crate::gate::statistics::power_note(
-        paired,
-        base_tables.len(),
-        head_tables.len(),
-        opts.alpha,
-    );
-
     // Rule patterns must name metrics that can exist.
     let known = known_metric_names(
         &base_tables.iter().chain(&head_tables).collect::<Vec<_>>(),
         &opts.meta_base,
     );
     opts.rules.check_patterns(&known)?;
-    let mut benches_known = base.benchmark_names();
+    let mut benches = base.benchmark_names();
     for h in head.benchmark_names() {
-        if !benches_known.contains(&h) {
-            benches_known.push(h);
+        if !benches.contains(&h) {
+            benches.push(h);
         }
     }
-    opts.rules.check_benchmarks(&benches_known)?;
-
-    // All metric names, base order then head-only.
+    opts.rules.check_benchmarks(&benches)?;
     let mut all: IndexMap<String, MetricValue> = IndexMap::new();
     for t in base_tables.iter().chain(&head_tables) {
         for (n, v) in t {
@@ -1005,66 +1008,72 @@ fn evaluate_complete(
             }
         }
     }
-    let benches: Vec<String> = {
-        let mut b = base.benchmark_names();
-        for h in head.benchmark_names() {
-            if !b.contains(&h) {
-                b.push(h);
-            }
-        }
-        b
-    };
+    Ok(Sides {
+        base_tables,
+        head_tables,
+        paired,
+        unverified,
+        all,
+        benches,
+    })
+}
 
-    let compare_metric = |name: &str, like: &MetricValue| {
-        let (b, h) = samples(&base_tables, &head_tables, name, like, paired);
+impl Sides {
+    /// One metric's samples on both sides with their comparison.
+    fn metric(&self, name: &str, like: &MetricValue, opts: &EvalOptions) -> MetricSamples {
+        let (b, h) = samples(
+            &self.base_tables,
+            &self.head_tables,
+            name,
+            like,
+            self.paired,
+        );
         let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
         let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
-        let stats = compare_samples(&bv, &hv, paired, confidence);
-        let floor = noise_floor(like.kind, &b, &h);
-        let support_b = mean(&b.iter().map(|v| v.support()).collect::<Vec<_>>());
-        let support_h = mean(&h.iter().map(|v| v.support()).collect::<Vec<_>>());
+        let stats = compare_samples(&bv, &hv, self.paired, 1.0 - opts.alpha);
+        let support = |v: &[MetricValue]| mean(&v.iter().map(|v| v.support()).collect::<Vec<_>>());
         MetricSamples {
+            floor: noise_floor(like.kind, &b, &h),
+            learned: opts
+                .noise
+                .as_ref()
+                .and_then(|n| n.floor_for(name, bv.len().min(hv.len()))),
+            base_support: support(&b),
+            head_support: support(&h),
             base: bv,
             head: hv,
             stats,
-            floor,
-            learned: opts.noise.as_ref().and_then(|n| n.threshold(name)),
-            base_support: support_b,
-            head_support: support_h,
         }
-    };
+    }
+}
 
-    // Aggregate comparisons (for movers, BH and the report).
+/// Step 2: every aggregate metric compared, Benjamini-Hochberg q values over those that
+/// vary, and which changed. Returns the comparisons and how many were tested.
+fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>, usize) {
     let mut comparisons: Vec<MetricComparison> = vec![];
-    for (name, like) in &all {
+    for (name, like) in &sides.all {
         if name.starts_with(metrics::BENCH_PREFIX) {
             continue;
         }
-        let MetricSamples {
-            base: bv,
-            head: hv,
-            stats,
-            floor,
-            base_support: sb,
-            head_support: sh,
-            ..
-        } = compare_metric(name, like);
+        let m = sides.metric(name, like, opts);
         // All zero, or a ratio with no sample on one side: nothing to compare.
-        if bv.iter().chain(&hv).all(|v| *v == 0.0) || bv.is_empty() || hv.is_empty() {
+        if m.base.iter().chain(&m.head).all(|v| *v == 0.0) || m.base.is_empty() || m.head.is_empty()
+        {
             continue;
         }
-        let relative_change = (stats.base_mean != 0.0).then(|| stats.diff / stats.base_mean.abs());
+        let relative_change =
+            (m.stats.base_mean != 0.0).then(|| m.stats.diff / m.stats.base_mean.abs());
         comparisons.push(MetricComparison {
             name: name.clone(),
             kind: like.kind,
-            base_values: bv,
-            head_values: hv,
-            stats,
+            base_values: m.base,
+            head_values: m.head,
+            stats: m.stats,
             relative_change,
             q_value: None,
-            base_support: sb,
-            head_support: sh,
-            noise_floor: floor,
+            base_support: m.base_support,
+            head_support: m.head_support,
+            noise_floor: m.floor,
             changed: false,
         });
     }
@@ -1091,23 +1100,21 @@ fn evaluate_complete(
         if c.name.ends_with(PER_MILLION_SUFFIX) && !c.stats.deterministic {
             c.q_value = count_q.get(hypothesis_key(&c.name)).copied();
         }
-    }
-    for c in &mut comparisons {
         let beyond_floor = c.stats.diff.abs() > c.noise_floor;
         // With fewer than 2 repeats nothing can be tested: every move counts (unverified).
         let significant =
-            c.stats.deterministic || unverified || c.q_value.is_some_and(|q| q < opts.alpha);
+            c.stats.deterministic || sides.unverified || c.q_value.is_some_and(|q| q < opts.alpha);
         c.changed = c.stats.diff != 0.0 && beyond_floor && significant;
     }
-    let discoveries = comparisons
-        .iter()
-        .filter(|c| !c.stats.deterministic && c.changed)
-        .count();
+    (comparisons, tested.len())
+}
 
-    // Rule candidates.
+/// Step 3: every (rule, metric) the rules apply to, with its limit tests (uncorrected p).
+fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
     let mut candidates: Vec<Candidate> = vec![];
+    let compare_metric = |n: &str, l: &MetricValue| sides.metric(n, l, opts);
     for (ri, rule) in opts.rules.rules.iter().enumerate() {
-        for (name, like) in &all {
+        for (name, like) in &sides.all {
             let (bench, metric) = split_bench(name);
             let applies = if rule.metric.starts_with(metrics::BENCH_PREFIX) {
                 rule.matches_metric(name)
@@ -1118,25 +1125,37 @@ fn evaluate_complete(
                     _ => false,
                 }
             };
-            if !applies {
-                continue;
+            if applies {
+                candidates.push(evaluate_candidate(
+                    ri,
+                    rule,
+                    name,
+                    like,
+                    &compare_metric,
+                    sides.unverified,
+                    1.0 - opts.alpha,
+                ));
             }
-            candidates.push(evaluate_candidate(
-                ri,
-                rule,
-                name,
-                like,
-                &compare_metric,
-                unverified,
-                confidence,
-            ));
         }
     }
+    candidates
+}
 
-    // Holm over fail-level tests, BH over warn-level ones (deterministic tests skip both).
-    let counts_as_fail = |c: &Candidate| {
-        opts.rules.rules[c.rule_idx].severity == Severity::Fail || opts.fail_on_warn
-    };
+/// Step 4's result: corrected p per (candidate, limit test), and the Holm family's size.
+struct Corrected {
+    adjusted: std::collections::HashMap<(usize, usize), f64>,
+    holm_family: usize,
+}
+
+/// Whether a candidate's rule can fail the gate (fail-level, or warn under --fail-on-warn).
+fn counts_as_fail(c: &Candidate, opts: &EvalOptions) -> bool {
+    opts.rules.rules[c.rule_idx].severity == Severity::Fail || opts.fail_on_warn
+}
+
+/// Step 4: Holm over fail-level tests, BH over warn-level ones (deterministic and
+/// unverified tests skip both). One hypothesis per (benchmark, metric up to `.per_minstr`):
+/// a rescaled variant does not inflate the families.
+fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
     let mut holm_idx = vec![];
     let mut bh_idx = vec![];
     for (ci, c) in candidates.iter().enumerate() {
@@ -1145,7 +1164,7 @@ fn evaluate_complete(
         }
         for (ti, t) in c.tests.iter().enumerate() {
             if t.p.is_some() {
-                if counts_as_fail(c) {
+                if counts_as_fail(c, opts) {
                     holm_idx.push((ci, ti));
                 } else {
                     bh_idx.push((ci, ti));
@@ -1153,9 +1172,6 @@ fn evaluate_complete(
             }
         }
     }
-    let mut adjusted: std::collections::HashMap<(usize, usize), f64> = Default::default();
-    // One hypothesis per (benchmark, metric up to `.per_minstr`): a rescaled variant does
-    // not inflate the families.
     let group = |(c, _): &(usize, usize)| {
         let c = &candidates[*c];
         format!(
@@ -1164,6 +1180,11 @@ fn evaluate_complete(
             hypothesis_key(&c.metric)
         )
     };
+    let p_of = |idx: &[(usize, usize)]| -> Vec<f64> {
+        idx.iter()
+            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap_or(1.0))
+            .collect()
+    };
     let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
     let holm_family = {
         let mut g = holm_groups.clone();
@@ -1171,155 +1192,162 @@ fn evaluate_complete(
         g.dedup();
         g.len()
     };
-    let hp = adjust_grouped(
-        &holm_idx
-            .iter()
-            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
-            .collect::<Vec<_>>(),
-        &holm_groups,
-        holm,
-    );
-    for (k, key) in holm_idx.iter().enumerate() {
-        adjusted.insert(*key, hp[k]);
+    let mut adjusted = std::collections::HashMap::new();
+    let hp = adjust_grouped(&p_of(&holm_idx), &holm_groups, holm);
+    adjusted.extend(holm_idx.iter().copied().zip(hp));
+    let bh_groups: Vec<String> = bh_idx.iter().map(group).collect();
+    let bp = adjust_grouped(&p_of(&bh_idx), &bh_groups, benjamini_hochberg);
+    adjusted.extend(bh_idx.iter().copied().zip(bp));
+    Corrected {
+        adjusted,
+        holm_family,
     }
-    let bp = adjust_grouped(
-        &bh_idx
-            .iter()
-            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap())
-            .collect::<Vec<_>>(),
-        &bh_idx.iter().map(group).collect::<Vec<_>>(),
-        benjamini_hochberg,
-    );
-    for (k, key) in bh_idx.iter().enumerate() {
-        adjusted.insert(*key, bp[k]);
-    }
+}
 
-    let mut outcomes: Vec<RuleOutcome> = vec![];
-    for (ci, c) in candidates.iter().enumerate() {
-        let rule = &opts.rules.rules[c.rule_idx];
-        let d = &c.stats;
-        let relative_change = (d.base_mean != 0.0).then(|| d.diff / d.base_mean.abs());
-        let mut o = RuleOutcome {
-            rule: rule.name.clone(),
-            severity: rule.severity,
-            description: rule.description.clone(),
-            metric: c.metric.clone(),
-            benchmark: c.benchmark.clone(),
-            kind: c.kind,
-            status: OutcomeStatus::Pass,
-            limit: None,
-            base: d.base_mean,
-            head: d.head_mean,
-            change: d.diff,
-            relative_change,
-            ci_low: d.ci_low,
-            ci_high: d.ci_high,
-            p_value: None,
-            p_adjusted: None,
-            deterministic: d.deterministic,
-            unverified: c.unverified,
-            error_control: ErrorControl::None,
-            learned_threshold: None,
-            repeats_needed: None,
-            attribution: vec![],
-            reason: String::new(),
-            accepted: None,
-        };
-        if let Some(why) = &c.skipped {
-            o.status = OutcomeStatus::Skipped;
-            o.reason = why.clone();
-            outcomes.push(o);
-            continue;
-        }
-        // Pick the worst limit.
-        let mut best: Option<(OutcomeStatus, usize)> = None;
-        for (ti, t) in c.tests.iter().enumerate() {
-            let p_adj = adjusted.get(&(ci, ti)).copied();
-            let status = if c.unverified || t.deterministic {
-                if t.excess > 0.0 {
-                    OutcomeStatus::Regression
-                } else {
-                    OutcomeStatus::Pass
-                }
-            } else if t.low > 0.0 && p_adj.is_some_and(|p| p < opts.alpha) {
-                OutcomeStatus::Regression
-            } else if t.high <= 0.0 {
-                OutcomeStatus::Pass
-            } else {
-                OutcomeStatus::Inconclusive
-            };
-            let better = match best {
-                None => true,
-                Some((s, bi)) => status > s || (status == s && t.excess > c.tests[bi].excess),
-            };
-            if better {
-                best = Some((status, ti));
+/// Step 5: each candidate's outcome from its worst limit test, worst outcomes first;
+/// regressions of aggregate metrics attributed to benchmarks.
+fn rule_outcomes(
+    candidates: &[Candidate],
+    corrected: &Corrected,
+    sides: &Sides,
+    opts: &EvalOptions,
+) -> Vec<RuleOutcome> {
+    let mut outcomes: Vec<RuleOutcome> = candidates
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let mut o = outcome_for(ci, c, &corrected.adjusted, opts);
+            if o.status == OutcomeStatus::Regression && c.benchmark.is_none() {
+                o.attribution = attribution(
+                    &c.metric,
+                    &sides.benches,
+                    &sides.base_tables,
+                    &sides.head_tables,
+                    opts.attribution,
+                );
             }
-        }
-        let (status, ti) = best.expect("a rule has at least one limit");
-        let t = &c.tests[ti];
-        o.status = status;
-        o.limit = Some(t.limit);
-        o.ci_low = t.ci.0;
-        o.ci_high = t.ci.1;
-        o.p_value = t.p;
-        o.p_adjusted = adjusted.get(&(ci, ti)).copied();
-        o.deterministic = t.deterministic;
-        o.error_control = if c.unverified {
-            ErrorControl::Unverified
-        } else if t.deterministic {
-            ErrorControl::Exact
-        } else if counts_as_fail(c) {
-            ErrorControl::Holm
-        } else {
-            ErrorControl::Bh
-        };
-        if status == OutcomeStatus::Inconclusive {
-            o.repeats_needed = t.repeats_needed;
-        }
-        o.reason = reason_for(&o, t, opts.alpha);
-        if let Some(l) = t.learned {
-            o.learned_threshold = Some(l);
-            o.reason.push_str(&format!(
-                " [learned noise threshold {} applied: wider than the rule's limit]",
-                metrics::format_delta(o.kind, l).trim_start_matches('+')
-            ));
-        }
-        if status == OutcomeStatus::Regression && c.benchmark.is_none() {
-            o.attribution = attribution(
-                &c.metric,
-                &benches,
-                &base_tables,
-                &head_tables,
-                opts.attribution,
-            );
-        }
-        outcomes.push(o);
+            o
+        })
+        .collect();
+    sort_worst_first(&mut outcomes);
+    outcomes
+}
+
+/// Worst status first, fail-level before warn-level within a status.
+pub(crate) fn sort_worst_first(outcomes: &mut [RuleOutcome]) {
+    outcomes.sort_by_key(|o| std::cmp::Reverse((o.status, o.severity == Severity::Fail)));
+}
+
+/// One candidate's outcome: the worst of its limit tests decides.
+fn outcome_for(
+    ci: usize,
+    c: &Candidate,
+    adjusted: &std::collections::HashMap<(usize, usize), f64>,
+    opts: &EvalOptions,
+) -> RuleOutcome {
+    let rule = &opts.rules.rules[c.rule_idx];
+    let d = &c.stats;
+    let mut o = RuleOutcome {
+        rule: rule.name.clone(),
+        severity: rule.severity,
+        description: rule.description.clone(),
+        metric: c.metric.clone(),
+        benchmark: c.benchmark.clone(),
+        kind: c.kind,
+        status: OutcomeStatus::Pass,
+        limit: None,
+        base: d.base_mean,
+        head: d.head_mean,
+        change: d.diff,
+        relative_change: (d.base_mean != 0.0).then(|| d.diff / d.base_mean.abs()),
+        ci_low: d.ci_low,
+        ci_high: d.ci_high,
+        p_value: None,
+        p_adjusted: None,
+        deterministic: d.deterministic,
+        unverified: c.unverified,
+        error_control: ErrorControl::None,
+        learned_threshold: None,
+        repeats_needed: None,
+        attribution: vec![],
+        reason: String::new(),
+        accepted: None,
+    };
+    if let Some(why) = &c.skipped {
+        o.status = OutcomeStatus::Skipped;
+        o.reason = why.clone();
+        return o;
     }
-    outcomes.sort_by(|a, b| {
-        let rank = |o: &RuleOutcome| (o.status, o.severity == Severity::Fail);
-        rank(b).cmp(&rank(a))
-    });
+    let mut best: Option<(OutcomeStatus, usize)> = None;
+    for (ti, t) in c.tests.iter().enumerate() {
+        let p_adj = adjusted.get(&(ci, ti)).copied();
+        let status = if c.unverified || t.deterministic {
+            if t.excess > 0.0 {
+                OutcomeStatus::Regression
+            } else {
+                OutcomeStatus::Pass
+            }
+        } else if t.low > 0.0 && p_adj.is_some_and(|p| p < opts.alpha) {
+            OutcomeStatus::Regression
+        } else if t.high <= 0.0 {
+            OutcomeStatus::Pass
+        } else {
+            OutcomeStatus::Inconclusive
+        };
+        let better = match best {
+            None => true,
+            Some((s, bi)) => status > s || (status == s && t.excess > c.tests[bi].excess),
+        };
+        if better {
+            best = Some((status, ti));
+        }
+    }
+    let (status, ti) = best.expect("a rule has at least one limit");
+    let t = &c.tests[ti];
+    o.status = status;
+    o.limit = Some(t.limit);
+    o.ci_low = t.ci.0;
+    o.ci_high = t.ci.1;
+    o.p_value = t.p;
+    o.p_adjusted = adjusted.get(&(ci, ti)).copied();
+    o.deterministic = t.deterministic;
+    o.error_control = if c.unverified {
+        ErrorControl::Unverified
+    } else if t.deterministic {
+        ErrorControl::Exact
+    } else if counts_as_fail(c, opts) {
+        ErrorControl::Holm
+    } else {
+        ErrorControl::Bh
+    };
+    if status == OutcomeStatus::Inconclusive {
+        o.repeats_needed = t.repeats_needed;
+    }
+    o.reason = reason_for(&o, t, opts.alpha);
+    if let Some(l) = t.learned {
+        o.learned_threshold = Some(l);
+        o.reason.push_str(&format!(
+            " [learned noise threshold {} applied: wider than the rule's limit]",
+            metrics::format_delta(o.kind, l).trim_start_matches('+')
+        ));
+    }
+    o
+}
 
-    let mut acceptances = opts.accept.clone();
-    apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
-    let (top_movers, changed_facts, changed_in_rules) = movers(
-        &comparisons,
-        &outcomes,
-        opts,
-        &benches,
-        &base_tables,
-        &head_tables,
-    );
-
-    // Consistency checks.
+/// Step 6: the consistency checks of both sides and the pair; a note when any fails, and
+/// one per side with skipped malformed lines.
+fn run_checks(
+    base: &StatsSet,
+    head: &StatsSet,
+    opts: &EvalOptions,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<CheckReport>> {
     let checks = vec![
         check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
         check_set(head, &opts.meta_head, &opts.exceptions, "head")?,
         check_pair(base, head, &opts.exceptions),
     ];
-    let checks_ok = checks.iter().all(|c| c.ok());
-    if !checks_ok {
+    if !checks.iter().all(|c| c.ok()) {
         let bad: Vec<String> = checks
             .iter()
             .flat_map(|c| c.violated().map(move |r| format!("{}: {}", c.label, r.id)))
@@ -1342,36 +1370,22 @@ fn evaluate_complete(
             ));
         }
     }
+    Ok(checks)
+}
 
-    if let Some(n) = &opts.noise {
-        let applied = outcomes
-            .iter()
-            .filter(|o| o.learned_threshold.is_some())
-            .count();
-        notes.push(format!(
-            "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits; it replaced the limit in {applied} rule check(s)",
-            n.metrics.len(),
-            n.repeats,
-            n.sources.join(", ")
-        ));
-    }
-    let fail_level = |o: &&RuleOutcome| o.severity == Severity::Fail || opts.fail_on_warn;
-    let path_count = |path: ErrorControl| {
-        outcomes
-            .iter()
-            .filter(fail_level)
-            .filter(|o| o.error_control == path)
-            .count()
-    };
-    let (exact_fail_level, unverified_fail_level) = (
-        path_count(ErrorControl::Exact),
-        path_count(ErrorControl::Unverified),
-    );
-    let fails = outcomes.iter().any(|o| o.fails(opts.fail_on_warn));
+/// Step 7: the verdict from the outcomes and checks. An open inconclusive fail-level
+/// outcome is never a pass.
+pub(crate) fn decide(
+    outcomes: &[RuleOutcome],
+    checks_ok: bool,
+    strict: bool,
+    fail_on_warn: bool,
+) -> Verdict {
+    let fails = outcomes.iter().any(|o| o.fails(fail_on_warn));
     let inconclusive = outcomes
         .iter()
-        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
-    let verdict = if opts.strict && !checks_ok {
+        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || fail_on_warn));
+    if strict && !checks_ok {
         Verdict::Error
     } else if fails {
         Verdict::Regression
@@ -1379,26 +1393,98 @@ fn evaluate_complete(
         Verdict::Inconclusive
     } else {
         Verdict::Pass
+    }
+}
+
+/// The note naming the noise file and how often its threshold replaced a rule's limit.
+fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -> String {
+    let applied = outcomes
+        .iter()
+        .filter(|o| o.learned_threshold.is_some())
+        .count();
+    format!(
+        "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits (its per-repeat fence / sqrt(repeats)); it replaced the limit in {applied} rule check(s)",
+        noise.metrics.len(),
+        noise.repeats,
+        noise.sources.join(", ")
+    )
+}
+
+/// [`evaluate`] on two sets that cover the same benchmarks and repeats: pair repeats,
+/// compare metrics, test rules, correct, check, decide.
+fn evaluate_complete(
+    base: &StatsSet,
+    head: &StatsSet,
+    opts: &EvalOptions,
+) -> anyhow::Result<GateReport> {
+    let mut notes = opts.notes.clone();
+    let sides = pair_repeats(base, head, opts, &mut notes)?;
+    // Said in the statistics footnote, not as a loud note: the t test still decides.
+    let cross_check = crate::gate::statistics::power_note(
+        sides.paired,
+        sides.base_tables.len(),
+        sides.head_tables.len(),
+        opts.alpha,
+    );
+    let (comparisons, tested) = compare_metrics(&sides, opts);
+    let discoveries = comparisons
+        .iter()
+        .filter(|c| !c.stats.deterministic && c.changed)
+        .count();
+    let candidates = test_rules(&sides, opts);
+    let corrected = correct(&candidates, opts);
+    let mut outcomes = rule_outcomes(&candidates, &corrected, &sides, opts);
+    let mut acceptances = opts.accept.clone();
+    apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
+    let (top_movers, changed_facts, changed_in_rules) = movers(
+        &comparisons,
+        &outcomes,
+        opts,
+        &sides.benches,
+        &sides.base_tables,
+        &sides.head_tables,
+    );
+    let checks = run_checks(base, head, opts, &mut notes)?;
+    if let Some(n) = &opts.noise {
+        notes.push(noise_note(n, &outcomes));
+    }
+    let path_count = |path: ErrorControl| {
+        outcomes
+            .iter()
+            .filter(|o| o.severity == Severity::Fail || opts.fail_on_warn)
+            .filter(|o| o.error_control == path)
+            .count()
     };
+    let false_positives = FalsePositives {
+        tested,
+        expected_uncorrected: tested as f64 * opts.alpha,
+        discoveries,
+        expected_false_discoveries: discoveries as f64 * opts.alpha,
+        holm_family: corrected.holm_family,
+        exact_fail_level: path_count(ErrorControl::Exact),
+        unverified_fail_level: path_count(ErrorControl::Unverified),
+        cross_check,
+    };
+    let checks_ok = checks.iter().all(|c| c.ok());
+    let verdict = decide(&outcomes, checks_ok, opts.strict, opts.fail_on_warn);
     if verdict == Verdict::Inconclusive {
         // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
         notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
         notes.push(inconclusive_note(
             &outcomes,
-            paired,
+            sides.paired,
             base,
             head,
-            base_tables.len().min(head_tables.len()),
+            sides.base_tables.len().min(sides.head_tables.len()),
         ));
     }
-
     Ok(GateReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         verdict,
         alpha: opts.alpha,
-        confidence,
-        paired,
+        confidence: 1.0 - opts.alpha,
+        paired: sides.paired,
         fail_on_warn: opts.fail_on_warn,
         strict: opts.strict,
         base: set_info(base, &opts.meta_base),
@@ -1410,16 +1496,7 @@ fn evaluate_complete(
         changed_in_rules,
         acceptances,
         display: opts.display.clone(),
-        false_positives: FalsePositives {
-            tested: tested.len(),
-            expected_uncorrected: tested.len() as f64 * opts.alpha,
-            discoveries,
-            expected_false_discoveries: discoveries as f64 * opts.alpha,
-            holm_family,
-            exact_fail_level,
-            unverified_fail_level,
-            cross_check,
-        },
+        false_positives,
         comparisons,
         checks,
         notes,
@@ -1788,7 +1865,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::stats::set::real_fixture as real;
 
@@ -1891,7 +1968,7 @@ mod tests {
 
     /// Adds per-repeat noise to whole-process-like counters and the BINARY_OP family, so
     /// statistics (not only the exact path) are exercised.
-    fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
+    pub(crate) fn noisy(mut set: StatsSet, noise: &[u64]) -> StatsSet {
         for (r, n) in set.repeats.iter_mut().zip(noise.iter().cycle()) {
             let c = &mut r.benchmarks.get_mut("arith").unwrap().counters;
             let hit = c.get("opcode[BINARY_OP].specialization.hit");

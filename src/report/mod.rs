@@ -305,8 +305,10 @@ pub fn details_line(r: &GateReport) -> String {
 pub fn statistics_line(r: &GateReport) -> String {
     let fp = &r.false_positives;
     let mut paths = vec![format!(
-        "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {} under the t model)",
-        fp.holm_family, r.alpha
+        "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {}: t test, joined by the exact permutation test at the limit from {} repeats)",
+        fp.holm_family,
+        r.alpha,
+        crate::gate::statistics::exact_test_from(r.paired, r.alpha)
     )];
     if fp.exact_fail_level > 0 {
         paths.push(format!(

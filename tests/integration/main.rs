@@ -2,6 +2,7 @@
 
 mod util;
 
+mod adaptive;
 mod bisect;
 mod build_run;
 mod ci_files;

@@ -55,6 +55,7 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         corpus: args.corpus.clone(),
         benches: args.benches.clone(),
         shard: None,
+        seed_offset: 0,
     };
     let corpus =
         crate::exec::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
