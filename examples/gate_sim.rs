@@ -11,7 +11,6 @@
 //! beyond it) and 2 and 5 pp must fail. A second table runs `--repeats auto` (paired) through
 //! the library's adaptive loop, new seeds drawn from the pool's unused ones.
 
-use pystats_gate::cli::GateOpts;
 use pystats_gate::gate::verdict::{evaluate, EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
 use pystats_gate::stats::metadata::Metadata;
 use pystats_gate::stats::set::StatsSet;
@@ -111,7 +110,7 @@ fn main() -> anyhow::Result<()> {
             .map(|x| (x * 100.0).round() / 100.0)
             .collect::<Vec<_>>()
     );
-    let opts = EvalOptions::from_gate_opts(&GateOpts::default(), meta.clone(), meta.clone())?;
+    let opts = EvalOptions::with_defaults(meta.clone(), meta.clone())?;
     // `calibrate` on the pool (with the transplanted noise): the learned-noise design.
     let all: Vec<usize> = (0..pool.repeats.len()).collect();
     let calibrated = side(&pool, &all, &noise_pp, &totals, 0.0, true);

@@ -237,9 +237,6 @@ pub struct GateOpts {
     /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
     #[arg(long, value_name = "URL")]
     pub details_url: Option<String>,
-    /// Acceptances read from commit trailers by `gate` (not a flag).
-    #[arg(skip)]
-    pub trailer_accepts: Vec<crate::gate::accept::Acceptance>,
     /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
     #[arg(skip)]
     pub notes: Vec<String>,
@@ -267,7 +264,6 @@ impl Default for GateOpts {
             attribution: 3,
             comment_bytes: 10_000,
             details_url: None,
-            trailer_accepts: vec![],
             notes: vec![],
             noise: None,
             auto_limits: (0, None),

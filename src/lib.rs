@@ -24,7 +24,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Summarize(a) => commands::summarize::cmd_summarize(&a),
         Command::Metrics(a) => commands::metrics::cmd_metrics(&a),
-        Command::Compare(a) => gate::verdict::cmd_compare(&a),
+        Command::Compare(a) => commands::compare::cmd_compare(&a),
         Command::Check(a) => commands::check::cmd_check(&a),
         Command::Build(a) => commands::build::cmd_build(&a),
         Command::Corpus(a) => commands::corpus::cmd_corpus(&a),
@@ -38,6 +38,6 @@ pub fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Completions(a) => commands::shell::cmd_completions(&a),
         Command::Manpage(a) => commands::shell::cmd_manpage(&a),
         Command::Mutants(a) => commands::mutants::cmd_mutants(&a),
-        Command::Calibrate(a) => gate::noise::cmd_calibrate(&a),
+        Command::Calibrate(a) => commands::calibrate::cmd_calibrate(&a),
     }
 }

@@ -150,10 +150,10 @@ pub fn gate(
         crate::gate::rules::RuleSet::load_or_default(Some(r))?;
     }
     crate::gate::accept::parse_all(&gate_opts.accept)?;
-    let mut gate_opts = gate_opts.clone();
+    let mut trailers = vec![];
     if let Some(rev) = trailers_from {
-        gate_opts.trailer_accepts = crate::gate::accept::from_commit(repo, rev)?;
-        for a in gate_opts.trailer_accepts.iter().filter(|_| !quiet) {
+        trailers = crate::gate::accept::from_commit(repo, rev)?;
+        for a in trailers.iter().filter(|_| !quiet) {
             eprintln!(
                 "gate: {}: accepting `{}` because {}",
                 a.source,
@@ -162,7 +162,6 @@ pub fn gate(
             );
         }
     }
-    let gate_opts = &gate_opts;
     crate::output::claim_dir(out, &[])?;
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
@@ -190,7 +189,7 @@ pub fn gate(
         let base_set = StatsSet::load(&base_out, popts)?;
         let head_set = StatsSet::load(&head_out, popts)?;
         if auto {
-            let eval = eval_options(&base_set, &head_set, &base, &head, gate_opts)?;
+            let eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
             let mut more = |offset: u32, count: u32, benches: &[String]| {
                 more_repeats(
                     &base,
@@ -209,7 +208,9 @@ pub fn gate(
             auto_record = Some(record);
             write_and_print(&rep, gate_opts, out)?
         } else {
-            compare_and_report(&base_set, &head_set, &base, &head, gate_opts, out)?
+            compare_and_report(
+                &base_set, &head_set, &base, &head, gate_opts, &trailers, out,
+            )?
         }
     };
     let record = GateRun {
@@ -355,23 +356,24 @@ pub fn compare_and_report(
     base_build: &BuiltPython,
     head_build: &BuiltPython,
     opts: &GateOpts,
+    trailers: &[crate::gate::accept::Acceptance],
     out: &Path,
 ) -> anyhow::Result<i32> {
-    let eval = eval_options(base, head, base_build, head_build, opts)?;
+    let eval = eval_options(base, head, base_build, head_build, opts, trailers)?;
     let rep = crate::gate::verdict::evaluate(base, head, &eval)?;
     write_and_print(&rep, opts, out)
 }
 
 /// Evaluation options for two built sides: each build carries the metadata files of its
-/// own revision (see builder::package).
+/// own revision (see builder::package); `trailers` are acceptances from commit trailers.
 fn eval_options(
     base: &StatsSet,
     head: &StatsSet,
     base_build: &BuiltPython,
     head_build: &BuiltPython,
     opts: &GateOpts,
+    trailers: &[crate::gate::accept::Acceptance],
 ) -> anyhow::Result<crate::gate::verdict::EvalOptions> {
-    use crate::gate::verdict;
     let meta = |b: &BuiltPython, set: &StatsSet| {
         let input = InputOpts {
             cpython_src: Some(b.dir.join("src")),
@@ -382,7 +384,9 @@ fn eval_options(
     };
     let mb = meta(base_build, base)?;
     let mh = meta(head_build, head)?;
-    verdict::EvalOptions::from_gate_opts(opts, mb, mh)
+    let mut eval = crate::commands::eval_options(opts, mb, mh)?;
+    eval.accept.extend(trailers.iter().cloned());
+    Ok(eval)
 }
 
 /// Writes every report format into `out`, prints the text report, returns the exit code.
@@ -395,7 +399,7 @@ fn write_and_print(
     let color = crate::exec::progress::color_on_stdout();
     crate::output::print(&crate::report::text::render_text(rep, color))?;
     crate::report::github::emit_if_actions(rep)?;
-    Ok(crate::gate::verdict::exit_code(rep, opts))
+    Ok(crate::gate::verdict::exit_code(rep, opts.strict))
 }
 
 /// `pystats-gate demo`: the main job on CPython 3.13 source and a shipped example head.

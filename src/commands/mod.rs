@@ -5,7 +5,9 @@
 pub mod adaptive;
 pub mod bisect;
 pub mod build;
+pub mod calibrate;
 pub mod check;
+pub mod compare;
 pub mod corpus;
 pub mod gate;
 pub mod history;
@@ -16,7 +18,11 @@ pub mod run;
 pub mod shell;
 pub mod summarize;
 
-use crate::cli::InputOpts;
+use crate::cli::{GateOpts, InputOpts};
+use crate::error::Error;
+use crate::gate::check::CheckExceptions;
+use crate::gate::rules::RuleSet;
+use crate::gate::verdict::{Display, EvalOptions};
 use crate::stats::metadata::{Metadata, MetadataChoice};
 use crate::stats::set::StatsSet;
 
@@ -45,4 +51,44 @@ impl From<crate::cli::CompareFormat> for crate::report::Format {
             C::Html => R::Html,
         }
     }
+}
+
+/// The evaluation options of the gate flags: loads the rules, check exceptions and noise file.
+pub fn eval_options(
+    opts: &GateOpts,
+    meta_base: Metadata,
+    meta_head: Metadata,
+) -> anyhow::Result<EvalOptions> {
+    if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
+        return Err(Error::input(format!(
+            "--alpha {}: expected a number between 0 and 1",
+            opts.alpha
+        ))
+        .into());
+    }
+    Ok(EvalOptions {
+        alpha: opts.alpha,
+        fail_on_warn: opts.fail_on_warn,
+        strict: opts.strict,
+        rules: RuleSet::load_or_default(opts.rules.as_deref())?,
+        meta_base,
+        meta_head,
+        exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
+        top_movers: opts.movers,
+        attribution: opts.attribution,
+        accept: crate::gate::accept::parse_all(&opts.accept)?
+            .into_iter()
+            .collect(),
+        display: Display {
+            comment_bytes: opts.comment_bytes,
+            details_url: opts.details_url.clone(),
+        },
+        notes: opts.notes.clone(),
+        allow_missing_benchmarks: opts.allow_missing_benchmarks,
+        noise: opts
+            .noise
+            .as_deref()
+            .map(crate::gate::noise::NoiseFile::load)
+            .transpose()?,
+    })
 }

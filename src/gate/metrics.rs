@@ -491,6 +491,14 @@ pub fn format_delta(kind: MetricKind, d: f64) -> String {
     }
 }
 
+/// Metric name with its benchmark, when per-benchmark.
+pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
+    match bench {
+        Some(b) => format!("{metric} [{b}]"),
+        None => metric.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,8 @@
 //! Single-repeat differences are wider than differences of n-repeat means, so the floor is
 //! conservative (it errs towards calling a change noise, never towards a false failure).
 
-use crate::cli::CalibrateArgs;
 use crate::error::Error;
 use crate::gate::metrics::{self, MetricTable};
-use crate::stats::set::StatsSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -183,111 +181,6 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
         repeats: tables.len(),
         metrics: out,
     }
-}
-
-/// `calibrate --repo DIR --rev REV --runs N`: builds REV once (cached build, persistent
-/// worktree, ccache) and runs the corpus N times, run k with seeds (k-1) x repeats + 1 ..
-/// k x repeats, into `--sets-dir` (or a temporary directory). Returns the sets.
-fn aa_sets(
-    args: &CalibrateArgs,
-    repo: &Path,
-) -> anyhow::Result<(Vec<std::path::PathBuf>, Option<tempfile::TempDir>)> {
-    if args.runs == 0 || args.run.repeats == crate::cli::REPEATS_AUTO {
-        return Err(Error::input("calibrate: --runs and --repeats must be at least 1").into());
-    }
-    if args.runs * args.run.repeats < 3 {
-        return Err(Error::input(format!(
-            "calibrate needs at least 3 repeats in all: --runs {} x --repeats {} = {}",
-            args.runs,
-            args.run.repeats,
-            args.runs * args.run.repeats
-        ))
-        .into());
-    }
-    let built = crate::exec::builder::build_revision(repo, &args.rev, &args.build)?;
-    let (dir, tmp) = match &args.sets_dir {
-        Some(d) => (d.clone(), None),
-        None => {
-            let t = tempfile::Builder::new()
-                .prefix("pystats-gate-calibrate-")
-                .tempdir()?;
-            (t.path().to_path_buf(), Some(t))
-        }
-    };
-    std::fs::create_dir_all(&dir)?;
-    let mut sets = vec![];
-    for k in 0..args.runs {
-        let mut ro = args.run.clone();
-        ro.seed_offset = k * ro.repeats;
-        let out = dir.join(format!("aa-{}", k + 1));
-        crate::exec::runner::run_corpus(&built.python, &ro, &out, args.build.quiet)?;
-        sets.push(out);
-    }
-    Ok((sets, tmp))
-}
-
-/// `pystats-gate calibrate SET... -o FILE`, or `calibrate --repo DIR --rev REV -o FILE`.
-pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
-    let popts = crate::stats::raw::ParseOptions {
-        allow_malformed: args.input.allow_malformed,
-    };
-    let (sets, _tmp) = match &args.repo {
-        Some(repo) => aa_sets(args, repo)?,
-        None => (args.sets.clone(), None),
-    };
-    let mut tables = vec![];
-    let mut revision: Option<(String, String)> = None;
-    for path in &sets {
-        let set = StatsSet::load(path, popts)?;
-        set.ensure_no_recorded_failures()?;
-        let rev = set.manifest.as_ref().and_then(|m| m.revision.clone());
-        match (&revision, rev) {
-            (Some((r0, p0)), Some(r)) if *r0 != r => {
-                return Err(Error::input(format!(
-                    "{}: revision {r}, but {p0} is revision {r0}: calibrate measures one build's noise (A/A)",
-                    path.display()
-                ))
-                .into());
-            }
-            (None, Some(r)) => revision = Some((r, path.display().to_string())),
-            _ => {}
-        }
-        let meta = crate::commands::metadata_for(&set, &args.input)?;
-        tables.extend(metrics::set_metrics(&set, &meta, true)?);
-    }
-    if tables.len() < 3 {
-        return Err(Error::input(format!(
-            "calibrate needs at least 3 repeats in all (found {}): more sets or `run --repeats`",
-            tables.len()
-        ))
-        .into());
-    }
-    // Sets in a temporary directory are gone afterwards: name them by what they ran.
-    let sources = sets
-        .iter()
-        .map(|p| match (&args.repo, &args.sets_dir) {
-            (Some(_), None) => format!(
-                "{} ({} A/A run {})",
-                args.rev,
-                revision
-                    .as_ref()
-                    .map(|(r, _)| &r[..12.min(r.len())])
-                    .unwrap_or("?"),
-                p.file_name().unwrap_or_default().to_string_lossy()
-            ),
-            _ => p.display().to_string(),
-        })
-        .collect();
-    let noise = learn(&tables, sources);
-    let inputs: Vec<&Path> = sets.iter().map(|p| p.as_path()).collect();
-    crate::output::write_file(&args.output, &noise.to_bytes(&args.output)?, &inputs)?;
-    eprintln!(
-        "calibrate: {} repeat(s), {} metric(s) with noise -> {}",
-        noise.repeats,
-        noise.metrics.len(),
-        args.output.display()
-    );
-    Ok(crate::error::EXIT_PASS)
 }
 
 #[cfg(test)]

@@ -202,12 +202,8 @@ mod props {
                     prop_assert!(input_error(&e), "{e}");
                 }
             }
-            let opts = crate::gate::verdict::EvalOptions::from_gate_opts(
-                &crate::cli::GateOpts::default(),
-                meta.clone(),
-                meta.clone(),
-            )
-            .unwrap();
+            let opts =
+                crate::gate::verdict::EvalOptions::with_defaults(meta.clone(), meta.clone()).unwrap();
             if let Err(e) = crate::gate::verdict::evaluate(&base, &head, &opts) {
                 prop_assert!(input_error(&format!("{e:#}")), "{e:#}");
             }

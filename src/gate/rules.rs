@@ -703,6 +703,26 @@ fn number(item: &Item) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+pub fn fmt_limit(kind: crate::gate::metrics::MetricKind, l: &Option<Limit>) -> String {
+    let Some(l) = l else { return "-".into() };
+    match l.kind {
+        LimitKind::MaxRelativeIncrease | LimitKind::MaxRelativeDecrease => {
+            format!("{} {:.1}%", l.kind.key(), l.value * 100.0)
+        }
+        LimitKind::ForbidAppearing => "forbid_appearing".into(),
+        LimitKind::MaxIncrease | LimitKind::MaxDecrease
+            if kind == crate::gate::metrics::MetricKind::Ratio =>
+        {
+            format!("{} {:.2} pp", l.kind.key(), l.value * 100.0)
+        }
+        _ => format!(
+            "{} {}",
+            l.kind.key(),
+            crate::gate::metrics::format_value(kind, l.value)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 //!
 //! [`evaluate`] computes everything; renderers in [`crate::report`] only format it.
 
-use crate::cli::{CompareArgs, GateOpts};
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::gate::accept::Acceptance;
 use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
@@ -69,44 +68,24 @@ impl Default for Display {
 }
 
 impl EvalOptions {
-    /// Options from the CLI gate flags: loads the rules and check exceptions.
-    pub fn from_gate_opts(
-        opts: &GateOpts,
-        meta_base: Metadata,
-        meta_head: Metadata,
-    ) -> anyhow::Result<EvalOptions> {
-        if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
-            return Err(Error::input(format!(
-                "--alpha {}: expected a number between 0 and 1",
-                opts.alpha
-            ))
-            .into());
-        }
+    /// The defaults of the command line (alpha 0.05, the shipped rules and check exceptions,
+    /// 10 movers, 3 attributed benchmarks, a 10,000-byte comment), for the two metadata.
+    pub fn with_defaults(meta_base: Metadata, meta_head: Metadata) -> anyhow::Result<EvalOptions> {
         Ok(EvalOptions {
-            alpha: opts.alpha,
-            fail_on_warn: opts.fail_on_warn,
-            strict: opts.strict,
-            rules: RuleSet::load_or_default(opts.rules.as_deref())?,
+            alpha: 0.05,
+            fail_on_warn: false,
+            strict: false,
+            rules: RuleSet::load_or_default(None)?,
             meta_base,
             meta_head,
-            exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
-            top_movers: opts.movers,
-            attribution: opts.attribution,
-            accept: crate::gate::accept::parse_all(&opts.accept)?
-                .into_iter()
-                .chain(opts.trailer_accepts.iter().cloned())
-                .collect(),
-            display: Display {
-                comment_bytes: opts.comment_bytes,
-                details_url: opts.details_url.clone(),
-            },
-            notes: opts.notes.clone(),
-            allow_missing_benchmarks: opts.allow_missing_benchmarks,
-            noise: opts
-                .noise
-                .as_deref()
-                .map(crate::gate::noise::NoiseFile::load)
-                .transpose()?,
+            exceptions: CheckExceptions::load_or_default(None)?,
+            top_movers: 10,
+            attribution: 3,
+            accept: vec![],
+            display: Display::default(),
+            notes: vec![],
+            allow_missing_benchmarks: false,
+            noise: None,
         })
     }
 }
@@ -369,12 +348,12 @@ impl GateReport {
 
 /// Process exit code for a report: 0 pass, 1 regression (or inconclusive under --strict),
 /// 2 error (untrustworthy data).
-pub fn exit_code(report: &GateReport, opts: &GateOpts) -> i32 {
+pub fn exit_code(report: &GateReport, strict: bool) -> i32 {
     match report.verdict {
         Verdict::Pass => EXIT_PASS,
         Verdict::Regression => EXIT_GATE_FAILED,
         Verdict::Inconclusive => {
-            if opts.strict {
+            if strict {
                 EXIT_GATE_FAILED
             } else {
                 EXIT_PASS
@@ -1549,7 +1528,7 @@ fn apply_acceptances(
             let still_open: Vec<String> = outcomes
                 .iter()
                 .filter(|o| o.rule == a.rule && open(o))
-                .map(|o| crate::report::metric_label(&o.metric, &o.benchmark))
+                .map(|o| crate::gate::metrics::metric_label(&o.metric, &o.benchmark))
                 .collect();
             return Err(Error::input(format!(
                 "{} `{}`: matches no violated or inconclusive outcome ({})",
@@ -1798,7 +1777,7 @@ fn evaluate_candidate(
 
 fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
     let limit = t.limit;
-    let lim = crate::report::fmt_limit(o.kind, &Some(limit));
+    let lim = crate::gate::rules::fmt_limit(o.kind, &Some(limit));
     let change = metrics::format_delta(o.kind, o.change);
     match o.status {
         OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
@@ -1822,48 +1801,6 @@ fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
     }
 }
 
-/// `pystats-gate compare BASE HEAD`.
-pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
-    use crate::report::{self, Format as ReportFormat};
-    let popts = crate::stats::raw::ParseOptions {
-        allow_malformed: args.input.allow_malformed,
-    };
-    StatsSet::precheck_recorded_failures(&args.base)?;
-    StatsSet::precheck_recorded_failures(&args.head)?;
-    let base = StatsSet::load(&args.base, popts)?;
-    let head = StatsSet::load(&args.head, popts)?;
-    let mb = crate::commands::metadata_for(&base, &args.input)?;
-    let mh = crate::commands::metadata_for(&head, &args.input)?;
-    let opts = EvalOptions::from_gate_opts(&args.gate, mb, mh)?;
-    let mut rep = evaluate(&base, &head, &opts)?;
-    if args.diff {
-        rep.summary_diff = Some(summary_diff(
-            &base,
-            &head,
-            &opts.meta_base,
-            &opts.meta_head,
-        )?);
-    }
-    let stdout_is_tty = crate::exec::progress::color_on_stdout() && args.output.is_none();
-    let bytes = match args.format {
-        crate::cli::CompareFormat::Text => {
-            report::text::render_text(&rep, stdout_is_tty).into_bytes()
-        }
-        f => report::render(&rep, ReportFormat::from(f)),
-    };
-    let inputs = [args.base.as_path(), args.head.as_path()];
-    match &args.output {
-        Some(p) => crate::output::write_file(p, &bytes, &inputs)?,
-        None => crate::output::stdout(&bytes)?,
-    }
-    if let Some(dir) = &args.out_dir {
-        crate::output::claim_dir(dir, &inputs)?;
-        report::write_all(&rep, dir)?;
-    }
-    report::github::emit_if_actions(&rep)?;
-    Ok(exit_code(&rep, &args.gate))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1871,15 +1808,7 @@ pub(crate) mod tests {
 
     pub(crate) fn opts() -> EvalOptions {
         let m = Metadata::embedded("3.13").unwrap();
-        EvalOptions::from_gate_opts(
-            &GateOpts {
-                alpha: 0.05,
-                ..Default::default()
-            },
-            m.clone(),
-            m,
-        )
-        .unwrap()
+        EvalOptions::with_defaults(m.clone(), m).unwrap()
     }
 
     /// Plants more BINARY_OP misses in head (members and family), keeping invariants true.
@@ -1923,7 +1852,6 @@ pub(crate) mod tests {
         assert!(rep.outcomes.iter().all(
             |o| (o.status == OutcomeStatus::Skipped) == (o.error_control == ErrorControl::None)
         ));
-        assert!(crate::report::statistics_line(&rep).contains("decided exactly"));
         // `.per_minstr` variants inherit their count's q and stay out of the BH family.
         let q = |n: &str| {
             rep.comparisons
@@ -2068,7 +1996,6 @@ pub(crate) mod tests {
             .failing()
             .all(|o| o.unverified && o.error_control == ErrorControl::Unverified));
         assert!(rep.false_positives.unverified_fail_level > 0);
-        assert!(crate::report::statistics_line(&rep).contains("UNVERIFIED"));
         assert!(rep.notes.iter().any(|n| n.starts_with("UNVERIFIED")));
     }
 
@@ -2115,12 +2042,8 @@ pub(crate) mod tests {
             assert!(note.contains("sits on the limit"), "{note}");
         }
         assert!(!note.contains("compare --repeats"), "{note}");
-        let strict = GateOpts {
-            strict: true,
-            ..Default::default()
-        };
-        assert_eq!(exit_code(&rep, &strict), EXIT_GATE_FAILED);
-        assert_eq!(exit_code(&rep, &GateOpts::default()), EXIT_PASS);
+        assert_eq!(exit_code(&rep, true), EXIT_GATE_FAILED);
+        assert_eq!(exit_code(&rep, false), EXIT_PASS);
     }
 
     #[test]

@@ -9,8 +9,9 @@ pub mod junit;
 pub mod markdown;
 pub mod text;
 
+pub use crate::gate::metrics::metric_label;
 use crate::gate::metrics::{format_delta, format_value, MetricKind};
-use crate::gate::rules::{Limit, LimitKind};
+pub use crate::gate::rules::fmt_limit;
 use crate::gate::verdict::{GateReport, Verdict};
 use std::path::Path;
 
@@ -206,20 +207,6 @@ pub fn fmt_p(p: Option<f64>) -> String {
     }
 }
 
-pub fn fmt_limit(kind: MetricKind, l: &Option<Limit>) -> String {
-    let Some(l) = l else { return "-".into() };
-    match l.kind {
-        LimitKind::MaxRelativeIncrease | LimitKind::MaxRelativeDecrease => {
-            format!("{} {:.1}%", l.kind.key(), l.value * 100.0)
-        }
-        LimitKind::ForbidAppearing => "forbid_appearing".into(),
-        LimitKind::MaxIncrease | LimitKind::MaxDecrease if kind == MetricKind::Ratio => {
-            format!("{} {:.2} pp", l.kind.key(), l.value * 100.0)
-        }
-        _ => format!("{} {}", l.kind.key(), format_value(kind, l.value)),
-    }
-}
-
 /// `arith +1.20 pp, attrs +0.10 pp`.
 pub fn fmt_attribution(kind: MetricKind, a: &[crate::gate::verdict::Attribution]) -> String {
     a.iter()
@@ -258,14 +245,6 @@ pub fn mover_cells(m: &crate::gate::verdict::Mover) -> [String; 7] {
         fmt_p(m.q_value),
         fmt_attribution(m.kind, &m.attribution),
     ]
-}
-
-/// Metric name with its benchmark, when per-benchmark.
-pub fn metric_label(metric: &str, bench: &Option<String>) -> String {
-    match bench {
-        Some(b) => format!("{metric} [{b}]"),
-        None => metric.to_string(),
-    }
 }
 
 /// How many metrics changed and how many are shown, for every renderer.
@@ -331,4 +310,27 @@ pub fn statistics_line(r: &GateReport) -> String {
         line.push_str(&format!(" {c}."));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statistics footer says which path decided: exact counters on A/A data, and
+    /// UNVERIFIED thresholds at one repeat per side.
+    #[test]
+    fn statistics_line_names_the_deciding_path() {
+        use crate::gate::verdict::evaluate;
+        use crate::gate::verdict::tests::{opts, plant_binary_op_misses};
+        use crate::stats::set::real_fixture as real;
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
+        assert!(statistics_line(&rep).contains("decided exactly"));
+        let mut base = real("aa-base");
+        let mut head = real("aa-head");
+        base.repeats.truncate(1);
+        head.repeats.truncate(1);
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        assert!(statistics_line(&rep).contains("UNVERIFIED"));
+    }
 }

@@ -20,7 +20,7 @@ impl RealToolchain {
     pub fn new(repo: &Path, opts: EvaluatorOptions) -> anyhow::Result<Self> {
         // Fail on a bad rules file or an unknown --rule before anything is built.
         let meta = crate::stats::metadata::Metadata::embedded("3.13").map_err(Error::input)?;
-        let eval = EvalOptions::from_gate_opts(&opts.gate, meta.clone(), meta)?;
+        let eval = crate::commands::eval_options(&opts.gate, meta.clone(), meta)?;
         select_rules(eval, &opts.rules_only)?;
         Ok(RealToolchain {
             repo: repo.to_path_buf(),
@@ -73,7 +73,7 @@ impl Toolchain for RealToolchain {
         let meta_base = crate::commands::metadata_for(&base, &input)?;
         let meta_head = crate::commands::metadata_for(&head, &input)?;
         let eval = select_rules(
-            EvalOptions::from_gate_opts(&self.opts.gate, meta_base, meta_head)?,
+            crate::commands::eval_options(&self.opts.gate, meta_base, meta_head)?,
             &self.opts.rules_only,
         )?;
         let report = verdict::evaluate(&base, &head, &eval)?;

@@ -424,7 +424,7 @@ impl<'a> Session<'a> {
             ..Default::default()
         };
         let meta = crate::commands::metadata_for(&base, &input)?;
-        let eval = EvalOptions::from_gate_opts(gate_opts, meta.clone(), meta)?;
+        let eval = crate::commands::eval_options(gate_opts, meta.clone(), meta)?;
         Ok(Session {
             wt,
             base,

@@ -1,0 +1,45 @@
+//! `pystats-gate compare BASE HEAD`: the gate's comparison of two stats sets, reported.
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::gate::verdict::{evaluate, exit_code, summary_diff};
+use crate::report::{self, Format as ReportFormat};
+use crate::stats::set::StatsSet;
+
+/// `pystats-gate compare BASE HEAD`.
+pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
+    let popts = crate::stats::raw::ParseOptions {
+        allow_malformed: args.input.allow_malformed,
+    };
+    StatsSet::precheck_recorded_failures(&args.base)?;
+    StatsSet::precheck_recorded_failures(&args.head)?;
+    let base = StatsSet::load(&args.base, popts)?;
+    let head = StatsSet::load(&args.head, popts)?;
+    let mb = crate::commands::metadata_for(&base, &args.input)?;
+    let mh = crate::commands::metadata_for(&head, &args.input)?;
+    let opts = super::eval_options(&args.gate, mb, mh)?;
+    let mut rep = evaluate(&base, &head, &opts)?;
+    if args.diff {
+        rep.summary_diff = Some(summary_diff(
+            &base,
+            &head,
+            &opts.meta_base,
+            &opts.meta_head,
+        )?);
+    }
+    let stdout_is_tty = crate::exec::progress::color_on_stdout() && args.output.is_none();
+    let bytes = match args.format {
+        CompareFormat::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
+        f => report::render(&rep, ReportFormat::from(f)),
+    };
+    let inputs = [args.base.as_path(), args.head.as_path()];
+    match &args.output {
+        Some(p) => crate::output::write_file(p, &bytes, &inputs)?,
+        None => crate::output::stdout(&bytes)?,
+    }
+    if let Some(dir) = &args.out_dir {
+        crate::output::claim_dir(dir, &inputs)?;
+        report::write_all(&rep, dir)?;
+    }
+    report::github::emit_if_actions(&rep)?;
+    Ok(exit_code(&rep, args.gate.strict))
+}
