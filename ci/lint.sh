@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints the CI files: every shell script of the repository with shellcheck, and the GitHub
+# Lints the CI files and the crate's shape (rust-version, function length, module layering:
+# last lines). CI files: every shell script of the repository with shellcheck, and the GitHub
 # workflows (ci/github/*.yml) plus action.yml with actionlint (which also shellchecks their
 # `run:` blocks). actionlint only checks an action's metadata where a workflow uses it as a
 # local action, so the workflows are linted in a scratch project where `action.yml` sits at
@@ -25,3 +26,10 @@ git -C "$scratch" init --quiet
 # Findings name the scratch copy: same file name and line as under ci/github/.
 (cd "$scratch" && "$tools/actionlint" -shellcheck "$(command -v shellcheck)")
 echo "actionlint: action.yml and $(find "$scratch/.github/workflows" -name '*.yml' | wc -l) workflows clean"
+
+# The crate's shape: declared minimum Rust version, function length, module layering.
+bash ci/msrv.sh
+python3 ci/fn-lengths.py --limit 150
+echo "fn-lengths: every function is at most 150 lines"
+python3 ci/module-deps.py
+echo "module-deps: no import cycles, stages import only downwards"
