@@ -123,14 +123,18 @@ fn main() -> anyhow::Result<()> {
     println!("| design | repeats | planted shift | trials | gate failed | failed via holm | via exact | inconclusive | {metric} regression |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut rng = Rng(42);
-    for (design, paired, opts) in [
-        ("unpaired (independent seeds)", false, &opts),
+    // `reshuffled`: the head's seed noise is the pool's under a random permutation of the
+    // seeds (a change that reshuffles the seed modes), so pairing by seed does not cancel it.
+    for (design, paired, opts, reshuffled) in [
+        ("unpaired (independent seeds)", false, &opts, false),
         (
             "unpaired + --noise (calibrated on the pool)",
             false,
             &noisy_opts,
+            false,
         ),
-        ("paired (same seeds)", true, &opts),
+        ("paired (same seeds)", true, &opts, false),
+        ("paired, head's seed noise reshuffled", true, &opts, true),
     ] {
         for n in [3usize, 5, 10] {
             for shift in [0.0, 1.0, 2.0, 5.0] {
@@ -159,8 +163,9 @@ fn main() -> anyhow::Result<()> {
                             |rng: &mut Rng| (0..n).map(|_| rng.below(pool.repeats.len())).collect();
                         (draw(&mut rng), draw(&mut rng))
                     };
+                    let head_noise = head_noise(&noise_pp, reshuffled, &mut rng);
                     let base = side(&pool, &b_idx, &noise_pp, &totals, 0.0, paired);
-                    let head = side(&pool, &h_idx, &noise_pp, &totals, shift, paired);
+                    let head = side(&pool, &h_idx, &head_noise, &totals, shift, paired);
                     let rep = evaluate(&base, &head, opts)?;
                     let fails: Vec<&RuleOutcome> = rep.failing().collect();
                     if std::env::var_os("SIM_DEBUG").is_some() {
@@ -207,6 +212,18 @@ fn main() -> anyhow::Result<()> {
 /// `--repeats auto` on the paired design: 3 paired repeats, 2 more (new seeds, drawn from
 /// the pool's unused ones) per look while the rule is inconclusive, up to 9; each look at
 /// alpha / 4. Reports what it spends.
+/// The head's seed noise: the pool's, or (reshuffled) the pool's under a random permutation.
+fn head_noise(noise_pp: &[f64], reshuffled: bool, rng: &mut Rng) -> Vec<f64> {
+    let mut v = noise_pp.to_vec();
+    if reshuffled {
+        for i in 0..v.len() {
+            let j = i + rng.below(v.len() - i);
+            v.swap(i, j);
+        }
+    }
+    v
+}
+
 fn auto_rows(
     pool: &StatsSet,
     noise_pp: &[f64],
@@ -219,7 +236,10 @@ fn auto_rows(
     println!();
     println!("| design | planted shift | trials | gate failed | failed via holm | via exact | inconclusive | paired repeats spent (mean) | trials that reran | at 3 / 5 / 7 / 9 |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for shift in [0.0, 1.0, 2.0, 5.0] {
+    for (shift, reshuffled) in [0.0, 1.0, 2.0, 5.0]
+        .into_iter()
+        .flat_map(|s| [(s, false), (s, true)])
+    {
         if let Ok(only) = std::env::var("SIM_ONLY") {
             if !(only.starts_with("auto")
                 && only
@@ -238,15 +258,14 @@ fn auto_rows(
                 let j = i + rng.below(all.len() - i);
                 all.swap(i, j);
             }
-            let pick = |from: usize, count: usize, benches: Option<&[String]>, shift: f64| {
-                let mut s = side(
-                    pool,
-                    &all[from..from + count],
-                    noise_pp,
-                    totals,
-                    shift,
-                    true,
-                );
+            let head_noise = head_noise(noise_pp, reshuffled, rng);
+            let pick = |from: usize, count: usize, benches: Option<&[String]>, head: bool| {
+                let (noise, shift) = if head {
+                    (&head_noise[..], shift)
+                } else {
+                    (noise_pp, 0.0)
+                };
+                let mut s = side(pool, &all[from..from + count], noise, totals, shift, true);
                 for (k, r) in s.repeats.iter_mut().enumerate() {
                     r.name = format!("run-{}", from + k + 1);
                     if let Some(b) = benches {
@@ -255,13 +274,13 @@ fn auto_rows(
                 }
                 s
             };
-            let base = pick(0, 3, None, 0.0);
-            let head = pick(0, 3, None, shift);
+            let base = pick(0, 3, None, false);
+            let head = pick(0, 3, None, true);
             let mut more = |offset: u32, count: u32, benches: &[String]| {
                 let (o, c) = (offset as usize, count as usize);
                 Ok((
-                    pick(o, c, Some(benches), 0.0),
-                    pick(o, c, Some(benches), shift),
+                    pick(o, c, Some(benches), false),
+                    pick(o, c, Some(benches), true),
                 ))
             };
             let (rep, record) = pystats_gate::commands::adaptive::run(
@@ -286,7 +305,8 @@ fn auto_rows(
         }
         let pct = |x: usize| format!("{:.0}%", 100.0 * x as f64 / trials as f64);
         println!(
-            "| paired, --repeats auto (max {MAX}, alpha/4 per look) | {shift} pp | {trials} | {} | {} | {} | {} | {:.1} | {} | {} |",
+            "| paired, --repeats auto (max {MAX}, alpha/4 per look){} | {shift} pp | {trials} | {} | {} | {} | {} | {:.1} | {} | {} |",
+            if reshuffled { ", head's seed noise reshuffled" } else { "" },
             pct(failed),
             pct(holm),
             pct(exact),
