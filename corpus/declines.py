@@ -16,6 +16,7 @@ No case here records the generic kind (SPEC_FAIL_OTHER): those live in `oddities
 import array
 import builtins
 import collections
+import operator
 import types
 
 
@@ -59,6 +60,7 @@ class Plugin:
     formatter = len                       # a builtin stored on the class (not a descriptor)
     x = Vec.__dict__["x"]                 # a slot descriptor of another class
     parse = staticmethod(int)
+    key = property(operator.attrgetter("name"))   # a getter written in C
 
     def __init__(self, name):
         self.name = name
@@ -155,7 +157,7 @@ def attribute_loads(p, shadowed, lazy, guarded, fault, row, wide, tuned, z, mods
     total = p.priority + p.title.count("a") + len(p.VERSION.__class__.__name__)
     handler = p.run                       # a method loaded, not called
     total += handler() + p.formatter("ab") + p.create("q").VERSION + len(p.render(5))
-    total += len(p.label) + len(p.slug) + p.parse("7") + len({}.fromkeys("ab"))
+    total += len(p.label) + len(p.slug) + len(p.key) + p.parse("7") + len({}.fromkeys("ab"))
     try:
         total += p.hidden
     except AttributeError:

@@ -30,6 +30,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("failures.py", include_str!("../corpus/failures.py")),
     ("declines.py", include_str!("../corpus/declines.py")),
     ("oddities.py", include_str!("../corpus/oddities.py")),
+    ("versions.py", include_str!("../corpus/versions.py")),
 ];
 
 /// One benchmark of the manifest.
