@@ -89,8 +89,8 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
 }
 
 /// The shipped equivalent-mutant list names only mutants the generator makes on the real
-/// 3.13 specialize.c (a typo or a line shift would exclude nothing, silently), each a
-/// `fail-kind` mutant of a SPECIALIZATION_FAIL line, with a reason.
+/// 3.13 specialize.c (a typo or a line shift would exclude nothing, silently), each with a
+/// reason; a `fail-kind` one names a SPECIALIZATION_FAIL line.
 #[test]
 fn shipped_equivalent_mutants_exist_in_the_real_specializer() {
     let text = real_specialize_c();
@@ -104,13 +104,14 @@ fn shipped_equivalent_mutants_exist_in_the_real_specializer() {
     let lines: Vec<&str> = text.split('\n').collect();
     for (id, reason) in &listed {
         assert!(generated.contains(id), "{id} is not a generated mutant");
-        assert!(id.ends_with(":fail-kind"), "{id}");
         let line: usize = id.split(':').nth(1).unwrap().parse().unwrap();
-        assert!(
-            lines[line - 1].contains("SPECIALIZATION_FAIL"),
-            "{id}: {}",
-            lines[line - 1]
-        );
+        if id.ends_with(":fail-kind") {
+            assert!(
+                lines[line - 1].contains("SPECIALIZATION_FAIL"),
+                "{id}: {}",
+                lines[line - 1]
+            );
+        }
         assert!(reason.len() > 20, "{id}: {reason}");
     }
 }
