@@ -35,6 +35,9 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("objects.py", include_str!("../../corpus/objects.py")),
     ("callshapes.py", include_str!("../../corpus/callshapes.py")),
     ("failures.py", include_str!("../../corpus/failures.py")),
+    ("declines.py", include_str!("../../corpus/declines.py")),
+    ("oddities.py", include_str!("../../corpus/oddities.py")),
+    ("versions.py", include_str!("../../corpus/versions.py")),
 ];
 
 /// One benchmark of the manifest.

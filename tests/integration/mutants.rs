@@ -89,6 +89,34 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
     assert!(removed >= 60, "{removed} remove mutants");
 }
 
+/// The shipped equivalent-mutant list names only mutants the generator makes on the real
+/// 3.13 specialize.c (a typo or a line shift would exclude nothing, silently), each with a
+/// reason; a `fail-kind` one names a SPECIALIZATION_FAIL line.
+#[test]
+fn shipped_equivalent_mutants_exist_in_the_real_specializer() {
+    let text = real_specialize_c();
+    let generated: HashSet<String> = generate(FILE, &text).into_iter().map(|m| m.id).collect();
+    let listed = pystats_gate::mutants::parse_equivalents(
+        pystats_gate::mutants::BUILTIN_EQUIVALENTS,
+        std::path::Path::new("corpus/equivalent-mutants.toml"),
+    )
+    .unwrap();
+    assert!(listed.len() >= 10, "{} listed", listed.len());
+    let lines: Vec<&str> = text.split('\n').collect();
+    for (id, reason) in &listed {
+        assert!(generated.contains(id), "{id} is not a generated mutant");
+        let line: usize = id.split(':').nth(1).unwrap().parse().unwrap();
+        if id.ends_with(":fail-kind") {
+            assert!(
+                lines[line - 1].contains("SPECIALIZATION_FAIL"),
+                "{id}: {}",
+                lines[line - 1]
+            );
+        }
+        assert!(reason.len() > 20, "{id}: {reason}");
+    }
+}
+
 /// Three mutants on the demo repository's base, on a real build: a removed specialization
 /// the corpus exercises (killed, naming its family), a sibling downgrade (killed by the
 /// form-share rules) and a listed-equivalent mutant (counted apart, not built). A rerun
