@@ -36,6 +36,23 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
         if m.operator != Operator::EarlyFail {
             assert_eq!(m.line, m.site);
             assert_eq!(lines[m.line - 1], m.old[0], "{}", m.id);
+        } else {
+            // The early failure goes right after a block opener that is not a `switch`
+            // (statements before a switch's first label never run), even when the
+            // `switch (...)` header spans several lines.
+            let mut start = m.line - 1;
+            while start > 0 {
+                let prev = lines[start - 1].trim_end();
+                if prev.is_empty() || prev.ends_with([';', '{', '}', ':']) {
+                    break;
+                }
+                start -= 1;
+            }
+            assert!(
+                !lines[start].trim_start().starts_with("switch"),
+                "{} inserts into a switch body before its first case",
+                m.id
+            );
         }
     }
     // Known sites of CPython 3.13.5.
@@ -96,8 +113,8 @@ fn generator_on_real_specialize_c_is_stable_and_covers_every_family() {
 fn shipped_equivalent_mutants_exist_in_the_real_specializer() {
     let text = real_specialize_c();
     let generated: HashSet<String> = generate(FILE, &text).into_iter().map(|m| m.id).collect();
-    let listed = pystats_gate::mutants::parse_equivalents(
-        pystats_gate::mutants::BUILTIN_EQUIVALENTS,
+    let listed = pystats_gate::commands::mutants::parse_equivalents(
+        pystats_gate::commands::mutants::BUILTIN_EQUIVALENTS,
         std::path::Path::new("corpus/equivalent-mutants.toml"),
     )
     .unwrap();

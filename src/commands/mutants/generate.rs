@@ -602,8 +602,10 @@ impl Ctx<'_> {
                                 return None;
                             }
                             let t = code.trim();
+                            // A multi-line `switch (...) {` header starts lines above.
+                            let head = code_of(self.lines[self.statement_start(j)]).trim();
                             let usable = t.ends_with('{')
-                                && !t.starts_with("switch")
+                                && !head.starts_with("switch")
                                 && !t.starts_with("case")
                                 && !t.contains("default:");
                             return usable.then_some(j);
@@ -615,6 +617,21 @@ impl Ctx<'_> {
             }
         }
         None
+    }
+
+    /// The first line of the statement that line `j` ends: earlier lines belong to it while
+    /// they do not end a statement, a block or a label.
+    fn statement_start(&self, j: usize) -> usize {
+        let mut s = j;
+        while s > self.f.start {
+            let prev = code_of(self.lines[s - 1]);
+            let prev = prev.trim_end();
+            if prev.is_empty() || prev.ends_with([';', '{', '}', ':']) || prev.starts_with('#') {
+                break;
+            }
+            s -= 1;
+        }
+        s
     }
 
     fn fail_sites_before(&self, i: usize) -> impl Iterator<Item = (String, String)> + '_ {
