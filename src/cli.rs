@@ -650,7 +650,8 @@ pub struct MutantsArgs {
     /// Rules file (TOML). Default: the shipped rules/default.toml.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Equivalent-mutant list (TOML). Default: the built-in corpus's equivalent-mutants.toml.
+    /// Equivalent-mutant list (TOML). Default: the shipped corpus/equivalent-mutants.toml, whose
+    /// reasons (sites no Python program reaches) hold for any corpus.
     #[arg(long, value_name = "FILE")]
     pub equivalent: Option<PathBuf>,
     /// Print the mutants (ID, family, description) and exit.

@@ -260,11 +260,12 @@ fn load_equivalents(args: &MutantsArgs) -> anyhow::Result<BTreeMap<String, Strin
                 .map_err(|e| Error::input(format!("--equivalent {}: {e}", p.display())))?;
             parse_equivalents(&text, p)
         }
-        None if args.corpus == "builtin" => parse_equivalents(
+        // The shipped reasons are about what no Python program can reach, so they hold for
+        // pyperformance and users' corpora as much as for the built-in one.
+        None => parse_equivalents(
             BUILTIN_EQUIVALENTS,
             Path::new("corpus/equivalent-mutants.toml"),
         ),
-        None => Ok(BTreeMap::new()),
     }
 }
 
