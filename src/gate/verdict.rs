@@ -1281,8 +1281,16 @@ fn outcome_for(
             best = Some((status, ti));
         }
     }
-    let (status, ti) = best.expect("a rule has at least one limit");
+    let (mut status, ti) = best.expect("a rule has at least one limit");
     let t = &c.tests[ti];
+    // rustc-perf's rule for learned thresholds: a change whose size is within the noise
+    // measured between repeats of one build is noise, not an open question. Only the point
+    // estimate is within; the interval may still reach past it, so this never fails a rule.
+    let within_learned_noise =
+        status == OutcomeStatus::Inconclusive && t.learned.is_some() && t.excess <= 0.0;
+    if within_learned_noise {
+        status = OutcomeStatus::Pass;
+    }
     o.status = status;
     o.limit = Some(t.limit);
     o.ci_low = t.ci.0;
@@ -1305,8 +1313,13 @@ fn outcome_for(
     o.reason = reason_for(&o, t, opts.alpha);
     if let Some(l) = t.learned {
         o.learned_threshold = Some(l);
+        let decided = if within_learned_noise {
+            "; the change is within it, so it passes although its interval reaches past it"
+        } else {
+            ""
+        };
         o.reason.push_str(&format!(
-            " [learned noise threshold {} applied: wider than the rule's limit]",
+            " [learned noise threshold {} applied: wider than the rule's limit{decided}]",
             metrics::format_delta(o.kind, l).trim_start_matches('+')
         ));
     }

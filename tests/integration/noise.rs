@@ -104,6 +104,25 @@ fn calibrate_then_noise_floors_the_limit() {
         "{notes}"
     );
 
+    // +1 in every repeat: on its own the interval straddles max_increase 1 (inconclusive);
+    // with the noise file the change is within the learned 1.44, so it is noise: a pass
+    // that says why (rustc-perf's rule), although the interval reaches past 1.44.
+    let within = head_with_decrefs(dir.path(), 1);
+    let o = decrefs_outcome(&compare(&within, false));
+    assert_eq!(o["status"], "inconclusive", "{o:#}");
+    let out = compare(&within, true);
+    expect_code(&out, 0);
+    let o = decrefs_outcome(&out);
+    assert_eq!(o["status"], "pass", "{o:#}");
+    assert!(o["ci_high"].as_f64().unwrap() > applied, "{o:#}");
+    assert!(
+        o["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the change is within it, so it passes"),
+        "{o:#}"
+    );
+
     // A change beyond the noise still fails with the noise file.
     let big = head_with_decrefs(dir.path(), 50);
     let out = compare(&big, true);
