@@ -76,9 +76,7 @@ pub fn eval_options(
         exceptions: CheckExceptions::load_or_default(opts.check_exceptions.as_deref())?,
         top_movers: opts.movers,
         attribution: opts.attribution,
-        accept: crate::gate::accept::parse_all(&opts.accept)?
-            .into_iter()
-            .collect(),
+        accept: crate::gate::accept::parse_all(&opts.accept)?,
         display: Display {
             comment_bytes: opts.comment_bytes,
             details_url: opts.details_url.clone(),
