@@ -1,5 +1,6 @@
-//! Writing what the user asked for: stdout that survives a closed pipe, files and output
-//! directories that never clobber anything pystats-gate did not create, nor an input set.
+//! The one writer: stdout that survives a closed pipe, files and directories that clobber nothing.
+//!
+//! Output directories never replace anything pystats-gate did not create, nor an input set.
 
 use crate::error::Error;
 use std::io::Write;

@@ -1,5 +1,4 @@
-//! `merge`: combine the stats sets of `run --shard K/N` into one set, refusing mixed builds,
-//! duplicated or missing shards.
+//! Combines the shard sets of `run --shard K/N` into one set, refusing mixed, duplicate or missing shards.
 
 use crate::error::Error;
 use crate::exec::shard::{Shard, WorkUnit};

@@ -1,5 +1,4 @@
-//! Proofs across the stats and gate stages: every Python version's dump format gates like 3.13's,
-//! and no dump, however hostile, makes metrics, checks or the verdict panic or wrap.
+//! Cross-stage proofs: every version's dump format gates like 3.13's; no hostile dump panics or wraps.
 
 mod format_proofs {
     use crate::gate::metrics::compute;
