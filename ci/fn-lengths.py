@@ -90,8 +90,7 @@ def main():
     found = []
     for p in a.paths:
         for f in sorted(pathlib.Path(p).rglob('*.rs')):
-            found += [(n, str(f), s, length) for s, n, length in
-                      ((s, n, l) for n, s, l in functions(f))]
+            found += [(name, str(f), start, length) for name, start, length in functions(f)]
     found.sort(key=lambda t: -t[3])
     for name, f, start, length in found[:a.top]:
         print(f'{length:5} {f}:{start} {name}')

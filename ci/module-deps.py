@@ -46,9 +46,8 @@ def main():
             targets.add(tuple(m.group(1).split('::')[1:]))
         for m in re.finditer(r'\b((?:super::)+)((?:\w+::)*\w+)', text):
             ups = m.group(1).count('super')
-            # `super` of a file module is its parent; of a mod.rs, the folder's parent.
-            base = mod[:-ups] if path.name != 'mod.rs' else mod[:-ups]
-            targets.add(base + tuple(m.group(2).split('::')))
+            # A mod.rs is its folder's module (module_of), so `super` is always one level up.
+            targets.add(mod[:-ups] + tuple(m.group(2).split('::')))
         resolved = set()
         for t in targets:
             for k in range(len(t), 0, -1):
