@@ -24,8 +24,9 @@ LAYERS = {
     'main': {'lib'},
 }
 for _deps in LAYERS.values():
-    _deps.add('text')
+    _deps.update({'text', 'testing'})
 LAYERS['text'] = set()
+LAYERS['testing'] = set()
 
 
 def module_of(path):

@@ -12,6 +12,8 @@ pub mod gate;
 pub mod output;
 pub mod report;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod text;
 
 use cli::{Cli, Command};

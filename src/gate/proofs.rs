@@ -166,7 +166,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::testing::proptest_config(64))]
 
         /// Metrics, check and compare on saturated counters: no panic (overflow checks are on
         /// in test builds, so a wrapping add would panic), no ratio outside [0, 1] except

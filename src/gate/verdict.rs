@@ -1938,7 +1938,7 @@ pub(crate) mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+        #![proptest_config(crate::testing::proptest_config(24))]
 
         #[test]
         fn verdict_is_invariant_to_repeat_order(

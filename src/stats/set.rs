@@ -871,7 +871,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(crate::testing::proptest_config(24))]
         /// The parallel totals-only loader sums like the sequential loader, in the same
         /// first-seen key order (summarize_stats.py's tie order depends on it).
         #[test]

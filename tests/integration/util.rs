@@ -144,3 +144,11 @@ pub fn copy_dir(src: &Path, dest: &Path) {
         }
     }
 }
+
+/// `cases` proptest cases, unless `PROPTEST_CASES` asks for another count (ci/soak.sh).
+pub fn proptest_cases(cases: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases)
+}

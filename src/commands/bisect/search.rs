@@ -213,7 +213,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(crate::testing::proptest_config(2000))]
         #[test]
         fn result_is_correct_or_ambiguous_and_cheap(
             n in 1usize..64,
