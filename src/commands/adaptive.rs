@@ -367,6 +367,61 @@ mod tests {
         assert!(rec.stopped.contains("--max-repeats 7"), "{}", rec.stopped);
     }
 
+    /// A later look never changes what an earlier look decided: a regression stays a
+    /// regression, and an acceptance stays applied to the outcome it matched.
+    #[test]
+    fn outcomes_decided_at_a_look_stay_decided_with_their_acceptance() {
+        use crate::gate::accept::Acceptance;
+        use crate::gate::verdict::tests::{opts, plant_binary_op_misses};
+        let base = crate::stats::set::real_fixture("aa-base");
+        let clean = crate::stats::set::real_fixture("aa-head");
+        let mut planted = clean.clone();
+        plant_binary_op_misses(&mut planted, 2000);
+        let metric = "family.BINARY_OP.miss_ratio";
+        let find = |rep: &GateReport| {
+            rep.outcomes
+                .iter()
+                .find(|o| o.metric == metric && o.benchmark.is_none())
+                .cloned()
+                .unwrap()
+        };
+        // Regression at the first look; the second look's data alone would pass it.
+        let first = evaluate(&base, &planted, &opts()).unwrap();
+        let decided: Vec<RuleOutcome> = first
+            .outcomes
+            .iter()
+            .filter(|o| is_decided(o))
+            .cloned()
+            .collect();
+        let mut later = evaluate(&base, &clean, &opts()).unwrap();
+        assert_eq!(find(&later).status, OutcomeStatus::Pass);
+        assert_eq!(later.verdict, Verdict::Pass);
+        freeze(&mut later, &decided, &opts());
+        assert_eq!(find(&later).status, OutcomeStatus::Regression);
+        assert_eq!(later.verdict, Verdict::Regression);
+        // Accepted at the first look; later looks evaluate without acceptances.
+        let mut accepting = opts();
+        accepting.accept = vec![Acceptance::parse(
+            &format!("family-miss-ratio:{metric} because planted in this test"),
+            "--accept",
+        )
+        .unwrap()];
+        let first = evaluate(&base, &planted, &accepting).unwrap();
+        assert!(find(&first).accepted.is_some(), "{:#?}", find(&first));
+        assert_eq!(first.verdict, Verdict::Pass);
+        let decided: Vec<RuleOutcome> = first
+            .outcomes
+            .iter()
+            .filter(|o| is_decided(o))
+            .cloned()
+            .collect();
+        let mut later = evaluate(&base, &planted, &opts()).unwrap();
+        assert_eq!(later.verdict, Verdict::Regression);
+        freeze(&mut later, &decided, &opts());
+        assert!(find(&later).accepted.is_some());
+        assert_eq!(later.verdict, Verdict::Pass);
+    }
+
     #[test]
     fn extend_fills_benchmarks_not_rerun_from_the_first_repeat() {
         let mut set = crate::stats::set::real_fixture("aa-base");
