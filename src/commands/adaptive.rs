@@ -95,7 +95,7 @@ pub fn run(
             Some(a) => rep.acceptances = a.clone(),
         }
         freeze(&mut rep, &decided, &opts);
-        decided.extend(rep.outcomes.iter().filter(|o| is_decided(o)).cloned());
+        decided.extend(decided_in(&rep));
         record.looks.push(Look {
             repeats: n,
             rerun: std::mem::take(&mut rerun),
@@ -161,6 +161,11 @@ pub fn run(
 
 fn is_decided(o: &RuleOutcome) -> bool {
     matches!(o.status, OutcomeStatus::Pass | OutcomeStatus::Regression) || o.accepted.is_some()
+}
+
+/// The outcomes `rep` decided (frozen for later looks).
+fn decided_in(rep: &GateReport) -> impl Iterator<Item = RuleOutcome> + '_ {
+    rep.outcomes.iter().filter(|o| is_decided(o)).cloned()
 }
 
 fn same_check(a: &RuleOutcome, b: &RuleOutcome) -> bool {
@@ -387,12 +392,7 @@ mod tests {
         };
         // Regression at the first look; the second look's data alone would pass it.
         let first = evaluate(&base, &planted, &opts()).unwrap();
-        let decided: Vec<RuleOutcome> = first
-            .outcomes
-            .iter()
-            .filter(|o| is_decided(o))
-            .cloned()
-            .collect();
+        let decided: Vec<RuleOutcome> = decided_in(&first).collect();
         let mut later = evaluate(&base, &clean, &opts()).unwrap();
         assert_eq!(find(&later).status, OutcomeStatus::Pass);
         assert_eq!(later.verdict, Verdict::Pass);
@@ -409,12 +409,7 @@ mod tests {
         let first = evaluate(&base, &planted, &accepting).unwrap();
         assert!(find(&first).accepted.is_some(), "{:#?}", find(&first));
         assert_eq!(first.verdict, Verdict::Pass);
-        let decided: Vec<RuleOutcome> = first
-            .outcomes
-            .iter()
-            .filter(|o| is_decided(o))
-            .cloned()
-            .collect();
+        let decided: Vec<RuleOutcome> = decided_in(&first).collect();
         let mut later = evaluate(&base, &planted, &opts()).unwrap();
         assert_eq!(later.verdict, Verdict::Regression);
         freeze(&mut later, &decided, &opts());

@@ -54,15 +54,17 @@ impl<'a> Side<'a> {
         self.model.get(key)
     }
 
-    fn opcode_stats(&self, prefix: &str) -> OpcodeStats {
+    /// The stats of one key prefix; `opcode` is the side's own (parsed once).
+    fn opcode_stats(&self, prefix: &str) -> std::borrow::Cow<'_, OpcodeStats> {
         let names = match (&self.model.optimizer, prefix) {
+            (_, "opcode") => return std::borrow::Cow::Borrowed(&self.opcode),
             (Some(o), "uops") => o.uops.clone(),
             (Some(o), "uop") => o.uop_pairs.clone(),
             (Some(o), "unsupported_opcode") => o.unsupported.clone(),
             (Some(o), "error_in_opcode") => o.errors.clone(),
             _ => crate::stats::model::group(self.data(), prefix),
         };
-        OpcodeStats { names }
+        std::borrow::Cow::Owned(OpcodeStats { names })
     }
 
     fn data(&self) -> &Counters {
@@ -86,7 +88,7 @@ fn sort_desc<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
 }
 
 /// summarize_stats.py's `OpcodeStats` for one key prefix (the model's groups).
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct OpcodeStats {
     names: Groups,
 }

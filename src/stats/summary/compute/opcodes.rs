@@ -3,13 +3,7 @@
 use super::*;
 
 pub(super) fn execution_count_rows(side: &Side, prefix: &str) -> Vec<Row> {
-    let owned;
-    let stats = if prefix == "opcode" {
-        &side.opcode
-    } else {
-        owned = side.opcode_stats(prefix);
-        &owned
-    };
+    let stats = side.opcode_stats(prefix);
     let mut counts = stats.execution_counts();
     let total = stats.total_execution_count();
     sort_desc(&mut counts, |(_, c)| *c);
@@ -41,13 +35,7 @@ pub(super) fn pair_count_section(
     head: Option<&Side>,
 ) -> Section {
     let calc = move |side: &Side| -> Vec<Row> {
-        let owned;
-        let stats = if prefix == "opcode" {
-            &side.opcode
-        } else {
-            owned = side.opcode_stats(prefix);
-            &owned
-        };
+        let stats = side.opcode_stats(prefix);
         let mut pairs: Vec<((String, String), u64)> = stats.pair_counts().into_iter().collect();
         let total = stats.total_execution_count();
         sort_desc(&mut pairs, |(_, c)| *c);
