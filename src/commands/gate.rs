@@ -445,7 +445,9 @@ fn demo_headline(out: &Path, code: i32) -> String {
         return format!("demo: exit {code}");
     };
     let families = report.failing_families();
-    let metrics: Vec<&str> = report.failing().map(|o| o.metric.as_str()).collect();
+    // A metric fails once per rule and benchmark; the headline names it once.
+    let metrics: indexmap::IndexSet<&str> = report.failing().map(|o| o.metric.as_str()).collect();
+    let metrics: Vec<&str> = metrics.into_iter().collect();
     if code == crate::error::EXIT_PASS {
         format!("demo: PASS (exit {code})")
     } else if families.is_empty() {

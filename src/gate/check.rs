@@ -521,12 +521,13 @@ pub fn render_text(reports: &[CheckReport], verbose: bool) -> String {
                 continue;
             }
             if !verbose && r.status == CheckStatus::Excepted {
-                let mut subjects: Vec<&str> = r
+                // Each subject once, in first-seen order (a family breaks several places).
+                let subjects: indexmap::IndexSet<&str> = r
                     .violations
                     .iter()
                     .filter_map(|v| v.subject.as_deref())
                     .collect();
-                subjects.dedup();
+                let subjects: Vec<&str> = subjects.into_iter().collect();
                 s.push_str(&format!(
                     "  [excepted] {} ({}; {} place(s), known CPython behaviour)\n",
                     r.id,

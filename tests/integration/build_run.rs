@@ -305,6 +305,20 @@ fn demo_regression_fails_naming_contains_op() {
         text.contains("demo: FAIL (exit 1): specialization regression in CONTAINS_OP"),
         "{text}"
     );
+    // The headline names each failing metric once, however many rules it failed.
+    let headline = text.lines().find(|l| l.starts_with("demo: FAIL")).unwrap();
+    let named: Vec<&str> = headline
+        .rsplit_once(" (")
+        .map(|(_, m)| m.trim_end_matches(')').split(", ").collect())
+        .unwrap_or_default();
+    let once: std::collections::BTreeSet<&str> = named.iter().copied().collect();
+    assert!(!named.is_empty() && once.len() == named.len(), "{headline}");
+    // The gate's check summary names each excepted family once however many places break.
+    let excepted = text
+        .lines()
+        .find(|l| l.contains("[excepted] family-executions ("))
+        .unwrap();
+    assert_eq!(excepted.matches("CALL").count(), 1, "{excepted}");
     let failing = failing_metrics(out_dir.path());
     assert!(
         failing.iter().any(|m| m.contains("CONTAINS_OP")),
