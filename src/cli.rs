@@ -249,6 +249,18 @@ pub struct GateOpts {
     pub auto_limits: (u32, Option<f64>),
 }
 
+impl GateOpts {
+    /// The files these options read (rules, check exceptions, noise): an output never
+    /// replaces one of them.
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        [&self.rules, &self.check_exceptions, &self.noise]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_path())
+            .collect()
+    }
+}
+
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
 impl Default for GateOpts {
     fn default() -> Self {
@@ -412,6 +424,8 @@ pub struct RunOpts {
     pub seed_offset: u32,
 }
 
+pub use crate::stats::set::MAX_REPEATS;
+
 /// `--repeats auto` as parsed: [`RunOpts::repeats`] is 0.
 pub const REPEATS_AUTO: u32 = 0;
 
@@ -421,8 +435,29 @@ fn parse_repeats(s: &str) -> Result<u32, String> {
     }
     match s.parse::<u32>() {
         Ok(0) => Err("must be at least 1 (or `auto`, for gate)".into()),
-        Ok(n) => Ok(n),
+        Ok(n) => parse_max_repeats(s).map(|_| n),
         Err(e) => Err(format!("{e}: expected a number or `auto`")),
+    }
+}
+
+/// A repeat count up to [`MAX_REPEATS`]: repeats become (benchmark x repeat) work units in
+/// memory, and alpha is split over `--max-repeats`' planned looks.
+fn parse_max_repeats(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n) if n <= MAX_REPEATS => Ok(n),
+        Ok(n) => Err(format!("{n} is more than {MAX_REPEATS}")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
+/// Seconds: a finite number, not negative.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!(
+            "{v}: expected a finite number of seconds, 0 or more"
+        )),
+        Err(e) => Err(format!("{e}: expected a number of seconds")),
     }
 }
 
@@ -469,11 +504,11 @@ pub struct GateArgs {
     #[command(flatten)]
     pub build: BuildOpts,
     /// With `--repeats auto`: most paired repeats per side.
-    #[arg(long, value_name = "N", default_value_t = 9)]
+    #[arg(long, value_name = "N", default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     /// With `--repeats auto`: add no more repeats once this many seconds have passed
     /// (the next step's runs, estimated from the last step, must fit too).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub time_budget: Option<f64>,
 }
 
@@ -521,7 +556,7 @@ pub struct BisectArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Most repeats to add while a step is inconclusive.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     #[arg(long, value_enum, default_value = "text")]
     pub format: BisectFormat,
@@ -557,7 +592,7 @@ pub struct BisectStepArgs {
     #[arg(long = "rule", value_name = "NAME")]
     pub rules_only: Vec<String>,
     /// Most repeats to add while the step is inconclusive (then exit 125, skip).
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     /// Testing hook, as for `bisect`.
     #[arg(long, value_name = "PATH", hide = true)]
@@ -676,7 +711,7 @@ pub struct MutantsArgs {
     #[arg(long, value_name = "FRACTION")]
     pub min_score: Option<f64>,
     /// Repeats of the corpus per mutant (and for the base).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_max_repeats)]
     pub repeats: u32,
     /// Only corpus benchmarks whose name matches (repeatable glob).
     #[arg(long = "bench", value_name = "GLOB")]

@@ -71,3 +71,27 @@ mod tests {
         );
     }
 }
+
+/// The most bytes an input text file (rules, noise, manifest, history, result JSON, corpus
+/// manifest) may hold: a device such as `/dev/zero` given as one never ends.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// [`std::fs::read_to_string`] that stops after [`MAX_INPUT_BYTES`] with an error, so an
+/// endless input (a device, a runaway file) is refused instead of exhausting memory.
+pub fn read_input(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB: not an input of pystats-gate",
+                MAX_INPUT_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}

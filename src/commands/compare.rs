@@ -33,7 +33,11 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     };
     let inputs = [args.base.as_path(), args.head.as_path()];
     match &args.output {
-        Some(p) => crate::output::write_file(p, &bytes, &inputs)?,
+        Some(p) => {
+            let mut read: Vec<&std::path::Path> = inputs.to_vec();
+            read.extend(args.gate.input_files());
+            crate::output::write_file(p, &bytes, &read)?
+        }
         None => crate::output::stdout(&bytes)?,
     }
     if let Some(dir) = &args.out_dir {

@@ -75,7 +75,7 @@ impl CheckExceptions {
         match path {
             None => CheckExceptions::parse(DEFAULT_EXCEPTIONS, "rules/check-exceptions.toml"),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
+                let text = crate::text::read_input(p)
                     .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
                 CheckExceptions::parse(&text, &p.display().to_string())
             }

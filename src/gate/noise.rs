@@ -59,7 +59,7 @@ impl NoiseFile {
 
     /// Reads a noise file; errors name the file (and line, for TOML).
     pub fn load(path: &Path) -> anyhow::Result<NoiseFile> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         let file: NoiseFile = if is_json(path) {
             serde_json::from_str(&text)

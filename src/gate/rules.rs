@@ -232,7 +232,7 @@ impl RuleSet {
             ))
             .into());
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{shown}: cannot read rules file: {e}")))?;
         self.parse_text(&text, &shown, path.parent(), depth)
     }
@@ -628,6 +628,13 @@ impl RuleDraft {
         let name = self
             .name
             .ok_or_else(|| fail(format!("{path}.name: missing required key")))?;
+        // `--accept RULE:GLOB because ...` and `bisect --rule NAME` must be able to name it.
+        if name.is_empty() || name.contains(|c: char| c == ':' || c.is_whitespace()) {
+            return Err(fail(format!(
+                "{path}.name: {}: a rule name must be non-empty, without `:` or blanks",
+                crate::output::quote(name.as_bytes())
+            )));
+        }
         let metric = self.metric.ok_or_else(|| {
             fail(format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"))
         })?;

@@ -60,7 +60,62 @@ pub struct RunFailure {
     pub reason: String,
 }
 
+/// The most repeats a run, a manifest or `--max-repeats` may ask for: repeats are
+/// materialised as (benchmark x repeat) work units, and no real gate needs more.
+pub const MAX_REPEATS: u32 = 10_000;
+
 impl Manifest {
+    /// Parses a manifest's text (an unknown `schema_version` is an error) and checks every
+    /// name it holds, since names become paths
+    /// (`merge` copies `REPEAT/BENCH.txt`): a benchmark must be a plain name and a repeat a
+    /// plain directory name, so that no `..` or `/` reaches outside the set. Errors name
+    /// `path` and the JSON key path.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, Error> {
+        let m: Manifest = serde_json::from_str(text)
+            .map_err(|e| Error::at_line(path, e.line(), e.to_string()))?;
+        if m.schema_version != MANIFEST_SCHEMA_VERSION {
+            return Err(Error::input(format!(
+                "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
+                path.display(),
+                m.schema_version
+            )));
+        }
+        let bad = |key: String, name: &str, why: String| {
+            Error::input(format!(
+                "{}: {key}: bad name {}: {why}",
+                path.display(),
+                crate::output::quote(name.as_bytes())
+            ))
+        };
+        let bench =
+            |key: String, name: &str| valid_benchmark_name(name).map_err(|w| bad(key, name, w));
+        // A flat set's one repeat is `.`; any other repeat is a plain directory name.
+        let repeat = |key: String, name: &str| match name {
+            "." => Ok(()),
+            _ => valid_benchmark_name(name).map_err(|w| bad(key, name, w)),
+        };
+        for (i, b) in m.benchmarks.iter().enumerate() {
+            bench(format!("benchmarks[{i}]"), b)?;
+        }
+        for (i, r) in m.repeats.iter().enumerate() {
+            repeat(format!("repeats[{i}].name"), &r.name)?;
+            for (j, b) in r.benchmarks.iter().enumerate() {
+                bench(format!("repeats[{i}].benchmarks[{j}]"), b)?;
+            }
+        }
+        for (i, f) in m.failures.iter().enumerate() {
+            repeat(format!("failures[{i}].repeat"), &f.repeat)?;
+            bench(format!("failures[{i}].benchmark"), &f.benchmark)?;
+        }
+        if let Some(n) = m.total_repeats.filter(|n| *n > MAX_REPEATS) {
+            return Err(Error::input(format!(
+                "{}: total_repeats: {n} is more than {MAX_REPEATS}",
+                path.display()
+            )));
+        }
+        Ok(m)
+    }
+
     /// A loud line for commands that show a set without judging it (`summarize`,
     /// `metrics`): the numbers lack the runs the manifest records as failed.
     pub fn failure_warning(&self, set: &Path) -> Option<String> {
@@ -361,7 +416,8 @@ type Layout = Vec<(String, PathBuf, Vec<PathBuf>)>;
 /// went missing), and every dump on disk is listed (else an input error: the file would be
 /// data nobody ran).
 fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> anyhow::Result<()> {
-    if manifest.repeats.is_empty() {
+    // A hand-made manifest that only gives seeds (docs/manifest.md) declares no coverage.
+    if manifest.repeats.iter().all(|r| r.benchmarks.is_empty()) {
         return Ok(());
     }
     let mpath = path.join(MANIFEST_FILE);
@@ -387,11 +443,12 @@ fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> an
     }
     if !missing.is_empty() {
         return Err(Error::Run(format!(
-            "{}: {} dump(s) listed in {} are missing and no failure is recorded for them: {}",
+            "{}: {} dump(s) listed in {} are missing and no failure is recorded for them: {}{}",
             path.display(),
             missing.len(),
             mpath.display(),
-            missing.join(", ")
+            missing[..missing.len().min(20)].join(", "),
+            if missing.len() > 20 { ", ..." } else { "" }
         ))
         .into());
     }
@@ -730,18 +787,8 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
         return Ok(None);
     }
     let text =
-        std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
-    if m.schema_version != MANIFEST_SCHEMA_VERSION {
-        return Err(Error::input(format!(
-            "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
-            p.display(),
-            m.schema_version
-        ))
-        .into());
-    }
-    Ok(Some(m))
+        crate::text::read_input(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    Ok(Some(Manifest::parse(&text, &p)?))
 }
 
 /// Loads summarize_stats.py `--json-output`: counters plus `_specialized_instructions`,

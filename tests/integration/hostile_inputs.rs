@@ -1,0 +1,437 @@
+//! More hostile inputs (beyond `hostile.rs`): manifests whose names are paths, absurd
+//! counts, history and mutant result files, outputs aimed at inputs, out-of-range options.
+//!
+//! Each test failed before its fix: it names the input, the wrong behaviour and the rule.
+
+use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
+use std::path::Path;
+
+fn write_json(p: &Path, v: &serde_json::Value) {
+    std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A one-shard "run" at `dir` whose manifest is `manifest` (with one dump per `dumps`).
+fn shard(dir: &Path, manifest: serde_json::Value, dumps: &[&str]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for d in dumps {
+        let p = dir.join(d);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "a : 1\n").unwrap();
+    }
+    write_json(&dir.join("manifest.json"), &manifest);
+}
+
+#[test]
+fn merge_never_writes_outside_its_output_through_a_benchmark_name() {
+    // A shard manifest naming a benchmark `../../evil` made merge copy `evil.txt` from
+    // outside the shard to two levels above its temporary output: a user's file there
+    // would have been overwritten.
+    let d = tempdir();
+    let victim = d.path().join("a/b/evil.txt");
+    std::fs::create_dir_all(victim.parent().unwrap()).unwrap();
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::write(d.path().join("evil.txt"), "a : 2\n").unwrap();
+    let sh = d.path().join("sh");
+    shard(
+        &sh,
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": ["../../evil"],
+            "total_repeats": 1, "repeats": [{"name": "run-1", "seed": 1, "benchmarks": []}]}),
+        &[],
+    );
+    std::fs::create_dir_all(sh.join("run-1")).unwrap();
+    let out = cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("a/b/out"))
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "manifest.json: benchmarks[0]: bad name \"../../evil\"",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // The same names in a set's manifest, and a repeat name that climbs out, are input
+    // errors naming the key (not a run error about missing dumps).
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let orig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    for (key, edit) in [
+        ("repeats[0].name", ("/repeats/0/name", "../b/run-1")),
+        (
+            "repeats[1].benchmarks[0]",
+            ("/repeats/1/benchmarks/0", "a/b"),
+        ),
+    ] {
+        let mut m = orig.clone();
+        *m.pointer_mut(edit.0).unwrap() = serde_json::json!(edit.1);
+        write_json(&mpath, &m);
+        let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+        assert_stderr_contains(&out, &format!("manifest.json: {key}: bad name"));
+    }
+}
+
+#[test]
+fn merge_refuses_absurd_counts_empty_runs_and_unknown_versions() {
+    let d = tempdir();
+    let run = |name: &str, m: serde_json::Value| {
+        let sh = d.path().join(name);
+        shard(&sh, m, &[]);
+        cmd()
+            .arg("merge")
+            .arg(&sh)
+            .arg("--out")
+            .arg(d.path().join(format!("{name}-out")))
+            .exits(2)
+    };
+    // A 4e9-way split: merge listed every missing shard (hours, gigabytes).
+    let out = run(
+        "count",
+        serde_json::json!({"schema_version": 1, "shard": "1/4000000000", "benchmarks": ["a"],
+            "total_repeats": 1}),
+    );
+    assert_stderr_contains(&out, "missing shard(s): 2/4000000000");
+    assert!(stderr(&out).len() < 1000, "{}", dump(&out));
+    // 4e9 repeats: merge materialised every (benchmark x repeat) unit and aborted (exit 134).
+    let out = run(
+        "repeats",
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": ["a"],
+            "total_repeats": 4000000000u64}),
+    );
+    assert_stderr_contains(
+        &out,
+        "manifest.json: total_repeats: 4000000000 is more than",
+    );
+    // No work at all: merge wrote an empty set and exited 0.
+    let out = run(
+        "empty",
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": [],
+            "total_repeats": 0}),
+    );
+    assert_stderr_contains(&out, "nothing to merge");
+    assert!(!d.path().join("empty-out").exists());
+    // A shard of an unknown manifest schema was merged as if it were version 1.
+    let out = run(
+        "version",
+        serde_json::json!({"schema_version": 7, "shard": "1/1", "benchmarks": ["a"],
+            "total_repeats": 1}),
+    );
+    assert_stderr_contains(&out, "schema_version 7 is not supported");
+}
+
+#[test]
+fn a_manifest_listing_many_missing_dumps_gives_a_short_message() {
+    // 1000 missing dumps of 100-character names made a 100 KB error message.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    let names: Vec<String> = (0..1000).map(|i| format!("{i:0>100}")).collect();
+    m["repeats"][0]["benchmarks"] = serde_json::json!(names);
+    write_json(&mpath, &m);
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&h)
+        .exits(3);
+    assert_stderr_contains(&out, "1000 dump(s) listed in");
+    assert!(stderr(&out).len() < 5000, "{} bytes", stderr(&out).len());
+}
+
+#[test]
+fn the_documented_seeds_only_manifest_pairs_repeats() {
+    // docs/manifest.md's minimal manifest (names and seeds, no benchmark lists) was refused:
+    // every dump was "not listed".
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        write_json(
+            &set.join("manifest.json"),
+            &serde_json::json!({"schema_version": 1, "repeats": [
+                {"name": "run-1", "seed": 1}, {"name": "run-2", "seed": 2},
+                {"name": "run-3", "seed": 3}]}),
+        );
+    }
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(0);
+    crate::util::assert_stdout_contains(&out, "paired by PYTHONHASHSEED");
+    // A dump still has to be read: an empty one is an error, never skipped.
+    std::fs::write(h.join("run-2/arith.txt"), "").unwrap();
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "run-2/arith.txt");
+}
+
+/// A `compare --format json` result of the fixture pair, at `dir/r.json`.
+fn result_json(dir: &Path) -> std::path::PathBuf {
+    let r = dir.join("r.json");
+    cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .args(["--format", "json", "-o"])
+        .arg(&r)
+        .exits(0);
+    r
+}
+
+#[test]
+fn history_checks_versions_and_appends_whole_lines() {
+    let d = tempdir();
+    let r = result_json(d.path());
+    let h = d.path().join("h.jsonl");
+    cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .arg("--file")
+        .arg(&h)
+        .exits(0);
+    // An entry of another schema version was read as if it were version 1.
+    let text = std::fs::read_to_string(&h).unwrap();
+    let v9 = d.path().join("v9.jsonl");
+    std::fs::write(
+        &v9,
+        text.replace("\"schema_version\":1", "\"schema_version\":9"),
+    )
+    .unwrap();
+    let out = cmd().args(["history", "show", "--file"]).arg(&v9).exits(2);
+    assert_stderr_contains(&out, "v9.jsonl:1: schema_version 9 is not supported");
+    // A last line without its newline (edited by hand): the appended entry was glued to
+    // it, and the history became unreadable.
+    std::fs::write(&h, text.trim_end()).unwrap();
+    cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .arg("--file")
+        .arg(&h)
+        .exits(0);
+    let out = cmd().args(["history", "show", "--file"]).arg(&h).exits(0);
+    crate::util::assert_stdout_contains(&out, "2 recorded result(s)");
+    // A device given as the history (or as rules, noise, exceptions) was read forever:
+    // memory ran out and the process was killed.
+    if !Path::new("/dev/zero").exists() {
+        panic!("/dev/zero is missing: this Linux test needs it");
+    }
+    let out = cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .args(["--file", "/dev/zero"])
+        .exits(2);
+    assert_stderr_contains(&out, "/dev/zero: larger than 256 MiB");
+    for opt in ["--rules", "--noise", "--check-exceptions"] {
+        let out = cmd()
+            .arg("compare")
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(fixture("real-3.13.5/aa-head"))
+            .args([opt, "/dev/zero"])
+            .exits(2);
+        assert_stderr_contains(&out, "/dev/zero");
+        assert_stderr_contains(&out, "larger than 256 MiB");
+    }
+}
+
+#[test]
+fn compare_and_bisect_never_write_over_their_rules_noise_or_exceptions() {
+    // `-o` naming the rules (or noise, or exceptions) file replaced it with the report.
+    let d = tempdir();
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
+    let rules = d.path().join("rules.toml");
+    std::fs::copy(crate::util::repo_root().join("rules/default.toml"), &rules).unwrap();
+    let noise = d.path().join("noise.toml");
+    cmd()
+        .arg("calibrate")
+        .arg(&b)
+        .arg(&h)
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let exceptions = d.path().join("exceptions.toml");
+    std::fs::copy(
+        crate::util::repo_root().join("rules/check-exceptions.toml"),
+        &exceptions,
+    )
+    .unwrap();
+    for target in [&rules, &noise, &exceptions] {
+        let before = std::fs::read(target).unwrap();
+        let out = cmd()
+            .arg("compare")
+            .arg(&b)
+            .arg(&h)
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--noise")
+            .arg(&noise)
+            .arg("--check-exceptions")
+            .arg(&exceptions)
+            .arg("-o")
+            .arg(target)
+            .exits(2);
+        assert_stderr_contains(&out, "refusing to write into an input");
+        assert_eq!(
+            std::fs::read(target).unwrap(),
+            before,
+            "{}",
+            target.display()
+        );
+    }
+}
+
+/// A valid mutant result file for `id` with `outcome`.
+fn mutant_result(id: &str, outcome: &str) -> serde_json::Value {
+    serde_json::json!({
+        "mutant": {"id": id, "file": "Python/specialize.c", "line": 10, "site": 10,
+            "operator": "remove", "family": "BINARY_OP", "function": "f",
+            "description": "d", "old": ["a"], "new": ["b"]},
+        "outcome": outcome, "failing_families": [], "failing_rules": [], "detail": "",
+        "diff": "", "build_seconds": 0.0, "run_seconds": 0.0
+    })
+}
+
+/// A `mutants --out` directory (identity `rev`) holding the given result files.
+fn mutants_out(dir: &Path, rev: &str, results: &[(&str, String)]) {
+    std::fs::create_dir_all(dir.join("results")).unwrap();
+    write_json(
+        &dir.join("identity.json"),
+        &serde_json::json!({"commit": rev, "corpus_hash": "c", "rules": "r", "benches": [],
+            "repeats": 1, "files": ["Python/specialize.c"]}),
+    );
+    std::fs::write(dir.join(".pystats-gate-output"), "").unwrap();
+    for (name, text) in results {
+        std::fs::write(dir.join("results").join(name), text).unwrap();
+    }
+}
+
+#[test]
+fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
+    let d = tempdir();
+    let ok = mutant_result("Python/specialize.c:10:remove", "killed").to_string();
+    let s1 = d.path().join("s1");
+    mutants_out(&s1, "aaa", &[("m1.json", ok.clone())]);
+    let merge = |dirs: &[&Path], out: &Path| {
+        let mut c = cmd();
+        c.arg("mutants");
+        for dir in dirs {
+            c.arg("--merge").arg(dir);
+        }
+        c.arg("--out").arg(out);
+        c
+    };
+    // The sane case first, so the refusals below are about their inputs.
+    let fresh = d.path().join("all");
+    let out = merge(&[&s1], &fresh).exits(0);
+    crate::util::assert_stdout_contains(&out, "mutation score 100.0%");
+    // --out a user's directory: merge wrote results/ and mutants-report.* into it.
+    let mine = d.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("mutants-report.md"), "my notes").unwrap();
+    let out = merge(&[&s1], &mine).exits(2);
+    assert_stderr_contains(&out, "not written by pystats-gate");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("mutants-report.md")).unwrap(),
+        "my notes"
+    );
+    // Shards of different revisions were merged into one score.
+    let s2 = d.path().join("s2");
+    mutants_out(&s2, "bbb", &[]);
+    let out = merge(&[&s1, &s2], &d.path().join("mixed")).exits(2);
+    assert_stderr_contains(&out, "hold results of different runs");
+    // ... and so was an --out holding another run's results.
+    let out = merge(&[&s2], &fresh).exits(2);
+    assert_stderr_contains(&out, "hold results of different runs");
+    // A result file truncated by a killed run is rejected naming it and its line.
+    let s3 = d.path().join("s3");
+    mutants_out(&s3, "aaa", &[("m2.json", ok[..ok.len() / 2].to_string())]);
+    let out = merge(&[&s1, &s3], &d.path().join("trunc")).exits(2);
+    assert_stderr_contains(&out, "m2.json:1: not a mutant result");
+}
+
+#[test]
+fn out_of_range_counts_and_durations_are_usage_errors() {
+    // --max-repeats 4e9 split alpha over ~1e9 looks (a gate that can never fail) and
+    // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
+    let cases: [&[&str]; 5] = [
+        &[
+            "run",
+            "--python",
+            "/bin/true",
+            "--out",
+            "x",
+            "--repeats",
+            "4000000000",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--max-repeats",
+            "4000000000",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--time-budget",
+            "nan",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--time-budget=-1",
+        ],
+        &["mutants", "--repo", ".", "--repeats", "4000000000"],
+    ];
+    let d = tempdir();
+    for args in cases {
+        let out = cmd().current_dir(d.path()).args(args).exits(2);
+        assert_stderr_contains(&out, "invalid value");
+        assert!(!d.path().join("x").exists());
+    }
+}
+
+#[test]
+fn a_rule_name_that_no_acceptance_can_name_is_an_error() {
+    // `name = ""` (or with `:` or blanks) was accepted: no `--accept` or `--rule` can name it.
+    let d = tempdir();
+    let p = d.path().join("r.toml");
+    for name in ["", " ", "a:b", "two words"] {
+        std::fs::write(
+            &p,
+            format!(
+                "[[rule]]\nname = {name:?}\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.1\n"
+            ),
+        )
+        .unwrap();
+        let out = cmd()
+            .arg("compare")
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(fixture("real-3.13.5/aa-head"))
+            .arg("--rules")
+            .arg(&p)
+            .exits(2);
+        assert_stderr_contains(&out, "r.toml:2: rule[0].name:");
+    }
+}
