@@ -106,6 +106,14 @@ pub fn parse_all(specs: &[String]) -> Result<Vec<Acceptance>, Error> {
 
 /// The `Pystats-Accept:` trailers of `rev`'s commit message in `repo` (folded lines unfolded).
 pub fn from_commit(repo: &Path, rev: &str) -> anyhow::Result<Vec<Acceptance>> {
+    // `git log --output=FILE` would write (clobber) FILE: a revision is never an option.
+    if rev.starts_with('-') {
+        return Err(Error::input(format!(
+            "--head {}: not a revision (it starts with `-`)",
+            crate::output::quote(rev.as_bytes())
+        ))
+        .into());
+    }
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)

@@ -68,6 +68,14 @@ impl CheckExceptions {
                 ))
                 .into());
             }
+            // An exception excuses a violation: like an acceptance, it must say why.
+            if x.reason.trim().is_empty() {
+                return Err(Error::input(format!(
+                    "{file}: exception[{i}].reason: empty; say why real data breaks {:?}",
+                    x.invariant
+                ))
+                .into());
+            }
         }
         Ok(ex)
     }

@@ -822,8 +822,10 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
         }
         let n = v.as_u64().ok_or_else(|| {
             Error::input(format!(
-                "{}: key `{k}`: expected a non-negative integer, found {v}",
-                path.display()
+                "{}: key {}: expected a non-negative integer, found {}",
+                path.display(),
+                crate::output::quote(k.as_bytes()),
+                crate::output::quote(v.to_string().as_bytes())
             ))
         })?;
         counters.set(&crate::stats::raw::normalize_key(k), n);

@@ -435,3 +435,64 @@ fn a_rule_name_that_no_acceptance_can_name_is_an_error() {
         assert_stderr_contains(&out, "r.toml:2: rule[0].name:");
     }
 }
+
+#[test]
+fn a_revision_is_never_passed_to_git_as_an_option() {
+    // `gate --head=--output=FILE` ran `git log ... --output=FILE` to read the trailers:
+    // git wrote the log over FILE.
+    let d = tempdir();
+    let repo = d.path().join("repo");
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    std::fs::create_dir(&repo).unwrap();
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = cmd()
+        .arg("gate")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--base", "HEAD"])
+        .arg(format!("--head=--output={}", victim.display()))
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(2);
+    assert_stderr_contains(&out, "not a revision");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
+fn summarize_json_and_exception_files_are_checked_briefly() {
+    let d = tempdir();
+    // A bad value that is a huge array was printed whole (1.3 MB of error message).
+    let big = d.path().join("big.json");
+    let values: Vec<u32> = (0..200_000).collect();
+    write_json(&big, &serde_json::json!({"a": 1, "x": values}));
+    let out = cmd().arg("summarize").arg(&big).exits(2);
+    assert_stderr_contains(&out, "big.json: key \"x\": expected a non-negative integer");
+    assert!(stderr(&out).len() < 1000, "{} bytes", stderr(&out).len());
+    // An invariant excused without a reason was accepted (an acceptance needs one).
+    let ex = d.path().join("ex.toml");
+    std::fs::write(
+        &ex,
+        "[[exception]]\ninvariant = \"family-executions\"\nfamily = \"CALL\"\nreason = \" \"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("check")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg("--exceptions")
+        .arg(&ex)
+        .exits(2);
+    assert_stderr_contains(&out, "ex.toml: exception[0].reason: empty");
+}
