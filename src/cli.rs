@@ -365,7 +365,7 @@ pub struct BuildOpts {
     #[arg(long)]
     pub tier2: bool,
     /// Parallel make jobs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub make_jobs: Option<usize>,
     /// Plain progress lines only.
     #[arg(long)]
@@ -406,7 +406,7 @@ pub struct RunOpts {
     #[arg(long, default_value_t = 3, value_parser = parse_repeats, value_name = "N|auto")]
     pub repeats: u32,
     /// Parallel runs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Corpus: `builtin` (default), a directory with a corpus.toml, or
     /// `pyperformance[:name,...]` (pyperformance's `pystats` hook, one dump per benchmark).
@@ -446,6 +446,16 @@ fn parse_max_repeats(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
         Ok(n) if n <= MAX_REPEATS => Ok(n),
         Ok(n) => Err(format!("{n} is more than {MAX_REPEATS}")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
+/// A number of parallel jobs, 1 to 1024 (each is a thread, a process and its memory:
+/// `--jobs 100000000` spawned threads until the machine gave up).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n}: expected 1 to 1024")),
         Err(e) => Err(format!("{e}: expected a number")),
     }
 }
@@ -717,7 +727,7 @@ pub struct MutantsArgs {
     #[arg(long = "bench", value_name = "GLOB")]
     pub benches: Vec<String>,
     /// Parallel corpus runs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub build: BuildOpts,

@@ -360,7 +360,18 @@ fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
 fn out_of_range_counts_and_durations_are_usage_errors() {
     // --max-repeats 4e9 split alpha over ~1e9 looks (a gate that can never fail) and
     // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
-    let cases: [&[&str]; 5] = [
+    // --jobs 100000000 spawned threads until the machine gave up (a hang).
+    let cases: [&[&str]; 7] = [
+        &[
+            "run",
+            "--python",
+            "/bin/true",
+            "--out",
+            "x",
+            "--jobs",
+            "100000000",
+        ],
+        &["run", "--python", "/bin/true", "--out", "x", "--jobs", "0"],
         &[
             "run",
             "--python",
