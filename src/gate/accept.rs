@@ -36,7 +36,8 @@ impl Acceptance {
     pub fn parse(spec: &str, source: &str) -> Result<Acceptance, Error> {
         let bad = |why: &str| {
             Error::input(format!(
-                "{source} {spec:?}: {why} (expected `RULE[:METRIC-GLOB] because REASON`, e.g. `family-success-ratio:family.CONTAINS_OP.* because CONTAINS_OP no longer specializes on purpose`)"
+                "{source} {}: {why} (expected `RULE[:METRIC-GLOB] because REASON`, e.g. `family-success-ratio:family.CONTAINS_OP.* because CONTAINS_OP no longer specializes on purpose`)",
+                crate::output::quote(spec.as_bytes())
             ))
         };
         let (target, reason) = spec

@@ -507,3 +507,54 @@ fn summarize_json_and_exception_files_are_checked_briefly() {
         .exits(2);
     assert_stderr_contains(&out, "ex.toml: exception[0].reason: empty");
 }
+
+#[test]
+fn compare_refuses_its_report_directory_before_writing_anything() {
+    // `-o DIR/report.txt --out-dir DIR` wrote report.txt, then refused DIR as foreign: a
+    // half-written output and an error.
+    let d = tempdir();
+    let dir = d.path().join("reports");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("mine.txt"), "mine").unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("-o")
+        .arg(d.path().join("report.txt"))
+        .arg("--out-dir")
+        .arg(&dir)
+        .exits(2);
+    assert_stderr_contains(&out, "not written by pystats-gate");
+    assert!(!d.path().join("report.txt").exists(), "{}", dump(&out));
+}
+
+#[test]
+fn long_acceptances_and_missing_corpus_programs_are_named_briefly() {
+    // A 100 KB `--accept` without a reason was printed whole in the error.
+    let long = "x".repeat(100_000);
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("--accept")
+        .arg(&long)
+        .exits(2);
+    assert_stderr_contains(&out, "a reason is required");
+    assert!(stderr(&out).len() < 1000, "{} bytes", stderr(&out).len());
+    // A corpus program that is missing: the error named the bench but no line or key.
+    let d = tempdir();
+    let c = d.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("driver.py"), "").unwrap();
+    std::fs::write(
+        c.join("corpus.toml"),
+        "[[bench]]\nname = \"a\"\nfile = \"gone.py\"\ntimeout = 5\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["corpus", "--list", "--corpus"])
+        .arg(&c)
+        .exits(2);
+    assert_stderr_contains(&out, "corpus.toml:3: bench[0].file:");
+}
