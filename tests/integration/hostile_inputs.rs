@@ -287,6 +287,9 @@ fn compare_and_bisect_never_write_over_their_rules_noise_or_exceptions() {
     }
 }
 
+/// The result file name of mutant `Python/specialize.c:10:remove`.
+const M1: &str = "Python_specialize.c_10_remove.json";
+
 /// A valid mutant result file for `id` with `outcome`.
 fn mutant_result(id: &str, outcome: &str) -> serde_json::Value {
     serde_json::json!({
@@ -317,7 +320,7 @@ fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
     let d = tempdir();
     let ok = mutant_result("Python/specialize.c:10:remove", "killed").to_string();
     let s1 = d.path().join("s1");
-    mutants_out(&s1, "aaa", &[("m1.json", ok.clone())]);
+    mutants_out(&s1, "aaa", &[(M1, ok.clone())]);
     let merge = |dirs: &[&Path], out: &Path| {
         let mut c = cmd();
         c.arg("mutants");
@@ -351,9 +354,16 @@ fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
     assert_stderr_contains(&out, "hold results of different runs");
     // A result file truncated by a killed run is rejected naming it and its line.
     let s3 = d.path().join("s3");
-    mutants_out(&s3, "aaa", &[("m2.json", ok[..ok.len() / 2].to_string())]);
+    let m2 = mutant_result("Python/specialize.c:11:remove", "survived").to_string();
+    let m2_file = "Python_specialize.c_11_remove.json";
+    mutants_out(&s3, "aaa", &[(m2_file, m2[..m2.len() / 2].to_string())]);
     let out = merge(&[&s1, &s3], &d.path().join("trunc")).exits(2);
-    assert_stderr_contains(&out, "m2.json:1: not a mutant result");
+    assert_stderr_contains(&out, &format!("{m2_file}:1: not a mutant result"));
+    // A copy of a result under another name counted the mutant twice.
+    let s4 = d.path().join("s4");
+    mutants_out(&s4, "aaa", &[(M1, ok.clone()), ("copy.json", ok.clone())]);
+    let out = merge(&[&s4], &d.path().join("copy")).exits(2);
+    assert_stderr_contains(&out, "copy.json: holds the result of mutant");
 }
 
 #[test]

@@ -350,7 +350,18 @@ pub fn read_results(out: &Path) -> anyhow::Result<Vec<MutantResult>> {
             if p.extension().and_then(|x| x.to_str()) != Some("json") {
                 continue;
             }
-            results.push(read_result(&p)?);
+            let r = read_result(&p)?;
+            // A copy under another name would count one mutant twice.
+            if result_path(out, &r.mutant.id) != p {
+                return Err(Error::input(format!(
+                    "{}: holds the result of mutant {}, whose file is {}: a stray copy?",
+                    p.display(),
+                    crate::output::quote(r.mutant.id.as_bytes()),
+                    result_path(out, &r.mutant.id).display()
+                ))
+                .into());
+            }
+            results.push(r);
         }
     }
     results.sort_by(|a, b| {
