@@ -568,3 +568,29 @@ fn long_acceptances_and_missing_corpus_programs_are_named_briefly() {
         .exits(2);
     assert_stderr_contains(&out, "corpus.toml:3: bench[0].file:");
 }
+
+#[test]
+fn a_side_without_opcode_statistics_never_passes() {
+    // Every `opcode[...]`/`family` line deleted from head's dumps (the rest kept): every
+    // rule was skipped ("no comparable sample") and compare said PASS.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for r in ["run-1", "run-2", "run-3"] {
+        for b in ["arith", "attrs"] {
+            let p = h.join(r).join(format!("{b}.txt"));
+            let text = std::fs::read_to_string(&p).unwrap();
+            let kept: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("opcode["))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&p, kept).unwrap();
+        }
+    }
+    let base = fixture("real-3.13.5/aa-base");
+    for (a, b) in [(&base, &h), (&h, &base)] {
+        let out = cmd().arg("compare").arg(a).arg(b).exits(2);
+        assert_stderr_contains(&out, "run-1/arith.txt: counts no instruction execution");
+    }
+}
