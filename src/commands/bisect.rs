@@ -561,6 +561,9 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
             )?
         }
     };
+    if let Some(l) = &args.log {
+        crate::output::refuse_inside_inputs(l, &args.gate.input_files())?;
+    }
     let mut log = StepLog::open(args.log.as_deref())?;
     let session_start = st.elapsed_seconds;
     let mut after_step = |s: &BisectState, rec: &StepRecord| -> anyhow::Result<()> {

@@ -594,3 +594,81 @@ fn a_side_without_opcode_statistics_never_passes() {
         assert_stderr_contains(&out, "run-1/arith.txt: counts no instruction execution");
     }
 }
+
+#[test]
+fn an_equivalent_mutant_listed_twice_is_an_error() {
+    // The second entry silently replaced the first one's reason.
+    let d = tempdir();
+    let s1 = d.path().join("s1");
+    let ok = mutant_result("Python/specialize.c:10:remove", "killed").to_string();
+    mutants_out(&s1, "aaa", &[(M1, ok)]);
+    let eq = d.path().join("eq.toml");
+    std::fs::write(
+        &eq,
+        "[[mutant]]\nid = \"Python/specialize.c:10:remove\"\nreason = \"a\"\n\n[[mutant]]\nid = \"Python/specialize.c:10:remove\"\nreason = \"b\"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("mutants")
+        .arg("--merge")
+        .arg(&s1)
+        .arg("--out")
+        .arg(d.path().join("all"))
+        .arg("--equivalent")
+        .arg(&eq)
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "eq.toml: mutant[1].id: \"Python/specialize.c:10:remove\" is listed twice",
+    );
+}
+
+#[test]
+fn bisect_never_writes_its_log_or_report_into_its_rules() {
+    // `--log` (appended to) and `-o` naming the rules file wrote into it.
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = crate::bisect::verdict_repo(&repo, &["good", "bad", "bad"]);
+    let rules = t.path().join("rules.toml");
+    std::fs::copy(crate::util::repo_root().join("rules/default.toml"), &rules).unwrap();
+    let before = std::fs::read(&rules).unwrap();
+    for opt in ["--log", "-o"] {
+        let out = crate::bisect::bisect(&repo, &t.path().join("cache"), &h[0], &h[2])
+            .arg("--rules")
+            .arg(&rules)
+            .arg(opt)
+            .arg(&rules)
+            .exits(2);
+        assert_stderr_contains(&out, "refusing to write into an input");
+        assert_eq!(std::fs::read(&rules).unwrap(), before, "{opt}");
+    }
+}
+
+#[test]
+fn run_never_writes_its_set_into_the_corpus() {
+    // `run --corpus C --out C/out` wrote the stats set inside the corpus it read.
+    let d = tempdir();
+    let c = d.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("driver.py"), "").unwrap();
+    std::fs::write(c.join("a.py"), "def workload():\n    pass\n").unwrap();
+    std::fs::write(
+        c.join("corpus.toml"),
+        "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 5\n",
+    )
+    .unwrap();
+    let py = d.path().join("python");
+    std::fs::write(&py, "#!/bin/sh\necho 3.13.5\necho True\n").unwrap();
+    let out = cmd()
+        .arg("run")
+        .arg("--python")
+        .arg(&py)
+        .arg("--corpus")
+        .arg(&c)
+        .arg("--out")
+        .arg(c.join("out"))
+        .exits(2);
+    assert_stderr_contains(&out, "refusing to write into an input");
+    assert!(!c.join("out").exists());
+}
