@@ -715,7 +715,8 @@ pub struct MutantsArgs {
     #[arg(long, value_name = "DIR", default_value = "pystats-gate-mutants")]
     pub out: PathBuf,
     /// Combine the results of these mutant output directories (shards) into --out; no builds.
-    #[arg(long, value_name = "DIR")]
+    /// (Selecting options would be ignored by a merge, so they are refused with it.)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["list", "diff", "only", "shard"])]
     pub merge: Vec<PathBuf>,
     /// Exit 1 when the score (killed share of built, non-equivalent mutants) is below this.
     #[arg(long, value_name = "FRACTION")]

@@ -370,8 +370,11 @@ fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
 fn out_of_range_counts_and_durations_are_usage_errors() {
     // --max-repeats 4e9 split alpha over ~1e9 looks (a gate that can never fail) and
     // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
-    // --jobs 100000000 spawned threads until the machine gave up (a hang).
-    let cases: [&[&str]; 7] = [
+    // --jobs 100000000 spawned threads until the machine gave up (a hang); `mutants --merge`
+    // ignored --shard/--only/--list.
+    let cases: [&[&str]; 9] = [
+        &["mutants", "--merge", "m", "--shard", "1/2"],
+        &["mutants", "--merge", "m", "--only", "*"],
         &[
             "run",
             "--python",
@@ -428,7 +431,11 @@ fn out_of_range_counts_and_durations_are_usage_errors() {
     let d = tempdir();
     for args in cases {
         let out = cmd().current_dir(d.path()).args(args).exits(2);
-        assert_stderr_contains(&out, "invalid value");
+        let err = stderr(&out);
+        assert!(
+            err.contains("invalid value") || err.contains("cannot be used with"),
+            "{args:?}: {err}"
+        );
         assert!(!d.path().join("x").exists());
     }
 }
