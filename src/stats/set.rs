@@ -487,7 +487,9 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
             ))
             .into());
         }
-        return Ok(vec![(".".to_string(), path.to_path_buf(), txts)]);
+        let flat = vec![(".".to_string(), path.to_path_buf(), txts)];
+        refuse_same_file_twice(&flat)?;
+        return Ok(flat);
     }
     let mut out = vec![];
     for dir in dirs {
@@ -511,7 +513,28 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
         }
         out.push((name, dir, sub_txts));
     }
+    refuse_same_file_twice(&out)?;
     Ok(out)
+}
+
+/// Two dump paths of one set that are the same file (a symlinked repeat or dump, a hard
+/// link) would count its data twice, as if it were another repeat: an input error.
+fn refuse_same_file_twice(layout: &Layout) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: std::collections::HashMap<(u64, u64), &PathBuf> = Default::default();
+    for f in layout.iter().flat_map(|(_, _, files)| files) {
+        let m = std::fs::metadata(f)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", f.display())))?;
+        if let Some(first) = seen.insert((m.dev(), m.ino()), f) {
+            return Err(Error::input(format!(
+                "{} and {} are the same file (a symlink or hard link): its data would count twice",
+                first.display(),
+                f.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Totals of a set without its per-benchmark counters: what `summarize` needs, loaded

@@ -679,3 +679,30 @@ fn run_never_writes_its_set_into_the_corpus() {
     assert_stderr_contains(&out, "refusing to write into an input");
     assert!(!c.join("out").exists());
 }
+
+#[test]
+fn a_dump_reached_twice_through_a_link_is_refused() {
+    // A repeat directory symlinked to another (or a hard-linked dump) was read as one more
+    // repeat: the same data twice, its variance hidden.
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        std::fs::remove_file(set.join("manifest.json")).unwrap();
+    }
+    std::fs::remove_dir_all(h.join("run-3")).unwrap();
+    std::os::unix::fs::symlink("run-1", h.join("run-3")).unwrap();
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "are the same file");
+    assert_stderr_contains(&out, "run-3/arith.txt");
+    std::fs::remove_file(h.join("run-3")).unwrap();
+    copy_dir(&fixture("real-3.13.5/aa-head/run-3"), &h.join("run-3"));
+    cmd().arg("compare").arg(&b).arg(&h).exits(0);
+    std::fs::remove_file(h.join("run-3/attrs.txt")).unwrap();
+    std::fs::hard_link(h.join("run-2/attrs.txt"), h.join("run-3/attrs.txt")).unwrap();
+    for sub in ["summarize", "metrics", "check"] {
+        let out = cmd().arg(sub).arg(&h).exits(2);
+        assert_stderr_contains(&out, "are the same file");
+    }
+}
