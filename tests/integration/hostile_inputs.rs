@@ -706,3 +706,66 @@ fn a_dump_reached_twice_through_a_link_is_refused() {
         assert_stderr_contains(&out, "are the same file");
     }
 }
+
+#[test]
+fn unreadable_dumps_are_named_or_read_never_skipped() {
+    // Permission 000 blocks reading except for root (CI may run as root): whichever holds
+    // here, a dump is either read (and compares as before) or an error naming it; it is
+    // never skipped.
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let dump_file = h.join("run-2/attrs.txt");
+    std::fs::set_permissions(&dump_file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read(&dump_file).is_ok();
+    for sub in [&["compare"][..], &["check"], &["summarize"], &["metrics"]] {
+        let mut c = cmd();
+        c.args(sub);
+        if sub[0] == "compare" {
+            c.arg(&b);
+        }
+        c.arg(&h);
+        if readable {
+            let out = c.exits(0);
+            assert!(!stderr(&out).contains("attrs"), "{}", dump(&out));
+        } else {
+            let out = c.exits(2);
+            assert_stderr_contains(&out, "run-2/attrs.txt");
+        }
+    }
+    // As root, the error path is still exercised: as user 65534 through setpriv (util-linux).
+    if readable
+        && std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok()
+    {
+        for p in [d.path(), b.as_path(), h.as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("pystats-gate"))
+            .arg("check")
+            .arg(&h)
+            .output()
+            .unwrap();
+        crate::util::expect_code(&out, 2);
+        assert_stderr_contains(&out, "run-2/attrs.txt: Permission denied");
+    }
+    // The same for a repeat directory nobody may list.
+    std::fs::set_permissions(&dump_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let repeat = h.join("run-3");
+    std::fs::set_permissions(&repeat, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let listable = std::fs::read_dir(&repeat).is_ok();
+    let out = cmd().arg("compare").arg(&b).arg(&h).output().unwrap();
+    std::fs::set_permissions(&repeat, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if listable {
+        crate::util::expect_code(&out, 0);
+    } else {
+        crate::util::expect_code(&out, 2);
+        assert_stderr_contains(&out, "run-3");
+    }
+}
