@@ -95,3 +95,16 @@ pub fn read_input(path: &std::path::Path) -> std::io::Result<String> {
     }
     Ok(text)
 }
+
+/// [`read_input`] for a file found inside a directory the tool reads (a set's manifest, a
+/// corpus manifest, a mutant result): it must be a regular file, since opening a FIFO
+/// placed there would wait forever for a writer.
+pub fn read_regular_input(path: &std::path::Path) -> std::io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    read_input(path)
+}

@@ -153,7 +153,7 @@ impl Corpus {
             ))
         })?;
         let manifest = dir.join(CORPUS_MANIFEST);
-        let text = crate::text::read_input(&manifest).map_err(|e| {
+        let text = crate::text::read_regular_input(&manifest).map_err(|e| {
             Error::input(format!(
                 "{}: cannot read corpus manifest: {e}",
                 manifest.display()

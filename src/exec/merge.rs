@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 fn read_manifest(set: &Path) -> Result<Manifest, Error> {
     let p = set.join(MANIFEST_FILE);
-    let text = crate::text::read_input(&p).map_err(|e| {
+    let text = crate::text::read_regular_input(&p).map_err(|e| {
         Error::input(format!(
             "{}: cannot read shard manifest ({e}); was this set made by `run --shard`?",
             p.display()

@@ -809,11 +809,12 @@ fn no_counters(dump: &Path) -> Error {
 
 fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     let p = dir.join(MANIFEST_FILE);
-    if !p.exists() {
+    // A dangling symlink is a manifest that cannot be read, not a set without one.
+    if std::fs::symlink_metadata(&p).is_err() {
         return Ok(None);
     }
-    let text =
-        crate::text::read_input(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    let text = crate::text::read_regular_input(&p)
+        .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
     Ok(Some(Manifest::parse(&text, &p)?))
 }
 

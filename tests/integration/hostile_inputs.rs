@@ -769,3 +769,28 @@ fn unreadable_dumps_are_named_or_read_never_skipped() {
         assert_stderr_contains(&out, "run-3");
     }
 }
+
+#[test]
+fn a_fifo_or_dangling_manifest_is_an_error_not_a_hang_or_no_manifest() {
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let m = h.join("manifest.json");
+    // A FIFO named manifest.json: the loader waited forever for a writer.
+    std::fs::remove_file(&m).unwrap();
+    let st = std::process::Command::new("mkfifo")
+        .arg(&m)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for sub in ["check", "summarize", "metrics"] {
+        let out = cmd().arg(sub).arg(&h).exits(2);
+        assert_stderr_contains(&out, "manifest.json: not a regular file");
+    }
+    // A dangling symlink: the set loaded as if it had no manifest (its recorded failures
+    // and seeds unseen).
+    std::fs::remove_file(&m).unwrap();
+    std::os::unix::fs::symlink("gone.json", &m).unwrap();
+    let out = cmd().arg("check").arg(&h).exits(2);
+    assert_stderr_contains(&out, "manifest.json: No such file");
+}

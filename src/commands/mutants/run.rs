@@ -124,7 +124,7 @@ const IDENTITY_FILE: &str = "identity.json";
 
 /// Reads an `identity.json` (errors name it).
 fn read_identity(p: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = crate::text::read_input(p).map_err(|e| {
+    let text = crate::text::read_regular_input(p).map_err(|e| {
         Error::input(format!(
             "{}: {e} (not a `mutants --out` directory?)",
             p.display()
@@ -271,7 +271,7 @@ fn id_bucket(id: &str, count: u32) -> u32 {
 fn load_equivalents(args: &MutantsArgs) -> anyhow::Result<BTreeMap<String, String>> {
     match &args.equivalent {
         Some(p) => {
-            let text = crate::text::read_input(p)
+            let text = crate::text::read_regular_input(p)
                 .map_err(|e| Error::input(format!("--equivalent {}: {e}", p.display())))?;
             parse_equivalents(&text, p)
         }
@@ -329,7 +329,7 @@ fn write_result(out: &Path, r: &MutantResult) -> anyhow::Result<()> {
 
 /// One result file; an unreadable or truncated one is an error naming it.
 fn read_result(p: &Path) -> anyhow::Result<MutantResult> {
-    let text = crate::text::read_input(p)
+    let text = crate::text::read_regular_input(p)
         .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
     Ok(serde_json::from_str(&text).map_err(|e| {
         Error::at_line(
