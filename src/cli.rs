@@ -460,6 +460,15 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A fraction from 0 to 1 (`--min-score nan` compared false with every score: a pass).
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("{v}: expected a fraction from 0 to 1")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
 /// Seconds: a finite number, not negative.
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -719,7 +728,7 @@ pub struct MutantsArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["list", "diff", "only", "shard"])]
     pub merge: Vec<PathBuf>,
     /// Exit 1 when the score (killed share of built, non-equivalent mutants) is below this.
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     pub min_score: Option<f64>,
     /// Repeats of the corpus per mutant (and for the base).
     #[arg(long, default_value_t = 1, value_parser = parse_max_repeats)]

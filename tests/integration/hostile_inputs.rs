@@ -372,7 +372,9 @@ fn out_of_range_counts_and_durations_are_usage_errors() {
     // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
     // --jobs 100000000 spawned threads until the machine gave up (a hang); `mutants --merge`
     // ignored --shard/--only/--list.
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 11] = [
+        &["mutants", "--merge", "m", "--min-score", "nan"],
+        &["mutants", "--merge", "m", "--min-score", "1.5"],
         &["mutants", "--merge", "m", "--shard", "1/2"],
         &["mutants", "--merge", "m", "--only", "*"],
         &[
