@@ -317,7 +317,7 @@ pub struct CalibrateArgs {
     pub rev: String,
     /// A/A corpus runs (with --repo), each with new seeds: run k uses seeds
     /// (k-1) x repeats + 1 .. k x repeats.
-    #[arg(long, value_name = "N", default_value_t = 2, requires = "repo")]
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "repo", value_parser = parse_max_repeats)]
     pub runs: u32,
     /// Where the A/A sets are written (with --repo; default: a temporary directory).
     #[arg(long, value_name = "DIR", requires = "repo")]

@@ -372,7 +372,19 @@ fn out_of_range_counts_and_durations_are_usage_errors() {
     // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
     // --jobs 100000000 spawned threads until the machine gave up (a hang); `mutants --merge`
     // ignored --shard/--only/--list.
-    let cases: [&[&str]; 11] = [
+    let cases: [&[&str]; 12] = [
+        // --runs 4e9 x --repeats 10 overflowed (a panic in a debug build).
+        &[
+            "calibrate",
+            "--repo",
+            ".",
+            "--runs",
+            "4000000000",
+            "--repeats",
+            "10",
+            "-o",
+            "n",
+        ],
         &["mutants", "--merge", "m", "--min-score", "nan"],
         &["mutants", "--merge", "m", "--min-score", "1.5"],
         &["mutants", "--merge", "m", "--shard", "1/2"],
