@@ -384,6 +384,20 @@ impl RuleSet {
                     .into());
                 }
             }
+            // Each glob matching something is not enough: `["!*"]`, or `!` entries excluding
+            // all the others select, leave the rule nothing to check.
+            if r.per_benchmark() && !known.iter().any(|b| r.matches_benchmark(b)) {
+                return Err(Error::at_line(
+                    &r.origin.file,
+                    r.origin.line,
+                    format!(
+                        "{}.benchmarks: selects no benchmark of the compared sets (a list of only `!` entries selects none; they have: {})",
+                        r.origin.path,
+                        known.join(", ")
+                    ),
+                )
+                .into());
+            }
         }
         Ok(())
     }

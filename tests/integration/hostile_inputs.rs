@@ -808,3 +808,46 @@ fn a_fifo_or_dangling_manifest_is_an_error_not_a_hang_or_no_manifest() {
     let out = cmd().arg("check").arg(&h).exits(2);
     assert_stderr_contains(&out, "manifest.json: No such file");
 }
+
+#[test]
+fn a_rule_whose_benchmarks_select_none_is_an_error() {
+    // `benchmarks = ["!*"]` (or negations excluding all the others select) made a rule that
+    // checked nothing: compare passed with a planted regression.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    crate::gate_compare::plant_binary_op_misses(&h, 2000);
+    let p = d.path().join("sel.toml");
+    for list in [
+        r#"["!*"]"#,
+        r#"["arith", "!arith"]"#,
+        r#"["!arith", "!attrs"]"#,
+    ] {
+        std::fs::write(
+            &p,
+            format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = {list}\n"),
+        )
+        .unwrap();
+        let out = cmd()
+            .arg("compare")
+            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(&h)
+            .arg("--rules")
+            .arg(&p)
+            .exits(2);
+        assert_stderr_contains(&out, "sel.toml:2: rule[0].benchmarks: selects no benchmark");
+    }
+    // A list that selects something still gates.
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = [\"*\", \"!attrs\"]\n",
+    )
+    .unwrap();
+    cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&h)
+        .arg("--rules")
+        .arg(&p)
+        .exits(1);
+}
