@@ -851,3 +851,28 @@ fn a_rule_whose_benchmarks_select_none_is_an_error() {
         .arg(&p)
         .exits(1);
 }
+
+#[test]
+fn a_dump_of_made_up_counters_is_refused_before_it_takes_gigabytes() {
+    // 300,000 unknown counters in one ~9 MB dump took compare to 1.1 GB and a 290 MB
+    // report.json; millions exhausted memory. Real dumps name a few thousand counters.
+    let d = tempdir();
+    let set = d.path().join("s");
+    std::fs::create_dir(&set).unwrap();
+    let mut text = String::new();
+    for i in 0..=pystats_gate::stats::raw::MAX_COUNTERS {
+        text.push_str(&format!("c{i} : 1\n"));
+    }
+    std::fs::write(set.join("a.txt"), text).unwrap();
+    for sub in ["metrics", "summarize", "check"] {
+        let out = cmd().arg(sub).arg(&set).exits(2);
+        assert_stderr_contains(
+            &out,
+            &format!(
+                "a.txt:{}: more than {} distinct counters",
+                pystats_gate::stats::raw::MAX_COUNTERS + 1,
+                pystats_gate::stats::raw::MAX_COUNTERS
+            ),
+        );
+    }
+}
