@@ -831,6 +831,15 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
             path.display()
         ))
     })?;
+    if obj.len() > crate::stats::raw::MAX_COUNTERS {
+        return Err(Error::input(format!(
+            "{}: {} keys, more than {} distinct counters: not a summarize_stats JSON",
+            path.display(),
+            obj.len(),
+            crate::stats::raw::MAX_COUNTERS
+        ))
+        .into());
+    }
     let mut counters = Counters::new();
     let mut nfiles = 1;
     for (k, v) in obj {

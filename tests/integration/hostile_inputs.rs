@@ -864,6 +864,18 @@ fn a_dump_of_made_up_counters_is_refused_before_it_takes_gigabytes() {
         text.push_str(&format!("c{i} : 1\n"));
     }
     std::fs::write(set.join("a.txt"), text).unwrap();
+    // The same as a summarize_stats JSON.
+    let json = d.path().join("s.json");
+    let obj: serde_json::Map<String, serde_json::Value> = (0
+        ..=pystats_gate::stats::raw::MAX_COUNTERS)
+        .map(|i| (format!("c{i}"), serde_json::json!(1)))
+        .collect();
+    std::fs::write(&json, serde_json::to_string(&obj).unwrap()).unwrap();
+    let out = cmd().arg("metrics").arg(&json).exits(2);
+    assert_stderr_contains(
+        &out,
+        "s.json: 200001 keys, more than 200000 distinct counters",
+    );
     for sub in ["metrics", "summarize", "check"] {
         let out = cmd().arg(sub).arg(&set).exits(2);
         assert_stderr_contains(
