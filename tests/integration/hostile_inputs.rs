@@ -10,6 +10,17 @@ fn write_json(p: &Path, v: &serde_json::Value) {
     std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
 }
 
+/// `compare` of the real A/A fixture's base with `head` (the fixture's head when None).
+fn compare_base_with(head: Option<&Path>) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("compare").arg(fixture("real-3.13.5/aa-base"));
+    match head {
+        Some(h) => c.arg(h),
+        None => c.arg(fixture("real-3.13.5/aa-head")),
+    };
+    c
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
@@ -137,11 +148,7 @@ fn a_manifest_listing_many_missing_dumps_gives_a_short_message() {
     let names: Vec<String> = (0..1000).map(|i| format!("{i:0>100}")).collect();
     m["repeats"][0]["benchmarks"] = serde_json::json!(names);
     write_json(&mpath, &m);
-    let out = cmd()
-        .arg("compare")
-        .arg(fixture("real-3.13.5/aa-base"))
-        .arg(&h)
-        .exits(3);
+    let out = compare_base_with(Some(&h)).exits(3);
     assert_stderr_contains(&out, "1000 dump(s) listed in");
     assert!(stderr(&out).len() < 5000, "{} bytes", stderr(&out).len());
 }
@@ -173,10 +180,7 @@ fn the_documented_seeds_only_manifest_pairs_repeats() {
 /// A `compare --format json` result of the fixture pair, at `dir/r.json`.
 fn result_json(dir: &Path) -> std::path::PathBuf {
     let r = dir.join("r.json");
-    cmd()
-        .arg("compare")
-        .arg(fixture("real-3.13.5/aa-base"))
-        .arg(fixture("real-3.13.5/aa-head"))
+    compare_base_with(None)
         .args(["--format", "json", "-o"])
         .arg(&r)
         .exits(0);
@@ -227,12 +231,7 @@ fn history_checks_versions_and_appends_whole_lines() {
         .exits(2);
     assert_stderr_contains(&out, "/dev/zero: larger than 256 MiB");
     for opt in ["--rules", "--noise", "--check-exceptions"] {
-        let out = cmd()
-            .arg("compare")
-            .arg(fixture("real-3.13.5/aa-base"))
-            .arg(fixture("real-3.13.5/aa-head"))
-            .args([opt, "/dev/zero"])
-            .exits(2);
+        let out = compare_base_with(None).args([opt, "/dev/zero"]).exits(2);
         assert_stderr_contains(&out, "/dev/zero");
         assert_stderr_contains(&out, "larger than 256 MiB");
     }
@@ -467,13 +466,7 @@ fn a_rule_name_that_no_acceptance_can_name_is_an_error() {
             ),
         )
         .unwrap();
-        let out = cmd()
-            .arg("compare")
-            .arg(fixture("real-3.13.5/aa-base"))
-            .arg(fixture("real-3.13.5/aa-head"))
-            .arg("--rules")
-            .arg(&p)
-            .exits(2);
+        let out = compare_base_with(None).arg("--rules").arg(&p).exits(2);
         assert_stderr_contains(&out, "r.toml:2: rule[0].name:");
     }
 }
@@ -547,10 +540,7 @@ fn compare_refuses_its_report_directory_before_writing_anything() {
     let dir = d.path().join("reports");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("mine.txt"), "mine").unwrap();
-    let out = cmd()
-        .arg("compare")
-        .arg(fixture("real-3.13.5/aa-base"))
-        .arg(fixture("real-3.13.5/aa-head"))
+    let out = compare_base_with(None)
         .arg("-o")
         .arg(d.path().join("report.txt"))
         .arg("--out-dir")
@@ -564,25 +554,16 @@ fn compare_refuses_its_report_directory_before_writing_anything() {
 fn long_acceptances_and_missing_corpus_programs_are_named_briefly() {
     // A 100 KB `--accept` without a reason was printed whole in the error.
     let long = "x".repeat(100_000);
-    let out = cmd()
-        .arg("compare")
-        .arg(fixture("real-3.13.5/aa-base"))
-        .arg(fixture("real-3.13.5/aa-head"))
-        .arg("--accept")
-        .arg(&long)
-        .exits(2);
+    let out = compare_base_with(None).arg("--accept").arg(&long).exits(2);
     assert_stderr_contains(&out, "a reason is required");
     assert!(stderr(&out).len() < 1000, "{} bytes", stderr(&out).len());
     // A corpus program that is missing: the error named the bench but no line or key.
     let d = tempdir();
     let c = d.path().join("c");
-    std::fs::create_dir(&c).unwrap();
-    std::fs::write(c.join("driver.py"), "").unwrap();
-    std::fs::write(
-        c.join("corpus.toml"),
+    crate::hostile::write_corpus(
+        &c,
         "[[bench]]\nname = \"a\"\nfile = \"gone.py\"\ntimeout = 5\n",
-    )
-    .unwrap();
+    );
     let out = cmd()
         .args(["corpus", "--list", "--corpus"])
         .arg(&c)
@@ -671,14 +652,10 @@ fn run_never_writes_its_set_into_the_corpus() {
     // `run --corpus C --out C/out` wrote the stats set inside the corpus it read.
     let d = tempdir();
     let c = d.path().join("c");
-    std::fs::create_dir(&c).unwrap();
-    std::fs::write(c.join("driver.py"), "").unwrap();
-    std::fs::write(c.join("a.py"), "def workload():\n    pass\n").unwrap();
-    std::fs::write(
-        c.join("corpus.toml"),
+    crate::hostile::write_corpus(
+        &c,
         "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 5\n",
-    )
-    .unwrap();
+    );
     let py = d.path().join("python");
     std::fs::write(&py, "#!/bin/sh\necho 3.13.5\necho True\n").unwrap();
     let out = cmd()
@@ -828,13 +805,7 @@ fn a_rule_whose_benchmarks_select_none_is_an_error() {
             format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = {list}\n"),
         )
         .unwrap();
-        let out = cmd()
-            .arg("compare")
-            .arg(fixture("real-3.13.5/aa-base"))
-            .arg(&h)
-            .arg("--rules")
-            .arg(&p)
-            .exits(2);
+        let out = compare_base_with(Some(&h)).arg("--rules").arg(&p).exits(2);
         assert_stderr_contains(&out, "sel.toml:2: rule[0].benchmarks: selects no benchmark");
     }
     // A list that selects something still gates.
@@ -843,13 +814,7 @@ fn a_rule_whose_benchmarks_select_none_is_an_error() {
         "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = [\"*\", \"!attrs\"]\n",
     )
     .unwrap();
-    cmd()
-        .arg("compare")
-        .arg(fixture("real-3.13.5/aa-base"))
-        .arg(&h)
-        .arg("--rules")
-        .arg(&p)
-        .exits(1);
+    compare_base_with(Some(&h)).arg("--rules").arg(&p).exits(1);
 }
 
 #[test]
