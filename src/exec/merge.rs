@@ -217,13 +217,27 @@ fn copy_shard(
             if failed.contains(&(repeat_name.clone(), unit.bench.clone())) {
                 continue;
             }
-            return Err(Error::input(format!(
+            let message = format!(
                 "{}: missing; shard {} should hold {} of repeat {}",
                 file.display(),
                 s.shard,
                 unit.bench,
                 unit.repeat
-            ))
+            );
+            // A dump the shard's manifest lists went missing after its run: a run error
+            // (exit 3), as in `compare`; one it never listed makes the shard inconsistent.
+            let listed = s
+                .manifest
+                .repeats
+                .iter()
+                .any(|r| r.name == repeat_name && r.benchmarks.contains(&unit.bench));
+            return Err(if listed {
+                Error::Run(format!(
+                    "{message} (listed in its manifest, no failure recorded)"
+                ))
+            } else {
+                Error::input(message)
+            }
             .into());
         }
         if let Some(prev) = seen.insert(unit.clone(), file.clone()) {

@@ -853,3 +853,36 @@ fn a_dump_of_made_up_counters_is_refused_before_it_takes_gigabytes() {
         );
     }
 }
+
+#[test]
+fn merge_of_a_shard_whose_listed_dump_is_gone_is_a_run_error() {
+    // README: a dump the manifest lists but that is not there makes merge exit 3; merge
+    // exited 2, as for a malformed shard.
+    let d = tempdir();
+    let sh = d.path().join("sh");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &sh);
+    let mpath = sh.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["shard"] = serde_json::json!("1/1");
+    m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+    m["total_repeats"] = serde_json::json!(3);
+    write_json(&mpath, &m);
+    std::fs::remove_file(sh.join("run-2/attrs.txt")).unwrap();
+    let out = cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(3);
+    assert_stderr_contains(&out, "run-2/attrs.txt: missing");
+    // Not listed in the manifest either: the shard is inconsistent, an input error.
+    m["repeats"][1]["benchmarks"] = serde_json::json!(["arith"]);
+    write_json(&mpath, &m);
+    cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(2);
+}
