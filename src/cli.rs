@@ -19,12 +19,12 @@ pub struct Cli {
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
     #[command(
-        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line)."
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
     #[command(
-        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included)."
+        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
@@ -74,7 +74,7 @@ pub enum Command {
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
     #[command(
-        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures)."
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone."
     )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.

@@ -886,3 +886,18 @@ fn merge_of_a_shard_whose_listed_dump_is_gone_is_a_run_error() {
         .arg(d.path().join("out"))
         .exits(2);
 }
+
+#[test]
+fn every_reader_of_a_set_exits_3_when_a_listed_dump_is_gone() {
+    // summarize and metrics exited 3 here while their documented codes said they never do.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    std::fs::remove_file(h.join("run-2/attrs.txt")).unwrap();
+    for sub in ["summarize", "metrics", "check"] {
+        let out = cmd().arg(sub).arg(&h).exits(3);
+        assert_stderr_contains(&out, "run-2/attrs.txt");
+        let help = cmd().arg(sub).arg("--help").exits(0);
+        crate::util::assert_stdout_contains(&help, "3 a ");
+    }
+}
