@@ -901,3 +901,16 @@ fn every_reader_of_a_set_exits_3_when_a_listed_dump_is_gone() {
         crate::util::assert_stdout_contains(&help, "3 a ");
     }
 }
+
+#[test]
+fn a_full_job_summary_names_the_file() {
+    // Writing $GITHUB_STEP_SUMMARY on a full disk said only "No space left on device".
+    if !Path::new("/dev/full").exists() {
+        panic!("/dev/full is missing: this Linux test needs it");
+    }
+    let out = compare_base_with(None)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", "/dev/full")
+        .exits(2);
+    assert_stderr_contains(&out, "$GITHUB_STEP_SUMMARY /dev/full: cannot write");
+}
