@@ -71,12 +71,7 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
     let results_dir = args.out.join(RESULTS_DIR);
     fs::create_dir_all(&results_dir)
         .with_context(|| format!("creating {}", results_dir.display()))?;
-    // A result file that does not parse (a run killed by a full disk or a power cut) is no
-    // result: the mutant runs again and its file is replaced.
-    let todo: Vec<&Mutant> = selected
-        .iter()
-        .filter(|m| read_result(&result_path(&args.out, &m.id)).is_err())
-        .collect();
+    let todo = still_to_run(&args.out, &selected)?;
     if !args.build.quiet {
         eprintln!(
             "mutants: {} selected, {} already done, {} to run",
@@ -131,6 +126,30 @@ fn read_identity(p: &Path) -> anyhow::Result<serde_json::Value> {
         ))
     })?;
     Ok(serde_json::from_str(&text).map_err(|e| Error::at_line(p, e.line(), e.to_string()))?)
+}
+
+/// The selected mutants without a readable result in `out`. A result file that does not
+/// parse (a run killed by a full disk or a power cut) is no result: the mutant runs again
+/// and its file is replaced. A damaged result of a mutant outside the selection is an error
+/// now: the report reads every result at the end, after hours of builds.
+fn still_to_run<'m>(out: &Path, selected: &'m [Mutant]) -> anyhow::Result<Vec<&'m Mutant>> {
+    let todo: Vec<&Mutant> = selected
+        .iter()
+        .filter(|m| read_result(&result_path(out, &m.id)).is_err())
+        .collect();
+    let redo: std::collections::HashSet<PathBuf> =
+        todo.iter().map(|m| result_path(out, &m.id)).collect();
+    let dir = out.join(RESULTS_DIR);
+    for e in fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "json") && !redo.contains(&p) {
+            read_result(&p)?;
+        }
+    }
+    Ok(todo)
 }
 
 /// Results in one `--out` are comparable only for one revision, corpus, rule set and
@@ -577,5 +596,49 @@ impl<'a> Session<'a> {
             eprintln!("mutants: rebuilding the pristine worktree");
         }
         self.wt.make(None).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mutant(line: usize) -> Mutant {
+        Mutant {
+            id: format!("Python/specialize.c:{line}:remove"),
+            file: "Python/specialize.c".into(),
+            line,
+            site: line,
+            operator: super::super::Operator::Remove,
+            family: "BINARY_OP".into(),
+            function: "f".into(),
+            description: "d".into(),
+            old: vec!["a".into()],
+            new: vec!["b".into()],
+        }
+    }
+
+    #[test]
+    fn truncated_results_are_redone_and_others_checked_before_any_build() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join(RESULTS_DIR)).unwrap();
+        let (m1, m2, m3) = (mutant(1), mutant(2), mutant(3));
+        let done = equivalent_result(&m1, "r", "a\n");
+        write_result(d.path(), &done).unwrap();
+        // m2's result was cut off by a killed run: it runs again.
+        let p2 = result_path(d.path(), &m2.id);
+        let text = serde_json::to_string_pretty(&equivalent_result(&m2, "r", "a\n")).unwrap();
+        fs::write(&p2, &text[..text.len() / 2]).unwrap();
+        let selected = vec![m1.clone(), m2.clone()];
+        let todo = still_to_run(d.path(), &selected).unwrap();
+        assert_eq!(todo.iter().map(|m| &m.id).collect::<Vec<_>>(), vec![&m2.id]);
+        // A damaged result outside the selection stops the run up front, naming it.
+        let p3 = result_path(d.path(), &m3.id);
+        fs::write(&p3, "{").unwrap();
+        let e = format!("{:#}", still_to_run(d.path(), &selected).unwrap_err());
+        assert!(
+            e.contains("Python_specialize.c_3_remove.json:1: not a mutant result"),
+            "{e}"
+        );
     }
 }
