@@ -909,6 +909,7 @@ pub fn resolve_metadata(
         .first()
         .and_then(|r| r.benchmarks.values().next())
         .map(|b| &b.counters);
+    check_manifest_version(&set.path, opts, set.manifest.as_ref(), keys)?;
     crate::stats::metadata::resolve(
         opts,
         set.manifest
@@ -919,11 +920,52 @@ pub fn resolve_metadata(
     )
 }
 
+/// A manifest's `python_version` picks the metadata table unless an option does; a 3.12
+/// version on dumps with named opcode ids (or a later one on numeric ids) would read every
+/// opcode through the wrong table: an input error naming the manifest.
+fn check_manifest_version(
+    set: &Path,
+    opts: crate::stats::metadata::MetadataChoice<'_>,
+    manifest: Option<&Manifest>,
+    keys: Option<&Counters>,
+) -> Result<(), Error> {
+    if opts.cpython_src.is_some() || opts.python_version.is_some() {
+        return Ok(());
+    }
+    let Some(v) = manifest.and_then(|m| m.python_version.as_deref()) else {
+        return Ok(());
+    };
+    let Some(keys) = keys else {
+        return Ok(());
+    };
+    let (mut numeric, mut named) = (false, false);
+    for id in keys.keys().filter_map(|k| k.strip_prefix("opcode[")) {
+        match id.bytes().next() {
+            Some(b) if b.is_ascii_digit() => numeric = true,
+            Some(_) => named = true,
+            None => {}
+        }
+    }
+    // Mixed dumps are refused later, naming the file and line of the odd key.
+    let says_312 = v == "3.12" || v.starts_with("3.12.");
+    if numeric != named && numeric != says_312 {
+        return Err(Error::input(format!(
+            "{}: python_version {} does not match the dumps, whose opcode ids are {} (those of {}); correct it or pass --python-version",
+            set.join(MANIFEST_FILE).display(),
+            crate::output::quote(v.as_bytes()),
+            if numeric { "numbers" } else { "names" },
+            if numeric { "3.12" } else { "3.13 and later" }
+        )));
+    }
+    Ok(())
+}
+
 /// [`resolve_metadata`] for a totals-only set.
 pub fn resolve_metadata_totals(
     opts: crate::stats::metadata::MetadataChoice<'_>,
     set: &SetTotals,
 ) -> anyhow::Result<crate::stats::metadata::Metadata> {
+    check_manifest_version(&set.path, opts, set.manifest.as_ref(), Some(&set.totals))?;
     crate::stats::metadata::resolve(
         opts,
         set.manifest

@@ -914,3 +914,28 @@ fn a_full_job_summary_names_the_file() {
         .exits(2);
     assert_stderr_contains(&out, "$GITHUB_STEP_SUMMARY /dev/full: cannot write");
 }
+
+#[test]
+fn a_manifest_python_version_that_contradicts_the_dumps_is_an_error() {
+    // `"python_version": "3.12"` on 3.13 dumps (named opcode ids) read them through the
+    // 3.12 table: a REGRESSION and failed checks on an A/A pair.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["python_version"] = serde_json::json!("3.12.3");
+    write_json(&mpath, &m);
+    let out = compare_base_with(Some(&h)).exits(2);
+    assert_stderr_contains(
+        &out,
+        "manifest.json: python_version \"3.12.3\" does not match",
+    );
+    let out = cmd().arg("summarize").arg(&h).exits(2);
+    assert_stderr_contains(&out, "manifest.json: python_version");
+    // An explicit --python-version decides instead.
+    compare_base_with(Some(&h))
+        .args(["--python-version", "3.13"])
+        .exits(0);
+}
