@@ -424,7 +424,7 @@ pub struct RunOpts {
     pub seed_offset: u32,
 }
 
-pub use crate::stats::set::MAX_REPEATS;
+pub use crate::text::MAX_REPEATS;
 
 /// `--repeats auto` as parsed: [`RunOpts::repeats`] is 0.
 pub const REPEATS_AUTO: u32 = 0;

@@ -1,4 +1,4 @@
-//! Text helpers every renderer shares: thousands separators and HTML escaping, written once.
+//! Helpers every layer shares: thousands separators, HTML escaping, bounded input reading and input limits, written once.
 
 /// Inserts `,` thousands separators into the integer part of a formatted number
 /// (`-1234.5` -> `-1,234.5`), as summarize_stats.py's `{:,}` does.
@@ -108,3 +108,7 @@ pub fn read_regular_input(path: &std::path::Path) -> std::io::Result<String> {
     }
     read_input(path)
 }
+
+/// The most repeats a run, a manifest or `--max-repeats` may ask for: repeats are
+/// materialised as (benchmark x repeat) work units, and no real gate needs more.
+pub const MAX_REPEATS: u32 = 10_000;

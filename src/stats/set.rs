@@ -60,9 +60,7 @@ pub struct RunFailure {
     pub reason: String,
 }
 
-/// The most repeats a run, a manifest or `--max-repeats` may ask for: repeats are
-/// materialised as (benchmark x repeat) work units, and no real gate needs more.
-pub const MAX_REPEATS: u32 = 10_000;
+pub use crate::text::MAX_REPEATS;
 
 impl Manifest {
     /// Parses a manifest's text (an unknown `schema_version` is an error) and checks every
