@@ -44,34 +44,6 @@ pub fn html_escape(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_digits_like_python() {
-        assert_eq!(group_digits("1234567"), "1,234,567");
-        assert_eq!(group_digits("-1234.5"), "-1,234.5");
-        assert_eq!(group_digits("12"), "12");
-        assert_eq!(group_digits("123456.78"), "123,456.78");
-    }
-
-    #[test]
-    fn fixed_decimals_grouped() {
-        assert_eq!(group_fixed(1310759.34, 1), "1,310,759.3");
-        assert_eq!(group_fixed(-713204.0, 0), "-713,204");
-        assert_eq!(group_fixed(-0.04, 1), "0.0");
-    }
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            html_escape(r#"<a href="x">&</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
-        );
-    }
-}
-
 /// The most bytes an input text file (rules, noise, manifest, history, result JSON, corpus
 /// manifest) may hold: a device such as `/dev/zero` given as one never ends.
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
@@ -112,3 +84,31 @@ pub fn read_regular_input(path: &std::path::Path) -> std::io::Result<String> {
 /// The most repeats a run, a manifest or `--max-repeats` may ask for: repeats are
 /// materialised as (benchmark x repeat) work units, and no real gate needs more.
 pub const MAX_REPEATS: u32 = 10_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_digits_like_python() {
+        assert_eq!(group_digits("1234567"), "1,234,567");
+        assert_eq!(group_digits("-1234.5"), "-1,234.5");
+        assert_eq!(group_digits("12"), "12");
+        assert_eq!(group_digits("123456.78"), "123,456.78");
+    }
+
+    #[test]
+    fn fixed_decimals_grouped() {
+        assert_eq!(group_fixed(1310759.34, 1), "1,310,759.3");
+        assert_eq!(group_fixed(-713204.0, 0), "-713,204");
+        assert_eq!(group_fixed(-0.04, 1), "0.0");
+    }
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            html_escape(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}

@@ -16,6 +16,7 @@ pub const NOISE_SCHEMA_VERSION: u32 = 1;
 
 /// One metric's learned noise, in the metric's units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetricNoise {
     /// Q3 + 1.5 x IQR of |x_i - x_j| over pairs of repeats.
     pub threshold: f64,
@@ -26,7 +27,9 @@ pub struct MetricNoise {
 }
 
 /// A noise file: what `calibrate` writes and `--noise` reads (TOML, or JSON by extension).
+/// Unknown keys are errors: a misspelt `[metric."X"]` table would drop its floor silently.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoiseFile {
     pub schema_version: u32,
     pub tool_version: String,

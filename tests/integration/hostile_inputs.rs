@@ -939,3 +939,25 @@ fn a_manifest_python_version_that_contradicts_the_dumps_is_an_error() {
         .args(["--python-version", "3.13"])
         .exits(0);
 }
+
+#[test]
+fn a_misspelt_noise_table_is_an_error() {
+    // `[metric."X"]` (for `[metrics."X"]`) was ignored: the floor it meant was dropped.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    cmd()
+        .arg("calibrate")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let mut text = std::fs::read_to_string(&noise).unwrap();
+    text.push_str(
+        "\n[metric.\"family.BINARY_OP.miss_ratio\"]\nthreshold = 0.5\nmax = 0.5\npairs = 3\n",
+    );
+    std::fs::write(&noise, text).unwrap();
+    let out = compare_base_with(None).arg("--noise").arg(&noise).exits(2);
+    assert_stderr_contains(&out, "n.toml");
+    assert_stderr_contains(&out, "unknown field `metric`");
+}
