@@ -346,8 +346,9 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             let entry = entry_from_report(&value, result)?;
             let mut line = serde_json::to_string(&entry)? + "\n";
             if file.exists() {
-                read_history(file)?; // refuse to append to a file we could not read back
-                                     // A last line without its newline (written by hand) must not swallow ours.
+                // Refuse to append to a file we could not read back.
+                read_history(file)?;
+                // A last line without its newline (written by hand) must not swallow ours.
                 if !crate::text::read_input(file).is_ok_and(|t| t.is_empty() || t.ends_with('\n')) {
                     line.insert(0, '\n');
                 }
