@@ -92,7 +92,7 @@ pub fn snapshot(dir: &Path, outputs: &[&Path]) -> anyhow::Result<Snapshot> {
     for o in outputs {
         if let Ok(rel) = crate::output::resolved(o).strip_prefix(&top_abs) {
             if !rel.as_os_str().is_empty() {
-                add.push(format!(":(exclude,top){}", rel.display()));
+                add.push(format!(":(exclude,top,literal){}", rel.display()));
             }
         }
     }
