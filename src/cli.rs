@@ -19,12 +19,12 @@ pub struct Cli {
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
     #[command(
-        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line)."
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
     #[command(
-        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included)."
+        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
@@ -74,7 +74,7 @@ pub enum Command {
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
     #[command(
-        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures)."
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone."
     )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
@@ -249,6 +249,18 @@ pub struct GateOpts {
     pub auto_limits: (u32, Option<f64>),
 }
 
+impl GateOpts {
+    /// The files these options read (rules, check exceptions, noise): an output never
+    /// replaces one of them.
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        [&self.rules, &self.check_exceptions, &self.noise]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_path())
+            .collect()
+    }
+}
+
 /// The CLI defaults (alpha 0.05), for callers that build options in code.
 impl Default for GateOpts {
     fn default() -> Self {
@@ -305,7 +317,7 @@ pub struct CalibrateArgs {
     pub rev: String,
     /// A/A corpus runs (with --repo), each with new seeds: run k uses seeds
     /// (k-1) x repeats + 1 .. k x repeats.
-    #[arg(long, value_name = "N", default_value_t = 2, requires = "repo")]
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "repo", value_parser = parse_max_repeats)]
     pub runs: u32,
     /// Where the A/A sets are written (with --repo; default: a temporary directory).
     #[arg(long, value_name = "DIR", requires = "repo")]
@@ -353,7 +365,7 @@ pub struct BuildOpts {
     #[arg(long)]
     pub tier2: bool,
     /// Parallel make jobs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub make_jobs: Option<usize>,
     /// Plain progress lines only.
     #[arg(long)]
@@ -394,7 +406,7 @@ pub struct RunOpts {
     #[arg(long, default_value_t = 3, value_parser = parse_repeats, value_name = "N|auto")]
     pub repeats: u32,
     /// Parallel runs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Corpus: `builtin` (default), a directory with a corpus.toml, or
     /// `pyperformance[:name,...]` (pyperformance's `pystats` hook, one dump per benchmark).
@@ -412,6 +424,8 @@ pub struct RunOpts {
     pub seed_offset: u32,
 }
 
+pub use crate::text::MAX_REPEATS;
+
 /// `--repeats auto` as parsed: [`RunOpts::repeats`] is 0.
 pub const REPEATS_AUTO: u32 = 0;
 
@@ -421,8 +435,48 @@ fn parse_repeats(s: &str) -> Result<u32, String> {
     }
     match s.parse::<u32>() {
         Ok(0) => Err("must be at least 1 (or `auto`, for gate)".into()),
-        Ok(n) => Ok(n),
+        Ok(n) => parse_max_repeats(s).map(|_| n),
         Err(e) => Err(format!("{e}: expected a number or `auto`")),
+    }
+}
+
+/// A repeat count up to [`MAX_REPEATS`]: repeats become (benchmark x repeat) work units in
+/// memory, and alpha is split over `--max-repeats`' planned looks.
+fn parse_max_repeats(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n) if n <= MAX_REPEATS => Ok(n),
+        Ok(n) => Err(format!("{n} is more than {MAX_REPEATS}")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
+/// A number of parallel jobs, 1 to 1024 (each is a thread, a process and its memory:
+/// `--jobs 100000000` spawned threads until the machine gave up).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n}: expected 1 to 1024")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
+/// A fraction from 0 to 1 (`--min-score nan` compared false with every score: a pass).
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("{v}: expected a fraction from 0 to 1")),
+        Err(e) => Err(format!("{e}: expected a number")),
+    }
+}
+
+/// Seconds: a finite number, not negative.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!(
+            "{v}: expected a finite number of seconds, 0 or more"
+        )),
+        Err(e) => Err(format!("{e}: expected a number of seconds")),
     }
 }
 
@@ -469,11 +523,11 @@ pub struct GateArgs {
     #[command(flatten)]
     pub build: BuildOpts,
     /// With `--repeats auto`: most paired repeats per side.
-    #[arg(long, value_name = "N", default_value_t = 9)]
+    #[arg(long, value_name = "N", default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     /// With `--repeats auto`: add no more repeats once this many seconds have passed
     /// (the next step's runs, estimated from the last step, must fit too).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub time_budget: Option<f64>,
 }
 
@@ -521,7 +575,7 @@ pub struct BisectArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Most repeats to add while a step is inconclusive.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     #[arg(long, value_enum, default_value = "text")]
     pub format: BisectFormat,
@@ -557,7 +611,7 @@ pub struct BisectStepArgs {
     #[arg(long = "rule", value_name = "NAME")]
     pub rules_only: Vec<String>,
     /// Most repeats to add while the step is inconclusive (then exit 125, skip).
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = parse_max_repeats)]
     pub max_repeats: u32,
     /// Testing hook, as for `bisect`.
     #[arg(long, value_name = "PATH", hide = true)]
@@ -670,19 +724,20 @@ pub struct MutantsArgs {
     #[arg(long, value_name = "DIR", default_value = "pystats-gate-mutants")]
     pub out: PathBuf,
     /// Combine the results of these mutant output directories (shards) into --out; no builds.
-    #[arg(long, value_name = "DIR")]
+    /// (Selecting options would be ignored by a merge, so they are refused with it.)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["list", "diff", "only", "shard"])]
     pub merge: Vec<PathBuf>,
     /// Exit 1 when the score (killed share of built, non-equivalent mutants) is below this.
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     pub min_score: Option<f64>,
     /// Repeats of the corpus per mutant (and for the base).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_max_repeats)]
     pub repeats: u32,
     /// Only corpus benchmarks whose name matches (repeatable glob).
     #[arg(long = "bench", value_name = "GLOB")]
     pub benches: Vec<String>,
     /// Parallel corpus runs (default: number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub build: BuildOpts,

@@ -51,7 +51,7 @@ pub fn write_file(path: &Path, bytes: &[u8], inputs: &[&Path]) -> anyhow::Result
 
 /// An absolute, symlink-resolved form of `p` as far as it exists (the rest appended), so
 /// `a/../b` and links compare equal to what they point at.
-fn resolved(p: &Path) -> PathBuf {
+pub(crate) fn resolved(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {

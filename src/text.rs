@@ -1,4 +1,4 @@
-//! Text helpers every renderer shares: thousands separators and HTML escaping, written once.
+//! Helpers every layer shares: thousands separators, HTML escaping, bounded input reading and input limits, written once.
 
 /// Inserts `,` thousands separators into the integer part of a formatted number
 /// (`-1234.5` -> `-1,234.5`), as summarize_stats.py's `{:,}` does.
@@ -43,6 +43,47 @@ pub fn group_fixed(v: f64, decimals: usize) -> String {
 pub fn html_escape(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
+
+/// The most bytes an input text file (rules, noise, manifest, history, result JSON, corpus
+/// manifest) may hold: a device such as `/dev/zero` given as one never ends.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// [`std::fs::read_to_string`] that stops after [`MAX_INPUT_BYTES`] with an error, so an
+/// endless input (a device, a runaway file) is refused instead of exhausting memory.
+pub fn read_input(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB: not an input of pystats-gate",
+                MAX_INPUT_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// [`read_input`] for a file found inside a directory the tool reads (a set's manifest, a
+/// corpus manifest, a mutant result): it must be a regular file, since opening a FIFO
+/// placed there would wait forever for a writer.
+pub fn read_regular_input(path: &std::path::Path) -> std::io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    read_input(path)
+}
+
+/// The most repeats a run, a manifest or `--max-repeats` may ask for: repeats are
+/// materialised as (benchmark x repeat) work units, and no real gate needs more.
+pub const MAX_REPEATS: u32 = 10_000;
 
 #[cfg(test)]
 mod tests {

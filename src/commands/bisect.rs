@@ -454,7 +454,7 @@ fn resolve_or_input(repo: &Path, rev: &str, what: &str) -> anyhow::Result<String
 /// Everything identifying a bisect's state file besides the commits.
 fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::Result<Vec<String>> {
     let rules_text = match &args.gate.rules {
-        Some(p) => std::fs::read_to_string(p)
+        Some(p) => crate::text::read_input(p)
             .map_err(|e| Error::input(format!("cannot read rules file {}: {e}", p.display())))?,
         None => String::new(),
     };
@@ -561,6 +561,9 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
             )?
         }
     };
+    if let Some(l) = &args.log {
+        crate::output::refuse_inside_inputs(l, &args.gate.input_files())?;
+    }
     let mut log = StepLog::open(args.log.as_deref())?;
     let session_start = st.elapsed_seconds;
     let mut after_step = |s: &BisectState, rec: &StepRecord| -> anyhow::Result<()> {
@@ -581,7 +584,11 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         BisectFormat::Text => render_text(&report),
     };
     match &args.output {
-        Some(p) => crate::output::write_file(p, text.as_bytes(), &[])?,
+        Some(p) => {
+            let mut read = args.gate.input_files();
+            read.extend(args.log.as_deref());
+            crate::output::write_file(p, text.as_bytes(), &read)?
+        }
         None => crate::output::print(&text)?,
     }
     Ok(report.exit_code)

@@ -32,12 +32,19 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
         f => report::render(&rep, ReportFormat::from(f)),
     };
     let inputs = [args.base.as_path(), args.head.as_path()];
+    // Claim the report directory first: a refusal must come before any file is written.
+    if let Some(dir) = &args.out_dir {
+        crate::output::claim_dir(dir, &inputs)?;
+    }
     match &args.output {
-        Some(p) => crate::output::write_file(p, &bytes, &inputs)?,
+        Some(p) => {
+            let mut read: Vec<&std::path::Path> = inputs.to_vec();
+            read.extend(args.gate.input_files());
+            crate::output::write_file(p, &bytes, &read)?
+        }
         None => crate::output::stdout(&bytes)?,
     }
     if let Some(dir) = &args.out_dir {
-        crate::output::claim_dir(dir, &inputs)?;
         report::write_all(&rep, dir)?;
     }
     report::github::emit_if_actions(&rep)?;

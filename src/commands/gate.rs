@@ -57,7 +57,7 @@ pub struct GateRun {
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
     let (repo, head, message_rev, gate_opts) = match (&args.head_dir, &args.head, &args.repo) {
         (Some(dir), _, repo) => {
-            let snap = crate::exec::worktree::snapshot(dir)?;
+            let snap = crate::exec::worktree::snapshot(dir, &[&args.out])?;
             if !args.build.quiet {
                 eprintln!(
                     "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",

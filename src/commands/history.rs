@@ -98,14 +98,25 @@ pub fn entry_from_report(report: &serde_json::Value, source: &Path) -> Result<Hi
 
 /// Reads a history file; every line must be an entry (errors name the line).
 pub fn read_history(path: &Path) -> Result<Vec<HistoryEntry>, Error> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::text::read_input(path)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| Error::at_line(path, i + 1, format!("not a history entry: {e}")))
+            let e: HistoryEntry = serde_json::from_str(l)
+                .map_err(|e| Error::at_line(path, i + 1, format!("not a history entry: {e}")))?;
+            if e.schema_version != HISTORY_SCHEMA_VERSION {
+                return Err(Error::at_line(
+                    path,
+                    i + 1,
+                    format!(
+                        "schema_version {} is not supported (this pystats-gate reads version {HISTORY_SCHEMA_VERSION})",
+                        e.schema_version
+                    ),
+                ));
+            }
+            Ok(e)
         })
         .collect()
 }
@@ -328,20 +339,28 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             Ok(EXIT_PASS)
         }
         HistoryAction::Append { result, file } => {
-            let text = std::fs::read_to_string(result)
+            let text = crate::text::read_input(result)
                 .map_err(|e| Error::input(format!("{}: {e}", result.display())))?;
             let value: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::at_line(result, e.line(), e.to_string()))?;
             let entry = entry_from_report(&value, result)?;
+            let mut line = serde_json::to_string(&entry)? + "\n";
             if file.exists() {
-                read_history(file)?; // refuse to append to a file we could not read back
+                // Refuse to append to a file we could not read back.
+                read_history(file)?;
+                // A last line without its newline (written by hand) must not swallow ours.
+                if !crate::text::read_input(file).is_ok_and(|t| t.is_empty() || t.ends_with('\n')) {
+                    line.insert(0, '\n');
+                }
             }
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(file)
                 .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
-            writeln!(f, "{}", serde_json::to_string(&entry)?)?;
+            // One write of the whole line: concurrent appenders (O_APPEND) never interleave.
+            f.write_all(line.as_bytes())
+                .map_err(|e| Error::Output(format!("{}: cannot write: {e}", file.display())))?;
             eprintln!(
                 "appended {} ({} metrics) to {}",
                 entry.label,

@@ -153,7 +153,7 @@ impl Corpus {
             ))
         })?;
         let manifest = dir.join(CORPUS_MANIFEST);
-        let text = fs::read_to_string(&manifest).map_err(|e| {
+        let text = crate::text::read_regular_input(&manifest).map_err(|e| {
             Error::input(format!(
                 "{}: cannot read corpus manifest: {e}",
                 manifest.display()
@@ -161,15 +161,22 @@ impl Corpus {
         })?;
         let benchmarks = parse_manifest(&text, &manifest)?;
         let mut files: Vec<&str> = vec![CORPUS_MANIFEST];
-        for b in &benchmarks {
+        for (i, b) in benchmarks.iter().enumerate() {
             files.push(&b.file);
             if !dir.join(&b.file).is_file() {
-                return Err(Error::input(format!(
-                    "{}: bench `{}`: file {} does not exist",
-                    manifest.display(),
-                    b.name,
-                    dir.join(&b.file).display()
-                ))
+                let line = text
+                    .find(&format!("\"{}\"", b.file))
+                    .map(|at| text[..at].matches('\n').count() + 1)
+                    .unwrap_or(0);
+                return Err(Error::at_line(
+                    &manifest,
+                    line,
+                    format!(
+                        "bench[{i}].file: {} (of bench `{}`) is not a file",
+                        dir.join(&b.file).display(),
+                        b.name
+                    ),
+                )
                 .into());
             }
         }

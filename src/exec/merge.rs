@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 fn read_manifest(set: &Path) -> Result<Manifest, Error> {
     let p = set.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&p).map_err(|e| {
+    let text = crate::text::read_regular_input(&p).map_err(|e| {
         Error::input(format!(
             "{}: cannot read shard manifest ({e}); was this set made by `run --shard`?",
             p.display()
         ))
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))
+    Manifest::parse(&text, &p)
 }
 
 /// Fields that must agree between shards of one run.
@@ -54,6 +54,14 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
             first.path.join(MANIFEST_FILE).display()
         ))
     })?;
+    if repeats == 0 || first.manifest.benchmarks.is_empty() {
+        return Err(Error::input(format!(
+            "{}: the run has no work (total_repeats {repeats}, {} benchmark(s)): nothing to merge",
+            first.path.join(MANIFEST_FILE).display(),
+            first.manifest.benchmarks.len()
+        ))
+        .into());
+    }
     let tmp_dir = temp_output(sets, out)?;
     let tmp = tmp_dir.path().to_path_buf();
     let mut merged = Manifest {
@@ -141,12 +149,20 @@ fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
             .into());
         }
     }
-    let missing: Vec<String> = (1..=count)
-        .filter(|i| !by_index.contains_key(i))
-        .map(|i| format!("{i}/{count}"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::input(format!("missing shard(s): {}", missing.join(", "))).into());
+    // `count` comes from a manifest: name a few missing shards, never enumerate them all.
+    let n_missing = count as usize - by_index.len();
+    if n_missing > 0 {
+        let missing: Vec<String> = (1..=count)
+            .filter(|i| !by_index.contains_key(i))
+            .take(10)
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        let more = if n_missing > 10 {
+            format!(", ... ({n_missing} in all)")
+        } else {
+            String::new()
+        };
+        return Err(Error::input(format!("missing shard(s): {}{more}", missing.join(", "))).into());
     }
     Ok(())
 }
@@ -201,13 +217,27 @@ fn copy_shard(
             if failed.contains(&(repeat_name.clone(), unit.bench.clone())) {
                 continue;
             }
-            return Err(Error::input(format!(
+            let message = format!(
                 "{}: missing; shard {} should hold {} of repeat {}",
                 file.display(),
                 s.shard,
                 unit.bench,
                 unit.repeat
-            ))
+            );
+            // A dump the shard's manifest lists went missing after its run: a run error
+            // (exit 3), as in `compare`; one it never listed makes the shard inconsistent.
+            let listed = s
+                .manifest
+                .repeats
+                .iter()
+                .any(|r| r.name == repeat_name && r.benchmarks.contains(&unit.bench));
+            return Err(if listed {
+                Error::Run(format!(
+                    "{message} (listed in its manifest, no failure recorded)"
+                ))
+            } else {
+                Error::input(message)
+            }
             .into());
         }
         if let Some(prev) = seen.insert(unit.clone(), file.clone()) {

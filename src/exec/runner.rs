@@ -89,6 +89,11 @@ pub fn run_corpus(
         .into());
     }
     let corpus = Corpus::load(&opts.corpus, None)?;
+    if corpus.kind == CorpusKind::Programs {
+        // The corpus hash covers its files, but a set written into it is still an input
+        // changed by its own run.
+        crate::output::refuse_inside_inputs(out, &[&corpus.dir])?;
+    }
     if let CorpusKind::Pyperformance(names) = &corpus.kind {
         return run_pyperformance(python, names, opts, out, quiet, &corpus.hash);
     }

@@ -54,8 +54,11 @@ fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> anyhow::Result<String
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Freezes `dir`'s working tree (tracked changes and untracked, not ignored, files).
-pub fn snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
+/// Freezes `dir`'s working tree (tracked changes and untracked, not ignored, files), leaving
+/// out `outputs` (`gate --out`, by default `pystats-gate-out/` in the current directory, which
+/// is often the working tree): the reports of one run are not source of the next, and do not
+/// make every snapshot a new commit that misses the build cache.
+pub fn snapshot(dir: &Path, outputs: &[&Path]) -> anyhow::Result<Snapshot> {
     if !dir.is_dir() {
         return Err(
             Error::input(format!("--head-dir {}: no such directory", dir.display())).into(),
@@ -84,7 +87,17 @@ pub fn snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
     if real_index.is_file() {
         std::fs::copy(&real_index, &index)?;
     }
-    git(&top, &["add", "-A", "."], Some(&index))?;
+    let mut add = vec!["add".to_string(), "-A".into(), "--".into(), ".".into()];
+    let top_abs = crate::output::resolved(&top);
+    for o in outputs {
+        if let Ok(rel) = crate::output::resolved(o).strip_prefix(&top_abs) {
+            if !rel.as_os_str().is_empty() {
+                add.push(format!(":(exclude,top,literal){}", rel.display()));
+            }
+        }
+    }
+    let add: Vec<&str> = add.iter().map(String::as_str).collect();
+    git(&top, &add, Some(&index))?;
     let tree = git(&top, &["write-tree"], Some(&index))?;
     let changed: Vec<String> = git(&top, &["diff", "--name-only", &head, &tree], None)?
         .lines()
@@ -110,4 +123,50 @@ pub fn snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
         commit,
         changed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_output_inside_the_tree_is_not_part_of_the_snapshot() {
+        let d = tempfile::tempdir().unwrap();
+        let top = d.path();
+        let run = |args: &[&str]| {
+            let st = Command::new("git")
+                .arg("-C")
+                .arg(top)
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(st.success(), "git {args:?}");
+        };
+        run(&["init", "-q"]);
+        std::fs::write(top.join("a.c"), "1").unwrap();
+        run(&["add", "a.c"]);
+        run(&["commit", "-q", "-m", "init"]);
+        std::fs::write(top.join("a.c"), "2").unwrap();
+        let first = snapshot(top, &[&top.join("pystats-gate-out")]).unwrap();
+        // A gate run writes its reports into the tree (the default --out, run from it).
+        let out = top.join("pystats-gate-out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join(crate::output::OUTPUT_MARKER), "").unwrap();
+        std::fs::write(out.join("report.md"), "took 12.3s").unwrap();
+        std::fs::create_dir(top.join("sub")).unwrap();
+        let second = snapshot(top, &[&top.join("sub/../pystats-gate-out")]).unwrap();
+        assert_eq!(second.changed, vec!["a.c".to_string()]);
+        assert_eq!(
+            second.commit, first.commit,
+            "same tree, same commit: cache hit"
+        );
+        // Without the exclusion the reports were snapshotted as source.
+        let unaware = snapshot(top, &[]).unwrap();
+        assert_ne!(unaware.commit, first.commit);
+        assert!(unaware
+            .changed
+            .iter()
+            .any(|c| c.starts_with("pystats-gate-out/")));
+    }
 }

@@ -36,7 +36,8 @@ impl Acceptance {
     pub fn parse(spec: &str, source: &str) -> Result<Acceptance, Error> {
         let bad = |why: &str| {
             Error::input(format!(
-                "{source} {spec:?}: {why} (expected `RULE[:METRIC-GLOB] because REASON`, e.g. `family-success-ratio:family.CONTAINS_OP.* because CONTAINS_OP no longer specializes on purpose`)"
+                "{source} {}: {why} (expected `RULE[:METRIC-GLOB] because REASON`, e.g. `family-success-ratio:family.CONTAINS_OP.* because CONTAINS_OP no longer specializes on purpose`)",
+                crate::output::quote(spec.as_bytes())
             ))
         };
         let (target, reason) = spec
@@ -106,6 +107,14 @@ pub fn parse_all(specs: &[String]) -> Result<Vec<Acceptance>, Error> {
 
 /// The `Pystats-Accept:` trailers of `rev`'s commit message in `repo` (folded lines unfolded).
 pub fn from_commit(repo: &Path, rev: &str) -> anyhow::Result<Vec<Acceptance>> {
+    // `git log --output=FILE` would write (clobber) FILE: a revision is never an option.
+    if rev.starts_with('-') {
+        return Err(Error::input(format!(
+            "--head {}: not a revision (it starts with `-`)",
+            crate::output::quote(rev.as_bytes())
+        ))
+        .into());
+    }
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)

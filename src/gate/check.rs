@@ -68,6 +68,14 @@ impl CheckExceptions {
                 ))
                 .into());
             }
+            // An exception excuses a violation: like an acceptance, it must say why.
+            if x.reason.trim().is_empty() {
+                return Err(Error::input(format!(
+                    "{file}: exception[{i}].reason: empty; say why real data breaks {:?}",
+                    x.invariant
+                ))
+                .into());
+            }
         }
         Ok(ex)
     }
@@ -75,7 +83,7 @@ impl CheckExceptions {
         match path {
             None => CheckExceptions::parse(DEFAULT_EXCEPTIONS, "rules/check-exceptions.toml"),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
+                let text = crate::text::read_input(p)
                     .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
                 CheckExceptions::parse(&text, &p.display().to_string())
             }

@@ -16,6 +16,7 @@ pub const NOISE_SCHEMA_VERSION: u32 = 1;
 
 /// One metric's learned noise, in the metric's units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetricNoise {
     /// Q3 + 1.5 x IQR of |x_i - x_j| over pairs of repeats.
     pub threshold: f64,
@@ -26,7 +27,9 @@ pub struct MetricNoise {
 }
 
 /// A noise file: what `calibrate` writes and `--noise` reads (TOML, or JSON by extension).
+/// Unknown keys are errors: a misspelt `[metric."X"]` table would drop its floor silently.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoiseFile {
     pub schema_version: u32,
     pub tool_version: String,
@@ -59,7 +62,7 @@ impl NoiseFile {
 
     /// Reads a noise file; errors name the file (and line, for TOML).
     pub fn load(path: &Path) -> anyhow::Result<NoiseFile> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         let file: NoiseFile = if is_json(path) {
             serde_json::from_str(&text)

@@ -232,7 +232,7 @@ impl RuleSet {
             ))
             .into());
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{shown}: cannot read rules file: {e}")))?;
         self.parse_text(&text, &shown, path.parent(), depth)
     }
@@ -383,6 +383,20 @@ impl RuleSet {
                     )
                     .into());
                 }
+            }
+            // Each glob matching something is not enough: `["!*"]`, or `!` entries excluding
+            // all the others select, leave the rule nothing to check.
+            if r.per_benchmark() && !known.iter().any(|b| r.matches_benchmark(b)) {
+                return Err(Error::at_line(
+                    &r.origin.file,
+                    r.origin.line,
+                    format!(
+                        "{}.benchmarks: selects no benchmark of the compared sets (a list of only `!` entries selects none; they have: {})",
+                        r.origin.path,
+                        known.join(", ")
+                    ),
+                )
+                .into());
             }
         }
         Ok(())
@@ -628,6 +642,13 @@ impl RuleDraft {
         let name = self
             .name
             .ok_or_else(|| fail(format!("{path}.name: missing required key")))?;
+        // `--accept RULE:GLOB because ...` and `bisect --rule NAME` must be able to name it.
+        if name.is_empty() || name.contains(|c: char| c == ':' || c.is_whitespace()) {
+            return Err(fail(format!(
+                "{path}.name: {}: a rule name must be non-empty, without `:` or blanks",
+                crate::output::quote(name.as_bytes())
+            )));
+        }
         let metric = self.metric.ok_or_else(|| {
             fail(format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"))
         })?;
@@ -896,5 +917,53 @@ mod tests {
             "[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax = 1\n[[rule]]\nname = \"a\"\nmax = 2\n",
         );
         assert!(e.contains("duplicate rule name"), "{e}");
+    }
+
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// One edit of a rules file: (byte offset, bytes deleted, bytes inserted).
+        fn edits() -> impl Strategy<Value = Vec<(usize, usize, Vec<u8>)>> {
+            let token = prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..4),
+                Just(b"nan".to_vec()),
+                Just(b"-inf".to_vec()),
+                Just(b"1e400".to_vec()),
+                Just(b"-1".to_vec()),
+                Just(b"\"\"".to_vec()),
+                Just(b"[[rule]]\n".to_vec()),
+                Just(b"include = [\"r.toml\"]\n".to_vec()),
+                Just("\u{e9}\u{2603}".as_bytes().to_vec()),
+            ];
+            proptest::collection::vec((any::<usize>(), 0usize..6, token), 1..6)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: std::env::var("RULES_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+            /// Random edits of the shipped rules never panic, and every error names the
+            /// file (with a line or a key path).
+            #[test]
+            fn mutated_rules_never_panic_and_errors_name_the_file(edits in edits()) {
+                let mut bytes = DEFAULT_RULES.as_bytes().to_vec();
+                for (at, del, ins) in edits {
+                    let at = at % (bytes.len() + 1);
+                    let end = (at + del).min(bytes.len());
+                    bytes.splice(at..end, ins);
+                }
+                let dir = tempfile::tempdir().unwrap();
+                let p = dir.path().join("r.toml");
+                std::fs::write(&p, &bytes).unwrap();
+                if let Err(e) = RuleSet::load(&p) {
+                    let msg = format!("{e:#}");
+                    prop_assert!(msg.contains("r.toml"), "{msg}");
+                    prop_assert!(msg.len() < 2000, "{} bytes: {msg}", msg.len());
+                }
+            }
+        }
     }
 }

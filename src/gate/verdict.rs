@@ -1404,11 +1404,55 @@ fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -
 
 /// [`evaluate`] on two sets that cover the same benchmarks and repeats: pair repeats,
 /// compare metrics, test rules, correct, check, decide.
+/// A benchmark whose dump counts no instruction execution on one side, while the other
+/// side's executed some, holds no specialization data (its opcode lines are gone: cut off,
+/// filtered, or not a dump of that program): every rule would be skipped on it and the gate
+/// would pass having seen nothing. An input error naming the dump.
+fn ensure_both_executed(base: &StatsSet, head: &StatsSet) -> Result<(), Error> {
+    let executed = |c: &crate::stats::raw::Counters| {
+        c.iter()
+            .filter(|(k, _)| k.starts_with("opcode[") && k.ends_with("].execution_count"))
+            .map(|(_, v)| v)
+            .fold(0u64, u64::saturating_add)
+    };
+    for (set, other) in [(base, head), (head, base)] {
+        for r in &set.repeats {
+            for (bench, dump) in &r.benchmarks {
+                if executed(&dump.counters) > 0 {
+                    continue;
+                }
+                let elsewhere = other
+                    .repeats
+                    .iter()
+                    .filter_map(|o| o.benchmarks.get(bench))
+                    .map(|d| executed(&d.counters))
+                    .max()
+                    .unwrap_or(0);
+                if elsewhere > 0 {
+                    let dump = match set.source {
+                        crate::stats::set::SetSource::RawDir => {
+                            set.path.join(&r.name).join(format!("{bench}.txt"))
+                        }
+                        crate::stats::set::SetSource::SummarizeJson => set.path.clone(),
+                    };
+                    return Err(Error::input(format!(
+                        "{}: counts no instruction execution (no `opcode[...].execution_count` line) while {} counts {elsewhere} for {bench}: the dump lacks its opcode statistics, so no rule could check it",
+                        dump.display(),
+                        other.path.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn evaluate_complete(
     base: &StatsSet,
     head: &StatsSet,
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
+    ensure_both_executed(base, head)?;
     let mut notes = opts.notes.clone();
     let sides = pair_repeats(base, head, opts, &mut notes)?;
     // Said in the statistics footnote, not as a loud note: the t test still decides.

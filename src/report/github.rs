@@ -132,8 +132,14 @@ pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
                     std::path::Path::new(&path).display()
                 ))
             })?;
-        f.write_all(markdown::render_markdown(r).as_bytes())?;
-        f.write_all(b"\n")?;
+        let mut text = markdown::render_markdown(r);
+        text.push('\n');
+        f.write_all(text.as_bytes()).map_err(|e| {
+            crate::error::Error::Output(format!(
+                "$GITHUB_STEP_SUMMARY {}: cannot write: {e}",
+                std::path::Path::new(&path).display()
+            ))
+        })?;
     }
     Ok(())
 }

@@ -290,6 +290,19 @@ fn add_key(sink: &mut Counters, key: &str, value: u64) -> Result<(), Overflow> {
     }
 }
 
+/// The most distinct counters a dump (or the files summed with it) may name. Real dumps
+/// name a few thousand (even every pair of 300 tier 2 uops is 90,000); each counter becomes
+/// several metrics, so a file of millions of made-up keys would take gigabytes.
+pub const MAX_COUNTERS: usize = 200_000;
+
+fn too_many_counters(path: &Path, line_no: usize) -> Error {
+    Error::at_line(
+        path,
+        line_no,
+        format!("more than {MAX_COUNTERS} distinct counters: not a pystats dump (real ones name a few thousand)"),
+    )
+}
+
 /// Parses the bytes of one dump file and adds its counters into `sink` (several process
 /// dumps in one file add up). `path` is only used in messages. Skipped lines go to `malformed`
 /// under `allow_malformed`; otherwise the first bad line is an error naming file and line.
@@ -385,6 +398,9 @@ pub fn parse_into(
                 };
                 match added {
                     Ok(()) => {
+                        if known.is_none() && sink.len() > MAX_COUNTERS {
+                            return Err(too_many_counters(path, line_no));
+                        }
                         counted += 1;
                         pos = j + 1;
                         continue;
@@ -421,6 +437,9 @@ pub fn parse_into(
             Ok(None) => {}
             Ok(Some((key, value))) => {
                 add_key(sink, key, value).map_err(|o| overflow_error(line_no, o))?;
+                if sink.len() > MAX_COUNTERS {
+                    return Err(too_many_counters(path, line_no));
+                }
                 counted += 1;
             }
             Err(reason) => reject(line_no, reason)?,

@@ -60,7 +60,60 @@ pub struct RunFailure {
     pub reason: String,
 }
 
+pub use crate::text::MAX_REPEATS;
+
 impl Manifest {
+    /// Parses a manifest's text (an unknown `schema_version` is an error) and checks every
+    /// name it holds, since names become paths
+    /// (`merge` copies `REPEAT/BENCH.txt`): a benchmark must be a plain name and a repeat a
+    /// plain directory name, so that no `..` or `/` reaches outside the set. Errors name
+    /// `path` and the JSON key path.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, Error> {
+        let m: Manifest = serde_json::from_str(text)
+            .map_err(|e| Error::at_line(path, e.line(), e.to_string()))?;
+        if m.schema_version != MANIFEST_SCHEMA_VERSION {
+            return Err(Error::input(format!(
+                "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
+                path.display(),
+                m.schema_version
+            )));
+        }
+        let bad = |key: String, name: &str, why: String| {
+            Error::input(format!(
+                "{}: {key}: bad name {}: {why}",
+                path.display(),
+                crate::output::quote(name.as_bytes())
+            ))
+        };
+        let bench =
+            |key: String, name: &str| valid_benchmark_name(name).map_err(|w| bad(key, name, w));
+        // A flat set's one repeat is `.`; any other repeat is a plain directory name.
+        let repeat = |key: String, name: &str| match name {
+            "." => Ok(()),
+            _ => valid_benchmark_name(name).map_err(|w| bad(key, name, w)),
+        };
+        for (i, b) in m.benchmarks.iter().enumerate() {
+            bench(format!("benchmarks[{i}]"), b)?;
+        }
+        for (i, r) in m.repeats.iter().enumerate() {
+            repeat(format!("repeats[{i}].name"), &r.name)?;
+            for (j, b) in r.benchmarks.iter().enumerate() {
+                bench(format!("repeats[{i}].benchmarks[{j}]"), b)?;
+            }
+        }
+        for (i, f) in m.failures.iter().enumerate() {
+            repeat(format!("failures[{i}].repeat"), &f.repeat)?;
+            bench(format!("failures[{i}].benchmark"), &f.benchmark)?;
+        }
+        if let Some(n) = m.total_repeats.filter(|n| *n > MAX_REPEATS) {
+            return Err(Error::input(format!(
+                "{}: total_repeats: {n} is more than {MAX_REPEATS}",
+                path.display()
+            )));
+        }
+        Ok(m)
+    }
+
     /// A loud line for commands that show a set without judging it (`summarize`,
     /// `metrics`): the numbers lack the runs the manifest records as failed.
     pub fn failure_warning(&self, set: &Path) -> Option<String> {
@@ -361,7 +414,8 @@ type Layout = Vec<(String, PathBuf, Vec<PathBuf>)>;
 /// went missing), and every dump on disk is listed (else an input error: the file would be
 /// data nobody ran).
 fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> anyhow::Result<()> {
-    if manifest.repeats.is_empty() {
+    // A hand-made manifest that only gives seeds (docs/manifest.md) declares no coverage.
+    if manifest.repeats.iter().all(|r| r.benchmarks.is_empty()) {
         return Ok(());
     }
     let mpath = path.join(MANIFEST_FILE);
@@ -387,11 +441,12 @@ fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> an
     }
     if !missing.is_empty() {
         return Err(Error::Run(format!(
-            "{}: {} dump(s) listed in {} are missing and no failure is recorded for them: {}",
+            "{}: {} dump(s) listed in {} are missing and no failure is recorded for them: {}{}",
             path.display(),
             missing.len(),
             mpath.display(),
-            missing.join(", ")
+            missing[..missing.len().min(20)].join(", "),
+            if missing.len() > 20 { ", ..." } else { "" }
         ))
         .into());
     }
@@ -430,7 +485,9 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
             ))
             .into());
         }
-        return Ok(vec![(".".to_string(), path.to_path_buf(), txts)]);
+        let flat = vec![(".".to_string(), path.to_path_buf(), txts)];
+        refuse_same_file_twice(&flat)?;
+        return Ok(flat);
     }
     let mut out = vec![];
     for dir in dirs {
@@ -454,7 +511,28 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
         }
         out.push((name, dir, sub_txts));
     }
+    refuse_same_file_twice(&out)?;
     Ok(out)
+}
+
+/// Two dump paths of one set that are the same file (a symlinked repeat or dump, a hard
+/// link) would count its data twice, as if it were another repeat: an input error.
+fn refuse_same_file_twice(layout: &Layout) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: std::collections::HashMap<(u64, u64), &PathBuf> = Default::default();
+    for f in layout.iter().flat_map(|(_, _, files)| files) {
+        let m = std::fs::metadata(f)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", f.display())))?;
+        if let Some(first) = seen.insert((m.dev(), m.ino()), f) {
+            return Err(Error::input(format!(
+                "{} and {} are the same file (a symlink or hard link): its data would count twice",
+                first.display(),
+                f.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Totals of a set without its per-benchmark counters: what `summarize` needs, loaded
@@ -566,7 +644,10 @@ fn read_reusing(path: &Path, mut buf: Vec<u8>) -> std::io::Result<(Vec<u8>, usiz
     let mut n = 0;
     loop {
         if n == buf.len() {
-            buf.resize(buf.len() * 2, 0);
+            // Past the reused size, grow to the file's size once (doubling a 300 MB
+            // single-line file's buffer held 512 MB): one more byte finds the end.
+            let size = file.metadata().map(|m| m.len() as usize + 1).unwrap_or(0);
+            buf.resize(size.max(n + 1).max(buf.len() + buf.len() / 2), 0);
         }
         match file.read(&mut buf[n..]) {
             Ok(0) => return Ok((buf, n)),
@@ -726,22 +807,13 @@ fn no_counters(dump: &Path) -> Error {
 
 fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     let p = dir.join(MANIFEST_FILE);
-    if !p.exists() {
+    // A dangling symlink is a manifest that cannot be read, not a set without one.
+    if std::fs::symlink_metadata(&p).is_err() {
         return Ok(None);
     }
-    let text =
-        std::fs::read_to_string(&p).map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| Error::at_line(&p, e.line(), e.to_string()))?;
-    if m.schema_version != MANIFEST_SCHEMA_VERSION {
-        return Err(Error::input(format!(
-            "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
-            p.display(),
-            m.schema_version
-        ))
-        .into());
-    }
-    Ok(Some(m))
+    let text = crate::text::read_regular_input(&p)
+        .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    Ok(Some(Manifest::parse(&text, &p)?))
 }
 
 /// Loads summarize_stats.py `--json-output`: counters plus `_specialized_instructions`,
@@ -757,6 +829,15 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
             path.display()
         ))
     })?;
+    if obj.len() > crate::stats::raw::MAX_COUNTERS {
+        return Err(Error::input(format!(
+            "{}: {} keys, more than {} distinct counters: not a summarize_stats JSON",
+            path.display(),
+            obj.len(),
+            crate::stats::raw::MAX_COUNTERS
+        ))
+        .into());
+    }
     let mut counters = Counters::new();
     let mut nfiles = 1;
     for (k, v) in obj {
@@ -775,8 +856,10 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
         }
         let n = v.as_u64().ok_or_else(|| {
             Error::input(format!(
-                "{}: key `{k}`: expected a non-negative integer, found {v}",
-                path.display()
+                "{}: key {}: expected a non-negative integer, found {}",
+                path.display(),
+                crate::output::quote(k.as_bytes()),
+                crate::output::quote(v.to_string().as_bytes())
             ))
         })?;
         counters.set(&crate::stats::raw::normalize_key(k), n);
@@ -824,6 +907,7 @@ pub fn resolve_metadata(
         .first()
         .and_then(|r| r.benchmarks.values().next())
         .map(|b| &b.counters);
+    check_manifest_version(&set.path, opts, set.manifest.as_ref(), keys)?;
     crate::stats::metadata::resolve(
         opts,
         set.manifest
@@ -834,11 +918,52 @@ pub fn resolve_metadata(
     )
 }
 
+/// A manifest's `python_version` picks the metadata table unless an option does; a 3.12
+/// version on dumps with named opcode ids (or a later one on numeric ids) would read every
+/// opcode through the wrong table: an input error naming the manifest.
+fn check_manifest_version(
+    set: &Path,
+    opts: crate::stats::metadata::MetadataChoice<'_>,
+    manifest: Option<&Manifest>,
+    keys: Option<&Counters>,
+) -> Result<(), Error> {
+    if opts.cpython_src.is_some() || opts.python_version.is_some() {
+        return Ok(());
+    }
+    let Some(v) = manifest.and_then(|m| m.python_version.as_deref()) else {
+        return Ok(());
+    };
+    let Some(keys) = keys else {
+        return Ok(());
+    };
+    let (mut numeric, mut named) = (false, false);
+    for id in keys.keys().filter_map(|k| k.strip_prefix("opcode[")) {
+        match id.bytes().next() {
+            Some(b) if b.is_ascii_digit() => numeric = true,
+            Some(_) => named = true,
+            None => {}
+        }
+    }
+    // Mixed dumps are refused later, naming the file and line of the odd key.
+    let says_312 = v == "3.12" || v.starts_with("3.12.");
+    if numeric != named && numeric != says_312 {
+        return Err(Error::input(format!(
+            "{}: python_version {} does not match the dumps, whose opcode ids are {} (those of {}); correct it or pass --python-version",
+            set.join(MANIFEST_FILE).display(),
+            crate::output::quote(v.as_bytes()),
+            if numeric { "numbers" } else { "names" },
+            if numeric { "3.12" } else { "3.13 and later" }
+        )));
+    }
+    Ok(())
+}
+
 /// [`resolve_metadata`] for a totals-only set.
 pub fn resolve_metadata_totals(
     opts: crate::stats::metadata::MetadataChoice<'_>,
     set: &SetTotals,
 ) -> anyhow::Result<crate::stats::metadata::Metadata> {
+    check_manifest_version(&set.path, opts, set.manifest.as_ref(), Some(&set.totals))?;
     crate::stats::metadata::resolve(
         opts,
         set.manifest

@@ -28,7 +28,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A repository whose commits carry VERDICT files; returns the hashes (index 0 = good end).
-fn verdict_repo(dir: &Path, verdicts: &[&str]) -> Vec<String> {
+pub(crate) fn verdict_repo(dir: &Path, verdicts: &[&str]) -> Vec<String> {
     git(dir, &["init", "-q", "-b", "main"]);
     let mut hashes = Vec::new();
     for (i, v) in verdicts.iter().enumerate() {
@@ -40,7 +40,7 @@ fn verdict_repo(dir: &Path, verdicts: &[&str]) -> Vec<String> {
     hashes
 }
 
-fn bisect(repo: &Path, cache: &Path, good: &str, bad: &str) -> assert_cmd::Command {
+pub(crate) fn bisect(repo: &Path, cache: &Path, good: &str, bad: &str) -> assert_cmd::Command {
     let mut c = cmd();
     c.env("PYSTATS_GATE_CACHE", cache)
         .arg("bisect")

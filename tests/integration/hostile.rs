@@ -425,7 +425,7 @@ fn a_full_disk_is_a_clear_error_not_a_silent_success() {
     assert_stderr_contains(&out, "/dev/full");
 }
 
-fn write_corpus(dir: &Path, toml: &str) {
+pub(crate) fn write_corpus(dir: &Path, toml: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("corpus.toml"), toml).unwrap();
     std::fs::write(dir.join("driver.py"), "").unwrap();

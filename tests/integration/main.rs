@@ -8,6 +8,7 @@ mod build_run;
 mod ci_files;
 mod gate_compare;
 mod hostile;
+mod hostile_inputs;
 mod local_loop;
 mod model;
 mod mutants;

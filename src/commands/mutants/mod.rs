@@ -123,12 +123,21 @@ pub fn parse_equivalents(text: &str, path: &Path) -> anyhow::Result<BTreeMap<Str
         crate::error::Error::input(format!("{}: {}", path.display(), e.to_string().trim()))
     })?;
     let mut out = BTreeMap::new();
-    for e in f.mutant {
+    for (i, e) in f.mutant.into_iter().enumerate() {
         if e.reason.trim().is_empty() {
             return Err(crate::error::Error::input(format!(
-                "{}: mutant.reason: empty reason for {}",
+                "{}: mutant[{i}].reason: empty reason for {}",
                 path.display(),
-                e.id
+                crate::output::quote(e.id.as_bytes())
+            ))
+            .into());
+        }
+        // A second entry would silently replace the first one's reason.
+        if out.contains_key(&e.id) {
+            return Err(crate::error::Error::input(format!(
+                "{}: mutant[{i}].id: {} is listed twice",
+                path.display(),
+                crate::output::quote(e.id.as_bytes())
             ))
             .into());
         }

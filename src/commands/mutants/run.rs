@@ -71,10 +71,7 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
     let results_dir = args.out.join(RESULTS_DIR);
     fs::create_dir_all(&results_dir)
         .with_context(|| format!("creating {}", results_dir.display()))?;
-    let todo: Vec<&Mutant> = selected
-        .iter()
-        .filter(|m| !result_path(&args.out, &m.id).is_file())
-        .collect();
+    let todo = still_to_run(&args.out, &selected)?;
     if !args.build.quiet {
         eprintln!(
             "mutants: {} selected, {} already done, {} to run",
@@ -117,6 +114,44 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
     )
 }
 
+/// File under `--out` recording what its results were made from.
+const IDENTITY_FILE: &str = "identity.json";
+
+/// Reads an `identity.json` (errors name it).
+fn read_identity(p: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = crate::text::read_regular_input(p).map_err(|e| {
+        Error::input(format!(
+            "{}: {e} (not a `mutants --out` directory?)",
+            p.display()
+        ))
+    })?;
+    Ok(serde_json::from_str(&text).map_err(|e| Error::at_line(p, e.line(), e.to_string()))?)
+}
+
+/// The selected mutants without a readable result in `out`. A result file that does not
+/// parse (a run killed by a full disk or a power cut) is no result: the mutant runs again
+/// and its file is replaced. A damaged result of a mutant outside the selection is an error
+/// now: the report reads every result at the end, after hours of builds.
+fn still_to_run<'m>(out: &Path, selected: &'m [Mutant]) -> anyhow::Result<Vec<&'m Mutant>> {
+    let todo: Vec<&Mutant> = selected
+        .iter()
+        .filter(|m| read_result(&result_path(out, &m.id)).is_err())
+        .collect();
+    let redo: std::collections::HashSet<PathBuf> =
+        todo.iter().map(|m| result_path(out, &m.id)).collect();
+    let dir = out.join(RESULTS_DIR);
+    for e in fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "json") && !redo.contains(&p) {
+            read_result(&p)?;
+        }
+    }
+    Ok(todo)
+}
+
 /// Results in one `--out` are comparable only for one revision, corpus, rule set and
 /// corpus selection: the first run records them, later runs (resuming) must match.
 fn check_identity(
@@ -138,10 +173,9 @@ fn check_identity(
         "repeats": args.repeats,
         "files": args.files,
     });
-    let p = out.join("identity.json");
-    if let Ok(text) = fs::read_to_string(&p) {
-        let old: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+    let p = out.join(IDENTITY_FILE);
+    if p.exists() {
+        let old = read_identity(&p)?;
         if old != identity {
             let differs: Vec<&str> = [
                 "commit",
@@ -256,7 +290,7 @@ fn id_bucket(id: &str, count: u32) -> u32 {
 fn load_equivalents(args: &MutantsArgs) -> anyhow::Result<BTreeMap<String, String>> {
     match &args.equivalent {
         Some(p) => {
-            let text = fs::read_to_string(p)
+            let text = crate::text::read_regular_input(p)
                 .map_err(|e| Error::input(format!("--equivalent {}: {e}", p.display())))?;
             parse_equivalents(&text, p)
         }
@@ -306,9 +340,23 @@ fn result_path(out: &Path, id: &str) -> PathBuf {
 fn write_result(out: &Path, r: &MutantResult) -> anyhow::Result<()> {
     let p = result_path(out, &r.mutant.id);
     let tmp = p.with_extension("json.tmp");
-    fs::write(&tmp, serde_json::to_string_pretty(r)?)?;
+    fs::write(&tmp, serde_json::to_string_pretty(r)?)
+        .map_err(|e| Error::Output(format!("{}: cannot write: {e}", tmp.display())))?;
     fs::rename(&tmp, &p).with_context(|| format!("writing {}", p.display()))?;
     Ok(())
+}
+
+/// One result file; an unreadable or truncated one is an error naming it.
+fn read_result(p: &Path) -> anyhow::Result<MutantResult> {
+    let text = crate::text::read_regular_input(p)
+        .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
+    Ok(serde_json::from_str(&text).map_err(|e| {
+        Error::at_line(
+            p,
+            e.line(),
+            format!("not a mutant result (truncated by a killed run?): {e}"),
+        )
+    })?)
 }
 
 /// Every result file under `out/results`, sorted by file and line.
@@ -321,10 +369,17 @@ pub fn read_results(out: &Path) -> anyhow::Result<Vec<MutantResult>> {
             if p.extension().and_then(|x| x.to_str()) != Some("json") {
                 continue;
             }
-            let text =
-                fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            let r: MutantResult = serde_json::from_str(&text)
-                .map_err(|e| Error::input(format!("{}: {e}", p.display())))?;
+            let r = read_result(&p)?;
+            // A copy under another name would count one mutant twice.
+            if result_path(out, &r.mutant.id) != p {
+                return Err(Error::input(format!(
+                    "{}: holds the result of mutant {}, whose file is {}: a stray copy?",
+                    p.display(),
+                    crate::output::quote(r.mutant.id.as_bytes()),
+                    result_path(out, &r.mutant.id).display()
+                ))
+                .into());
+            }
             results.push(r);
         }
     }
@@ -341,16 +396,45 @@ pub fn read_results(out: &Path) -> anyhow::Result<Vec<MutantResult>> {
 /// Copies the result files of shard output directories into `out` (same ID twice with
 /// different outcomes is an error: the shards ran different sources or rules).
 fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(out.join(RESULTS_DIR))?;
-    let mut seen: BTreeMap<String, (Outcome, PathBuf)> = BTreeMap::new();
-    for d in dirs {
-        if !d.join(RESULTS_DIR).is_dir() {
+    // Results are comparable only for one identity (revision, corpus, rules, selection):
+    // every shard, and `out` when it holds results already, must share it.
+    let mut identity: Option<(serde_json::Value, PathBuf)> = None;
+    for d in dirs.iter().chain(std::iter::once(&out.to_path_buf())) {
+        let p = d.join(IDENTITY_FILE);
+        if d == out && !p.exists() {
+            continue;
+        }
+        if !d.join(RESULTS_DIR).is_dir() && d != out {
             return Err(Error::input(format!(
                 "--merge {}: no {RESULTS_DIR}/ directory",
                 d.display()
             ))
             .into());
         }
+        let id = read_identity(&p)?;
+        match &identity {
+            Some((first, from)) if *first != id => {
+                return Err(Error::input(format!(
+                    "--merge: {} and {} hold results of different runs (revision, corpus, rules or selection differ)",
+                    from.display(),
+                    p.display()
+                ))
+                .into())
+            }
+            Some(_) => {}
+            None => identity = Some((id, p)),
+        }
+    }
+    let inputs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+    crate::output::claim_dir(out, &inputs)?;
+    if let Some((id, _)) = &identity {
+        fs::write(out.join(IDENTITY_FILE), serde_json::to_string_pretty(id)?)
+            .map_err(|e| Error::Output(format!("{}: {e}", out.join(IDENTITY_FILE).display())))?;
+    }
+    fs::create_dir_all(out.join(RESULTS_DIR))
+        .map_err(|e| Error::Output(format!("{}: {e}", out.join(RESULTS_DIR).display())))?;
+    let mut seen: BTreeMap<String, (Outcome, PathBuf)> = BTreeMap::new();
+    for d in dirs {
         for r in read_results(d)? {
             if let Some((o, from)) = seen.get(&r.mutant.id) {
                 if *o != r.outcome {
@@ -512,5 +596,49 @@ impl<'a> Session<'a> {
             eprintln!("mutants: rebuilding the pristine worktree");
         }
         self.wt.make(None).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mutant(line: usize) -> Mutant {
+        Mutant {
+            id: format!("Python/specialize.c:{line}:remove"),
+            file: "Python/specialize.c".into(),
+            line,
+            site: line,
+            operator: super::super::Operator::Remove,
+            family: "BINARY_OP".into(),
+            function: "f".into(),
+            description: "d".into(),
+            old: vec!["a".into()],
+            new: vec!["b".into()],
+        }
+    }
+
+    #[test]
+    fn truncated_results_are_redone_and_others_checked_before_any_build() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join(RESULTS_DIR)).unwrap();
+        let (m1, m2, m3) = (mutant(1), mutant(2), mutant(3));
+        let done = equivalent_result(&m1, "r", "a\n");
+        write_result(d.path(), &done).unwrap();
+        // m2's result was cut off by a killed run: it runs again.
+        let p2 = result_path(d.path(), &m2.id);
+        let text = serde_json::to_string_pretty(&equivalent_result(&m2, "r", "a\n")).unwrap();
+        fs::write(&p2, &text[..text.len() / 2]).unwrap();
+        let selected = vec![m1.clone(), m2.clone()];
+        let todo = still_to_run(d.path(), &selected).unwrap();
+        assert_eq!(todo.iter().map(|m| &m.id).collect::<Vec<_>>(), vec![&m2.id]);
+        // A damaged result outside the selection stops the run up front, naming it.
+        let p3 = result_path(d.path(), &m3.id);
+        fs::write(&p3, "{").unwrap();
+        let e = format!("{:#}", still_to_run(d.path(), &selected).unwrap_err());
+        assert!(
+            e.contains("Python_specialize.c_3_remove.json:1: not a mutant result"),
+            "{e}"
+        );
     }
 }

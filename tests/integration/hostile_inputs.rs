@@ -1,0 +1,963 @@
+//! More hostile inputs (beyond `hostile.rs`): manifests whose names are paths, absurd
+//! counts, history and mutant result files, outputs aimed at inputs, out-of-range options.
+//!
+//! Each test failed before its fix: it names the input, the wrong behaviour and the rule.
+
+use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
+use std::path::Path;
+
+fn write_json(p: &Path, v: &serde_json::Value) {
+    std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+/// `compare` of the real A/A fixture's base with `head` (the fixture's head when None).
+fn compare_base_with(head: Option<&Path>) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("compare").arg(fixture("real-3.13.5/aa-base"));
+    match head {
+        Some(h) => c.arg(h),
+        None => c.arg(fixture("real-3.13.5/aa-head")),
+    };
+    c
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A one-shard "run" at `dir` whose manifest is `manifest` (with one dump per `dumps`).
+fn shard(dir: &Path, manifest: serde_json::Value, dumps: &[&str]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for d in dumps {
+        let p = dir.join(d);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "a : 1\n").unwrap();
+    }
+    write_json(&dir.join("manifest.json"), &manifest);
+}
+
+#[test]
+fn merge_never_writes_outside_its_output_through_a_benchmark_name() {
+    // A shard manifest naming a benchmark `../../evil` made merge copy `evil.txt` from
+    // outside the shard to two levels above its temporary output: a user's file there
+    // would have been overwritten.
+    let d = tempdir();
+    let victim = d.path().join("a/b/evil.txt");
+    std::fs::create_dir_all(victim.parent().unwrap()).unwrap();
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::write(d.path().join("evil.txt"), "a : 2\n").unwrap();
+    let sh = d.path().join("sh");
+    shard(
+        &sh,
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": ["../../evil"],
+            "total_repeats": 1, "repeats": [{"name": "run-1", "seed": 1, "benchmarks": []}]}),
+        &[],
+    );
+    std::fs::create_dir_all(sh.join("run-1")).unwrap();
+    let out = cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("a/b/out"))
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "manifest.json: benchmarks[0]: bad name \"../../evil\"",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // The same names in a set's manifest, and a repeat name that climbs out, are input
+    // errors naming the key (not a run error about missing dumps).
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let orig: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    for (key, edit) in [
+        ("repeats[0].name", ("/repeats/0/name", "../b/run-1")),
+        (
+            "repeats[1].benchmarks[0]",
+            ("/repeats/1/benchmarks/0", "a/b"),
+        ),
+    ] {
+        let mut m = orig.clone();
+        *m.pointer_mut(edit.0).unwrap() = serde_json::json!(edit.1);
+        write_json(&mpath, &m);
+        let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+        assert_stderr_contains(&out, &format!("manifest.json: {key}: bad name"));
+    }
+}
+
+#[test]
+fn merge_refuses_absurd_counts_empty_runs_and_unknown_versions() {
+    let d = tempdir();
+    let run = |name: &str, m: serde_json::Value| {
+        let sh = d.path().join(name);
+        shard(&sh, m, &[]);
+        cmd()
+            .arg("merge")
+            .arg(&sh)
+            .arg("--out")
+            .arg(d.path().join(format!("{name}-out")))
+            .exits(2)
+    };
+    // A 4e9-way split: merge listed every missing shard (hours, gigabytes).
+    let out = run(
+        "count",
+        serde_json::json!({"schema_version": 1, "shard": "1/4000000000", "benchmarks": ["a"],
+            "total_repeats": 1}),
+    );
+    assert_stderr_contains(&out, "missing shard(s): 2/4000000000");
+    assert!(stderr(&out).len() < 1000, "{}", dump(&out));
+    // 4e9 repeats: merge materialised every (benchmark x repeat) unit and aborted (exit 134).
+    let out = run(
+        "repeats",
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": ["a"],
+            "total_repeats": 4000000000u64}),
+    );
+    assert_stderr_contains(
+        &out,
+        "manifest.json: total_repeats: 4000000000 is more than",
+    );
+    // No work at all: merge wrote an empty set and exited 0.
+    let out = run(
+        "empty",
+        serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": [],
+            "total_repeats": 0}),
+    );
+    assert_stderr_contains(&out, "nothing to merge");
+    assert!(!d.path().join("empty-out").exists());
+    // A shard of an unknown manifest schema was merged as if it were version 1.
+    let out = run(
+        "version",
+        serde_json::json!({"schema_version": 7, "shard": "1/1", "benchmarks": ["a"],
+            "total_repeats": 1}),
+    );
+    assert_stderr_contains(&out, "schema_version 7 is not supported");
+}
+
+#[test]
+fn a_manifest_listing_many_missing_dumps_gives_a_short_message() {
+    // 1000 missing dumps of 100-character names made a 100 KB error message.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    let names: Vec<String> = (0..1000).map(|i| format!("{i:0>100}")).collect();
+    m["repeats"][0]["benchmarks"] = serde_json::json!(names);
+    write_json(&mpath, &m);
+    let out = compare_base_with(Some(&h)).exits(3);
+    assert_stderr_contains(&out, "1000 dump(s) listed in");
+    assert!(stderr(&out).len() < 5000, "{} bytes", stderr(&out).len());
+}
+
+#[test]
+fn the_documented_seeds_only_manifest_pairs_repeats() {
+    // docs/manifest.md's minimal manifest (names and seeds, no benchmark lists) was refused:
+    // every dump was "not listed".
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        write_json(
+            &set.join("manifest.json"),
+            &serde_json::json!({"schema_version": 1, "repeats": [
+                {"name": "run-1", "seed": 1}, {"name": "run-2", "seed": 2},
+                {"name": "run-3", "seed": 3}]}),
+        );
+    }
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(0);
+    crate::util::assert_stdout_contains(&out, "paired by PYTHONHASHSEED");
+    // A dump still has to be read: an empty one is an error, never skipped.
+    std::fs::write(h.join("run-2/arith.txt"), "").unwrap();
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "run-2/arith.txt");
+}
+
+/// A `compare --format json` result of the fixture pair, at `dir/r.json`.
+fn result_json(dir: &Path) -> std::path::PathBuf {
+    let r = dir.join("r.json");
+    compare_base_with(None)
+        .args(["--format", "json", "-o"])
+        .arg(&r)
+        .exits(0);
+    r
+}
+
+#[test]
+fn history_checks_versions_and_appends_whole_lines() {
+    let d = tempdir();
+    let r = result_json(d.path());
+    let h = d.path().join("h.jsonl");
+    cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .arg("--file")
+        .arg(&h)
+        .exits(0);
+    // An entry of another schema version was read as if it were version 1.
+    let text = std::fs::read_to_string(&h).unwrap();
+    let v9 = d.path().join("v9.jsonl");
+    std::fs::write(
+        &v9,
+        text.replace("\"schema_version\":1", "\"schema_version\":9"),
+    )
+    .unwrap();
+    let out = cmd().args(["history", "show", "--file"]).arg(&v9).exits(2);
+    assert_stderr_contains(&out, "v9.jsonl:1: schema_version 9 is not supported");
+    // A last line without its newline (edited by hand): the appended entry was glued to
+    // it, and the history became unreadable.
+    std::fs::write(&h, text.trim_end()).unwrap();
+    cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .arg("--file")
+        .arg(&h)
+        .exits(0);
+    let out = cmd().args(["history", "show", "--file"]).arg(&h).exits(0);
+    crate::util::assert_stdout_contains(&out, "2 recorded result(s)");
+    // A device given as the history (or as rules, noise, exceptions) was read forever:
+    // memory ran out and the process was killed.
+    if !Path::new("/dev/zero").exists() {
+        panic!("/dev/zero is missing: this Linux test needs it");
+    }
+    let out = cmd()
+        .args(["history", "append"])
+        .arg(&r)
+        .args(["--file", "/dev/zero"])
+        .exits(2);
+    assert_stderr_contains(&out, "/dev/zero: larger than 256 MiB");
+    for opt in ["--rules", "--noise", "--check-exceptions"] {
+        let out = compare_base_with(None).args([opt, "/dev/zero"]).exits(2);
+        assert_stderr_contains(&out, "/dev/zero");
+        assert_stderr_contains(&out, "larger than 256 MiB");
+    }
+}
+
+#[test]
+fn compare_and_bisect_never_write_over_their_rules_noise_or_exceptions() {
+    // `-o` naming the rules (or noise, or exceptions) file replaced it with the report.
+    let d = tempdir();
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
+    let rules = d.path().join("rules.toml");
+    std::fs::copy(crate::util::repo_root().join("rules/default.toml"), &rules).unwrap();
+    let noise = d.path().join("noise.toml");
+    cmd()
+        .arg("calibrate")
+        .arg(&b)
+        .arg(&h)
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let exceptions = d.path().join("exceptions.toml");
+    std::fs::copy(
+        crate::util::repo_root().join("rules/check-exceptions.toml"),
+        &exceptions,
+    )
+    .unwrap();
+    for target in [&rules, &noise, &exceptions] {
+        let before = std::fs::read(target).unwrap();
+        let out = cmd()
+            .arg("compare")
+            .arg(&b)
+            .arg(&h)
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--noise")
+            .arg(&noise)
+            .arg("--check-exceptions")
+            .arg(&exceptions)
+            .arg("-o")
+            .arg(target)
+            .exits(2);
+        assert_stderr_contains(&out, "refusing to write into an input");
+        assert_eq!(
+            std::fs::read(target).unwrap(),
+            before,
+            "{}",
+            target.display()
+        );
+    }
+}
+
+/// The result file name of mutant `Python/specialize.c:10:remove`.
+const M1: &str = "Python_specialize.c_10_remove.json";
+
+/// A valid mutant result file for `id` with `outcome`.
+fn mutant_result(id: &str, outcome: &str) -> serde_json::Value {
+    serde_json::json!({
+        "mutant": {"id": id, "file": "Python/specialize.c", "line": 10, "site": 10,
+            "operator": "remove", "family": "BINARY_OP", "function": "f",
+            "description": "d", "old": ["a"], "new": ["b"]},
+        "outcome": outcome, "failing_families": [], "failing_rules": [], "detail": "",
+        "diff": "", "build_seconds": 0.0, "run_seconds": 0.0
+    })
+}
+
+/// A `mutants --out` directory (identity `rev`) holding the given result files.
+fn mutants_out(dir: &Path, rev: &str, results: &[(&str, String)]) {
+    std::fs::create_dir_all(dir.join("results")).unwrap();
+    write_json(
+        &dir.join("identity.json"),
+        &serde_json::json!({"commit": rev, "corpus_hash": "c", "rules": "r", "benches": [],
+            "repeats": 1, "files": ["Python/specialize.c"]}),
+    );
+    std::fs::write(dir.join(".pystats-gate-output"), "").unwrap();
+    for (name, text) in results {
+        std::fs::write(dir.join("results").join(name), text).unwrap();
+    }
+}
+
+#[test]
+fn mutants_merge_refuses_foreign_outputs_mixed_runs_and_truncated_results() {
+    let d = tempdir();
+    let ok = mutant_result("Python/specialize.c:10:remove", "killed").to_string();
+    let s1 = d.path().join("s1");
+    mutants_out(&s1, "aaa", &[(M1, ok.clone())]);
+    let merge = |dirs: &[&Path], out: &Path| {
+        let mut c = cmd();
+        c.arg("mutants");
+        for dir in dirs {
+            c.arg("--merge").arg(dir);
+        }
+        c.arg("--out").arg(out);
+        c
+    };
+    // The sane case first, so the refusals below are about their inputs.
+    let fresh = d.path().join("all");
+    let out = merge(&[&s1], &fresh).exits(0);
+    crate::util::assert_stdout_contains(&out, "mutation score 100.0%");
+    // --out a user's directory: merge wrote results/ and mutants-report.* into it.
+    let mine = d.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("mutants-report.md"), "my notes").unwrap();
+    let out = merge(&[&s1], &mine).exits(2);
+    assert_stderr_contains(&out, "not written by pystats-gate");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("mutants-report.md")).unwrap(),
+        "my notes"
+    );
+    // Shards of different revisions were merged into one score.
+    let s2 = d.path().join("s2");
+    mutants_out(&s2, "bbb", &[]);
+    let out = merge(&[&s1, &s2], &d.path().join("mixed")).exits(2);
+    assert_stderr_contains(&out, "hold results of different runs");
+    // ... and so was an --out holding another run's results.
+    let out = merge(&[&s2], &fresh).exits(2);
+    assert_stderr_contains(&out, "hold results of different runs");
+    // A result file truncated by a killed run is rejected naming it and its line.
+    let s3 = d.path().join("s3");
+    let m2 = mutant_result("Python/specialize.c:11:remove", "survived").to_string();
+    let m2_file = "Python_specialize.c_11_remove.json";
+    mutants_out(&s3, "aaa", &[(m2_file, m2[..m2.len() / 2].to_string())]);
+    let out = merge(&[&s1, &s3], &d.path().join("trunc")).exits(2);
+    assert_stderr_contains(&out, &format!("{m2_file}:1: not a mutant result"));
+    // A copy of a result under another name counted the mutant twice.
+    let s4 = d.path().join("s4");
+    mutants_out(&s4, "aaa", &[(M1, ok.clone()), ("copy.json", ok.clone())]);
+    let out = merge(&[&s4], &d.path().join("copy")).exits(2);
+    assert_stderr_contains(&out, "copy.json: holds the result of mutant");
+}
+
+#[test]
+fn out_of_range_counts_and_durations_are_usage_errors() {
+    // --max-repeats 4e9 split alpha over ~1e9 looks (a gate that can never fail) and
+    // --repeats 4e9 materialised every work unit; a NaN budget meant no budget.
+    // --jobs 100000000 spawned threads until the machine gave up (a hang); `mutants --merge`
+    // ignored --shard/--only/--list.
+    let cases: [&[&str]; 12] = [
+        // --runs 4e9 x --repeats 10 overflowed (a panic in a debug build).
+        &[
+            "calibrate",
+            "--repo",
+            ".",
+            "--runs",
+            "4000000000",
+            "--repeats",
+            "10",
+            "-o",
+            "n",
+        ],
+        &["mutants", "--merge", "m", "--min-score", "nan"],
+        &["mutants", "--merge", "m", "--min-score", "1.5"],
+        &["mutants", "--merge", "m", "--shard", "1/2"],
+        &["mutants", "--merge", "m", "--only", "*"],
+        &[
+            "run",
+            "--python",
+            "/bin/true",
+            "--out",
+            "x",
+            "--jobs",
+            "100000000",
+        ],
+        &["run", "--python", "/bin/true", "--out", "x", "--jobs", "0"],
+        &[
+            "run",
+            "--python",
+            "/bin/true",
+            "--out",
+            "x",
+            "--repeats",
+            "4000000000",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--max-repeats",
+            "4000000000",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--time-budget",
+            "nan",
+        ],
+        &[
+            "gate",
+            "--repo",
+            ".",
+            "--base",
+            "a",
+            "--head",
+            "b",
+            "--time-budget=-1",
+        ],
+        &["mutants", "--repo", ".", "--repeats", "4000000000"],
+    ];
+    let d = tempdir();
+    for args in cases {
+        let out = cmd().current_dir(d.path()).args(args).exits(2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("invalid value") || err.contains("cannot be used with"),
+            "{args:?}: {err}"
+        );
+        assert!(!d.path().join("x").exists());
+    }
+}
+
+#[test]
+fn a_rule_name_that_no_acceptance_can_name_is_an_error() {
+    // `name = ""` (or with `:` or blanks) was accepted: no `--accept` or `--rule` can name it.
+    let d = tempdir();
+    let p = d.path().join("r.toml");
+    for name in ["", " ", "a:b", "two words"] {
+        std::fs::write(
+            &p,
+            format!(
+                "[[rule]]\nname = {name:?}\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.1\n"
+            ),
+        )
+        .unwrap();
+        let out = compare_base_with(None).arg("--rules").arg(&p).exits(2);
+        assert_stderr_contains(&out, "r.toml:2: rule[0].name:");
+    }
+}
+
+#[test]
+fn a_revision_is_never_passed_to_git_as_an_option() {
+    // `gate --head=--output=FILE` ran `git log ... --output=FILE` to read the trailers:
+    // git wrote the log over FILE.
+    let d = tempdir();
+    let repo = d.path().join("repo");
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    std::fs::create_dir(&repo).unwrap();
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = cmd()
+        .arg("gate")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--base", "HEAD"])
+        .arg(format!("--head=--output={}", victim.display()))
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(2);
+    assert_stderr_contains(&out, "not a revision");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
+fn summarize_json_and_exception_files_are_checked_briefly() {
+    let d = tempdir();
+    // A bad value that is a huge array was printed whole (1.3 MB of error message).
+    let big = d.path().join("big.json");
+    let values: Vec<u32> = (0..200_000).collect();
+    write_json(&big, &serde_json::json!({"a": 1, "x": values}));
+    let out = cmd().arg("summarize").arg(&big).exits(2);
+    assert_stderr_contains(&out, "big.json: key \"x\": expected a non-negative integer");
+    assert!(stderr(&out).len() < 1000, "{} bytes", stderr(&out).len());
+    // An invariant excused without a reason was accepted (an acceptance needs one).
+    let ex = d.path().join("ex.toml");
+    std::fs::write(
+        &ex,
+        "[[exception]]\ninvariant = \"family-executions\"\nfamily = \"CALL\"\nreason = \" \"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("check")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg("--exceptions")
+        .arg(&ex)
+        .exits(2);
+    assert_stderr_contains(&out, "ex.toml: exception[0].reason: empty");
+}
+
+#[test]
+fn compare_refuses_its_report_directory_before_writing_anything() {
+    // `-o DIR/report.txt --out-dir DIR` wrote report.txt, then refused DIR as foreign: a
+    // half-written output and an error.
+    let d = tempdir();
+    let dir = d.path().join("reports");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("mine.txt"), "mine").unwrap();
+    let out = compare_base_with(None)
+        .arg("-o")
+        .arg(d.path().join("report.txt"))
+        .arg("--out-dir")
+        .arg(&dir)
+        .exits(2);
+    assert_stderr_contains(&out, "not written by pystats-gate");
+    assert!(!d.path().join("report.txt").exists(), "{}", dump(&out));
+}
+
+#[test]
+fn long_acceptances_and_missing_corpus_programs_are_named_briefly() {
+    // A 100 KB `--accept` without a reason was printed whole in the error.
+    let long = "x".repeat(100_000);
+    let out = compare_base_with(None).arg("--accept").arg(&long).exits(2);
+    assert_stderr_contains(&out, "a reason is required");
+    assert!(stderr(&out).len() < 1000, "{} bytes", stderr(&out).len());
+    // A corpus program that is missing: the error named the bench but no line or key.
+    let d = tempdir();
+    let c = d.path().join("c");
+    crate::hostile::write_corpus(
+        &c,
+        "[[bench]]\nname = \"a\"\nfile = \"gone.py\"\ntimeout = 5\n",
+    );
+    let out = cmd()
+        .args(["corpus", "--list", "--corpus"])
+        .arg(&c)
+        .exits(2);
+    assert_stderr_contains(&out, "corpus.toml:3: bench[0].file:");
+}
+
+#[test]
+fn a_side_without_opcode_statistics_never_passes() {
+    // Every `opcode[...]`/`family` line deleted from head's dumps (the rest kept): every
+    // rule was skipped ("no comparable sample") and compare said PASS.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for r in ["run-1", "run-2", "run-3"] {
+        for b in ["arith", "attrs"] {
+            let p = h.join(r).join(format!("{b}.txt"));
+            let text = std::fs::read_to_string(&p).unwrap();
+            let kept: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("opcode["))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&p, kept).unwrap();
+        }
+    }
+    let base = fixture("real-3.13.5/aa-base");
+    for (a, b) in [(&base, &h), (&h, &base)] {
+        let out = cmd().arg("compare").arg(a).arg(b).exits(2);
+        assert_stderr_contains(&out, "run-1/arith.txt: counts no instruction execution");
+    }
+}
+
+#[test]
+fn an_equivalent_mutant_listed_twice_is_an_error() {
+    // The second entry silently replaced the first one's reason.
+    let d = tempdir();
+    let s1 = d.path().join("s1");
+    let ok = mutant_result("Python/specialize.c:10:remove", "killed").to_string();
+    mutants_out(&s1, "aaa", &[(M1, ok)]);
+    let eq = d.path().join("eq.toml");
+    std::fs::write(
+        &eq,
+        "[[mutant]]\nid = \"Python/specialize.c:10:remove\"\nreason = \"a\"\n\n[[mutant]]\nid = \"Python/specialize.c:10:remove\"\nreason = \"b\"\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("mutants")
+        .arg("--merge")
+        .arg(&s1)
+        .arg("--out")
+        .arg(d.path().join("all"))
+        .arg("--equivalent")
+        .arg(&eq)
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "eq.toml: mutant[1].id: \"Python/specialize.c:10:remove\" is listed twice",
+    );
+}
+
+#[test]
+fn bisect_never_writes_its_log_or_report_into_its_rules() {
+    // `--log` (appended to) and `-o` naming the rules file wrote into it.
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = crate::bisect::verdict_repo(&repo, &["good", "bad", "bad"]);
+    let rules = t.path().join("rules.toml");
+    std::fs::copy(crate::util::repo_root().join("rules/default.toml"), &rules).unwrap();
+    let before = std::fs::read(&rules).unwrap();
+    for opt in ["--log", "-o"] {
+        let out = crate::bisect::bisect(&repo, &t.path().join("cache"), &h[0], &h[2])
+            .arg("--rules")
+            .arg(&rules)
+            .arg(opt)
+            .arg(&rules)
+            .exits(2);
+        assert_stderr_contains(&out, "refusing to write into an input");
+        assert_eq!(std::fs::read(&rules).unwrap(), before, "{opt}");
+    }
+}
+
+#[test]
+fn run_never_writes_its_set_into_the_corpus() {
+    // `run --corpus C --out C/out` wrote the stats set inside the corpus it read.
+    let d = tempdir();
+    let c = d.path().join("c");
+    crate::hostile::write_corpus(
+        &c,
+        "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 5\n",
+    );
+    let py = d.path().join("python");
+    std::fs::write(&py, "#!/bin/sh\necho 3.13.5\necho True\n").unwrap();
+    let out = cmd()
+        .arg("run")
+        .arg("--python")
+        .arg(&py)
+        .arg("--corpus")
+        .arg(&c)
+        .arg("--out")
+        .arg(c.join("out"))
+        .exits(2);
+    assert_stderr_contains(&out, "refusing to write into an input");
+    assert!(!c.join("out").exists());
+}
+
+#[test]
+fn a_dump_reached_twice_through_a_link_is_refused() {
+    // A repeat directory symlinked to another (or a hard-linked dump) was read as one more
+    // repeat: the same data twice, its variance hidden.
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        std::fs::remove_file(set.join("manifest.json")).unwrap();
+    }
+    std::fs::remove_dir_all(h.join("run-3")).unwrap();
+    std::os::unix::fs::symlink("run-1", h.join("run-3")).unwrap();
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "are the same file");
+    assert_stderr_contains(&out, "run-3/arith.txt");
+    std::fs::remove_file(h.join("run-3")).unwrap();
+    copy_dir(&fixture("real-3.13.5/aa-head/run-3"), &h.join("run-3"));
+    cmd().arg("compare").arg(&b).arg(&h).exits(0);
+    std::fs::remove_file(h.join("run-3/attrs.txt")).unwrap();
+    std::fs::hard_link(h.join("run-2/attrs.txt"), h.join("run-3/attrs.txt")).unwrap();
+    for sub in ["summarize", "metrics", "check"] {
+        let out = cmd().arg(sub).arg(&h).exits(2);
+        assert_stderr_contains(&out, "are the same file");
+    }
+}
+
+#[test]
+fn unreadable_dumps_are_named_or_read_never_skipped() {
+    // Permission 000 blocks reading except for root (CI may run as root): whichever holds
+    // here, a dump is either read (and compares as before) or an error naming it; it is
+    // never skipped.
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let dump_file = h.join("run-2/attrs.txt");
+    std::fs::set_permissions(&dump_file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read(&dump_file).is_ok();
+    for sub in [&["compare"][..], &["check"], &["summarize"], &["metrics"]] {
+        let mut c = cmd();
+        c.args(sub);
+        if sub[0] == "compare" {
+            c.arg(&b);
+        }
+        c.arg(&h);
+        if readable {
+            let out = c.exits(0);
+            assert!(!stderr(&out).contains("attrs"), "{}", dump(&out));
+        } else {
+            let out = c.exits(2);
+            assert_stderr_contains(&out, "run-2/attrs.txt");
+        }
+    }
+    // As root, the error path is still exercised: as user 65534 through setpriv (util-linux).
+    // (Only where that user can run the binary: a clone under /root is out of its reach.)
+    let as_nobody = || {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("pystats-gate"));
+        c
+    };
+    let nobody_runs = as_nobody()
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if readable && nobody_runs {
+        for p in [d.path(), b.as_path(), h.as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = as_nobody().arg("check").arg(&h).output().unwrap();
+        crate::util::expect_code(&out, 2);
+        assert_stderr_contains(&out, "run-2/attrs.txt: Permission denied");
+    }
+    // The same for a repeat directory nobody may list.
+    std::fs::set_permissions(&dump_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let repeat = h.join("run-3");
+    std::fs::set_permissions(&repeat, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let listable = std::fs::read_dir(&repeat).is_ok();
+    let out = cmd().arg("compare").arg(&b).arg(&h).output().unwrap();
+    std::fs::set_permissions(&repeat, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if listable {
+        crate::util::expect_code(&out, 0);
+    } else {
+        crate::util::expect_code(&out, 2);
+        assert_stderr_contains(&out, "run-3");
+    }
+}
+
+#[test]
+fn a_fifo_or_dangling_manifest_is_an_error_not_a_hang_or_no_manifest() {
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let m = h.join("manifest.json");
+    // A FIFO named manifest.json: the loader waited forever for a writer.
+    std::fs::remove_file(&m).unwrap();
+    let st = std::process::Command::new("mkfifo")
+        .arg(&m)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for sub in ["check", "summarize", "metrics"] {
+        let out = cmd().arg(sub).arg(&h).exits(2);
+        assert_stderr_contains(&out, "manifest.json: not a regular file");
+    }
+    // A dangling symlink: the set loaded as if it had no manifest (its recorded failures
+    // and seeds unseen).
+    std::fs::remove_file(&m).unwrap();
+    std::os::unix::fs::symlink("gone.json", &m).unwrap();
+    let out = cmd().arg("check").arg(&h).exits(2);
+    assert_stderr_contains(&out, "manifest.json: No such file");
+}
+
+#[test]
+fn a_rule_whose_benchmarks_select_none_is_an_error() {
+    // `benchmarks = ["!*"]` (or negations excluding all the others select) made a rule that
+    // checked nothing: compare passed with a planted regression.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    crate::gate_compare::plant_binary_op_misses(&h, 2000);
+    let p = d.path().join("sel.toml");
+    for list in [
+        r#"["!*"]"#,
+        r#"["arith", "!arith"]"#,
+        r#"["!arith", "!attrs"]"#,
+    ] {
+        std::fs::write(
+            &p,
+            format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = {list}\n"),
+        )
+        .unwrap();
+        let out = compare_base_with(Some(&h)).arg("--rules").arg(&p).exits(2);
+        assert_stderr_contains(&out, "sel.toml:2: rule[0].benchmarks: selects no benchmark");
+    }
+    // A list that selects something still gates.
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"r\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nbenchmarks = [\"*\", \"!attrs\"]\n",
+    )
+    .unwrap();
+    compare_base_with(Some(&h)).arg("--rules").arg(&p).exits(1);
+}
+
+#[test]
+fn a_dump_of_made_up_counters_is_refused_before_it_takes_gigabytes() {
+    // 300,000 unknown counters in one ~9 MB dump took compare to 1.1 GB and a 290 MB
+    // report.json; millions exhausted memory. Real dumps name a few thousand counters.
+    let d = tempdir();
+    let set = d.path().join("s");
+    std::fs::create_dir(&set).unwrap();
+    let mut text = String::new();
+    for i in 0..=pystats_gate::stats::raw::MAX_COUNTERS {
+        text.push_str(&format!("c{i} : 1\n"));
+    }
+    std::fs::write(set.join("a.txt"), text).unwrap();
+    // The same as a summarize_stats JSON.
+    let json = d.path().join("s.json");
+    let obj: serde_json::Map<String, serde_json::Value> = (0
+        ..=pystats_gate::stats::raw::MAX_COUNTERS)
+        .map(|i| (format!("c{i}"), serde_json::json!(1)))
+        .collect();
+    std::fs::write(&json, serde_json::to_string(&obj).unwrap()).unwrap();
+    let out = cmd().arg("metrics").arg(&json).exits(2);
+    assert_stderr_contains(
+        &out,
+        "s.json: 200001 keys, more than 200000 distinct counters",
+    );
+    for sub in ["metrics", "summarize", "check"] {
+        let out = cmd().arg(sub).arg(&set).exits(2);
+        assert_stderr_contains(
+            &out,
+            &format!(
+                "a.txt:{}: more than {} distinct counters",
+                pystats_gate::stats::raw::MAX_COUNTERS + 1,
+                pystats_gate::stats::raw::MAX_COUNTERS
+            ),
+        );
+    }
+}
+
+#[test]
+fn merge_of_a_shard_whose_listed_dump_is_gone_is_a_run_error() {
+    // README: a dump the manifest lists but that is not there makes merge exit 3; merge
+    // exited 2, as for a malformed shard.
+    let d = tempdir();
+    let sh = d.path().join("sh");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &sh);
+    let mpath = sh.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["shard"] = serde_json::json!("1/1");
+    m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+    m["total_repeats"] = serde_json::json!(3);
+    write_json(&mpath, &m);
+    std::fs::remove_file(sh.join("run-2/attrs.txt")).unwrap();
+    let out = cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(3);
+    assert_stderr_contains(&out, "run-2/attrs.txt: missing");
+    // Not listed in the manifest either: the shard is inconsistent, an input error.
+    m["repeats"][1]["benchmarks"] = serde_json::json!(["arith"]);
+    write_json(&mpath, &m);
+    cmd()
+        .arg("merge")
+        .arg(&sh)
+        .arg("--out")
+        .arg(d.path().join("out"))
+        .exits(2);
+}
+
+#[test]
+fn every_reader_of_a_set_exits_3_when_a_listed_dump_is_gone() {
+    // summarize and metrics exited 3 here while their documented codes said they never do.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    std::fs::remove_file(h.join("run-2/attrs.txt")).unwrap();
+    for sub in ["summarize", "metrics", "check"] {
+        let out = cmd().arg(sub).arg(&h).exits(3);
+        assert_stderr_contains(&out, "run-2/attrs.txt");
+        let help = cmd().arg(sub).arg("--help").exits(0);
+        crate::util::assert_stdout_contains(&help, "3 a ");
+    }
+}
+
+#[test]
+fn a_full_job_summary_names_the_file() {
+    // Writing $GITHUB_STEP_SUMMARY on a full disk said only "No space left on device".
+    if !Path::new("/dev/full").exists() {
+        panic!("/dev/full is missing: this Linux test needs it");
+    }
+    let out = compare_base_with(None)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", "/dev/full")
+        .exits(2);
+    assert_stderr_contains(&out, "$GITHUB_STEP_SUMMARY /dev/full: cannot write");
+}
+
+#[test]
+fn a_manifest_python_version_that_contradicts_the_dumps_is_an_error() {
+    // `"python_version": "3.12"` on 3.13 dumps (named opcode ids) read them through the
+    // 3.12 table: a REGRESSION and failed checks on an A/A pair.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let mpath = h.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m["python_version"] = serde_json::json!("3.12.3");
+    write_json(&mpath, &m);
+    let out = compare_base_with(Some(&h)).exits(2);
+    assert_stderr_contains(
+        &out,
+        "manifest.json: python_version \"3.12.3\" does not match",
+    );
+    let out = cmd().arg("summarize").arg(&h).exits(2);
+    assert_stderr_contains(&out, "manifest.json: python_version");
+    // An explicit --python-version decides instead.
+    compare_base_with(Some(&h))
+        .args(["--python-version", "3.13"])
+        .exits(0);
+}
+
+#[test]
+fn a_misspelt_noise_table_is_an_error() {
+    // `[metric."X"]` (for `[metrics."X"]`) was ignored: the floor it meant was dropped.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    cmd()
+        .arg("calibrate")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let mut text = std::fs::read_to_string(&noise).unwrap();
+    text.push_str(
+        "\n[metric.\"family.BINARY_OP.miss_ratio\"]\nthreshold = 0.5\nmax = 0.5\npairs = 3\n",
+    );
+    std::fs::write(&noise, text).unwrap();
+    let out = compare_base_with(None).arg("--noise").arg(&noise).exits(2);
+    assert_stderr_contains(&out, "n.toml");
+    assert_stderr_contains(&out, "unknown field `metric`");
+}
