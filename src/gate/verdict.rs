@@ -1345,12 +1345,12 @@ fn run_checks(
             .flat_map(|c| c.violated().map(move |r| format!("{}: {}", c.label, r.id)))
             .collect();
         notes.push(format!(
-            "CONSISTENCY CHECKS FAILED ({}): the data may be corrupt; see the checks section{}",
+            "CONSISTENCY CHECKS FAILED ({}): the data may be corrupt, so the verdict cannot be a pass; see the checks section{}",
             bad.join(", "),
             if opts.strict {
-                ""
+                " (an input error under --strict)"
             } else {
-                " (fails the gate under --strict)"
+                " (INCONCLUSIVE at best; an input error under --strict)"
             }
         ));
     }
@@ -1381,7 +1381,8 @@ pub(crate) fn decide(
         Verdict::Error
     } else if fails {
         Verdict::Regression
-    } else if inconclusive {
+    } else if inconclusive || !checks_ok {
+        // Totals that do not add up are data the gate cannot trust: never a pass.
         Verdict::Inconclusive
     } else {
         Verdict::Pass
@@ -1503,7 +1504,10 @@ fn evaluate_complete(
     };
     let checks_ok = checks.iter().all(|c| c.ok());
     let verdict = decide(&outcomes, checks_ok, opts.strict, opts.fail_on_warn);
-    if verdict == Verdict::Inconclusive {
+    let open_rules = outcomes
+        .iter()
+        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
+    if verdict == Verdict::Inconclusive && open_rules {
         // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
         notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
         notes.push(inconclusive_note(

@@ -239,6 +239,14 @@ fn corrupted_counter_fails_check_naming_invariant() {
         .output()
         .unwrap();
     assert_stdout_contains(&out, "CONSISTENCY CHECKS FAILED");
+    // Data that does not add up is never a pass: INCONCLUSIVE (exit 0 without --strict).
+    assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
+    assert_stdout_contains(&out, "INCONCLUSIVE");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("PASS"),
+        "{}",
+        dump(&out)
+    );
     cmd()
         .args(["compare", "--strict"])
         .arg(&set)
