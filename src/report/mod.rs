@@ -128,6 +128,14 @@ pub fn verdict_line(r: &GateReport) -> String {
     if !r.checks_ok() {
         parts.push("consistency checks failed".into());
     }
+    if let Some(n) = r
+        .reach
+        .as_ref()
+        .map(|x| x.unreached().count())
+        .filter(|n| *n > 0)
+    {
+        parts.push(format!("{n} changed place(s) the corpus never reaches"));
+    }
     let detail = if parts.is_empty() {
         "no rule violated".to_string()
     } else {
@@ -140,6 +148,40 @@ pub fn verdict_line(r: &GateReport) -> String {
         format!(" in {}", families.join(", "))
     };
     format!("pystats-gate: {}{scope} ({detail})", report_word(r))
+}
+
+/// One line on what the change touches and the corpus reaches, `None` without a change
+/// (`compare`) or when the change touches no specializer code.
+pub fn reach_line(r: &GateReport) -> Option<String> {
+    let x = r.reach.as_ref()?;
+    if x.places.is_empty() && x.not_mapped.is_empty() {
+        return None;
+    }
+    let reached = x.reached().count();
+    let mut s = format!(
+        "Change reach: the corpus reaches {reached} of {} changed specializer place(s)",
+        x.places.len()
+    );
+    if !x.not_mapped.is_empty() {
+        const SHOWN: usize = 5;
+        let mut named: Vec<&str> = x
+            .not_mapped
+            .iter()
+            .take(SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = format!("and {} more", x.not_mapped.len().saturating_sub(SHOWN));
+        if x.not_mapped.len() > SHOWN {
+            named.push(&more);
+        }
+        s.push_str(&format!("; not mapped (no claim): {}", named.join(", ")));
+    }
+    Some(s)
+}
+
+/// A place as a reader sees it: `file:line scope -> counter(s)`.
+pub fn place_cells(p: &crate::gate::reach::Place) -> [String; 3] {
+    [p.location(), p.scope.clone(), p.counters.join(" / ")]
 }
 
 /// Describes the comparison setup: sets, repeats, pairing.

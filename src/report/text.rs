@@ -99,6 +99,18 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         "1;33",
         &r.inconclusive().collect::<Vec<_>>(),
     );
+    if let (Some(line), Some(x)) = (reach_line(r), &r.reach) {
+        s.push_str(&format!("{line}\n"));
+        for (p, seen) in x
+            .unreached()
+            .map(|p| (p, "NEVER reached"))
+            .chain(x.reached().map(|p| (p, "reached")))
+        {
+            let [loc, scope, counters] = place_cells(p);
+            s.push_str(&format!("  {loc}  {scope}  {counters}  {seen}\n"));
+        }
+        s.push('\n');
+    }
     s.push_str(&format!("Changed metrics: {}\n", movers_line(r)));
     if !r.top_movers.is_empty() {
         let w = r
