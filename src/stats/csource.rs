@@ -322,6 +322,11 @@ pub fn definitions(code: &[String]) -> Vec<Definition> {
 
 /// `inst(NAME` etc. at the start of a code line (after modifier words).
 fn definition_head(line: &str) -> Option<(DefKind, String)> {
+    // `replicate(8) pure inst(LOAD_FAST, ...)`: the replication count is a modifier too.
+    let line = match line.strip_prefix("replicate(") {
+        Some(rest) => rest.split_once(')')?.1,
+        None => line,
+    };
     let open = line.find('(')?;
     let (before, after) = (&line[..open], &line[open + 1..]);
     let mut ws = before.split_whitespace();
