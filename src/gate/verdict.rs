@@ -1872,6 +1872,60 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_pass_over_changed_code_no_counter_reached_is_inconclusive() {
+        use crate::gate::reach::{Place, PlaceKind};
+        let place = |counter: &str| Place {
+            file: "Python/specialize.c".into(),
+            line: 7,
+            end_line: 7,
+            scope: "f".into(),
+            kind: PlaceKind::FailureKind,
+            counters: vec![counter.into()],
+            reached: true,
+        };
+        let mut o = opts();
+        o.reach = Some(Reach {
+            places: vec![
+                place("family.LOAD_ATTR.failure_kind.no_such_kind_anywhere"),
+                place("total.instructions"),
+            ],
+            ..Default::default()
+        });
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
+        assert_eq!(exit_code(&rep, false), EXIT_PASS);
+        assert_eq!(exit_code(&rep, true), EXIT_GATE_FAILED);
+        let reach = rep.reach.as_ref().unwrap();
+        assert_eq!(
+            reach.places.iter().map(|p| p.reached).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let note = rep.notes.last().unwrap();
+        assert!(note.starts_with("UNREACHED CHANGE: 1 of 2"), "{note}");
+        assert!(note.contains(
+            "Python/specialize.c:7 (f: family.LOAD_ATTR.failure_kind.no_such_kind_anywhere = 0"
+        ));
+        // No INCONCLUSIVE note about rule outcomes: none is open.
+        assert!(!rep.notes.iter().any(|n| n.starts_with("INCONCLUSIVE:")));
+        // Everything reached: the pass stands.
+        o.reach.as_mut().unwrap().places.truncate(0);
+        o.reach
+            .as_mut()
+            .unwrap()
+            .places
+            .push(place("total.instructions"));
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Pass);
+        // A regression stays a regression.
+        o.reach.as_mut().unwrap().places[0].counters = vec!["x.never".into()];
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&real("aa-base"), &head, &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Regression);
+        assert!(rep.notes.iter().any(|n| n.starts_with("UNREACHED CHANGE:")));
+    }
+
+    #[test]
     fn aa_passes() {
         let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
         assert_eq!(
