@@ -32,11 +32,23 @@ fn one_place(file: &str, base: &str, head: &str) -> (String, PlaceKind, Vec<Stri
 
 /// `text` with the first line containing `needle` replaced by `with(line)`.
 fn edit_line(text: &str, needle: &str, with: impl Fn(&str) -> String) -> String {
+    edit_line_after(text, "", needle, with)
+}
+
+/// [`edit_line`] on the first matching line after the first line containing `anchor`.
+fn edit_line_after(
+    text: &str,
+    anchor: &str,
+    needle: &str,
+    with: impl Fn(&str) -> String,
+) -> String {
+    let mut anchored = anchor.is_empty();
     let mut done = false;
     let out: Vec<String> = text
         .split('\n')
         .map(|l| {
-            if !done && l.contains(needle) {
+            anchored = anchored || l.contains(anchor);
+            if anchored && !done && l.contains(needle) {
                 done = true;
                 with(l)
             } else {
@@ -202,17 +214,23 @@ fn gate_is_inconclusive_on_a_failure_path_the_corpus_never_reaches() {
 
     // 1. A change to code the corpus runs (the dict form of CONTAINS_OP): it keeps its PASS,
     // and the reach lists what the corpus covered.
-    let reached = edit_line(&base_text, "if (PyDict_CheckExact(value)) {", |l| {
-        l.replace(
-            "PyDict_CheckExact(value)",
-            "PyDict_CheckExact(value) && value != NULL",
-        )
-    });
+    let reached = edit_line_after(
+        &base_text,
+        "_Py_Specialize_ContainsOp(",
+        "if (PyDict_CheckExact(value)) {",
+        |l| {
+            l.replace(
+                "PyDict_CheckExact(value)",
+                "PyDict_CheckExact(value) && value != NULL",
+            )
+        },
+    );
     std::fs::write(&spec, &reached).unwrap();
     let out1 = tmp.path().join("reached");
     let (code, rep, text) = gate_head_dir(&wt.path, &out1, &[]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(rep["verdict"], "pass", "{text}");
+    assert!(!text.contains("UNREACHED CHANGE"), "{text}");
     let places = rep["reach"]["places"].as_array().unwrap();
     assert_eq!(places.len(), 1, "{:#}", rep["reach"]);
     assert_eq!(
