@@ -22,6 +22,21 @@ fn git(repo: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
         .map_err(|e| Error::input(format!("running git in {}: {e}", repo.display())).into())
 }
 
+/// `git ARGS` in `repo` that must succeed: its stdout, else an input error naming the command.
+fn git_ok(repo: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = git(repo, args)?;
+    if !out.status.success() {
+        return Err(Error::input(format!(
+            "{}: git {}: {}",
+            repo.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The files that differ between `base` and `head` of `repo` (renames as delete + add), with
 /// the text of those listed in `read` on both sides.
 pub fn changed_files(
@@ -30,31 +45,17 @@ pub fn changed_files(
     head: &str,
     read: &[&str],
 ) -> anyhow::Result<Vec<FileDiff>> {
-    let out = git(
-        repo,
-        &[
-            "diff",
-            "--name-only",
-            "-z",
-            "--no-renames",
-            base,
-            head,
-            "--",
-        ],
-    )?;
-    if !out.status.success() {
-        return Err(Error::input(format!(
-            "{}: git diff {base} {head}: {}",
-            repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .into());
-    }
+    let args = [
+        "diff",
+        "--name-only",
+        "-z",
+        "--no-renames",
+        base,
+        head,
+        "--",
+    ];
     let mut files = vec![];
-    for path in String::from_utf8_lossy(&out.stdout).split('\0') {
-        if path.is_empty() {
-            continue;
-        }
+    for path in git_ok(repo, &args)?.split('\0').filter(|p| !p.is_empty()) {
         let (b, h) = if read.contains(&path) {
             (file_at(repo, base, path)?, file_at(repo, head, path)?)
         } else {
@@ -71,18 +72,9 @@ pub fn changed_files(
 
 /// `path`'s text at `rev`, `None` when the revision has no such file.
 pub fn file_at(repo: &Path, rev: &str, path: &str) -> anyhow::Result<Option<String>> {
-    let exists = git(repo, &["cat-file", "-e", &format!("{rev}:{path}")])?;
-    if !exists.status.success() {
+    let spec = format!("{rev}:{path}");
+    if !git(repo, &["cat-file", "-e", &spec])?.status.success() {
         return Ok(None);
     }
-    let out = git(repo, &["show", &format!("{rev}:{path}")])?;
-    if !out.status.success() {
-        return Err(Error::input(format!(
-            "{}: git show {rev}:{path}: {}",
-            repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .into());
-    }
-    Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
+    Ok(Some(git_ok(repo, &["show", &spec])?))
 }

@@ -368,26 +368,14 @@ pub fn enclosing_block(
 ) -> Option<(usize, usize)> {
     // Open braces on the way down to `at`, innermost last.
     let mut open: Vec<usize> = vec![];
-    for (j, line) in code.iter().enumerate().take(at).skip(within.0 + 1) {
-        for c in line.chars() {
-            match c {
-                '{' => open.push(j),
-                '}' => {
-                    open.pop();
-                }
-                _ => {}
-            }
-        }
-    }
     // A `} else {` line closes the block before it: that one no longer encloses it.
-    if let Some(last) = code[at].rfind('{') {
-        for c in code[at][..last].chars() {
-            match c {
-                '{' => open.push(at),
-                '}' => {
-                    open.pop();
-                }
-                _ => {}
+    let before_at = code[at].rfind('{').map_or("", |last| &code[at][..last]);
+    let lines = code.iter().enumerate().take(at).skip(within.0 + 1);
+    for (j, c) in braces(lines.map(|(j, l)| (j, l.as_str())).chain([(at, before_at)])) {
+        match c {
+            '{' => open.push(j),
+            _ => {
+                open.pop();
             }
         }
     }
@@ -395,32 +383,27 @@ pub fn enclosing_block(
     block_end(code, start, within.1).map(|end| (start, end))
 }
 
+/// The braces of `(line number, text)` pairs, in order.
+fn braces<'a>(
+    lines: impl Iterator<Item = (usize, &'a str)> + 'a,
+) -> impl Iterator<Item = (usize, char)> + 'a {
+    lines.flat_map(|(j, l)| {
+        l.chars()
+            .filter(|c| *c == '{' || *c == '}')
+            .map(move |c| (j, c))
+    })
+}
+
 /// The line holding the `}` that closes the last `{` opened on line `start`.
 pub fn block_end(code: &[String], start: usize, limit: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    let first = &code[start];
-    let last_open = first.rfind('{')?;
-    depth += 1;
-    for c in first[last_open + 1..].chars() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            _ => {}
-        }
+    let last_open = code[start].rfind('{')?;
+    let rest = std::iter::once((start, &code[start][last_open + 1..]));
+    let after = code.iter().enumerate().take(limit + 1).skip(start + 1);
+    let mut depth = 1i32;
+    for (j, c) in braces(rest.chain(after.map(|(j, l)| (j, l.as_str())))) {
+        depth += if c == '{' { 1 } else { -1 };
         if depth == 0 {
-            return Some(start);
-        }
-    }
-    for (j, line) in code.iter().enumerate().take(limit + 1).skip(start + 1) {
-        for c in line.chars() {
-            match c {
-                '{' => depth += 1,
-                '}' => depth -= 1,
-                _ => {}
-            }
-            if depth == 0 {
-                return Some(j);
-            }
+            return Some(j);
         }
     }
     None
