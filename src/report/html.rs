@@ -243,17 +243,13 @@ fn reach_table(s: &mut String, r: &GateReport) {
         ));
         if !x.places.is_empty() {
             s.push_str("<table><tr><th>Changed</th><th>In</th><th>Counter</th><th>Corpus reaches it</th></tr>\n");
-            for (p, seen) in x
-                .unreached()
-                .map(|p| (p, "<b>never</b>"))
-                .chain(x.reached().map(|p| (p, "yes")))
-            {
-                let [loc, scope, counters] = place_cells(p);
+            for row in reach_rows(x) {
                 s.push_str(&format!(
-                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{seen}</td></tr>\n",
-                    crate::text::html_escape(&loc),
-                    crate::text::html_escape(&scope),
-                    crate::text::html_escape(&counters)
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+                    crate::text::html_escape(&row.locations),
+                    crate::text::html_escape(&row.scope),
+                    crate::text::html_escape(&row.counters),
+                    if row.reached { "yes" } else { "<b>never</b>" }
                 ));
             }
             s.push_str("</table>\n");

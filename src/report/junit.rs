@@ -88,7 +88,7 @@ pub fn render_junit(r: &GateReport) -> String {
         // An unreached place is a skipped case: the gate could not test it.
         let mut suite = TestSuite::new("change reach");
         for p in &x.places {
-            let [loc, scope, counters] = place_cells(p);
+            let (loc, scope, counters) = (p.location(), &p.scope, p.counters.join(" / "));
             let st = if p.reached {
                 TestCaseStatus::success()
             } else {

@@ -201,17 +201,13 @@ fn reach_section(r: &GateReport) -> Option<Section> {
     let x = r.reach.as_ref()?;
     let line = reach_line(r)?;
     let mut rows: Vec<String> = vec![];
-    for (p, seen) in x
-        .unreached()
-        .map(|p| (p, "**never**"))
-        .chain(x.reached().map(|p| (p, "yes")))
-    {
-        let [loc, scope, counters] = place_cells(p);
+    for row in reach_rows(x) {
         rows.push(format!(
-            "| `{}` | `{}` | `{}` | {seen} |\n",
-            cell(&loc),
-            cell(&scope),
-            cell(&counters)
+            "| `{}` | `{}` | `{}` | {} |\n",
+            cell(&row.locations),
+            cell(&row.scope),
+            cell(&row.counters),
+            if row.reached { "yes" } else { "**never**" }
         ));
     }
     let table = if rows.is_empty() {

@@ -101,13 +101,16 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     );
     if let (Some(line), Some(x)) = (reach_line(r), &r.reach) {
         s.push_str(&format!("{line}\n"));
-        for (p, seen) in x
-            .unreached()
-            .map(|p| (p, "NEVER reached"))
-            .chain(x.reached().map(|p| (p, "reached")))
-        {
-            let [loc, scope, counters] = place_cells(p);
-            s.push_str(&format!("  {loc}  {scope}  {counters}  {seen}\n"));
+        for row in reach_rows(x) {
+            let seen = if row.reached {
+                "reached"
+            } else {
+                "NEVER reached"
+            };
+            s.push_str(&format!(
+                "  {}  {}  {}  {seen}\n",
+                row.locations, row.scope, row.counters
+            ));
         }
         s.push('\n');
     }
