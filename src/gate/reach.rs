@@ -195,7 +195,8 @@ pub fn map_lines(
         Box::new(move |i| bytecodes_landing(&defs, i))
     } else {
         let families = csource::family_names(&raw);
-        let funcs = csource::functions(&raw, &families);
+        let mut funcs = csource::functions(&raw, &families);
+        keep_specializers(&code, &mut funcs, meta);
         let code = code.clone();
         Box::new(move |i| {
             Specializer {
@@ -278,6 +279,52 @@ fn bytecodes_landing(defs: &[csource::Definition], i: usize) -> Landing {
     Ok((scope, PlaceKind::Instruction, counters))
 }
 
+/// Drops the family of functions that are not specializer code: a specializer function is
+/// a `_Py_Specialize_*` entry point, one that records a failure or installs an instruction
+/// (`SPECIALIZATION_FAIL`, `op.code`, a specialized instruction's name), or one such a
+/// function calls. The stats printers, which name every family, are none of these.
+fn keep_specializers(code: &[String], funcs: &mut [Function], meta: &Metadata) {
+    let body = |f: &Function| &code[f.start..=f.end];
+    let mut is: Vec<bool> = funcs
+        .iter()
+        .map(|f| {
+            f.name.starts_with("_Py_Specialize_")
+                || body(f).iter().any(|l| {
+                    l.contains("SPECIALIZATION_FAIL(")
+                        || l.contains("op.code")
+                        || csource::words(l)
+                            .any(|w| meta.specialized_instructions.iter().any(|s| s == w))
+                })
+        })
+        .collect();
+    let calls = |caller: &Function, callee: &str| {
+        body(caller).iter().any(|l| {
+            l.match_indices(callee).any(|(at, _)| {
+                let before = l[..at].chars().next_back();
+                let after = l[at + callee.len()..].trim_start().starts_with('(');
+                after && !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+    };
+    loop {
+        let found: Vec<usize> = (0..funcs.len())
+            .filter(|i| !is[*i])
+            .filter(|i| (0..funcs.len()).any(|j| is[j] && calls(&funcs[j], &funcs[*i].name)))
+            .collect();
+        if found.is_empty() {
+            break;
+        }
+        for i in found {
+            is[i] = true;
+        }
+    }
+    for (f, keep) in funcs.iter_mut().zip(is) {
+        if !keep {
+            f.family = None;
+        }
+    }
+}
+
 /// specialize.c's functions and families, for mapping its lines.
 struct Specializer<'a> {
     code: &'a [String],
@@ -298,7 +345,7 @@ impl Specializer<'_> {
         let family = f
             .family
             .as_deref()
-            .ok_or_else(|| format!("{}: no specialization family", f.name))?;
+            .ok_or_else(|| format!("{}: not specializer code", f.name))?;
         let scope = f.name.clone();
         if let Some((kind, counters)) = pick(self.line_counters(i, family)) {
             return Ok((scope, kind, counters));

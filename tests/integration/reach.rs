@@ -311,6 +311,20 @@ fn gate_is_inconclusive_on_a_failure_path_the_corpus_never_reaches() {
 #[test]
 fn reach_of_files_no_counter_maps_makes_no_claim() {
     let text = real(SPECIALIZE);
+    // The stats printers name every family but specialize nothing: no claim.
+    let head = edit_line_after(
+        &text,
+        "_Py_GetSpecializationStats(void)",
+        "int err = 0;",
+        |l| l.replace("0", "1 - 1"),
+    );
+    let lines = changed_lines(&text, &head);
+    let (places, not_mapped) = map_lines(SPECIALIZE, &head, &lines, &meta());
+    assert!(places.is_empty(), "{places:#?}");
+    assert!(
+        not_mapped[0].contains("_Py_GetSpecializationStats: not specializer code"),
+        "{not_mapped:?}"
+    );
     let r = Reach::from_files(
         "b",
         "h",
