@@ -515,6 +515,30 @@ fail:
     }
 
     #[test]
+    fn a_deletion_counts_at_the_line_that_follows_it() {
+        // Line 13 `x = 1;` deleted: head line 13 is now `instr->op.code = THING_INT;`.
+        let head = SRC.replace("            x = 1;\n", "");
+        assert_eq!(changed_lines(SRC, &head), [12]);
+        assert_eq!(
+            counters_of(SRC, &head),
+            [(13, vec!["opcode.THING_INT.execution_count".to_string()])]
+        );
+    }
+
+    #[test]
+    fn an_else_branch_is_governed_by_its_own_block() {
+        let src = SRC.replace(
+            "        return -1;\n    }\n    switch",
+            "        return -1;\n    } else {\n        y = 2;\n        SPECIALIZATION_FAIL(THING, SPEC_FAIL_OTHER);\n    }\n    switch",
+        );
+        let head = src.replace("y = 2;", "y = 3;");
+        assert_eq!(
+            counters_of(&src, &head),
+            [(8, vec!["family.THING.failure_kind.other".to_string()])]
+        );
+    }
+
+    #[test]
     fn each_line_lands_on_its_most_specific_counter() {
         let kind = |k: &str| vec![format!("family.THING.failure_kind.{k}")];
         // The guard governs the failure path it opens.
