@@ -190,9 +190,9 @@ pub fn gate(
         let popts = crate::stats::raw::ParseOptions::default();
         let base_set = StatsSet::load(&base_out, popts)?;
         let head_set = StatsSet::load(&head_out, popts)?;
+        let mut eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
+        eval.reach = Some(reach_of(&base, &head, &changed, &eval));
         if auto {
-            let mut eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
-            eval.reach = Some(reach_of(&base, &head, &changed, &eval));
             let mut more = |offset: u32, count: u32, benches: &[String]| {
                 more_repeats(
                     &base,
@@ -211,8 +211,6 @@ pub fn gate(
             auto_record = Some(record);
             write_and_print(&rep, gate_opts, out)?
         } else {
-            let mut eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
-            eval.reach = Some(reach_of(&base, &head, &changed, &eval));
             let rep = crate::gate::verdict::evaluate(&base_set, &head_set, &eval)?;
             write_and_print(&rep, gate_opts, out)?
         }
