@@ -186,6 +186,7 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
         rep.checks_ok(),
         opts.strict,
         opts.fail_on_warn,
+        rep.reach.as_ref(),
     );
     if rep.verdict != Verdict::Inconclusive {
         rep.notes.retain(|n| !n.starts_with("INCONCLUSIVE:"));

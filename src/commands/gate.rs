@@ -6,6 +6,7 @@ use crate::exec::builder::{self, BuiltPython};
 use crate::exec::cache;
 use crate::exec::corpus::Corpus;
 use crate::exec::runner::{self, RunSummary};
+use crate::gate::reach::{ChangedFile, Reach};
 use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
 use serde::Serialize;
@@ -165,6 +166,7 @@ pub fn gate(
     crate::output::claim_dir(out, &[])?;
     let base = builder::build_revision(repo, base_rev, build_opts)?;
     let head = builder::build_revision(repo, head_rev, build_opts)?;
+    let changed = changed_files(repo, &base, &head)?;
 
     let (base_set_dir, base_run, base_results_cached) =
         base_results(&base, &corpus, run_opts, build_opts, quiet)?;
@@ -188,8 +190,9 @@ pub fn gate(
         let popts = crate::stats::raw::ParseOptions::default();
         let base_set = StatsSet::load(&base_out, popts)?;
         let head_set = StatsSet::load(&head_out, popts)?;
+        let mut eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
+        eval.reach = Some(reach_of(&base, &head, &changed, &eval));
         if auto {
-            let eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
             let mut more = |offset: u32, count: u32, benches: &[String]| {
                 more_repeats(
                     &base,
@@ -208,9 +211,8 @@ pub fn gate(
             auto_record = Some(record);
             write_and_print(&rep, gate_opts, out)?
         } else {
-            compare_and_report(
-                &base_set, &head_set, &base, &head, gate_opts, &trailers, out,
-            )?
+            let rep = crate::gate::verdict::evaluate(&base_set, &head_set, &eval)?;
+            write_and_print(&rep, gate_opts, out)?
         }
     };
     let record = GateRun {
@@ -348,20 +350,37 @@ fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
     crate::output::publish_set_dir(&tmp, to)
 }
 
-/// Compares the two sets, writes every report format into `out`, prints the text report and
-/// returns the exit code. The one place where gating meets the verdict module.
-pub fn compare_and_report(
-    base: &StatsSet,
-    head: &StatsSet,
-    base_build: &BuiltPython,
-    head_build: &BuiltPython,
-    opts: &GateOpts,
-    trailers: &[crate::gate::accept::Acceptance],
-    out: &Path,
-) -> anyhow::Result<i32> {
-    let eval = eval_options(base, head, base_build, head_build, opts, trailers)?;
-    let rep = crate::gate::verdict::evaluate(base, head, &eval)?;
-    write_and_print(&rep, opts, out)
+/// What the change touches, read from git between the two built commits (the text of the
+/// mapped specializer files on both sides, the names of the others).
+fn changed_files(
+    repo: &Path,
+    base: &BuiltPython,
+    head: &BuiltPython,
+) -> anyhow::Result<Vec<ChangedFile>> {
+    let files = crate::exec::diff::changed_files(
+        repo,
+        &base.commit,
+        &head.commit,
+        crate::gate::reach::MAPPED_FILES,
+    )?;
+    Ok(files
+        .into_iter()
+        .map(|f| ChangedFile {
+            path: f.path,
+            base: f.base,
+            head: f.head,
+        })
+        .collect())
+}
+
+/// The change between the two builds mapped to counters (with the head side's metadata).
+fn reach_of(
+    base: &BuiltPython,
+    head: &BuiltPython,
+    changed: &[ChangedFile],
+    eval: &crate::gate::verdict::EvalOptions,
+) -> Reach {
+    Reach::from_files(&base.commit, &head.commit, changed, &eval.meta_head)
 }
 
 /// Evaluation options for two built sides: each build carries the metadata files of its

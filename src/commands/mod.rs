@@ -88,5 +88,6 @@ pub fn eval_options(
             .as_deref()
             .map(crate::gate::noise::NoiseFile::load)
             .transpose()?,
+        reach: None,
     })
 }

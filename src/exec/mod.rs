@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod cache;
 pub mod corpus;
+pub mod diff;
 pub mod merge;
 pub mod progress;
 pub mod runner;

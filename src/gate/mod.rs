@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod noise;
 #[cfg(test)]
 mod proofs;
+pub mod reach;
 pub mod rules;
 pub mod statistics;
 pub mod verdict;

@@ -8,6 +8,7 @@ use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::gate::metrics::{
     self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX,
 };
+use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
 use crate::gate::statistics::{
     adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, mean, p_above,
@@ -46,6 +47,9 @@ pub struct EvalOptions {
     pub allow_missing_benchmarks: bool,
     /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
     pub noise: Option<crate::gate::noise::NoiseFile>,
+    /// The changed specializer code (`gate` from git): its counters decide whether the
+    /// corpus saw the change at all.
+    pub reach: Option<Reach>,
 }
 
 /// Display settings carried to the renderers (they never change a number or the verdict).
@@ -86,6 +90,7 @@ impl EvalOptions {
             notes: vec![],
             allow_missing_benchmarks: false,
             noise: None,
+            reach: None,
         })
     }
 }
@@ -303,6 +308,9 @@ pub struct GateReport {
     /// Unified diff of the two single-set reports (`--diff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_diff: Option<String>,
+    /// What the change touches and whether the corpus reaches it (`gate` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<Reach>,
 }
 
 impl GateReport {
@@ -1372,6 +1380,7 @@ pub(crate) fn decide(
     checks_ok: bool,
     strict: bool,
     fail_on_warn: bool,
+    reach: Option<&Reach>,
 ) -> Verdict {
     let fails = outcomes.iter().any(|o| o.fails(fail_on_warn));
     let inconclusive = outcomes
@@ -1381,8 +1390,9 @@ pub(crate) fn decide(
         Verdict::Error
     } else if fails {
         Verdict::Regression
-    } else if inconclusive || !checks_ok {
-        // Totals that do not add up are data the gate cannot trust: never a pass.
+    } else if inconclusive || !checks_ok || reach.is_some_and(|r| r.unreached().next().is_some()) {
+        // Totals that do not add up, or changed code no counter of the corpus executes:
+        // data the gate cannot trust, a change it did not see. Never a pass.
         Verdict::Inconclusive
     } else {
         Verdict::Pass
@@ -1503,11 +1513,25 @@ fn evaluate_complete(
         cross_check,
     };
     let checks_ok = checks.iter().all(|c| c.ok());
-    let verdict = decide(&outcomes, checks_ok, opts.strict, opts.fail_on_warn);
-    let open_rules = outcomes
+    let reach = opts.reach.clone().map(|mut r| {
+        // Reached: non-zero in some repeat of either side (`comparisons` holds exactly those
+        // aggregate metrics).
+        let seen: std::collections::HashSet<&str> =
+            comparisons.iter().map(|c| c.name.as_str()).collect();
+        r.mark_reached(|name| seen.contains(name));
+        r
+    });
+    let verdict = decide(
+        &outcomes,
+        checks_ok,
+        opts.strict,
+        opts.fail_on_warn,
+        reach.as_ref(),
+    );
+    let open_outcomes = outcomes
         .iter()
         .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
-    if verdict == Verdict::Inconclusive && open_rules {
+    if verdict == Verdict::Inconclusive && open_outcomes {
         // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
         notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
         notes.push(inconclusive_note(
@@ -1518,6 +1542,7 @@ fn evaluate_complete(
             sides.base_tables.len().min(sides.head_tables.len()),
         ));
     }
+    notes.extend(reach.as_ref().and_then(Reach::note));
     Ok(GateReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -1541,6 +1566,7 @@ fn evaluate_complete(
         checks,
         notes,
         missing_data: vec![],
+        reach,
         full_report_markdown: Some(full_comparative_report(
             base,
             head,
@@ -1888,6 +1914,60 @@ pub(crate) mod tests {
                 c.get("opcode[BINARY_OP_ADD_INT].specialization.miss") + moved,
             );
         }
+    }
+
+    #[test]
+    fn a_pass_over_changed_code_no_counter_reached_is_inconclusive() {
+        use crate::gate::reach::{Place, PlaceKind};
+        let place = |counter: &str| Place {
+            file: "Python/specialize.c".into(),
+            line: 7,
+            end_line: 7,
+            scope: "f".into(),
+            kind: PlaceKind::FailureKind,
+            counters: vec![counter.into()],
+            reached: true,
+        };
+        let mut o = opts();
+        o.reach = Some(Reach {
+            places: vec![
+                place("family.LOAD_ATTR.failure_kind.no_such_kind_anywhere"),
+                place("total.instructions"),
+            ],
+            ..Default::default()
+        });
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
+        assert_eq!(exit_code(&rep, false), EXIT_PASS);
+        assert_eq!(exit_code(&rep, true), EXIT_GATE_FAILED);
+        let reach = rep.reach.as_ref().unwrap();
+        assert_eq!(
+            reach.places.iter().map(|p| p.reached).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let note = rep.notes.last().unwrap();
+        assert!(note.starts_with("UNREACHED CHANGE: 1 of 2"), "{note}");
+        assert!(note.contains(
+            "Python/specialize.c:7 (f: family.LOAD_ATTR.failure_kind.no_such_kind_anywhere = 0"
+        ));
+        // No INCONCLUSIVE note about rule outcomes: none is open.
+        assert!(!rep.notes.iter().any(|n| n.starts_with("INCONCLUSIVE:")));
+        // Everything reached: the pass stands.
+        o.reach.as_mut().unwrap().places.truncate(0);
+        o.reach
+            .as_mut()
+            .unwrap()
+            .places
+            .push(place("total.instructions"));
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Pass);
+        // A regression stays a regression.
+        o.reach.as_mut().unwrap().places[0].counters = vec!["x.never".into()];
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let rep = evaluate(&real("aa-base"), &head, &o).unwrap();
+        assert_eq!(rep.verdict, Verdict::Regression);
+        assert!(rep.notes.iter().any(|n| n.starts_with("UNREACHED CHANGE:")));
     }
 
     #[test]

@@ -87,6 +87,20 @@ pub fn render_annotations(r: &GateReport) -> String {
             ),
         );
     }
+    for p in r.reach.iter().flat_map(|x| x.unreached()) {
+        line(
+            "warning",
+            "pystats-gate: change the corpus never reaches",
+            Some((&p.file, p.line)),
+            &format!(
+                "{} ({}): {} = 0 in base and head: {}",
+                p.location(),
+                p.scope,
+                p.counters.join(" / "),
+                crate::gate::reach::UNREACHED_ADVICE
+            ),
+        );
+    }
     for o in r.inconclusive() {
         line(
             "warning",

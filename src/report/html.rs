@@ -234,6 +234,29 @@ fn effectiveness_chart(r: &GateReport) -> String {
     svg + &legend
 }
 
+/// What the change touches: the reach line and one row per changed place, unreached first.
+fn reach_table(s: &mut String, r: &GateReport) {
+    if let (Some(line), Some(x)) = (reach_line(r), &r.reach) {
+        s.push_str(&format!(
+            "<h2 id=reach>What the change touches</h2><p>{}</p>\n",
+            crate::text::html_escape(&line)
+        ));
+        if !x.places.is_empty() {
+            s.push_str("<table><tr><th>Changed</th><th>In</th><th>Counter</th><th>Corpus reaches it</th></tr>\n");
+            for row in reach_rows(x) {
+                s.push_str(&format!(
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+                    crate::text::html_escape(&row.locations),
+                    crate::text::html_escape(&row.scope),
+                    crate::text::html_escape(&row.counters),
+                    if row.reached { "yes" } else { "<b>never</b>" }
+                ));
+            }
+            s.push_str("</table>\n");
+        }
+    }
+}
+
 pub fn render_html(r: &GateReport) -> String {
     let class = match r.verdict {
         Verdict::Pass => "pass",
@@ -281,6 +304,7 @@ pub fn render_html(r: &GateReport) -> String {
         r.confidence,
         true,
     );
+    reach_table(&mut s, r);
     if failing.is_empty() && r.warnings().next().is_none() && r.inconclusive().next().is_none() {
         s.push_str("<h2>Rules</h2><p class=ok>Every rule passes.</p>\n");
     }

@@ -84,6 +84,27 @@ pub fn render_junit(r: &GateReport) -> String {
         suite.add_test_case(tc);
         report.add_test_suite(suite);
     }
+    if let Some(x) = r.reach.as_ref().filter(|x| !x.places.is_empty()) {
+        // An unreached place is a skipped case: the gate could not test it.
+        let mut suite = TestSuite::new("change reach");
+        for p in &x.places {
+            let (loc, scope, counters) = (p.location(), &p.scope, p.counters.join(" / "));
+            let st = if p.reached {
+                TestCaseStatus::success()
+            } else {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(format!(
+                    "{counters} = 0 in base and head: {}",
+                    crate::gate::reach::UNREACHED_ADVICE
+                ));
+                st
+            };
+            let mut tc = TestCase::new(format!("{loc} ({scope})"), st);
+            tc.set_classname("pystats-gate.reach");
+            suite.add_test_case(tc);
+        }
+        report.add_test_suite(suite);
+    }
     for c in &r.checks {
         let mut suite = TestSuite::new(format!("checks {}", c.label));
         for inv in &c.results {

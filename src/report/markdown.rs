@@ -196,6 +196,34 @@ fn checks_section(r: &GateReport) -> Section {
     }
 }
 
+/// What the change touches: unreached places first, then reached ones (one row each).
+fn reach_section(r: &GateReport) -> Option<Section> {
+    let x = r.reach.as_ref()?;
+    let line = reach_line(r)?;
+    let mut rows: Vec<String> = vec![];
+    for row in reach_rows(x) {
+        rows.push(format!(
+            "| `{}` | `{}` | `{}` | {} |\n",
+            cell(&row.locations),
+            cell(&row.scope),
+            cell(&row.counters),
+            if row.reached { "yes" } else { "**never**" }
+        ));
+    }
+    let table = if rows.is_empty() {
+        ""
+    } else {
+        "| Changed | In | Counter | Corpus reaches it |\n|---|---|---|---|\n"
+    };
+    Some(Section {
+        name: "What the change touches".into(),
+        head: format!("### What the change touches\n\n{}.\n\n{table}", cell(&line)),
+        rows,
+        tail: "\n".into(),
+        whole: false,
+    })
+}
+
 /// The sections after the headline, most important first.
 fn sections(r: &GateReport) -> Vec<Section> {
     let conf = r.confidence;
@@ -236,6 +264,7 @@ fn sections(r: &GateReport) -> Vec<Section> {
     .into_iter()
     .flatten()
     .collect();
+    out.extend(reach_section(r));
     if r.verdict != Verdict::Pass || !r.top_movers.is_empty() {
         out.push(movers_section(r));
     }

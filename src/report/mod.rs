@@ -128,6 +128,14 @@ pub fn verdict_line(r: &GateReport) -> String {
     if !r.checks_ok() {
         parts.push("consistency checks failed".into());
     }
+    if let Some(n) = r
+        .reach
+        .as_ref()
+        .map(|x| x.unreached().count())
+        .filter(|n| *n > 0)
+    {
+        parts.push(format!("{n} changed place(s) the corpus never reaches"));
+    }
     let detail = if parts.is_empty() {
         "no rule violated".to_string()
     } else {
@@ -140,6 +148,76 @@ pub fn verdict_line(r: &GateReport) -> String {
         format!(" in {}", families.join(", "))
     };
     format!("pystats-gate: {}{scope} ({detail})", report_word(r))
+}
+
+/// One line on what the change touches and the corpus reaches, `None` without a change
+/// (`compare`) or when the change touches no specializer code.
+pub fn reach_line(r: &GateReport) -> Option<String> {
+    let x = r.reach.as_ref()?;
+    if x.places.is_empty() && x.not_mapped.is_empty() {
+        return None;
+    }
+    let reached = x.reached().count();
+    let mut s = format!(
+        "Change reach: the corpus reaches {reached} of {} changed specializer place(s)",
+        x.places.len()
+    );
+    if !x.not_mapped.is_empty() {
+        const SHOWN: usize = 5;
+        let mut named: Vec<&str> = x
+            .not_mapped
+            .iter()
+            .take(SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = format!("and {} more", x.not_mapped.len().saturating_sub(SHOWN));
+        if x.not_mapped.len() > SHOWN {
+            named.push(&more);
+        }
+        s.push_str(&format!("; not mapped (no claim): {}", named.join(", ")));
+    }
+    Some(s)
+}
+
+/// One row of the reach table: location(s), function or definition, counter(s), reached.
+pub struct ReachRow {
+    pub locations: String,
+    pub scope: String,
+    pub counters: String,
+    pub reached: bool,
+}
+
+/// The reach table's rows: each unreached place on its own row, then the reached ones, those
+/// of one function with the same counters on one row (their lines joined), so a big change
+/// stays a short table.
+pub fn reach_rows(x: &crate::gate::reach::Reach) -> Vec<ReachRow> {
+    let mut rows: Vec<ReachRow> = x
+        .unreached()
+        .map(|p| ReachRow {
+            locations: p.location(),
+            scope: p.scope.clone(),
+            counters: p.counters.join(" / "),
+            reached: false,
+        })
+        .collect();
+    let first = rows.len();
+    for p in x.reached() {
+        let counters = p.counters.join(" / ");
+        let same = rows[first..].iter_mut().find(|r| {
+            r.scope == p.scope && r.counters == counters && r.locations.starts_with(&p.file)
+        });
+        let lines = p.location()[p.file.len() + 1..].to_string();
+        match same {
+            Some(r) => r.locations.push_str(&format!(", {lines}")),
+            None => rows.push(ReachRow {
+                locations: p.location(),
+                scope: p.scope.clone(),
+                counters,
+                reached: true,
+            }),
+        }
+    }
+    rows
 }
 
 /// Describes the comparison setup: sets, repeats, pairing.
@@ -315,6 +393,68 @@ pub fn statistics_line(r: &GateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unreached places each get a row, first; reached ones of one function and counter
+    /// share a row; every format shows the reach (JSON in full).
+    #[test]
+    fn reach_rows_name_every_unreached_place_and_group_the_reached() {
+        use crate::gate::reach::{Place, PlaceKind, Reach};
+        use crate::gate::verdict::evaluate;
+        use crate::gate::verdict::tests::opts;
+        use crate::stats::set::real_fixture as real;
+        let place = |line: usize, counter: &str| Place {
+            file: "Python/specialize.c".into(),
+            line,
+            end_line: line + 1,
+            scope: "f".into(),
+            kind: PlaceKind::Family,
+            counters: vec![counter.into()],
+            reached: false,
+        };
+        let mut o = opts();
+        o.reach = Some(Reach {
+            places: vec![
+                place(10, "total.instructions"),
+                place(20, "never.a.metric"),
+                place(30, "total.instructions"),
+                place(40, "never.a.metric"),
+            ],
+            not_mapped: vec!["Python/ceval.c".into()],
+            ..Default::default()
+        });
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &o).unwrap();
+        let rows = reach_rows(rep.reach.as_ref().unwrap());
+        let cells: Vec<(&str, bool)> = rows
+            .iter()
+            .map(|r| (r.locations.as_str(), r.reached))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("Python/specialize.c:20-21", false),
+                ("Python/specialize.c:40-41", false),
+                ("Python/specialize.c:10-11, 30-31", true),
+            ]
+        );
+        let line = reach_line(&rep).unwrap();
+        assert!(line.contains("reaches 2 of 4"), "{line}");
+        assert!(
+            line.ends_with("not mapped (no claim): Python/ceval.c"),
+            "{line}"
+        );
+        for f in [
+            Format::Markdown,
+            Format::Text,
+            Format::Html,
+            Format::Junit,
+            Format::GithubAnnotations,
+            Format::Json,
+        ] {
+            let out = String::from_utf8(render(&rep, f)).unwrap();
+            assert!(out.contains("Python/specialize.c:40"), "{f:?}: {out}");
+        }
+        assert!(verdict_line(&rep).contains("2 changed place(s) the corpus never reaches"));
+    }
 
     /// The statistics footer says which path decided: exact counters on A/A data, and
     /// UNVERIFIED thresholds at one repeat per side.

@@ -99,6 +99,21 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         "1;33",
         &r.inconclusive().collect::<Vec<_>>(),
     );
+    if let (Some(line), Some(x)) = (reach_line(r), &r.reach) {
+        s.push_str(&format!("{line}\n"));
+        for row in reach_rows(x) {
+            let seen = if row.reached {
+                "reached"
+            } else {
+                "NEVER reached"
+            };
+            s.push_str(&format!(
+                "  {}  {}  {}  {seen}\n",
+                row.locations, row.scope, row.counters
+            ));
+        }
+        s.push('\n');
+    }
     s.push_str(&format!("Changed metrics: {}\n", movers_line(r)));
     if !r.top_movers.is_empty() {
         let w = r

@@ -1,42 +1,8 @@
 //! Integration test: `gate --head-dir` on a working tree with uncommitted changes, on a real build, with `Pystats-Accept:` trailers.
 
 use crate::util::suite_cache;
-use crate::util::{dump, read_json, tempdir, Exits};
-use std::path::{Path, PathBuf};
+use crate::util::{dump, git, read_json, tempdir, Exits, LinkedWorktree};
 use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@localhost.invalid")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@localhost.invalid")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", dump(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A linked worktree of the shared demo repository, removed again on drop (the demo
-/// repository itself is never edited: other tests use it at the same time).
-struct LinkedWorktree {
-    repo: PathBuf,
-    path: PathBuf,
-}
-
-impl Drop for LinkedWorktree {
-    fn drop(&mut self) {
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.path)
-            .output();
-    }
-}
 
 #[test]
 fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {

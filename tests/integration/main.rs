@@ -14,6 +14,7 @@ mod model;
 mod mutants;
 mod noise;
 mod pr_comment;
+mod reach;
 mod summarize;
 mod terminal;
 mod wheel;

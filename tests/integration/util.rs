@@ -152,3 +152,58 @@ pub fn proptest_cases(cases: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(cases)
 }
+
+/// Runs git in `dir` as a developer would (fixed identity); asserts success, returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@localhost.invalid")
+        .env("GIT_COMMITTER_NAME", "dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@localhost.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", dump(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A linked worktree of the shared demo repository, removed again on drop (the demo
+/// repository itself is never edited: other tests use it at the same time).
+pub struct LinkedWorktree {
+    pub repo: PathBuf,
+    pub path: PathBuf,
+}
+
+impl Drop for LinkedWorktree {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .output();
+    }
+}
+
+impl LinkedWorktree {
+    /// A detached linked worktree of `repo` at `rev`, in `path`.
+    pub fn add(repo: &Path, path: PathBuf, rev: &str) -> LinkedWorktree {
+        git(
+            repo,
+            &[
+                "worktree",
+                "add",
+                "--quiet",
+                "--detach",
+                path.to_str().unwrap(),
+                rev,
+            ],
+        );
+        LinkedWorktree {
+            repo: repo.to_path_buf(),
+            path,
+        }
+    }
+}

@@ -6,6 +6,9 @@
 //! No C parser: the edits are textual, and every mutant that does not compile is reported
 //! as "not built" instead of being guessed away.
 
+use crate::stats::csource::{
+    code_of, family_names, family_of_opcode, functions, is_upper_ident, Function,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -113,15 +116,6 @@ const SIBLINGS: &[(&str, &str)] = &[
     ("UNPACK_SEQUENCE_TWO_TUPLE", "UNPACK_SEQUENCE_TUPLE"),
 ];
 
-/// A function of the source: name, body line range (0-based, inclusive), family.
-#[derive(Debug)]
-struct Function {
-    name: String,
-    start: usize,
-    end: usize,
-    family: Option<String>,
-}
-
 /// Generates every mutant of `text` (the file `file`).
 pub fn generate(file: &str, text: &str) -> Vec<Mutant> {
     let lines: Vec<&str> = text.split('\n').collect();
@@ -151,183 +145,6 @@ pub fn generate(file: &str, text: &str) -> Vec<Mutant> {
         let n = seen.entry(base.clone()).or_insert(0);
         *n += 1;
         m.id = if *n == 1 { base } else { format!("{base}.{n}") };
-    }
-    out
-}
-
-/// Family names: first arguments of `STAT_INC(X, failure|success)`.
-fn family_names(lines: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = vec![];
-    for l in lines {
-        if let Some(rest) = l.trim().strip_prefix("STAT_INC(") {
-            if let Some((name, what)) = rest.split_once(',') {
-                let what = what.trim().trim_end_matches(");");
-                if (what == "failure" || what == "success")
-                    && is_upper_ident(name)
-                    && !out.iter().any(|f| f == name)
-                {
-                    out.push(name.to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn is_upper_ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-}
-
-/// The family an opcode name belongs to (longest family-name prefix), or the name itself.
-fn family_of_opcode<'a>(op: &str, families: &'a [String]) -> Option<&'a str> {
-    families
-        .iter()
-        .filter(|f| {
-            op == f.as_str()
-                || (op.starts_with(f.as_str()) && op.as_bytes().get(f.len()) == Some(&b'_'))
-        })
-        .max_by_key(|f| f.len())
-        .map(String::as_str)
-}
-
-/// Line text without comments (line comments and one-line block comments).
-fn code_of(line: &str) -> &str {
-    let l = line.split("//").next().unwrap_or("");
-    l.split("/*").next().unwrap_or("")
-}
-
-/// Finds function bodies by brace depth; names come from the signature before the `{`.
-fn functions(lines: &[&str], families: &[String]) -> Vec<Function> {
-    let mut out = vec![];
-    let mut depth = 0i32;
-    let mut sig = String::new();
-    let mut in_comment = false;
-    let mut in_macro = false;
-    let mut current: Option<(String, usize)> = None;
-    for (i, raw) in lines.iter().enumerate() {
-        let mut line = raw.to_string();
-        if in_comment {
-            match line.find("*/") {
-                Some(p) => {
-                    line = line[p + 2..].to_string();
-                    in_comment = false;
-                }
-                None => continue,
-            }
-        }
-        if in_macro || line.trim_start().starts_with('#') {
-            in_macro = line.trim_end().ends_with('\\');
-            continue;
-        }
-        if let Some(p) = line.find("/*") {
-            if !line[p..].contains("*/") {
-                in_comment = true;
-                line.truncate(p);
-            }
-        }
-        let code = code_of(&line).to_string();
-        for c in code.chars() {
-            match c {
-                '{' => {
-                    if depth == 0 && sig.contains('(') && !sig.contains('=') {
-                        let before = sig.split('(').next().unwrap_or("");
-                        let name = before
-                            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                            .rfind(|s| !s.is_empty())
-                            .unwrap_or("")
-                            .to_string();
-                        current = Some((name, i));
-                    }
-                    depth += 1;
-                    sig.clear();
-                }
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        if let Some((name, start)) = current.take() {
-                            out.push(Function {
-                                name,
-                                start,
-                                end: i,
-                                family: None,
-                            });
-                        }
-                    }
-                    sig.clear();
-                }
-                ';' if depth == 0 => sig.clear(),
-                _ if depth == 0 => sig.push(c),
-                _ => {}
-            }
-        }
-        if depth == 0 {
-            sig.push('\n');
-        }
-    }
-    // Own family: most named in the body; else the family of callers (two rounds).
-    for f in &mut out {
-        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-        for l in &lines[f.start..=f.end] {
-            for fam in families_named(l, families) {
-                *count.entry(fam).or_default() += 1;
-            }
-        }
-        if let Some(n) = f.name.strip_prefix("_Py_Specialize_") {
-            // _Py_Specialize_LoadAttr -> LOAD_ATTR wins over everything else.
-            let snake = camel_to_upper_snake(n);
-            if let Some(fam) = families.iter().find(|f| **f == snake) {
-                *count.entry(fam.as_str()).or_default() += 1000;
-            }
-        }
-        f.family = count
-            .into_iter()
-            .max_by_key(|(name, n)| (*n, std::cmp::Reverse(*name)))
-            .map(|(name, _)| name.to_string());
-    }
-    for _ in 0..2 {
-        let known: Vec<(String, String, usize, usize)> = out
-            .iter()
-            .filter_map(|f| {
-                f.family
-                    .clone()
-                    .map(|fam| (f.name.clone(), fam, f.start, f.end))
-            })
-            .collect();
-        for f in out.iter_mut().filter(|f| f.family.is_none()) {
-            let call = format!("{}(", f.name);
-            f.family = known
-                .iter()
-                .find(|(_, _, s, e)| lines[*s..=*e].iter().any(|l| code_of(l).contains(&call)))
-                .map(|(_, fam, _, _)| fam.clone());
-        }
-    }
-    out
-}
-
-fn camel_to_upper_snake(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
-}
-
-/// Families a line names: installed opcodes, `STAT_INC`/`SPECIALIZATION_FAIL` first arguments.
-fn families_named<'a>(line: &str, families: &'a [String]) -> Vec<&'a str> {
-    let code = code_of(line);
-    let mut out = vec![];
-    for word in code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-        if is_upper_ident(word) && word.contains('_') {
-            if let Some(f) = family_of_opcode(word, families) {
-                out.push(f);
-            }
-        }
     }
     out
 }
