@@ -467,7 +467,11 @@ fn demo_headline(out: &Path, code: i32) -> String {
     // A metric fails once per rule and benchmark; the headline names it once.
     let metrics: indexmap::IndexSet<&str> = report.failing().map(|o| o.metric.as_str()).collect();
     let metrics: Vec<&str> = metrics.into_iter().collect();
-    if code == crate::error::EXIT_PASS {
+    if code == crate::error::EXIT_PASS
+        && report.verdict == crate::gate::verdict::Verdict::Inconclusive
+    {
+        format!("demo: INCONCLUSIVE (exit {code}): see the report's notes")
+    } else if code == crate::error::EXIT_PASS {
         format!("demo: PASS (exit {code})")
     } else if families.is_empty() {
         format!("demo: FAIL (exit {code}): {}", metrics.join(", "))
