@@ -21,19 +21,7 @@ glob=${2:-*}
 bin=${PYSTATS_GATE:-$root/target/release/pystats-gate}
 [ -n "${PYSTATS_GATE:-}" ] || cargo build --release --quiet
 mkdir -p "$out"
-demo_repo() {
-  local d
-  for d in "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-*; do
-    [ -d "$d/.git" ] && { echo "$d"; return; }
-  done
-}
-demo=$(demo_repo)
-if [ -z "$demo" ]; then
-  "$bin" demo --quiet --head comment --repeats 1 --out "$out/warm" >/dev/null || true
-  demo=$(demo_repo)
-fi
-repo="$out/cpython"
-[ -d "$repo/.git" ] || git clone -q "$demo" "$repo"
+repo=$(ci/demo-clone.sh "$bin" "$out")
 extra=()
 [ -n "${REPEATS:-}" ] && extra+=(--repeats "$REPEATS")
 [ -n "${RULES:-}" ] && extra+=(--rules "$RULES")
