@@ -4,10 +4,10 @@ a generator loop whose body is long (a long jump back), a record class with many
 and one with many instance attributes (the fields read are the last ones), a generated
 constants module with hundreds of names and a function whose module globals hold hundreds of
 names (the names read are the last ones) and got their keys version after thousands of
-others, and rows whose last column is rewritten. Each is
-specialized in 3.13, so a limit made tighter by mistake (a narrower integer type for an
-offset or index, an extra range guard, compact-only arithmetic) turns into failures, lost
-forms or misses here."""
+others, rows whose last column is rewritten, every index of short strs, tuples and lists,
+and a recursive walk 400 frames deep. Each is specialized in 3.13, so a limit made tighter
+by mistake (a narrower integer type for an offset or index, an extra range or depth guard,
+compact-only arithmetic) turns into failures, lost forms or misses here."""
 import types
 
 FIELDS = 40
@@ -54,6 +54,25 @@ def decode(n, frame, rec):
         total += rec.f39 + rec.f38 + rec.f37 + rec.f36 + rec.f35
         total += rec.f34 + rec.f33 + rec.f32 + rec.f31 + rec.f30
         total &= 0xFFFF
+    return total
+
+
+def depth(node):
+    """A recursive walk down a deep chain: calls specialized hundreds of frames deep."""
+    if node is None:
+        return 0
+    return depth(node[1]) + 1
+
+
+def scan(word, fields, row):
+    """Every index of a str, a tuple and a list, the last one included."""
+    total = 0
+    for k in range(len(word)):
+        total += word[k] == "a"
+    for k in range(len(fields)):
+        total += fields[k]
+    for k in range(len(row)):
+        row[k] = total
     return total
 
 
@@ -110,6 +129,12 @@ def workload(ctx):
     total += lookup(n)
     text = "naïve café, crème brûlée: " * 2
     rows = [[k, k, k, 0] for k in range(8)]
+    chain = None
+    for k in range(400):
+        chain = (k, chain)
+    for i in range(n // 400):
+        total += depth(chain)
+        total += scan("banana", (1, 2, 3), [0, 0, 0])
     crc = (1 << 64) + 13
     for i in range(n):
         crc = (crc * 31 + i) % ((1 << 89) - 1)
