@@ -14,21 +14,7 @@ out=${1:-$(mktemp -d)}
 shards=${SHARDS:-1}
 bin=${PYSTATS_GATE:-target/release/pystats-gate}
 [ -n "${PYSTATS_GATE:-}" ] || cargo build --release --quiet
-# The demo repository (pristine CPython 3.13 in git), made by `demo` when missing.
-demo_repo() {
-  local d
-  for d in "${PYSTATS_GATE_CACHE:-$HOME/.cache/pystats-gate}"/demo/cpython-*; do
-    [ -d "$d/.git" ] && { echo "$d"; return; }
-  done
-}
-demo=$(demo_repo)
-if [ -z "$demo" ]; then
-  "$bin" demo --quiet --head comment --repeats 1 --out "$out/warm" >/dev/null || true
-  demo=$(demo_repo)
-fi
-# A private clone: its persistent build worktree is ours alone.
-repo="$out/cpython"
-[ -d "$repo/.git" ] || git clone -q "$demo" "$repo"
+repo=$(ci/demo-clone.sh "$bin" "$out")
 only=()
 [ -n "${ONLY:-}" ] && only=(--only "$ONLY")
 dirs=()

@@ -1,6 +1,7 @@
 """CALL shapes of a small text-processing pipeline: methods with defaults, *args functions,
 closures, callable objects, classes with __new__, builtin classes (tuple, list, range, int),
-builtins with keywords, and str/dict/list method descriptors of every calling convention."""
+builtins with keywords, and str/dict/list/set method descriptors of every calling convention,
+as expressions and as statements whose result is dropped (CALL specializes on that)."""
 
 
 class Tokenizer:
@@ -57,6 +58,7 @@ def workload(ctx):
     scale = Scaler(3)
     hit = make_counter()
     freq = {}
+    seen = set()
     total = 0
     for i in range(n):
         line = lines[i & 3]
@@ -67,6 +69,8 @@ def workload(ctx):
         total += int("7") + round(2.5 + i, 1) > 0
         total += freq.get(line, 0)
         freq[line] = i
+        seen.add(line)                    # a one-argument method whose result is dropped
+        seen.discard(parts[0])
         total += len(line.upper()) + len(line.split(",", 2))
         total += scale(i & 15)
         total += concat(i, line, t)

@@ -1,9 +1,11 @@
 """The specializer's declined cases, each at many fresh sites: a plugin host that loads the same
 small handler functions for many plugins (one code object per plugin, like modules compiled
-from the same template), then runs each handler twice. A site is specialized on its second
-execution, so every handler copy adds one specialization attempt per site, and each failure
-kind reaches hundreds of counts at a tiny cost (one site alone retries only ~60 times in
-200,000 runs because of the specializer's exponential backoff).
+from the same template), then runs each handler three times. A site is specialized on its
+second execution, so every handler copy adds one specialization attempt per site, and the
+third execution shows whether a form installed there holds (a form installed where its
+guards fail misses there, hundreds of times in all). Each failure kind reaches hundreds of
+counts at a tiny cost (one site alone retries only ~60 times in 200,000 runs because of the
+specializer's exponential backoff).
 
 Covered here: attribute loads and stores on data descriptors, Python descriptor objects,
 class attributes shadowed or called, builtin and Python classmethods, staticmethods,
@@ -470,7 +472,7 @@ def workload(ctx):
               {"a": 1}, 0.5, (1,), frozenset((1,)))
     total = 0
     for i in range(n):
-        for _ in range(2):
+        for _ in range(3):
             total += loads[i](reader, shadowed, lazy, guarded, fault, row, wide, tuned, 2j, mods)
             total += stores[i](writer, tracked, loud_fault, Amount(i), Plugin("p"), wide, func,
                                registry, plain, mods[0])
@@ -481,5 +483,5 @@ def workload(ctx):
             total += truths[i](*truthy)
             total += misuse[i](child) + greet[i](child)
     for f in ctx["globals"]:
-        total += f() + f()
+        total += f() + f() + f()
     return total

@@ -42,6 +42,6 @@ def workload(ctx):
     recent = collections.deque([0, 0], maxlen=2)
     total = 0
     for f in recorders:
-        for _ in range(2):
+        for _ in range(3):
             total += f(readings, samples, raw, view, recent, True, 1j, range(3))
     return total

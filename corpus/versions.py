@@ -3,8 +3,8 @@ fresh namespace dict. LOAD_GLOBAL caches a dict's keys version in 16 bits, and v
 handed out interpreter-wide, one per namespace the specializer looks at; after 65,536 of
 them (setup() renders that many requests first) new namespaces can no longer be cached, and
 LOAD_GLOBAL records SPEC_FAIL_OUT_OF_RANGE for the module, builtin and globals-version cases.
-The workload renders each template at many fresh sites (one code object per copy, run twice:
-see declines.py) so each of those failure paths is taken hundreds of times."""
+The workload renders each template at many fresh sites (one code object per copy, run three
+times: see declines.py) so each of those failure paths is taken hundreds of times."""
 import builtins
 import types
 
@@ -60,5 +60,5 @@ def setup(args):
 def workload(pages):
     total = 0
     for page in pages:
-        total += len(str(page())) + len(str(page()))
+        total += len(str(page())) + len(str(page())) + len(str(page()))
     return total

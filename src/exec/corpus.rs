@@ -38,6 +38,9 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("declines.py", include_str!("../../corpus/declines.py")),
     ("oddities.py", include_str!("../../corpus/oddities.py")),
     ("versions.py", include_str!("../../corpus/versions.py")),
+    ("subclasses.py", include_str!("../../corpus/subclasses.py")),
+    ("limits.py", include_str!("../../corpus/limits.py")),
+    ("polymorph.py", include_str!("../../corpus/polymorph.py")),
 ];
 
 /// One benchmark of the manifest.

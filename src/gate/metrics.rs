@@ -244,6 +244,13 @@ fn family_metrics(m: &mut MetricTable, fam: &Family) {
     ] {
         put_count(m, format!("family.{f}.{field}"), v);
     }
+    // Specialization attempts: a site that respecializes too soon after a miss, or retries a
+    // failure too often, makes more of them without changing any ratio much.
+    put_count(
+        m,
+        format!("family.{f}.attempts"),
+        i128::from(fam.success) + i128::from(fam.failure),
+    );
     let total = fam.total as i128;
     for (field, v) in [
         ("hit", fam.hit),
@@ -528,6 +535,7 @@ mod tests {
         assert_eq!(m["family.LOAD_ATTR.hit_ratio"].value(), 0.8);
         assert_eq!(m["family.LOAD_ATTR.deferred_ratio"].value(), 0.05);
         assert_eq!(m["family.LOAD_ATTR.success_ratio"].value(), 0.75);
+        assert_eq!(m["family.LOAD_ATTR.attempts"].num, 4.0);
         assert_eq!(m["total.instructions"].num, 200.0);
         assert_eq!(m["effectiveness.basic"].num, 100.0);
         assert_eq!(m["effectiveness.not_specialized"].num, 10.0);

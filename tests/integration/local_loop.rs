@@ -34,7 +34,7 @@ fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
             "-q",
             "-a",
             "-m",
-            "Stop specializing CONTAINS_OP\n\nPystats-Accept: family-deferred-ratio:family.CONTAINS_OP.* because CONTAINS_OP is no longer specialized on purpose\nPystats-Accept: family-success-ratio:family.CONTAINS_OP.* because same change\nPystats-Accept: new-failure-kind:family.CONTAINS_OP.* because same change\nPystats-Accept: specialized-share because same change\nPystats-Accept: not-specialized-share because same change\nPystats-Accept: family-form-share:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-family-form-share:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-family-deferred-ratio:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-new-failure-kind:family.CONTAINS_OP.* because same change\nPystats-Accept: failure-kind-growth:family.CONTAINS_OP.* because same change\n",
+            "Stop specializing CONTAINS_OP\n\nPystats-Accept: family-deferred-ratio:family.CONTAINS_OP.* because CONTAINS_OP is no longer specialized on purpose\nPystats-Accept: family-success-ratio:family.CONTAINS_OP.* because same change\nPystats-Accept: new-failure-kind:family.CONTAINS_OP.* because same change\nPystats-Accept: specialized-share because same change\nPystats-Accept: not-specialized-share because same change\nPystats-Accept: family-form-share:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-family-form-share:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-family-deferred-ratio:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-new-failure-kind:family.CONTAINS_OP.* because same change\nPystats-Accept: failure-kind-growth:family.CONTAINS_OP.* because same change\nPystats-Accept: bench-family-attempt-growth:family.CONTAINS_OP.* because same change\n",
         ],
     );
     let committed = git(&wt.path, &["rev-parse", "HEAD"]);
@@ -61,7 +61,7 @@ fn head_dir_gates_uncommitted_work_and_reads_the_commit_trailers() {
     );
     let rep = read_json(&out_dir.join("report.json"));
     let acceptances = rep["acceptances"].as_array().unwrap();
-    assert_eq!(acceptances.len(), 10, "{rep:#}");
+    assert_eq!(acceptances.len(), 11, "{rep:#}");
     for a in acceptances {
         assert_eq!(
             a["source"].as_str().unwrap(),

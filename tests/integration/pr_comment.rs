@@ -9,7 +9,7 @@ fn demo(side: &str) -> PathBuf {
 
 /// The shipped rules without the per-form and per-benchmark ones, so the recorded demo
 /// regression violates its classic five rules (the comment's layout is what is tested).
-const CLASSIC_RULES: &str = "include = [\"default.toml\"]\n\n[[rule]]\nname = \"family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-deferred-ratio\"\nenabled = false\n\n[[rule]]\nname = \"bench-new-failure-kind\"\nenabled = false\n\n[[rule]]\nname = \"failure-kind-growth\"\nenabled = false\n";
+const CLASSIC_RULES: &str = "include = [\"default.toml\"]\n\n[[rule]]\nname = \"family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-form-share\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-deferred-ratio\"\nenabled = false\n\n[[rule]]\nname = \"bench-new-failure-kind\"\nenabled = false\n\n[[rule]]\nname = \"failure-kind-growth\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-miss-ratio\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-miss-growth\"\nenabled = false\n\n[[rule]]\nname = \"bench-family-attempt-growth\"\nenabled = false\n";
 
 /// Writes [`CLASSIC_RULES`] plus `more` into `dir/rules.toml`.
 fn classic_rules(dir: &Path, more: &str) -> PathBuf {
