@@ -401,12 +401,16 @@ mod tests {
         assert_eq!(find(&later).status, OutcomeStatus::Regression);
         assert_eq!(later.verdict, Verdict::Regression);
         // Accepted at the first look; later looks evaluate without acceptances.
+        // Every violation the plant causes is accepted (several rules see it).
         let mut accepting = opts();
-        accepting.accept = vec![Acceptance::parse(
-            &format!("family-miss-ratio:{metric} because planted in this test"),
-            "--accept",
-        )
-        .unwrap()];
+        let violations = evaluate(&base, &planted, &opts()).unwrap();
+        accepting.accept = violations
+            .failing()
+            .map(|o| {
+                let spec = format!("{}:{} because planted in this test", o.rule, o.metric);
+                Acceptance::parse(&spec, "--accept").unwrap()
+            })
+            .collect();
         let first = evaluate(&base, &planted, &accepting).unwrap();
         assert!(find(&first).accepted.is_some(), "{:#?}", find(&first));
         assert_eq!(first.verdict, Verdict::Pass);
