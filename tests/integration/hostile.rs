@@ -32,7 +32,7 @@ fn remove_benchmark(set: &Path, bench: &str) {
     }
 }
 
-fn edit_manifest(set: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+pub(crate) fn edit_manifest(set: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let p = set.join("manifest.json");
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();

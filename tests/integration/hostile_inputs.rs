@@ -142,12 +142,10 @@ fn a_manifest_listing_many_missing_dumps_gives_a_short_message() {
     let d = tempdir();
     let h = d.path().join("h");
     copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    let mpath = h.join("manifest.json");
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
-    let names: Vec<String> = (0..1000).map(|i| format!("{i:0>100}")).collect();
-    m["repeats"][0]["benchmarks"] = serde_json::json!(names);
-    write_json(&mpath, &m);
+    crate::hostile::edit_manifest(&h, |m| {
+        let names: Vec<String> = (0..1000).map(|i| format!("{i:0>100}")).collect();
+        m["repeats"][0]["benchmarks"] = serde_json::json!(names);
+    });
     let out = compare_base_with(Some(&h)).exits(3);
     assert_stderr_contains(&out, "1000 dump(s) listed in");
     assert!(stderr(&out).len() < 5000, "{} bytes", stderr(&out).len());
@@ -861,13 +859,11 @@ fn merge_of_a_shard_whose_listed_dump_is_gone_is_a_run_error() {
     let d = tempdir();
     let sh = d.path().join("sh");
     copy_dir(&fixture("real-3.13.5/aa-base"), &sh);
-    let mpath = sh.join("manifest.json");
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
-    m["shard"] = serde_json::json!("1/1");
-    m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
-    m["total_repeats"] = serde_json::json!(3);
-    write_json(&mpath, &m);
+    crate::hostile::edit_manifest(&sh, |m| {
+        m["shard"] = serde_json::json!("1/1");
+        m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+        m["total_repeats"] = serde_json::json!(3);
+    });
     std::fs::remove_file(sh.join("run-2/attrs.txt")).unwrap();
     let out = cmd()
         .arg("merge")
@@ -877,8 +873,9 @@ fn merge_of_a_shard_whose_listed_dump_is_gone_is_a_run_error() {
         .exits(3);
     assert_stderr_contains(&out, "run-2/attrs.txt: missing");
     // Not listed in the manifest either: the shard is inconsistent, an input error.
-    m["repeats"][1]["benchmarks"] = serde_json::json!(["arith"]);
-    write_json(&mpath, &m);
+    crate::hostile::edit_manifest(&sh, |m| {
+        m["repeats"][1]["benchmarks"] = serde_json::json!(["arith"]);
+    });
     cmd()
         .arg("merge")
         .arg(&sh)
@@ -922,11 +919,9 @@ fn a_manifest_python_version_that_contradicts_the_dumps_is_an_error() {
     let d = tempdir();
     let h = d.path().join("h");
     copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    let mpath = h.join("manifest.json");
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
-    m["python_version"] = serde_json::json!("3.12.3");
-    write_json(&mpath, &m);
+    crate::hostile::edit_manifest(&h, |m| {
+        m["python_version"] = serde_json::json!("3.12.3");
+    });
     let out = compare_base_with(Some(&h)).exits(2);
     assert_stderr_contains(
         &out,
