@@ -11,8 +11,8 @@ use crate::gate::metrics::{
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, compare_samples, holm, hypothesis_key, mean, p_above,
-    p_below, permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl,
+    adjust_grouped, benjamini_hochberg, compare_samples, exact_test_from, holm, hypothesis_key,
+    mean, p_above, p_below, permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl,
 };
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
@@ -257,6 +257,10 @@ pub struct FalsePositives {
     /// Set when the permutation cross-check cannot reach alpha at these repeats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_check: Option<String>,
+    /// Repeats (pairs, or per side) from which the exact permutation test joins the t test
+    /// for this Holm family (its smallest p reaches alpha / family size).
+    #[serde(default)]
+    pub exact_from: usize,
 }
 
 /// The whole comparison: serializable, stable, renderer input.
@@ -510,6 +514,9 @@ struct LimitTest {
     low: f64,
     high: f64,
     p: Option<f64>,
+    /// The t test's p alone: what decides where the exact permutation test cannot reach
+    /// its family's level (see [`correct`]).
+    t_p: Option<f64>,
     deterministic: bool,
     repeats_needed: Option<usize>,
     /// Shown interval (natural orientation).
@@ -587,6 +594,7 @@ fn limit_test(
                 low,
                 high,
                 p,
+                t_p: p,
                 deterministic: det,
                 repeats_needed: None,
                 ci: (m - half, m + half),
@@ -627,8 +635,8 @@ fn oriented_test(
     } else {
         (-d.diff, -d.ci_high, -d.ci_low)
     };
-    let p = if d.deterministic {
-        None
+    let (p, t_p) = if d.deterministic {
+        (None, None)
     } else {
         let t = if increase {
             p_above(d, allowed)
@@ -637,7 +645,7 @@ fn oriented_test(
         };
         let alpha = 1.0 - d.confidence;
         let exact = permutation_p_beyond(base, head, d.paired, allowed, increase, alpha);
-        Some(exact.map_or(t, |e| t.max(e)))
+        (Some(exact.map_or(t, |e| t.max(e))), Some(t))
     };
     let sign = if increase { 1.0 } else { -1.0 };
     LimitTest {
@@ -646,6 +654,7 @@ fn oriented_test(
         low: low - allowed,
         high: high - allowed,
         p,
+        t_p,
         deterministic: d.deterministic,
         repeats_needed: if d.deterministic || !allowed.is_finite() {
             None
@@ -1167,23 +1176,34 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
             hypothesis_key(&c.metric)
         )
     };
-    let p_of = |idx: &[(usize, usize)]| -> Vec<f64> {
+    // The exact permutation test joins the t test only where its smallest attainable p
+    // reaches the family's strictest level (alpha / family size): below that, requiring
+    // both would leave a test that can never reject, so the t test decides alone.
+    let p_of = |idx: &[(usize, usize)], family: usize| -> Vec<f64> {
+        let level = opts.alpha / family.max(1) as f64;
         idx.iter()
-            .map(|(c, t)| candidates[*c].tests[*t].p.unwrap_or(1.0))
+            .map(|(c, t)| {
+                let (cand, test) = (&candidates[*c], &candidates[*c].tests[*t]);
+                let n = cand.stats.n_base.min(cand.stats.n_head);
+                let joins = n >= exact_test_from(cand.stats.paired, level);
+                if joins { test.p } else { test.t_p }.unwrap_or(1.0)
+            })
             .collect()
     };
-    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
-    let holm_family = {
-        let mut g = holm_groups.clone();
+    let family_size = |groups: &[String]| {
+        let mut g = groups.to_vec();
         g.sort();
         g.dedup();
         g.len()
     };
+    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
+    let holm_family = family_size(&holm_groups);
     let mut adjusted = std::collections::HashMap::new();
-    let hp = adjust_grouped(&p_of(&holm_idx), &holm_groups, holm);
+    let hp = adjust_grouped(&p_of(&holm_idx, holm_family), &holm_groups, holm);
     adjusted.extend(holm_idx.iter().copied().zip(hp));
     let bh_groups: Vec<String> = bh_idx.iter().map(group).collect();
-    let bp = adjust_grouped(&p_of(&bh_idx), &bh_groups, benjamini_hochberg);
+    let bh_family = family_size(&bh_groups);
+    let bp = adjust_grouped(&p_of(&bh_idx, bh_family), &bh_groups, benjamini_hochberg);
     adjusted.extend(bh_idx.iter().copied().zip(bp));
     Corrected {
         adjusted,
@@ -1466,13 +1486,6 @@ fn evaluate_complete(
     ensure_both_executed(base, head)?;
     let mut notes = opts.notes.clone();
     let sides = pair_repeats(base, head, opts, &mut notes)?;
-    // Said in the statistics footnote, not as a loud note: the t test still decides.
-    let cross_check = crate::gate::statistics::power_note(
-        sides.paired,
-        sides.base_tables.len(),
-        sides.head_tables.len(),
-        opts.alpha,
-    );
     let (comparisons, tested) = compare_metrics(&sides, opts);
     let discoveries = comparisons
         .iter()
@@ -1480,6 +1493,16 @@ fn evaluate_complete(
         .count();
     let candidates = test_rules(&sides, opts);
     let corrected = correct(&candidates, opts);
+    // Said in the statistics footnote, not as a loud note: the t test still decides. The
+    // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
+    let family_level = opts.alpha / corrected.holm_family.max(1) as f64;
+    let cross_check = crate::gate::statistics::power_note(
+        sides.paired,
+        sides.base_tables.len(),
+        sides.head_tables.len(),
+        family_level,
+    );
+    let exact_from = exact_test_from(sides.paired, family_level);
     let mut outcomes = rule_outcomes(&candidates, &corrected, &sides, opts);
     let mut acceptances = opts.accept.clone();
     apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
@@ -1511,6 +1534,7 @@ fn evaluate_complete(
         exact_fail_level: path_count(ErrorControl::Exact),
         unverified_fail_level: path_count(ErrorControl::Unverified),
         cross_check,
+        exact_from,
     };
     let checks_ok = checks.iter().all(|c| c.ok());
     let reach = opts.reach.clone().map(|mut r| {
@@ -1839,6 +1863,7 @@ fn evaluate_candidate(
                 low: f64::NEG_INFINITY,
                 high: f64::NEG_INFINITY,
                 p: None,
+                t_p: None,
                 deterministic: true,
                 repeats_needed: None,
                 ci: (stats.ci_low, stats.ci_high),
@@ -2010,6 +2035,40 @@ pub(crate) mod tests {
                 .filter(|c| !c.name.ends_with(PER_MILLION_SUFFIX))
                 .count()
         );
+    }
+
+    /// `name`'s three repeats plus two more (copies of its first two under seeds 4 and 5).
+    fn five_repeats(name: &str) -> StatsSet {
+        let mut set = real(name);
+        let extra: Vec<_> = set.repeats[..2]
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(k, mut r)| {
+                r.seed = Some(4 + k as u64);
+                r.name = format!("run-{}", 4 + k);
+                r
+            })
+            .collect();
+        set.repeats.extend(extra);
+        set
+    }
+
+    /// At 5 pairs the exact sign-flip test's smallest p (1/32) reaches alpha but not alpha / 2:
+    /// in a Holm family of several hypotheses it must not veto the t test, or no noisy
+    /// regression could ever fail there.
+    #[test]
+    fn a_clear_noisy_regression_fails_at_five_pairs_in_a_family_of_several() {
+        let base = five_repeats("aa-base");
+        let head = noisy(five_repeats("aa-head"), &[2000, 2600, 1500, 3100, 2200]);
+        let rep = evaluate(&base, &head, &opts()).unwrap();
+        let fp = &rep.false_positives;
+        assert!(fp.holm_family >= 2, "{fp:#?}");
+        assert!(fp.exact_from > 5, "{fp:#?}");
+        assert_eq!(rep.verdict, Verdict::Regression, "{:#?}", rep.notes);
+        assert!(rep
+            .failing()
+            .any(|o| o.metric == "family.BINARY_OP.miss_ratio" && o.benchmark.is_none()));
     }
 
     #[test]

@@ -363,9 +363,7 @@ pub fn statistics_line(r: &GateReport) -> String {
     let fp = &r.false_positives;
     let mut paths = vec![format!(
         "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {}: t test, joined by the exact permutation test at the limit from {} repeats)",
-        fp.holm_family,
-        r.alpha,
-        crate::gate::statistics::exact_test_from(r.paired, r.alpha)
+        fp.holm_family, r.alpha, fp.exact_from
     )];
     if fp.exact_fail_level > 0 {
         paths.push(format!(
