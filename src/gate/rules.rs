@@ -941,9 +941,8 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig {
-                cases: std::env::var("RULES_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
                 failure_persistence: None,
-                ..ProptestConfig::default()
+                ..crate::testing::proptest_config(64)
             })]
             /// Random edits of the shipped rules never panic, and every error names the
             /// file (with a line or a key path).
