@@ -5,7 +5,8 @@ Usage: ci/module-deps.py [--graph]   (from the repository root; exit 1 on a viol
 
 A module is a file under src/ (`src/gate/verdict.rs` is `gate::verdict`, a `mod.rs` is its
 folder). An edge A -> B is any `crate::B...` or `super::...` path in A that resolves to
-another module B. Edges from a module to its own ancestors are its parent's interface
+another module B; `use` trees are expanded, grouped imports
+(`use crate::{a::b, c}`) included. Edges from a module to its own ancestors are its parent's interface
 (shared types a folder's `mod.rs` declares for its children) and are not counted. The
 allowed folder edges are the pipeline's direction, as docs/architecture.md draws it.
 """
@@ -36,19 +37,30 @@ def module_of(path):
     return tuple(parts) if parts not in (['lib'], ['main']) else (parts[0],)
 
 
+def self_test():
+    """Grouped and nested imports resolve like single ones (a missed edge hides a cycle)."""
+    got = paths_in('use crate::{gate::{verdict::X, rules}, stats::set as s};\n'
+                   'use super::super::{a, b::c};\nfn f() { crate::exec::run(); }')
+    want = [('crate', 'gate', 'verdict', 'X'), ('crate', 'gate', 'rules'), ('crate', 'stats', 'set'),
+            ('super', 'super', 'a'), ('super', 'super', 'b', 'c'), ('crate', 'exec', 'run')]
+    assert got == want, got
+
+
 def main():
+    self_test()
     files = {module_of(p): p for p in SRC.rglob('*.rs')}
     mods = set(files)
     edges = {}
     for mod, path in files.items():
         text = re.sub(r'//[^\n]*', '', path.read_text())
         targets = set()
-        for m in re.finditer(r'\bcrate((?:::\w+)+)', text):
-            targets.add(tuple(m.group(1).split('::')[1:]))
-        for m in re.finditer(r'\b((?:super::)+)((?:\w+::)*\w+)', text):
-            ups = m.group(1).count('super')
-            # A mod.rs is its folder's module (module_of), so `super` is always one level up.
-            targets.add(mod[:-ups] + tuple(m.group(2).split('::')))
+        for path in paths_in(text):
+            if path[0] == 'crate':
+                targets.add(path[1:])
+            elif path[0] == 'super':
+                ups = len(path) - len(path.lstrip_super())
+                # A mod.rs is its folder's module (module_of), so `super` is always one level up.
+                targets.add(mod[:-ups] + path.lstrip_super())
         resolved = set()
         for t in targets:
             for k in range(len(t), 0, -1):
@@ -71,6 +83,52 @@ def main():
         for mod, ts in sorted(edges.items()):
             print('::'.join(mod), '->', ', '.join('::'.join(t) for t in sorted(ts)))
     return 1 if bad else 0
+
+
+class Path(tuple):
+    def lstrip_super(self):
+        k = 0
+        while k < len(self) and self[k] == 'super':
+            k += 1
+        return Path(self[k:])
+
+
+def expand_use_tree(tree, prefix=()):
+    """Expands a `use` tree (`a::{b, c::{d, e}}`) into its leaf paths, prefix included."""
+    out, depth, start, parts = [], 0, 0, []
+    tree = tree.strip()
+    brace = tree.find('{')
+    if brace < 0:
+        leaf = tuple(x.strip() for x in tree.split(' as ')[0].split('::') if x.strip())
+        return [prefix + leaf] if leaf or prefix else []
+    head = tuple(x for x in tree[:brace].split('::') if x.strip())
+    body = tree[brace + 1:tree.rindex('}')]
+    for i, ch in enumerate(body):
+        if ch == '{':
+            depth += 1
+        elif ch == '}':
+            depth -= 1
+        elif ch == ',' and depth == 0:
+            parts.append(body[start:i]); start = i + 1
+    parts.append(body[start:])
+    for part in parts:
+        if part.strip():
+            out.extend(expand_use_tree(part, prefix + tuple(h.strip() for h in head)))
+    return out
+
+
+def paths_in(text):
+    """Every `crate::`/`super::` path in a file: `use` trees expanded (grouped imports
+    included), then inline paths outside `use` statements."""
+    found = []
+    for m in re.finditer(r'\buse\s+((?:crate|super)\b[^;]*);', text):
+        found.extend(expand_use_tree(re.sub(r'\s+', ' ', m.group(1))))
+    rest = re.sub(r'\buse\s+(?:crate|super)\b[^;]*;', '', text)
+    for m in re.finditer(r'\bcrate((?:::\w+)+)', rest):
+        found.append(('crate',) + tuple(m.group(1).split('::')[1:]))
+    for m in re.finditer(r'\b((?:super::)+)((?:\w+::)*\w+)', rest):
+        found.append(('super',) * m.group(1).count('super') + tuple(m.group(2).split('::')))
+    return [Path(p) for p in found if p and p[0] in ('crate', 'super')]
 
 
 def sccs(edges):
