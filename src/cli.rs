@@ -300,6 +300,10 @@ pub struct CompareArgs {
     /// Show a unified diff of the two single-set summaries.
     #[arg(long)]
     pub diff: bool,
+    /// Compare even when base and head are the same files (the same directory by another
+    /// path, a symlink, a hard-link copy); the verdict is then at best INCONCLUSIVE.
+    #[arg(long)]
+    pub allow_same_input: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -343,6 +347,10 @@ pub struct CheckArgs {
     pub exceptions: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TableFormat,
+    /// Check a pair even when both sets are the same files (the pair checks then prove
+    /// nothing, and the output says so).
+    #[arg(long)]
+    pub allow_same_input: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }

@@ -187,6 +187,7 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
         opts.strict,
         opts.fail_on_warn,
         rep.reach.as_ref(),
+        rep.blind(),
     );
     if rep.verdict != Verdict::Inconclusive {
         rep.notes.retain(|n| !n.starts_with("INCONCLUSIVE:"));
@@ -305,7 +306,7 @@ mod tests {
         for (k, r) in x.repeats.iter_mut().enumerate() {
             let seed = offset + k as u32 + 1;
             r.seed = Some(seed as u64);
-            r.name = format!("run-{seed}");
+            r.name = crate::stats::set::repeat_dir_name(seed);
             r.benchmarks.retain(|n, _| benches.contains(n));
         }
         x

@@ -74,6 +74,9 @@ pub fn render_annotations(r: &GateReport) -> String {
             ),
         );
     }
+    for l in coverage_lines(r) {
+        line("warning", "pystats-gate: not checked", None, &l);
+    }
     for o in r.accepted() {
         line(
             "notice",

@@ -292,10 +292,11 @@ pub fn render_markdown(r: &GateReport) -> String {
         Verdict::Error => ":stop_sign:",
     };
     let mut s = format!("## {icon} {}\n\n{}\n\n", verdict_line(r), setup_line(r));
-    for n in &r.notes {
+    let loud: Vec<String> = r.notes.iter().cloned().chain(coverage_lines(r)).collect();
+    for n in &loud {
         s.push_str(&format!("> **{}**\n>\n", cell(n)));
     }
-    if !r.notes.is_empty() {
+    if !loud.is_empty() {
         s.push('\n');
     }
     let count = |st: crate::gate::verdict::OutcomeStatus| {
