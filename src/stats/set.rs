@@ -1103,7 +1103,7 @@ mod tests {
             proptest::collection::vec(dump(), 1..40), 1..4)) {
             let dir = tempfile::tempdir().unwrap();
             for (r, files) in repeats.iter().enumerate() {
-                let rdir = dir.path().join(format!("run-{r}"));
+                let rdir = dir.path().join(format!("run-{}", r + 1));
                 std::fs::create_dir_all(&rdir).unwrap();
                 for (i, kv) in files.iter().enumerate() {
                     let mut text = String::new();
