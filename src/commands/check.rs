@@ -17,6 +17,8 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
+    // Invariants hold trivially on dumps that count nothing: not an "ok".
+    crate::gate::coverage::ensure_executed(&set)?;
     let meta = super::metadata_for(&set, &args.input)?;
     let mut reports = vec![check_set(&set, &meta, &exceptions, "set")?];
     let mut same_input = vec![];
@@ -28,6 +30,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
             return Err(crate::stats::set::same_input_error(&args.set, other, &same_input).into());
         }
         o.ensure_no_recorded_failures()?;
+        crate::gate::coverage::ensure_executed(&o)?;
         let meta_o = super::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();
         reports.push(check_set(&o, &meta_o, &exceptions, "head")?);

@@ -49,6 +49,38 @@ impl UncheckedRule {
     }
 }
 
+/// Instruction executions a dump counts (its `opcode[...].execution_count` lines): zero for
+/// a dump of only static `specializable` lines, made-up keys, or one cut before its opcodes.
+pub fn executed(c: &crate::stats::raw::Counters) -> u64 {
+    c.iter()
+        .filter(|(k, _)| k.starts_with("opcode[") && k.ends_with("].execution_count"))
+        .map(|(_, v)| v)
+        .fold(0u64, u64::saturating_add)
+}
+
+/// An input error naming the first dump of `set` that counts no instruction execution:
+/// every invariant and rule would hold on it trivially, having seen nothing.
+pub fn ensure_executed(set: &crate::stats::set::StatsSet) -> Result<(), Error> {
+    for r in &set.repeats {
+        for (bench, dump) in &r.benchmarks {
+            if executed(&dump.counters) == 0 {
+                let path = match set.source {
+                    crate::stats::set::SetSource::RawDir if r.name != "." => {
+                        set.path.join(&r.name).join(format!("{bench}.txt"))
+                    }
+                    crate::stats::set::SetSource::RawDir => set.path.join(format!("{bench}.txt")),
+                    crate::stats::set::SetSource::SummarizeJson => set.path.clone(),
+                };
+                return Err(Error::input(format!(
+                    "{}: counts no instruction execution (no `opcode[...].execution_count` line): the dump lacks its opcode statistics, so nothing could be checked on it",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The rules the compared data left unchecked, from every (rule index, skip reason) check
 /// found in it (`None`: the check was decided). A rule with no check at all is an input
 /// error unless `optional` ([`RuleSet::check_patterns`]), and so is data on which no check
@@ -99,26 +131,30 @@ pub fn unchecked_rules(
 }
 
 /// The loud lines every report format shows from a report's `same_input` and
-/// `unchecked_rules`: the same input, one line per rule that is not optional, and one line
-/// naming the optional ones (checking nothing is expected of them on some data).
+/// `unchecked_rules`: the same input, and one line per rule that is not optional.
 pub fn loud_lines(same_input: &[String], unchecked: &[UncheckedRule]) -> Vec<String> {
     let mut lines = vec![];
     if !same_input.is_empty() {
         lines.push(same_input_sentence(same_input));
     }
     lines.extend(unchecked.iter().filter(|u| !u.optional).map(|u| u.sentence()));
+    lines
+}
+
+/// The quieter line naming the optional rules that checked nothing (expected of them on
+/// some data), shown by every report format; None when there are none.
+pub fn optional_line(unchecked: &[UncheckedRule]) -> Option<String> {
     let optional: Vec<&str> = unchecked
         .iter()
         .filter(|u| u.optional)
         .map(|u| u.rule.as_str())
         .collect();
-    if !optional.is_empty() {
-        lines.push(format!(
+    (!optional.is_empty()).then(|| {
+        format!(
             "optional rule(s) that checked nothing on this data (metric absent, or every check below min_count): {}",
             optional.join(", ")
-        ));
-    }
-    lines
+        )
+    })
 }
 
 /// The sentence every report format shows when base and head are the same files

@@ -1339,12 +1339,7 @@ fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -
 /// `specializable` lines, made-up keys, or not a dump of that program): every rule would be
 /// skipped on it and the gate would pass having seen nothing. An input error naming the dump.
 fn ensure_both_executed(base: &StatsSet, head: &StatsSet) -> Result<(), Error> {
-    let executed = |c: &crate::stats::raw::Counters| {
-        c.iter()
-            .filter(|(k, _)| k.starts_with("opcode[") && k.ends_with("].execution_count"))
-            .map(|(_, v)| v)
-            .fold(0u64, u64::saturating_add)
-    };
+    let executed = crate::gate::coverage::executed;
     for (set, other) in [(base, head), (head, base)] {
         for r in &set.repeats {
             for (bench, dump) in &r.benchmarks {
@@ -1776,7 +1771,8 @@ fn evaluate_candidate(
                     "count"
                 },
                 metrics::format_value(MetricKind::Count, support.round()),
-                min
+                // A huge limit (`1e300`) stays short in every message.
+                if min >= 1e15 { format!("{min:e}") } else { min.to_string() }
             ));
         }
     }

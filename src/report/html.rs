@@ -281,6 +281,9 @@ pub fn render_html(r: &GateReport) -> String {
             crate::text::html_escape(&n)
         ));
     }
+    if let Some(l) = optional_unchecked_line(r) {
+        s.push_str(&format!("<p>{}</p>\n", crate::text::html_escape(&l)));
+    }
     let failing: Vec<&RuleOutcome> = r.failing().collect();
     outcome_table(&mut s, "Violated rules", &failing, r.confidence, false);
     outcome_table(

@@ -322,7 +322,10 @@ pub fn render_markdown(r: &GateReport) -> String {
             "FAILED (see above)"
         }
     );
-    let mut footer = format!("{rules_line}{}\n\n", details_line(r));
+    let optional = optional_unchecked_line(r)
+        .map(|l| format!("{}. ", cell(&l)))
+        .unwrap_or_default();
+    let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
     // Room for the list of left-out sections.
     const NOTE_ROOM: usize = 400;

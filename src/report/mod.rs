@@ -112,6 +112,11 @@ pub fn coverage_lines(r: &GateReport) -> Vec<String> {
     crate::gate::coverage::loud_lines(&r.same_input, &r.unchecked_rules)
 }
 
+/// The line naming the optional rules that checked nothing, from `unchecked_rules`.
+pub fn optional_unchecked_line(r: &GateReport) -> Option<String> {
+    crate::gate::coverage::optional_line(&r.unchecked_rules)
+}
+
 /// One-line verdict summary shared by every format.
 pub fn verdict_line(r: &GateReport) -> String {
     let fails = r.failing().count();

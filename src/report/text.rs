@@ -72,6 +72,9 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     if !loud.is_empty() {
         s.push('\n');
     }
+    if let Some(l) = optional_unchecked_line(r) {
+        s.push_str(&format!("{l}\n\n"));
+    }
     outcome_lines(
         &mut s,
         &p,
