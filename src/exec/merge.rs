@@ -2,7 +2,9 @@
 
 use crate::error::Error;
 use crate::exec::shard::{Shard, WorkUnit};
-use crate::stats::set::{parse_repeat_name, repeat_dir_name, Manifest, RepeatManifest, MANIFEST_FILE};
+use crate::stats::set::{
+    parse_repeat_name, repeat_dir_name, Manifest, RepeatManifest, MANIFEST_FILE,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -284,7 +286,11 @@ fn refuse_strays(s: &ShardSet, expected: &BTreeSet<WorkUnit>) -> anyhow::Result<
     };
     for entry in std::fs::read_dir(&s.path).map_err(|e| io(&s.path, e))? {
         let path = entry.map_err(|e| io(&s.path, e))?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let meta = std::fs::metadata(&path).map_err(|e| io(&path, e))?;
         if meta.is_file() && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER) {
             continue;

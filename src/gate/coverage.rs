@@ -45,7 +45,10 @@ impl UncheckedRule {
         } else {
             ""
         };
-        format!("UNCHECKED RULE: {level} rule {} {what}{optional}", self.rule)
+        format!(
+            "UNCHECKED RULE: {level} rule {} {what}{optional}",
+            self.rule
+        )
     }
 }
 
@@ -137,7 +140,12 @@ pub fn loud_lines(same_input: &[String], unchecked: &[UncheckedRule]) -> Vec<Str
     if !same_input.is_empty() {
         lines.push(same_input_sentence(same_input));
     }
-    lines.extend(unchecked.iter().filter(|u| !u.optional).map(|u| u.sentence()));
+    lines.extend(
+        unchecked
+            .iter()
+            .filter(|u| !u.optional)
+            .map(|u| u.sentence()),
+    );
     lines
 }
 
@@ -192,12 +200,20 @@ mod tests {
         assert_eq!(u.len(), 2, "{u:?}");
         assert_eq!((u[0].rule.as_str(), u[0].skipped), ("b", 1));
         assert!(u[0].blocks_pass(false));
-        assert!(u[0].sentence().contains("min_count 1e300"), "{}", u[0].sentence());
+        assert!(
+            u[0].sentence().contains("min_count 1e300"),
+            "{}",
+            u[0].sentence()
+        );
         assert_eq!((u[1].rule.as_str(), u[1].skipped), ("c", 0));
         assert!(!u[1].blocks_pass(true));
         // Nothing decided at all: an input error naming the rules file.
         let e = unchecked_rules(&set, &[(1, Some("below")), (0, Some("below"))]).unwrap_err();
-        assert!(e.to_string().starts_with("r.toml: no rule checked anything"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("r.toml: no rule checked anything"),
+            "{e}"
+        );
         // A non-optional rule with no check: the pattern error.
         let e = unchecked_rules(&set, &[(0, None)]).unwrap_err();
         assert!(e.to_string().contains("rule[1].metric: pattern"), "{e}");

@@ -832,10 +832,9 @@ mod tests {
         let e = s.check_patterns(|_| 0).unwrap_err();
         assert!(e.to_string().contains("rule[0].metric: pattern"), "{e}");
         s.check_patterns(|_| 1).unwrap();
-        let s = parse(
-            "[[rule]]\nname = \"a\"\nmetric = \"family.*.nope\"\nmax = 1\noptional = true\n",
-        )
-        .unwrap();
+        let s =
+            parse("[[rule]]\nname = \"a\"\nmetric = \"family.*.nope\"\nmax = 1\noptional = true\n")
+                .unwrap();
         s.check_patterns(|_| 0).unwrap();
     }
 

@@ -1362,7 +1362,10 @@ fn ensure_both_executed(base: &StatsSet, head: &StatsSet) -> Result<(), Error> {
                 let other_side = if elsewhere > 0 {
                     format!("while {} counts {elsewhere}", other.path.display())
                 } else {
-                    format!("and neither does {} (no side executed anything)", other.path.display())
+                    format!(
+                        "and neither does {} (no side executed anything)",
+                        other.path.display()
+                    )
                 };
                 return Err(Error::input(format!(
                     "{}: counts no instruction execution (no `opcode[...].execution_count` line) {other_side} for {bench}: the dump lacks its opcode statistics, so no rule could check it",
@@ -1772,7 +1775,11 @@ fn evaluate_candidate(
                 },
                 metrics::format_value(MetricKind::Count, support.round()),
                 // A huge limit (`1e300`) stays short in every message.
-                if min >= 1e15 { format!("{min:e}") } else { min.to_string() }
+                if min >= 1e15 {
+                    format!("{min:e}")
+                } else {
+                    min.to_string()
+                }
             ));
         }
     }

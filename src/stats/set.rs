@@ -90,7 +90,9 @@ impl Manifest {
         // A flat set's one repeat is `.`; any other repeat is `run-K` ([`parse_repeat_name`]).
         let repeat = |key: String, name: &str| match name {
             "." => Ok(()),
-            _ => parse_repeat_name(name).map(|_| ()).map_err(|w| bad(key, name, w)),
+            _ => parse_repeat_name(name)
+                .map(|_| ())
+                .map_err(|w| bad(key, name, w)),
         };
         for (i, b) in m.benchmarks.iter().enumerate() {
             bench(format!("benchmarks[{i}]"), b)?;
@@ -758,7 +760,8 @@ fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
         // The manifest and the output marker are files: a directory of that name is a
         // hidden place for data, refused below like any other hidden entry.
-        if root && meta.is_file() && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER) {
+        if root && meta.is_file() && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER)
+        {
             continue;
         }
         let stray = |why: &str| -> anyhow::Error {
@@ -777,7 +780,9 @@ fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf
         }
         if meta.is_dir() {
             if !root {
-                return Err(stray("unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)"));
+                return Err(stray(
+                    "unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
+                ));
             }
             parse_repeat_name(&name).map_err(|why| stray(&why))?;
             dirs.push(p);

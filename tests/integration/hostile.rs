@@ -579,10 +579,7 @@ enum Damage {
     SameInput { hard_links: bool },
     /// A hidden directory holding a dump: at a set's root (named like the output marker)
     /// or inside a repeat.
-    HiddenDir {
-        side: usize,
-        repeat: Option<usize>,
-    },
+    HiddenDir { side: usize, repeat: Option<usize> },
     /// A stray entry: in a repeat a `.bak` copy of a dump, a dump without `.txt`, a
     /// directory named like a benchmark; or a repeat renamed `run-0K`, `run-+K`, `zzz`.
     Stray {
@@ -671,8 +668,11 @@ fn damage() -> impl Strategy<Value = Damage> {
         any::<bool>().prop_map(|hard_links| Damage::SameInput { hard_links }),
         (0usize..2, proptest::option::of(0usize..3))
             .prop_map(|(side, repeat)| Damage::HiddenDir { side, repeat }),
-        (0usize..2, 0usize..3, 0usize..6)
-            .prop_map(|(side, repeat, kind)| Damage::Stray { side, repeat, kind }),
+        (0usize..2, 0usize..3, 0usize..6).prop_map(|(side, repeat, kind)| Damage::Stray {
+            side,
+            repeat,
+            kind
+        }),
         any::<bool>().prop_map(|made_up| Damage::CounterLess { made_up }),
         Just(Damage::SkippedRule),
     ]
@@ -869,7 +869,11 @@ fn apply_new(d: &Damage, sets: [&Path; 2]) -> Effect {
                             .filter(|l| !made_up && l.contains(".specializable"))
                             .map(|l| format!("{l}\n"))
                             .collect();
-                        let kept = if kept.is_empty() { "hello world : 1\n".into() } else { kept };
+                        let kept = if kept.is_empty() {
+                            "hello world : 1\n".into()
+                        } else {
+                            kept
+                        };
                         std::fs::write(&p, kept).unwrap();
                     }
                 }

@@ -961,7 +961,10 @@ fn a_misspelt_noise_table_is_an_error() {
 
 /// A copy of the real A/A fixture pair (`b`, `h`) whose every dump line is kept only when
 /// `keep` says so, or replaced by `replace` when given.
-fn rewritten_pair(dir: &Path, keep: impl Fn(&str) -> bool) -> (std::path::PathBuf, std::path::PathBuf) {
+fn rewritten_pair(
+    dir: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let (b, h) = (dir.join("b"), dir.join("h"));
     copy_dir(&fixture("real-3.13.5/aa-base"), &b);
     copy_dir(&fixture("real-3.13.5/aa-head"), &h);
@@ -994,7 +997,10 @@ fn dumps_without_an_executed_instruction_on_both_sides_never_pass() {
     // everything, and compare said PASS (also with --strict).
     let d = tempdir();
     for (name, keep) in [
-        ("specializable", (|l: &str| l.contains(".specializable")) as fn(&str) -> bool),
+        (
+            "specializable",
+            (|l: &str| l.contains(".specializable")) as fn(&str) -> bool,
+        ),
         ("made-up", |_: &str| false),
     ] {
         let (b, h) = rewritten_pair(&d.path().join(name), keep);
@@ -1072,8 +1078,9 @@ fn every_format_says(args: &[&std::ffi::OsStr], code: i32, needles: &[&str]) -> 
     for needle in needles {
         crate::util::assert_stdout_contains(&out, needle);
         assert!(
-            err.lines().any(|l| (l.starts_with("::warning") || l.starts_with("::notice"))
-                && l.contains(needle)),
+            err.lines().any(
+                |l| (l.starts_with("::warning") || l.starts_with("::notice")) && l.contains(needle)
+            ),
             "no annotation says {needle:?}: {err}"
         );
         // report.json holds the model fields themselves (`unchecked_rules`,
@@ -1090,7 +1097,8 @@ fn every_format_says(args: &[&std::ffi::OsStr], code: i32, needles: &[&str]) -> 
 fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
     let d = tempdir();
     let rules = d.path().join("r.toml");
-    let checked = "[[rule]]\nname = \"miss\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n";
+    let checked =
+        "[[rule]]\nname = \"miss\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n";
     let never = "[[rule]]\nname = \"never\"\nmetric = \"family.*.deferred_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n";
     // The only rule skipped everywhere: nothing was compared, an input error.
     std::fs::write(&rules, never).unwrap();
@@ -1110,8 +1118,17 @@ fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
         fixture("real-3.13.5/aa-base"),
         fixture("real-3.13.5/aa-head"),
     );
-    let args = [b.as_os_str(), h.as_os_str(), "--rules".as_ref(), rules.as_os_str()];
-    let json = every_format_says(&args, 0, &["UNCHECKED RULE: fail-level rule never", "1e300"]);
+    let args = [
+        b.as_os_str(),
+        h.as_os_str(),
+        "--rules".as_ref(),
+        rules.as_os_str(),
+    ];
+    let json = every_format_says(
+        &args,
+        0,
+        &["UNCHECKED RULE: fail-level rule never", "1e300"],
+    );
     assert_eq!(json["verdict"], "inconclusive");
     assert_eq!(json["unchecked_rules"][0]["rule"], "never");
     let out = compare_base_with(None)
@@ -1121,12 +1138,12 @@ fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
         .exits(1);
     crate::util::assert_stdout_contains(&out, "INCONCLUSIVE");
     // A warn-level rule left unchecked keeps a pass away only under --fail-on-warn.
-    std::fs::write(
-        &rules,
-        format!("{checked}{never}severity = \"warn\"\n"),
-    )
-    .unwrap();
-    compare_base_with(None).arg("--rules").arg(&rules).arg("--strict").exits(0);
+    std::fs::write(&rules, format!("{checked}{never}severity = \"warn\"\n")).unwrap();
+    compare_base_with(None)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--strict")
+        .exits(0);
     compare_base_with(None)
         .args(["--strict", "--fail-on-warn", "--rules"])
         .arg(&rules)
@@ -1211,7 +1228,12 @@ fn hidden_directories_in_a_set_are_input_errors() {
         let dir = h.join(inside).join(hidden);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(h.join("run-1/arith.txt"), dir.join("arith.txt")).unwrap();
-        for sub in [vec!["compare"], vec!["check"], vec!["metrics"], vec!["summarize"]] {
+        for sub in [
+            vec!["compare"],
+            vec!["check"],
+            vec!["metrics"],
+            vec!["summarize"],
+        ] {
             let mut c = cmd();
             c.args(&sub);
             if sub[0] == "compare" {
@@ -1242,15 +1264,20 @@ fn whole_run_shard(dir: &Path) {
 fn merge_accounts_for_every_entry_of_a_shard() {
     // Stray entries whose stem or number looked right were silently ignored.
     let d = tempdir();
-    let strays: [(&str, fn(&Path)); 7] = [
+    type Make = fn(&Path);
+    let strays: [(&str, Make); 7] = [
         ("run-1/arith.bak", |s| {
             std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith.bak")).unwrap();
         }),
         ("run-1/arith", |s| {
             std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith")).unwrap();
         }),
-        ("run-2/arith.d", |s| std::fs::create_dir(s.join("run-2/arith.d")).unwrap()),
-        ("run-2/attrs", |s| std::fs::create_dir(s.join("run-2/attrs")).unwrap()),
+        ("run-2/arith.d", |s| {
+            std::fs::create_dir(s.join("run-2/arith.d")).unwrap()
+        }),
+        ("run-2/attrs", |s| {
+            std::fs::create_dir(s.join("run-2/attrs")).unwrap()
+        }),
         ("run-01", |s| copy_dir(&s.join("run-1"), &s.join("run-01"))),
         ("run-+1", |s| copy_dir(&s.join("run-1"), &s.join("run-+1"))),
         ("run-0", |s| copy_dir(&s.join("run-1"), &s.join("run-0"))),
@@ -1303,7 +1330,9 @@ fn repeat_names_are_parsed_strictly_and_must_match_across_sides() {
     // Manifests name repeats with the same parser.
     let m = d.path().join("m");
     copy_dir(&fixture("real-3.13.5/aa-head"), &m);
-    crate::hostile::edit_manifest(&m, |v| v["repeats"][0]["name"] = serde_json::json!("run-01"));
+    crate::hostile::edit_manifest(&m, |v| {
+        v["repeats"][0]["name"] = serde_json::json!("run-01")
+    });
     let out = compare_base_with(Some(&m)).exits(2);
     assert_stderr_contains(&out, "manifest.json: repeats[0].name: bad name \"run-01\"");
 }
