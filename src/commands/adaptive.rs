@@ -109,7 +109,11 @@ pub fn run(
                 o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn)
             })
             .collect();
-        let stop = if rep.verdict != Verdict::Inconclusive || open.is_empty() {
+        let stop = if rep.verdict == Verdict::Inconclusive && open.is_empty() && rep.blind() {
+            Some(
+                "a rule checked nothing on this data (more repeats cannot change that)".to_string(),
+            )
+        } else if rep.verdict != Verdict::Inconclusive || open.is_empty() {
             Some("every fail-level rule decided".to_string())
         } else if n >= max_repeats {
             Some(format!("--max-repeats {max_repeats} reached"))

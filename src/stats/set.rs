@@ -1095,6 +1095,30 @@ mod tests {
     use crate::stats::raw::write_dump;
     use proptest::prelude::*;
 
+    #[test]
+    fn repeat_names_have_one_spelling() {
+        for (name, k) in [("run-1", 1), ("run-10", 10), ("run-4294967295", u32::MAX)] {
+            assert_eq!(parse_repeat_name(name), Ok(k));
+            assert_eq!(repeat_dir_name(k), name);
+        }
+        for bad in [
+            "run-0",
+            "run-01",
+            "run-+1",
+            "run--1",
+            "run-",
+            "run-1 ",
+            "run-1a",
+            "zzz",
+            "Run-1",
+            "run-4294967296",
+            ".",
+            "",
+        ] {
+            assert!(parse_repeat_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
     fn dump() -> impl Strategy<Value = Vec<(String, u64)>> {
         proptest::collection::vec(("[a-f]{1,3}", 0u64..1000), 1..12)
     }
