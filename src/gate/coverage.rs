@@ -140,27 +140,36 @@ pub fn loud_lines(same_input: &[String], unchecked: &[UncheckedRule]) -> Vec<Str
     if !same_input.is_empty() {
         lines.push(same_input_sentence(same_input));
     }
-    lines.extend(
-        unchecked
-            .iter()
-            .filter(|u| !u.optional)
-            .map(|u| u.sentence()),
-    );
+    // A rules file of thousands of unchecked rules must not grow every report without bound.
+    const SHOWN: usize = 10;
+    let blocking: Vec<&UncheckedRule> = unchecked.iter().filter(|u| !u.optional).collect();
+    lines.extend(blocking.iter().take(SHOWN).map(|u| u.sentence()));
+    if blocking.len() > SHOWN {
+        lines.push(format!(
+            "UNCHECKED RULE: and {} more rule(s) that checked nothing (every one is in report.json, `unchecked_rules`)",
+            blocking.len() - SHOWN
+        ));
+    }
     lines
 }
 
 /// The quieter line naming the optional rules that checked nothing (expected of them on
 /// some data), shown by every report format; None when there are none.
 pub fn optional_line(unchecked: &[UncheckedRule]) -> Option<String> {
+    const SHOWN: usize = 30;
     let optional: Vec<&str> = unchecked
         .iter()
         .filter(|u| u.optional)
         .map(|u| u.rule.as_str())
         .collect();
+    let more = match optional.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
     (!optional.is_empty()).then(|| {
         format!(
-            "optional rule(s) that checked nothing on this data (metric absent, or every check below min_count): {}",
-            optional.join(", ")
+            "optional rule(s) that checked nothing on this data (metric absent, or every check below min_count): {}{more}",
+            optional[..optional.len().min(SHOWN)].join(", ")
         )
     })
 }
@@ -207,6 +216,16 @@ mod tests {
         );
         assert_eq!((u[1].rule.as_str(), u[1].skipped), ("c", 0));
         assert!(!u[1].blocks_pass(true));
+        let many: Vec<UncheckedRule> = (0..25)
+            .map(|i| UncheckedRule {
+                rule: format!("r{i}"),
+                optional: i % 2 == 0,
+                ..u[0].clone()
+            })
+            .collect();
+        let lines = loud_lines(&[], &many);
+        assert_eq!(lines.len(), 11, "{lines:?}");
+        assert!(lines[10].contains("and 2 more"), "{lines:?}");
         // Nothing decided at all: an input error naming the rules file.
         let e = unchecked_rules(&set, &[(1, Some("below")), (0, Some("below"))]).unwrap_err();
         assert!(
