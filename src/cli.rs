@@ -29,7 +29,7 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
     #[command(
-        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks) and a rules file that checks nothing; 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rule that finds no metric in the compared data (unless `optional = true`), no rule deciding anything, and base and head being the same files (see --allow-same-input); 3 a set's manifest records a crash, timeout or missing dump."
     )]
     Compare(CompareArgs),
     /// Verify invariants that real pystats data must satisfy.
@@ -300,6 +300,10 @@ pub struct CompareArgs {
     /// Show a unified diff of the two single-set summaries.
     #[arg(long)]
     pub diff: bool,
+    /// Compare even when base and head are the same files (the same directory by another
+    /// path, a symlink, a hard-link copy); the verdict is then at best INCONCLUSIVE.
+    #[arg(long)]
+    pub allow_same_input: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -343,6 +347,10 @@ pub struct CheckArgs {
     pub exceptions: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TableFormat,
+    /// Check a pair even when both sets are the same files (the pair checks then prove
+    /// nothing, and the output says so).
+    #[arg(long)]
+    pub allow_same_input: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }

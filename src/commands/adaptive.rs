@@ -109,7 +109,11 @@ pub fn run(
                 o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn)
             })
             .collect();
-        let stop = if rep.verdict != Verdict::Inconclusive || open.is_empty() {
+        let stop = if rep.verdict == Verdict::Inconclusive && open.is_empty() && rep.blind() {
+            Some(
+                "a rule checked nothing on this data (more repeats cannot change that)".to_string(),
+            )
+        } else if rep.verdict != Verdict::Inconclusive || open.is_empty() {
             Some("every fail-level rule decided".to_string())
         } else if n >= max_repeats {
             Some(format!("--max-repeats {max_repeats} reached"))
@@ -187,6 +191,7 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
         opts.strict,
         opts.fail_on_warn,
         rep.reach.as_ref(),
+        rep.blind(),
     );
     if rep.verdict != Verdict::Inconclusive {
         rep.notes.retain(|n| !n.starts_with("INCONCLUSIVE:"));
@@ -305,7 +310,7 @@ mod tests {
         for (k, r) in x.repeats.iter_mut().enumerate() {
             let seed = offset + k as u32 + 1;
             r.seed = Some(seed as u64);
-            r.name = format!("run-{seed}");
+            r.name = crate::stats::set::repeat_dir_name(seed);
             r.benchmarks.retain(|n, _| benches.contains(n));
         }
         x

@@ -17,23 +17,42 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
+    // Invariants hold trivially on dumps that count nothing: not an "ok".
+    crate::gate::coverage::ensure_executed(&set)?;
     let meta = super::metadata_for(&set, &args.input)?;
     let mut reports = vec![check_set(&set, &meta, &exceptions, "set")?];
+    let mut same_input = vec![];
     if let Some(other) = &args.other {
         let o = StatsSet::load(other, opts)?;
+        // A set checked against itself: the pair checks hold trivially.
+        same_input = crate::stats::set::shared_files(&set, &o);
+        if !same_input.is_empty() && !args.allow_same_input {
+            return Err(crate::stats::set::same_input_error(&args.set, other, &same_input).into());
+        }
         o.ensure_no_recorded_failures()?;
+        crate::gate::coverage::ensure_executed(&o)?;
         let meta_o = super::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();
         reports.push(check_set(&o, &meta_o, &exceptions, "head")?);
         reports.push(check_pair(&set, &o, &exceptions));
     }
     let ok = reports.iter().all(|r| r.ok());
+    let same: Vec<String> = same_input.iter().map(|p| p.display().to_string()).collect();
+    let note = (!same.is_empty()).then(|| crate::gate::coverage::same_input_sentence(&same));
     match args.format {
         Format::Json => crate::output::print(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({"ok": ok, "reports": reports}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"ok": ok, "reports": reports, "same_input": same})
+            )?
         ))?,
-        Format::Text => crate::output::print(&render_text(&reports, true))?,
+        Format::Text => {
+            let text = render_text(&reports, true);
+            crate::output::print(&match &note {
+                Some(n) => format!("note: {n}\n{text}"),
+                None => text,
+            })?
+        }
     }
     Ok(if ok {
         crate::error::EXIT_PASS

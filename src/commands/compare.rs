@@ -14,10 +14,18 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     StatsSet::precheck_recorded_failures(&args.head)?;
     let base = StatsSet::load(&args.base, popts)?;
     let head = StatsSet::load(&args.head, popts)?;
+    // The same files on both sides (a symlink, `X/`, a hard-link copy) prove nothing.
+    let shared = crate::stats::set::shared_files(&base, &head);
+    if !shared.is_empty() && !args.allow_same_input {
+        return Err(crate::stats::set::same_input_error(&args.base, &args.head, &shared).into());
+    }
     let mb = crate::commands::metadata_for(&base, &args.input)?;
     let mh = crate::commands::metadata_for(&head, &args.input)?;
     let opts = super::eval_options(&args.gate, mb, mh)?;
     let mut rep = evaluate(&base, &head, &opts)?;
+    if !shared.is_empty() {
+        crate::gate::verdict::mark_same_input(&mut rep, &shared);
+    }
     if args.diff {
         rep.summary_diff = Some(summary_diff(
             &base,

@@ -2,7 +2,9 @@
 
 use crate::error::Error;
 use crate::exec::shard::{Shard, WorkUnit};
-use crate::stats::set::{Manifest, RepeatManifest, MANIFEST_FILE};
+use crate::stats::set::{
+    parse_repeat_name, repeat_dir_name, Manifest, RepeatManifest, MANIFEST_FILE,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -208,7 +210,7 @@ fn copy_shard(
         .map(|f| (f.repeat.clone(), f.benchmark.clone()))
         .collect();
     for unit in expected {
-        let repeat_name = format!("run-{}", unit.repeat);
+        let repeat_name = repeat_dir_name(unit.repeat);
         let file = s
             .path
             .join(&repeat_name)
@@ -266,39 +268,49 @@ fn copy_shard(
     Ok(())
 }
 
-/// Anything else in the shard directory would be silently dropped: refuse it.
+/// Anything else in the shard directory would be silently dropped: refuse it. Every entry
+/// is accounted for: at the root the manifest and the output marker (regular files) and
+/// repeat directories named exactly `run-K` ([`parse_repeat_name`]); inside a repeat only
+/// regular `BENCH.txt` dumps of units this shard holds. Anything else (`chaos.bak`, `chaos`
+/// without `.txt`, a directory, `run-01`, `run-+1`, a hidden entry) is an input error naming it.
 fn refuse_strays(s: &ShardSet, expected: &BTreeSet<WorkUnit>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(&s.path)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER {
+    let stray = |p: &Path, why: &str| -> anyhow::Error {
+        Error::input(format!(
+            "{}: {why}; refusing to merge (a shard holds only manifest.json and run-K/BENCH.txt dumps)",
+            p.display()
+        ))
+        .into()
+    };
+    let io = |p: &Path, e: std::io::Error| -> anyhow::Error {
+        Error::input(format!("{}: {e}", p.display())).into()
+    };
+    for entry in std::fs::read_dir(&s.path).map_err(|e| io(&s.path, e))? {
+        let path = entry.map_err(|e| io(&s.path, e))?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let meta = std::fs::metadata(&path).map_err(|e| io(&path, e))?;
+        if meta.is_file() && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER) {
             continue;
         }
-        if !entry.path().is_dir() {
-            return Err(Error::input(format!(
-                "{}: unexpected file in a shard set",
-                entry.path().display()
-            ))
-            .into());
+        if !meta.is_dir() {
+            return Err(stray(&path, "unexpected file in a shard set"));
         }
-        for f in std::fs::read_dir(entry.path())? {
-            let f = f?.path();
-            let bench = f
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string();
-            let unit = name
-                .strip_prefix("run-")
-                .and_then(|r| r.parse().ok())
-                .map(|repeat| WorkUnit { repeat, bench });
-            if !unit.is_some_and(|u| expected.contains(&u)) {
-                return Err(Error::input(format!(
-                    "{}: not part of shard {}; refusing to merge",
-                    f.display(),
-                    s.shard
-                ))
-                .into());
+        let repeat = parse_repeat_name(&name).map_err(|why| stray(&path, &why))?;
+        for f in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
+            let f = f.map_err(|e| io(&path, e))?.path();
+            let fmeta = std::fs::metadata(&f).map_err(|e| io(&f, e))?;
+            if !fmeta.is_file() {
+                return Err(stray(&f, "not a regular file"));
+            }
+            if f.extension().is_none_or(|e| e != "txt") {
+                return Err(stray(&f, "not a *.txt dump"));
+            }
+            let bench = crate::stats::set::benchmark_name(&f)?;
+            if !expected.contains(&WorkUnit { repeat, bench }) {
+                return Err(stray(&f, &format!("not part of shard {}", s.shard)));
             }
         }
     }
@@ -318,11 +330,6 @@ fn ordered_repeats(
             r
         })
         .collect();
-    repeats.sort_by_key(|r| {
-        r.name
-            .trim_start_matches("run-")
-            .parse::<u32>()
-            .unwrap_or(u32::MAX)
-    });
+    repeats.sort_by_key(|r| parse_repeat_name(&r.name).unwrap_or(u32::MAX));
     repeats
 }

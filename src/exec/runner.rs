@@ -124,7 +124,7 @@ pub fn run_corpus(
             let (set_dir, scratch, corpus, results, progress) =
                 (&set_dir, &scratch, &corpus, &results, &progress);
             s.spawn(move |_| {
-                let repeat_dir = set_dir.join(format!("run-{}", unit.repeat));
+                let repeat_dir = set_dir.join(crate::stats::set::repeat_dir_name(unit.repeat));
                 let r = fs::create_dir_all(&repeat_dir)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
@@ -261,7 +261,7 @@ fn shard_units(opts: &RunOpts, names: &[String]) -> anyhow::Result<(Option<Shard
 /// The manifest entry of repeat `repeat` (`run-K`, seed K), created empty on first use.
 fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mut RepeatManifest {
     repeats.entry(repeat).or_insert_with(|| RepeatManifest {
-        name: format!("run-{repeat}"),
+        name: crate::stats::set::repeat_dir_name(repeat),
         seed: Some(repeat as u64),
         benchmarks: vec![],
     })

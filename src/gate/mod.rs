@@ -5,6 +5,7 @@
 
 pub mod accept;
 pub mod check;
+pub mod coverage;
 pub mod metrics;
 pub mod noise;
 #[cfg(test)]

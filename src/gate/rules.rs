@@ -16,6 +16,7 @@
 //! benchmarks = ["*", "!calls"]     # evaluate per benchmark (globs; `!` excludes) instead
 //!                                  # of the aggregate
 //! forbid_appearing = true          # zero in base, non-zero in head is a violation
+//! optional = true                  # may check nothing on some data (listed, not an error)
 //! description = "..."
 //! ```
 
@@ -110,6 +111,13 @@ pub struct Rule {
     pub severity: Severity,
     pub benchmarks: Option<Vec<String>>,
     pub description: String,
+    /// The rule may check nothing on some data (its metrics absent, as tier-2 counters on a
+    /// build without tier 2, or every check below `min_count`): then it is listed as
+    /// unchecked but does not keep the verdict from passing. Without it, a rule that matches
+    /// no metric of the compared data is an input error and one whose every check was
+    /// skipped leaves the verdict at best INCONCLUSIVE.
+    #[serde(default)]
+    pub optional: bool,
     pub origin: RuleOrigin,
     #[serde(skip)]
     matcher: Option<GlobMatcher>,
@@ -460,15 +468,21 @@ impl RuleSet {
         Ok(true)
     }
 
-    /// Rules whose metric pattern matches none of `known` names: an error naming file and key.
-    pub fn check_patterns(&self, known: &[String]) -> anyhow::Result<()> {
-        for r in &self.rules {
-            let matched = known.iter().any(|n| r.matches_metric(n));
-            if !matched {
+    /// A rule that found no metric in the compared data checks nothing: an input error
+    /// naming file, line and key path, unless the rule is `optional`. `checks(rule)` counts
+    /// the (rule, metric) checks the compared data gave the rule.
+    pub fn check_patterns(&self, checks: impl Fn(&Rule) -> usize) -> anyhow::Result<()> {
+        for r in self.rules.iter().filter(|r| !r.optional) {
+            if checks(r) == 0 {
+                let what = if r.per_benchmark() {
+                    "no metric of the selected benchmarks"
+                } else {
+                    "no metric"
+                };
                 return Err(Error::at_line(
                     &r.origin.file,
                     r.origin.line,
-                    format!("{}.metric: pattern {:?} matches no metric (see `pystats-gate metrics SET`)", r.origin.path, r.metric),
+                    format!("{}.metric: pattern {:?} matches {what} in the compared data, so the rule checks nothing (see `pystats-gate metrics SET`; `optional = true` lets a rule find nothing)", r.origin.path, r.metric),
                 )
                 .into());
             }
@@ -558,6 +572,7 @@ struct RuleDraft {
     benchmarks: Option<Vec<String>>,
     description: String,
     enabled: bool,
+    optional: bool,
 }
 
 impl RuleDraft {
@@ -571,6 +586,7 @@ impl RuleDraft {
             benchmarks: base.and_then(|b| b.benchmarks.clone()),
             description: base.map(|b| b.description.clone()).unwrap_or_default(),
             enabled: true,
+            optional: base.is_some_and(|b| b.optional),
         }
     }
 
@@ -604,6 +620,7 @@ impl RuleDraft {
                 self.min_count = Some(v);
             }
             "enabled" => self.enabled = at.boolean(item)?,
+            "optional" => self.optional = at.boolean(item)?,
             "forbid_appearing" => {
                 self.limits.retain(|l| l.kind != LimitKind::ForbidAppearing);
                 if at.boolean(item)? {
@@ -618,7 +635,7 @@ impl RuleDraft {
                         at.src,
                         at.key_span.clone(),
                         &at.kpath,
-                        "unknown key (expected name, metric, enabled, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, description)",
+                        "unknown key (expected name, metric, enabled, max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing, min_count, severity, benchmarks, optional, description)",
                     ));
                 };
                 let v = number(item).ok_or_else(|| at.expected("a number", item))?;
@@ -684,6 +701,7 @@ impl RuleDraft {
             severity: self.severity,
             benchmarks: self.benchmarks,
             description: self.description,
+            optional: self.optional,
             origin,
             matcher,
             bench_matchers,
@@ -811,10 +829,13 @@ mod tests {
     #[test]
     fn pattern_matching_nothing_is_an_error() {
         let s = parse("[[rule]]\nname = \"a\"\nmetric = \"family.*.nope\"\nmax = 1\n").unwrap();
-        let e = s
-            .check_patterns(&["family.X.miss_ratio".into()])
-            .unwrap_err();
+        let e = s.check_patterns(|_| 0).unwrap_err();
         assert!(e.to_string().contains("rule[0].metric: pattern"), "{e}");
+        s.check_patterns(|_| 1).unwrap();
+        let s =
+            parse("[[rule]]\nname = \"a\"\nmetric = \"family.*.nope\"\nmax = 1\noptional = true\n")
+                .unwrap();
+        s.check_patterns(|_| 0).unwrap();
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::gate::accept::Acceptance;
 use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
+use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::{
     self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX,
 };
@@ -315,6 +316,12 @@ pub struct GateReport {
     /// What the change touches and whether the corpus reaches it (`gate` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<Reach>,
+    /// Rules with no decided check on this data (every format lists them).
+    #[serde(default)]
+    pub unchecked_rules: Vec<UncheckedRule>,
+    /// Files base and head share (`--allow-same-input`): never a PASS, said in every format.
+    #[serde(default)]
+    pub same_input: Vec<String>,
 }
 
 impl GateReport {
@@ -336,6 +343,15 @@ impl GateReport {
     /// Violated or inconclusive outcomes covered by an acceptance.
     pub fn accepted(&self) -> impl Iterator<Item = &RuleOutcome> {
         self.outcomes.iter().filter(|o| o.accepted.is_some())
+    }
+    /// Something a PASS needs that the gate could not look at: a rule that could fail the
+    /// gate left unchecked, or base and head being the same files.
+    pub fn blind(&self) -> bool {
+        !self.same_input.is_empty()
+            || self
+                .unchecked_rules
+                .iter()
+                .any(|u| u.blocks_pass(self.fail_on_warn))
     }
     pub fn checks_ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok())
@@ -710,122 +726,6 @@ fn relative_limit_test(
     ))
 }
 
-/// Every metric name rules could refer to: the data's plus what the metadata allows, so a
-/// rule about (say) tier-2 counters is not an error on a build without them.
-fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
-    let mut names: IndexMap<String, ()> = IndexMap::new();
-    for t in data {
-        for n in t.keys() {
-            let (_, m) = split_bench(n);
-            if !names.contains_key(m) {
-                names.insert(m.to_string(), ());
-            }
-        }
-    }
-    let mut synthetic = crate::stats::raw::Counters::new();
-    let families: Vec<String> = names
-        .keys()
-        .filter_map(|n| {
-            n.strip_prefix("family.")
-                .and_then(|r| r.split('.').next())
-                .map(str::to_string)
-        })
-        .collect();
-    for f in families.iter().chain(["LOAD_ATTR".to_string()].iter()) {
-        synthetic.set(&format!("opcode[{f}].specializable"), 1);
-        // Nonzero denominators: a ratio over zero is absent from the catalogue.
-        for field in ["hit", "miss", "deferred", "deopt", "success", "failure"] {
-            synthetic.set(&format!("opcode[{f}].specialization.{field}"), 1);
-        }
-        synthetic.set(&format!("opcode[{f}].execution_count"), 1);
-        for kind in 0..40 {
-            synthetic.set(
-                &format!("opcode[{f}].specialization.failure_kinds[{kind}]"),
-                1,
-            );
-        }
-    }
-    for key in KNOWN_COUNTERS {
-        synthetic.set(key, 1);
-    }
-    for g in 0..3 {
-        for f in ["collections", "object visits", "objects collected"] {
-            synthetic.set(&format!("GC[{g}] {f}"), 1);
-        }
-    }
-    for i in meta.stats_defines.keys() {
-        synthetic.set(&format!("Calls via PyEval_EvalFrame[{i}]"), 1);
-    }
-    for (n, _) in metrics::compute(&synthetic, meta).into_iter().flatten() {
-        names.insert(n, ());
-    }
-    names.into_keys().collect()
-}
-
-/// Counter names CPython 3.12-3.14 can print beyond the opcode tables.
-const KNOWN_COUNTERS: &[&str] = &[
-    "Calls to PyEval_EvalDefault",
-    "Calls to Python functions inlined",
-    "Frames pushed",
-    "Frame objects created",
-    "Object allocations from freelist",
-    "Object frees to freelist",
-    "Object allocations",
-    "Object allocations to 512 bytes",
-    "Object allocations to 4 kbytes",
-    "Object allocations over 4 kbytes",
-    "Object frees",
-    "Object inline values",
-    "Object interpreter increfs",
-    "Object interpreter decrefs",
-    "Object increfs",
-    "Object decrefs",
-    "Object materialize dict (on request)",
-    "Object materialize dict (new key)",
-    "Object materialize dict (too big)",
-    "Object materialize dict (str subclass)",
-    "Object method cache hits",
-    "Object method cache misses",
-    "Object method cache collisions",
-    "Object method cache dunder hits",
-    "Object method cache dunder misses",
-    "Optimization attempts",
-    "Optimization traces created",
-    "Optimization traces executed",
-    "Optimization uops executed",
-    "Optimization trace stack overflow",
-    "Optimization trace stack underflow",
-    "Optimization trace too long",
-    "Optimization trace too short",
-    "Optimization inner loop",
-    "Optimization recursive call",
-    "Optimization low confidence",
-    "Executors invalidated",
-    "Optimization optimizer attempts",
-    "Optimization optimizer successes",
-    "Optimization optimizer failure no memory",
-    "Optimizer remove globals builtins changed",
-    "Optimizer remove globals incorrect keys",
-    "JIT total memory size",
-    "JIT code size",
-    "JIT trampoline size",
-    "JIT data size",
-    "JIT padding size",
-    "JIT freed memory size",
-    "Rare event (set_class)",
-    "Rare event (set_bases)",
-    "Rare event (set_eval_frame_func)",
-    "Rare event (builtin_dict)",
-    "Rare event (func_modification)",
-    "Rare event (watched_dict_modification)",
-    "Rare event (watched_globals_modification)",
-    "Trace length[16]",
-    "Optimized trace length[16]",
-    "Trace run length[16]",
-    "uops[_NOP].execution_count",
-    "uops[_NOP].specialization.miss",
-];
-
 /// Per-benchmark shares of an aggregate metric's change (exact decomposition: for ratios each
 /// benchmark contributes num_b / den_total on each side).
 fn attribution(
@@ -942,8 +842,8 @@ struct Sides {
     benches: Vec<String>,
 }
 
-/// Step 1: metric tables of both sides, head reordered to pair base by seed; rule patterns
-/// and benchmark names checked against what can exist. Notes say what is unpaired or unverified.
+/// Step 1: metric tables of both sides, head reordered to pair base by seed; rule
+/// benchmark names checked against the sets. Notes say what is unpaired or unverified.
 fn pair_repeats(
     base: &StatsSet,
     head: &StatsSet,
@@ -983,12 +883,8 @@ fn pair_repeats(
             head_tables.len()
         ));
     }
-    // Rule patterns must name metrics that can exist.
-    let known = known_metric_names(
-        &base_tables.iter().chain(&head_tables).collect::<Vec<_>>(),
-        &opts.meta_base,
-    );
-    opts.rules.check_patterns(&known)?;
+    // Rule patterns are checked against the metrics the rules find in this data
+    // ([`crate::gate::coverage::unchecked_rules`]), not against what could exist.
     let mut benches = base.benchmark_names();
     for h in head.benchmark_names() {
         if !benches.contains(&h) {
@@ -1401,6 +1297,7 @@ pub(crate) fn decide(
     strict: bool,
     fail_on_warn: bool,
     reach: Option<&Reach>,
+    blind: bool,
 ) -> Verdict {
     let fails = outcomes.iter().any(|o| o.fails(fail_on_warn));
     let inconclusive = outcomes
@@ -1410,9 +1307,13 @@ pub(crate) fn decide(
         Verdict::Error
     } else if fails {
         Verdict::Regression
-    } else if inconclusive || !checks_ok || reach.is_some_and(|r| r.unreached().next().is_some()) {
-        // Totals that do not add up, or changed code no counter of the corpus executes:
-        // data the gate cannot trust, a change it did not see. Never a pass.
+    } else if inconclusive
+        || !checks_ok
+        || blind
+        || reach.is_some_and(|r| r.unreached().next().is_some())
+    {
+        // Totals that do not add up, a rule or a change the gate did not see, or data
+        // compared with itself: never a pass.
         Verdict::Inconclusive
     } else {
         Verdict::Pass
@@ -1433,19 +1334,12 @@ fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -
     )
 }
 
-/// [`evaluate`] on two sets that cover the same benchmarks and repeats: pair repeats,
-/// compare metrics, test rules, correct, check, decide.
-/// A benchmark whose dump counts no instruction execution on one side, while the other
-/// side's executed some, holds no specialization data (its opcode lines are gone: cut off,
-/// filtered, or not a dump of that program): every rule would be skipped on it and the gate
-/// would pass having seen nothing. An input error naming the dump.
+/// A benchmark whose dump counts no instruction execution (on one side or both) holds no
+/// specialization data (its opcode lines are gone: cut off, filtered, only the static
+/// `specializable` lines, made-up keys, or not a dump of that program): every rule would be
+/// skipped on it and the gate would pass having seen nothing. An input error naming the dump.
 fn ensure_both_executed(base: &StatsSet, head: &StatsSet) -> Result<(), Error> {
-    let executed = |c: &crate::stats::raw::Counters| {
-        c.iter()
-            .filter(|(k, _)| k.starts_with("opcode[") && k.ends_with("].execution_count"))
-            .map(|(_, v)| v)
-            .fold(0u64, u64::saturating_add)
-    };
+    let executed = crate::gate::coverage::executed;
     for (set, other) in [(base, head), (head, base)] {
         for r in &set.repeats {
             for (bench, dump) in &r.benchmarks {
@@ -1459,25 +1353,32 @@ fn ensure_both_executed(base: &StatsSet, head: &StatsSet) -> Result<(), Error> {
                     .map(|d| executed(&d.counters))
                     .max()
                     .unwrap_or(0);
-                if elsewhere > 0 {
-                    let dump = match set.source {
-                        crate::stats::set::SetSource::RawDir => {
-                            set.path.join(&r.name).join(format!("{bench}.txt"))
-                        }
-                        crate::stats::set::SetSource::SummarizeJson => set.path.clone(),
-                    };
-                    return Err(Error::input(format!(
-                        "{}: counts no instruction execution (no `opcode[...].execution_count` line) while {} counts {elsewhere} for {bench}: the dump lacks its opcode statistics, so no rule could check it",
-                        dump.display(),
+                let dump = match set.source {
+                    crate::stats::set::SetSource::RawDir => {
+                        set.path.join(&r.name).join(format!("{bench}.txt"))
+                    }
+                    crate::stats::set::SetSource::SummarizeJson => set.path.clone(),
+                };
+                let other_side = if elsewhere > 0 {
+                    format!("while {} counts {elsewhere}", other.path.display())
+                } else {
+                    format!(
+                        "and neither does {} (no side executed anything)",
                         other.path.display()
-                    )));
-                }
+                    )
+                };
+                return Err(Error::input(format!(
+                    "{}: counts no instruction execution (no `opcode[...].execution_count` line) {other_side} for {bench}: the dump lacks its opcode statistics, so no rule could check it",
+                    dump.display(),
+                )));
             }
         }
     }
     Ok(())
 }
 
+/// [`evaluate`] on two sets that cover the same benchmarks and repeats: pair repeats,
+/// compare metrics, test rules, correct, check, decide.
 fn evaluate_complete(
     base: &StatsSet,
     head: &StatsSet,
@@ -1492,6 +1393,11 @@ fn evaluate_complete(
         .filter(|c| !c.stats.deterministic && c.changed)
         .count();
     let candidates = test_rules(&sides, opts);
+    let checks_found: Vec<(usize, Option<&str>)> = candidates
+        .iter()
+        .map(|c| (c.rule_idx, c.skipped.as_deref()))
+        .collect();
+    let unchecked_rules = crate::gate::coverage::unchecked_rules(&opts.rules, &checks_found)?;
     let corrected = correct(&candidates, opts);
     // Said in the statistics footnote, not as a loud note: the t test still decides. The
     // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
@@ -1551,6 +1457,9 @@ fn evaluate_complete(
         opts.strict,
         opts.fail_on_warn,
         reach.as_ref(),
+        unchecked_rules
+            .iter()
+            .any(|u| u.blocks_pass(opts.fail_on_warn)),
     );
     let open_outcomes = outcomes
         .iter()
@@ -1591,6 +1500,8 @@ fn evaluate_complete(
         notes,
         missing_data: vec![],
         reach,
+        unchecked_rules,
+        same_input: vec![],
         full_report_markdown: Some(full_comparative_report(
             base,
             head,
@@ -1599,6 +1510,20 @@ fn evaluate_complete(
         )?),
         summary_diff: None,
     })
+}
+
+/// Records that base and head are the same files (`--allow-same-input`): the verdict is
+/// then at best INCONCLUSIVE, and every format says why from `same_input`.
+pub fn mark_same_input(rep: &mut GateReport, shared: &[std::path::PathBuf]) {
+    const SHOWN: usize = 20;
+    rep.same_input = shared
+        .iter()
+        .take(SHOWN)
+        .map(|p| p.display().to_string())
+        .collect();
+    if rep.verdict == Verdict::Pass {
+        rep.verdict = Verdict::Inconclusive;
+    }
 }
 
 /// Marks the violated and inconclusive outcomes each acceptance matches (first acceptance
@@ -1849,7 +1774,12 @@ fn evaluate_candidate(
                     "count"
                 },
                 metrics::format_value(MetricKind::Count, support.round()),
-                min
+                // A huge limit (`1e300`) stays short in every message.
+                if min >= 1e15 {
+                    format!("{min:e}")
+                } else {
+                    min.to_string()
+                }
             ));
         }
     }

@@ -74,6 +74,17 @@ pub fn render_annotations(r: &GateReport) -> String {
             ),
         );
     }
+    for l in coverage_lines(r) {
+        line("warning", "pystats-gate: not checked", None, &l);
+    }
+    if let Some(l) = optional_unchecked_line(r) {
+        line(
+            "notice",
+            "pystats-gate: optional rules not checked",
+            None,
+            &l,
+        );
+    }
     for o in r.accepted() {
         line(
             "notice",

@@ -275,11 +275,14 @@ pub fn render_html(r: &GateReport) -> String {
         crate::text::html_escape(&verdict_line(r)),
         crate::text::html_escape(&setup_line(r))
     ));
-    for n in &r.notes {
+    for n in r.notes.iter().cloned().chain(coverage_lines(r)) {
         s.push_str(&format!(
             "<div class=note>{}</div>\n",
-            crate::text::html_escape(n)
+            crate::text::html_escape(&n)
         ));
+    }
+    if let Some(l) = optional_unchecked_line(r) {
+        s.push_str(&format!("<p>{}</p>\n", crate::text::html_escape(&l)));
     }
     let failing: Vec<&RuleOutcome> = r.failing().collect();
     outcome_table(&mut s, "Violated rules", &failing, r.confidence, false);

@@ -84,6 +84,9 @@ pub fn render_junit(r: &GateReport) -> String {
         suite.add_test_case(tc);
         report.add_test_suite(suite);
     }
+    if let Some(suite) = coverage_suite(r) {
+        report.add_test_suite(suite);
+    }
     if let Some(x) = r.reach.as_ref().filter(|x| !x.places.is_empty()) {
         // An unreached place is a skipped case: the gate could not test it.
         let mut suite = TestSuite::new("change reach");
@@ -150,4 +153,32 @@ pub fn render_junit(r: &GateReport) -> String {
     report
         .to_string()
         .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+}
+
+/// What the gate could not check (`same_input`, `unchecked_rules`): skipped cases, so no
+/// JUnit view hides them.
+fn coverage_suite(r: &GateReport) -> Option<TestSuite> {
+    let mut cases: Vec<(String, String)> = vec![];
+    if !r.same_input.is_empty() {
+        cases.push((
+            "base and head are different data".into(),
+            crate::gate::coverage::same_input_sentence(&r.same_input),
+        ));
+    }
+    for u in &r.unchecked_rules {
+        cases.push((format!("rule {} checks something", u.rule), u.sentence()));
+    }
+    if cases.is_empty() {
+        return None;
+    }
+    let mut suite = TestSuite::new("rule coverage");
+    for (name, line) in cases {
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(line.clone());
+        let mut tc = TestCase::new(name, st);
+        tc.set_classname("pystats-gate.coverage");
+        tc.set_system_out(line);
+        suite.add_test_case(tc);
+    }
+    Some(suite)
 }

@@ -292,10 +292,11 @@ pub fn render_markdown(r: &GateReport) -> String {
         Verdict::Error => ":stop_sign:",
     };
     let mut s = format!("## {icon} {}\n\n{}\n\n", verdict_line(r), setup_line(r));
-    for n in &r.notes {
+    let loud: Vec<String> = r.notes.iter().cloned().chain(coverage_lines(r)).collect();
+    for n in &loud {
         s.push_str(&format!("> **{}**\n>\n", cell(n)));
     }
-    if !r.notes.is_empty() {
+    if !loud.is_empty() {
         s.push('\n');
     }
     let count = |st: crate::gate::verdict::OutcomeStatus| {
@@ -321,7 +322,10 @@ pub fn render_markdown(r: &GateReport) -> String {
             "FAILED (see above)"
         }
     );
-    let mut footer = format!("{rules_line}{}\n\n", details_line(r));
+    let optional = optional_unchecked_line(r)
+        .map(|l| format!("{}. ", cell(&l)))
+        .unwrap_or_default();
+    let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
     // Room for the list of left-out sections.
     const NOTE_ROOM: usize = 400;

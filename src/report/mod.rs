@@ -106,6 +106,17 @@ pub fn set_label(s: &crate::gate::verdict::SetInfo) -> String {
     }
 }
 
+/// The loud lines about what the gate could not look at, rendered by every format from the
+/// report's `same_input` and `unchecked_rules` (one sentence each, made in `gate::coverage`).
+pub fn coverage_lines(r: &GateReport) -> Vec<String> {
+    crate::gate::coverage::loud_lines(&r.same_input, &r.unchecked_rules)
+}
+
+/// The line naming the optional rules that checked nothing, from `unchecked_rules`.
+pub fn optional_unchecked_line(r: &GateReport) -> Option<String> {
+    crate::gate::coverage::optional_line(&r.unchecked_rules)
+}
+
 /// One-line verdict summary shared by every format.
 pub fn verdict_line(r: &GateReport) -> String {
     let fails = r.failing().count();
@@ -127,6 +138,13 @@ pub fn verdict_line(r: &GateReport) -> String {
     }
     if !r.checks_ok() {
         parts.push("consistency checks failed".into());
+    }
+    if !r.same_input.is_empty() {
+        parts.push("SAME INPUT on both sides".into());
+    }
+    let unchecked = r.unchecked_rules.iter().filter(|u| !u.optional).count();
+    if unchecked > 0 {
+        parts.push(format!("{unchecked} rule(s) checked nothing"));
     }
     if let Some(n) = r
         .reach

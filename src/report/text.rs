@@ -65,11 +65,15 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     s.push('\n');
     s.push_str(&setup_line(r));
     s.push_str("\n\n");
-    for n in &r.notes {
+    let loud: Vec<String> = r.notes.iter().cloned().chain(coverage_lines(r)).collect();
+    for n in &loud {
         s.push_str(&p.c("1;33", &format!("note: {n}\n")));
     }
-    if !r.notes.is_empty() {
+    if !loud.is_empty() {
         s.push('\n');
+    }
+    if let Some(l) = optional_unchecked_line(r) {
+        s.push_str(&format!("{l}\n\n"));
     }
     outcome_lines(
         &mut s,

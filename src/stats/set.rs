@@ -87,10 +87,12 @@ impl Manifest {
         };
         let bench =
             |key: String, name: &str| valid_benchmark_name(name).map_err(|w| bad(key, name, w));
-        // A flat set's one repeat is `.`; any other repeat is a plain directory name.
+        // A flat set's one repeat is `.`; any other repeat is `run-K` ([`parse_repeat_name`]).
         let repeat = |key: String, name: &str| match name {
             "." => Ok(()),
-            _ => valid_benchmark_name(name).map_err(|w| bad(key, name, w)),
+            _ => parse_repeat_name(name)
+                .map(|_| ())
+                .map_err(|w| bad(key, name, w)),
         };
         for (i, b) in m.benchmarks.iter().enumerate() {
             bench(format!("benchmarks[{i}]"), b)?;
@@ -314,6 +316,51 @@ impl StatsSet {
     }
 }
 
+/// The files of set `b` that are also files of set `a`, by (device, inode): the same set
+/// reached through another path (a symlink, `X/`, `w/../w/X`) or a hard-link copy
+/// (`cp -al`). Comparing data with itself proves nothing, so callers refuse it.
+pub fn shared_files(a: &StatsSet, b: &StatsSet) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let files = |s: &StatsSet| -> Vec<PathBuf> {
+        match s.source {
+            SetSource::SummarizeJson => vec![s.path.clone()],
+            SetSource::RawDir => s
+                .repeats
+                .iter()
+                .flat_map(|r| {
+                    let dir = if r.name == "." {
+                        s.path.clone()
+                    } else {
+                        s.path.join(&r.name)
+                    };
+                    r.benchmarks
+                        .keys()
+                        .map(move |bench| dir.join(format!("{bench}.txt")))
+                })
+                .collect(),
+        }
+    };
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let in_a: std::collections::HashSet<(u64, u64)> =
+        files(a).iter().filter_map(|p| id(p)).collect();
+    files(b)
+        .into_iter()
+        .filter(|p| id(p).is_some_and(|i| in_a.contains(&i)))
+        .collect()
+}
+
+/// The input error for base and head sharing files ([`shared_files`]), naming both sets
+/// and the first shared file.
+pub fn same_input_error(base: &Path, head: &Path, shared: &[PathBuf]) -> Error {
+    Error::input(format!(
+        "{} and {} are the same input: {} dump file(s) of head are files of base too (first: {}; a symlink, another spelling of the path or a hard-link copy); comparing data with itself proves nothing. Pass --allow-same-input to do it anyway (never reported as a pass)",
+        base.display(),
+        head.display(),
+        shared.len(),
+        shared.first().map(|p| p.display().to_string()).unwrap_or_default()
+    ))
+}
+
 /// What each labelled set lacks that another (or another repeat of its own) has: lines
 /// naming the set, the repeat and the benchmarks, plus whole repeats missing on one side.
 /// Empty when all cover the same ground.
@@ -332,6 +379,31 @@ pub fn coverage_gaps(sides: &[(&str, &StatsSet)]) -> Vec<String> {
         .max()
         .unwrap_or(0);
     let mut gaps = vec![];
+    // A repeat is the same repeat on another side by seed when every side carries seeds
+    // (that is how repeats pair), else by name: `zzz` or `run-2` on one side is not the
+    // other side's `run-1`, even when both sides have one repeat.
+    let seeded = sides.iter().all(|(_, s)| s.has_seeds());
+    let key = |r: &Repeat| match (seeded, r.seed) {
+        (true, Some(seed)) => format!("seed {seed}"),
+        _ => r.name.clone(),
+    };
+    for (label, set) in sides {
+        for (other_label, other) in sides.iter().filter(|(l, _)| l != label) {
+            for r in &other.repeats {
+                if !set.repeats.iter().any(|x| key(x) == key(r)) {
+                    let which = if seeded {
+                        format!("{} ({})", r.name, key(r))
+                    } else {
+                        r.name.clone()
+                    };
+                    gaps.push(format!(
+                        "{label} ({}) lacks repeat {which} that {other_label} has",
+                        set.path.display(),
+                    ));
+                }
+            }
+        }
+    }
     for (label, set) in sides {
         if set.repeats.len() < most_repeats {
             gaps.push(format!(
@@ -388,6 +460,9 @@ pub fn restrict_to_common(base: &StatsSet, head: &StatsSet) -> Result<(StatsSet,
             s.repeats
                 .retain(|r| other.repeats.iter().any(|o| o.seed == r.seed));
         } else {
+            // Unseeded repeats are the same repeat by name only.
+            s.repeats
+                .retain(|r| other.repeats.iter().any(|o| o.name == r.name));
             s.repeats.truncate(n);
         }
         for r in &mut s.repeats {
@@ -496,14 +571,8 @@ fn repeat_layout(path: &Path) -> anyhow::Result<Layout> {
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        let (sub_dirs, sub_txts) = list_dir(&dir, false)?;
-        if let Some(d) = sub_dirs.first() {
-            return Err(Error::input(format!(
-                "{}: unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
-                d.display()
-            ))
-            .into());
-        }
+        // `list_dir` refuses any directory inside a repeat.
+        let (_, sub_txts) = list_dir(&dir, false)?;
         if sub_txts.is_empty() {
             return Err(
                 Error::input(format!("{}: repeat has no *.txt dumps", dir.display())).into(),
@@ -686,12 +755,15 @@ fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
         let p = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
-        if root && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER) {
-            continue;
-        }
         // Follows a symlink to what it points at; only directories and regular files count.
         let meta = std::fs::metadata(&p)
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", p.display())))?;
+        // The manifest and the output marker are files: a directory of that name is a
+        // hidden place for data, refused below like any other hidden entry.
+        if root && meta.is_file() && (name == MANIFEST_FILE || name == crate::output::OUTPUT_MARKER)
+        {
+            continue;
+        }
         let stray = |why: &str| -> anyhow::Error {
             Error::input(format!(
                 "{}: {why}; a stats set holds only repeat directories, *.txt dumps and manifest.json",
@@ -700,9 +772,19 @@ fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf
             .into()
         };
         if name.starts_with('.') {
-            return Err(stray("hidden entry in a stats set"));
+            return Err(stray(if meta.is_dir() {
+                "hidden directory in a stats set"
+            } else {
+                "hidden entry in a stats set"
+            }));
         }
         if meta.is_dir() {
+            if !root {
+                return Err(stray(
+                    "unexpected directory inside a repeat (layout is SET/REPEAT/BENCH.txt)",
+                ));
+            }
+            parse_repeat_name(&name).map_err(|why| stray(&why))?;
             dirs.push(p);
         } else if p.extension().is_some_and(|e| e == "txt") {
             if !meta.is_file() {
@@ -717,6 +799,28 @@ fn list_dir(dir: &Path, root: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf
     dirs.sort();
     txts.sort();
     Ok((dirs, txts))
+}
+
+/// The directory name of repeat `k` (seed `k`): `run-K`.
+pub fn repeat_dir_name(k: u32) -> String {
+    format!("run-{k}")
+}
+
+/// The repeat number of a repeat directory name, parsed strictly: `run-K` with K a decimal
+/// number from 1 (no sign, no leading zero, no other text), so that every name maps to one
+/// repeat and back (`run-01` and `run-+1` are not a second spelling of `run-1`). The one
+/// parser of repeat names: set reading, manifests and `merge` all use it.
+pub fn parse_repeat_name(name: &str) -> Result<u32, String> {
+    let why = || {
+        "not a repeat directory name (expected `run-K`, K a number from 1 written without sign or leading zero)".to_string()
+    };
+    let digits = name.strip_prefix("run-").ok_or_else(why)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return Err(why());
+    }
+    let k: u32 = digits.parse().map_err(|_| why())?;
+    debug_assert_eq!(repeat_dir_name(k), name);
+    Ok(k)
 }
 
 /// The benchmark a dump belongs to: its file stem, which must be a plain name (letters,
@@ -991,6 +1095,30 @@ mod tests {
     use crate::stats::raw::write_dump;
     use proptest::prelude::*;
 
+    #[test]
+    fn repeat_names_have_one_spelling() {
+        for (name, k) in [("run-1", 1), ("run-10", 10), ("run-4294967295", u32::MAX)] {
+            assert_eq!(parse_repeat_name(name), Ok(k));
+            assert_eq!(repeat_dir_name(k), name);
+        }
+        for bad in [
+            "run-0",
+            "run-01",
+            "run-+1",
+            "run--1",
+            "run-",
+            "run-1 ",
+            "run-1a",
+            "zzz",
+            "Run-1",
+            "run-4294967296",
+            ".",
+            "",
+        ] {
+            assert!(parse_repeat_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
     fn dump() -> impl Strategy<Value = Vec<(String, u64)>> {
         proptest::collection::vec(("[a-f]{1,3}", 0u64..1000), 1..12)
     }
@@ -1004,7 +1132,7 @@ mod tests {
             proptest::collection::vec(dump(), 1..40), 1..4)) {
             let dir = tempfile::tempdir().unwrap();
             for (r, files) in repeats.iter().enumerate() {
-                let rdir = dir.path().join(format!("run-{r}"));
+                let rdir = dir.path().join(format!("run-{}", r + 1));
                 std::fs::create_dir_all(&rdir).unwrap();
                 for (i, kv) in files.iter().enumerate() {
                     let mut text = String::new();

@@ -575,6 +575,43 @@ enum Damage {
         repeat: usize,
         bench: usize,
     },
+    /// Head becomes base's files by another path: a symlink, or a `cp -al` hard-link copy.
+    SameInput { hard_links: bool },
+    /// A hidden directory holding a dump: at a set's root (named like the output marker)
+    /// or inside a repeat.
+    HiddenDir { side: usize, repeat: Option<usize> },
+    /// A stray entry: in a repeat a `.bak` copy of a dump, a dump without `.txt`, a
+    /// directory named like a benchmark; or a repeat renamed `run-0K`, `run-+K`, `zzz`.
+    Stray {
+        side: usize,
+        repeat: usize,
+        kind: usize,
+    },
+    /// Every dump of both sides keeps only its static `specializable` lines, or only a
+    /// made-up key: no executed-instruction counter anywhere.
+    CounterLess { made_up: bool },
+    /// `compare` gets a rules file adding a rule skipped everywhere (`min_count = 1e300`).
+    SkippedRule,
+}
+
+/// What damage means for the oracle.
+#[derive(Default)]
+struct Effect {
+    /// Data is missing (a dump or repeat gone).
+    missing: bool,
+    /// A failure is recorded in a manifest.
+    failed: bool,
+    /// Something nothing may pass over: same input, hidden or stray entries, counter-less
+    /// dumps, a rule skipped everywhere. `compare` must never exit 0.
+    never_pass: bool,
+    /// Hidden or stray entries, same input: a pair `check` must not exit 0 either.
+    check_refuses: bool,
+    /// Hidden or stray entries in head: `merge` of head as a shard must not exit 0.
+    head_stray: bool,
+    /// Hidden or stray entries in base or head: every reader of that set refuses it.
+    stray_in: [bool; 2],
+    /// `compare` runs with the rules file that adds a rule skipped everywhere.
+    skipped_rule: bool,
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
@@ -628,11 +665,77 @@ fn damage() -> impl Strategy<Value = Damage> {
             repeat,
             bench
         }),
+        any::<bool>().prop_map(|hard_links| Damage::SameInput { hard_links }),
+        (0usize..2, proptest::option::of(0usize..3))
+            .prop_map(|(side, repeat)| Damage::HiddenDir { side, repeat }),
+        (0usize..2, 0usize..3, 0usize..6).prop_map(|(side, repeat, kind)| Damage::Stray {
+            side,
+            repeat,
+            kind
+        }),
+        any::<bool>().prop_map(|made_up| Damage::CounterLess { made_up }),
+        Just(Damage::SkippedRule),
     ]
 }
 
-/// What the damage means for the verdict: (data is missing, a failure is recorded).
-fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
+/// Replaces head by base's files through another path (damage [`Damage::SameInput`]).
+fn make_same_input(base: &Path, head: &Path, hard_links: bool) {
+    if std::fs::symlink_metadata(head).is_ok_and(|m| m.file_type().is_symlink()) {
+        return;
+    }
+    std::fs::remove_dir_all(head).unwrap();
+    if hard_links {
+        let st = std::process::Command::new("cp")
+            .arg("-al")
+            .arg(base)
+            .arg(head)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    } else {
+        std::os::unix::fs::symlink(base, head).unwrap();
+    }
+}
+
+/// Puts a stray entry into repeat `repeat` of `set` (damage [`Damage::Stray`]); false when
+/// the repeat is gone.
+fn make_stray(set: &Path, repeat: usize, kind: usize) -> bool {
+    let r = set.join(format!("run-{}", repeat + 1));
+    if !r.is_dir() {
+        return false;
+    }
+    let dump = std::fs::read_dir(&r)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "txt"));
+    let renamed = |name: String| std::fs::rename(&r, set.join(name)).unwrap();
+    match (kind, dump) {
+        (0, Some(d)) => drop(std::fs::copy(&d, d.with_extension("bak")).unwrap()),
+        (1, Some(d)) => drop(std::fs::copy(&d, d.with_extension("")).unwrap()),
+        (2, _) => std::fs::create_dir_all(r.join("arith.d")).unwrap(),
+        (3, _) => renamed(format!("run-0{}", repeat + 1)),
+        (4, _) => renamed(format!("run-+{}", repeat + 1)),
+        (_, _) => renamed("zzz".into()),
+    }
+    true
+}
+
+/// Applies one damage; what it means for the verdict.
+fn apply(d: &Damage, sets: [&Path; 2]) -> Effect {
+    let (missing, failed) = match apply_old(d, sets) {
+        Some(e) => e,
+        None => return apply_new(d, sets),
+    };
+    Effect {
+        missing,
+        failed,
+        ..Effect::default()
+    }
+}
+
+/// The damages that remove data or record failures: (data is missing, a failure is
+/// recorded); None for the damages of [`apply_new`].
+fn apply_old(d: &Damage, sets: [&Path; 2]) -> Option<(bool, bool)> {
     let benches = ["arith", "attrs"];
     let file = |side: usize, repeat: usize, bench: usize| {
         sets[side]
@@ -661,7 +764,7 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
                     l[i] = format!("{}: {value}", k);
                 }
             });
-            (false, false)
+            Some((false, false))
         }
         Damage::DeleteLine {
             side,
@@ -673,7 +776,7 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
                 let i = line % l.len();
                 l.remove(i);
             });
-            (false, false)
+            Some((false, false))
         }
         Damage::DuplicateLine {
             side,
@@ -686,7 +789,7 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
                 let dup = l[i].clone();
                 l.insert(i, dup);
             });
-            (false, false)
+            Some((false, false))
         }
         Damage::DeleteFile {
             side,
@@ -694,7 +797,7 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
             bench,
         } => {
             let _ = std::fs::remove_file(file(side, repeat, bench));
-            (true, false)
+            Some((true, false))
         }
         Damage::RecordCrash {
             side,
@@ -708,11 +811,11 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
             if recorded {
                 record_crash(sets[side], &format!("run-{}", repeat + 1), benches[bench]);
             }
-            (true, recorded)
+            Some((true, recorded))
         }
         Damage::DeleteRepeat { side, repeat } => {
             let _ = std::fs::remove_dir_all(sets[side].join(format!("run-{}", repeat + 1)));
-            (true, false)
+            Some((true, false))
         }
         Damage::NumericOpcodes {
             side,
@@ -724,54 +827,166 @@ fn apply(d: &Damage, sets: [&Path; 2]) -> (bool, bool) {
                     *x = x.replacen("opcode[BINARY_OP]", "opcode[45]", 1);
                 }
             });
-            (false, false)
+            Some((false, false))
         }
+        _ => None,
     }
+}
+
+/// The damages of the "false PASS" classes: same input, hidden and stray entries,
+/// counter-less dumps, a rule skipped everywhere.
+fn apply_new(d: &Damage, sets: [&Path; 2]) -> Effect {
+    let mut e = Effect::default();
+    match *d {
+        Damage::SameInput { hard_links } => {
+            make_same_input(sets[0], sets[1], hard_links);
+            (e.never_pass, e.check_refuses) = (true, true);
+        }
+        Damage::HiddenDir { side, repeat } => {
+            let dir = match repeat {
+                Some(r) => sets[side].join(format!("run-{}", r + 1)).join(".hidden"),
+                None => sets[side].join(".pystats-gate-output"),
+            };
+            if dir.parent().is_some_and(Path::is_dir) {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join("arith.txt"), "opcode[NOP].execution_count : 1\n").unwrap();
+                e.stray_in[side] = true;
+            }
+        }
+        Damage::Stray { side, repeat, kind } => {
+            e.stray_in[side] = make_stray(sets[side], repeat, kind);
+        }
+        Damage::CounterLess { made_up } => {
+            for set in sets {
+                for r in 1..=3 {
+                    for bench in ["arith", "attrs"] {
+                        let p = set.join(format!("run-{r}")).join(format!("{bench}.txt"));
+                        let Ok(text) = std::fs::read_to_string(&p) else {
+                            continue;
+                        };
+                        let kept: String = text
+                            .lines()
+                            .filter(|l| !made_up && l.contains(".specializable"))
+                            .map(|l| format!("{l}\n"))
+                            .collect();
+                        let kept = if kept.is_empty() {
+                            "hello world : 1\n".into()
+                        } else {
+                            kept
+                        };
+                        std::fs::write(&p, kept).unwrap();
+                    }
+                }
+            }
+            e.never_pass = true;
+        }
+        Damage::SkippedRule => {
+            (e.never_pass, e.skipped_rule) = (true, true);
+        }
+        _ => unreachable!("apply_old handles {d:?}"),
+    }
+    if e.stray_in.iter().any(|x| *x) {
+        (e.never_pass, e.check_refuses) = (true, true);
+    }
+    e.head_stray = e.stray_in[1];
+    e
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(48), failure_persistence: None, ..ProptestConfig::default() })]
     /// Every read-only command on randomly damaged real sets: no panic, a documented exit
-    /// code, never 0 when data is missing or a failure is recorded, and every error names
-    /// a file, a line or a key.
+    /// code, never 0 when data is missing or a failure is recorded, nor when nothing was
+    /// checked (same input, hidden or stray entries, counter-less dumps on both sides, a
+    /// rule skipped everywhere), and every error names a file, a line or a key.
     #[test]
     fn damaged_sets_never_pass_and_never_panic(damages in proptest::collection::vec(damage(), 1..4)) {
         let d = tempdir();
         let (b, h) = aa_pair(d.path());
-        let (mut missing, mut failed) = (false, false);
+        // Head becomes base first, so later damages land on the shared files too.
+        let mut damages = damages;
+        damages.sort_by_key(|x| !matches!(x, Damage::SameInput { .. }));
+        let mut e = Effect::default();
         for dmg in &damages {
-            let (m, f) = apply(dmg, [&b, &h]);
-            missing |= m;
-            failed |= f;
+            let x = apply(dmg, [&b, &h]);
+            e.missing |= x.missing;
+            e.failed |= x.failed;
+            e.never_pass |= x.never_pass;
+            e.check_refuses |= x.check_refuses || matches!(dmg, Damage::CounterLess { .. });
+            e.head_stray |= x.head_stray;
+            e.stray_in = [e.stray_in[0] | x.stray_in[0], e.stray_in[1] | x.stray_in[1]];
+            e.skipped_rule |= x.skipped_rule;
+        }
+        let rules = d.path().join("rules.toml");
+        std::fs::write(&rules, "include = [\"default.toml\"]\n[[rule]]\nname = \"never\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n").unwrap();
+        // A rule skipped everywhere leaves at best INCONCLUSIVE: exit 1 under --strict.
+        let with_rules = |mut c: assert_cmd::Command| {
+            if e.skipped_rule {
+                c.arg("--rules").arg(&rules).arg("--strict");
+            }
+            c
+        };
+        // Head as shard 1/1 of its run, for `merge`.
+        let shard = d.path().join("shard");
+        copy_dir(&h, &shard);
+        if shard.join("manifest.json").is_file() {
+            edit_manifest(&shard, |m| {
+                m["shard"] = serde_json::json!("1/1");
+                m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+                m["total_repeats"] = serde_json::json!(3);
+            });
         }
         let runs: Vec<(&str, Output)> = vec![
-            ("compare", compare(&b, &h).output().unwrap()),
-            ("compare --allow-missing", compare(&b, &h).arg("--allow-missing-benchmarks").output().unwrap()),
+            ("compare", with_rules(compare(&b, &h)).output().unwrap()),
+            ("compare --allow-missing", with_rules(compare(&b, &h)).arg("--allow-missing-benchmarks").output().unwrap()),
             ("check", cmd().arg("check").arg(&b).arg(&h).output().unwrap()),
             ("metrics", cmd().arg("metrics").arg(&h).output().unwrap()),
             ("summarize", cmd().arg("summarize").arg(&b).arg(&h).output().unwrap()),
+            ("merge", cmd().arg("merge").arg(&shard).arg("--out").arg(d.path().join("merged")).output().unwrap()),
         ];
         for (name, out) in &runs {
             let code = out.status.code();
             prop_assert!(matches!(code, Some(0..=3)), "{name}: {damages:?}\n{}", dump(out));
             prop_assert!(!stderr(out).contains("panicked"), "{name}: {}", dump(out));
-            if code == Some(2) || code == Some(3) {
+            // (Under --strict, failed consistency checks exit 2 with the report on stdout
+            // and its ERROR verdict: no error message to check.)
+            if (code == Some(2) || code == Some(3)) && out.stdout.is_empty() {
                 let err = stderr(out);
                 prop_assert!(
                     err.contains(".txt") || err.contains("manifest.json") || err.contains(b.to_str().unwrap())
-                        || err.contains(h.to_str().unwrap()) || err.contains("repeat"),
+                        || err.contains(h.to_str().unwrap()) || err.contains("repeat")
+                        || err.contains(".toml") || err.contains(shard.to_str().unwrap()),
                     "{name}: error names no file: {err}"
                 );
             }
         }
-        if failed {
+        let never_zero = |name: &str| -> Result<(), TestCaseError> {
+            let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
+            prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
+            Ok(())
+        };
+        if e.failed {
             for (name, out) in &runs[..3] {
                 prop_assert_eq!(out.status.code(), Some(3), "{}: {:?}\n{}", name, damages, dump(out));
             }
-        } else if missing {
-            for (name, out) in runs.iter().filter(|(n, _)| *n == "compare" || *n == "check") {
-                prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
-            }
+        } else if e.missing {
+            never_zero("compare")?;
+            never_zero("check")?;
+        }
+        if e.never_pass {
+            never_zero("compare")?;
+            never_zero("compare --allow-missing")?;
+        }
+        if e.check_refuses {
+            never_zero("check")?;
+        }
+        if e.stray_in[0] || e.stray_in[1] {
+            never_zero("summarize")?;
+        }
+        if e.stray_in[1] {
+            never_zero("metrics")?;
+        }
+        if e.head_stray {
+            never_zero("merge")?;
         }
     }
 }

@@ -403,7 +403,7 @@ fn zero_denominator_ratio_is_no_sample_in_compare() {
     let rules = tmp.path().join("rules.toml");
     std::fs::write(
         &rules,
-        "[[rule]]\nname = \"binary-op-success\"\nmetric = \"family.BINARY_OP.success_ratio\"\nmax_decrease = 0.05\nseverity = \"fail\"\n",
+        "[[rule]]\nname = \"binary-op-success\"\nmetric = \"family.BINARY_OP.success_ratio\"\nmax_decrease = 0.05\nseverity = \"fail\"\n[[rule]]\nname = \"miss\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n",
     )
     .unwrap();
     let out = cmd()
@@ -415,8 +415,16 @@ fn zero_denominator_ratio_is_no_sample_in_compare() {
         .args(["--format", "json"])
         .exits(0);
     let report = stdout_json(&out);
-    let outcome = &report["outcomes"][0];
+    let outcome = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "binary-op-success")
+        .unwrap();
     assert_eq!(outcome["status"], "skipped", "{outcome:#}");
+    // Its only check skipped, the rule checked nothing: never a pass.
+    assert_eq!(report["verdict"], "inconclusive");
+    assert_eq!(report["unchecked_rules"][0]["rule"], "binary-op-success");
     assert!(
         outcome.to_string().contains("no comparable sample"),
         "{outcome:#}"

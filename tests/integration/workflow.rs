@@ -113,12 +113,13 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
 fn history_append_and_show_trend() {
     let tmp = tempdir();
     let hist = tmp.path().join("history.jsonl");
-    for head in ["aa-head", "aa-base"] {
+    // Two results (a set compared with itself is refused: base and head differ each time).
+    for (base, head) in [("aa-base", "aa-head"), ("aa-head", "aa-base")] {
         let json = tmp.path().join(format!("{head}.json"));
         cmd()
             .args(["compare", "--format", "json", "-o"])
             .arg(&json)
-            .arg(fixture("real-3.13.5/aa-base"))
+            .arg(fixture(&format!("real-3.13.5/{base}")))
             .arg(fixture(&format!("real-3.13.5/{head}")))
             .exits(0);
         cmd()
