@@ -176,6 +176,10 @@ pub struct SummarizeArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -294,6 +298,10 @@ pub struct CompareArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Write every format (markdown, json, junit, html) into this directory as well.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -329,6 +337,10 @@ pub struct CalibrateArgs {
     /// Noise file to write (JSON when it ends in .json, else TOML).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -582,6 +594,10 @@ pub struct BisectArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Ignore saved progress and start over.
     #[arg(long)]
     pub fresh: bool,
@@ -657,6 +673,9 @@ pub enum HistoryAction {
         format: HistoryFormat,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace an existing FILE (an input is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a noise file (as `calibrate` does, for --noise) from the recorded means of
     /// the last entries (e.g. a history of main's merges: past bases).
@@ -666,6 +685,9 @@ pub enum HistoryAction {
         /// Noise file to write (JSON when it ends in .json, else TOML).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Replace an existing FILE (an input is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Use the last N entries.
         #[arg(long, value_name = "N", default_value_t = 20)]
         last: usize,
@@ -682,7 +704,8 @@ pub struct CompletionsArgs {
 #[derive(Args, Debug)]
 pub struct ManpageArgs {
     /// Write one page per command (pystats-gate.1, pystats-gate-gate.1, ...) into this
-    /// directory instead of the main page on stdout.
+    /// directory instead of the main page on stdout. The directory must be new, empty, or
+    /// written earlier by pystats-gate (it is marked with a .pystats-gate-output file).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }

@@ -40,7 +40,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
         Some(p) => {
             let mut read: Vec<&std::path::Path> = inputs.to_vec();
             read.extend(args.gate.input_files());
-            crate::output::write_file(p, &bytes, &read)?
+            crate::output::write_file(p, &bytes, &read, args.force)?
         }
         None => crate::output::stdout(&bytes)?,
     }

@@ -225,9 +225,10 @@ pub fn gate(
         exit_code,
         auto: auto_record,
     };
-    fs::write(
-        out.join("gate.json"),
-        serde_json::to_string_pretty(&record)?,
+    crate::output::write_in_claimed_dir(
+        out,
+        "gate.json",
+        serde_json::to_string_pretty(&record)?.as_bytes(),
     )?;
     if !quiet {
         eprintln!(

@@ -24,8 +24,13 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
     let meta = super::metadata_for(&set, &args.input)?;
     let filter = match &args.filter {
         Some(g) => Some(
-            globset::Glob::new(g)
-                .map_err(|e| crate::error::Error::input(format!("--filter {g:?}: {e}")))?
+            crate::text::glob(g)
+                .map_err(|e| {
+                    crate::error::Error::input(format!(
+                        "--filter {}: {e}",
+                        crate::text::quote(g.as_bytes())
+                    ))
+                })?
                 .compile_matcher(),
         ),
         None => None,

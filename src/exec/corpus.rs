@@ -214,8 +214,8 @@ impl Corpus {
         }
         let mut matchers = vec![];
         for g in globs {
-            let m = globset::Glob::new(g)
-                .map_err(|e| Error::input(format!("--bench {g:?}: {e}")))?
+            let m = crate::text::glob(g)
+                .map_err(|e| Error::input(format!("--bench {}: {e}", crate::text::quote(g.as_bytes()))))?
                 .compile_matcher();
             if !self.benchmarks.iter().any(|b| m.is_match(&b.name)) {
                 let names: Vec<&str> = self.benchmarks.iter().map(|b| b.name.as_str()).collect();

@@ -84,21 +84,31 @@ impl NoiseFile {
             ))
             .into());
         }
-        for (name, m) in &file.metrics {
-            if !(m.threshold.is_finite() && m.threshold >= 0.0) {
-                return Err(Error::input(format!(
-                    "{}: metrics.\"{name}\".threshold: expected a finite number >= 0, found {}",
-                    path.display(),
-                    m.threshold
-                ))
-                .into());
-            }
-        }
+        file.check_finite(path)?;
         Ok(file)
     }
 
-    /// Serializes as JSON or TOML, by the target's extension.
+    /// Every threshold and max must be a finite number >= 0: what `load` accepts is what
+    /// `to_bytes` may write (a `nan` written would be a noise file `--noise` rejects).
+    fn check_finite(&self, path: &Path) -> Result<(), Error> {
+        for (name, m) in &self.metrics {
+            for (key, v) in [("threshold", m.threshold), ("max", m.max)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(Error::input(format!(
+                        "{}: metrics.{}.{key}: expected a finite number >= 0, found {v}",
+                        path.display(),
+                        crate::output::quote(name.as_bytes())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes as JSON or TOML, by the target's extension. A non-finite threshold (values
+    /// too far apart to subtract) is an error naming the metric, never written.
     pub fn to_bytes(&self, path: &Path) -> anyhow::Result<Vec<u8>> {
+        self.check_finite(path)?;
         Ok(if is_json(path) {
             let mut s = serde_json::to_string_pretty(self)?;
             s.push('\n');

@@ -20,7 +20,7 @@
 //! ```
 
 use crate::error::Error;
-use globset::{Glob, GlobMatcher};
+use globset::GlobMatcher;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml_edit::{ImDocument, Item, TableLike};
@@ -130,7 +130,7 @@ impl Rule {
         }
         match &self.matcher {
             Some(m) => m.is_match(name),
-            None => Glob::new(&self.metric)
+            None => crate::text::glob(&self.metric)
                 .map(|g| g.compile_matcher().is_match(name))
                 .unwrap_or(false),
         }
@@ -585,7 +585,8 @@ impl RuleDraft {
             "name" => self.name = Some(at.string(item)?.to_string()),
             "metric" => {
                 let m = at.string(item)?;
-                Glob::new(m).map_err(|e| at.error(format!("bad glob {m:?}: {e}")))?;
+                crate::text::glob(m)
+                    .map_err(|e| at.error(format!("{e}: {}", crate::text::quote(m.as_bytes()))))?;
                 self.metric = Some(m.to_string());
             }
             "description" => self.description = at.string(item)?.to_string(),
@@ -666,14 +667,14 @@ impl RuleDraft {
         if self.benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
             return Err(fail(format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)")));
         }
-        let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
+        let matcher = Some(crate::text::glob(&metric).expect("validated").compile_matcher());
         let bench_matchers = self
             .benchmarks
             .iter()
             .flatten()
             .map(|b| {
                 let glob = b.strip_prefix('!').unwrap_or(b);
-                Glob::new(glob).expect("validated").compile_matcher()
+                crate::text::glob(glob).expect("validated").compile_matcher()
             })
             .collect();
         Ok(Rule {
@@ -710,8 +711,8 @@ fn benchmark_globs(item: &Item, at: &KeyAt) -> anyhow::Result<Vec<String>> {
         let s = x
             .as_str()
             .ok_or_else(|| elem_err(format!("expected a string, found {}", x.type_name())))?;
-        Glob::new(s.strip_prefix('!').unwrap_or(s))
-            .map_err(|e| elem_err(format!("bad glob {s:?}: {e}")))?;
+        crate::text::glob(s.strip_prefix('!').unwrap_or(s))
+            .map_err(|e| elem_err(format!("{e}: {}", crate::text::quote(s.as_bytes()))))?;
         globs.push(s.to_string());
     }
     Ok(globs)
