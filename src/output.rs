@@ -417,9 +417,121 @@ mod tests {
     }
 }
 
+/// Exit code of a process ended by SIGINT, SIGTERM or SIGHUP (128 + SIGINT, the shell's).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What an interruption must clean up: temporary output directories (half-written sets)
+/// and the process groups of running children (benchmarks in their own groups do not get
+/// the terminal's Ctrl-C).
+#[derive(Default)]
+struct Cleanup {
+    dirs: Vec<PathBuf>,
+    groups: Vec<i32>,
+}
+
+/// The one cleanup registry; the signal handler holds its lock until the process exits,
+/// and publishing holds it while renaming, so an interruption never lands between the
+/// two renames of a replacement.
+static CLEANUP: std::sync::Mutex<Cleanup> = std::sync::Mutex::new(Cleanup {
+    dirs: vec![],
+    groups: vec![],
+});
+
+/// Installs (once) the SIGINT/SIGTERM/SIGHUP handler: it kills the registered process
+/// groups, removes the registered temporary directories and exits with
+/// [`EXIT_INTERRUPTED`]. It runs on its own thread (ctrlc), so it may take locks and remove
+/// files, which a plain signal handler may not.
+fn install_interrupt_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let c = CLEANUP.lock().unwrap_or_else(|p| p.into_inner());
+            for g in &c.groups {
+                // SAFETY: kill(2) on a process group; no memory is involved.
+                unsafe {
+                    libc::kill(-g, libc::SIGKILL);
+                }
+            }
+            for d in &c.dirs {
+                // A writer thread may still add a file while we remove (never the directory
+                // itself again: writers use `create_subdir`): try again.
+                for _ in 0..100 {
+                    if std::fs::remove_dir_all(d).is_ok() || !d.exists() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            let _ = writeln!(std::io::stderr(), "interrupted: temporary outputs removed");
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+    });
+}
+
+fn cleanup() -> std::sync::MutexGuard<'static, Cleanup> {
+    CLEANUP.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers a child's process group (it leads it: `process_group(0)`) to be killed on
+/// interruption; [`forget_process_group`] once it was killed and reaped.
+pub fn register_process_group(pgid: i32) {
+    install_interrupt_cleanup();
+    cleanup().groups.push(pgid);
+}
+
+/// Undoes [`register_process_group`].
+pub fn forget_process_group(pgid: i32) {
+    cleanup().groups.retain(|g| *g != pgid);
+}
+
+/// A temporary output directory (a set being written) that is removed when dropped, and
+/// also when the process is interrupted (SIGINT, SIGTERM, SIGHUP): no hidden
+/// `.pystats-gate-*` directory is left behind either way.
+pub struct TempOutput {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl TempOutput {
+    /// Creates `PREFIX*` in `parent` (same file system as the destination: publishing is a
+    /// rename).
+    pub fn new_in(parent: &Path, prefix: &str) -> std::io::Result<TempOutput> {
+        install_interrupt_cleanup();
+        let mut c = cleanup();
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+        c.dirs.push(dir.path().to_path_buf());
+        Ok(TempOutput { dir: Some(dir) })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().map(|d| d.path()).unwrap_or(Path::new(""))
+    }
+}
+
+/// Creates the directory `dir` inside a [`TempOutput`], not its parents: once an
+/// interruption removed the temporary output, a writer still running cannot bring it back
+/// (`create_dir_all` would). An existing directory is fine (parallel writers).
+pub fn create_subdir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        r => r,
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.take() {
+            let mut c = cleanup();
+            c.dirs.retain(|p| p != d.path());
+            drop(d);
+        }
+    }
+}
+
 /// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
 /// directory that looks finished. An existing `dest` is replaced.
 pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
+    // No interruption between moving the old `dest` aside and moving `tmp` in.
+    let _uninterrupted = cleanup();
     // Not `exists()`: a symlink at `dest` is moved aside, its target left alone.
     if std::fs::symlink_metadata(dest).is_ok() {
         let old = dest.with_extension(format!("old.{}", std::process::id()));

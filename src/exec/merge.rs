@@ -88,7 +88,7 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         serde_json::to_string_pretty(&merged)?,
     )?;
     crate::output::publish_set_dir(&tmp, out)?;
-    let _ = tmp_dir.keep();
+    drop(tmp_dir);
     Ok(merged)
 }
 
@@ -169,7 +169,7 @@ fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
 
 /// A temporary directory next to `out` (so publishing is a rename), after checking that
 /// `out` may be written: not inside an input, and new or a set pystats-gate wrote.
-fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<tempfile::TempDir> {
+fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<crate::output::TempOutput> {
     for set in sets {
         crate::output::refuse_inside_inputs(out, &[set])?;
     }
@@ -186,10 +186,11 @@ fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<tempfile::TempDir
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
-    Ok(tempfile::Builder::new()
-        .prefix(".pystats-gate-merge-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?)
+    // Removed on any error and on SIGINT/SIGTERM/SIGHUP: no hidden directory is left.
+    Ok(
+        crate::output::TempOutput::new_in(parent, ".pystats-gate-merge-")
+            .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?,
+    )
 }
 
 /// Copies the dumps shard `s` should hold into `tmp`; a dump missing without a recorded
@@ -246,7 +247,7 @@ fn copy_shard(
             );
         }
         let dest_dir = tmp.join(&repeat_name);
-        std::fs::create_dir_all(&dest_dir)?;
+        crate::output::create_subdir(&dest_dir)?;
         std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
             .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
         let entry = repeat_entries

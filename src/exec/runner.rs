@@ -125,7 +125,7 @@ pub fn run_corpus(
                 (&set_dir, &scratch, &corpus, &results, &progress);
             s.spawn(move |_| {
                 let repeat_dir = set_dir.join(format!("run-{}", unit.repeat));
-                let r = fs::create_dir_all(&repeat_dir)
+                let r = crate::output::create_subdir(&repeat_dir)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
                         run_one(
@@ -269,20 +269,19 @@ fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mu
 
 /// A temporary directory next to `out` (removed on drop) holding the set being written
 /// (`set/`, published as `out` at the end) and per-run scratch files (`scratch/`).
-fn temp_set(out: &Path) -> anyhow::Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+fn temp_set(out: &Path) -> anyhow::Result<(crate::output::TempOutput, PathBuf, PathBuf)> {
     let out_parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)
+    // Removed on drop and on SIGINT/SIGTERM/SIGHUP (with the runs' process groups).
+    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-")
         .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
     let set_dir = tmp.path().join("set");
     let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    crate::output::create_subdir(&set_dir)?;
+    crate::output::create_subdir(&scratch)?;
     Ok((tmp, set_dir, scratch))
 }
 
@@ -594,6 +593,7 @@ fn wait_group(
     timeout: Duration,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     let pid = child.id() as libc::pid_t;
+    crate::output::register_process_group(pid);
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     let exited = loop {
@@ -612,6 +612,8 @@ fn wait_group(
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
+            kill_group(pid);
+            crate::output::forget_process_group(pid);
             return Err(e);
         }
         // SAFETY: si_pid is valid for the CLD_* codes waitid reports; 0 means no change.
@@ -625,6 +627,7 @@ fn wait_group(
         pause = (pause * 2).min(Duration::from_millis(50));
     };
     kill_group(pid);
+    crate::output::forget_process_group(pid);
     let status = child.wait()?;
     Ok(exited.then_some(status))
 }
@@ -762,7 +765,7 @@ fn run_pyperformance(
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let repeat_name = entry.name.clone();
         let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
-        fs::create_dir_all(&dumps)?;
+        crate::output::create_subdir(&dumps)?;
         let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
         let log = fs::File::create(&log_path)?;
         // A private PID namespace too: killing `unshare` (timeout) kills every worker.
@@ -812,7 +815,7 @@ fn run_pyperformance(
         } else {
             merge_dumps(&dumps).and_then(|c| {
                 let dir = set_dir.join(&repeat_name);
-                fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                crate::output::create_subdir(&dir).map_err(|e| e.to_string())?;
                 fs::write(
                     dir.join(format!("{}.txt", unit.bench)),
                     crate::stats::raw::write_dump(&c),
