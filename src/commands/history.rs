@@ -104,7 +104,10 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryEntry>, Error> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             let e: HistoryEntry = serde_json::from_str(l)
-                .map_err(|e| Error::at_line(path, i + 1, format!("not a history entry: {e}")))?;
+                .map_err(|e| {
+                    let e = crate::text::cap(&e.to_string());
+                    Error::at_line(path, i + 1, format!("not a history entry: {e}"))
+                })?;
             if e.schema_version != HISTORY_SCHEMA_VERSION {
                 return Err(Error::at_line(
                     path,

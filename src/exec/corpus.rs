@@ -246,7 +246,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
             .unwrap_or(0);
-        Error::at_line(path, line, e.message().to_string())
+        Error::at_line(path, line, crate::text::cap(e.message()))
     })?;
     let line_of = |needle: &str| {
         text.find(needle)
@@ -271,7 +271,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             return Err(Error::at_line(
                 path,
                 at,
-                format!("bench[{i}].name {:?} is defined twice", b.name),
+                format!("bench[{i}].name {} is defined twice", crate::text::quote(b.name.as_bytes())),
             )
             .into());
         }

@@ -122,9 +122,11 @@ fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
         {
             if a != b {
                 return Err(Error::input(format!(
-                    "{} and {} come from different runs: `{field}` is {a} vs {b}",
+                    "{} and {} come from different runs: `{field}` is {} vs {}",
                     first.path.display(),
-                    s.path.display()
+                    s.path.display(),
+                    crate::text::cap(a),
+                    crate::text::cap(b)
                 ))
                 .into());
             }

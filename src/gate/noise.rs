@@ -66,14 +66,21 @@ impl NoiseFile {
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         let file: NoiseFile = if is_json(path) {
             serde_json::from_str(&text)
-                .map_err(|e| Error::at_line(path, e.line(), format!("not a noise file: {e}")))?
+                .map_err(|e| {
+                    let msg = crate::text::cap(&e.to_string());
+                    Error::at_line(path, e.line(), format!("not a noise file: {msg}"))
+                })?
         } else {
             toml::from_str(&text).map_err(|e| {
                 let line = e
                     .span()
                     .map(|s| text[..s.start].lines().count().max(1))
                     .unwrap_or(1);
-                Error::at_line(path, line, format!("not a noise file: {}", e.message()))
+                Error::at_line(
+                    path,
+                    line,
+                    format!("not a noise file: {}", crate::text::cap(e.message())),
+                )
             })?
         };
         if file.schema_version != NOISE_SCHEMA_VERSION {

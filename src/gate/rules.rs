@@ -166,10 +166,12 @@ fn err_at(
     msg: impl std::fmt::Display,
 ) -> anyhow::Error {
     let line = span.map(|s| line_of(src, s.start)).unwrap_or(0);
+    // Key paths and messages quote the file (keys, values): bounded like every quote.
+    let msg = crate::text::cap(&msg.to_string());
     let message = if path.is_empty() {
-        msg.to_string()
+        msg
     } else {
-        format!("{path}: {msg}")
+        format!("{}: {msg}", crate::text::cap(path))
     };
     if line > 0 {
         Error::at_line(file, line, message).into()
@@ -251,7 +253,7 @@ impl RuleSet {
                 src,
                 e.span(),
                 "",
-                format!("invalid TOML: {}", e.message().trim()),
+                format!("invalid TOML: {}", crate::text::cap(e.message().trim())),
             )
         })?;
         let root = doc.as_table();
@@ -468,7 +470,7 @@ impl RuleSet {
                 return Err(Error::at_line(
                     &r.origin.file,
                     r.origin.line,
-                    format!("{}.metric: pattern {:?} matches no metric (see `pystats-gate metrics SET`)", r.origin.path, r.metric),
+                    format!("{}.metric: pattern {} matches no metric (see `pystats-gate metrics SET`)", r.origin.path, crate::text::quote(r.metric.as_bytes())),
                 )
                 .into());
             }
@@ -651,10 +653,10 @@ impl RuleDraft {
             )));
         }
         let metric = self.metric.ok_or_else(|| {
-            fail(format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"))
+            fail(format!("{path}.metric: missing required key (no included rule is named {}, so this declares a new rule)", crate::text::quote(name.as_bytes())))
         })?;
         if self.limits.is_empty() {
-            return Err(fail(format!("{path}: rule {name:?} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)")));
+            return Err(fail(format!("{path}: rule {} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)", crate::text::quote(name.as_bytes()))));
         }
         let bound = |k: LimitKind| self.limits.iter().find(|l| l.kind == k).map(|l| l.value);
         if let (Some(min), Some(max)) = (bound(LimitKind::Min), bound(LimitKind::Max)) {

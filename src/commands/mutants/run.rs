@@ -125,7 +125,8 @@ fn read_identity(p: &Path) -> anyhow::Result<serde_json::Value> {
             p.display()
         ))
     })?;
-    Ok(serde_json::from_str(&text).map_err(|e| Error::at_line(p, e.line(), e.to_string()))?)
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| Error::at_line(p, e.line(), crate::text::cap(&e.to_string())))?)
 }
 
 /// The selected mutants without a readable result in `out`. A result file that does not
@@ -360,7 +361,10 @@ fn read_result(p: &Path) -> anyhow::Result<MutantResult> {
         Error::at_line(
             p,
             e.line(),
-            format!("not a mutant result (truncated by a killed run?): {e}"),
+            format!(
+                "not a mutant result (truncated by a killed run?): {}",
+                crate::text::cap(&e.to_string())
+            ),
         )
     })?)
 }
