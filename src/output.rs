@@ -109,8 +109,7 @@ pub fn append_file(path: &Path, bytes: &[u8], inputs: &[&Path]) -> anyhow::Resul
 /// Opens `path` for appending (a log, a history: files meant to grow), creating it and its
 /// directory; it must not be one of `inputs` (by path or by device and inode).
 pub fn open_append(path: &Path, inputs: &[&Path]) -> anyhow::Result<std::fs::File> {
-    refuse_inside_inputs(path, inputs)?;
-    refuse_input_identity(path, inputs)?;
+    refuse_input(path, inputs)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Output(format!("{}: {e}", dir.display())))?;
@@ -120,6 +119,14 @@ pub fn open_append(path: &Path, inputs: &[&Path]) -> anyhow::Result<std::fs::Fil
         .append(true)
         .open(path)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())).into())
+}
+
+/// An output path that is one of `inputs`, lies inside one, or is one under another name
+/// (a hard link, a symlink) is an input error: for commands that must refuse before they
+/// read the output (an append target is read first).
+pub fn refuse_input(path: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
+    refuse_inside_inputs(path, inputs)?;
+    refuse_input_identity(path, inputs)
 }
 
 /// A character or block device, FIFO or socket: written in place, never replaced.

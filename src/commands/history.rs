@@ -348,6 +348,8 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             Ok(EXIT_PASS)
         }
         HistoryAction::Append { result, file } => {
+            // The history is read before it is appended to: refuse an input first.
+            crate::output::refuse_input(file, &[result])?;
             let text = crate::text::read_input(result)
                 .map_err(|e| Error::input(format!("{}: {e}", result.display())))?;
             let value: serde_json::Value = serde_json::from_str(&text)

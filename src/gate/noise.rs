@@ -115,7 +115,11 @@ impl NoiseFile {
     /// Serializes as JSON or TOML, by the target's extension. A non-finite threshold (values
     /// too far apart to subtract) is an error naming the metric, never written.
     pub fn to_bytes(&self, path: &Path) -> anyhow::Result<Vec<u8>> {
-        self.check_finite(path)?;
+        self.check_finite(path).map_err(|e| {
+            Error::input(format!(
+                "{e}; nothing written (the values are too far apart to measure their noise)"
+            ))
+        })?;
         Ok(if is_json(path) {
             let mut s = serde_json::to_string_pretty(self)?;
             s.push('\n');

@@ -138,7 +138,7 @@ pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
         let mut text = markdown::render_markdown(r);
         text.push('\n');
         crate::output::append_file(std::path::Path::new(&path), text.as_bytes(), &[])
-            .map_err(|e| e.context("$GITHUB_STEP_SUMMARY"))?;
+            .map_err(|e| crate::error::Error::Output(format!("$GITHUB_STEP_SUMMARY {e:#}")))?;
     }
     Ok(())
 }
