@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
     #[command(
-        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line; an existing -o FILE without --force, or an output that is an input); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
@@ -29,7 +29,7 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
     #[command(
-        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks) and a rules file that checks nothing; 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rules file that checks nothing, an existing -o FILE without --force and an output that is an input (also a hard link or symlink to one); 3 a set's manifest records a crash, timeout or missing dump."
     )]
     Compare(CompareArgs),
     /// Verify invariants that real pystats data must satisfy.
@@ -49,7 +49,7 @@ pub enum Command {
     Corpus(CorpusArgs),
     /// Run the corpus on an interpreter, writing a stats set.
     #[command(
-        after_help = "Exit codes: 0 every run wrote its dump; 2 usage or input error; 3 a run crashed, timed out or wrote no dump (the set is still written, its manifest records the failure)."
+        after_help = "Exit codes: 0 every run wrote a usable dump; 2 usage or input error; 3 a run crashed, timed out, wrote no dump or an unusable one (not a regular file, a malformed or cut line, no counter, stray files beside it), or the interpreter's start-up probe failed or hung (the set is still written, its manifest records the failure); 130 interrupted (the unfinished set is removed)."
     )]
     Run(RunArgs),
     /// Build base and head, run the corpus on each, compare: the main job.
@@ -74,11 +74,13 @@ pub enum Command {
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
     #[command(
-        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone."
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone; 130 interrupted (the unfinished set is removed)."
     )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
-    #[command(after_help = "Exit codes: 0 done; 2 usage, input or output error.")]
+    #[command(
+        after_help = "Exit codes: 0 done; 2 usage, input or output error (an existing -o FILE without --force, an output that is the history or the result, a noise value that is not a finite number)."
+    )]
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) to stdout.
     Completions(CompletionsArgs),
@@ -88,7 +90,7 @@ pub enum Command {
     Mutants(MutantsArgs),
     /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
     #[command(
-        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all, an existing -o FILE without --force, a noise value that is not a finite number); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
     )]
     Calibrate(CalibrateArgs),
 }
