@@ -56,8 +56,14 @@ pub fn write_file(path: &Path, bytes: &[u8], inputs: &[&Path], force: bool) -> a
     let in_place = check_file_target(path, inputs, force)?;
     let io = |e: std::io::Error| Error::Output(format!("{}: cannot write: {e}", path.display()));
     if in_place {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path).map_err(io)?;
-        return f.write_all(bytes).and_then(|()| f.flush()).map_err(|e| io(e).into());
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        return f
+            .write_all(bytes)
+            .and_then(|()| f.flush())
+            .map_err(|e| io(e).into());
     }
     replace_atomically(path, bytes).map_err(|e| io(e).into())
 }

@@ -167,9 +167,15 @@ mod tests {
         let q = quote(&big);
         assert!(q.len() < 300, "{}", q.len());
         assert!(q.contains("10000000 bytes"));
-        let names: Vec<String> = (0..5000).map(|i| format!("{i}{}", "n".repeat(1000))).collect();
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("{i}{}", "n".repeat(1000)))
+            .collect();
         let l = cap_list(&names, ", ");
-        assert!(l.len() < 4000 && l.ends_with("... and 4990 more"), "{}", l.len());
+        assert!(
+            l.len() < 4000 && l.ends_with("... and 4990 more"),
+            "{}",
+            l.len()
+        );
     }
 
     #[test]

@@ -136,7 +136,10 @@ pub fn trends(entries: &[HistoryEntry], globs: &[String]) -> Result<Vec<MetricTr
     let mut b = GlobSetBuilder::new();
     for g in globs {
         b.add(crate::text::glob(g).map_err(|e| {
-            Error::input(format!("--metric {}: {e}", crate::text::quote(g.as_bytes())))
+            Error::input(format!(
+                "--metric {}: {e}",
+                crate::text::quote(g.as_bytes())
+            ))
         })?);
     }
     let set = b.build().map_err(|e| Error::input(e.to_string()))?;

@@ -45,7 +45,11 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         }
     }
     if let (Some(g), true) = (&args.filter, names.is_empty()) {
-        return Err(crate::error::Error::input(format!("--filter {} matches no metric", crate::text::quote(g.as_bytes()))).into());
+        return Err(crate::error::Error::input(format!(
+            "--filter {} matches no metric",
+            crate::text::quote(g.as_bytes())
+        ))
+        .into());
     }
     let repeat_names: Vec<&str> = set.repeats.iter().map(|r| r.name.as_str()).collect();
     let out = match args.format {

@@ -215,7 +215,9 @@ impl Corpus {
         let mut matchers = vec![];
         for g in globs {
             let m = crate::text::glob(g)
-                .map_err(|e| Error::input(format!("--bench {}: {e}", crate::text::quote(g.as_bytes()))))?
+                .map_err(|e| {
+                    Error::input(format!("--bench {}: {e}", crate::text::quote(g.as_bytes())))
+                })?
                 .compile_matcher();
             if !self.benchmarks.iter().any(|b| m.is_match(&b.name)) {
                 let names: Vec<&str> = self.benchmarks.iter().map(|b| b.name.as_str()).collect();
@@ -271,7 +273,10 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             return Err(Error::at_line(
                 path,
                 at,
-                format!("bench[{i}].name {} is defined twice", crate::text::quote(b.name.as_bytes())),
+                format!(
+                    "bench[{i}].name {} is defined twice",
+                    crate::text::quote(b.name.as_bytes())
+                ),
             )
             .into());
         }

@@ -332,7 +332,10 @@ fn probe_timeout() -> Duration {
 /// Runs `python -c code` in its own process group with a time limit; (exit status, stdout,
 /// stderr). Output goes to anonymous files, not pipes: a child that floods a pipe nobody
 /// reads would block until the timeout.
-fn probe(python: &Path, code: &str) -> anyhow::Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>)> {
+fn probe(
+    python: &Path,
+    code: &str,
+) -> anyhow::Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>)> {
     use std::os::unix::process::CommandExt;
     let (mut out, mut err) = (tempfile::tempfile()?, tempfile::tempfile()?);
     let mut child = Command::new(python)
@@ -573,7 +576,10 @@ fn collect_dump(private: &Path, child_dump: &Path, dump: &Path) -> Result<(), St
     }
     let bytes = fs::read(child_dump).map_err(|e| format!("reading the dump: {e}"))?;
     // Named as in the published set (`run-K/NAME.txt`), not by its temporary path.
-    let shown: PathBuf = dump.iter().skip(dump.iter().count().saturating_sub(2)).collect();
+    let shown: PathBuf = dump
+        .iter()
+        .skip(dump.iter().count().saturating_sub(2))
+        .collect();
     let parsed = crate::stats::raw::parse_dump(&bytes, &shown, Default::default())
         .map_err(|e| format!("unusable dump: {e}"))?;
     if parsed.counters.is_empty() {

@@ -58,7 +58,10 @@ impl Acceptance {
                 return Err(bad("empty metric glob after `:`"));
             }
             crate::text::glob(m).map_err(|e| {
-                bad(&format!("metric: {e}: {}", crate::text::quote(m.as_bytes())))
+                bad(&format!(
+                    "metric: {e}: {}",
+                    crate::text::quote(m.as_bytes())
+                ))
             })?;
         }
         Ok(Acceptance {
@@ -87,7 +90,9 @@ impl Acceptance {
         let Some(glob) = &self.metric else {
             return true;
         };
-        let m = crate::text::glob(glob).expect("validated").compile_matcher();
+        let m = crate::text::glob(glob)
+            .expect("validated")
+            .compile_matcher();
         m.is_match(metric)
             || benchmark.is_some_and(|b| {
                 m.is_match(format!(

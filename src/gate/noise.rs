@@ -65,11 +65,10 @@ impl NoiseFile {
         let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         let file: NoiseFile = if is_json(path) {
-            serde_json::from_str(&text)
-                .map_err(|e| {
-                    let msg = crate::text::cap(&e.to_string());
-                    Error::at_line(path, e.line(), format!("not a noise file: {msg}"))
-                })?
+            serde_json::from_str(&text).map_err(|e| {
+                let msg = crate::text::cap(&e.to_string());
+                Error::at_line(path, e.line(), format!("not a noise file: {msg}"))
+            })?
         } else {
             toml::from_str(&text).map_err(|e| {
                 let line = e

@@ -470,7 +470,11 @@ impl RuleSet {
                 return Err(Error::at_line(
                     &r.origin.file,
                     r.origin.line,
-                    format!("{}.metric: pattern {} matches no metric (see `pystats-gate metrics SET`)", r.origin.path, crate::text::quote(r.metric.as_bytes())),
+                    format!(
+                        "{}.metric: pattern {} matches no metric (see `pystats-gate metrics SET`)",
+                        r.origin.path,
+                        crate::text::quote(r.metric.as_bytes())
+                    ),
                 )
                 .into());
             }
@@ -669,14 +673,20 @@ impl RuleDraft {
         if self.benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
             return Err(fail(format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)")));
         }
-        let matcher = Some(crate::text::glob(&metric).expect("validated").compile_matcher());
+        let matcher = Some(
+            crate::text::glob(&metric)
+                .expect("validated")
+                .compile_matcher(),
+        );
         let bench_matchers = self
             .benchmarks
             .iter()
             .flatten()
             .map(|b| {
                 let glob = b.strip_prefix('!').unwrap_or(b);
-                crate::text::glob(glob).expect("validated").compile_matcher()
+                crate::text::glob(glob)
+                    .expect("validated")
+                    .compile_matcher()
             })
             .collect();
         Ok(Rule {

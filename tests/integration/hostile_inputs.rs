@@ -1004,7 +1004,12 @@ fn inputs(dir: &Path) -> Inputs {
     copy_dir(&fixture("real-3.13.5/aa-base"), &i.b);
     copy_dir(&fixture("real-3.13.5/aa-head"), &i.h);
     std::fs::write(&i.rules, "include = [\"default.toml\"]\n").unwrap();
-    cmd().arg("calibrate").arg(&i.b).arg("-o").arg(&i.noise).exits(0);
+    cmd()
+        .arg("calibrate")
+        .arg(&i.b)
+        .arg("-o")
+        .arg(&i.noise)
+        .exits(0);
     cmd()
         .arg("compare")
         .arg(&i.b)
@@ -1041,18 +1046,51 @@ fn an_output_that_is_an_input_under_another_name_is_refused() {
     // (the input, commands reading it that write to `-o`/`--file` L: the last argument).
     type Make<'a> = Box<dyn Fn(&Path) -> assert_cmd::Command + 'a>;
     let cases: Vec<(&Path, Vec<Make>)> = vec![
-        (&dump_file, vec![
-            Box::new(|l| c(&[&"compare", &i.b, &i.h, &"--force", &"-o", &l])),
-            Box::new(|l| c(&[&"summarize", &i.b, &"--force", &"-o", &l])),
-            Box::new(|l| c(&[&"calibrate", &i.b, &"--force", &"-o", &l])),
-        ]),
-        (&i.rules, vec![Box::new(|l| c(&[&"compare", &i.b, &i.h, &"--rules", &i.rules, &"--force", &"-o", &l]))]),
-        (&i.noise, vec![Box::new(|l| c(&[&"compare", &i.b, &i.h, &"--noise", &i.noise, &"--force", &"-o", &l]))]),
-        (&i.history, vec![
-            Box::new(|l| c(&[&"history", &"show", &"--file", &i.history, &"--force", &"-o", &l])),
-            Box::new(|l| c(&[&"history", &"noise", &"--file", &i.history, &"--force", &"-o", &l])),
-        ]),
-        (&i.result, vec![Box::new(|l| c(&[&"history", &"append", &i.result, &"--file", &l]))]),
+        (
+            &dump_file,
+            vec![
+                Box::new(|l| c(&[&"compare", &i.b, &i.h, &"--force", &"-o", &l])),
+                Box::new(|l| c(&[&"summarize", &i.b, &"--force", &"-o", &l])),
+                Box::new(|l| c(&[&"calibrate", &i.b, &"--force", &"-o", &l])),
+            ],
+        ),
+        (
+            &i.rules,
+            vec![Box::new(|l| {
+                c(&[
+                    &"compare", &i.b, &i.h, &"--rules", &i.rules, &"--force", &"-o", &l,
+                ])
+            })],
+        ),
+        (
+            &i.noise,
+            vec![Box::new(|l| {
+                c(&[
+                    &"compare", &i.b, &i.h, &"--noise", &i.noise, &"--force", &"-o", &l,
+                ])
+            })],
+        ),
+        (
+            &i.history,
+            vec![
+                Box::new(|l| {
+                    c(&[
+                        &"history", &"show", &"--file", &i.history, &"--force", &"-o", &l,
+                    ])
+                }),
+                Box::new(|l| {
+                    c(&[
+                        &"history", &"noise", &"--file", &i.history, &"--force", &"-o", &l,
+                    ])
+                }),
+            ],
+        ),
+        (
+            &i.result,
+            vec![Box::new(|l| {
+                c(&[&"history", &"append", &i.result, &"--file", &l])
+            })],
+        ),
     ];
     for (k, (input, makers)) in cases.iter().enumerate() {
         let before = std::fs::read(input).unwrap();
@@ -1079,32 +1117,50 @@ fn an_existing_file_is_replaced_only_with_force_and_never_through_a_link() {
     let i = inputs(d.path());
     let user = d.path().join("mine.txt");
     let writers: Vec<(&str, Box<dyn Fn() -> assert_cmd::Command>)> = vec![
-        ("compare", Box::new(|| {
-            let mut c = cmd();
-            c.arg("compare").arg(&i.b).arg(&i.h).arg("-o").arg(&user);
-            c
-        })),
-        ("summarize", Box::new(|| {
-            let mut c = cmd();
-            c.arg("summarize").arg(&i.b).arg("-o").arg(&user);
-            c
-        })),
-        ("calibrate", Box::new(|| {
-            let mut c = cmd();
-            c.arg("calibrate").arg(&i.b).arg("-o").arg(&user);
-            c
-        })),
-        ("history show", Box::new(|| {
-            let mut c = cmd();
-            c.args(["history", "show", "--file"]).arg(&i.history).arg("-o").arg(&user);
-            c
-        })),
-        ("history noise", Box::new(|| {
-            let mut c = cmd();
-            c.args(["history", "noise", "--file"]).arg(&i.history);
-            c.arg("-o").arg(&user);
-            c
-        })),
+        (
+            "compare",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("compare").arg(&i.b).arg(&i.h).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "summarize",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("summarize").arg(&i.b).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "calibrate",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("calibrate").arg(&i.b).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "history show",
+            Box::new(|| {
+                let mut c = cmd();
+                c.args(["history", "show", "--file"])
+                    .arg(&i.history)
+                    .arg("-o")
+                    .arg(&user);
+                c
+            }),
+        ),
+        (
+            "history noise",
+            Box::new(|| {
+                let mut c = cmd();
+                c.args(["history", "noise", "--file"]).arg(&i.history);
+                c.arg("-o").arg(&user);
+                c
+            }),
+        ),
     ];
     for (name, make) in &writers {
         std::fs::write(&user, "keep me").unwrap();
@@ -1124,10 +1180,18 @@ fn an_existing_file_is_replaced_only_with_force_and_never_through_a_link() {
         .args(["--force", "-o"])
         .arg(&user)
         .exits(0);
-    assert!(std::fs::symlink_metadata(&user).unwrap().is_file(), "{}", dump(&out));
+    assert!(
+        std::fs::symlink_metadata(&user).unwrap().is_file(),
+        "{}",
+        dump(&out)
+    );
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "keep me too");
     // A device is written in place (not replaced, not refused).
-    cmd().arg("summarize").arg(&i.b).args(["-o", "/dev/null"]).exits(0);
+    cmd()
+        .arg("summarize")
+        .arg(&i.b)
+        .args(["-o", "/dev/null"])
+        .exits(0);
 }
 
 #[test]
@@ -1141,7 +1205,11 @@ fn a_marked_directory_redirects_no_write_through_a_symlink() {
     let r = d.path().join("reports");
     let compare = |dir: &Path| {
         let mut c = cmd();
-        c.arg("compare").arg(&i.b).arg(&i.h).arg("--out-dir").arg(dir);
+        c.arg("compare")
+            .arg(&i.b)
+            .arg(&i.h)
+            .arg("--out-dir")
+            .arg(dir);
         c
     };
     compare(&r).exits(0);
@@ -1149,7 +1217,9 @@ fn a_marked_directory_redirects_no_write_through_a_symlink() {
     std::os::unix::fs::symlink(&dump_file, r.join("report.md")).unwrap();
     std::os::unix::fs::symlink(d.path().join("nowhere"), r.join("report.json")).unwrap_or(());
     compare(&r).exits(0);
-    assert!(std::fs::symlink_metadata(r.join("report.md")).unwrap().is_file());
+    assert!(std::fs::symlink_metadata(r.join("report.md"))
+        .unwrap()
+        .is_file());
     assert!(!d.path().join("nowhere").exists());
     assert_eq!(snapshot(&i.b), before);
     // A marker that is a symlink marks nothing: the directory is foreign.
@@ -1178,7 +1248,10 @@ fn huge_globs_are_input_errors_naming_the_key_not_panics() {
     // A 300 kB glob (or one of many classes) in a rules file or an option made globset
     // panic compiling its matcher.
     let d = tempdir();
-    let (b, h) = (fixture("real-3.13.5/aa-base"), fixture("real-3.13.5/aa-head"));
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
     let long = "x".repeat(100_000);
     let classes = "[!a]".repeat(200);
     for glob in [&long, &classes] {
@@ -1193,10 +1266,50 @@ fn huge_globs_are_input_errors_naming_the_key_not_panics() {
             assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
         }
         let opts: Vec<(&str, Vec<String>)> = vec![
-            ("--filter", vec!["metrics".into(), b.display().to_string(), "--filter".into(), glob.clone()]),
-            ("--accept", vec!["compare".into(), b.display().to_string(), h.display().to_string(), "--accept".into(), format!("r:{glob} because x")]),
-            ("--metric", vec!["history".into(), "show".into(), "--file".into(), "/dev/null".into(), "--metric".into(), glob.clone()]),
-            ("--bench", vec!["run".into(), "--python".into(), "/bin/sh".into(), "--repeats".into(), "1".into(), "--out".into(), d.path().join("o").display().to_string(), "--bench".into(), glob.clone()]),
+            (
+                "--filter",
+                vec![
+                    "metrics".into(),
+                    b.display().to_string(),
+                    "--filter".into(),
+                    glob.clone(),
+                ],
+            ),
+            (
+                "--accept",
+                vec![
+                    "compare".into(),
+                    b.display().to_string(),
+                    h.display().to_string(),
+                    "--accept".into(),
+                    format!("r:{glob} because x"),
+                ],
+            ),
+            (
+                "--metric",
+                vec![
+                    "history".into(),
+                    "show".into(),
+                    "--file".into(),
+                    "/dev/null".into(),
+                    "--metric".into(),
+                    glob.clone(),
+                ],
+            ),
+            (
+                "--bench",
+                vec![
+                    "run".into(),
+                    "--python".into(),
+                    "/bin/sh".into(),
+                    "--repeats".into(),
+                    "1".into(),
+                    "--out".into(),
+                    d.path().join("o").display().to_string(),
+                    "--bench".into(),
+                    glob.clone(),
+                ],
+            ),
         ];
         for (opt, args) in opts {
             let out = cmd().args(&args).exits(2);
@@ -1213,7 +1326,11 @@ fn huge_globs_are_input_errors_naming_the_key_not_panics() {
 fn fake_python(dir: &Path, probe: &str, body: &str) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let py = dir.join("python");
-    let probe = if probe.is_empty() { "echo 3.13.5; echo True; exit 0" } else { probe };
+    let probe = if probe.is_empty() {
+        "echo 3.13.5; echo True; exit 0"
+    } else {
+        probe
+    };
     std::fs::write(
         &py,
         format!("#!/bin/sh\nif [ \"$1\" = -c ]; then {probe}; fi\ndump=\"$4\"\n{body}\n"),
@@ -1278,8 +1395,14 @@ fn run_collects_only_checked_dumps_and_fails_on_unusable_ones() {
     for (what, body) in [
         ("random bytes", "head -c 3000 /dev/urandom > \"$dump\""),
         ("a directory", "mkdir \"$dump\""),
-        ("a cut line", "printf 'opcode[LOAD_FAST].execution_count : 5\\nopcode[LOAD_FAST].exec' > \"$dump\""),
-        ("stray files", &format!("{GOOD_DUMP}; echo x > \"$dump.bak\"")),
+        (
+            "a cut line",
+            "printf 'opcode[LOAD_FAST].execution_count : 5\\nopcode[LOAD_FAST].exec' > \"$dump\"",
+        ),
+        (
+            "stray files",
+            &format!("{GOOD_DUMP}; echo x > \"$dump.bak\""),
+        ),
         ("no counters", "printf '\\n' > \"$dump\""),
     ] {
         fake_python(d.path(), "", body);
@@ -1317,7 +1440,10 @@ fn a_run_kills_its_whole_process_group_and_nothing_changes_a_collected_dump() {
     let out_dir = d.path().join("out");
     run_fake(d.path(), &out_dir).exits(0);
     std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(!still_alive_after_kill(&pid), "the run's grandchild outlived the run");
+    assert!(
+        !still_alive_after_kill(&pid),
+        "the run's grandchild outlived the run"
+    );
     assert_eq!(
         std::fs::read_to_string(out_dir.join("run-1/a.txt")).unwrap(),
         "opcode[LOAD_FAST].execution_count : 5\n"
@@ -1331,7 +1457,10 @@ fn a_run_kills_its_whole_process_group_and_nothing_changes_a_collected_dump() {
     std::fs::remove_dir_all(&out_dir).unwrap();
     let out = run_fake(d.path(), &out_dir).exits(3);
     assert_stderr_contains(&out, "timeout after 2s");
-    assert!(!still_alive_after_kill(&pid), "a timed-out run's child was left running");
+    assert!(
+        !still_alive_after_kill(&pid),
+        "a timed-out run's child was left running"
+    );
 }
 
 #[test]
@@ -1339,12 +1468,20 @@ fn an_interpreter_that_hangs_at_start_up_is_a_run_failure() {
     // The start-up probe had no time limit: `run` waited forever.
     let d = tempdir();
     let pid = d.path().join("pid");
-    fake_python(d.path(), &format!("echo $$ > {}; exec sleep 1000", pid.display()), GOOD_DUMP);
+    fake_python(
+        d.path(),
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+        GOOD_DUMP,
+    );
     let out = run_fake(d.path(), &d.path().join("out")).exits(3);
     assert_stderr_contains(&out, "start-up probe did not finish in 2s");
     assert!(!still_alive_after_kill(&pid));
     // A probe that fails quotes at most 200 bytes of its stderr.
-    fake_python(d.path(), "head -c 1000000 /dev/zero | tr '\\0' x >&2; exit 1", GOOD_DUMP);
+    fake_python(
+        d.path(),
+        "head -c 1000000 /dev/zero | tr '\\0' x >&2; exit 1",
+        GOOD_DUMP,
+    );
     let out = run_fake(d.path(), &d.path().join("out")).exits(3);
     assert_stderr_contains(&out, "does not run");
     assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
@@ -1418,7 +1555,11 @@ fn an_interrupted_merge_or_run_leaves_no_temporary_directory() {
     assert!(interrupted > 0, "no merge was interrupted mid-way");
     // A run: its temporary set is removed and its benchmark's process group killed.
     let pid = d.path().join("pid");
-    fake_python(d.path(), "", &format!("echo $$ > {}; exec sleep 1000", pid.display()));
+    fake_python(
+        d.path(),
+        "",
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+    );
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"));
     c.args(["run", "--repeats", "1", "--quiet", "--python"])
         .arg(d.path().join("python"))
@@ -1431,7 +1572,10 @@ fn an_interrupted_merge_or_run_leaves_no_temporary_directory() {
     let code = interrupt_when(c.spawn().unwrap(), || pid.exists() && alive(&pid));
     assert_eq!(code, Some(130));
     assert_eq!(hidden(d.path()), Vec::<String>::new());
-    assert!(!still_alive_after_kill(&pid), "the interrupted run's benchmark was left running");
+    assert!(
+        !still_alive_after_kill(&pid),
+        "the interrupted run's benchmark was left running"
+    );
 }
 
 #[test]
@@ -1462,7 +1606,10 @@ fn history_noise_never_writes_a_value_noise_cannot_read() {
 fn help_and_version_report_a_failed_write() {
     // `--help > /dev/full` and `--version > /dev/full` exited 0.
     for args in [&["--help"][..], &["--version"], &["compare", "--help"]] {
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
         let out = crate::util::std_cmd()
             .args(args)
             .stdout(full)
@@ -1479,10 +1626,18 @@ fn messages_quote_at_most_200_bytes_of_any_input() {
     // Rule values, unknown keys, noise keys, manifest values and missing-name lists were
     // quoted whole: megabytes of error message.
     let d = tempdir();
-    let (b, h) = (fixture("real-3.13.5/aa-base"), fixture("real-3.13.5/aa-head"));
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
     let big = "x".repeat(300_000);
     let small = |out: &std::process::Output| {
-        assert!(stderr(out).len() < 1200, "{} bytes: {}", stderr(out).len(), &stderr(out)[..300]);
+        assert!(
+            stderr(out).len() < 1200,
+            "{} bytes: {}",
+            stderr(out).len(),
+            &stderr(out)[..300]
+        );
     };
     let rules = d.path().join("r.toml");
     for toml in [
@@ -1496,13 +1651,22 @@ fn messages_quote_at_most_200_bytes_of_any_input() {
         small(&cmd().arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules).exits(2));
     }
     let noise = d.path().join("n.toml");
-    let head = "schema_version = 1\ntool_version = \"x\"\nmethod = \"m\"\nsources = []\nrepeats = 3\n";
+    let head =
+        "schema_version = 1\ntool_version = \"x\"\nmethod = \"m\"\nsources = []\nrepeats = 3\n";
     for toml in [
         format!("{head}[metrics.\"{big}\"]\nthreshold = -1\nmax = 1\npairs = 3\n"),
         format!("{head}{big} = 1\n"),
     ] {
         std::fs::write(&noise, toml).unwrap();
-        small(&cmd().arg("compare").arg(&b).arg(&h).arg("--noise").arg(&noise).exits(2));
+        small(
+            &cmd()
+                .arg("compare")
+                .arg(&b)
+                .arg(&h)
+                .arg("--noise")
+                .arg(&noise)
+                .exits(2),
+        );
     }
     let set = d.path().join("m");
     copy_dir(&b, &set);
@@ -1520,7 +1684,11 @@ fn messages_quote_at_most_200_bytes_of_any_input() {
         )
         .unwrap();
     }
-    std::fs::copy(mb.join("run-1/a_benchmark_with_a_long_name_0.txt"), mh.join("run-1/a_benchmark_with_a_long_name_0.txt")).unwrap();
+    std::fs::copy(
+        mb.join("run-1/a_benchmark_with_a_long_name_0.txt"),
+        mh.join("run-1/a_benchmark_with_a_long_name_0.txt"),
+    )
+    .unwrap();
     let out = cmd().arg("compare").arg(&mb).arg(&mh).exits(2);
     small(&out);
     assert_stderr_contains(&out, "and 1989 more");
