@@ -592,7 +592,7 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
             anyhow::bail!(
                 "git {}: {}",
                 args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
+                crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
             );
         }
         Ok(())

@@ -698,7 +698,7 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
                 return Err(Error::Run(format!(
                     "installing pyperformance failed ({}): {}",
                     step.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
                 ))
                 .into());
             }
@@ -717,7 +717,7 @@ fn pyperformance_default_names(bin: &Path, work: &Path) -> anyhow::Result<Vec<St
     if !out.status.success() {
         return Err(Error::Run(format!(
             "pyperformance list failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

@@ -137,7 +137,7 @@ pub fn from_commit(repo: &Path, rev: &str) -> anyhow::Result<Vec<Acceptance>> {
         return Err(Error::input(format!(
             "reading the commit message of {rev} in {}: {}",
             repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

@@ -320,7 +320,7 @@ fn git_show(repo: &Path, commit: &str, file: &str) -> anyhow::Result<String> {
         return Err(Error::input(format!(
             "--file {file}: not in {} at {commit}: {}",
             repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }
