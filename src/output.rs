@@ -418,6 +418,39 @@ mod tests {
     }
 
     #[test]
+    fn write_file_refuses_inputs_by_inode_and_replaces_links_not_targets() {
+        let d = tempfile::tempdir().unwrap();
+        let set = d.path().join("set");
+        std::fs::create_dir_all(set.join("run-1")).unwrap();
+        let dump = set.join("run-1/a.txt");
+        std::fs::write(&dump, "a : 1\n").unwrap();
+        let hard = d.path().join("hard");
+        std::fs::hard_link(&dump, &hard).unwrap();
+        for force in [false, true] {
+            let e = write_file(&hard, b"x", &[&set], force)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("refusing to write into an input"), "{e}");
+        }
+        let mine = d.path().join("mine");
+        std::fs::write(&mine, "mine").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&mine, &link).unwrap();
+        let e = write_file(&link, b"x", &[&set], false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--force replaces it"), "{e}");
+        write_file(&link, b"new", &[&set], true).unwrap();
+        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&dump).unwrap(), "a : 1\n");
+        let fresh = d.path().join("fresh");
+        write_file(&fresh, b"f", &[&set], false).unwrap();
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "f");
+    }
+
+    #[test]
     fn user_files_make_a_set_irreplaceable() {
         let d = tempfile::tempdir().unwrap();
         let s = d.path().join("s");

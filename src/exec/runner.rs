@@ -592,50 +592,46 @@ fn collect_dump(private: &Path, child_dump: &Path, dump: &Path) -> Result<(), St
 /// `timeout`; then kills the whole group, whether the leader exited or not (a grandchild
 /// left running could still write), and reaps the leader. `None`: it timed out.
 ///
-/// The leader is waited for without being reaped (WNOWAIT): while it is a zombie its pid,
-/// the group id, cannot be reused, so the group kill cannot hit an unrelated process.
+/// A helper thread waits for the leader's exit without reaping it (WNOWAIT): while it is a
+/// zombie its pid, the group id, cannot be reused, so the group kill cannot hit an
+/// unrelated process. Blocking in the thread adds no polling delay to a run's wall time.
 fn wait_group(
     child: &mut std::process::Child,
     timeout: Duration,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     let pid = child.id() as libc::pid_t;
     crate::output::register_process_group(pid);
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    let exited = loop {
-        // SAFETY: waitid writes only into `info`, a zeroed siginfo_t we own.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        // SAFETY: waitid writes only into `info`, a zeroed siginfo_t this thread owns.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let r = unsafe {
             libc::waitid(
                 libc::P_PID,
                 pid as libc::id_t,
                 &mut info,
-                libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+                libc::WEXITED | libc::WNOWAIT,
             )
         };
-        if r != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            kill_group(pid);
-            crate::output::forget_process_group(pid);
-            return Err(e);
+        let e = std::io::Error::last_os_error();
+        if r != 0 && e.kind() == std::io::ErrorKind::Interrupted {
+            continue;
         }
-        // SAFETY: si_pid is valid for the CLD_* codes waitid reports; 0 means no change.
-        if unsafe { info.si_pid() } != 0 {
-            break true;
-        }
-        if Instant::now() >= deadline {
-            break false;
-        }
-        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
-        pause = (pause * 2).min(Duration::from_millis(50));
-    };
+        let _ = tx.send(if r == 0 { Ok(()) } else { Err(e) });
+        break;
+    });
+    let waited = rx.recv_timeout(timeout);
     kill_group(pid);
     crate::output::forget_process_group(pid);
     let status = child.wait()?;
-    Ok(exited.then_some(status))
+    match waited {
+        Ok(Ok(())) => Ok(Some(status)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+        Ok(Err(e)) => Err(e),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(std::io::Error::other("the wait thread ended"))
+        }
+    }
 }
 
 /// SIGKILL to every process of group `pgid` (ESRCH, none left, is fine).
