@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
     #[command(
-        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line; an existing -o FILE without --force, or an output that is an input); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
     )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
@@ -29,7 +29,7 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
     #[command(
-        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rule that finds no metric in the compared data (unless `optional = true`), no rule deciding anything, and base and head being the same files (see --allow-same-input); 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rule that finds no metric in the compared data (unless `optional = true`), no rule deciding anything, base and head being the same files (see --allow-same-input), an existing -o FILE without --force and an output that is an input (also a hard link or symlink to one); 3 a set's manifest records a crash, timeout or missing dump."
     )]
     Compare(CompareArgs),
     /// Verify invariants that real pystats data must satisfy.
@@ -49,7 +49,7 @@ pub enum Command {
     Corpus(CorpusArgs),
     /// Run the corpus on an interpreter, writing a stats set.
     #[command(
-        after_help = "Exit codes: 0 every run wrote its dump; 2 usage or input error; 3 a run crashed, timed out or wrote no dump (the set is still written, its manifest records the failure)."
+        after_help = "Exit codes: 0 every run wrote a usable dump; 2 usage or input error; 3 a run crashed, timed out, wrote no dump or an unusable one (not a regular file, a malformed or cut line, no counter, stray files beside it), or the interpreter's start-up probe failed or hung (the set is still written, its manifest records the failure); 130 interrupted (the unfinished set is removed)."
     )]
     Run(RunArgs),
     /// Build base and head, run the corpus on each, compare: the main job.
@@ -74,11 +74,13 @@ pub enum Command {
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
     #[command(
-        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone."
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone; 130 interrupted (the unfinished set is removed)."
     )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
-    #[command(after_help = "Exit codes: 0 done; 2 usage, input or output error.")]
+    #[command(
+        after_help = "Exit codes: 0 done; 2 usage, input or output error (an existing -o FILE without --force, an output that is the history or the result, a noise value that is not a finite number)."
+    )]
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) to stdout.
     Completions(CompletionsArgs),
@@ -88,7 +90,7 @@ pub enum Command {
     Mutants(MutantsArgs),
     /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
     #[command(
-        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all, an existing -o FILE without --force, a noise value that is not a finite number); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
     )]
     Calibrate(CalibrateArgs),
 }
@@ -176,6 +178,10 @@ pub struct SummarizeArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -294,6 +300,10 @@ pub struct CompareArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Write every format (markdown, json, junit, html) into this directory as well.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -333,6 +343,10 @@ pub struct CalibrateArgs {
     /// Noise file to write (JSON when it ends in .json, else TOML).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub input: InputOpts,
 }
@@ -590,6 +604,10 @@ pub struct BisectArgs {
     /// Write the report here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing FILE (without it, an existing -o file is refused: pystats-gate
+    /// cannot tell a file it wrote from yours). An input is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Ignore saved progress and start over.
     #[arg(long)]
     pub fresh: bool,
@@ -665,6 +683,9 @@ pub enum HistoryAction {
         format: HistoryFormat,
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace an existing FILE (an input is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a noise file (as `calibrate` does, for --noise) from the recorded means of
     /// the last entries (e.g. a history of main's merges: past bases).
@@ -674,6 +695,9 @@ pub enum HistoryAction {
         /// Noise file to write (JSON when it ends in .json, else TOML).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Replace an existing FILE (an input is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Use the last N entries.
         #[arg(long, value_name = "N", default_value_t = 20)]
         last: usize,
@@ -690,7 +714,8 @@ pub struct CompletionsArgs {
 #[derive(Args, Debug)]
 pub struct ManpageArgs {
     /// Write one page per command (pystats-gate.1, pystats-gate-gate.1, ...) into this
-    /// directory instead of the main page on stdout.
+    /// directory instead of the main page on stdout. The directory must be new, empty, or
+    /// written earlier by pystats-gate (it is marked with a .pystats-gate-output file).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }

@@ -41,12 +41,198 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     stdout(text.as_bytes())
 }
 
-/// Writes a file the user named (`-o FILE`): the error names it (exit 2). The file must not
-/// lie inside one of `inputs` (input sets are never written into).
-pub fn write_file(path: &Path, bytes: &[u8], inputs: &[&Path]) -> anyhow::Result<()> {
+/// Writes a file the user named (`-o FILE`), under the one policy every writer follows:
+///
+/// - an input (a file of `inputs`, or a file inside an input directory) is never the
+///   target, compared by device and inode (a hard link or symlink to an input is one too);
+/// - an existing file is replaced only with `force` (pystats-gate cannot tell a file it
+///   wrote from the user's); a directory never;
+/// - the bytes go to a temporary file in the same directory, renamed over the path: a
+///   symlink at the path is replaced, never followed, and a reader never sees half a file;
+/// - a device or FIFO (`/dev/null`, `/dev/stdout`) is written in place: it holds no file.
+///
+/// Refusals are input errors naming the path (exit 2), as are write errors.
+pub fn write_file(path: &Path, bytes: &[u8], inputs: &[&Path], force: bool) -> anyhow::Result<()> {
+    let in_place = check_file_target(path, inputs, force)?;
+    let io = |e: std::io::Error| Error::Output(format!("{}: cannot write: {e}", path.display()));
+    if in_place {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        return f
+            .write_all(bytes)
+            .and_then(|()| f.flush())
+            .map_err(|e| io(e).into());
+    }
+    replace_atomically(path, bytes).map_err(|e| io(e).into())
+}
+
+/// The refusals of [`write_file`] without the write, for commands that work minutes before
+/// writing (a refusal must come first). Ok(true): a device or FIFO, written in place.
+pub fn check_file_target(path: &Path, inputs: &[&Path], force: bool) -> anyhow::Result<bool> {
     refuse_inside_inputs(path, inputs)?;
-    std::fs::write(path, bytes)
+    refuse_input_identity(path, inputs)?;
+    let Ok(lmeta) = std::fs::symlink_metadata(path) else {
+        return Ok(false);
+    };
+    if lmeta.is_dir() {
+        return Err(Error::input(format!(
+            "{}: is a directory; refusing to write a file over it",
+            path.display()
+        ))
+        .into());
+    }
+    if std::fs::metadata(path).is_ok_and(|m| is_device_like(&m)) {
+        return Ok(true);
+    }
+    if !force {
+        return Err(Error::input(format!(
+            "{}: exists and pystats-gate cannot tell it wrote it; refusing to replace it (--force replaces it)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(false)
+}
+
+/// Writes `name` into `dir`, a directory [`claim_dir`] accepted (pystats-gate's own): an
+/// existing file there is replaced, atomically, and a symlink is replaced, never followed.
+pub fn write_in_claimed_dir(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let p = dir.join(name);
+    replace_atomically(&p, bytes)
+        .map_err(|e| Error::Output(format!("{}: cannot write: {e}", p.display())).into())
+}
+
+/// Appends `bytes` to `path` in one write (O_APPEND: concurrent appenders never interleave),
+/// creating it; the appended file must not be one of `inputs` (by device and inode).
+pub fn append_file(path: &Path, bytes: &[u8], inputs: &[&Path]) -> anyhow::Result<()> {
+    let mut f = open_append(path, inputs)?;
+    f.write_all(bytes)
         .map_err(|e| Error::Output(format!("{}: cannot write: {e}", path.display())).into())
+}
+
+/// Opens `path` for appending (a log, a history: files meant to grow), creating it and its
+/// directory; it must not be one of `inputs` (by path or by device and inode).
+pub fn open_append(path: &Path, inputs: &[&Path]) -> anyhow::Result<std::fs::File> {
+    refuse_input(path, inputs)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Output(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::input(format!("{}: {e}", path.display())).into())
+}
+
+/// An output path that is one of `inputs`, lies inside one, or is one under another name
+/// (a hard link, a symlink) is an input error: for commands that must refuse before they
+/// read the output (an append target is read first).
+pub fn refuse_input(path: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
+    refuse_inside_inputs(path, inputs)?;
+    refuse_input_identity(path, inputs)
+}
+
+/// A character or block device, FIFO or socket: written in place, never replaced.
+fn is_device_like(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    t.is_char_device() || t.is_block_device() || t.is_fifo() || t.is_socket()
+}
+
+/// Writes `bytes` to a temporary file next to `path` and renames it over `path` (which
+/// replaces a symlink there instead of writing through it). The file gets the permissions
+/// a plain create would (0666 less the umask).
+fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-write-")
+        .tempfile_in(parent)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The process umask (from /proc/self/status; 022 when unknown): reading it with umask(2)
+/// would briefly change it for every thread.
+fn umask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .unwrap_or(0o022)
+    })
+}
+
+/// The (device, inode) of every input: each file, and each file up to three levels inside
+/// an input directory (a stats set's depth), links followed and not.
+fn input_identities(inputs: &[&Path]) -> std::collections::HashSet<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(dir: &Path, depth: u32, ids: &mut std::collections::HashSet<(u64, u64)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            for m in [std::fs::symlink_metadata(&p), std::fs::metadata(&p)]
+                .into_iter()
+                .flatten()
+            {
+                ids.insert((m.dev(), m.ino()));
+            }
+            if depth > 0 && e.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&p, depth - 1, ids);
+            }
+        }
+    }
+    let mut ids = std::collections::HashSet::new();
+    for input in inputs {
+        if let Ok(m) = std::fs::metadata(input) {
+            ids.insert((m.dev(), m.ino()));
+            if m.is_dir() {
+                walk(input, 2, &mut ids);
+            }
+        }
+    }
+    ids
+}
+
+/// An output path that is an input under another name (a hard link, a symlink to it) is
+/// an input error: compared by device and inode, not by path.
+fn refuse_input_identity(out: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let targets: Vec<(u64, u64)> = [std::fs::symlink_metadata(out), std::fs::metadata(out)]
+        .into_iter()
+        .flatten()
+        .filter(|m| !m.is_dir() && !is_device_like(m))
+        .map(|m| (m.dev(), m.ino()))
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let ids = input_identities(inputs);
+    if targets.iter().any(|t| ids.contains(t)) {
+        return Err(Error::input(format!(
+            "{}: is an input (the same file by device and inode); refusing to write into an input",
+            out.display()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// An absolute, symlink-resolved form of `p` as far as it exists (the rest appended), so
@@ -121,7 +307,7 @@ pub fn claim_dir(dir: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
             .into());
         }
         let empty = std::fs::read_dir(dir).map_err(io)?.next().is_none();
-        if !empty && !dir.join(OUTPUT_MARKER).is_file() {
+        if !empty && !is_marked(dir) {
             return Err(Error::input(format!(
                 "{}: exists, is not empty and was not written by pystats-gate; refusing to write into it (choose a new directory)",
                 dir.display()
@@ -131,8 +317,17 @@ pub fn claim_dir(dir: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
     } else {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    std::fs::write(dir.join(OUTPUT_MARKER), b"written by pystats-gate\n").map_err(io)?;
+    replace_atomically(&dir.join(OUTPUT_MARKER), MARKER_TEXT).map_err(io)?;
     Ok(())
+}
+
+/// What the marker file holds.
+const MARKER_TEXT: &[u8] = b"written by pystats-gate\n";
+
+/// True when `dir` holds [`OUTPUT_MARKER`] as a regular file: a symlink named like the
+/// marker marks nothing (it would let anyone's directory pass as ours).
+fn is_marked(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(OUTPUT_MARKER)).is_ok_and(|m| m.is_file())
 }
 
 /// True when `dest` may be replaced by a freshly written stats set: it does not exist, is
@@ -152,7 +347,7 @@ pub fn set_is_replaceable(dest: &Path) -> bool {
     if entries.is_empty() {
         return true;
     }
-    if !dest.join(OUTPUT_MARKER).is_file() {
+    if !is_marked(dest) {
         return false;
     }
     entries.iter().all(|e| {
@@ -181,23 +376,14 @@ pub fn publish_set_dir(tmp: &Path, dest: &Path) -> anyhow::Result<()> {
         ))
         .into());
     }
-    std::fs::write(tmp.join(OUTPUT_MARKER), b"written by pystats-gate\n")
+    std::fs::write(tmp.join(OUTPUT_MARKER), MARKER_TEXT)
         .map_err(|e| Error::Output(format!("{}: {e}", tmp.display())))?;
     publish_dir(tmp, dest)
         .map_err(|e| Error::Output(format!("{}: cannot publish: {e}", dest.display())).into())
 }
 
-/// Quotes at most a few hundred bytes of untrusted input for an error message.
-pub fn quote(bytes: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]);
-    let text = text.trim();
-    if bytes.len() > MAX {
-        format!("{text:?}... ({} bytes in all)", bytes.len())
-    } else {
-        format!("{text:?}")
-    }
-}
+// Bounded quoting lives in `text` (every layer quotes input); re-exported for writers.
+pub use crate::text::{cap, cap_list, quote};
 
 #[cfg(test)]
 mod tests {
@@ -232,11 +418,36 @@ mod tests {
     }
 
     #[test]
-    fn quote_bounds_the_message() {
-        let big = vec![b'x'; 10_000_000];
-        let q = quote(&big);
-        assert!(q.len() < 300, "{}", q.len());
-        assert!(q.contains("10000000 bytes"));
+    fn write_file_refuses_inputs_by_inode_and_replaces_links_not_targets() {
+        let d = tempfile::tempdir().unwrap();
+        let set = d.path().join("set");
+        std::fs::create_dir_all(set.join("run-1")).unwrap();
+        let dump = set.join("run-1/a.txt");
+        std::fs::write(&dump, "a : 1\n").unwrap();
+        let hard = d.path().join("hard");
+        std::fs::hard_link(&dump, &hard).unwrap();
+        for force in [false, true] {
+            let e = write_file(&hard, b"x", &[&set], force)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("refusing to write into an input"), "{e}");
+        }
+        let mine = d.path().join("mine");
+        std::fs::write(&mine, "mine").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&mine, &link).unwrap();
+        let e = write_file(&link, b"x", &[&set], false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--force replaces it"), "{e}");
+        write_file(&link, b"new", &[&set], true).unwrap();
+        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&dump).unwrap(), "a : 1\n");
+        let fresh = d.path().join("fresh");
+        write_file(&fresh, b"f", &[&set], false).unwrap();
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "f");
     }
 
     #[test]
@@ -252,10 +463,123 @@ mod tests {
     }
 }
 
+/// Exit code of a process ended by SIGINT, SIGTERM or SIGHUP (128 + SIGINT, the shell's).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What an interruption must clean up: temporary output directories (half-written sets)
+/// and the process groups of running children (benchmarks in their own groups do not get
+/// the terminal's Ctrl-C).
+#[derive(Default)]
+struct Cleanup {
+    dirs: Vec<PathBuf>,
+    groups: Vec<i32>,
+}
+
+/// The one cleanup registry; the signal handler holds its lock until the process exits,
+/// and publishing holds it while renaming, so an interruption never lands between the
+/// two renames of a replacement.
+static CLEANUP: std::sync::Mutex<Cleanup> = std::sync::Mutex::new(Cleanup {
+    dirs: vec![],
+    groups: vec![],
+});
+
+/// Installs (once) the SIGINT/SIGTERM/SIGHUP handler: it kills the registered process
+/// groups, removes the registered temporary directories and exits with
+/// [`EXIT_INTERRUPTED`]. It runs on its own thread (ctrlc), so it may take locks and remove
+/// files, which a plain signal handler may not.
+fn install_interrupt_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let c = CLEANUP.lock().unwrap_or_else(|p| p.into_inner());
+            for g in &c.groups {
+                // SAFETY: kill(2) on a process group; no memory is involved.
+                unsafe {
+                    libc::kill(-g, libc::SIGKILL);
+                }
+            }
+            for d in &c.dirs {
+                // A writer thread may still add a file while we remove (never the directory
+                // itself again: writers use `create_subdir`): try again.
+                for _ in 0..100 {
+                    if std::fs::remove_dir_all(d).is_ok() || !d.exists() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            let _ = writeln!(std::io::stderr(), "interrupted: temporary outputs removed");
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+    });
+}
+
+fn cleanup() -> std::sync::MutexGuard<'static, Cleanup> {
+    CLEANUP.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers a child's process group (it leads it: `process_group(0)`) to be killed on
+/// interruption; [`forget_process_group`] once it was killed and reaped.
+pub fn register_process_group(pgid: i32) {
+    install_interrupt_cleanup();
+    cleanup().groups.push(pgid);
+}
+
+/// Undoes [`register_process_group`].
+pub fn forget_process_group(pgid: i32) {
+    cleanup().groups.retain(|g| *g != pgid);
+}
+
+/// A temporary output directory (a set being written) that is removed when dropped, and
+/// also when the process is interrupted (SIGINT, SIGTERM, SIGHUP): no hidden
+/// `.pystats-gate-*` directory is left behind either way.
+pub struct TempOutput {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl TempOutput {
+    /// Creates `PREFIX*` in `parent` (same file system as the destination: publishing is a
+    /// rename).
+    pub fn new_in(parent: &Path, prefix: &str) -> std::io::Result<TempOutput> {
+        install_interrupt_cleanup();
+        let mut c = cleanup();
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+        c.dirs.push(dir.path().to_path_buf());
+        Ok(TempOutput { dir: Some(dir) })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().map(|d| d.path()).unwrap_or(Path::new(""))
+    }
+}
+
+/// Creates the directory `dir` inside a [`TempOutput`], not its parents: once an
+/// interruption removed the temporary output, a writer still running cannot bring it back
+/// (`create_dir_all` would). An existing directory is fine (parallel writers).
+pub fn create_subdir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        r => r,
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.take() {
+            let mut c = cleanup();
+            c.dirs.retain(|p| p != d.path());
+            drop(d);
+        }
+    }
+}
+
 /// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
 /// directory that looks finished. An existing `dest` is replaced.
 pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
-    if dest.exists() {
+    // No interruption between moving the old `dest` aside and moving `tmp` in.
+    let _uninterrupted = cleanup();
+    // Not `exists()`: a symlink at `dest` is moved aside, its target left alone.
+    if std::fs::symlink_metadata(dest).is_ok() {
         let old = dest.with_extension(format!("old.{}", std::process::id()));
         std::fs::rename(dest, &old)?;
         std::fs::rename(tmp, dest)?;

@@ -85,9 +85,115 @@ pub fn read_regular_input(path: &std::path::Path) -> std::io::Result<String> {
 /// materialised as (benchmark x repeat) work units, and no real gate needs more.
 pub const MAX_REPEATS: u32 = 10_000;
 
+/// The most bytes of untrusted input any message quotes.
+pub const QUOTE_BYTES: usize = 200;
+/// The most items of a list any message names (the rest are counted).
+pub const LIST_ITEMS: usize = 10;
+
+/// Names at most [`LIST_ITEMS`] items, each cut to [`QUOTE_BYTES`], joined by `sep`;
+/// the rest are counted ("... and 4990 more"). Every message listing names uses it.
+pub fn cap_list<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let mut shown: Vec<String> = items
+        .iter()
+        .take(LIST_ITEMS)
+        .map(|s| cap(s.as_ref()))
+        .collect();
+    if items.len() > LIST_ITEMS {
+        shown.push(format!("... and {} more", items.len() - LIST_ITEMS));
+    }
+    shown.join(sep)
+}
+
+/// `text` cut to [`QUOTE_BYTES`] (at a character boundary), unquoted, the cut said.
+pub fn cap(text: &str) -> String {
+    if text.len() <= QUOTE_BYTES {
+        return text.to_string();
+    }
+    let mut end = QUOTE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len())
+}
+
+/// Quotes at most a few hundred bytes of untrusted input for an error message.
+pub fn quote(bytes: &[u8]) -> String {
+    const MAX: usize = QUOTE_BYTES;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]);
+    let text = text.trim();
+    if bytes.len() > MAX {
+        format!("{text:?}... ({} bytes in all)", bytes.len())
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// The longest glob pattern accepted (rules' `metric` and `benchmarks`, `--filter`,
+/// `--accept`, `--bench`, `--metric`, `--only`): real ones are tens of bytes.
+pub const GLOB_MAX_BYTES: usize = 1000;
+/// The most wildcards, classes and alternations (`*`, `?`, `[`, `{`, `,`) in one glob:
+/// each grows the matcher globset compiles, which panics past its size limit.
+pub const GLOB_MAX_SPECIALS: usize = 64;
+
+/// Parses a glob within [`GLOB_MAX_BYTES`] and [`GLOB_MAX_SPECIALS`], so that compiling
+/// its matcher can never exceed globset's regex size limit (a panic there). The error says
+/// what is wrong without quoting the pattern; the caller names the key or option.
+pub fn glob(pattern: &str) -> Result<globset::Glob, String> {
+    if pattern.len() > GLOB_MAX_BYTES {
+        return Err(format!(
+            "glob of {} bytes (at most {GLOB_MAX_BYTES})",
+            pattern.len()
+        ));
+    }
+    let specials = pattern
+        .bytes()
+        .filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{' | b','))
+        .count();
+    if specials > GLOB_MAX_SPECIALS {
+        return Err(format!(
+            "glob with {specials} wildcards, classes and alternatives (at most {GLOB_MAX_SPECIALS})"
+        ));
+    }
+    globset::Glob::new(pattern).map_err(|e| format!("bad glob: {}", e.kind()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_bounds_the_message() {
+        let big = vec![b'x'; 10_000_000];
+        let q = quote(&big);
+        assert!(q.len() < 300, "{}", q.len());
+        assert!(q.contains("10000000 bytes"));
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("{i}{}", "n".repeat(1000)))
+            .collect();
+        let l = cap_list(&names, ", ");
+        assert!(
+            l.len() < 4000 && l.ends_with("... and 4990 more"),
+            "{}",
+            l.len()
+        );
+    }
+
+    #[test]
+    fn the_largest_accepted_globs_compile() {
+        // The worst shapes within the bounds: every special a class or an alternation.
+        for unit in ["[!a]", "[^\u{10ffff}]", "{a,b}", "*?", "[a-\u{10fff0}]"] {
+            let mut p = String::new();
+            while p.len() + unit.len() <= GLOB_MAX_BYTES
+                && p.bytes().filter(|b| b"*?[{,".contains(b)).count() + 2 <= GLOB_MAX_SPECIALS
+            {
+                p.push_str(unit);
+            }
+            let g = glob(&p).unwrap_or_else(|e| panic!("{unit}: {e}"));
+            let _ = g.compile_matcher().is_match("family.LOAD_ATTR.miss_ratio");
+        }
+        assert!(glob(&"a".repeat(GLOB_MAX_BYTES + 1)).is_err());
+        assert!(glob(&"*".repeat(GLOB_MAX_SPECIALS + 1)).is_err());
+    }
 
     #[test]
     fn groups_digits_like_python() {

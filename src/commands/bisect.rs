@@ -561,10 +561,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
             )?
         }
     };
-    if let Some(l) = &args.log {
-        crate::output::refuse_inside_inputs(l, &args.gate.input_files())?;
-    }
-    let mut log = StepLog::open(args.log.as_deref())?;
+    let mut log = StepLog::open(args.log.as_deref(), &args.gate.input_files())?;
     let session_start = st.elapsed_seconds;
     let mut after_step = |s: &BisectState, rec: &StepRecord| -> anyhow::Result<()> {
         let mut s = s.clone();
@@ -587,7 +584,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         Some(p) => {
             let mut read = args.gate.input_files();
             read.extend(args.log.as_deref());
-            crate::output::write_file(p, text.as_bytes(), &read)?
+            crate::output::write_file(p, text.as_bytes(), &read, args.force)?
         }
         None => crate::output::print(&text)?,
     }

@@ -53,6 +53,9 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
     let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };
+    // Refuse the output before minutes of builds and runs, not after.
+    let given: Vec<&Path> = args.sets.iter().map(|p| p.as_path()).collect();
+    crate::output::check_file_target(&args.output, &given, args.force)?;
     let (sets, _tmp) = match &args.repo {
         Some(repo) => aa_sets(args, repo)?,
         None => (args.sets.clone(), None),
@@ -102,7 +105,12 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         .collect();
     let noise = learn(&tables, sources);
     let inputs: Vec<&Path> = sets.iter().map(|p| p.as_path()).collect();
-    crate::output::write_file(&args.output, &noise.to_bytes(&args.output)?, &inputs)?;
+    crate::output::write_file(
+        &args.output,
+        &noise.to_bytes(&args.output)?,
+        &inputs,
+        args.force,
+    )?;
     eprintln!(
         "calibrate: {} repeat(s), {} metric(s) with noise -> {}",
         noise.repeats,

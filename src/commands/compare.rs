@@ -40,16 +40,17 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
         f => report::render(&rep, ReportFormat::from(f)),
     };
     let inputs = [args.base.as_path(), args.head.as_path()];
-    // Claim the report directory first: a refusal must come before any file is written.
+    let mut read: Vec<&std::path::Path> = inputs.to_vec();
+    read.extend(args.gate.input_files());
+    // Every refusal (of -o, then of the report directory) before any file is written.
+    if let Some(p) = &args.output {
+        crate::output::check_file_target(p, &read, args.force)?;
+    }
     if let Some(dir) = &args.out_dir {
-        crate::output::claim_dir(dir, &inputs)?;
+        crate::output::claim_dir(dir, &read)?;
     }
     match &args.output {
-        Some(p) => {
-            let mut read: Vec<&std::path::Path> = inputs.to_vec();
-            read.extend(args.gate.input_files());
-            crate::output::write_file(p, &bytes, &read)?
-        }
+        Some(p) => crate::output::write_file(p, &bytes, &read, args.force)?,
         None => crate::output::stdout(&bytes)?,
     }
     if let Some(dir) = &args.out_dir {

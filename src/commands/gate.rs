@@ -225,9 +225,10 @@ pub fn gate(
         exit_code,
         auto: auto_record,
     };
-    fs::write(
-        out.join("gate.json"),
-        serde_json::to_string_pretty(&record)?,
+    crate::output::write_in_claimed_dir(
+        out,
+        "gate.json",
+        serde_json::to_string_pretty(&record)?.as_bytes(),
     )?;
     if !quiet {
         eprintln!(
@@ -330,15 +331,14 @@ fn more_repeats(
 
 fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
     let parent = to.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-copy-")
-        .tempdir_in(parent)?
-        .keep();
+    // Removed if anything below fails or the process is interrupted.
+    let tmp_dir = crate::output::TempOutput::new_in(parent, ".pystats-gate-copy-")?;
+    let tmp = tmp_dir.path().to_path_buf();
     for entry in fs::read_dir(from)? {
         let entry = entry?;
         let dest = tmp.join(entry.file_name());
         if entry.file_type()?.is_dir() {
-            fs::create_dir_all(&dest)?;
+            crate::output::create_subdir(&dest)?;
             for f in fs::read_dir(entry.path())? {
                 let f = f?;
                 fs::copy(f.path(), dest.join(f.file_name()))?;
@@ -592,7 +592,7 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
             anyhow::bail!(
                 "git {}: {}",
                 args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
+                crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
             );
         }
         Ok(())

@@ -2,10 +2,9 @@
 
 use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat as Format};
 use crate::error::{Error, EXIT_PASS};
-use globset::{Glob, GlobSetBuilder};
+use globset::GlobSetBuilder;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 /// Schema of one history line.
@@ -105,7 +104,10 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryEntry>, Error> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             let e: HistoryEntry = serde_json::from_str(l)
-                .map_err(|e| Error::at_line(path, i + 1, format!("not a history entry: {e}")))?;
+                .map_err(|e| {
+                    let e = crate::text::cap(&e.to_string());
+                    Error::at_line(path, i + 1, format!("not a history entry: {e}"))
+                })?;
             if e.schema_version != HISTORY_SCHEMA_VERSION {
                 return Err(Error::at_line(
                     path,
@@ -133,7 +135,12 @@ pub struct MetricTrend {
 pub fn trends(entries: &[HistoryEntry], globs: &[String]) -> Result<Vec<MetricTrend>, Error> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        b.add(Glob::new(g).map_err(|e| Error::input(format!("--metric {g:?}: {e}")))?);
+        b.add(crate::text::glob(g).map_err(|e| {
+            Error::input(format!(
+                "--metric {}: {e}",
+                crate::text::quote(g.as_bytes())
+            ))
+        })?);
     }
     let set = b.build().map_err(|e| Error::input(e.to_string()))?;
     let mut out: IndexMap<String, Vec<(String, f64)>> = IndexMap::new();
@@ -318,7 +325,12 @@ pub fn noise_from_history(
 
 pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
     match &args.action {
-        HistoryAction::Noise { file, output, last } => {
+        HistoryAction::Noise {
+            file,
+            output,
+            last,
+            force,
+        } => {
             let entries = read_history(file)?;
             if entries.len().min(*last) < 3 {
                 return Err(Error::input(format!(
@@ -329,7 +341,7 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
                 .into());
             }
             let noise = noise_from_history(&entries, *last, &file.display().to_string());
-            crate::output::write_file(output, &noise.to_bytes(output)?, &[file])?;
+            crate::output::write_file(output, &noise.to_bytes(output)?, &[file], *force)?;
             eprintln!(
                 "history noise: {} entr(ies), {} metric(s) with noise -> {}",
                 entries.len().min(*last),
@@ -339,6 +351,8 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             Ok(EXIT_PASS)
         }
         HistoryAction::Append { result, file } => {
+            // The history is read before it is appended to: refuse an input first.
+            crate::output::refuse_input(file, &[result])?;
             let text = crate::text::read_input(result)
                 .map_err(|e| Error::input(format!("{}: {e}", result.display())))?;
             let value: serde_json::Value = serde_json::from_str(&text)
@@ -353,14 +367,8 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
                     line.insert(0, '\n');
                 }
             }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(file)
-                .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
             // One write of the whole line: concurrent appenders (O_APPEND) never interleave.
-            f.write_all(line.as_bytes())
-                .map_err(|e| Error::Output(format!("{}: cannot write: {e}", file.display())))?;
+            crate::output::append_file(file, line.as_bytes(), &[result])?;
             eprintln!(
                 "appended {} ({} metrics) to {}",
                 entry.label,
@@ -374,6 +382,7 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             metric,
             format,
             output,
+            force,
         } => {
             let entries = read_history(file)?;
             let trends = trends(&entries, metric)?;
@@ -383,7 +392,7 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
                 Format::Text => render_text(&trends, &entries),
             };
             match output {
-                Some(p) => crate::output::write_file(p, body.as_bytes(), &[file])?,
+                Some(p) => crate::output::write_file(p, body.as_bytes(), &[file], *force)?,
                 None => crate::output::print(&body)?,
             }
             Ok(EXIT_PASS)

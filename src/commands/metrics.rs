@@ -24,8 +24,13 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
     let meta = super::metadata_for(&set, &args.input)?;
     let filter = match &args.filter {
         Some(g) => Some(
-            globset::Glob::new(g)
-                .map_err(|e| crate::error::Error::input(format!("--filter {g:?}: {e}")))?
+            crate::text::glob(g)
+                .map_err(|e| {
+                    crate::error::Error::input(format!(
+                        "--filter {}: {e}",
+                        crate::text::quote(g.as_bytes())
+                    ))
+                })?
                 .compile_matcher(),
         ),
         None => None,
@@ -40,7 +45,11 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         }
     }
     if let (Some(g), true) = (&args.filter, names.is_empty()) {
-        return Err(crate::error::Error::input(format!("--filter {g:?} matches no metric")).into());
+        return Err(crate::error::Error::input(format!(
+            "--filter {} matches no metric",
+            crate::text::quote(g.as_bytes())
+        ))
+        .into());
     }
     let repeat_names: Vec<&str> = set.repeats.iter().map(|r| r.name.as_str()).collect();
     let out = match args.format {

@@ -24,13 +24,34 @@ pub fn completion_script(shell: clap_complete::Shell, out: &mut Vec<u8>) {
 pub fn cmd_manpage(args: &ManpageArgs) -> anyhow::Result<i32> {
     match &args.out_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
-                .with_context(|| format!("writing man pages into {}", dir.display()))?;
+            // An output directory like any other: new, empty or ours, pages replaced atomically.
+            crate::output::claim_dir(dir, &[])?;
+            for (name, page) in pages()? {
+                crate::output::write_in_claimed_dir(dir, &name, &page)?;
+            }
         }
         None => crate::output::stdout(&manpage()?)?,
     }
     Ok(crate::error::EXIT_PASS)
+}
+
+/// Every command's page (file name, roff), as `clap_mangen::generate_to` would write them.
+fn pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    fn collect(cmd: clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            collect(sub, out)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page).context("rendering a man page")?;
+        out.push((man.get_filename(), page));
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut out = vec![];
+    collect(cmd, &mut out)?;
+    Ok(out)
 }
 
 /// The man page of the top-level command, listing every subcommand.

@@ -46,6 +46,7 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
             path,
             text.as_bytes(),
             &args.sets.iter().map(|s| s.as_path()).collect::<Vec<_>>(),
+            args.force,
         )?,
         None => crate::output::print(&text)?,
     }

@@ -550,7 +550,7 @@ fn verify(python: &Path, dir: &Path) -> anyhow::Result<String> {
             "{} exited with {}: {}",
             python.display(),
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::quote(&out.stderr)
         );
     }
     let (version, os_file, has_stats): (String, String, bool) =

@@ -214,8 +214,10 @@ impl Corpus {
         }
         let mut matchers = vec![];
         for g in globs {
-            let m = globset::Glob::new(g)
-                .map_err(|e| Error::input(format!("--bench {g:?}: {e}")))?
+            let m = crate::text::glob(g)
+                .map_err(|e| {
+                    Error::input(format!("--bench {}: {e}", crate::text::quote(g.as_bytes())))
+                })?
                 .compile_matcher();
             if !self.benchmarks.iter().any(|b| m.is_match(&b.name)) {
                 let names: Vec<&str> = self.benchmarks.iter().map(|b| b.name.as_str()).collect();
@@ -246,7 +248,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
             .unwrap_or(0);
-        Error::at_line(path, line, e.message().to_string())
+        Error::at_line(path, line, crate::text::cap(e.message()))
     })?;
     let line_of = |needle: &str| {
         text.find(needle)
@@ -271,7 +273,10 @@ pub fn parse_manifest(text: &str, path: &Path) -> anyhow::Result<Vec<Benchmark>>
             return Err(Error::at_line(
                 path,
                 at,
-                format!("bench[{i}].name {:?} is defined twice", b.name),
+                format!(
+                    "bench[{i}].name {} is defined twice",
+                    crate::text::quote(b.name.as_bytes())
+                ),
             )
             .into());
         }

@@ -30,7 +30,7 @@ fn git_ok(repo: &Path, args: &[&str]) -> anyhow::Result<String> {
             "{}: git {}: {}",
             repo.display(),
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

@@ -90,7 +90,7 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         serde_json::to_string_pretty(&merged)?,
     )?;
     crate::output::publish_set_dir(&tmp, out)?;
-    let _ = tmp_dir.keep();
+    drop(tmp_dir);
     Ok(merged)
 }
 
@@ -124,9 +124,11 @@ fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
         {
             if a != b {
                 return Err(Error::input(format!(
-                    "{} and {} come from different runs: `{field}` is {a} vs {b}",
+                    "{} and {} come from different runs: `{field}` is {} vs {}",
                     first.path.display(),
-                    s.path.display()
+                    s.path.display(),
+                    crate::text::cap(a),
+                    crate::text::cap(b)
                 ))
                 .into());
             }
@@ -171,7 +173,7 @@ fn check_one_complete_split(shards: &[ShardSet]) -> anyhow::Result<()> {
 
 /// A temporary directory next to `out` (so publishing is a rename), after checking that
 /// `out` may be written: not inside an input, and new or a set pystats-gate wrote.
-fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<tempfile::TempDir> {
+fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<crate::output::TempOutput> {
     for set in sets {
         crate::output::refuse_inside_inputs(out, &[set])?;
     }
@@ -188,10 +190,11 @@ fn temp_output(sets: &[PathBuf], out: &Path) -> anyhow::Result<tempfile::TempDir
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?;
-    Ok(tempfile::Builder::new()
-        .prefix(".pystats-gate-merge-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?)
+    // Removed on any error and on SIGINT/SIGTERM/SIGHUP: no hidden directory is left.
+    Ok(
+        crate::output::TempOutput::new_in(parent, ".pystats-gate-merge-")
+            .map_err(|e| Error::Output(format!("{}: {e}", parent.display())))?,
+    )
 }
 
 /// Copies the dumps shard `s` should hold into `tmp`; a dump missing without a recorded
@@ -248,7 +251,7 @@ fn copy_shard(
             );
         }
         let dest_dir = tmp.join(&repeat_name);
-        std::fs::create_dir_all(&dest_dir)?;
+        crate::output::create_subdir(&dest_dir)?;
         std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
             .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
         let entry = repeat_entries

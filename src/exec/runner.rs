@@ -125,7 +125,7 @@ pub fn run_corpus(
                 (&set_dir, &scratch, &corpus, &results, &progress);
             s.spawn(move |_| {
                 let repeat_dir = set_dir.join(crate::stats::set::repeat_dir_name(unit.repeat));
-                let r = fs::create_dir_all(&repeat_dir)
+                let r = crate::output::create_subdir(&repeat_dir)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
                         run_one(
@@ -269,20 +269,19 @@ fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mu
 
 /// A temporary directory next to `out` (removed on drop) holding the set being written
 /// (`set/`, published as `out` at the end) and per-run scratch files (`scratch/`).
-fn temp_set(out: &Path) -> anyhow::Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+fn temp_set(out: &Path) -> anyhow::Result<(crate::output::TempOutput, PathBuf, PathBuf)> {
     let out_parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-run-")
-        .tempdir_in(out_parent)
+    // Removed on drop and on SIGINT/SIGTERM/SIGHUP (with the runs' process groups).
+    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-")
         .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
     let set_dir = tmp.path().join("set");
     let scratch = tmp.path().join("scratch");
-    fs::create_dir_all(&set_dir)?;
-    fs::create_dir_all(&scratch)?;
+    crate::output::create_subdir(&set_dir)?;
+    crate::output::create_subdir(&scratch)?;
     Ok((tmp, set_dir, scratch))
 }
 
@@ -310,28 +309,73 @@ fn fail_on_failures(failures: &[RunFailure], runs: usize, out: &Path) -> anyhow:
         failures.len(),
         runs,
         out.join(MANIFEST_FILE).display(),
-        list.join("\n")
+        crate::text::cap_list(&list, "\n")
     ))
     .into())
 }
 
-fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
-    let out = Command::new(python)
-        .args([
-            "-c",
-            "import sys; print(sys.version.split()[0]); print(hasattr(sys, '_stats_on'))",
-        ])
+/// How long the interpreter's start-up probe may take (`PYSTATS_GATE_PROBE_TIMEOUT`
+/// seconds overrides it): an interpreter that hangs at start-up is a run failure, not a
+/// `run` that never ends.
+const PROBE_TIMEOUT_SECONDS: f64 = 60.0;
+
+/// The probe's time limit: [`PROBE_TIMEOUT_SECONDS`], or the environment's override.
+fn probe_timeout() -> Duration {
+    let secs = std::env::var("PYSTATS_GATE_PROBE_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(PROBE_TIMEOUT_SECONDS);
+    Duration::from_secs_f64(secs.min(86_400.0))
+}
+
+/// Runs `python -c code` in its own process group with a time limit; (exit status, stdout,
+/// stderr). Output goes to anonymous files, not pipes: a child that floods a pipe nobody
+/// reads would block until the timeout.
+fn probe(
+    python: &Path,
+    code: &str,
+) -> anyhow::Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>)> {
+    use std::os::unix::process::CommandExt;
+    let (mut out, mut err) = (tempfile::tempfile()?, tempfile::tempfile()?);
+    let mut child = Command::new(python)
+        .args(["-c", code])
         .stdin(Stdio::null())
-        .output()
+        .stdout(out.try_clone()?)
+        .stderr(err.try_clone()?)
+        .process_group(0)
+        .spawn()
         .map_err(|e| Error::Run(format!("cannot start {}: {e}", python.display())))?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let timeout = probe_timeout();
+    let status = wait_group(&mut child, timeout)?.ok_or_else(|| {
+        Error::Run(format!(
+            "{}: start-up probe did not finish in {}s (killed)",
+            python.display(),
+            timeout.as_secs_f64()
+        ))
+    })?;
+    let read = |f: &mut fs::File| -> std::io::Result<Vec<u8>> {
+        let mut v = vec![];
+        f.seek(SeekFrom::Start(0))?;
+        f.take(1 << 20).read_to_end(&mut v)?;
+        Ok(v)
+    };
+    Ok((status, read(&mut out)?, read(&mut err)?))
+}
+
+fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
+    let (status, stdout, stderr) = probe(
+        python,
+        "import sys; print(sys.version.split()[0]); print(hasattr(sys, '_stats_on'))",
+    )?;
+    let text = String::from_utf8_lossy(&stdout).to_string();
     let mut lines = text.lines();
-    let version = lines.next().unwrap_or("").to_string();
-    if !out.status.success() {
+    let version = crate::text::cap(lines.next().unwrap_or(""));
+    if !status.success() {
         return Err(Error::Run(format!(
             "{} does not run: {}",
             python.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::quote(&stderr)
         ))
         .into());
     }
@@ -429,6 +473,12 @@ fn run_one(
 ) -> Result<f64, String> {
     let log_path = scratch.join(format!("{}-{seed}.log", bench.name));
     let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    // The child writes into a directory of its own, never into the set: the dump is
+    // checked and copied into the set only once the child's whole process group is dead,
+    // so nothing left running can change a dump after it was collected.
+    let private = scratch.join(format!("{}-{seed}", bench.name));
+    fs::create_dir(&private).map_err(|e| format!("{}: {e}", private.display()))?;
+    let child_dump = private.join(format!("{}.txt", bench.name));
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = match isolation {
         Isolation::Namespace => {
@@ -447,18 +497,21 @@ fn run_one(
     cmd.arg("-s")
         .arg(corpus.dir.join(DRIVER))
         .arg(corpus.dir.join(&bench.file))
-        .arg(dump)
+        .arg(&child_dump)
         .args(&bench.args);
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("PYTHON") {
             cmd.env_remove(&k);
         }
     }
+    use std::os::unix::process::CommandExt;
     cmd.env("PYTHONHASHSEED", seed.to_string())
         .current_dir(&corpus.dir)
         .stdin(Stdio::null())
         .stdout(log)
-        .stderr(log2);
+        .stderr(log2)
+        // Its own process group: a timeout kills the benchmark's children too.
+        .process_group(0);
 
     // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
     let _guard = match isolation {
@@ -479,7 +532,7 @@ fn run_one(
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
-    let status = wait_or_kill(&mut child, Duration::from_secs_f64(bench.timeout))
+    let status = wait_group(&mut child, Duration::from_secs_f64(bench.timeout))
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("timeout after {}s", bench.timeout))?;
     let secs = started.elapsed().as_secs_f64();
@@ -493,41 +546,112 @@ fn run_one(
                 format!("killed by signal {}", status.signal().unwrap_or(0))
             }
         };
-        return Err(format!("{why}; last output: {}", tail(&log_path, 600)));
+        return Err(format!("{why}; last output: {}", tail(&log_path)));
     }
-    match fs::metadata(dump) {
-        Ok(m) if m.len() > 0 => Ok(secs),
-        _ => Err(format!(
-            "no dump written; last output: {}",
-            tail(&log_path, 600)
-        )),
-    }
+    collect_dump(&private, &child_dump, dump)
+        .map_err(|e| format!("{e}; last output: {}", tail(&log_path)))?;
+    Ok(secs)
 }
 
-/// Waits for `child` at most `timeout`; past it, kills and reaps it and returns `None`.
-fn wait_or_kill(
+/// Checks the dump a finished run left in its private directory and copies it into the
+/// set: it must be a regular file that the parser `compare` uses reads without a malformed
+/// line and that holds counters, alone in the directory. Otherwise the run failed.
+fn collect_dump(private: &Path, child_dump: &Path, dump: &Path) -> Result<(), String> {
+    let mut stray: Vec<String> = fs::read_dir(private)
+        .map_err(|e| format!("{}: {e}", private.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| Some(n.as_str()) != child_dump.file_name().and_then(|f| f.to_str()))
+        .collect();
+    stray.sort();
+    let meta = fs::symlink_metadata(child_dump).map_err(|_| "no dump written".to_string())?;
+    if !meta.is_file() {
+        return Err("the dump is not a regular file".into());
+    }
+    if !stray.is_empty() {
+        return Err(format!(
+            "stray files next to the dump: {}",
+            crate::text::cap_list(&stray, ", ")
+        ));
+    }
+    let bytes = fs::read(child_dump).map_err(|e| format!("reading the dump: {e}"))?;
+    // Named as in the published set (`run-K/NAME.txt`), not by its temporary path.
+    let shown: PathBuf = dump
+        .iter()
+        .skip(dump.iter().count().saturating_sub(2))
+        .collect();
+    let parsed = crate::stats::raw::parse_dump(&bytes, &shown, Default::default())
+        .map_err(|e| format!("unusable dump: {e}"))?;
+    if parsed.counters.is_empty() {
+        return Err("unusable dump: it holds no pystats counters".into());
+    }
+    fs::write(dump, &bytes).map_err(|e| format!("{}: {e}", dump.display()))
+}
+
+/// Waits for `child`, the leader of its own process group (`process_group(0)`), at most
+/// `timeout`; then kills the whole group, whether the leader exited or not (a grandchild
+/// left running could still write), and reaps the leader. `None`: it timed out.
+///
+/// A helper thread waits for the leader's exit without reaping it (WNOWAIT): while it is a
+/// zombie its pid, the group id, cannot be reused, so the group kill cannot hit an
+/// unrelated process. Blocking in the thread adds no polling delay to a run's wall time.
+fn wait_group(
     child: &mut std::process::Child,
     timeout: Duration,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
-    use wait_timeout::ChildExt;
-    match child.wait_timeout(timeout)? {
-        Some(status) => Ok(Some(status)),
-        None => {
-            let _ = child.kill();
-            child.wait()?;
-            Ok(None)
+    let pid = child.id() as libc::pid_t;
+    crate::output::register_process_group(pid);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        // SAFETY: waitid writes only into `info`, a zeroed siginfo_t this thread owns.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        let e = std::io::Error::last_os_error();
+        if r != 0 && e.kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        let _ = tx.send(if r == 0 { Ok(()) } else { Err(e) });
+        break;
+    });
+    let waited = rx.recv_timeout(timeout);
+    kill_group(pid);
+    crate::output::forget_process_group(pid);
+    let status = child.wait()?;
+    match waited {
+        Ok(Ok(())) => Ok(Some(status)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+        Ok(Err(e)) => Err(e),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(std::io::Error::other("the wait thread ended"))
         }
     }
 }
 
-/// The last `bytes` of a log, on one line.
-fn tail(path: &Path, bytes: u64) -> String {
-    let mut s = String::new();
+/// SIGKILL to every process of group `pgid` (ESRCH, none left, is fine).
+fn kill_group(pgid: libc::pid_t) {
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// The last [`crate::text::QUOTE_BYTES`] of a log, on one line.
+fn tail(path: &Path) -> String {
+    let bytes = crate::text::QUOTE_BYTES as u64;
+    let mut raw = vec![];
     if let Ok(mut f) = fs::File::open(path) {
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         let _ = f.seek(SeekFrom::Start(len.saturating_sub(bytes)));
-        let _ = f.read_to_string(&mut s);
+        let _ = f.take(bytes).read_to_end(&mut raw);
     }
+    let s = String::from_utf8_lossy(&raw).to_string();
     let s = s.trim().replace('\n', " | ");
     if s.is_empty() {
         "(none)".into()
@@ -570,7 +694,7 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
                 return Err(Error::Run(format!(
                     "installing pyperformance failed ({}): {}",
                     step.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
                 ))
                 .into());
             }
@@ -589,7 +713,7 @@ fn pyperformance_default_names(bin: &Path, work: &Path) -> anyhow::Result<Vec<St
     if !out.status.success() {
         return Err(Error::Run(format!(
             "pyperformance list failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }
@@ -643,10 +767,11 @@ fn run_pyperformance(
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let repeat_name = entry.name.clone();
         let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
-        fs::create_dir_all(&dumps)?;
+        crate::output::create_subdir(&dumps)?;
         let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
         let log = fs::File::create(&log_path)?;
         // A private PID namespace too: killing `unshare` (timeout) kills every worker.
+        use std::os::unix::process::CommandExt;
         let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
         cmd.args([
             "sh",
@@ -667,6 +792,7 @@ fn run_pyperformance(
         .arg("-o")
         .arg(scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
         .env("PYSTATS_GATE_DUMPS", &dumps)
+        .process_group(0)
         .env("PYTHONHASHSEED", unit.repeat.to_string())
         .current_dir(&work)
         .stdin(Stdio::null())
@@ -676,7 +802,7 @@ fn run_pyperformance(
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
-        let status = wait_or_kill(
+        let status = wait_group(
             &mut child,
             Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
         )?;
@@ -684,14 +810,14 @@ fn run_pyperformance(
         let result = if let Some(status) = status.filter(|s| !s.success()) {
             Err(format!(
                 "pyperformance exited with {status}; last output: {}",
-                tail(&log_path, 600)
+                tail(&log_path)
             ))
         } else if status.is_none() {
             Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
         } else {
             merge_dumps(&dumps).and_then(|c| {
                 let dir = set_dir.join(&repeat_name);
-                fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                crate::output::create_subdir(&dir).map_err(|e| e.to_string())?;
                 fs::write(
                     dir.join(format!("{}.txt", unit.bench)),
                     crate::stats::raw::write_dump(&c),

@@ -47,7 +47,7 @@ fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> anyhow::Result<String
             "--head-dir {}: git {}: {}",
             dir.display(),
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

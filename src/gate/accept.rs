@@ -6,7 +6,6 @@
 //! is an input error: a stale or misspelt acknowledgement must not pass silently.
 
 use crate::error::Error;
-use globset::Glob;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Command;
@@ -58,7 +57,12 @@ impl Acceptance {
             if m.is_empty() {
                 return Err(bad("empty metric glob after `:`"));
             }
-            Glob::new(m).map_err(|e| bad(&format!("bad metric glob {m:?}: {e}")))?;
+            crate::text::glob(m).map_err(|e| {
+                bad(&format!(
+                    "metric: {e}: {}",
+                    crate::text::quote(m.as_bytes())
+                ))
+            })?;
         }
         Ok(Acceptance {
             rule: rule.to_string(),
@@ -86,7 +90,9 @@ impl Acceptance {
         let Some(glob) = &self.metric else {
             return true;
         };
-        let m = Glob::new(glob).expect("validated").compile_matcher();
+        let m = crate::text::glob(glob)
+            .expect("validated")
+            .compile_matcher();
         m.is_match(metric)
             || benchmark.is_some_and(|b| {
                 m.is_match(format!(
@@ -131,7 +137,7 @@ pub fn from_commit(repo: &Path, rev: &str) -> anyhow::Result<Vec<Acceptance>> {
         return Err(Error::input(format!(
             "reading the commit message of {rev} in {}: {}",
             repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

@@ -51,8 +51,8 @@ impl CheckExceptions {
                     + 1
             });
             match line {
-                Some(l) => Error::at_line(file, l, e.message().to_string()),
-                None => Error::input(format!("{file}: {}", e.message())),
+                Some(l) => Error::at_line(file, l, crate::text::cap(e.message())),
+                None => Error::input(format!("{file}: {}", crate::text::cap(e.message()))),
             }
         })?;
         for (i, x) in ex.exceptions.iter().enumerate() {

@@ -65,15 +65,21 @@ impl NoiseFile {
         let text = crate::text::read_input(path)
             .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
         let file: NoiseFile = if is_json(path) {
-            serde_json::from_str(&text)
-                .map_err(|e| Error::at_line(path, e.line(), format!("not a noise file: {e}")))?
+            serde_json::from_str(&text).map_err(|e| {
+                let msg = crate::text::cap(&e.to_string());
+                Error::at_line(path, e.line(), format!("not a noise file: {msg}"))
+            })?
         } else {
             toml::from_str(&text).map_err(|e| {
                 let line = e
                     .span()
                     .map(|s| text[..s.start].lines().count().max(1))
                     .unwrap_or(1);
-                Error::at_line(path, line, format!("not a noise file: {}", e.message()))
+                Error::at_line(
+                    path,
+                    line,
+                    format!("not a noise file: {}", crate::text::cap(e.message())),
+                )
             })?
         };
         if file.schema_version != NOISE_SCHEMA_VERSION {
@@ -84,21 +90,35 @@ impl NoiseFile {
             ))
             .into());
         }
-        for (name, m) in &file.metrics {
-            if !(m.threshold.is_finite() && m.threshold >= 0.0) {
-                return Err(Error::input(format!(
-                    "{}: metrics.\"{name}\".threshold: expected a finite number >= 0, found {}",
-                    path.display(),
-                    m.threshold
-                ))
-                .into());
-            }
-        }
+        file.check_finite(path)?;
         Ok(file)
     }
 
-    /// Serializes as JSON or TOML, by the target's extension.
+    /// Every threshold and max must be a finite number >= 0: what `load` accepts is what
+    /// `to_bytes` may write (a `nan` written would be a noise file `--noise` rejects).
+    fn check_finite(&self, path: &Path) -> Result<(), Error> {
+        for (name, m) in &self.metrics {
+            for (key, v) in [("threshold", m.threshold), ("max", m.max)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(Error::input(format!(
+                        "{}: metrics.{}.{key}: expected a finite number >= 0, found {v}",
+                        path.display(),
+                        crate::output::quote(name.as_bytes())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes as JSON or TOML, by the target's extension. A non-finite threshold (values
+    /// too far apart to subtract) is an error naming the metric, never written.
     pub fn to_bytes(&self, path: &Path) -> anyhow::Result<Vec<u8>> {
+        self.check_finite(path).map_err(|e| {
+            Error::input(format!(
+                "{e}; nothing written (the values are too far apart to measure their noise)"
+            ))
+        })?;
         Ok(if is_json(path) {
             let mut s = serde_json::to_string_pretty(self)?;
             s.push('\n');

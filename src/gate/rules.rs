@@ -21,7 +21,7 @@
 //! ```
 
 use crate::error::Error;
-use globset::{Glob, GlobMatcher};
+use globset::GlobMatcher;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml_edit::{ImDocument, Item, TableLike};
@@ -138,7 +138,7 @@ impl Rule {
         }
         match &self.matcher {
             Some(m) => m.is_match(name),
-            None => Glob::new(&self.metric)
+            None => crate::text::glob(&self.metric)
                 .map(|g| g.compile_matcher().is_match(name))
                 .unwrap_or(false),
         }
@@ -174,10 +174,12 @@ fn err_at(
     msg: impl std::fmt::Display,
 ) -> anyhow::Error {
     let line = span.map(|s| line_of(src, s.start)).unwrap_or(0);
+    // Key paths and messages quote the file (keys, values): bounded like every quote.
+    let msg = crate::text::cap(&msg.to_string());
     let message = if path.is_empty() {
-        msg.to_string()
+        msg
     } else {
-        format!("{path}: {msg}")
+        format!("{}: {msg}", crate::text::cap(path))
     };
     if line > 0 {
         Error::at_line(file, line, message).into()
@@ -259,7 +261,7 @@ impl RuleSet {
                 src,
                 e.span(),
                 "",
-                format!("invalid TOML: {}", e.message().trim()),
+                format!("invalid TOML: {}", crate::text::cap(e.message().trim())),
             )
         })?;
         let root = doc.as_table();
@@ -482,7 +484,7 @@ impl RuleSet {
                 return Err(Error::at_line(
                     &r.origin.file,
                     r.origin.line,
-                    format!("{}.metric: pattern {:?} matches {what} in the compared data, so the rule checks nothing (see `pystats-gate metrics SET`; `optional = true` lets a rule find nothing)", r.origin.path, r.metric),
+                    format!("{}.metric: pattern {} matches {what} in the compared data, so the rule checks nothing (see `pystats-gate metrics SET`; `optional = true` lets a rule find nothing)", r.origin.path, crate::text::quote(r.metric.as_bytes())),
                 )
                 .into());
             }
@@ -601,7 +603,8 @@ impl RuleDraft {
             "name" => self.name = Some(at.string(item)?.to_string()),
             "metric" => {
                 let m = at.string(item)?;
-                Glob::new(m).map_err(|e| at.error(format!("bad glob {m:?}: {e}")))?;
+                crate::text::glob(m)
+                    .map_err(|e| at.error(format!("{e}: {}", crate::text::quote(m.as_bytes()))))?;
                 self.metric = Some(m.to_string());
             }
             "description" => self.description = at.string(item)?.to_string(),
@@ -667,10 +670,10 @@ impl RuleDraft {
             )));
         }
         let metric = self.metric.ok_or_else(|| {
-            fail(format!("{path}.metric: missing required key (no included rule is named {name:?}, so this declares a new rule)"))
+            fail(format!("{path}.metric: missing required key (no included rule is named {}, so this declares a new rule)", crate::text::quote(name.as_bytes())))
         })?;
         if self.limits.is_empty() {
-            return Err(fail(format!("{path}: rule {name:?} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)")));
+            return Err(fail(format!("{path}: rule {} has no limit (set one of max_increase, max_decrease, max_relative_increase, max_relative_decrease, max, min, forbid_appearing)", crate::text::quote(name.as_bytes()))));
         }
         let bound = |k: LimitKind| self.limits.iter().find(|l| l.kind == k).map(|l| l.value);
         if let (Some(min), Some(max)) = (bound(LimitKind::Min), bound(LimitKind::Max)) {
@@ -683,14 +686,20 @@ impl RuleDraft {
         if self.benchmarks.as_ref().is_some_and(|b| b.is_empty()) {
             return Err(fail(format!("{path}.benchmarks: empty list would select no benchmark (omit the key to gate the aggregate)")));
         }
-        let matcher = Some(Glob::new(&metric).expect("validated").compile_matcher());
+        let matcher = Some(
+            crate::text::glob(&metric)
+                .expect("validated")
+                .compile_matcher(),
+        );
         let bench_matchers = self
             .benchmarks
             .iter()
             .flatten()
             .map(|b| {
                 let glob = b.strip_prefix('!').unwrap_or(b);
-                Glob::new(glob).expect("validated").compile_matcher()
+                crate::text::glob(glob)
+                    .expect("validated")
+                    .compile_matcher()
             })
             .collect();
         Ok(Rule {
@@ -728,8 +737,8 @@ fn benchmark_globs(item: &Item, at: &KeyAt) -> anyhow::Result<Vec<String>> {
         let s = x
             .as_str()
             .ok_or_else(|| elem_err(format!("expected a string, found {}", x.type_name())))?;
-        Glob::new(s.strip_prefix('!').unwrap_or(s))
-            .map_err(|e| elem_err(format!("bad glob {s:?}: {e}")))?;
+        crate::text::glob(s.strip_prefix('!').unwrap_or(s))
+            .map_err(|e| elem_err(format!("{e}: {}", crate::text::quote(s.as_bytes()))))?;
         globs.push(s.to_string());
     }
     Ok(globs)

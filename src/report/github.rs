@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::gate::verdict::GateReport;
-use std::io::Write;
 
 pub struct AnnotationsExporter;
 
@@ -147,24 +146,10 @@ pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
     }
     eprint!("{}", render_annotations(r));
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| {
-                crate::error::Error::input(format!(
-                    "$GITHUB_STEP_SUMMARY {}: {e}",
-                    std::path::Path::new(&path).display()
-                ))
-            })?;
         let mut text = markdown::render_markdown(r);
         text.push('\n');
-        f.write_all(text.as_bytes()).map_err(|e| {
-            crate::error::Error::Output(format!(
-                "$GITHUB_STEP_SUMMARY {}: cannot write: {e}",
-                std::path::Path::new(&path).display()
-            ))
-        })?;
+        crate::output::append_file(std::path::Path::new(&path), text.as_bytes(), &[])
+            .map_err(|e| crate::error::Error::Output(format!("$GITHUB_STEP_SUMMARY {e:#}")))?;
     }
     Ok(())
 }

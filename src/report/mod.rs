@@ -53,8 +53,6 @@ pub fn render(report: &GateReport, format: Format) -> Vec<u8> {
 
 /// Writes report.md, report.json, report.txt, junit.xml and report.html into `dir`.
 pub fn write_all(report: &GateReport, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| crate::error::Error::Output(format!("{}: {e}", dir.display())))?;
     for f in [
         Format::Markdown,
         Format::Json,
@@ -63,10 +61,7 @@ pub fn write_all(report: &GateReport, dir: &Path) -> anyhow::Result<()> {
         Format::Html,
     ] {
         let e = exporter(f);
-        let p = dir.join(e.file_name());
-        std::fs::write(&p, e.render(report)).map_err(|e| {
-            crate::error::Error::Output(format!("{}: cannot write: {e}", p.display()))
-        })?;
+        crate::output::write_in_claimed_dir(dir, e.file_name(), &e.render(report))?;
     }
     Ok(())
 }

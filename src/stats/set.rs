@@ -70,7 +70,7 @@ impl Manifest {
     /// `path` and the JSON key path.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, Error> {
         let m: Manifest = serde_json::from_str(text)
-            .map_err(|e| Error::at_line(path, e.line(), e.to_string()))?;
+            .map_err(|e| Error::at_line(path, e.line(), crate::text::cap(&e.to_string())))?;
         if m.schema_version != MANIFEST_SCHEMA_VERSION {
             return Err(Error::input(format!(
                 "{}: schema_version {} is not supported (this pystats-gate reads version {MANIFEST_SCHEMA_VERSION})",
@@ -423,7 +423,7 @@ pub fn coverage_gaps(sides: &[(&str, &StatsSet)]) -> Vec<String> {
                     "{label} ({}) repeat {} lacks benchmark(s) {}",
                     set.path.display(),
                     r.name,
-                    lacking.join(", ")
+                    crate::text::cap_list(&lacking, ", ")
                 ));
             }
         }

@@ -373,7 +373,8 @@ fn html_report_renders_in_headless_chromium() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let html = artifacts.join("gate-report.html");
     cmd()
-        .args(["compare", "--format", "html", "--output"])
+        // The artifact of the previous test run is replaced on purpose.
+        .args(["compare", "--format", "html", "--force", "--output"])
         .arg(&html)
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)

@@ -4,6 +4,7 @@
 //! Each listed case of the "no false PASS" issue has a regression test here; the proptest at
 //! the end mutates the real fixture sets at random and checks the principles on every command.
 
+use crate::hostile_inputs::snapshot;
 use crate::util::std_cmd;
 use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
 use proptest::prelude::*;
@@ -987,6 +988,128 @@ proptest! {
         }
         if e.head_stray {
             never_zero("merge")?;
+        }
+    }
+}
+
+/// Where the output property test aims a writer's output.
+#[derive(Clone, Copy, Debug)]
+enum Aim {
+    /// A hard link to one of the head set's dumps (0..6), outside the set.
+    HardLinkToDump(usize),
+    /// A symlink to one of the head set's dumps.
+    SymlinkToDump(usize),
+    /// The rules file the command reads.
+    Rules,
+    /// A hard link to the rules file.
+    HardLinkToRules,
+    /// A file of the user's.
+    UserFile,
+    /// A symlink to a file of the user's.
+    SymlinkToUserFile,
+    /// A marked report directory whose `report.md` is a symlink to a dump (`--out-dir`).
+    MarkedDirLinkedToDump(usize),
+    /// A directory whose marker is a symlink (`--out-dir`).
+    SymlinkedMarker,
+}
+
+fn aim() -> impl Strategy<Value = Aim> {
+    prop_oneof![
+        (0usize..6).prop_map(Aim::HardLinkToDump),
+        (0usize..6).prop_map(Aim::SymlinkToDump),
+        Just(Aim::Rules),
+        Just(Aim::HardLinkToRules),
+        Just(Aim::UserFile),
+        Just(Aim::SymlinkToUserFile),
+        (0usize..6).prop_map(Aim::MarkedDirLinkedToDump),
+        Just(Aim::SymlinkedMarker),
+    ]
+}
+
+/// The `k`th dump of `set` (sorted: 3 repeats x 2 benchmarks).
+fn nth_dump(set: &Path, k: usize) -> PathBuf {
+    let mut all = vec![];
+    for r in ["run-1", "run-2", "run-3"] {
+        for b in ["arith", "attrs"] {
+            all.push(set.join(r).join(format!("{b}.txt")));
+        }
+    }
+    all[k % all.len()].clone()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(24), failure_persistence: None, ..ProptestConfig::default() })]
+    /// Every writer (compare -o / --out-dir, summarize -o, calibrate -o) aimed at an input
+    /// under another name, at a user's file or through a symlink: no input and no file of
+    /// the user's ever changes; a refusal is exit 2 naming the path; only `--force` replaces
+    /// a user's file, and a symlink is replaced, never written through.
+    #[test]
+    fn outputs_aimed_at_inputs_or_user_files_never_write_them(aim in aim(), writer in 0usize..4, force in any::<bool>()) {
+        let d = tempdir();
+        let (b, h) = aa_pair(d.path());
+        let rules = d.path().join("rules.toml");
+        std::fs::write(&rules, "include = [\"default.toml\"]\n").unwrap();
+        let user = d.path().join("user.txt");
+        std::fs::write(&user, "the user's").unwrap();
+        let target = d.path().join("target");
+        let is_input = match aim {
+            Aim::HardLinkToDump(k) => { std::fs::hard_link(nth_dump(&h, k), &target).unwrap(); true }
+            Aim::SymlinkToDump(k) => { std::os::unix::fs::symlink(nth_dump(&h, k), &target).unwrap(); true }
+            Aim::Rules => { std::os::unix::fs::symlink(&rules, &target).unwrap(); true }
+            Aim::HardLinkToRules => { std::fs::hard_link(&rules, &target).unwrap(); true }
+            Aim::UserFile => { std::fs::copy(&user, &target).unwrap(); false }
+            Aim::SymlinkToUserFile => { std::os::unix::fs::symlink(&user, &target).unwrap(); false }
+            Aim::MarkedDirLinkedToDump(k) => {
+                std::fs::create_dir(&target).unwrap();
+                std::fs::write(target.join(".pystats-gate-output"), "").unwrap();
+                std::os::unix::fs::symlink(nth_dump(&h, k), target.join("report.md")).unwrap();
+                false
+            }
+            Aim::SymlinkedMarker => {
+                std::fs::create_dir(&target).unwrap();
+                std::os::unix::fs::symlink(&user, target.join(".pystats-gate-output")).unwrap();
+                false
+            }
+        };
+        let is_dir = matches!(aim, Aim::MarkedDirLinkedToDump(_) | Aim::SymlinkedMarker);
+        // The rules file is an input of compare only; summarize and calibrate read `h` only.
+        let reads_rules = writer < 2;
+        let mut c = cmd();
+        match writer {
+            0 | 1 => { c.arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules); }
+            2 => { c.arg("summarize").arg(&h); }
+            _ => { c.arg("calibrate").arg(&h); }
+        }
+        if is_dir && writer < 2 {
+            c.arg("--out-dir").arg(&target);
+        } else {
+            c.arg("-o").arg(&target);
+        }
+        if force {
+            c.arg("--force");
+        }
+        let before = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        let out = c.output().unwrap();
+        let after = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        prop_assert_eq!(&before, &after, "{:?} writer {} force {}\n{}", aim, writer, force, dump(&out));
+        prop_assert!(matches!(out.status.code(), Some(0 | 2)), "{}", dump(&out));
+        prop_assert!(!stderr(&out).contains("panicked"), "{}", dump(&out));
+        let aimed_at_rules = matches!(aim, Aim::Rules | Aim::HardLinkToRules);
+        let input_of_command = is_input && (!aimed_at_rules || reads_rules);
+        let must_refuse = if is_dir {
+            // `-o DIR` is never a file to replace; a symlinked marker marks nothing.
+            writer >= 2 || matches!(aim, Aim::SymlinkedMarker)
+        } else {
+            input_of_command || !force
+        };
+        if must_refuse {
+            prop_assert_eq!(out.status.code(), Some(2), "{:?} writer {} force {}\n{}", aim, writer, force, dump(&out));
+            prop_assert!(stderr(&out).contains("target"), "{}", dump(&out));
+        } else {
+            prop_assert_eq!(out.status.code(), Some(0), "{:?} writer {} force {}\n{}", aim, writer, force, dump(&out));
+            // What was written is a file of its own, not a link into anything.
+            let written = if is_dir { target.join("report.md") } else { target.clone() };
+            prop_assert!(std::fs::symlink_metadata(&written).unwrap().is_file());
         }
     }
 }

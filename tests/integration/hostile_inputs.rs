@@ -3,7 +3,9 @@
 //!
 //! Each test failed before its fix: it names the input, the wrong behaviour and the rule.
 
-use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
+use crate::util::{
+    assert_stderr_contains, cmd, copy_dir, dump, expect_code, fixture, tempdir, Exits,
+};
 use std::path::Path;
 
 fn write_json(p: &Path, v: &serde_json::Value) {
@@ -1114,6 +1116,296 @@ fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
     // Beside a rule that checks something: INCONCLUSIVE (exit 1 under --strict), said in
     // every format from the report's `unchecked_rules`.
     std::fs::write(&rules, format!("{checked}{never}")).unwrap();
+
+/// Bytes of every file under `dir` (and `dir` itself when a file), to prove nothing changed.
+pub(crate) fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = vec![];
+    if dir.is_file() {
+        out.push((dir.to_path_buf(), std::fs::read(dir).unwrap()));
+        return out;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The A/A fixture pair copied to `dir` (`b`, `h`), a rules file including the shipped
+/// rules, a noise file calibrated on `b`, a result JSON and a history holding it.
+struct Inputs {
+    b: std::path::PathBuf,
+    h: std::path::PathBuf,
+    rules: std::path::PathBuf,
+    noise: std::path::PathBuf,
+    result: std::path::PathBuf,
+    history: std::path::PathBuf,
+}
+
+fn inputs(dir: &Path) -> Inputs {
+    let i = Inputs {
+        b: dir.join("b"),
+        h: dir.join("h"),
+        rules: dir.join("rules.toml"),
+        noise: dir.join("noise.toml"),
+        result: dir.join("result.json"),
+        history: dir.join("h.jsonl"),
+    };
+    copy_dir(&fixture("real-3.13.5/aa-base"), &i.b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &i.h);
+    std::fs::write(&i.rules, "include = [\"default.toml\"]\n").unwrap();
+    cmd()
+        .arg("calibrate")
+        .arg(&i.b)
+        .arg("-o")
+        .arg(&i.noise)
+        .exits(0);
+    cmd()
+        .arg("compare")
+        .arg(&i.b)
+        .arg(&i.h)
+        .args(["--format", "json", "-o"])
+        .arg(&i.result)
+        .exits(0);
+    // Three entries: enough for `history noise`.
+    for _ in 0..3 {
+        cmd()
+            .args(["history", "append"])
+            .arg(&i.result)
+            .arg("--file")
+            .arg(&i.history)
+            .exits(0);
+    }
+    i
+}
+
+#[test]
+fn an_output_that_is_an_input_under_another_name_is_refused() {
+    // `-o L` with L a hard link (or a symlink) to an input dump, rules, noise or history
+    // file overwrote that input: the check compared paths, not (device, inode).
+    let d = tempdir();
+    let i = inputs(d.path());
+    let dump_file = i.b.join("run-1/arith.txt");
+    let c = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut c = cmd();
+        for a in args {
+            c.arg(a);
+        }
+        c
+    };
+    // (the input, commands reading it that write to `-o`/`--file` L: the last argument).
+    type Make<'a> = Box<dyn Fn(&Path) -> assert_cmd::Command + 'a>;
+    let cases: Vec<(&Path, Vec<Make>)> = vec![
+        (
+            &dump_file,
+            vec![
+                Box::new(|l| c(&[&"compare", &i.b, &i.h, &"--force", &"-o", &l])),
+                Box::new(|l| c(&[&"summarize", &i.b, &"--force", &"-o", &l])),
+                Box::new(|l| c(&[&"calibrate", &i.b, &"--force", &"-o", &l])),
+            ],
+        ),
+        (
+            &i.rules,
+            vec![Box::new(|l| {
+                c(&[
+                    &"compare", &i.b, &i.h, &"--rules", &i.rules, &"--force", &"-o", &l,
+                ])
+            })],
+        ),
+        (
+            &i.noise,
+            vec![Box::new(|l| {
+                c(&[
+                    &"compare", &i.b, &i.h, &"--noise", &i.noise, &"--force", &"-o", &l,
+                ])
+            })],
+        ),
+        (
+            &i.history,
+            vec![
+                Box::new(|l| {
+                    c(&[
+                        &"history", &"show", &"--file", &i.history, &"--force", &"-o", &l,
+                    ])
+                }),
+                Box::new(|l| {
+                    c(&[
+                        &"history", &"noise", &"--file", &i.history, &"--force", &"-o", &l,
+                    ])
+                }),
+            ],
+        ),
+        (
+            &i.result,
+            vec![Box::new(|l| {
+                c(&[&"history", &"append", &i.result, &"--file", &l])
+            })],
+        ),
+    ];
+    for (k, (input, makers)) in cases.iter().enumerate() {
+        let before = std::fs::read(input).unwrap();
+        for (j, make) in makers.iter().enumerate() {
+            for hard in [true, false] {
+                let l = d.path().join(format!("link-{k}-{j}-{hard}"));
+                if hard {
+                    std::fs::hard_link(input, &l).unwrap();
+                } else {
+                    std::os::unix::fs::symlink(input, &l).unwrap();
+                }
+                let out = make(&l).exits(2);
+                assert_stderr_contains(&out, "refusing to write into an input");
+                assert_eq!(std::fs::read(input).unwrap(), before, "{}", input.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn an_existing_file_is_replaced_only_with_force_and_never_through_a_link() {
+    // compare/summarize/calibrate/history replaced an existing -o file silently.
+    let d = tempdir();
+    let i = inputs(d.path());
+    let user = d.path().join("mine.txt");
+    let writers: Vec<(&str, Box<dyn Fn() -> assert_cmd::Command>)> = vec![
+        (
+            "compare",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("compare").arg(&i.b).arg(&i.h).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "summarize",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("summarize").arg(&i.b).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "calibrate",
+            Box::new(|| {
+                let mut c = cmd();
+                c.arg("calibrate").arg(&i.b).arg("-o").arg(&user);
+                c
+            }),
+        ),
+        (
+            "history show",
+            Box::new(|| {
+                let mut c = cmd();
+                c.args(["history", "show", "--file"])
+                    .arg(&i.history)
+                    .arg("-o")
+                    .arg(&user);
+                c
+            }),
+        ),
+        (
+            "history noise",
+            Box::new(|| {
+                let mut c = cmd();
+                c.args(["history", "noise", "--file"]).arg(&i.history);
+                c.arg("-o").arg(&user);
+                c
+            }),
+        ),
+    ];
+    for (name, make) in &writers {
+        std::fs::write(&user, "keep me").unwrap();
+        let out = make().exits(2);
+        assert_stderr_contains(&out, "refusing to replace it (--force replaces it)");
+        assert_stderr_contains(&out, "mine.txt");
+        assert_eq!(std::fs::read_to_string(&user).unwrap(), "keep me", "{name}");
+    }
+    // With --force the file is replaced; a symlink there is replaced, its target kept.
+    let elsewhere = d.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "keep me too").unwrap();
+    std::fs::remove_file(&user).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &user).unwrap();
+    let out = cmd()
+        .arg("summarize")
+        .arg(&i.b)
+        .args(["--force", "-o"])
+        .arg(&user)
+        .exits(0);
+    assert!(
+        std::fs::symlink_metadata(&user).unwrap().is_file(),
+        "{}",
+        dump(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "keep me too");
+    // A device is written in place (not replaced, not refused).
+    cmd()
+        .arg("summarize")
+        .arg(&i.b)
+        .args(["-o", "/dev/null"])
+        .exits(0);
+}
+
+#[test]
+fn a_marked_directory_redirects_no_write_through_a_symlink() {
+    // Inside a marked --out-dir, report.md symlinked to an input was written through, and a
+    // marker that is a symlink made any directory pass as pystats-gate's.
+    let d = tempdir();
+    let i = inputs(d.path());
+    let dump_file = i.b.join("run-1/arith.txt");
+    let before = snapshot(&i.b);
+    let r = d.path().join("reports");
+    let compare = |dir: &Path| {
+        let mut c = cmd();
+        c.arg("compare")
+            .arg(&i.b)
+            .arg(&i.h)
+            .arg("--out-dir")
+            .arg(dir);
+        c
+    };
+    compare(&r).exits(0);
+    std::fs::remove_file(r.join("report.md")).unwrap();
+    std::os::unix::fs::symlink(&dump_file, r.join("report.md")).unwrap();
+    std::os::unix::fs::symlink(d.path().join("nowhere"), r.join("report.json")).unwrap_or(());
+    compare(&r).exits(0);
+    assert!(std::fs::symlink_metadata(r.join("report.md"))
+        .unwrap()
+        .is_file());
+    assert!(!d.path().join("nowhere").exists());
+    assert_eq!(snapshot(&i.b), before);
+    // A marker that is a symlink marks nothing: the directory is foreign.
+    let user = d.path().join("user");
+    std::fs::create_dir(&user).unwrap();
+    std::fs::write(user.join("notes"), "keep").unwrap();
+    let target = d.path().join("marker-target");
+    std::fs::write(&target, "keep").unwrap();
+    std::os::unix::fs::symlink(&target, user.join(".pystats-gate-output")).unwrap();
+    let out = compare(&user).exits(2);
+    assert_stderr_contains(&out, "was not written by pystats-gate");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert_eq!(std::fs::read_dir(&user).unwrap().count(), 2);
+    // `manpage --out-dir` follows the same rule: a foreign directory is refused.
+    let out = cmd().arg("manpage").arg("--out-dir").arg(&user).exits(2);
+    assert_stderr_contains(&out, "was not written by pystats-gate");
+    assert_eq!(std::fs::read_dir(&user).unwrap().count(), 2);
+    let pages = d.path().join("man");
+    cmd().arg("manpage").arg("--out-dir").arg(&pages).exits(0);
+    cmd().arg("manpage").arg("--out-dir").arg(&pages).exits(0);
+    assert!(pages.join("pystats-gate-compare.1").is_file());
+}
+
+#[test]
+fn huge_globs_are_input_errors_naming_the_key_not_panics() {
+    // A 300 kB glob (or one of many classes) in a rules file or an option made globset
+    // panic compiling its matcher.
+    let d = tempdir();
     let (b, h) = (
         fixture("real-3.13.5/aa-base"),
         fixture("real-3.13.5/aa-head"),
@@ -1335,4 +1627,445 @@ fn repeat_names_are_parsed_strictly_and_must_match_across_sides() {
     });
     let out = compare_base_with(Some(&m)).exits(2);
     assert_stderr_contains(&out, "manifest.json: repeats[0].name: bad name \"run-01\"");
+
+    let long = "x".repeat(100_000);
+    let classes = "[!a]".repeat(200);
+    for glob in [&long, &classes] {
+        let rules = d.path().join("r.toml");
+        for (key, toml) in [
+            ("rule[0].metric", format!("[[rule]]\nname = \"r\"\nmetric = \"{glob}\"\nmax_increase = 1\n")),
+            ("rule[0].benchmarks[0]", format!("[[rule]]\nname = \"r\"\nmetric = \"family.*\"\nbenchmarks = [\"{glob}\"]\nmax_increase = 1\n")),
+        ] {
+            std::fs::write(&rules, toml).unwrap();
+            let out = cmd().arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules).exits(2);
+            assert_stderr_contains(&out, key);
+            assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
+        }
+        let opts: Vec<(&str, Vec<String>)> = vec![
+            (
+                "--filter",
+                vec![
+                    "metrics".into(),
+                    b.display().to_string(),
+                    "--filter".into(),
+                    glob.clone(),
+                ],
+            ),
+            (
+                "--accept",
+                vec![
+                    "compare".into(),
+                    b.display().to_string(),
+                    h.display().to_string(),
+                    "--accept".into(),
+                    format!("r:{glob} because x"),
+                ],
+            ),
+            (
+                "--metric",
+                vec![
+                    "history".into(),
+                    "show".into(),
+                    "--file".into(),
+                    "/dev/null".into(),
+                    "--metric".into(),
+                    glob.clone(),
+                ],
+            ),
+            (
+                "--bench",
+                vec![
+                    "run".into(),
+                    "--python".into(),
+                    "/bin/sh".into(),
+                    "--repeats".into(),
+                    "1".into(),
+                    "--out".into(),
+                    d.path().join("o").display().to_string(),
+                    "--bench".into(),
+                    glob.clone(),
+                ],
+            ),
+        ];
+        for (opt, args) in opts {
+            let out = cmd().args(&args).exits(2);
+            assert_stderr_contains(&out, opt);
+            assert!(!stderr(&out).contains("panicked"), "{}", dump(&out));
+            assert!(stderr(&out).len() < 1000, "{opt}: {}", stderr(&out).len());
+        }
+    }
+}
+
+/// A fake interpreter at `dir/python`: it answers the start-up probe like an
+/// `--enable-pystats` build (unless `probe` replaces that answer), then runs `body` (sh)
+/// with the dump path the runner gives it in `$dump`.
+fn fake_python(dir: &Path, probe: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let py = dir.join("python");
+    let probe = if probe.is_empty() {
+        "echo 3.13.5; echo True; exit 0"
+    } else {
+        probe
+    };
+    std::fs::write(
+        &py,
+        format!("#!/bin/sh\nif [ \"$1\" = -c ]; then {probe}; fi\ndump=\"$4\"\n{body}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::hostile::write_corpus(
+        &dir.join("c"),
+        "[[bench]]\nname = \"a\"\nfile = \"a.py\"\ntimeout = 2\n",
+    );
+    py
+}
+
+/// `run` of the fake interpreter in `dir` (serial isolation: no namespaces needed).
+fn run_fake(dir: &Path, out: &Path) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("run")
+        .arg("--python")
+        .arg(dir.join("python"))
+        .arg("--corpus")
+        .arg(dir.join("c"))
+        .args(["--repeats", "1", "--quiet", "--out"])
+        .arg(out)
+        .env("PYSTATS_GATE_ISOLATION", "lock")
+        .env("PYSTATS_GATE_PROBE_TIMEOUT", "2")
+        .timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+/// True while process `pid` (a number in `file`) runs: a zombie (killed, not yet reaped
+/// by init) does not count.
+fn alive(pid_file: &Path) -> bool {
+    let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) else {
+        return false;
+    };
+    // `PID (COMM) STATE ...`: the state follows the last `)`.
+    let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+    !pid.trim().is_empty() && !state.starts_with('Z') && !state.starts_with('X')
+}
+
+/// Waits up to 10 s for the process in `pid_file` to end (a SIGKILL takes effect
+/// asynchronously); true if it still runs then.
+fn still_alive_after_kill(pid_file: &Path) -> bool {
+    let t0 = std::time::Instant::now();
+    while alive(pid_file) {
+        if t0.elapsed() > std::time::Duration::from_secs(10) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+const GOOD_DUMP: &str = "printf 'opcode[LOAD_FAST].execution_count : 5\\n' > \"$dump\"";
+
+#[test]
+fn run_collects_only_checked_dumps_and_fails_on_unusable_ones() {
+    // `run` exited 0 when its child wrote random bytes, a directory, a cut line or stray
+    // files in place of a dump: the set it published could not be read.
+    let d = tempdir();
+    for (what, body) in [
+        ("random bytes", "head -c 3000 /dev/urandom > \"$dump\""),
+        ("a directory", "mkdir \"$dump\""),
+        (
+            "a cut line",
+            "printf 'opcode[LOAD_FAST].execution_count : 5\\nopcode[LOAD_FAST].exec' > \"$dump\"",
+        ),
+        (
+            "stray files",
+            &format!("{GOOD_DUMP}; echo x > \"$dump.bak\""),
+        ),
+        ("no counters", "printf '\\n' > \"$dump\""),
+    ] {
+        fake_python(d.path(), "", body);
+        let out_dir = d.path().join("out");
+        let out = run_fake(d.path(), &out_dir).exits(3);
+        assert_stderr_contains(&out, "run-1/a");
+        let m = crate::util::read_json(&out_dir.join("manifest.json"));
+        assert_eq!(m["failures"].as_array().unwrap().len(), 1, "{what}: {m}");
+        assert!(!out_dir.join("run-1/a.txt").exists(), "{what}");
+        std::fs::remove_dir_all(&out_dir).unwrap();
+    }
+    // A good dump is collected, and the set reads back.
+    fake_python(d.path(), "", GOOD_DUMP);
+    let out_dir = d.path().join("out");
+    run_fake(d.path(), &out_dir).exits(0);
+    cmd().arg("metrics").arg(&out_dir).exits(0);
+}
+
+#[test]
+fn a_run_kills_its_whole_process_group_and_nothing_changes_a_collected_dump() {
+    // A timeout killed only the direct child (its children ran on), and a child left
+    // running could append to the dump after it was published.
+    let d = tempdir();
+    let pid = d.path().join("pid");
+    // A grandchild in the group, and one that left it (setsid): both append after 1 s.
+    let late = "sleep 1; echo \"opcode[X].execution_count : 9\" >> \"$dump\"";
+    fake_python(
+        d.path(),
+        "",
+        &format!(
+            "{GOOD_DUMP}; export dump; sh -c '{late}' & echo $! > {p}; setsid sh -c '{late}' &",
+            p = pid.display()
+        ),
+    );
+    let out_dir = d.path().join("out");
+    run_fake(d.path(), &out_dir).exits(0);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        !still_alive_after_kill(&pid),
+        "the run's grandchild outlived the run"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("run-1/a.txt")).unwrap(),
+        "opcode[LOAD_FAST].execution_count : 5\n"
+    );
+    // A timeout kills the benchmark's children too.
+    fake_python(
+        d.path(),
+        "",
+        &format!("sleep 1000 & echo $! > {}; sleep 1000", pid.display()),
+    );
+    std::fs::remove_dir_all(&out_dir).unwrap();
+    let out = run_fake(d.path(), &out_dir).exits(3);
+    assert_stderr_contains(&out, "timeout after 2s");
+    assert!(
+        !still_alive_after_kill(&pid),
+        "a timed-out run's child was left running"
+    );
+}
+
+#[test]
+fn an_interpreter_that_hangs_at_start_up_is_a_run_failure() {
+    // The start-up probe had no time limit: `run` waited forever.
+    let d = tempdir();
+    let pid = d.path().join("pid");
+    fake_python(
+        d.path(),
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+        GOOD_DUMP,
+    );
+    let out = run_fake(d.path(), &d.path().join("out")).exits(3);
+    assert_stderr_contains(&out, "start-up probe did not finish in 2s");
+    assert!(!still_alive_after_kill(&pid));
+    // A probe that fails quotes at most 200 bytes of its stderr.
+    fake_python(
+        d.path(),
+        "head -c 1000000 /dev/zero | tr '\\0' x >&2; exit 1",
+        GOOD_DUMP,
+    );
+    let out = run_fake(d.path(), &d.path().join("out")).exits(3);
+    assert_stderr_contains(&out, "does not run");
+    assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
+}
+
+/// Sends SIGINT to `child` once `ready` holds (polled), and returns its exit code.
+fn interrupt_when(mut child: std::process::Child, ready: impl Fn() -> bool) -> Option<i32> {
+    let t0 = std::time::Instant::now();
+    while !ready() && t0.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    child.wait().unwrap().code()
+}
+
+/// Hidden `.pystats-gate-*` entries in `dir`.
+fn hidden(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".pystats-gate-"))
+        .collect()
+}
+
+#[test]
+fn an_interrupted_merge_or_run_leaves_no_temporary_directory() {
+    // SIGINT during merge left a hidden `.pystats-gate-merge-*` directory behind.
+    let d = tempdir();
+    let s = d.path().join("s1");
+    let benches: Vec<String> = (0..3000).map(|i| format!("b{i}")).collect();
+    let text = "opcode[LOAD_FAST].execution_count : 5\n".repeat(50);
+    std::fs::create_dir_all(s.join("run-1")).unwrap();
+    for b in &benches {
+        std::fs::write(s.join(format!("run-1/{b}.txt")), &text).unwrap();
+    }
+    write_json(
+        &s.join("manifest.json"),
+        &serde_json::json!({"schema_version": 1, "shard": "1/1", "benchmarks": benches,
+            "total_repeats": 1, "repeats": [{"name": "run-1", "seed": 1, "benchmarks": benches}]}),
+    );
+    let out = d.path().join("out");
+    let mut interrupted = 0;
+    for _ in 0..20 {
+        let child = crate::util::std_cmd()
+            .arg("merge")
+            .arg(&s)
+            .arg("--out")
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupt once the temporary set holds some dumps: mid-merge.
+        let code = interrupt_when(child, || {
+            hidden(d.path()).iter().any(|h| {
+                std::fs::read_dir(d.path().join(h).join("run-1")).is_ok_and(|r| r.count() > 10)
+            })
+        });
+        assert_eq!(hidden(d.path()), Vec::<String>::new(), "exit {code:?}");
+        match code {
+            Some(130) => {
+                interrupted += 1;
+                assert!(!out.exists());
+            }
+            Some(0) => std::fs::remove_dir_all(&out).unwrap(),
+            c => panic!("merge exited {c:?}"),
+        }
+    }
+    assert!(interrupted > 0, "no merge was interrupted mid-way");
+    // A run: its temporary set is removed and its benchmark's process group killed.
+    let pid = d.path().join("pid");
+    fake_python(
+        d.path(),
+        "",
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+    );
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"));
+    c.args(["run", "--repeats", "1", "--quiet", "--python"])
+        .arg(d.path().join("python"))
+        .arg("--corpus")
+        .arg(d.path().join("c"))
+        .arg("--out")
+        .arg(d.path().join("run-out"))
+        .env("PYSTATS_GATE_ISOLATION", "lock")
+        .stderr(std::process::Stdio::null());
+    let code = interrupt_when(c.spawn().unwrap(), || pid.exists() && alive(&pid));
+    assert_eq!(code, Some(130));
+    assert_eq!(hidden(d.path()), Vec::<String>::new());
+    assert!(
+        !still_alive_after_kill(&pid),
+        "the interrupted run's benchmark was left running"
+    );
+}
+
+#[test]
+fn history_noise_never_writes_a_value_noise_cannot_read() {
+    // Means too far apart to subtract made `history noise` write `threshold = nan`, which
+    // `--noise` then rejected.
+    let d = tempdir();
+    let h = d.path().join("h.jsonl");
+    let lines: Vec<String> = ["1.7e308", "-1.7e308", "1.7e308", "-1.7e308"]
+        .iter()
+        .map(|v| {
+            format!(r#"{{"schema_version":1,"recorded_at":"x","label":"a","verdict":"pass","metrics":{{"m":{v}}}}}"#)
+        })
+        .collect();
+    std::fs::write(&h, lines.join("\n") + "\n").unwrap();
+    let n = d.path().join("n.toml");
+    let out = cmd()
+        .args(["history", "noise", "--file"])
+        .arg(&h)
+        .arg("-o")
+        .arg(&n)
+        .exits(2);
+    assert_stderr_contains(&out, "metrics.\"m\".threshold: expected a finite number");
+    assert!(!n.exists());
+}
+
+#[test]
+fn help_and_version_report_a_failed_write() {
+    // `--help > /dev/full` and `--version > /dev/full` exited 0.
+    for args in [&["--help"][..], &["--version"], &["compare", "--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = crate::util::std_cmd()
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        expect_code(&out, 2);
+        assert_stderr_contains(&out, "writing to standard output");
+    }
+    cmd().arg("--version").exits(0);
+}
+
+#[test]
+fn messages_quote_at_most_200_bytes_of_any_input() {
+    // Rule values, unknown keys, noise keys, manifest values and missing-name lists were
+    // quoted whole: megabytes of error message.
+    let d = tempdir();
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
+    let big = "x".repeat(300_000);
+    let small = |out: &std::process::Output| {
+        assert!(
+            stderr(out).len() < 1200,
+            "{} bytes: {}",
+            stderr(out).len(),
+            &stderr(out)[..300]
+        );
+    };
+    let rules = d.path().join("r.toml");
+    for toml in [
+        format!("[[rule]]\nname = \"r\"\nmetric = \"family.*\"\nmax_increase = \"{big}\"\n"),
+        format!("[[rule]]\nname = \"r\"\nmetric = \"family.*\"\nmax_increase = 1\n{big} = 1\n"),
+        format!("[[rule]]\nname = \"r\"\nmetric = \"family.*\"\nseverity = \"{big}\"\nmax_increase = 1\n"),
+        format!("include = [\"{big}\"]\n"),
+        format!("[[rule]]\nname = \"{big}\"\nmetric = \"family.*\"\n"),
+    ] {
+        std::fs::write(&rules, toml).unwrap();
+        small(&cmd().arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules).exits(2));
+    }
+    let noise = d.path().join("n.toml");
+    let head =
+        "schema_version = 1\ntool_version = \"x\"\nmethod = \"m\"\nsources = []\nrepeats = 3\n";
+    for toml in [
+        format!("{head}[metrics.\"{big}\"]\nthreshold = -1\nmax = 1\npairs = 3\n"),
+        format!("{head}{big} = 1\n"),
+    ] {
+        std::fs::write(&noise, toml).unwrap();
+        small(
+            &cmd()
+                .arg("compare")
+                .arg(&b)
+                .arg(&h)
+                .arg("--noise")
+                .arg(&noise)
+                .exits(2),
+        );
+    }
+    let set = d.path().join("m");
+    copy_dir(&b, &set);
+    crate::hostile::edit_manifest(&set, |m| m["total_repeats"] = serde_json::json!(big));
+    small(&cmd().arg("compare").arg(&set).arg(&h).exits(2));
+    // 2,000 benchmarks missing on one side: the list names ten and counts the rest.
+    let (mb, mh) = (d.path().join("mb"), d.path().join("mh"));
+    for s in [&mb, &mh] {
+        std::fs::create_dir_all(s.join("run-1")).unwrap();
+    }
+    for k in 0..2000 {
+        std::fs::write(
+            mb.join(format!("run-1/a_benchmark_with_a_long_name_{k}.txt")),
+            "opcode[LOAD_FAST].execution_count : 5\n",
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        mb.join("run-1/a_benchmark_with_a_long_name_0.txt"),
+        mh.join("run-1/a_benchmark_with_a_long_name_0.txt"),
+    )
+    .unwrap();
+    let out = cmd().arg("compare").arg(&mb).arg(&mh).exits(2);
+    small(&out);
+    assert_stderr_contains(&out, "and 1989 more");
 }

@@ -18,7 +18,7 @@ fn git(repo: &Path, args: &[&str]) -> anyhow::Result<String> {
             "git {} in {}: {}",
             args.join(" "),
             repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }

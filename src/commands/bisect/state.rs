@@ -170,23 +170,11 @@ pub struct StepLog {
 }
 
 impl StepLog {
-    pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+    /// Opens the log for appending; it must not be one of `inputs`.
+    pub fn open(path: Option<&Path>, inputs: &[&Path]) -> anyhow::Result<Self> {
         let file = match path {
             None => None,
-            Some(p) => {
-                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
-                }
-                Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .map_err(|e| {
-                            Error::input(format!("cannot open log {}: {e}", p.display()))
-                        })?,
-                )
-            }
+            Some(p) => Some(crate::output::open_append(p, inputs)?),
         };
         Ok(StepLog { file })
     }
@@ -264,7 +252,7 @@ mod tests {
     fn log_appends_json_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
-        let mut log = StepLog::open(Some(&path)).unwrap();
+        let mut log = StepLog::open(Some(&path), &[]).unwrap();
         log.record(&step(0, Mark::Good), "first").unwrap();
         log.record(&step(1, Mark::Bad), "second").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

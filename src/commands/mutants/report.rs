@@ -201,15 +201,12 @@ pub fn render_text(r: &MutantsReport) -> String {
 
 /// Writes mutants-report.{md,json,txt} into `dir`.
 pub fn write_all(r: &MutantsReport, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
     for (name, text) in [
         ("mutants-report.md", render_markdown(r)),
         ("mutants-report.json", serde_json::to_string_pretty(r)?),
         ("mutants-report.txt", render_text(r)),
     ] {
-        let p = dir.join(name);
-        std::fs::write(&p, text)
-            .map_err(|e| crate::error::Error::input(format!("{}: {e}", p.display())))?;
+        crate::output::write_in_claimed_dir(dir, name, text.as_bytes())?;
     }
     Ok(())
 }

@@ -125,7 +125,8 @@ fn read_identity(p: &Path) -> anyhow::Result<serde_json::Value> {
             p.display()
         ))
     })?;
-    Ok(serde_json::from_str(&text).map_err(|e| Error::at_line(p, e.line(), e.to_string()))?)
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| Error::at_line(p, e.line(), crate::text::cap(&e.to_string())))?)
 }
 
 /// The selected mutants without a readable result in `out`. A result file that does not
@@ -198,9 +199,11 @@ fn check_identity(
         return Ok(());
     }
     crate::output::claim_dir(out, &[])?;
-    fs::write(&p, serde_json::to_string_pretty(&identity)?)
-        .with_context(|| format!("writing {}", p.display()))?;
-    Ok(())
+    crate::output::write_in_claimed_dir(
+        out,
+        IDENTITY_FILE,
+        serde_json::to_string_pretty(&identity)?.as_bytes(),
+    )
 }
 
 /// Renders the reports over the results in `--out` (the selection, or all of them).
@@ -255,9 +258,11 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
     let globs = only
         .iter()
         .map(|g| {
-            globset::Glob::new(g)
+            crate::text::glob(g)
                 .map(|g| g.compile_matcher())
-                .map_err(|e| Error::input(format!("--only {g:?}: {e}")))
+                .map_err(|e| {
+                    Error::input(format!("--only {}: {e}", crate::text::quote(g.as_bytes())))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let shard = shard
@@ -315,7 +320,7 @@ fn git_show(repo: &Path, commit: &str, file: &str) -> anyhow::Result<String> {
         return Err(Error::input(format!(
             "--file {file}: not in {} at {commit}: {}",
             repo.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
         ))
         .into());
     }
@@ -339,11 +344,13 @@ fn result_path(out: &Path, id: &str) -> PathBuf {
 
 fn write_result(out: &Path, r: &MutantResult) -> anyhow::Result<()> {
     let p = result_path(out, &r.mutant.id);
-    let tmp = p.with_extension("json.tmp");
-    fs::write(&tmp, serde_json::to_string_pretty(r)?)
-        .map_err(|e| Error::Output(format!("{}: cannot write: {e}", tmp.display())))?;
-    fs::rename(&tmp, &p).with_context(|| format!("writing {}", p.display()))?;
-    Ok(())
+    // `out` was claimed; the file is replaced atomically (a killed run leaves no half file).
+    let (dir, name) = (p.parent().unwrap_or(out), p.file_name().unwrap_or_default());
+    crate::output::write_in_claimed_dir(
+        dir,
+        &name.to_string_lossy(),
+        serde_json::to_string_pretty(r)?.as_bytes(),
+    )
 }
 
 /// One result file; an unreadable or truncated one is an error naming it.
@@ -354,7 +361,10 @@ fn read_result(p: &Path) -> anyhow::Result<MutantResult> {
         Error::at_line(
             p,
             e.line(),
-            format!("not a mutant result (truncated by a killed run?): {e}"),
+            format!(
+                "not a mutant result (truncated by a killed run?): {}",
+                crate::text::cap(&e.to_string())
+            ),
         )
     })?)
 }
@@ -428,8 +438,11 @@ fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
     let inputs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
     crate::output::claim_dir(out, &inputs)?;
     if let Some((id, _)) = &identity {
-        fs::write(out.join(IDENTITY_FILE), serde_json::to_string_pretty(id)?)
-            .map_err(|e| Error::Output(format!("{}: {e}", out.join(IDENTITY_FILE).display())))?;
+        crate::output::write_in_claimed_dir(
+            out,
+            IDENTITY_FILE,
+            serde_json::to_string_pretty(id)?.as_bytes(),
+        )?;
     }
     fs::create_dir_all(out.join(RESULTS_DIR))
         .map_err(|e| Error::Output(format!("{}: {e}", out.join(RESULTS_DIR).display())))?;
