@@ -11,8 +11,9 @@ use crate::gate::metrics::{
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, compare_samples, exact_test_from, holm, hypothesis_key,
-    mean, p_above, p_below, permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl,
+    adjust_grouped, benjamini_hochberg, compare_with_prior, exact_test_from, holm,
+    hypothesis_key, mean, min_attainable_p, p_above, p_below, permutation_p_at_limit,
+    permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl, NoisePrior,
 };
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
@@ -45,7 +46,8 @@ pub struct EvalOptions {
     pub notes: Vec<String>,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
-    /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
+    /// Learned per-metric noise (`--noise`): variances pooled into the t tests, and the
+    /// metrics certified deterministic.
     pub noise: Option<crate::gate::noise::NoiseFile>,
     /// The changed specializer code (`gate` from git): its counters decide whether the
     /// corpus saw the change at all.
@@ -153,10 +155,12 @@ pub struct RuleOutcome {
     /// The path that decided the outcome and how its error is controlled.
     #[serde(default)]
     pub error_control: ErrorControl,
-    /// A learned noise threshold (`--noise`) that was wider than the rule's limit and so
-    /// decided in its place, in the metric's units.
+    /// The learned variance (`--noise`) pooled into this outcome's t test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub learned_threshold: Option<f64>,
+    pub noise_prior: Option<NoisePrior>,
+    /// Decided exactly because calibration certified the metric deterministic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub certified: bool,
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
@@ -251,6 +255,18 @@ pub struct FalsePositives {
     /// Fail-level outcomes decided exactly (zero variance, no test).
     #[serde(default)]
     pub exact_fail_level: usize,
+    /// Of `exact_fail_level`, those certified deterministic by the noise file (the rest are
+    /// paired and assume the counters are fixed by build, corpus and seed).
+    #[serde(default)]
+    pub certified_fail_level: usize,
+    /// Fail-level zero-variance outcomes not exempt from testing: decided by the exact
+    /// sign-flip or two-sample permutation test at the limit, inside the Holm family.
+    #[serde(default)]
+    pub sign_tested_fail_level: usize,
+    /// Of those, the ones whose smallest attainable p cannot reach the family's level and so
+    /// stay out of it (Tarone's rule): they cannot fail the gate.
+    #[serde(default)]
+    pub sign_tested_out_of_reach: usize,
     /// Fail-level outcomes decided on thresholds only (fewer than 2 repeats per side).
     #[serde(default)]
     pub unverified_fail_level: usize,
@@ -500,10 +516,24 @@ struct MetricSamples {
     stats: DiffStats,
     /// One count in the metric's units.
     floor: f64,
-    /// Learned noise threshold (`--noise`), in the metric's units.
-    learned: Option<f64>,
+    /// Learned variance pooled into `stats` (`--noise`).
+    prior: Option<NoisePrior>,
+    /// Why zero variance may be decided without a test.
+    exact: ExactBasis,
     base_support: f64,
     head_support: f64,
+}
+
+/// Why a zero-variance metric may be decided without a test (the exact path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExactBasis {
+    /// Calibration saw it constant over >= 10 seeds (`--noise`).
+    Certified,
+    /// Paired repeats and no calibration saying it varies: assumed fixed by build, corpus
+    /// and seed (a same-build A/A pair cannot differ).
+    PairedAssumed,
+    /// Neither: zero variance is tested by the exact sign-flip or permutation test.
+    None,
 }
 
 /// A limit test before multiple-testing correction.
@@ -521,8 +551,12 @@ struct LimitTest {
     repeats_needed: Option<usize>,
     /// Shown interval (natural orientation).
     ci: (f64, f64),
-    /// The learned threshold, when it was wider than the rule's limit and replaced it.
-    learned: Option<f64>,
+    /// Why a zero-variance test was decided exactly (when `deterministic` and `p` is None).
+    exact: ExactBasis,
+    /// Zero variance without an exact basis: `p` is the exact permutation test's.
+    sign_test: bool,
+    /// Smallest p the test can give (0 for the t test).
+    min_p: f64,
 }
 
 struct Candidate {
@@ -531,8 +565,12 @@ struct Candidate {
     benchmark: Option<String>,
     kind: MetricKind,
     stats: DiffStats,
+    /// Learned variance pooled into `stats`.
+    prior: Option<NoisePrior>,
     tests: Vec<LimitTest>,
     skipped: Option<String>,
+    /// Fewer than 2 samples on a side after zero denominators: not decidable.
+    too_few: Option<String>,
     unverified: bool,
 }
 
@@ -550,14 +588,11 @@ fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
 
 fn limit_test(
     limit: Limit,
-    d: &DiffStats,
-    base: &[f64],
-    head: &[f64],
-    floor: f64,
-    learned: Option<f64>,
+    m: &MetricSamples,
     confidence: f64,
 ) -> LimitTest {
-    if let Some(t) = relative_limit_test(limit, d, base, head, floor, learned, confidence) {
+    let (d, base, head, floor) = (&m.stats, &m.base[..], &m.head[..], m.floor);
+    if let Some(t) = relative_limit_test(limit, m, confidence) {
         return t;
     }
     let base_mag = d.base_mean.abs();
@@ -598,21 +633,20 @@ fn limit_test(
                 deterministic: det,
                 repeats_needed: None,
                 ci: (m - half, m + half),
-                learned: None,
+                exact: ExactBasis::PairedAssumed,
+                sign_test: false,
+                min_p: 0.0,
             };
         }
     };
-    let allowed = allowed.max(floor);
-    let learned = learned.filter(|l| *l > allowed);
-    let allowed = allowed.max(learned.unwrap_or(0.0));
     oriented_test(
         limit,
         d,
         (base, head),
-        allowed,
+        allowed.max(floor),
         sign > 0.0,
         (d.ci_low, d.ci_high),
-        learned,
+        m.exact,
     )
 }
 
@@ -620,7 +654,9 @@ fn limit_test(
 /// (absolute, or log-ratio for relative limits) and the samples they came from (same
 /// scale); `ci` is the interval shown. The p is the t test's, or the larger of it and the
 /// exact one-sided permutation p once the permutation test can reach alpha (both must
-/// reject: the t test's level is only approximate on small, seed-multimodal samples).
+/// reject: the t test's level is only approximate on small, seed-multimodal samples). Zero
+/// variance is decided without a test only on an exact basis; otherwise the exact
+/// permutation test at the limit alone gives p (its smallest value may not reach alpha).
 fn oriented_test(
     limit: Limit,
     d: &DiffStats,
@@ -628,15 +664,19 @@ fn oriented_test(
     allowed: f64,
     increase: bool,
     ci: (f64, f64),
-    learned: Option<f64>,
+    exact: ExactBasis,
 ) -> LimitTest {
     let (est, low, high) = if increase {
         (d.diff, d.ci_low, d.ci_high)
     } else {
         (-d.diff, -d.ci_high, -d.ci_low)
     };
-    let (p, t_p) = if d.deterministic {
+    let sign_test = d.deterministic && exact == ExactBasis::None;
+    let (p, t_p) = if d.deterministic && !sign_test {
         (None, None)
+    } else if sign_test {
+        let p = permutation_p_at_limit(base, head, d.paired, allowed, increase);
+        (Some(p), Some(p))
     } else {
         let t = if increase {
             p_above(d, allowed)
@@ -662,32 +702,29 @@ fn oriented_test(
             repeats_needed(d, sign * allowed)
         },
         ci,
-        learned,
+        exact,
+        sign_test,
+        min_p: if sign_test {
+            min_attainable_p(d.paired, d.n_base, d.n_head)
+        } else {
+            0.0
+        },
     }
 }
 
 /// A relative limit tested on ln(head / base) ([`crate::gate::statistics::compare_log_ratio`]), so
 /// the base's noise widens the interval too; None for other limits or non-positive values.
-fn relative_limit_test(
-    limit: Limit,
-    d: &DiffStats,
-    base: &[f64],
-    head: &[f64],
-    floor: f64,
-    learned: Option<f64>,
-    confidence: f64,
-) -> Option<LimitTest> {
+fn relative_limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> Option<LimitTest> {
     let increase = match limit.kind {
         LimitKind::MaxRelativeIncrease => true,
         LimitKind::MaxRelativeDecrease => false,
         _ => return None,
     };
-    let lr = crate::gate::statistics::compare_log_ratio(base, head, d.paired, confidence)?;
+    let (d, base, head) = (&m.stats, &m.base[..], &m.head[..]);
+    let lr = crate::gate::statistics::compare_log_ratio(base, head, d.paired, confidence, m.prior)?;
     let bm = d.base_mean;
     // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
-    let rel = limit.value.max(floor / bm);
-    let learned = learned.filter(|l| l / bm > rel);
-    let rel = rel.max(learned.unwrap_or(0.0) / bm);
+    let rel = limit.value.max(m.floor / bm);
     let allowed = if increase {
         rel.ln_1p()
     } else if rel < 1.0 {
@@ -706,7 +743,7 @@ fn relative_limit_test(
         allowed,
         increase,
         ci,
-        learned,
+        m.exact,
     ))
 }
 
@@ -1026,14 +1063,25 @@ impl Sides {
         );
         let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
         let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
-        let stats = compare_samples(&bv, &hv, self.paired, 1.0 - opts.alpha);
+        let noise = opts.noise.as_ref();
+        // Certified deterministic: no prior, the exact path. A metric calibration saw vary
+        // is never exempt from testing; neither is zero variance between different seeds.
+        let exact = if noise.is_some_and(|n| n.certifies(name)) {
+            ExactBasis::Certified
+        } else if self.paired && !noise.is_some_and(|n| n.metrics.contains_key(name)) {
+            ExactBasis::PairedAssumed
+        } else {
+            ExactBasis::None
+        };
+        let prior = noise
+            .filter(|_| exact != ExactBasis::Certified)
+            .and_then(|n| n.prior(name, self.paired));
+        let stats = compare_with_prior(&bv, &hv, self.paired, 1.0 - opts.alpha, prior);
         let support = |v: &[MetricValue]| mean(&v.iter().map(|v| v.support()).collect::<Vec<_>>());
         MetricSamples {
             floor: noise_floor(like.kind, &b, &h),
-            learned: opts
-                .noise
-                .as_ref()
-                .and_then(|n| n.floor_for(name, bv.len().min(hv.len()))),
+            prior,
+            exact,
             base_support: support(&b),
             head_support: support(&h),
             base: bv,
@@ -1141,6 +1189,21 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
 struct Corrected {
     adjusted: std::collections::HashMap<(usize, usize), f64>,
     holm_family: usize,
+    /// Fail-level exact permutation tests of zero-variance outcomes left out of the Holm
+    /// family because their smallest p cannot reach its level (hypothesis groups).
+    out_of_reach: usize,
+}
+
+/// Tarone's rule: the smallest k >= 1 such that at most k hypotheses can reach p <= alpha / k
+/// (`min_p`: each one's smallest attainable p; 0 for continuous tests); returns which are
+/// kept. The others can never be rejected at the family's level, so leaving them out keeps
+/// the family-wise bound and stops them diluting the tests that can reject.
+fn tarone(min_p: &[f64], alpha: f64) -> Vec<bool> {
+    let reach = |k: usize| min_p.iter().filter(|p| **p <= alpha / k as f64).count();
+    let k = (1..=min_p.len().max(1))
+        .find(|k| reach(*k) <= *k)
+        .unwrap_or(min_p.len().max(1));
+    min_p.iter().map(|p| *p <= alpha / k as f64).collect()
 }
 
 /// Whether a candidate's rule can fail the gate (fail-level, or warn under --fail-on-warn).
@@ -1176,6 +1239,28 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
             hypothesis_key(&c.metric)
         )
     };
+    // A group's smallest attainable p: Bonferroni over its members, 0 if any is continuous.
+    let keep_reachable = |idx: &mut Vec<(usize, usize)>| -> usize {
+        let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
+        for i in idx.iter() {
+            let e = min_p.entry(group(i)).or_insert((f64::INFINITY, 0));
+            e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
+            e.1 += 1;
+        }
+        let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
+        let keep = tarone(&p, opts.alpha);
+        let kept: std::collections::HashSet<&String> = min_p
+            .keys()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(g, _)| g)
+            .collect();
+        let before = min_p.len();
+        idx.retain(|i| kept.contains(&group(i)));
+        before - kept.len()
+    };
+    let out_of_reach = keep_reachable(&mut holm_idx);
+    keep_reachable(&mut bh_idx);
     // The exact permutation test joins the t test only where its smallest attainable p
     // reaches the family's strictest level (alpha / family size): below that, requiring
     // both would leave a test that can never reject, so the t test decides alone.
@@ -1208,6 +1293,7 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
     Corrected {
         adjusted,
         holm_family,
+        out_of_reach,
     }
 }
 
@@ -1274,7 +1360,8 @@ fn outcome_for(
         deterministic: d.deterministic,
         unverified: c.unverified,
         error_control: ErrorControl::None,
-        learned_threshold: None,
+        noise_prior: None,
+        certified: false,
         repeats_needed: None,
         attribution: vec![],
         reason: String::new(),
@@ -1285,10 +1372,17 @@ fn outcome_for(
         o.reason = why.clone();
         return o;
     }
+    if let Some(why) = &c.too_few {
+        // Never decided on one sample: neither exact nor a pass.
+        o.status = OutcomeStatus::Inconclusive;
+        o.limit = rule.limits.first().copied();
+        o.reason = why.clone();
+        return o;
+    }
     let mut best: Option<(OutcomeStatus, usize)> = None;
     for (ti, t) in c.tests.iter().enumerate() {
         let p_adj = adjusted.get(&(ci, ti)).copied();
-        let status = if c.unverified || t.deterministic {
+        let status = if c.unverified || (t.deterministic && t.p.is_none()) {
             if t.excess > 0.0 {
                 OutcomeStatus::Regression
             } else {
@@ -1309,16 +1403,8 @@ fn outcome_for(
             best = Some((status, ti));
         }
     }
-    let (mut status, ti) = best.expect("a rule has at least one limit");
+    let (status, ti) = best.expect("a rule has at least one limit");
     let t = &c.tests[ti];
-    // rustc-perf's rule for learned thresholds: a change whose size is within the noise
-    // measured between repeats of one build is noise, not an open question. Only the point
-    // estimate is within; the interval may still reach past it, so this never fails a rule.
-    let within_learned_noise =
-        status == OutcomeStatus::Inconclusive && t.learned.is_some() && t.excess <= 0.0;
-    if within_learned_noise {
-        status = OutcomeStatus::Pass;
-    }
     o.status = status;
     o.limit = Some(t.limit);
     o.ci_low = t.ci.0;
@@ -1326,9 +1412,11 @@ fn outcome_for(
     o.p_value = t.p;
     o.p_adjusted = adjusted.get(&(ci, ti)).copied();
     o.deterministic = t.deterministic;
+    o.certified = t.deterministic && t.p.is_none() && t.exact == ExactBasis::Certified;
+    o.noise_prior = (!t.deterministic).then_some(c.prior).flatten();
     o.error_control = if c.unverified {
         ErrorControl::Unverified
-    } else if t.deterministic {
+    } else if t.deterministic && t.p.is_none() {
         ErrorControl::Exact
     } else if counts_as_fail(c, opts) {
         ErrorControl::Holm
@@ -1338,17 +1426,12 @@ fn outcome_for(
     if status == OutcomeStatus::Inconclusive {
         o.repeats_needed = t.repeats_needed;
     }
-    o.reason = reason_for(&o, t, opts.alpha);
-    if let Some(l) = t.learned {
-        o.learned_threshold = Some(l);
-        let decided = if within_learned_noise {
-            "; the change is within it, so it passes although its interval reaches past it"
-        } else {
-            ""
-        };
+    o.reason = reason_for(&o, t, opts.alpha, (d.n_base, d.n_head, d.paired));
+    if let Some(p) = o.noise_prior {
         o.reason.push_str(&format!(
-            " [learned noise threshold {} applied: wider than the rule's limit{decided}]",
-            metrics::format_delta(o.kind, l).trim_start_matches('+')
+            " [learned noise pooled: sd {} on {:.0} df]",
+            metrics::format_delta(o.kind, p.sd).trim_start_matches('+'),
+            p.df
         ));
     }
     o
@@ -1419,17 +1502,17 @@ pub(crate) fn decide(
     }
 }
 
-/// The note naming the noise file and how often its threshold replaced a rule's limit.
-fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -> String {
-    let applied = outcomes
-        .iter()
-        .filter(|o| o.learned_threshold.is_some())
-        .count();
+/// The note naming the noise file, what it may inform, and how often it did.
+fn noise_note(
+    noise: &crate::gate::noise::NoiseFile,
+    outcomes: &[RuleOutcome],
+    paired: bool,
+) -> String {
+    let pooled = outcomes.iter().filter(|o| o.noise_prior.is_some()).count();
+    let certified = outcomes.iter().filter(|o| o.certified).count();
     format!(
-        "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits (its per-repeat fence / sqrt(repeats)); it replaced the limit in {applied} rule check(s)",
-        noise.metrics.len(),
-        noise.repeats,
-        noise.sources.join(", ")
+        "{}; pooled into {pooled} rule check(s), {certified} decided exactly as certified",
+        noise.note(paired)
     )
 }
 
@@ -1516,7 +1599,7 @@ fn evaluate_complete(
     );
     let checks = run_checks(base, head, opts, &mut notes)?;
     if let Some(n) = &opts.noise {
-        notes.push(noise_note(n, &outcomes));
+        notes.push(noise_note(n, &outcomes, sides.paired));
     }
     let path_count = |path: ErrorControl| {
         outcomes
@@ -1532,6 +1615,16 @@ fn evaluate_complete(
         expected_false_discoveries: discoveries as f64 * opts.alpha,
         holm_family: corrected.holm_family,
         exact_fail_level: path_count(ErrorControl::Exact),
+        certified_fail_level: outcomes
+            .iter()
+            .filter(|o| o.certified && (o.severity == Severity::Fail || opts.fail_on_warn))
+            .count(),
+        sign_tested_fail_level: candidates
+            .iter()
+            .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
+            .filter(|c| c.tests.iter().any(|t| t.sign_test))
+            .count(),
+        sign_tested_out_of_reach: corrected.out_of_reach,
         unverified_fail_level: path_count(ErrorControl::Unverified),
         cross_check,
         exact_from,
@@ -1788,7 +1881,7 @@ fn inconclusive_note(
         .max();
     if let Some(n) = needed {
         causes.push(format!(
-            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}` (or `pystats-gate run --python PY --repeats {n} --out DIR` for each side, then `compare`)"
+            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats auto` (it adds paired repeats and spends alpha over its planned looks); rerunning at a fixed `--repeats {n}` and judging again at full alpha would be a second look at the same question, which raises the false-failure rate"
         ));
     }
     let borderline: Vec<String> = open
@@ -1819,16 +1912,10 @@ fn evaluate_candidate(
     confidence: f64,
 ) -> Candidate {
     let (bench, metric) = split_bench(name);
-    let MetricSamples {
-        base: bv,
-        head: hv,
-        stats,
-        floor,
-        learned,
-        base_support: sb,
-        head_support: sh,
-    } = compare_metric(name, like);
+    let m = compare_metric(name, like);
+    let (bv, hv, stats, sb, sh) = (&m.base, &m.head, &m.stats, m.base_support, m.head_support);
     let mut skipped = None;
+    let mut too_few = None;
     if bv.is_empty() || hv.is_empty() {
         skipped = Some(
             "no comparable sample: the ratio's denominator is zero in the repeats of one side"
@@ -1853,6 +1940,13 @@ fn evaluate_candidate(
             ));
         }
     }
+    if skipped.is_none() && !unverified && bv.len().min(hv.len()) < 2 {
+        too_few = Some(format!(
+            "only {} base and {} head sample(s) left after repeats with a zero denominator: too few to decide (not exact, not a pass)",
+            bv.len(),
+            hv.len()
+        ));
+    }
     let mut tests = vec![];
     for limit in &rule.limits {
         if limit.kind == LimitKind::ForbidAppearing && bv.iter().any(|v| *v != 0.0) {
@@ -1867,37 +1961,73 @@ fn evaluate_candidate(
                 deterministic: true,
                 repeats_needed: None,
                 ci: (stats.ci_low, stats.ci_high),
-                learned: None,
+                exact: ExactBasis::PairedAssumed,
+                sign_test: false,
+                min_p: 0.0,
             });
             continue;
         }
-        tests.push(limit_test(
-            *limit, &stats, &bv, &hv, floor, learned, confidence,
-        ));
+        tests.push(limit_test(*limit, &m, confidence));
     }
     Candidate {
         rule_idx,
         metric: metric.to_string(),
         benchmark: bench.map(str::to_string),
         kind: like.kind,
-        stats,
+        stats: m.stats.clone(),
+        prior: m.prior,
         tests,
         skipped,
+        too_few,
         unverified,
     }
 }
 
-fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
+fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64, (nb, nh, paired): (usize, usize, bool)) -> String {
     let limit = t.limit;
     let lim = crate::gate::rules::fmt_limit(o.kind, &Some(limit));
     let change = metrics::format_delta(o.kind, o.change);
+    let correction = if o.error_control == ErrorControl::Bh {
+        "Benjamini-Hochberg-adjusted"
+    } else {
+        "Holm-adjusted"
+    };
+    let exact_test = if paired {
+        format!("the exact sign-flip test at the limit over {nb} pair(s)")
+    } else {
+        format!("the exact two-sample permutation test at the limit ({nb} + {nh} repeats)")
+    };
     match o.status {
         OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
-        OutcomeStatus::Regression if t.deterministic => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance)"),
+        OutcomeStatus::Regression if t.p.is_none() && o.certified => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance, certified deterministic by the noise file)"),
+        OutcomeStatus::Regression if t.p.is_none() => format!("changed {change} in every repeat, beyond {lim} (exact: zero paired variance; assumes the counters are fixed by build, corpus and seed)"),
+        OutcomeStatus::Regression if t.sign_test => format!(
+            "changed {change} in every repeat, beyond {lim}; not certified deterministic, so {exact_test} decides: {correction} p = {:.3} < {alpha}",
+            o.p_adjusted.unwrap_or(0.0)
+        ),
         OutcomeStatus::Regression => format!(
-            "changed {change}; the whole {:.0}% interval is beyond {lim}, adjusted p = {:.3} < {alpha}",
+            "changed {change}; the whole {:.0}% interval is beyond {lim}, {correction} p = {:.3} < {alpha}",
             (1.0 - alpha) * 100.0,
             o.p_adjusted.unwrap_or(0.0)
+        ),
+        OutcomeStatus::Inconclusive if t.sign_test => match o.p_adjusted {
+            None => format!(
+                "changed {change} in every repeat, beyond {lim}, but not certified deterministic (`calibrate`: constant over >= 10 seeds): {exact_test} cannot reach its family's level (smallest p {:.4}); certify it or add repeats (`--repeats auto`)",
+                t.min_p
+            ),
+            Some(p) => format!(
+                "changed {change} in every repeat, beyond {lim}, but not certified deterministic: {exact_test} gives {correction} p = {p:.3}, not below {alpha}"
+            ),
+        },
+        OutcomeStatus::Inconclusive if t.low > 0.0 => format!(
+            "changed {change}; the whole {:.0}% interval is beyond {lim}, but the {correction} p = {:.3} is not below {alpha}{}",
+            (1.0 - alpha) * 100.0,
+            o.p_adjusted.unwrap_or(1.0),
+            if o.p_value.is_some_and(|p| p < alpha) {
+                " (significant alone: the multiple-testing correction over the family is what failed)"
+            } else {
+                ""
+            }
         ),
         OutcomeStatus::Inconclusive => format!(
             "changed {change}; the {:.0}% interval straddles {lim}{}",
@@ -2231,10 +2361,14 @@ pub(crate) mod tests {
             .max()
             .unwrap_or(usize::MAX);
         if n <= 50 {
+            // The sequential procedure with its alpha spending, not a second look at full
+            // alpha with a fixed repeat count.
             assert!(
-                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}`")),
+                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats auto`")),
                 "{note}"
             );
+            assert!(!note.contains(&format!("settle it with `pystats-gate gate ... --repeats {n}`")), "{note}");
+            assert!(note.contains("second look"), "{note}");
         } else {
             assert!(note.contains("sits on the limit"), "{note}");
         }

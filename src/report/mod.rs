@@ -365,10 +365,17 @@ pub fn statistics_line(r: &GateReport) -> String {
         "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {}: t test, joined by the exact permutation test at the limit from {} repeats)",
         fp.holm_family, r.alpha, fp.exact_from
     )];
-    if fp.exact_fail_level > 0 {
+    if fp.sign_tested_fail_level > 0 {
         paths.push(format!(
-            "{} decided exactly (zero variance: assumes counters are fixed by build, corpus and seed)",
-            fp.exact_fail_level
+            "{} of zero variance not certified deterministic, tested by the exact sign-flip/permutation test at the limit inside that family ({} of them cannot reach its level at these repeats and cannot fail)",
+            fp.sign_tested_fail_level, fp.sign_tested_out_of_reach
+        ));
+    }
+    if fp.exact_fail_level > 0 {
+        let assumed = fp.exact_fail_level - fp.certified_fail_level.min(fp.exact_fail_level);
+        paths.push(format!(
+            "{} decided exactly without a test ({} certified deterministic by the noise file, no sampling error; {assumed} paired with zero variance, assuming counters are fixed by build, corpus and seed: not covered by alpha)",
+            fp.exact_fail_level, fp.certified_fail_level
         ));
     }
     if fp.unverified_fail_level > 0 {
