@@ -843,6 +843,44 @@ mod tests {
         assert!(compare_log_ratio(&[0.0, 1.0], &[1.0, 1.0], false, 0.95, None).is_none());
     }
 
+    /// Issue 20, 1: a learned variance is pooled into the t test with its degrees of freedom
+    /// (per side, then Welch-Satterthwaite); zero observed spread is then tested, not exact.
+    #[test]
+    fn a_learned_variance_is_pooled_with_its_degrees_of_freedom() {
+        let prior = Some(NoisePrior { sd: 2.0, df: 10.0 });
+        let d = compare_with_prior(&[1.0; 3], &[1.0; 3], false, 0.95, prior);
+        assert!(!d.deterministic);
+        // Each side: (10 x 4 + 2 x 0) / 12 = 10/3 on 12 df; se^2 = 2 x 10/9; df = 24.
+        assert!((d.se - (20.0f64 / 9.0).sqrt()).abs() < 1e-12, "{}", d.se);
+        assert!((d.df - 24.0).abs() < 1e-9, "{}", d.df);
+        assert_eq!(d.prior_df, 10.0);
+        // Paired: the differences' variance, (10 x 4 + 2 x 1) / 12 on 12 df.
+        let d = compare_with_prior(&[0.0, 0.0, 0.0], &[1.0, 2.0, 3.0], true, 0.95, prior);
+        assert!((d.se - (3.5f64 / 3.0).sqrt()).abs() < 1e-12, "{}", d.se);
+        assert_eq!(d.df, 12.0);
+        // No prior: the observed values alone, as before.
+        assert_eq!(
+            compare_with_prior(&[1.0, 2.0, 4.0], &[2.0, 3.0, 7.0], false, 0.95, None),
+            compare_samples(&[1.0, 2.0, 4.0], &[2.0, 3.0, 7.0], false, 0.95)
+        );
+        assert_eq!(pooled_variance(3.0, 4, None), (3.0, 3.0));
+    }
+
+    /// Issue 20, 2: the exact permutation test at the limit decides zero-variance outcomes at
+    /// any repeat count, and its smallest attainable p says whether it can.
+    #[test]
+    fn the_exact_test_at_the_limit_on_constant_samples() {
+        assert_eq!(min_attainable_p(true, 3, 3), 0.125);
+        assert_eq!(min_attainable_p(false, 3, 3), 0.05);
+        assert_eq!(min_attainable_p(false, 4, 4), 1.0 / 70.0);
+        // Constant paired differences of 2 against an allowed 1: only the all-plus pattern.
+        let p = permutation_p_at_limit(&[0.0; 3], &[2.0; 3], true, 1.0, true);
+        assert_eq!(p, 0.125);
+        // Within the limit: p = 1.
+        assert_eq!(permutation_p_at_limit(&[0.0; 3], &[0.5; 3], true, 1.0, true), 1.0);
+        assert_eq!(permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true), 0.05);
+    }
+
     #[test]
     fn repeats_needed_grows_with_noise() {
         let d = compare_samples(&[10.0, 12.0, 11.0], &[13.0, 15.0, 12.0], false, 0.95);

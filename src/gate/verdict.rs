@@ -2377,6 +2377,228 @@ pub(crate) mod tests {
         assert_eq!(exit_code(&rep, false), EXIT_PASS);
     }
 
+    /// Only `rules` (TOML text) as the rule set.
+    fn with_rules(rules: &str) -> EvalOptions {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("r.toml");
+        std::fs::write(&f, rules).unwrap();
+        let mut o = opts();
+        o.rules = RuleSet::load(&f).unwrap();
+        o
+    }
+
+    const MISS_RULE: &str =
+        "[[rule]]\nname = \"miss\"\nmetric = \"family.BINARY_OP.miss_ratio\"\nmax_increase = 0.01\n";
+
+    /// A noise file learned on `seeds` seeds, `paired` as recorded, with `metric`'s spread
+    /// (`sd`, also as its fence) or, for `sd` None, `metric` constant.
+    fn noise_file(
+        metric: &str,
+        sd: Option<f64>,
+        seeds: usize,
+        paired: Option<bool>,
+    ) -> crate::gate::noise::NoiseFile {
+        let mut metrics = std::collections::BTreeMap::new();
+        if let Some(sd) = sd {
+            metrics.insert(
+                metric.to_string(),
+                crate::gate::noise::MetricNoise {
+                    threshold: 3.391 * sd,
+                    max: 3.0 * sd,
+                    pairs: seeds * (seeds - 1) / 2,
+                    sd: Some(sd),
+                    df: Some((seeds - 1) as f64),
+                    paired_sd: None,
+                    paired_df: None,
+                },
+            );
+        }
+        crate::gate::noise::NoiseFile {
+            schema_version: 1,
+            tool_version: "test".into(),
+            method: "test".into(),
+            sources: vec!["test".into()],
+            repeats: seeds,
+            metrics,
+            seeds,
+            paired,
+            constant: if sd.is_none() { vec![metric.to_string()] } else { vec![] },
+        }
+    }
+
+    fn unseeded(mut set: StatsSet) -> StatsSet {
+        set.manifest = None;
+        for r in &mut set.repeats {
+            r.seed = None;
+        }
+        set
+    }
+
+    fn outcome<'a>(rep: &'a GateReport, metric: &str) -> &'a RuleOutcome {
+        rep.outcomes
+            .iter()
+            .find(|o| o.metric == metric && o.benchmark.is_none())
+            .unwrap_or_else(|| panic!("no {metric} outcome"))
+    }
+
+    /// Issue 20, 1: calibration informs the test, it never moves the limit, and it never
+    /// turns an open question into a PASS. A paired regression of about 2.6 pp against a
+    /// noise file whose (old) fence would have floored the limit far above it: the file was
+    /// not learned paired, so it does not inform the paired repeats; it says BINARY_OP's miss
+    /// ratio varies with the seed, so constant paired differences are tested, not trusted.
+    #[test]
+    fn learned_noise_never_moves_the_limit_nor_passes_a_regression() {
+        let base = real("aa-base");
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let metric = "family.BINARY_OP.miss_ratio";
+        let mut o = with_rules(MISS_RULE);
+        o.noise = Some(noise_file(metric, Some(0.5), 12, None));
+        let rep = evaluate(&base, &head, &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_ne!(x.status, OutcomeStatus::Pass, "{x:#?}");
+        assert!(x.noise_prior.is_none(), "{x:#?}");
+        assert!(
+            rep.notes.iter().any(|n| n.contains("read as unpaired, so it does not inform these paired repeats")),
+            "{:#?}",
+            rep.notes
+        );
+        // Unpaired, the learned spread is pooled into the test (with its 11 df), and with a
+        // spread far above the change it is an open question, not a pass.
+        let rep = evaluate(&unseeded(base.clone()), &unseeded(head.clone()), &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert_eq!(x.noise_prior.map(|p| p.df), Some(11.0));
+        assert!(x.ci_high > 0.01 && x.ci_low < 0.01, "{x:#?}");
+        // A small learned spread gives the 3 unpaired repeats the degrees of freedom to
+        // decide the same change: it informs the test instead of widening the limit.
+        o.noise = Some(noise_file(metric, Some(0.0005), 12, Some(false)));
+        let rep = evaluate(&unseeded(base), &unseeded(head), &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Regression, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Holm);
+        assert!(x.reason.contains("learned noise pooled"), "{}", x.reason);
+    }
+
+    /// Issue 20, 2: zero variance between different seeds (unpaired) is decided exactly only
+    /// when calibration certified the metric deterministic (constant over >= 10 seeds);
+    /// otherwise the exact two-sample permutation test decides inside the Holm family, and
+    /// its smallest p at 3 + 3 repeats (1/20) cannot fail the gate. The footer counts both.
+    #[test]
+    fn zero_variance_is_exact_only_when_certified() {
+        let base = unseeded(real("aa-base"));
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let head = unseeded(head);
+        let metric = "family.BINARY_OP.miss_ratio";
+        let o = with_rules(MISS_RULE);
+        let rep = evaluate(&base, &head, &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert!(x.deterministic, "{x:#?}");
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Holm);
+        assert!(x.reason.contains("not certified deterministic"), "{}", x.reason);
+        assert!(x.reason.contains("two-sample permutation"), "{}", x.reason);
+        let fp = &rep.false_positives;
+        assert_eq!((fp.sign_tested_fail_level, fp.exact_fail_level), (1, 0), "{fp:#?}");
+        assert!(crate::report::statistics_line(&rep).contains("not certified deterministic"));
+        // Certified by a calibration over 12 seeds: exact, and the footer says on what basis.
+        let mut c = o.clone();
+        c.noise = Some(noise_file(metric, None, 12, Some(false)));
+        let rep = evaluate(&base, &head, &c).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Regression, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Exact);
+        assert!(x.certified && x.reason.contains("certified deterministic"), "{x:#?}");
+        assert_eq!(rep.false_positives.certified_fail_level, 1);
+        // Constant over only 9 seeds certifies nothing.
+        c.noise = Some(noise_file(metric, None, 9, Some(false)));
+        let rep = evaluate(&base, &head, &c).unwrap();
+        assert_eq!(outcome(&rep, metric).status, OutcomeStatus::Inconclusive);
+    }
+
+    /// Issue 20, 3: reports say what is tested (the mean over seeds of head - base).
+    #[test]
+    fn the_footer_states_the_estimand() {
+        let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
+        let line = crate::report::statistics_line(&rep);
+        assert!(line.contains("Tested: the mean change over seeds"), "{line}");
+    }
+
+    /// Issue 20, 6: the interval beyond the limit but the correction failing is not called
+    /// "straddles". One rule, 5 pairs: the exact sign-flip test joins; one pair's change
+    /// (0.9 pp) is below the 1 pp limit, so its p is 2/32 although the t interval clears it.
+    #[test]
+    fn the_reason_names_the_failed_correction_not_a_straddle() {
+        let metric = "family.BINARY_OP.miss_ratio";
+        let base = five_repeats("aa-base");
+        let tables = metrics::set_metrics(&base, &opts().meta_base, true).unwrap();
+        let den = tables[0][metric].den.unwrap();
+        let moves: Vec<u64> = [0.9, 5.0, 5.0, 5.0, 5.0]
+            .iter()
+            .map(|pp| (pp / 100.0 * den).round() as u64)
+            .collect();
+        let head = noisy(five_repeats("aa-head"), &moves);
+        let rep = evaluate(&base, &head, &with_rules(MISS_RULE)).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert!(x.ci_low > 0.01, "{x:#?}");
+        assert!(x.reason.contains("Holm-adjusted p = 0.062"), "{}", x.reason);
+        assert!(!x.reason.contains("straddles"), "{}", x.reason);
+    }
+
+    /// Issue 20, 6: a ratio left with one sample per side after zero denominators is never
+    /// decided (exactly or otherwise): INCONCLUSIVE, saying why.
+    #[test]
+    fn a_ratio_with_one_sample_left_is_inconclusive() {
+        let zero_binary_op = |mut set: StatsSet| {
+            for r in &mut set.repeats[1..] {
+                let c = &mut r.benchmarks.get_mut("attrs").unwrap().counters;
+                let keys: Vec<String> = c
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.starts_with("opcode[BINARY_OP]")
+                            && (k.ends_with("specialization.hit")
+                                || k.ends_with("specialization.miss")
+                                || k.ends_with("execution_count"))
+                    })
+                    .map(|(k, _)| k.to_string())
+                    .collect();
+                for k in keys {
+                    c.set(&k, 0);
+                }
+            }
+            set
+        };
+        let o = with_rules(
+            "[[rule]]\nname = \"miss\"\nmetric = \"family.BINARY_OP.miss_ratio\"\nbenchmarks = [\"attrs\"]\nmax_increase = 0.01\n",
+        );
+        let rep = evaluate(&zero_binary_op(real("aa-base")), &zero_binary_op(real("aa-head")), &o)
+            .unwrap();
+        let x = rep
+            .outcomes
+            .iter()
+            .find(|x| x.benchmark.as_deref() == Some("attrs"))
+            .unwrap();
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert!(x.reason.contains("only 1 base and 1 head sample(s)"), "{}", x.reason);
+        assert_ne!(x.error_control, ErrorControl::Exact);
+        assert_ne!(rep.verdict, Verdict::Pass);
+    }
+
+    /// Tarone's rule: tests whose smallest p cannot reach alpha / k leave the family.
+    #[test]
+    fn tarone_keeps_only_tests_that_can_reach_the_family_level() {
+        // One t test (0) and 30 exact tests whose smallest p is 1/32: k = 2 keeps the t test.
+        let mut p = vec![0.0];
+        p.extend(std::iter::repeat_n(1.0 / 32.0, 30));
+        let keep = tarone(&p, 0.05);
+        assert!(keep[0] && keep[1..].iter().all(|k| !k));
+        // Two exact tests at 1/64 and a t test: k = 3 keeps all (1/64 <= 0.05/3).
+        assert_eq!(tarone(&[0.0, 1.0 / 64.0, 1.0 / 64.0], 0.05), vec![true; 3]);
+        assert_eq!(tarone(&[], 0.05), Vec::<bool>::new());
+    }
+
     #[test]
     fn per_benchmark_rules_name_the_benchmark() {
         let dir = tempfile::tempdir().unwrap();

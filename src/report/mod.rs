@@ -385,7 +385,7 @@ pub fn statistics_line(r: &GateReport) -> String {
         ));
     }
     let mut line = format!(
-        "Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
+        "Tested: the mean change over seeds (head - base; paired: the mean per-seed difference; relative limits: the mean log-ratio). Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
         paths.join("; "),
         fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries
     );
