@@ -181,7 +181,11 @@ impl Pool {
         let set = self.side(model, world, CALIB, &dumps, &seeds, true, 0.0);
         let tables = pystats_gate::gate::metrics::set_metrics(&set, &self.meta, true)?;
         let seeds: Vec<Option<u64>> = seeds.into_iter().map(Some).collect();
-        Ok(learn(&tables, &seeds, vec![format!("calibration world {world}")]))
+        Ok(learn(
+            &tables,
+            &seeds,
+            vec![format!("calibration world {world}")],
+        ))
     }
 }
 
@@ -230,9 +234,24 @@ fn main() -> anyhow::Result<()> {
     let pool = Pool { set, totals, meta };
     let opts = EvalOptions::with_defaults(pool.meta.clone(), pool.meta.clone())?;
     let designs = [
-        Design { name: "paired, 3 repeats", repeats: 3, paired: true, noise: false },
-        Design { name: "paired, 5 repeats", repeats: 5, paired: true, noise: false },
-        Design { name: "unpaired + --noise, 5 repeats", repeats: 5, paired: false, noise: true },
+        Design {
+            name: "paired, 3 repeats",
+            repeats: 3,
+            paired: true,
+            noise: false,
+        },
+        Design {
+            name: "paired, 5 repeats",
+            repeats: 5,
+            paired: true,
+            noise: false,
+        },
+        Design {
+            name: "unpaired + --noise, 5 repeats",
+            repeats: 5,
+            paired: false,
+            noise: true,
+        },
     ];
     let only = std::env::var("SIM_ONLY").ok();
     println!("| noise model | design | planted | trials | gate failed (95% upper) | via holm | via exact | inconclusive | pass (95% upper) |");
@@ -325,8 +344,15 @@ fn run_row(
         row.inconclusive += usize::from(rep.verdict == Verdict::Inconclusive);
         row.pass += usize::from(rep.verdict == Verdict::Pass);
         if std::env::var_os("SIM_DEBUG").is_some() && rep.verdict != Verdict::Pass {
-            for o in rep.outcomes.iter().filter(|o| o.status > pystats_gate::gate::verdict::OutcomeStatus::Pass) {
-                eprintln!("{model:?} {} {shift}: {:?} {} {:?} {}", d.name, o.status, o.metric, o.benchmark, o.reason);
+            for o in rep
+                .outcomes
+                .iter()
+                .filter(|o| o.status > pystats_gate::gate::verdict::OutcomeStatus::Pass)
+            {
+                eprintln!(
+                    "{model:?} {} {shift}: {:?} {} {:?} {}",
+                    d.name, o.status, o.metric, o.benchmark, o.reason
+                );
             }
         }
     }

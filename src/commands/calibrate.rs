@@ -109,7 +109,11 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         "calibrate: {} repeat(s) over {} seed(s){}, {} metric(s) with noise, {} constant{} -> {}",
         noise.repeats,
         noise.seeds,
-        if noise.paired == Some(true) { " (seeds run twice: learned paired)" } else { "" },
+        if noise.paired == Some(true) {
+            " (seeds run twice: learned paired)"
+        } else {
+            ""
+        },
         noise.metrics.len(),
         noise.constant.len(),
         if noise.seeds >= crate::gate::noise::CERTIFY_SEEDS {

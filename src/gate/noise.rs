@@ -110,7 +110,11 @@ impl NoiseFile {
     /// Calibration saw `metric` constant over >= [`CERTIFY_SEEDS`] distinct seeds: the one
     /// case the gate decides without a test.
     pub fn certifies(&self, metric: &str) -> bool {
-        self.seeds >= CERTIFY_SEEDS && self.constant.binary_search_by(|m| m.as_str().cmp(metric)).is_ok()
+        self.seeds >= CERTIFY_SEEDS
+            && self
+                .constant
+                .binary_search_by(|m| m.as_str().cmp(metric))
+                .is_ok()
     }
 
     /// What the report says about the file: how it informs the tests, and what an older file

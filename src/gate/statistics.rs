@@ -56,10 +56,7 @@ pub struct NoisePrior {
 pub fn pooled_variance(s2: f64, n: usize, prior: Option<NoisePrior>) -> (f64, f64) {
     let own = n.saturating_sub(1) as f64;
     match prior {
-        Some(p) if p.df > 0.0 => (
-            (p.df * p.sd.powi(2) + own * s2) / (p.df + own),
-            p.df + own,
-        ),
+        Some(p) if p.df > 0.0 => ((p.df * p.sd.powi(2) + own * s2) / (p.df + own), p.df + own),
         _ => (s2, own),
     }
 }
@@ -255,7 +252,11 @@ pub fn compare_log_ratio(
         return Some(out);
     }
     let side = |v: &[f64], m: f64| {
-        let s2 = if all_equal(v) { 0.0 } else { (sd(v) / m).powi(2) };
+        let s2 = if all_equal(v) {
+            0.0
+        } else {
+            (sd(v) / m).powi(2)
+        };
         let (var, df) = pooled_variance(s2, v.len(), in_logs(m));
         (var / v.len() as f64, df)
     };
@@ -827,14 +828,21 @@ mod tests {
     #[test]
     fn log_ratio_counts_base_noise() {
         // Paired: ratio 1.1 in every pair -> ln 1.1 with an interval of rounding width.
-        let d = compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95, None).unwrap();
+        let d =
+            compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95, None).unwrap();
         assert!((d.diff - 1.1f64.ln()).abs() < 1e-12 && d.ci_high - d.ci_low < 1e-9);
         // The same counts per seed on both sides: exact zero.
         let d = compare_log_ratio(&[10.0, 20.0], &[10.0, 20.0], true, 0.95, None).unwrap();
         assert!(d.deterministic && d.diff == 0.0);
         // Unpaired delta method: head constant, base noisy -> the interval is not a point.
-        let d =
-            compare_log_ratio(&[90.0, 100.0, 110.0], &[110.0, 110.0, 110.0], false, 0.95, None).unwrap();
+        let d = compare_log_ratio(
+            &[90.0, 100.0, 110.0],
+            &[110.0, 110.0, 110.0],
+            false,
+            0.95,
+            None,
+        )
+        .unwrap();
         assert!(!d.deterministic);
         // se^2 = (10/100)^2 / 3 (base only): se = 0.057735.
         assert!((d.se - 0.057735).abs() < 1e-5, "{}", d.se);
@@ -877,8 +885,14 @@ mod tests {
         let p = permutation_p_at_limit(&[0.0; 3], &[2.0; 3], true, 1.0, true);
         assert_eq!(p, 0.125);
         // Within the limit: p = 1.
-        assert_eq!(permutation_p_at_limit(&[0.0; 3], &[0.5; 3], true, 1.0, true), 1.0);
-        assert_eq!(permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true), 0.05);
+        assert_eq!(
+            permutation_p_at_limit(&[0.0; 3], &[0.5; 3], true, 1.0, true),
+            1.0
+        );
+        assert_eq!(
+            permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true),
+            0.05
+        );
     }
 
     #[test]

@@ -399,6 +399,31 @@ pub fn statistics_line(r: &GateReport) -> String {
 mod tests {
     use super::*;
 
+    /// Issue 20, 3: the footer says what is tested (the mean change over seeds), and counts
+    /// the zero-variance outcomes the exact permutation test decides inside Holm.
+    #[test]
+    fn the_footer_states_the_estimand_and_every_path() {
+        use crate::gate::verdict::evaluate;
+        let set = |n: &str| crate::stats::set::real_fixture(n);
+        let m = crate::stats::metadata::Metadata::embedded("3.13").unwrap();
+        let opts = crate::gate::verdict::EvalOptions::with_defaults(m.clone(), m).unwrap();
+        let rep = evaluate(&set("aa-base"), &set("aa-head"), &opts).unwrap();
+        let line = statistics_line(&rep);
+        assert!(line.starts_with("Tested: the mean change over seeds"), "{line}");
+        assert!(line.contains("paired with zero variance"), "{line}");
+        // Unpaired (no seeds): zero variance is tested, and the footer says so.
+        let unseeded = |n: &str| {
+            let mut s = set(n);
+            s.manifest = None;
+            s.repeats.iter_mut().for_each(|r| r.seed = None);
+            s
+        };
+        let rep = evaluate(&unseeded("aa-base"), &unseeded("aa-head"), &opts).unwrap();
+        assert!(rep.false_positives.sign_tested_fail_level > 0);
+        let line = statistics_line(&rep);
+        assert!(line.contains("not certified deterministic, tested by the exact"), "{line}");
+    }
+
     /// Unreached places each get a row, first; reached ones of one function and counter
     /// share a row; every format shows the reach (JSON in full).
     #[test]

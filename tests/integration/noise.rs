@@ -79,7 +79,10 @@ fn calibrate_then_noise_informs_the_test_without_moving_the_limit() {
     assert_eq!(parsed["paired"].as_bool(), Some(true), "{text}");
     assert_eq!(parsed["seeds"].as_integer(), Some(3), "{text}");
     let m = &parsed["metrics"]["objects.decrefs"];
-    assert!(m["sd"].as_float().is_some() && m["paired_sd"].as_float().is_some(), "{text}");
+    assert!(
+        m["sd"].as_float().is_some() && m["paired_sd"].as_float().is_some(),
+        "{text}"
+    );
 
     // +2 in every repeat (decrefs also vary by one between seeds): on 3 pairs alone the
     // interval straddles max_increase 1 ...
@@ -96,12 +99,18 @@ fn calibrate_then_noise_informs_the_test_without_moving_the_limit() {
     assert_eq!(o["noise_prior"]["df"].as_f64(), Some(3.0), "{o:#}");
     assert!(o.get("learned_threshold").is_none(), "{o:#}");
     assert!(
-        o["reason"].as_str().unwrap().contains("learned noise pooled"),
+        o["reason"]
+            .as_str()
+            .unwrap()
+            .contains("learned noise pooled"),
         "{o:#}"
     );
     let notes = stdout_json(&out)["notes"].to_string();
     assert!(notes.contains("pooled into 1 rule check(s)"), "{notes}");
-    assert!(notes.contains("0 metric(s) certified deterministic"), "{notes}");
+    assert!(
+        notes.contains("0 metric(s) certified deterministic"),
+        "{notes}"
+    );
 
     // +1 in every repeat: the interval still reaches past the limit with the noise file,
     // so it stays INCONCLUSIVE: no PASS on a point estimate.
