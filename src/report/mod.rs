@@ -409,7 +409,10 @@ mod tests {
         let opts = crate::gate::verdict::EvalOptions::with_defaults(m.clone(), m).unwrap();
         let rep = evaluate(&set("aa-base"), &set("aa-head"), &opts).unwrap();
         let line = statistics_line(&rep);
-        assert!(line.starts_with("Tested: the mean change over seeds"), "{line}");
+        assert!(
+            line.starts_with("Tested: the mean change over seeds"),
+            "{line}"
+        );
         assert!(line.contains("paired with zero variance"), "{line}");
         // Unpaired (no seeds): zero variance is tested, and the footer says so.
         let unseeded = |n: &str| {
@@ -421,7 +424,10 @@ mod tests {
         let rep = evaluate(&unseeded("aa-base"), &unseeded("aa-head"), &opts).unwrap();
         assert!(rep.false_positives.sign_tested_fail_level > 0);
         let line = statistics_line(&rep);
-        assert!(line.contains("not certified deterministic, tested by the exact"), "{line}");
+        assert!(
+            line.contains("not certified deterministic, tested by the exact"),
+            "{line}"
+        );
     }
 
     /// Unreached places each get a row, first; reached ones of one function and counter
