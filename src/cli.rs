@@ -246,8 +246,9 @@ pub struct GateOpts {
     /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
     #[arg(skip)]
     pub notes: Vec<String>,
-    /// Learned noise file (`calibrate`): each metric's threshold is a floor under the rule
-    /// limits (a change within the metric's measured noise never fails).
+    /// Learned noise file (`calibrate`): each metric's learned variance is pooled with its
+    /// degrees of freedom into the t test (paired repeats only from a file learned paired;
+    /// limits never move), and metrics it saw constant over >= 10 seeds are decided exactly.
     #[arg(long, value_name = "FILE")]
     pub noise: Option<PathBuf>,
     /// `gate --repeats auto`'s limits: (--max-repeats, --time-budget) (not a flag here).

@@ -131,7 +131,7 @@ pub fn run(
                     })
                     .unwrap_or(0.0);
                 if feeding.is_empty() {
-                    Err("no benchmark feeding the inconclusive rules varies between repeats".into())
+                    Err("no benchmark feeds the inconclusive rules".into())
                 } else if time_budget
                     .is_some_and(|b| started.elapsed().as_secs_f64() + estimate > b)
                 {
@@ -198,11 +198,13 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
     }
 }
 
-/// The benchmarks whose runs feed the open outcomes and vary between repeats: a per-benchmark
-/// outcome's benchmark, and for an aggregate metric every benchmark whose share of it (the
-/// metric's numerator and denominator within the benchmark) differs between repeats on a
-/// side. The others contribute the same to that metric in every repeat so far: new repeats
-/// reuse their first repeat's dumps (decided outcomes are frozen, so nothing else reads them).
+/// The benchmarks whose runs feed the open outcomes: a per-benchmark outcome's benchmark, and
+/// for an aggregate metric every benchmark with a share of it (a non-zero numerator or
+/// denominator within the benchmark in some repeat). All of them are rerun, also those that
+/// were constant over the seeds so far: copying their first repeat into the new seeds would
+/// add repeats that never vary and understate the variance. Benchmarks feeding none of the
+/// open outcomes reuse their first repeat's dumps (decided outcomes are frozen, so nothing
+/// reads them).
 pub fn benchmarks_to_rerun(
     open: &[&RuleOutcome],
     base: &StatsSet,
@@ -213,13 +215,10 @@ pub fn benchmarks_to_rerun(
         metrics::set_metrics(base, &opts.meta_base, true)?,
         metrics::set_metrics(head, &opts.meta_head, true)?,
     ];
-    let varies = |key: &str| {
-        sides.iter().any(|tables| {
-            let v: Vec<Option<(f64, Option<f64>)>> = tables
-                .iter()
-                .map(|t| t.get(key).map(|v| (v.num, v.den)))
-                .collect();
-            v.windows(2).any(|w| w[0] != w[1])
+    let feeds = |key: &str| {
+        sides.iter().flatten().any(|t| {
+            t.get(key)
+                .is_some_and(|v| v.num != 0.0 || v.den.is_some_and(|d| d != 0.0))
         })
     };
     let mut out = BTreeSet::new();
@@ -230,7 +229,7 @@ pub fn benchmarks_to_rerun(
             }
             None => {
                 for b in base.benchmark_names() {
-                    if varies(&format!("{}{b}.{}", metrics::BENCH_PREFIX, o.metric)) {
+                    if feeds(&format!("{}{b}.{}", metrics::BENCH_PREFIX, o.metric)) {
                         out.insert(b);
                     }
                 }
@@ -241,7 +240,7 @@ pub fn benchmarks_to_rerun(
 }
 
 /// Appends `extra`'s repeats to `set`; a benchmark `extra` did not run takes its dump from
-/// `set`'s first repeat (it did not vary: see [`benchmarks_to_rerun`]).
+/// `set`'s first repeat (it feeds no open outcome: see [`benchmarks_to_rerun`]).
 pub fn extend(set: &mut StatsSet, extra: &StatsSet) {
     let Some(first) = set.repeats.first().cloned() else {
         set.repeats.extend(extra.repeats.iter().cloned());
@@ -349,8 +348,9 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
-        // No budget: looks at 3, 5, 7 repeats rerunning only arith (the only benchmark whose
-        // BINARY_OP misses vary), each at alpha / 3; still open at the maximum: never a pass.
+        // No budget: looks at 3, 5, 7 repeats rerunning the benchmarks that feed BINARY_OP's
+        // miss ratio (arith varies, attrs does not but is rerun too), each at alpha / 3;
+        // still open at the maximum: never a pass.
         let (rep, rec) = run(
             base.clone(),
             head.clone(),
@@ -364,8 +364,8 @@ mod tests {
         assert_eq!(
             calls,
             vec![
-                (3, 2, vec!["arith".to_string()]),
-                (5, 2, vec!["arith".to_string()])
+                (3, 2, vec!["arith".to_string(), "attrs".to_string()]),
+                (5, 2, vec!["arith".to_string(), "attrs".to_string()])
             ]
         );
         assert_eq!(
@@ -425,6 +425,27 @@ mod tests {
         freeze(&mut later, &decided, &opts());
         assert!(find(&later).accepted.is_some());
         assert_eq!(later.verdict, Verdict::Pass);
+    }
+
+    /// A benchmark that fed an open outcome but did not vary over the first seeds is rerun
+    /// under the new seeds: a copy of its first repeat would be a repeat that cannot vary.
+    #[test]
+    fn benchmarks_constant_over_the_first_seeds_are_rerun_not_copied() {
+        use crate::gate::verdict::tests::{noisy, opts};
+        let base = crate::stats::set::real_fixture("aa-base");
+        let head = noisy(crate::stats::set::real_fixture("aa-head"), &[0, 600, 30]);
+        let o = opts();
+        let rep = evaluate(&base, &head, &o).unwrap();
+        let open: Vec<&RuleOutcome> = rep.inconclusive().collect();
+        assert!(open
+            .iter()
+            .any(|x| x.metric == "family.BINARY_OP.miss_ratio" && x.benchmark.is_none()));
+        let key = "bench.attrs.family.BINARY_OP.miss_ratio";
+        let tables = metrics::set_metrics(&head, &o.meta_head, true).unwrap();
+        let values: Vec<f64> = tables.iter().map(|t| t[key].value()).collect();
+        assert!(values.windows(2).all(|w| w[0] == w[1]), "{values:?}");
+        let rerun = benchmarks_to_rerun(&open, &base, &head, &o).unwrap();
+        assert_eq!(rerun, vec!["arith".to_string(), "attrs".to_string()]);
     }
 
     #[test]

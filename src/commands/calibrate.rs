@@ -61,6 +61,7 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         None => (args.sets.clone(), None),
     };
     let mut tables = vec![];
+    let mut seeds = vec![];
     let mut revision: Option<(String, String)> = None;
     for path in &sets {
         let set = StatsSet::load(path, popts)?;
@@ -79,6 +80,7 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         }
         let meta = crate::commands::metadata_for(&set, &args.input)?;
         tables.extend(metrics::set_metrics(&set, &meta, true)?);
+        seeds.extend(set.repeats.iter().map(|r| r.seed));
     }
     if tables.len() < 3 {
         return Err(Error::input(format!(
@@ -103,7 +105,7 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
             _ => p.display().to_string(),
         })
         .collect();
-    let noise = learn(&tables, sources);
+    let noise = learn(&tables, &seeds, sources);
     let inputs: Vec<&Path> = sets.iter().map(|p| p.as_path()).collect();
     crate::output::write_file(
         &args.output,
@@ -112,9 +114,21 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         args.force,
     )?;
     eprintln!(
-        "calibrate: {} repeat(s), {} metric(s) with noise -> {}",
+        "calibrate: {} repeat(s) over {} seed(s){}, {} metric(s) with noise, {} constant{} -> {}",
         noise.repeats,
+        noise.seeds,
+        if noise.paired == Some(true) {
+            " (seeds run twice: learned paired)"
+        } else {
+            ""
+        },
         noise.metrics.len(),
+        noise.constant.len(),
+        if noise.seeds >= crate::gate::noise::CERTIFY_SEEDS {
+            " (certified deterministic)"
+        } else {
+            " (not certified: fewer than 10 seeds)"
+        },
         args.output.display()
     );
     Ok(crate::error::EXIT_PASS)

@@ -320,6 +320,10 @@ pub fn noise_from_history(
         sources: used.iter().map(|e| format!("{source}:{}", e.label)).collect(),
         repeats: used.len() * repeats,
         metrics,
+        // Means of different commits: no seed is known, nothing is certified, never paired.
+        seeds: 0,
+        paired: Some(false),
+        constant: vec![],
     }
 }
 

@@ -1,18 +1,28 @@
-//! Learned noise: per-metric thresholds measured on A/A data (`calibrate`), used as rule-limit floors (`--noise`).
+//! Learned noise: per-metric variances measured on A/A data (`calibrate`), pooled into the gate's t tests (`--noise`).
 //!
-//! In the spirit of rustc-perf's significance fences: a metric's threshold is the upper IQR
-//! fence (Q3 + 1.5 x IQR) of the absolute differences between repeats of one build.
-//! Single-repeat differences are wider than differences of n-repeat means, so the floor is
-//! conservative (it errs towards calling a change noise, never towards a false failure).
+//! A metric's learned standard deviation (with its degrees of freedom) is pooled with the
+//! observed spread inside the t test: more degrees of freedom, a tighter interval at few
+//! repeats, and never a moved limit. The upper IQR fence (Q3 + 1.5 x IQR) of the pairwise
+//! differences is kept for reading. Metrics that never varied over >= [`CERTIFY_SEEDS`]
+//! distinct seeds are certified deterministic: only they are decided without a test.
 
 use crate::error::Error;
 use crate::gate::metrics::{self, MetricTable};
+use crate::gate::statistics::{sd, NoisePrior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Version of the noise file layout.
 pub const NOISE_SCHEMA_VERSION: u32 = 1;
+
+/// Distinct seeds a calibration must have seen a metric constant over to certify it
+/// deterministic (the exact path).
+pub const CERTIFY_SEEDS: usize = 10;
+
+/// Q3 + 1.5 IQR of |x_i - x_j| for normal noise, in standard deviations: sqrt(2) x (z(7/8) +
+/// 1.5 (z(7/8) - z(5/8))) = 3.391. Old noise files (no `sd`) get sd = threshold / this.
+const FENCE_IN_SD: f64 = 3.391;
 
 /// One metric's learned noise, in the metric's units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +34,19 @@ pub struct MetricNoise {
     pub max: f64,
     /// Repeat pairs behind the fence.
     pub pairs: usize,
+    /// Standard deviation of one repeat (absent in files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    /// Degrees of freedom of `sd` (repeats - 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
+    /// Standard deviation of a seed-paired difference (same seed, two runs of the build),
+    /// when the file was learned paired and such differences varied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_sd: Option<f64>,
+    /// Degrees of freedom of `paired_sd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_df: Option<f64>,
 }
 
 /// A noise file: what `calibrate` writes and `--noise` reads (TOML, or JSON by extension).
@@ -38,8 +61,19 @@ pub struct NoiseFile {
     pub sources: Vec<String>,
     /// Repeats pooled from them.
     pub repeats: usize,
-    /// Metrics that varied (a metric absent here showed no noise: no floor).
+    /// Metrics that varied.
     pub metrics: BTreeMap<String, MetricNoise>,
+    /// Distinct PYTHONHASHSEEDs behind the file (0: unknown, e.g. learned from a history).
+    #[serde(default)]
+    pub seeds: usize,
+    /// Learned on seed-paired runs (a seed run twice): only then may it inform a paired
+    /// comparison. Absent in older files: read as unpaired (and said so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<bool>,
+    /// Metrics constant over every pooled repeat: certified deterministic when `seeds` >=
+    /// [`CERTIFY_SEEDS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constant: Vec<String>,
 }
 
 impl NoiseFile {
@@ -51,13 +85,59 @@ impl NoiseFile {
             .filter(|t| *t > 0.0)
     }
 
-    /// The floor under a rule's limit for a comparison of `repeats`-repeat means: the
-    /// per-repeat fence / sqrt(repeats). The fence is over differences of single repeats,
-    /// |x_i - x_j|, whose spread is sqrt(2) sigma; a difference of two n-repeat means has
-    /// sqrt(2 / n) sigma, so the same fence in standard deviations is threshold / sqrt(n).
-    pub fn floor_for(&self, metric: &str, repeats: usize) -> Option<f64> {
-        self.threshold(metric)
-            .map(|t| t / (repeats.max(1) as f64).sqrt())
+    /// The learned variance to pool into a comparison's t test: one repeat's (unpaired), or
+    /// one paired difference's (`paired`), which only a file learned paired has. Files
+    /// without `sd` give threshold / 3.391 (the fence of normal noise) on repeats - 1 df.
+    pub fn prior(&self, metric: &str, paired: bool) -> Option<NoisePrior> {
+        let m = self.metrics.get(metric)?;
+        let p = if paired {
+            if self.paired != Some(true) {
+                return None;
+            }
+            NoisePrior {
+                sd: m.paired_sd?,
+                df: m.paired_df?,
+            }
+        } else {
+            NoisePrior {
+                sd: m.sd.unwrap_or(m.threshold / FENCE_IN_SD),
+                df: m.df.unwrap_or(self.repeats.saturating_sub(1) as f64),
+            }
+        };
+        (p.sd > 0.0 && p.df > 0.0).then_some(p)
+    }
+
+    /// Calibration saw `metric` constant over >= [`CERTIFY_SEEDS`] distinct seeds: the one
+    /// case the gate decides without a test.
+    pub fn certifies(&self, metric: &str) -> bool {
+        self.seeds >= CERTIFY_SEEDS
+            && self
+                .constant
+                .binary_search_by(|m| m.as_str().cmp(metric))
+                .is_ok()
+    }
+
+    /// What the report says about the file: how it informs the tests, and what an older file
+    /// lacks.
+    pub fn note(&self, paired_run: bool) -> String {
+        let mut s = format!(
+            "learned noise ({} varying metric(s), {} repeat(s) over {} seed(s) of {}): pooled as a prior variance with its degrees of freedom into the t tests (it never moves a limit); {} metric(s) certified deterministic (constant over >= {CERTIFY_SEEDS} seeds)",
+            self.metrics.len(),
+            self.repeats,
+            self.seeds,
+            self.sources.join(", "),
+            if self.seeds >= CERTIFY_SEEDS { self.constant.len() } else { 0 },
+        );
+        match (self.paired, paired_run) {
+            (None, true) => s.push_str("; the file does not say whether it was learned paired (written by an older pystats-gate): read as unpaired, so it does not inform these paired repeats"),
+            (None, false) => s.push_str("; the file does not say whether it was learned paired (older pystats-gate): read as unpaired"),
+            (Some(false), true) => s.push_str("; learned unpaired, so it does not inform these paired repeats (seed noise cancels within a pair)"),
+            _ => {}
+        }
+        if self.metrics.values().any(|m| m.sd.is_none()) {
+            s.push_str("; no `sd` recorded (older file): each variance is derived from its fence as threshold / 3.391 (normal noise)");
+        }
+        s
     }
 
     /// Reads a noise file; errors name the file (and line, for TOML).
@@ -152,8 +232,9 @@ pub fn iqr_fence(values: &[f64]) -> Option<(f64, f64)> {
     Some((q3 + 1.5 * (q3 - q1), *v.last().unwrap()))
 }
 
-/// One metric's noise from its values: the upper IQR fence of |x_i - x_j| over all pairs,
-/// times `scale` (1 for single repeats); None when nothing varied.
+/// One metric's noise from its values: the upper IQR fence of |x_i - x_j| over all pairs
+/// and the standard deviation (n - 1 df), times `scale` (1 for single repeats); None when
+/// nothing varied.
 pub fn metric_noise(values: &[f64], scale: f64) -> Option<MetricNoise> {
     let diffs: Vec<f64> = (0..values.len())
         .flat_map(|i| (i + 1..values.len()).map(move |j| (i, j)))
@@ -164,11 +245,34 @@ pub fn metric_noise(values: &[f64], scale: f64) -> Option<MetricNoise> {
         threshold: threshold * scale,
         max: max * scale,
         pairs: diffs.len(),
+        sd: Some(sd(values) * scale),
+        df: Some(values.len().saturating_sub(1) as f64),
+        paired_sd: None,
+        paired_df: None,
     })
 }
 
-/// Learns every metric's noise from repeats of one build (metric tables, one per repeat).
-pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
+/// The spread of a seed-paired difference from repeats grouped by seed (a seed run more than
+/// once): sqrt(2 x pooled within-seed variance) and its degrees of freedom; None without a
+/// seed run twice or when no such pair differed.
+fn paired_noise(values: &[f64], seeds: &[Option<u64>]) -> Option<(f64, f64)> {
+    let mut groups: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for (v, s) in values.iter().zip(seeds) {
+        if let Some(s) = s {
+            groups.entry(*s).or_default().push(*v);
+        }
+    }
+    let (mut ss, mut df) = (0.0, 0usize);
+    for g in groups.values().filter(|g| g.len() >= 2) {
+        ss += sd(g).powi(2) * (g.len() - 1) as f64;
+        df += g.len() - 1;
+    }
+    (df > 0 && ss > 0.0).then(|| ((2.0 * ss / df as f64).sqrt(), df as f64))
+}
+
+/// Learns every metric's noise from repeats of one build (metric tables, one per repeat,
+/// with the seed each ran under).
+pub fn learn(tables: &[MetricTable], seeds: &[Option<u64>], sources: Vec<String>) -> NoiseFile {
     let mut names: Vec<&String> = vec![];
     let mut seen = std::collections::HashSet::new();
     for t in tables {
@@ -179,6 +283,7 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
         }
     }
     let mut out = BTreeMap::new();
+    let mut constant = vec![];
     for name in names {
         // A count a repeat lacks is 0; a ratio it lacks had no sample.
         let values: Vec<f64> = tables
@@ -192,17 +297,34 @@ pub fn learn(tables: &[MetricTable], sources: Vec<String>) -> NoiseFile {
                     .map(|_| 0.0),
             })
             .collect();
-        if let Some(m) = metric_noise(&values, 1.0) {
-            out.insert(name.clone(), m);
+        let seen_everywhere = values.len() == tables.len();
+        match metric_noise(&values, 1.0) {
+            Some(mut m) => {
+                if seen_everywhere {
+                    if let Some((s, df)) = paired_noise(&values, seeds) {
+                        m.paired_sd = Some(s);
+                        m.paired_df = Some(df);
+                    }
+                }
+                out.insert(name.clone(), m);
+            }
+            None if seen_everywhere => constant.push(name.clone()),
+            None => {}
         }
     }
+    constant.sort();
+    let distinct: std::collections::BTreeSet<u64> = seeds.iter().flatten().copied().collect();
+    let paired = distinct.len() < seeds.iter().flatten().count();
     NoiseFile {
         schema_version: NOISE_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        method: "upper IQR fence (Q3 + 1.5 IQR) of |x_i - x_j| over all pairs of pooled repeats of one build".into(),
+        method: "per metric: standard deviation of single repeats (pooled into the gate's t tests) and the upper IQR fence (Q3 + 1.5 IQR) of |x_i - x_j| over all pairs of pooled repeats of one build; paired_sd from repeats sharing a seed".into(),
         sources,
         repeats: tables.len(),
         metrics: out,
+        seeds: distinct.len(),
+        paired: Some(paired),
+        constant,
     }
 }
 
@@ -232,7 +354,7 @@ mod tests {
             t
         };
         let tables = vec![mk(10.0, 5.0), mk(12.0, 5.0), mk(11.0, 5.0)];
-        let n = learn(&tables, vec!["s".into()]);
+        let n = learn(&tables, &[Some(1), Some(2), Some(3)], vec!["s".into()]);
         assert_eq!(n.repeats, 3);
         assert!(n.threshold("y").is_none());
         // |diffs| = 2, 1, 1 -> sorted 1, 1, 2: Q1 = 1, Q3 = 1.5, fence = 2.25.

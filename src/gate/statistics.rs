@@ -34,8 +34,31 @@ pub struct DiffStats {
     /// None when deterministic or a side has fewer than 2 values.
     #[serde(default)]
     pub permutation_p: Option<f64>,
-    /// Every sample identical on each side (or every paired difference identical): exact.
+    /// Every sample identical on each side (or every paired difference identical) and no
+    /// learned noise to pool: no spread to test.
     pub deterministic: bool,
+    /// Degrees of freedom the learned noise (`--noise`) added to `df` (0: none pooled).
+    #[serde(default)]
+    pub prior_df: f64,
+}
+
+/// A variance learned by calibration (`--noise`): one repeat's standard deviation (unpaired)
+/// or one seed-paired difference's (paired), with its degrees of freedom. Pooled with the
+/// observed variance inside the t test, it informs the test; it never moves a rule's limit.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoisePrior {
+    pub sd: f64,
+    pub df: f64,
+}
+
+/// Pools a sample variance `s2` of `n` values with `prior`: (df0 s0^2 + (n-1) s^2) /
+/// (df0 + n - 1) on df0 + n - 1 degrees of freedom (the observed values alone without one).
+pub fn pooled_variance(s2: f64, n: usize, prior: Option<NoisePrior>) -> (f64, f64) {
+    let own = n.saturating_sub(1) as f64;
+    match prior {
+        Some(p) if p.df > 0.0 => ((p.df * p.sd.powi(2) + own * s2) / (p.df + own), p.df + own),
+        _ => (s2, own),
+    }
 }
 
 /// Arithmetic mean (0 for no values): the one mean of the crate's statistics.
@@ -79,15 +102,29 @@ pub fn t_sf(x: f64, df: f64) -> f64 {
 }
 
 /// Welch's standard error and Welch-Satterthwaite degrees of freedom from the two sides'
-/// variances of the mean (`vb`, `vh`) and sizes.
-fn welch(vb: f64, vh: f64, nb: usize, nh: usize) -> (f64, f64) {
-    let df = (vb + vh).powi(2)
-        / (vb.powi(2) / (nb - 1) as f64 + vh.powi(2) / (nh - 1) as f64).max(f64::MIN_POSITIVE);
+/// variances of the mean (`vb`, `vh`) and the degrees of freedom behind each.
+fn welch(vb: f64, vh: f64, dfb: f64, dfh: f64) -> (f64, f64) {
+    let df = (vb + vh).powi(2) / (vb.powi(2) / dfb + vh.powi(2) / dfh).max(f64::MIN_POSITIVE);
     ((vb + vh).sqrt(), df)
 }
 
 /// Compares two sample vectors. `paired` means base[i] and head[i] share a seed.
 pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64) -> DiffStats {
+    compare_with_prior(base, head, paired, confidence, None)
+}
+
+/// [`compare_samples`] with a learned variance pooled into the t test: per side (Welch-
+/// Satterthwaite over the two pooled sides) when unpaired, into the paired differences'
+/// variance when paired. The caller passes a paired prior only when it was learned paired.
+/// With a prior, zero observed spread is no longer exact: the learned spread is tested.
+pub fn compare_with_prior(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    confidence: f64,
+    prior: Option<NoisePrior>,
+) -> DiffStats {
+    let prior = prior.filter(|p| p.df > 0.0 && p.sd > 0.0 && p.sd.is_finite());
     let paired = paired && base.len() == head.len() && base.len() >= 2;
     let (bm, hm) = (mean(base), mean(head));
     let diff = hm - bm;
@@ -108,14 +145,31 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
         p_value: if diff == 0.0 { 1.0 } else { 0.0 },
         permutation_p: None,
         deterministic: true,
+        prior_df: 0.0,
     };
     let (se, df) = if paired {
         let d: Vec<f64> = head.iter().zip(base).map(|(h, b)| h - b).collect();
-        if all_equal(&d) {
+        let constant = all_equal(&d);
+        if constant && prior.is_none() {
             return out;
         }
-        out.permutation_p = Some(sign_flip_p(&d));
-        (sd(&d) / (d.len() as f64).sqrt(), (d.len() - 1) as f64)
+        if !constant {
+            out.permutation_p = Some(sign_flip_p(&d));
+        }
+        let s2 = if constant { 0.0 } else { sd(&d).powi(2) };
+        let (v, df) = pooled_variance(s2, d.len(), prior);
+        ((v / d.len() as f64).sqrt(), df)
+    } else if let Some(p) = prior.filter(|_| !base.is_empty() && !head.is_empty()) {
+        let side = |v: &[f64], s: f64| {
+            let s2 = if all_equal(v) { 0.0 } else { s.powi(2) };
+            pooled_variance(s2, v.len(), Some(p))
+        };
+        let (vb, dfb) = side(base, out.base_sd);
+        let (vh, dfh) = side(head, out.head_sd);
+        if base.len() >= 2 && head.len() >= 2 && !(all_equal(base) && all_equal(head)) {
+            out.permutation_p = Some(two_sample_permutation_p(base, head));
+        }
+        welch(vb / base.len() as f64, vh / head.len() as f64, dfb, dfh)
     } else {
         if all_equal(base) && all_equal(head) {
             return out;
@@ -135,11 +189,12 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
             welch(
                 out.base_sd.powi(2) / base.len() as f64,
                 out.head_sd.powi(2) / head.len() as f64,
-                base.len(),
-                head.len(),
+                (base.len() - 1) as f64,
+                (head.len() - 1) as f64,
             )
         }
     };
+    out.prior_df = prior.map_or(0.0, |p| p.df);
     out.deterministic = false;
     out.se = se;
     out.df = df;
@@ -155,20 +210,34 @@ pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64
 /// cancels within a pair). Unpaired: the delta method, Var ln(mean) ~ sd^2 / (n mean^2) per
 /// side, with Welch-Satterthwaite degrees of freedom. None when a value is not positive
 /// (no logarithm) or a side has no value; the caller then falls back to the absolute change.
+/// A learned `prior` (metric units) enters as sd / mean in log units.
 pub fn compare_log_ratio(
     base: &[f64],
     head: &[f64],
     paired: bool,
     confidence: f64,
+    prior: Option<NoisePrior>,
 ) -> Option<DiffStats> {
     if base.is_empty() || head.is_empty() || base.iter().chain(head).any(|v| *v <= 0.0) {
         return None;
     }
     let ln = |v: &[f64]| v.iter().map(|x| x.ln()).collect::<Vec<_>>();
-    if paired && base.len() == head.len() && base.len() >= 2 {
-        return Some(compare_samples(&ln(base), &ln(head), true, confidence));
-    }
     let (bm, hm) = (mean(base), mean(head));
+    let in_logs = |m: f64| {
+        prior.map(|p| NoisePrior {
+            sd: p.sd / m,
+            df: p.df,
+        })
+    };
+    if paired && base.len() == head.len() && base.len() >= 2 {
+        return Some(compare_with_prior(
+            &ln(base),
+            &ln(head),
+            true,
+            confidence,
+            in_logs(bm),
+        ));
+    }
     let diff = (hm / bm).ln();
     let mut out = compare_samples(&[bm.ln()], &[hm.ln()], false, confidence);
     out.n_base = base.len();
@@ -176,17 +245,24 @@ pub fn compare_log_ratio(
     out.diff = diff;
     out.ci_low = diff;
     out.ci_high = diff;
-    if (all_equal(base) && all_equal(head)) || base.len() < 2 || head.len() < 2 {
+    let constant = all_equal(base) && all_equal(head);
+    if (constant && prior.is_none()) || base.len() < 2 || head.len() < 2 {
         // Constant sides (exact) or a single repeat (unverified: thresholds only).
         out.p_value = if diff == 0.0 { 1.0 } else { 0.0 };
         return Some(out);
     }
-    let (se, df) = welch(
-        (sd(base) / bm).powi(2) / base.len() as f64,
-        (sd(head) / hm).powi(2) / head.len() as f64,
-        base.len(),
-        head.len(),
-    );
+    let side = |v: &[f64], m: f64| {
+        let s2 = if all_equal(v) {
+            0.0
+        } else {
+            (sd(v) / m).powi(2)
+        };
+        let (var, df) = pooled_variance(s2, v.len(), in_logs(m));
+        (var / v.len() as f64, df)
+    };
+    let ((vb, dfb), (vh, dfh)) = (side(base, bm), side(head, hm));
+    let (se, df) = welch(vb, vh, dfb, dfh);
+    out.prior_df = prior.map_or(0.0, |p| p.df);
     let q = t_quantile(confidence, df);
     out.deterministic = false;
     out.se = se;
@@ -383,24 +459,49 @@ pub fn permutation_p_beyond(
     increase: bool,
     alpha: f64,
 ) -> Option<f64> {
+    let pairs = paired && base.len() == head.len();
+    let n = if pairs {
+        base.len()
+    } else {
+        base.len().min(head.len())
+    };
+    (n >= exact_test_from(pairs, alpha))
+        .then(|| permutation_p_at_limit(base, head, paired, allowed, increase))
+}
+
+/// The one-sided exact permutation p of [`permutation_p_beyond`] at any repeat count: what
+/// decides a zero-variance outcome that calibration did not certify deterministic (its
+/// smallest value, [`min_attainable_p`], may be above every level: then it cannot fail).
+pub fn permutation_p_at_limit(
+    base: &[f64],
+    head: &[f64],
+    paired: bool,
+    allowed: f64,
+    increase: bool,
+) -> f64 {
     let sign = if increase { 1.0 } else { -1.0 };
     if paired && base.len() == head.len() {
-        if base.len() < exact_test_from(true, alpha) {
-            return None;
-        }
         let d: Vec<f64> = head
             .iter()
             .zip(base)
             .map(|(h, b)| sign * (h - b) - allowed)
             .collect();
-        return Some(sign_flip(&d, false));
-    }
-    if base.len().min(head.len()) < exact_test_from(false, alpha) {
-        return None;
+        return sign_flip(&d, false);
     }
     let b: Vec<f64> = base.iter().map(|x| sign * x).collect();
     let h: Vec<f64> = head.iter().map(|x| sign * x - allowed).collect();
-    Some(two_sample_permutation(&b, &h, false))
+    two_sample_permutation(&b, &h, false)
+}
+
+/// Smallest p the one-sided exact permutation test can give: 1/2^n sign patterns (paired),
+/// 1/C(nb + nh, nb) splits (unpaired). It depends on the repeat counts only, so leaving
+/// tests that cannot reach a level out of a Holm family (Tarone's rule) keeps its bound.
+pub fn min_attainable_p(paired: bool, n_base: usize, n_head: usize) -> f64 {
+    if paired {
+        0.5f64.powi(n_base.min(63) as i32)
+    } else {
+        1.0 / binomial((n_base + n_head) as u64, n_base as u64) as f64
+    }
 }
 
 /// The tests the gate computes, for [`min_repeats`].
@@ -727,20 +828,71 @@ mod tests {
     #[test]
     fn log_ratio_counts_base_noise() {
         // Paired: ratio 1.1 in every pair -> ln 1.1 with an interval of rounding width.
-        let d = compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95).unwrap();
+        let d =
+            compare_log_ratio(&[10.0, 20.0, 40.0], &[11.0, 22.0, 44.0], true, 0.95, None).unwrap();
         assert!((d.diff - 1.1f64.ln()).abs() < 1e-12 && d.ci_high - d.ci_low < 1e-9);
         // The same counts per seed on both sides: exact zero.
-        let d = compare_log_ratio(&[10.0, 20.0], &[10.0, 20.0], true, 0.95).unwrap();
+        let d = compare_log_ratio(&[10.0, 20.0], &[10.0, 20.0], true, 0.95, None).unwrap();
         assert!(d.deterministic && d.diff == 0.0);
         // Unpaired delta method: head constant, base noisy -> the interval is not a point.
-        let d =
-            compare_log_ratio(&[90.0, 100.0, 110.0], &[110.0, 110.0, 110.0], false, 0.95).unwrap();
+        let d = compare_log_ratio(
+            &[90.0, 100.0, 110.0],
+            &[110.0, 110.0, 110.0],
+            false,
+            0.95,
+            None,
+        )
+        .unwrap();
         assert!(!d.deterministic);
         // se^2 = (10/100)^2 / 3 (base only): se = 0.057735.
         assert!((d.se - 0.057735).abs() < 1e-5, "{}", d.se);
         assert!((d.df - 2.0).abs() < 1e-9);
         assert!(d.ci_low < 0.0 && d.ci_high > 1.1f64.ln() * 1.5);
-        assert!(compare_log_ratio(&[0.0, 1.0], &[1.0, 1.0], false, 0.95).is_none());
+        assert!(compare_log_ratio(&[0.0, 1.0], &[1.0, 1.0], false, 0.95, None).is_none());
+    }
+
+    /// Issue 20, 1: a learned variance is pooled into the t test with its degrees of freedom
+    /// (per side, then Welch-Satterthwaite); zero observed spread is then tested, not exact.
+    #[test]
+    fn a_learned_variance_is_pooled_with_its_degrees_of_freedom() {
+        let prior = Some(NoisePrior { sd: 2.0, df: 10.0 });
+        let d = compare_with_prior(&[1.0; 3], &[1.0; 3], false, 0.95, prior);
+        assert!(!d.deterministic);
+        // Each side: (10 x 4 + 2 x 0) / 12 = 10/3 on 12 df; se^2 = 2 x 10/9; df = 24.
+        assert!((d.se - (20.0f64 / 9.0).sqrt()).abs() < 1e-12, "{}", d.se);
+        assert!((d.df - 24.0).abs() < 1e-9, "{}", d.df);
+        assert_eq!(d.prior_df, 10.0);
+        // Paired: the differences' variance, (10 x 4 + 2 x 1) / 12 on 12 df.
+        let d = compare_with_prior(&[0.0, 0.0, 0.0], &[1.0, 2.0, 3.0], true, 0.95, prior);
+        assert!((d.se - (3.5f64 / 3.0).sqrt()).abs() < 1e-12, "{}", d.se);
+        assert_eq!(d.df, 12.0);
+        // No prior: the observed values alone, as before.
+        assert_eq!(
+            compare_with_prior(&[1.0, 2.0, 4.0], &[2.0, 3.0, 7.0], false, 0.95, None),
+            compare_samples(&[1.0, 2.0, 4.0], &[2.0, 3.0, 7.0], false, 0.95)
+        );
+        assert_eq!(pooled_variance(3.0, 4, None), (3.0, 3.0));
+    }
+
+    /// Issue 20, 2: the exact permutation test at the limit decides zero-variance outcomes at
+    /// any repeat count, and its smallest attainable p says whether it can.
+    #[test]
+    fn the_exact_test_at_the_limit_on_constant_samples() {
+        assert_eq!(min_attainable_p(true, 3, 3), 0.125);
+        assert_eq!(min_attainable_p(false, 3, 3), 0.05);
+        assert_eq!(min_attainable_p(false, 4, 4), 1.0 / 70.0);
+        // Constant paired differences of 2 against an allowed 1: only the all-plus pattern.
+        let p = permutation_p_at_limit(&[0.0; 3], &[2.0; 3], true, 1.0, true);
+        assert_eq!(p, 0.125);
+        // Within the limit: p = 1.
+        assert_eq!(
+            permutation_p_at_limit(&[0.0; 3], &[0.5; 3], true, 1.0, true),
+            1.0
+        );
+        assert_eq!(
+            permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true),
+            0.05
+        );
     }
 
     #[test]

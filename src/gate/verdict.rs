@@ -12,8 +12,9 @@ use crate::gate::metrics::{
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, compare_samples, exact_test_from, holm, hypothesis_key,
-    mean, p_above, p_below, permutation_p_beyond, repeats_needed, t_sf, DiffStats, ErrorControl,
+    adjust_grouped, benjamini_hochberg, compare_with_prior, exact_test_from, holm, hypothesis_key,
+    mean, min_attainable_p, p_above, p_below, permutation_p_at_limit, permutation_p_beyond,
+    repeats_needed, t_sf, DiffStats, ErrorControl, NoisePrior,
 };
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
@@ -46,7 +47,8 @@ pub struct EvalOptions {
     pub notes: Vec<String>,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
-    /// Learned per-metric noise (`--noise`): thresholds floor the rule limits.
+    /// Learned per-metric noise (`--noise`): variances pooled into the t tests, and the
+    /// metrics certified deterministic.
     pub noise: Option<crate::gate::noise::NoiseFile>,
     /// The changed specializer code (`gate` from git): its counters decide whether the
     /// corpus saw the change at all.
@@ -154,10 +156,12 @@ pub struct RuleOutcome {
     /// The path that decided the outcome and how its error is controlled.
     #[serde(default)]
     pub error_control: ErrorControl,
-    /// A learned noise threshold (`--noise`) that was wider than the rule's limit and so
-    /// decided in its place, in the metric's units.
+    /// The learned variance (`--noise`) pooled into this outcome's t test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub learned_threshold: Option<f64>,
+    pub noise_prior: Option<NoisePrior>,
+    /// Decided exactly because calibration certified the metric deterministic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub certified: bool,
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
@@ -252,6 +256,18 @@ pub struct FalsePositives {
     /// Fail-level outcomes decided exactly (zero variance, no test).
     #[serde(default)]
     pub exact_fail_level: usize,
+    /// Of `exact_fail_level`, those certified deterministic by the noise file (the rest are
+    /// paired and assume the counters are fixed by build, corpus and seed).
+    #[serde(default)]
+    pub certified_fail_level: usize,
+    /// Fail-level zero-variance outcomes not exempt from testing: decided by the exact
+    /// sign-flip or two-sample permutation test at the limit, inside the Holm family.
+    #[serde(default)]
+    pub sign_tested_fail_level: usize,
+    /// Of those, the ones whose smallest attainable p cannot reach the family's level and so
+    /// stay out of it (Tarone's rule): they cannot fail the gate.
+    #[serde(default)]
+    pub sign_tested_out_of_reach: usize,
     /// Fail-level outcomes decided on thresholds only (fewer than 2 repeats per side).
     #[serde(default)]
     pub unverified_fail_level: usize,
@@ -516,10 +532,24 @@ struct MetricSamples {
     stats: DiffStats,
     /// One count in the metric's units.
     floor: f64,
-    /// Learned noise threshold (`--noise`), in the metric's units.
-    learned: Option<f64>,
+    /// Learned variance pooled into `stats` (`--noise`).
+    prior: Option<NoisePrior>,
+    /// Why zero variance may be decided without a test.
+    exact: ExactBasis,
     base_support: f64,
     head_support: f64,
+}
+
+/// Why a zero-variance metric may be decided without a test (the exact path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExactBasis {
+    /// Calibration saw it constant over >= 10 seeds (`--noise`).
+    Certified,
+    /// Paired repeats and no calibration saying it varies: assumed fixed by build, corpus
+    /// and seed (a same-build A/A pair cannot differ).
+    PairedAssumed,
+    /// Neither: zero variance is tested by the exact sign-flip or permutation test.
+    None,
 }
 
 /// A limit test before multiple-testing correction.
@@ -537,8 +567,12 @@ struct LimitTest {
     repeats_needed: Option<usize>,
     /// Shown interval (natural orientation).
     ci: (f64, f64),
-    /// The learned threshold, when it was wider than the rule's limit and replaced it.
-    learned: Option<f64>,
+    /// Why a zero-variance test was decided exactly (when `deterministic` and `p` is None).
+    exact: ExactBasis,
+    /// Zero variance without an exact basis: `p` is the exact permutation test's.
+    sign_test: bool,
+    /// Smallest p the test can give (0 for the t test).
+    min_p: f64,
 }
 
 struct Candidate {
@@ -547,8 +581,12 @@ struct Candidate {
     benchmark: Option<String>,
     kind: MetricKind,
     stats: DiffStats,
+    /// Learned variance pooled into `stats`.
+    prior: Option<NoisePrior>,
     tests: Vec<LimitTest>,
     skipped: Option<String>,
+    /// Fewer than 2 samples on a side after zero denominators: not decidable.
+    too_few: Option<String>,
     unverified: bool,
 }
 
@@ -564,16 +602,9 @@ fn one_sample(values: &[f64], confidence: f64) -> (f64, f64, f64, f64, bool) {
     (m, se, n - 1.0, q * se, false)
 }
 
-fn limit_test(
-    limit: Limit,
-    d: &DiffStats,
-    base: &[f64],
-    head: &[f64],
-    floor: f64,
-    learned: Option<f64>,
-    confidence: f64,
-) -> LimitTest {
-    if let Some(t) = relative_limit_test(limit, d, base, head, floor, learned, confidence) {
+fn limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> LimitTest {
+    let (d, base, head, floor) = (&m.stats, &m.base[..], &m.head[..], m.floor);
+    if let Some(t) = relative_limit_test(limit, m, confidence) {
         return t;
     }
     let base_mag = d.base_mean.abs();
@@ -614,21 +645,20 @@ fn limit_test(
                 deterministic: det,
                 repeats_needed: None,
                 ci: (m - half, m + half),
-                learned: None,
+                exact: ExactBasis::PairedAssumed,
+                sign_test: false,
+                min_p: 0.0,
             };
         }
     };
-    let allowed = allowed.max(floor);
-    let learned = learned.filter(|l| *l > allowed);
-    let allowed = allowed.max(learned.unwrap_or(0.0));
     oriented_test(
         limit,
         d,
         (base, head),
-        allowed,
+        allowed.max(floor),
         sign > 0.0,
         (d.ci_low, d.ci_high),
-        learned,
+        m.exact,
     )
 }
 
@@ -636,7 +666,9 @@ fn limit_test(
 /// (absolute, or log-ratio for relative limits) and the samples they came from (same
 /// scale); `ci` is the interval shown. The p is the t test's, or the larger of it and the
 /// exact one-sided permutation p once the permutation test can reach alpha (both must
-/// reject: the t test's level is only approximate on small, seed-multimodal samples).
+/// reject: the t test's level is only approximate on small, seed-multimodal samples). Zero
+/// variance is decided without a test only on an exact basis; otherwise the exact
+/// permutation test at the limit alone gives p (its smallest value may not reach alpha).
 fn oriented_test(
     limit: Limit,
     d: &DiffStats,
@@ -644,15 +676,19 @@ fn oriented_test(
     allowed: f64,
     increase: bool,
     ci: (f64, f64),
-    learned: Option<f64>,
+    exact: ExactBasis,
 ) -> LimitTest {
     let (est, low, high) = if increase {
         (d.diff, d.ci_low, d.ci_high)
     } else {
         (-d.diff, -d.ci_high, -d.ci_low)
     };
-    let (p, t_p) = if d.deterministic {
+    let sign_test = d.deterministic && exact == ExactBasis::None;
+    let (p, t_p) = if d.deterministic && !sign_test {
         (None, None)
+    } else if sign_test {
+        let p = permutation_p_at_limit(base, head, d.paired, allowed, increase);
+        (Some(p), Some(p))
     } else {
         let t = if increase {
             p_above(d, allowed)
@@ -678,32 +714,29 @@ fn oriented_test(
             repeats_needed(d, sign * allowed)
         },
         ci,
-        learned,
+        exact,
+        sign_test,
+        min_p: if sign_test {
+            min_attainable_p(d.paired, d.n_base, d.n_head)
+        } else {
+            0.0
+        },
     }
 }
 
 /// A relative limit tested on ln(head / base) ([`crate::gate::statistics::compare_log_ratio`]), so
 /// the base's noise widens the interval too; None for other limits or non-positive values.
-fn relative_limit_test(
-    limit: Limit,
-    d: &DiffStats,
-    base: &[f64],
-    head: &[f64],
-    floor: f64,
-    learned: Option<f64>,
-    confidence: f64,
-) -> Option<LimitTest> {
+fn relative_limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> Option<LimitTest> {
     let increase = match limit.kind {
         LimitKind::MaxRelativeIncrease => true,
         LimitKind::MaxRelativeDecrease => false,
         _ => return None,
     };
-    let lr = crate::gate::statistics::compare_log_ratio(base, head, d.paired, confidence)?;
+    let (d, base, head) = (&m.stats, &m.base[..], &m.head[..]);
+    let lr = crate::gate::statistics::compare_log_ratio(base, head, d.paired, confidence, m.prior)?;
     let bm = d.base_mean;
     // Allowed log-ratio, bigger-is-worse orientation; the count floor applies relatively.
-    let rel = limit.value.max(floor / bm);
-    let learned = learned.filter(|l| l / bm > rel);
-    let rel = rel.max(learned.unwrap_or(0.0) / bm);
+    let rel = limit.value.max(m.floor / bm);
     let allowed = if increase {
         rel.ln_1p()
     } else if rel < 1.0 {
@@ -722,7 +755,7 @@ fn relative_limit_test(
         allowed,
         increase,
         ci,
-        learned,
+        m.exact,
     ))
 }
 
@@ -922,14 +955,25 @@ impl Sides {
         );
         let bv: Vec<f64> = b.iter().map(|v| v.value()).collect();
         let hv: Vec<f64> = h.iter().map(|v| v.value()).collect();
-        let stats = compare_samples(&bv, &hv, self.paired, 1.0 - opts.alpha);
+        let noise = opts.noise.as_ref();
+        // Certified deterministic: no prior, the exact path. A metric calibration saw vary
+        // is never exempt from testing; neither is zero variance between different seeds.
+        let exact = if noise.is_some_and(|n| n.certifies(name)) {
+            ExactBasis::Certified
+        } else if self.paired && !noise.is_some_and(|n| n.metrics.contains_key(name)) {
+            ExactBasis::PairedAssumed
+        } else {
+            ExactBasis::None
+        };
+        let prior = noise
+            .filter(|_| exact != ExactBasis::Certified)
+            .and_then(|n| n.prior(name, self.paired));
+        let stats = compare_with_prior(&bv, &hv, self.paired, 1.0 - opts.alpha, prior);
         let support = |v: &[MetricValue]| mean(&v.iter().map(|v| v.support()).collect::<Vec<_>>());
         MetricSamples {
             floor: noise_floor(like.kind, &b, &h),
-            learned: opts
-                .noise
-                .as_ref()
-                .and_then(|n| n.floor_for(name, bv.len().min(hv.len()))),
+            prior,
+            exact,
             base_support: support(&b),
             head_support: support(&h),
             base: bv,
@@ -1037,6 +1081,21 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
 struct Corrected {
     adjusted: std::collections::HashMap<(usize, usize), f64>,
     holm_family: usize,
+    /// Fail-level exact permutation tests of zero-variance outcomes left out of the Holm
+    /// family because their smallest p cannot reach its level (hypothesis groups).
+    out_of_reach: usize,
+}
+
+/// Tarone's rule: the smallest k >= 1 such that at most k hypotheses can reach p <= alpha / k
+/// (`min_p`: each one's smallest attainable p; 0 for continuous tests); returns which are
+/// kept. The others can never be rejected at the family's level, so leaving them out keeps
+/// the family-wise bound and stops them diluting the tests that can reject.
+fn tarone(min_p: &[f64], alpha: f64) -> Vec<bool> {
+    let reach = |k: usize| min_p.iter().filter(|p| **p <= alpha / k as f64).count();
+    let k = (1..=min_p.len().max(1))
+        .find(|k| reach(*k) <= *k)
+        .unwrap_or(min_p.len().max(1));
+    min_p.iter().map(|p| *p <= alpha / k as f64).collect()
 }
 
 /// Whether a candidate's rule can fail the gate (fail-level, or warn under --fail-on-warn).
@@ -1072,6 +1131,28 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
             hypothesis_key(&c.metric)
         )
     };
+    // A group's smallest attainable p: Bonferroni over its members, 0 if any is continuous.
+    let keep_reachable = |idx: &mut Vec<(usize, usize)>| -> usize {
+        let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
+        for i in idx.iter() {
+            let e = min_p.entry(group(i)).or_insert((f64::INFINITY, 0));
+            e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
+            e.1 += 1;
+        }
+        let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
+        let keep = tarone(&p, opts.alpha);
+        let kept: std::collections::HashSet<&String> = min_p
+            .keys()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(g, _)| g)
+            .collect();
+        let before = min_p.len();
+        idx.retain(|i| kept.contains(&group(i)));
+        before - kept.len()
+    };
+    let out_of_reach = keep_reachable(&mut holm_idx);
+    keep_reachable(&mut bh_idx);
     // The exact permutation test joins the t test only where its smallest attainable p
     // reaches the family's strictest level (alpha / family size): below that, requiring
     // both would leave a test that can never reject, so the t test decides alone.
@@ -1104,6 +1185,7 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
     Corrected {
         adjusted,
         holm_family,
+        out_of_reach,
     }
 }
 
@@ -1170,7 +1252,8 @@ fn outcome_for(
         deterministic: d.deterministic,
         unverified: c.unverified,
         error_control: ErrorControl::None,
-        learned_threshold: None,
+        noise_prior: None,
+        certified: false,
         repeats_needed: None,
         attribution: vec![],
         reason: String::new(),
@@ -1181,10 +1264,17 @@ fn outcome_for(
         o.reason = why.clone();
         return o;
     }
+    if let Some(why) = &c.too_few {
+        // Never decided on one sample: neither exact nor a pass.
+        o.status = OutcomeStatus::Inconclusive;
+        o.limit = rule.limits.first().copied();
+        o.reason = why.clone();
+        return o;
+    }
     let mut best: Option<(OutcomeStatus, usize)> = None;
     for (ti, t) in c.tests.iter().enumerate() {
         let p_adj = adjusted.get(&(ci, ti)).copied();
-        let status = if c.unverified || t.deterministic {
+        let status = if c.unverified || (t.deterministic && t.p.is_none()) {
             if t.excess > 0.0 {
                 OutcomeStatus::Regression
             } else {
@@ -1205,16 +1295,8 @@ fn outcome_for(
             best = Some((status, ti));
         }
     }
-    let (mut status, ti) = best.expect("a rule has at least one limit");
+    let (status, ti) = best.expect("a rule has at least one limit");
     let t = &c.tests[ti];
-    // rustc-perf's rule for learned thresholds: a change whose size is within the noise
-    // measured between repeats of one build is noise, not an open question. Only the point
-    // estimate is within; the interval may still reach past it, so this never fails a rule.
-    let within_learned_noise =
-        status == OutcomeStatus::Inconclusive && t.learned.is_some() && t.excess <= 0.0;
-    if within_learned_noise {
-        status = OutcomeStatus::Pass;
-    }
     o.status = status;
     o.limit = Some(t.limit);
     o.ci_low = t.ci.0;
@@ -1222,9 +1304,11 @@ fn outcome_for(
     o.p_value = t.p;
     o.p_adjusted = adjusted.get(&(ci, ti)).copied();
     o.deterministic = t.deterministic;
+    o.certified = t.deterministic && t.p.is_none() && t.exact == ExactBasis::Certified;
+    o.noise_prior = (!t.deterministic).then_some(c.prior).flatten();
     o.error_control = if c.unverified {
         ErrorControl::Unverified
-    } else if t.deterministic {
+    } else if t.deterministic && t.p.is_none() {
         ErrorControl::Exact
     } else if counts_as_fail(c, opts) {
         ErrorControl::Holm
@@ -1234,17 +1318,12 @@ fn outcome_for(
     if status == OutcomeStatus::Inconclusive {
         o.repeats_needed = t.repeats_needed;
     }
-    o.reason = reason_for(&o, t, opts.alpha);
-    if let Some(l) = t.learned {
-        o.learned_threshold = Some(l);
-        let decided = if within_learned_noise {
-            "; the change is within it, so it passes although its interval reaches past it"
-        } else {
-            ""
-        };
+    o.reason = reason_for(&o, t, opts.alpha, (d.n_base, d.n_head, d.paired));
+    if let Some(p) = o.noise_prior {
         o.reason.push_str(&format!(
-            " [learned noise threshold {} applied: wider than the rule's limit{decided}]",
-            metrics::format_delta(o.kind, l).trim_start_matches('+')
+            " [learned noise pooled: sd {} on {:.0} df]",
+            metrics::format_delta(o.kind, p.sd).trim_start_matches('+'),
+            p.df
         ));
     }
     o
@@ -1320,17 +1399,17 @@ pub(crate) fn decide(
     }
 }
 
-/// The note naming the noise file and how often its threshold replaced a rule's limit.
-fn noise_note(noise: &crate::gate::noise::NoiseFile, outcomes: &[RuleOutcome]) -> String {
-    let applied = outcomes
-        .iter()
-        .filter(|o| o.learned_threshold.is_some())
-        .count();
+/// The note naming the noise file, what it may inform, and how often it did.
+fn noise_note(
+    noise: &crate::gate::noise::NoiseFile,
+    outcomes: &[RuleOutcome],
+    paired: bool,
+) -> String {
+    let pooled = outcomes.iter().filter(|o| o.noise_prior.is_some()).count();
+    let certified = outcomes.iter().filter(|o| o.certified).count();
     format!(
-        "learned noise ({} metric(s), {} repeat(s) of {}) floors the rule limits (its per-repeat fence / sqrt(repeats)); it replaced the limit in {applied} rule check(s)",
-        noise.metrics.len(),
-        noise.repeats,
-        noise.sources.join(", ")
+        "{}; pooled into {pooled} rule check(s), {certified} decided exactly as certified",
+        noise.note(paired)
     )
 }
 
@@ -1422,7 +1501,7 @@ fn evaluate_complete(
     );
     let checks = run_checks(base, head, opts, &mut notes)?;
     if let Some(n) = &opts.noise {
-        notes.push(noise_note(n, &outcomes));
+        notes.push(noise_note(n, &outcomes, sides.paired));
     }
     let path_count = |path: ErrorControl| {
         outcomes
@@ -1438,6 +1517,16 @@ fn evaluate_complete(
         expected_false_discoveries: discoveries as f64 * opts.alpha,
         holm_family: corrected.holm_family,
         exact_fail_level: path_count(ErrorControl::Exact),
+        certified_fail_level: outcomes
+            .iter()
+            .filter(|o| o.certified && (o.severity == Severity::Fail || opts.fail_on_warn))
+            .count(),
+        sign_tested_fail_level: candidates
+            .iter()
+            .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
+            .filter(|c| c.tests.iter().any(|t| t.sign_test))
+            .count(),
+        sign_tested_out_of_reach: corrected.out_of_reach,
         unverified_fail_level: path_count(ErrorControl::Unverified),
         cross_check,
         exact_from,
@@ -1713,7 +1802,7 @@ fn inconclusive_note(
         .max();
     if let Some(n) = needed {
         causes.push(format!(
-            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}` (or `pystats-gate run --python PY --repeats {n} --out DIR` for each side, then `compare`)"
+            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats auto` (it adds paired repeats and spends alpha over its planned looks); rerunning at a fixed `--repeats {n}` and judging again at full alpha would be a second look at the same question, which raises the false-failure rate"
         ));
     }
     let borderline: Vec<String> = open
@@ -1744,16 +1833,10 @@ fn evaluate_candidate(
     confidence: f64,
 ) -> Candidate {
     let (bench, metric) = split_bench(name);
-    let MetricSamples {
-        base: bv,
-        head: hv,
-        stats,
-        floor,
-        learned,
-        base_support: sb,
-        head_support: sh,
-    } = compare_metric(name, like);
+    let m = compare_metric(name, like);
+    let (bv, hv, stats, sb, sh) = (&m.base, &m.head, &m.stats, m.base_support, m.head_support);
     let mut skipped = None;
+    let mut too_few = None;
     if bv.is_empty() || hv.is_empty() {
         skipped = Some(
             "no comparable sample: the ratio's denominator is zero in the repeats of one side"
@@ -1783,6 +1866,13 @@ fn evaluate_candidate(
             ));
         }
     }
+    if skipped.is_none() && !unverified && bv.len().min(hv.len()) < 2 {
+        too_few = Some(format!(
+            "only {} base and {} head sample(s) left after repeats with a zero denominator: too few to decide (not exact, not a pass)",
+            bv.len(),
+            hv.len()
+        ));
+    }
     let mut tests = vec![];
     for limit in &rule.limits {
         if limit.kind == LimitKind::ForbidAppearing && bv.iter().any(|v| *v != 0.0) {
@@ -1797,37 +1887,78 @@ fn evaluate_candidate(
                 deterministic: true,
                 repeats_needed: None,
                 ci: (stats.ci_low, stats.ci_high),
-                learned: None,
+                exact: ExactBasis::PairedAssumed,
+                sign_test: false,
+                min_p: 0.0,
             });
             continue;
         }
-        tests.push(limit_test(
-            *limit, &stats, &bv, &hv, floor, learned, confidence,
-        ));
+        tests.push(limit_test(*limit, &m, confidence));
     }
     Candidate {
         rule_idx,
         metric: metric.to_string(),
         benchmark: bench.map(str::to_string),
         kind: like.kind,
-        stats,
+        stats: m.stats.clone(),
+        prior: m.prior,
         tests,
         skipped,
+        too_few,
         unverified,
     }
 }
 
-fn reason_for(o: &RuleOutcome, t: &LimitTest, alpha: f64) -> String {
+fn reason_for(
+    o: &RuleOutcome,
+    t: &LimitTest,
+    alpha: f64,
+    (nb, nh, paired): (usize, usize, bool),
+) -> String {
     let limit = t.limit;
     let lim = crate::gate::rules::fmt_limit(o.kind, &Some(limit));
     let change = metrics::format_delta(o.kind, o.change);
+    let correction = if o.error_control == ErrorControl::Bh {
+        "Benjamini-Hochberg-adjusted"
+    } else {
+        "Holm-adjusted"
+    };
+    let exact_test = if paired {
+        format!("the exact sign-flip test at the limit over {nb} pair(s)")
+    } else {
+        format!("the exact two-sample permutation test at the limit ({nb} + {nh} repeats)")
+    };
     match o.status {
         OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
-        OutcomeStatus::Regression if t.deterministic => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance)"),
+        OutcomeStatus::Regression if t.p.is_none() && o.certified => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance, certified deterministic by the noise file)"),
+        OutcomeStatus::Regression if t.p.is_none() => format!("changed {change} in every repeat, beyond {lim} (exact: zero paired variance; assumes the counters are fixed by build, corpus and seed)"),
+        OutcomeStatus::Regression if t.sign_test => format!(
+            "changed {change} in every repeat, beyond {lim}; not certified deterministic, so {exact_test} decides: {correction} p = {:.3} < {alpha}",
+            o.p_adjusted.unwrap_or(0.0)
+        ),
         OutcomeStatus::Regression => format!(
-            "changed {change}; the whole {:.0}% interval is beyond {lim}, adjusted p = {:.3} < {alpha}",
+            "changed {change}; the whole {:.0}% interval is beyond {lim}, {correction} p = {:.3} < {alpha}",
             (1.0 - alpha) * 100.0,
             o.p_adjusted.unwrap_or(0.0)
+        ),
+        OutcomeStatus::Inconclusive if t.sign_test => match o.p_adjusted {
+            None => format!(
+                "changed {change} in every repeat, beyond {lim}, but not certified deterministic (`calibrate`: constant over >= 10 seeds): {exact_test} cannot reach its family's level (smallest p {:.4}); certify it or add repeats (`--repeats auto`)",
+                t.min_p
+            ),
+            Some(p) => format!(
+                "changed {change} in every repeat, beyond {lim}, but not certified deterministic: {exact_test} gives {correction} p = {p:.3}, not below {alpha}"
+            ),
+        },
+        OutcomeStatus::Inconclusive if t.low > 0.0 => format!(
+            "changed {change}; the whole {:.0}% interval is beyond {lim}, but the {correction} p = {:.3} is not below {alpha}{}",
+            (1.0 - alpha) * 100.0,
+            o.p_adjusted.unwrap_or(1.0),
+            if o.p_value.is_some_and(|p| p < alpha) {
+                " (significant alone: the multiple-testing correction over the family is what failed)"
+            } else {
+                ""
+            }
         ),
         OutcomeStatus::Inconclusive => format!(
             "changed {change}; the {:.0}% interval straddles {lim}{}",
@@ -2161,16 +2292,261 @@ pub(crate) mod tests {
             .max()
             .unwrap_or(usize::MAX);
         if n <= 50 {
+            // The sequential procedure with its alpha spending, not a second look at full
+            // alpha with a fixed repeat count.
             assert!(
-                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats {n}`")),
+                note.contains(&format!("too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats auto`")),
                 "{note}"
             );
+            assert!(
+                !note.contains(&format!(
+                    "settle it with `pystats-gate gate ... --repeats {n}`"
+                )),
+                "{note}"
+            );
+            assert!(note.contains("second look"), "{note}");
         } else {
             assert!(note.contains("sits on the limit"), "{note}");
         }
         assert!(!note.contains("compare --repeats"), "{note}");
         assert_eq!(exit_code(&rep, true), EXIT_GATE_FAILED);
         assert_eq!(exit_code(&rep, false), EXIT_PASS);
+    }
+
+    /// Only `rules` (TOML text) as the rule set.
+    fn with_rules(rules: &str) -> EvalOptions {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("r.toml");
+        std::fs::write(&f, rules).unwrap();
+        let mut o = opts();
+        o.rules = RuleSet::load(&f).unwrap();
+        o
+    }
+
+    const MISS_RULE: &str =
+        "[[rule]]\nname = \"miss\"\nmetric = \"family.BINARY_OP.miss_ratio\"\nmax_increase = 0.01\n";
+
+    /// A noise file learned on `seeds` seeds, `paired` as recorded, with `metric`'s spread
+    /// (`sd`, also as its fence) or, for `sd` None, `metric` constant.
+    fn noise_file(
+        metric: &str,
+        sd: Option<f64>,
+        seeds: usize,
+        paired: Option<bool>,
+    ) -> crate::gate::noise::NoiseFile {
+        let mut metrics = std::collections::BTreeMap::new();
+        if let Some(sd) = sd {
+            metrics.insert(
+                metric.to_string(),
+                crate::gate::noise::MetricNoise {
+                    threshold: 3.391 * sd,
+                    max: 3.0 * sd,
+                    pairs: seeds * (seeds - 1) / 2,
+                    sd: Some(sd),
+                    df: Some((seeds - 1) as f64),
+                    paired_sd: None,
+                    paired_df: None,
+                },
+            );
+        }
+        crate::gate::noise::NoiseFile {
+            schema_version: 1,
+            tool_version: "test".into(),
+            method: "test".into(),
+            sources: vec!["test".into()],
+            repeats: seeds,
+            metrics,
+            seeds,
+            paired,
+            constant: if sd.is_none() {
+                vec![metric.to_string()]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    fn unseeded(mut set: StatsSet) -> StatsSet {
+        set.manifest = None;
+        for r in &mut set.repeats {
+            r.seed = None;
+        }
+        set
+    }
+
+    fn outcome<'a>(rep: &'a GateReport, metric: &str) -> &'a RuleOutcome {
+        rep.outcomes
+            .iter()
+            .find(|o| o.metric == metric && o.benchmark.is_none())
+            .unwrap_or_else(|| panic!("no {metric} outcome"))
+    }
+
+    /// Issue 20, 1: calibration informs the test, it never moves the limit, and it never
+    /// turns an open question into a PASS. A paired regression of about 2.6 pp against a
+    /// noise file whose (old) fence would have floored the limit far above it: the file was
+    /// not learned paired, so it does not inform the paired repeats; it says BINARY_OP's miss
+    /// ratio varies with the seed, so constant paired differences are tested, not trusted.
+    #[test]
+    fn learned_noise_never_moves_the_limit_nor_passes_a_regression() {
+        let base = real("aa-base");
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let metric = "family.BINARY_OP.miss_ratio";
+        let mut o = with_rules(MISS_RULE);
+        o.noise = Some(noise_file(metric, Some(0.5), 12, None));
+        let rep = evaluate(&base, &head, &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_ne!(x.status, OutcomeStatus::Pass, "{x:#?}");
+        assert!(x.noise_prior.is_none(), "{x:#?}");
+        assert!(
+            rep.notes.iter().any(|n| n.contains("read as unpaired, so it does not inform these paired repeats")),
+            "{:#?}",
+            rep.notes
+        );
+        // Unpaired, the learned spread is pooled into the test (with its 11 df), and with a
+        // spread far above the change it is an open question, not a pass.
+        let rep = evaluate(&unseeded(base.clone()), &unseeded(head.clone()), &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert_eq!(x.noise_prior.map(|p| p.df), Some(11.0));
+        assert!(x.ci_high > 0.01 && x.ci_low < 0.01, "{x:#?}");
+        // A small learned spread gives the 3 unpaired repeats the degrees of freedom to
+        // decide the same change: it informs the test instead of widening the limit.
+        o.noise = Some(noise_file(metric, Some(0.0005), 12, Some(false)));
+        let rep = evaluate(&unseeded(base), &unseeded(head), &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Regression, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Holm);
+        assert!(x.reason.contains("learned noise pooled"), "{}", x.reason);
+    }
+
+    /// Issue 20, 2: zero variance between different seeds (unpaired) is decided exactly only
+    /// when calibration certified the metric deterministic (constant over >= 10 seeds);
+    /// otherwise the exact two-sample permutation test decides inside the Holm family, and
+    /// its smallest p at 3 + 3 repeats (1/20) cannot fail the gate. The footer counts both.
+    #[test]
+    fn zero_variance_is_exact_only_when_certified() {
+        let base = unseeded(real("aa-base"));
+        let mut head = real("aa-head");
+        plant_binary_op_misses(&mut head, 2000);
+        let head = unseeded(head);
+        let metric = "family.BINARY_OP.miss_ratio";
+        let o = with_rules(MISS_RULE);
+        let rep = evaluate(&base, &head, &o).unwrap();
+        let x = outcome(&rep, metric);
+        assert!(x.deterministic, "{x:#?}");
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Holm);
+        assert!(
+            x.reason.contains("not certified deterministic"),
+            "{}",
+            x.reason
+        );
+        assert!(x.reason.contains("two-sample permutation"), "{}", x.reason);
+        let fp = &rep.false_positives;
+        assert_eq!(
+            (fp.sign_tested_fail_level, fp.exact_fail_level),
+            (1, 0),
+            "{fp:#?}"
+        );
+        // Certified by a calibration over 12 seeds: exact, and the footer says on what basis.
+        let mut c = o.clone();
+        c.noise = Some(noise_file(metric, None, 12, Some(false)));
+        let rep = evaluate(&base, &head, &c).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Regression, "{x:#?}");
+        assert_eq!(x.error_control, ErrorControl::Exact);
+        assert!(
+            x.certified && x.reason.contains("certified deterministic"),
+            "{x:#?}"
+        );
+        assert_eq!(rep.false_positives.certified_fail_level, 1);
+        // Constant over only 9 seeds certifies nothing.
+        c.noise = Some(noise_file(metric, None, 9, Some(false)));
+        let rep = evaluate(&base, &head, &c).unwrap();
+        assert_eq!(outcome(&rep, metric).status, OutcomeStatus::Inconclusive);
+    }
+
+    /// Issue 20, 6: the interval beyond the limit but the correction failing is not called
+    /// "straddles". One rule, 5 pairs: the exact sign-flip test joins; one pair's change
+    /// (0.9 pp) is below the 1 pp limit, so its p is 2/32 although the t interval clears it.
+    #[test]
+    fn the_reason_names_the_failed_correction_not_a_straddle() {
+        let metric = "family.BINARY_OP.miss_ratio";
+        let base = five_repeats("aa-base");
+        let tables = metrics::set_metrics(&base, &opts().meta_base, true).unwrap();
+        let den = tables[0][metric].den.unwrap();
+        let moves: Vec<u64> = [0.9, 5.0, 5.0, 5.0, 5.0]
+            .iter()
+            .map(|pp| (pp / 100.0 * den).round() as u64)
+            .collect();
+        let head = noisy(five_repeats("aa-head"), &moves);
+        let rep = evaluate(&base, &head, &with_rules(MISS_RULE)).unwrap();
+        let x = outcome(&rep, metric);
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert!(x.ci_low > 0.01, "{x:#?}");
+        assert!(x.reason.contains("Holm-adjusted p = 0.062"), "{}", x.reason);
+        assert!(!x.reason.contains("straddles"), "{}", x.reason);
+    }
+
+    /// Issue 20, 6: a ratio left with one sample per side after zero denominators is never
+    /// decided (exactly or otherwise): INCONCLUSIVE, saying why.
+    #[test]
+    fn a_ratio_with_one_sample_left_is_inconclusive() {
+        let zero_binary_op = |mut set: StatsSet| {
+            for r in &mut set.repeats[1..] {
+                let c = &mut r.benchmarks.get_mut("attrs").unwrap().counters;
+                let keys: Vec<String> = c
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.starts_with("opcode[BINARY_OP]")
+                            && (k.ends_with("specialization.hit")
+                                || k.ends_with("specialization.miss")
+                                || k.ends_with("execution_count"))
+                    })
+                    .map(|(k, _)| k.to_string())
+                    .collect();
+                for k in keys {
+                    c.set(&k, 0);
+                }
+            }
+            set
+        };
+        let o = with_rules(
+            "[[rule]]\nname = \"miss\"\nmetric = \"family.BINARY_OP.miss_ratio\"\nbenchmarks = [\"attrs\"]\nmax_increase = 0.01\n",
+        );
+        let rep = evaluate(
+            &zero_binary_op(real("aa-base")),
+            &zero_binary_op(real("aa-head")),
+            &o,
+        )
+        .unwrap();
+        let x = rep
+            .outcomes
+            .iter()
+            .find(|x| x.benchmark.as_deref() == Some("attrs"))
+            .unwrap();
+        assert_eq!(x.status, OutcomeStatus::Inconclusive, "{x:#?}");
+        assert!(
+            x.reason.contains("only 1 base and 1 head sample(s)"),
+            "{}",
+            x.reason
+        );
+        assert_ne!(x.error_control, ErrorControl::Exact);
+        assert_ne!(rep.verdict, Verdict::Pass);
+    }
+
+    /// Tarone's rule: tests whose smallest p cannot reach alpha / k leave the family.
+    #[test]
+    fn tarone_keeps_only_tests_that_can_reach_the_family_level() {
+        // One t test (0) and 30 exact tests whose smallest p is 1/32: k = 2 keeps the t test.
+        let mut p = vec![0.0];
+        p.extend(std::iter::repeat_n(1.0 / 32.0, 30));
+        let keep = tarone(&p, 0.05);
+        assert!(keep[0] && keep[1..].iter().all(|k| !k));
+        // Two exact tests at 1/64 and a t test: k = 3 keeps all (1/64 <= 0.05/3).
+        assert_eq!(tarone(&[0.0, 1.0 / 64.0, 1.0 / 64.0], 0.05), vec![true; 3]);
+        assert_eq!(tarone(&[], 0.05), Vec::<bool>::new());
     }
 
     #[test]

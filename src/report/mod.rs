@@ -378,10 +378,17 @@ pub fn statistics_line(r: &GateReport) -> String {
         "{} fail-level hypothesis(es) Holm-tested (chance of any false failure among them <= {}: t test, joined by the exact permutation test at the limit from {} repeats)",
         fp.holm_family, r.alpha, fp.exact_from
     )];
-    if fp.exact_fail_level > 0 {
+    if fp.sign_tested_fail_level > 0 {
         paths.push(format!(
-            "{} decided exactly (zero variance: assumes counters are fixed by build, corpus and seed)",
-            fp.exact_fail_level
+            "{} of zero variance not certified deterministic, tested by the exact sign-flip/permutation test at the limit inside that family ({} of them cannot reach its level at these repeats and cannot fail)",
+            fp.sign_tested_fail_level, fp.sign_tested_out_of_reach
+        ));
+    }
+    if fp.exact_fail_level > 0 {
+        let assumed = fp.exact_fail_level - fp.certified_fail_level.min(fp.exact_fail_level);
+        paths.push(format!(
+            "{} decided exactly without a test ({} certified deterministic by the noise file, no sampling error; {assumed} paired with zero variance, assuming counters are fixed by build, corpus and seed: not covered by alpha)",
+            fp.exact_fail_level, fp.certified_fail_level
         ));
     }
     if fp.unverified_fail_level > 0 {
@@ -391,7 +398,7 @@ pub fn statistics_line(r: &GateReport) -> String {
         ));
     }
     let mut line = format!(
-        "Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
+        "Tested: the mean change over seeds (head - base; paired: the mean per-seed difference; relative limits: the mean log-ratio). Gate failures: {}. Movers: {} metric(s) varied and were tested (about {:.1} false alarm(s) expected uncorrected at alpha {}); {} significant after Benjamini-Hochberg (expected false discoveries <= {:.2}); `.per_minstr` variants count once.",
         paths.join("; "),
         fp.tested, fp.expected_uncorrected, r.alpha, fp.discoveries, fp.expected_false_discoveries
     );
@@ -404,6 +411,37 @@ pub fn statistics_line(r: &GateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20, 3: the footer says what is tested (the mean change over seeds), and counts
+    /// the zero-variance outcomes the exact permutation test decides inside Holm.
+    #[test]
+    fn the_footer_states_the_estimand_and_every_path() {
+        use crate::gate::verdict::evaluate;
+        let set = |n: &str| crate::stats::set::real_fixture(n);
+        let m = crate::stats::metadata::Metadata::embedded("3.13").unwrap();
+        let opts = crate::gate::verdict::EvalOptions::with_defaults(m.clone(), m).unwrap();
+        let rep = evaluate(&set("aa-base"), &set("aa-head"), &opts).unwrap();
+        let line = statistics_line(&rep);
+        assert!(
+            line.starts_with("Tested: the mean change over seeds"),
+            "{line}"
+        );
+        assert!(line.contains("paired with zero variance"), "{line}");
+        // Unpaired (no seeds): zero variance is tested, and the footer says so.
+        let unseeded = |n: &str| {
+            let mut s = set(n);
+            s.manifest = None;
+            s.repeats.iter_mut().for_each(|r| r.seed = None);
+            s
+        };
+        let rep = evaluate(&unseeded("aa-base"), &unseeded("aa-head"), &opts).unwrap();
+        assert!(rep.false_positives.sign_tested_fail_level > 0);
+        let line = statistics_line(&rep);
+        assert!(
+            line.contains("not certified deterministic, tested by the exact"),
+            "{line}"
+        );
+    }
 
     /// Unreached places each get a row, first; reached ones of one function and counter
     /// share a row; every format shows the reach (JSON in full).

@@ -1,6 +1,7 @@
 //! On real builds (the demo repository's base and miss-ratio head, shared with the suite):
-//! `gate --repeats auto` reruns only the seed-dependent benchmark and never passes what stays
-//! inconclusive; `calibrate --repo --rev` runs A/A sets with new seeds and learns their noise.
+//! `gate --repeats auto` reruns the benchmarks feeding the open rule (also one that did not
+//! vary over the first seeds: a copy would understate the variance) and never passes what
+//! stays inconclusive; `calibrate --repo --rev` runs A/A sets with new seeds and learns their noise.
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -81,9 +82,11 @@ fn repeats_auto_reruns_only_what_feeds_inconclusive_rules() {
         "{notes}"
     );
     assert!(notes.contains("alpha / 3"), "{notes}");
-    // The limit on the observed change: the interval straddles it at every look. Only
-    // seedcmp's share of the ratio varies with the seed, so only it reruns (seeds 4-7),
-    // and at --max-repeats the rule is still INCONCLUSIVE, never a pass (--strict: exit 1).
+    // The limit on the observed change: the interval straddles it at every look. Both
+    // benchmarks feed COMPARE_OP's miss ratio, so both rerun (seeds 4-7): steady did not
+    // vary over seeds 1-3, but copying its first repeat into the new seeds would add
+    // repeats that cannot vary. At --max-repeats the rule is still INCONCLUSIVE, never a
+    // pass (--strict: exit 1).
     let change = rep["outcomes"][0]["change"].as_f64().unwrap();
     let out2 = dir.path().join("straddles");
     let rep = auto_gate(&corpus, &rules(dir.path(), change), &out2, 1);
@@ -100,7 +103,7 @@ fn repeats_auto_reruns_only_what_feeds_inconclusive_rules() {
     assert_eq!(looks.len(), 3, "{auto:#}");
     assert_eq!(
         looks[1]["rerun"],
-        serde_json::json!(["seedcmp"]),
+        serde_json::json!(["seedcmp", "steady"]),
         "{auto:#}"
     );
     assert_eq!(looks[1]["seeds"], serde_json::json!([4, 5]), "{auto:#}");
@@ -114,12 +117,12 @@ fn repeats_auto_reruns_only_what_feeds_inconclusive_rules() {
     );
     let notes = rep["notes"].to_string();
     assert!(
-        notes.contains("reran seeds 4-5: seedcmp; seeds 6-7: seedcmp"),
+        notes.contains("reran seeds 4-5: seedcmp, steady; seeds 6-7: seedcmp, steady"),
         "{notes}"
     );
     let new_head = out2.join("auto/head-seeds-4-5/run-4");
     assert!(new_head.join("seedcmp.txt").is_file());
-    assert!(!new_head.join("steady.txt").exists());
+    assert!(new_head.join("steady.txt").is_file());
 }
 
 #[test]
