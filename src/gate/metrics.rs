@@ -4,6 +4,7 @@
 //! `get_specialization_total` (hit + miss + execution_count of the family's base opcode),
 //! success ratio uses success + failure, effectiveness uses `get_specialized_total_counts`.
 
+use crate::error::Error;
 use crate::stats::metadata::Metadata;
 use crate::stats::model::{
     CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer,
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// What a metric's value is, which decides its noise floor and how changes are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// A raw event count; noise floor one count.
@@ -425,43 +426,221 @@ fn per_million_companions(m: &mut MetricTable, total: u128) {
     }
 }
 
+/// The metric names (and kinds) of one benchmark's table in catalogue order, shared by
+/// every benchmark and repeat whose table has exactly these names: stored once, not per dump.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    names: Box<[(&'static str, MetricKind)]>,
+    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+}
+
+/// One benchmark's metrics in one repeat: its [`Shape`] and the values in the shape's order.
+#[derive(Clone, Debug, PartialEq)]
+struct BenchRow {
+    shape: std::sync::Arc<Shape>,
+    /// `(num, den)` per name, den NaN for "no denominator" (counts).
+    values: Box<[(f64, f64)]>,
+}
+
+impl BenchRow {
+    fn value(&self, i: usize) -> MetricValue {
+        let (num, den) = self.values[i];
+        MetricValue {
+            kind: self.shape.names[i].1,
+            num,
+            den: (!den.is_nan()).then_some(den),
+        }
+    }
+    fn get(&self, metric: &str) -> Option<MetricValue> {
+        self.shape
+            .index
+            .get(metric)
+            .map(|&i| self.value(i as usize))
+    }
+}
+
+/// Metrics of one repeat: the aggregate table, plus each benchmark's metrics (the
+/// `bench.<name>.<metric>` entries) kept compact: names interned once in shared shapes and
+/// 16 bytes per value, instead of a string key per benchmark x metric x repeat.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RepeatMetrics {
+    pub aggregate: MetricTable,
+    benches: IndexMap<&'static str, BenchRow, foldhash::fast::RandomState>,
+}
+
+impl RepeatMetrics {
+    /// The value of a metric by its full name (`bench.<name>.<metric>` for a benchmark's).
+    pub fn get(&self, name: &str) -> Option<MetricValue> {
+        if let Some(rest) = name.strip_prefix(BENCH_PREFIX) {
+            // Benchmark names may hold dots: try every split, shortest name first.
+            for (i, _) in rest.match_indices('.') {
+                if let Some(v) = self
+                    .benches
+                    .get(&rest[..i])
+                    .and_then(|row| row.get(&rest[i + 1..]))
+                {
+                    return Some(v);
+                }
+            }
+        }
+        self.aggregate.get(name).copied()
+    }
+    /// True when [`RepeatMetrics::get`] finds `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    /// Every metric in catalogue order: the aggregate's, then each benchmark's (full names).
+    pub fn iter(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, MetricValue)> + '_ {
+        let aggregate = self
+            .aggregate
+            .iter()
+            .map(|(n, v)| (std::borrow::Cow::Borrowed(n.as_str()), *v));
+        let benches = self.benches.iter().flat_map(|(bench, row)| {
+            row.shape.names.iter().enumerate().map(move |(i, (m, _))| {
+                (
+                    std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{bench}.{m}")),
+                    row.value(i),
+                )
+            })
+        });
+        aggregate.chain(benches)
+    }
+    /// Benchmarks with metrics in this repeat, in the repeat's order.
+    pub fn benchmarks(&self) -> impl Iterator<Item = &str> + '_ {
+        self.benches.keys().copied()
+    }
+    /// One benchmark's metrics (names without the `bench.<name>.` prefix), in catalogue order.
+    pub fn bench_iter<'a>(
+        &'a self,
+        bench: &str,
+    ) -> impl Iterator<Item = (&'static str, MetricValue)> + 'a {
+        let row = self.benches.get(bench);
+        row.into_iter().flat_map(|row| {
+            row.shape
+                .names
+                .iter()
+                .enumerate()
+                .map(move |(i, (m, _))| (*m, row.value(i)))
+        })
+    }
+    /// The whole table keyed by full names (what `metrics`, `calibrate` and tests read).
+    pub fn to_table(&self) -> MetricTable {
+        let mut t = MetricTable::with_capacity(self.aggregate.len());
+        for (n, v) in self.iter() {
+            t.insert(n.into_owned(), v);
+        }
+        t
+    }
+}
+
+/// Interns benchmark tables' name lists so equal ones share one [`Shape`].
+#[derive(Default)]
+struct Shapes(std::collections::HashMap<Box<[(&'static str, MetricKind)]>, std::sync::Arc<Shape>>);
+
+impl Shapes {
+    fn row(&mut self, table: MetricTable) -> BenchRow {
+        let names: Box<[(&'static str, MetricKind)]> = table
+            .iter()
+            .map(|(n, v)| (crate::stats::raw::intern(n), v.kind))
+            .collect();
+        let values = table
+            .values()
+            .map(|v| (v.num, v.den.unwrap_or(f64::NAN)))
+            .collect();
+        let shape = match self.0.get(&names) {
+            Some(s) => s.clone(),
+            None => {
+                let index = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (*n, i as u32))
+                    .collect();
+                let s = std::sync::Arc::new(Shape {
+                    names: names.clone(),
+                    index,
+                });
+                self.0.insert(names, s.clone());
+                s
+            }
+        };
+        BenchRow { shape, values }
+    }
+}
+
 /// Metrics of one repeat: the aggregate over its benchmarks, plus `bench.<name>.` metrics.
-/// `set_dir` locates input errors (a set mixing key styles) by file and line.
+/// `set_dir` locates input errors (a set mixing key styles) by file and line. Benchmarks'
+/// models are built in parallel; the first failing benchmark (in order) is the error.
+fn repeat_metrics_with(
+    repeat: &Repeat,
+    meta: &Metadata,
+    per_benchmark: bool,
+    set_dir: &Path,
+    shapes: &mut Shapes,
+) -> anyhow::Result<RepeatMetrics> {
+    use rayon::prelude::*;
+    let totals = repeat.totals()?;
+    let model = |c: &Counters, scope: &str| {
+        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
+    };
+    let mut out = RepeatMetrics {
+        aggregate: from_model(&model(&totals, &repeat.name)?),
+        benches: Default::default(),
+    };
+    if per_benchmark {
+        let benches: Vec<(&String, &crate::stats::set::BenchmarkDump)> =
+            repeat.benchmarks.iter().collect();
+        let tables: Vec<Result<MetricTable, Error>> = benches
+            .par_iter()
+            .map(|(bench, dump)| {
+                let scope = format!("{}/{bench}", repeat.name);
+                Ok(from_model(&model(&dump.counters, &scope)?))
+            })
+            .collect();
+        for ((bench, _), table) in benches.iter().zip(tables) {
+            let row = shapes.row(table?);
+            out.benches.insert(crate::stats::raw::intern(bench), row);
+        }
+    }
+    Ok(out)
+}
+
+/// Metrics of one repeat, as a table keyed by full names.
 pub fn repeat_metrics(
     repeat: &Repeat,
     meta: &Metadata,
     per_benchmark: bool,
     set_dir: &Path,
 ) -> anyhow::Result<MetricTable> {
-    let totals = repeat.totals()?;
-    let model = |c: &Counters, scope: &str| {
-        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
-    };
-    let mut m = from_model(&model(&totals, &repeat.name)?);
-    if per_benchmark {
-        for (bench, dump) in &repeat.benchmarks {
-            let scope = format!("{}/{bench}", repeat.name);
-            for (name, v) in from_model(&model(&dump.counters, &scope)?) {
-                m.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);
-            }
-        }
-    }
-    Ok(m)
+    repeat_metrics_with(repeat, meta, per_benchmark, set_dir, &mut Shapes::default())
+        .map(|m| m.to_table())
 }
 
-/// Metrics of every repeat of a set.
+/// Metrics of every repeat of a set, compact (see [`RepeatMetrics`]).
+pub fn set_repeat_metrics(
+    set: &StatsSet,
+    meta: &Metadata,
+    per_benchmark: bool,
+) -> anyhow::Result<Vec<RepeatMetrics>> {
+    let mut shapes = Shapes::default();
+    set.repeats
+        .iter()
+        .map(|r| {
+            repeat_metrics_with(r, meta, per_benchmark, &set.path, &mut shapes)
+                .with_context(|| format!("repeat {}", r.name))
+        })
+        .collect()
+}
+
+/// Metrics of every repeat of a set, as tables keyed by full names.
 pub fn set_metrics(
     set: &StatsSet,
     meta: &Metadata,
     per_benchmark: bool,
 ) -> anyhow::Result<Vec<MetricTable>> {
-    set.repeats
+    Ok(set_repeat_metrics(set, meta, per_benchmark)?
         .iter()
-        .map(|r| {
-            repeat_metrics(r, meta, per_benchmark, &set.path)
-                .with_context(|| format!("repeat {}", r.name))
-        })
-        .collect()
+        .map(RepeatMetrics::to_table)
+        .collect())
 }
 
 /// Splits `bench.<name>.<metric>` into (Some(name), metric); benchmark names hold no dots.

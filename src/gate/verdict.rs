@@ -6,7 +6,7 @@ use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::gate::accept::Acceptance;
 use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::gate::metrics::{
-    self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX,
+    self, split_bench, MetricKind, MetricValue, RepeatMetrics, PER_MILLION_SUFFIX,
 };
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
@@ -443,8 +443,8 @@ fn pairing(base: &StatsSet, head: &StatsSet) -> Option<Vec<usize>> {
 /// per-million value) it lacks had a zero denominator and is no sample: it is dropped, with
 /// its partner when the repeats are paired.
 fn samples(
-    base: &[MetricTable],
-    head: &[MetricTable],
+    base: &[RepeatMetrics],
+    head: &[RepeatMetrics],
     name: &str,
     like: &MetricValue,
     paired: bool,
@@ -452,7 +452,7 @@ fn samples(
     if like.kind == MetricKind::Count {
         return (column(base, name, like), column(head, name, like));
     }
-    let get = |t: &MetricTable| t.get(name).copied();
+    let get = |t: &RepeatMetrics| t.get(name);
     if paired && base.len() == head.len() {
         base.iter()
             .zip(head)
@@ -467,10 +467,10 @@ fn samples(
 }
 
 /// Values of one metric over repeats, filling a missing metric with a zero of its kind.
-fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricValue> {
+fn column(tables: &[RepeatMetrics], name: &str, like: &MetricValue) -> Vec<MetricValue> {
     tables
         .iter()
-        .map(|t| t.get(name).copied().unwrap_or_else(|| like.zero_like()))
+        .map(|t| t.get(name).unwrap_or_else(|| like.zero_like()))
         .collect()
 }
 
@@ -712,11 +712,11 @@ fn relative_limit_test(
 
 /// Every metric name rules could refer to: the data's plus what the metadata allows, so a
 /// rule about (say) tier-2 counters is not an error on a build without them.
-fn known_metric_names(data: &[&MetricTable], meta: &Metadata) -> Vec<String> {
+fn known_metric_names(data: &[&RepeatMetrics], meta: &Metadata) -> Vec<String> {
     let mut names: IndexMap<String, ()> = IndexMap::new();
     for t in data {
-        for n in t.keys() {
-            let (_, m) = split_bench(n);
+        for (n, _) in t.iter() {
+            let (_, m) = split_bench(&n);
             if !names.contains_key(m) {
                 names.insert(m.to_string(), ());
             }
@@ -831,22 +831,22 @@ const KNOWN_COUNTERS: &[&str] = &[
 fn attribution(
     name: &str,
     benches: &[String],
-    base: &[MetricTable],
-    head: &[MetricTable],
+    base: &[RepeatMetrics],
+    head: &[RepeatMetrics],
     top: usize,
 ) -> Vec<Attribution> {
-    let Some(like) = base.iter().chain(head).find_map(|t| t.get(name)).copied() else {
+    let Some(like) = base.iter().chain(head).find_map(|t| t.get(name)) else {
         return vec![];
     };
     let agg_b = column(base, name, &like);
     let agg_h = column(head, name, &like);
-    let share = |tables: &[MetricTable], agg: &[MetricValue], bench: &str| -> f64 {
+    let share = |tables: &[RepeatMetrics], agg: &[MetricValue], bench: &str| -> f64 {
         let key = format!("{}{bench}.{name}", metrics::BENCH_PREFIX);
         let vals: Vec<f64> = tables
             .iter()
             .zip(agg)
             .map(|(t, a)| {
-                let v = t.get(&key).copied().unwrap_or_else(|| like.zero_like());
+                let v = t.get(&key).unwrap_or_else(|| like.zero_like());
                 match (like.kind, a.den) {
                     (MetricKind::Count, _) => v.num,
                     (_, Some(d)) if d > 0.0 => v.num / d,
@@ -931,8 +931,8 @@ pub fn evaluate(
 
 /// Both sides' metric tables, paired by seed when they can be: step 1 of [`evaluate_complete`].
 struct Sides {
-    base_tables: Vec<MetricTable>,
-    head_tables: Vec<MetricTable>,
+    base_tables: Vec<RepeatMetrics>,
+    head_tables: Vec<RepeatMetrics>,
     paired: bool,
     /// Fewer than 2 repeats on a side: thresholds only.
     unverified: bool,
@@ -961,8 +961,8 @@ fn pair_repeats(
             format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         });
     }
-    let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
-    let mut head_tables = metrics::set_metrics(head, &opts.meta_head, true)?;
+    let base_tables = metrics::set_repeat_metrics(base, &opts.meta_base, true)?;
+    let mut head_tables = metrics::set_repeat_metrics(head, &opts.meta_head, true)?;
     for (side, set, meta) in [
         ("base", base, &opts.meta_base),
         ("head", head, &opts.meta_head),
@@ -973,7 +973,11 @@ fn pair_repeats(
         ));
     }
     if let Some(order) = &order {
-        head_tables = order.iter().map(|i| head_tables[*i].clone()).collect();
+        let mut unordered = std::mem::take(&mut head_tables);
+        head_tables = order
+            .iter()
+            .map(|i| std::mem::take(&mut unordered[*i]))
+            .collect();
     }
     let unverified = base_tables.len() < 2 || head_tables.len() < 2;
     if unverified {
@@ -998,9 +1002,9 @@ fn pair_repeats(
     opts.rules.check_benchmarks(&benches)?;
     let mut all: IndexMap<String, MetricValue> = IndexMap::new();
     for t in base_tables.iter().chain(&head_tables) {
-        for (n, v) in t {
-            if !all.contains_key(n) {
-                all.insert(n.clone(), *v);
+        for (n, v) in t.iter() {
+            if !all.contains_key(n.as_ref()) {
+                all.insert(n.into_owned(), v);
             }
         }
     }
@@ -1669,8 +1673,8 @@ fn movers(
     outcomes: &[RuleOutcome],
     opts: &EvalOptions,
     benches: &[String],
-    base_tables: &[MetricTable],
-    head_tables: &[MetricTable],
+    base_tables: &[RepeatMetrics],
+    head_tables: &[RepeatMetrics],
 ) -> (Vec<Mover>, usize, usize) {
     let in_rules: std::collections::HashSet<&str> = outcomes
         .iter()

@@ -6,11 +6,58 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Named counters in first-seen order (summarize_stats.py keeps dict insertion order,
-/// and some of its tables are printed in that order).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// and some of its tables are printed in that order). Keys are [`intern`]ed: a set of
+/// 30,000 dumps of the same few thousand names stores each name once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
-    values: IndexMap<String, u64, foldhash::fast::RandomState>,
+    values: IndexMap<&'static str, u64, foldhash::fast::RandomState>,
+}
+
+impl Serialize for Counters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Counters {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = IndexMap::<String, u64>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
+/// The one table of distinct counter names. Every [`Counters`] key points into it, so memory
+/// grows with the distinct names a run reads, not with dumps x names. Names are never freed
+/// (a run reads a bounded set: [`MAX_COUNTERS`] per dump). Each thread keeps a cache of the
+/// names it has seen, so parallel parsing rarely takes the lock.
+pub fn intern(key: &str) -> &'static str {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    type Set = HashSet<&'static str, foldhash::fast::RandomState>;
+    thread_local! {
+        static SEEN: RefCell<Set> = RefCell::new(Set::default());
+    }
+    static TABLE: OnceLock<Mutex<Set>> = OnceLock::new();
+    if let Some(k) = SEEN.with(|s| s.borrow().get(key).copied()) {
+        return k;
+    }
+    let k = {
+        let mut table = TABLE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match table.get(key) {
+            Some(k) => *k,
+            None => {
+                let k: &'static str = Box::leak(key.to_owned().into_boxed_str());
+                table.insert(k);
+                k
+            }
+        }
+    };
+    SEEN.with(|s| s.borrow_mut().insert(k));
+    k
 }
 
 /// Summing two counters overflowed u64 (a wrapped counter, see python/cpython#113010).
@@ -38,10 +85,10 @@ impl Counters {
         self.values.is_empty()
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.values.iter().map(|(k, v)| (k.as_str(), *v))
+        self.values.iter().map(|(k, v)| (*k, *v))
     }
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.values.keys().map(|k| k.as_str())
+        self.values.keys().copied()
     }
     /// Adds `value` to `key`, failing instead of wrapping.
     pub fn add(&mut self, key: &str, value: u64) -> Result<(), Overflow> {
@@ -54,7 +101,7 @@ impl Counters {
                 })?;
             }
             None => {
-                self.values.insert(key.to_string(), value);
+                self.values.insert(intern(key), value);
             }
         }
         Ok(())
@@ -88,7 +135,7 @@ impl Counters {
     fn index_or_insert(&mut self, key: &str) -> usize {
         match self.values.get_index_of(key) {
             Some(i) => i,
-            None => self.values.insert_full(key.to_string(), 0).0,
+            None => self.values.insert_full(intern(key), 0).0,
         }
     }
 
@@ -97,7 +144,7 @@ impl Counters {
         let (k, slot) = self.values.get_index_mut(idx).expect("index from this map");
         *slot = slot.checked_add(value).ok_or_else(|| {
             HintedAddError::Overflow(Overflow {
-                key: k.clone(),
+                key: k.to_string(),
                 current: *slot,
                 added: value,
             })
@@ -140,15 +187,16 @@ impl Counters {
     }
     /// Sets a counter (used by fixtures and tests that plant values).
     pub fn set(&mut self, key: &str, value: u64) {
-        self.values.insert(key.to_string(), value);
+        self.values.insert(intern(key), value);
     }
     /// Adds every counter of `other` into `self`.
     pub fn merge(&mut self, other: &Counters) -> Result<(), Overflow> {
-        // Both maps usually list keys in the same order: match in place before hashing.
+        // Both maps usually list keys in the same order: match in place before hashing
+        // (interned keys are equal exactly when they are the same pointer).
         let mut hint = 0;
         for (k, v) in other.iter() {
             let found = (hint..(hint + 8).min(self.values.len()))
-                .find(|&i| self.values.get_index(i).is_some_and(|(x, _)| x == k));
+                .find(|&i| self.values.get_index(i).is_some_and(|(x, _)| std::ptr::eq(*x, k)));
             let idx = match found {
                 Some(i) => i,
                 None => self.index_or_insert(k),
@@ -169,7 +217,7 @@ enum HintedAddError {
 impl FromIterator<(String, u64)> for Counters {
     fn from_iter<I: IntoIterator<Item = (String, u64)>>(iter: I) -> Self {
         Counters {
-            values: iter.into_iter().collect(),
+            values: iter.into_iter().map(|(k, v)| (intern(&k), v)).collect(),
         }
     }
 }
