@@ -523,6 +523,26 @@ impl RepeatMetrics {
                 .map(move |(i, (m, _))| (*m, row.value(i)))
         })
     }
+    /// The metric part of every name ([`split_bench`]'s second half), in catalogue order,
+    /// without spelling out each benchmark's full names.
+    pub fn metric_names(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+        let aggregate = self
+            .aggregate
+            .keys()
+            .map(|n| std::borrow::Cow::Borrowed(split_bench(n).1));
+        let benches = self.benches.iter().flat_map(|(bench, row)| {
+            row.shape.names.iter().map(move |(m, _)| {
+                if bench.contains('.') {
+                    // A dotted benchmark name splits at its first dot, as `split_bench` does.
+                    let full = format!("{BENCH_PREFIX}{bench}.{m}");
+                    std::borrow::Cow::Owned(split_bench(&full).1.to_string())
+                } else {
+                    std::borrow::Cow::Borrowed(*m)
+                }
+            })
+        });
+        aggregate.chain(benches)
+    }
     /// The whole table keyed by full names (what `metrics`, `calibrate` and tests read).
     pub fn to_table(&self) -> MetricTable {
         let mut t = MetricTable::with_capacity(self.aggregate.len());
@@ -533,12 +553,39 @@ impl RepeatMetrics {
     }
 }
 
+/// Every metric of `tables` once, in first-seen order, with the first value seen (its kind
+/// is what callers need). A benchmark's name is spelled out only the first time it is seen.
+pub fn union_of<'a>(
+    tables: impl IntoIterator<Item = &'a RepeatMetrics>,
+) -> IndexMap<String, MetricValue> {
+    let mut all: IndexMap<String, MetricValue> = IndexMap::new();
+    let mut seen: std::collections::HashSet<(usize, usize), foldhash::fast::RandomState> =
+        Default::default();
+    for t in tables {
+        for (n, v) in &t.aggregate {
+            if !all.contains_key(n) {
+                all.insert(n.clone(), *v);
+            }
+        }
+        for (bench, row) in &t.benches {
+            for (i, (m, _)) in row.shape.names.iter().enumerate() {
+                // Interned names: equal exactly when the same pointer.
+                if seen.insert((bench.as_ptr() as usize, m.as_ptr() as usize)) {
+                    all.entry(format!("{BENCH_PREFIX}{bench}.{m}"))
+                        .or_insert_with(|| row.value(i));
+                }
+            }
+        }
+    }
+    all
+}
+
 /// Interns benchmark tables' name lists so equal ones share one [`Shape`].
 #[derive(Default)]
 struct Shapes(std::collections::HashMap<Box<[(&'static str, MetricKind)]>, std::sync::Arc<Shape>>);
 
 impl Shapes {
-    fn row(&mut self, table: MetricTable) -> BenchRow {
+    fn row(shapes: &std::sync::Mutex<Shapes>, table: MetricTable) -> BenchRow {
         let names: Box<[(&'static str, MetricKind)]> = table
             .iter()
             .map(|(n, v)| (crate::stats::raw::intern(n), v.kind))
@@ -547,7 +594,8 @@ impl Shapes {
             .values()
             .map(|v| (v.num, v.den.unwrap_or(f64::NAN)))
             .collect();
-        let shape = match self.0.get(&names) {
+        let mut shapes = shapes.lock().unwrap_or_else(|p| p.into_inner());
+        let shape = match shapes.0.get(&names) {
             Some(s) => s.clone(),
             None => {
                 let index = names
@@ -559,7 +607,7 @@ impl Shapes {
                     names: names.clone(),
                     index,
                 });
-                self.0.insert(names, s.clone());
+                shapes.0.insert(names, s.clone());
                 s
             }
         };
@@ -589,16 +637,20 @@ fn repeat_metrics_with(
     if per_benchmark {
         let benches: Vec<(&String, &crate::stats::set::BenchmarkDump)> =
             repeat.benchmarks.iter().collect();
-        let tables: Vec<Result<MetricTable, Error>> = benches
+        // Each table becomes its compact row at once: a repeat's full tables held together
+        // would take more memory than the whole comparison.
+        let shared = std::sync::Mutex::new(std::mem::take(shapes));
+        let rows: Vec<Result<BenchRow, Error>> = benches
             .par_iter()
             .map(|(bench, dump)| {
                 let scope = format!("{}/{bench}", repeat.name);
-                Ok(from_model(&model(&dump.counters, &scope)?))
+                let table = from_model(&model(&dump.counters, &scope)?);
+                Ok(Shapes::row(&shared, table))
             })
             .collect();
-        for ((bench, _), table) in benches.iter().zip(tables) {
-            let row = shapes.row(table?);
-            out.benches.insert(crate::stats::raw::intern(bench), row);
+        *shapes = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        for ((bench, _), row) in benches.iter().zip(rows) {
+            out.benches.insert(crate::stats::raw::intern(bench), row?);
         }
     }
     Ok(out)

@@ -715,10 +715,9 @@ fn relative_limit_test(
 fn known_metric_names(data: &[&RepeatMetrics], meta: &Metadata) -> Vec<String> {
     let mut names: IndexMap<String, ()> = IndexMap::new();
     for t in data {
-        for (n, _) in t.iter() {
-            let (_, m) = split_bench(&n);
-            if !names.contains_key(m) {
-                names.insert(m.to_string(), ());
+        for m in t.metric_names() {
+            if !names.contains_key(m.as_ref()) {
+                names.insert(m.into_owned(), ());
             }
         }
     }
@@ -1000,14 +999,7 @@ fn pair_repeats(
         }
     }
     opts.rules.check_benchmarks(&benches)?;
-    let mut all: IndexMap<String, MetricValue> = IndexMap::new();
-    for t in base_tables.iter().chain(&head_tables) {
-        for (n, v) in t.iter() {
-            if !all.contains_key(n.as_ref()) {
-                all.insert(n.into_owned(), v);
-            }
-        }
-    }
+    let all = metrics::union_of(base_tables.iter().chain(&head_tables));
     Ok(Sides {
         base_tables,
         head_tables,

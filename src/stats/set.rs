@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::stats::metadata::Metadata;
-use crate::stats::raw::{parse_dump, parse_into, Counters, MalformedLine, ParseOptions};
+use crate::stats::raw::{parse_dump, parse_into, Counters, KeyShapes, MalformedLine, ParseOptions};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -765,12 +765,17 @@ fn load_repeat(
     opts: ParseOptions,
 ) -> anyhow::Result<(Repeat, Vec<MalformedLine>)> {
     use rayon::prelude::*;
+    // Each dump keeps only its values; dumps naming the same counters share the names.
+    let shapes = std::sync::Mutex::new(KeyShapes::default());
     let parsed: Vec<_> = files
         .par_iter()
         .map(|f| -> Result<_, Error> {
             let bytes =
                 std::fs::read(f).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
-            Ok((f, parse_dump(&bytes, f, opts)?))
+            let mut dump = parse_dump(&bytes, f, opts)?;
+            dump.counters
+                .compact(&mut shapes.lock().unwrap_or_else(|p| p.into_inner()));
+            Ok((f, dump))
         })
         .collect::<Result<_, _>>()?;
     let mut repeat = Repeat {
