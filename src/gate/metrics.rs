@@ -553,31 +553,117 @@ impl RepeatMetrics {
     }
 }
 
-/// Every metric of `tables` once, in first-seen order, with the first value seen (its kind
-/// is what callers need). A benchmark's name is spelled out only the first time it is seen.
-pub fn union_of<'a>(
-    tables: impl IntoIterator<Item = &'a RepeatMetrics>,
-) -> IndexMap<String, MetricValue> {
-    let mut all: IndexMap<String, MetricValue> = IndexMap::new();
-    let mut seen: std::collections::HashSet<(usize, usize), foldhash::fast::RandomState> =
-        Default::default();
-    for t in tables {
-        for (n, v) in &t.aggregate {
-            if !all.contains_key(n) {
-                all.insert(n.clone(), *v);
-            }
+/// Answers of a predicate on names, each name asked once.
+#[derive(Default)]
+pub struct Memo(std::collections::HashMap<String, bool, foldhash::fast::RandomState>);
+
+impl Memo {
+    pub fn get(&mut self, name: &str, f: impl FnOnce(&str) -> bool) -> bool {
+        if let Some(v) = self.0.get(name) {
+            return *v;
         }
-        for (bench, row) in &t.benches {
-            for (i, (m, _)) in row.shape.names.iter().enumerate() {
-                // Interned names: equal exactly when the same pointer.
-                if seen.insert((bench.as_ptr() as usize, m.as_ptr() as usize)) {
-                    all.entry(format!("{BENCH_PREFIX}{bench}.{m}"))
-                        .or_insert_with(|| row.value(i));
-                }
+        let v = f(name);
+        self.0.insert(name.to_string(), v);
+        v
+    }
+}
+
+/// One metric of a [`MetricUnion`]: an aggregate metric, or a benchmark's.
+#[derive(Clone, Copy, Debug)]
+pub struct UnionEntry {
+    bench: Option<&'static str>,
+    metric: &'static str,
+    /// The first value seen (what callers need is its kind and whether it has a denominator).
+    pub like: MetricValue,
+}
+
+impl UnionEntry {
+    /// The full name (`bench.<name>.<metric>` for a benchmark's metric).
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        match self.bench {
+            None => std::borrow::Cow::Borrowed(self.metric),
+            Some(b) => std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{b}.{}", self.metric)),
+        }
+    }
+    /// [`split_bench`] of the full name, without spelling it out when the benchmark's name
+    /// holds no dot.
+    pub fn split(&self) -> (Option<std::borrow::Cow<'static, str>>, std::borrow::Cow<'static, str>) {
+        use std::borrow::Cow;
+        match self.bench {
+            None => {
+                let (b, m) = split_bench(self.metric);
+                (b.map(Cow::Borrowed), Cow::Borrowed(m))
+            }
+            Some(b) if !b.contains('.') => (Some(Cow::Borrowed(b)), Cow::Borrowed(self.metric)),
+            Some(_) => {
+                let full = self.name();
+                let (b, m) = split_bench(&full);
+                (b.map(|b| Cow::Owned(b.to_string())), Cow::Owned(m.to_string()))
             }
         }
     }
-    all
+    pub fn is_benchmark(&self) -> bool {
+        self.bench.is_some()
+    }
+}
+
+/// Every metric of a comparison's tables once, in first-seen order (48 bytes a metric,
+/// names interned, instead of one string per benchmark x metric).
+#[derive(Clone, Debug, Default)]
+pub struct MetricUnion {
+    entries: Vec<UnionEntry>,
+}
+
+impl MetricUnion {
+    pub fn iter(&self) -> impl Iterator<Item = &UnionEntry> + '_ {
+        self.entries.iter()
+    }
+}
+
+/// Every metric of `tables` once, in first-seen order, with the first value seen. Names are
+/// compared as interned pointers; when a benchmark's name holds a dot, two benchmarks'
+/// full names may coincide, so full names are compared instead.
+pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone) -> MetricUnion {
+    use crate::stats::raw::intern;
+    let dotted = tables
+        .clone()
+        .into_iter()
+        .any(|t| t.benches.keys().any(|b| b.contains('.')));
+    let mut entries = vec![];
+    let mut seen: std::collections::HashSet<(usize, usize), foldhash::fast::RandomState> =
+        Default::default();
+    let mut seen_full: std::collections::HashSet<String, foldhash::fast::RandomState> =
+        Default::default();
+    let mut first = |e: UnionEntry| {
+        let new = if dotted {
+            seen_full.insert(e.name().into_owned())
+        } else {
+            let b = e.bench.map_or(0, |b| b.as_ptr() as usize);
+            seen.insert((b, e.metric.as_ptr() as usize))
+        };
+        if new {
+            entries.push(e);
+        }
+    };
+    for t in tables {
+        for (n, v) in &t.aggregate {
+            first(UnionEntry {
+                bench: None,
+                metric: intern(n),
+                like: *v,
+            });
+        }
+        for (bench, row) in &t.benches {
+            for (i, (m, _)) in row.shape.names.iter().enumerate() {
+                first(UnionEntry {
+                    bench: Some(bench),
+                    metric: m,
+                    like: row.value(i),
+                });
+            }
+        }
+    }
+    MetricUnion { entries }
 }
 
 /// Interns benchmark tables' name lists so equal ones share one [`Shape`].

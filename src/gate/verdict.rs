@@ -936,7 +936,7 @@ struct Sides {
     /// Fewer than 2 repeats on a side: thresholds only.
     unverified: bool,
     /// Every metric name (base order, then head-only) with a value of its kind.
-    all: IndexMap<String, MetricValue>,
+    all: metrics::MetricUnion,
     /// Benchmarks of both sides, base order then head-only.
     benches: Vec<String>,
 }
@@ -1043,11 +1043,9 @@ impl Sides {
 /// vary, and which changed. Returns the comparisons and how many were tested.
 fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>, usize) {
     let mut comparisons: Vec<MetricComparison> = vec![];
-    for (name, like) in &sides.all {
-        if name.starts_with(metrics::BENCH_PREFIX) {
-            continue;
-        }
-        let m = sides.metric(name, like, opts);
+    for entry in sides.all.iter().filter(|e| !e.is_benchmark()) {
+        let (name, like) = (entry.name(), &entry.like);
+        let m = sides.metric(&name, like, opts);
         // All zero, or a ratio with no sample on one side: nothing to compare.
         if m.base.iter().chain(&m.head).all(|v| *v == 0.0) || m.base.is_empty() || m.head.is_empty()
         {
@@ -1056,7 +1054,7 @@ fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>,
         let relative_change =
             (m.stats.base_mean != 0.0).then(|| m.stats.diff / m.stats.base_mean.abs());
         comparisons.push(MetricComparison {
-            name: name.clone(),
+            name: name.into_owned(),
             kind: like.kind,
             base_values: m.base,
             head_values: m.head,
@@ -1106,14 +1104,20 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
     let mut candidates: Vec<Candidate> = vec![];
     let compare_metric = |n: &str, l: &MetricValue| sides.metric(n, l, opts);
     for (ri, rule) in opts.rules.rules.iter().enumerate() {
-        for (name, like) in &sides.all {
-            let (bench, metric) = split_bench(name);
+        // Each metric and benchmark name is matched against the rule's globs once.
+        let mut metric_match = metrics::Memo::default();
+        let mut bench_match = metrics::Memo::default();
+        for entry in sides.all.iter() {
+            let (bench, metric) = entry.split();
             let applies = if rule.metric.starts_with(metrics::BENCH_PREFIX) {
-                rule.matches_metric(name)
+                rule.matches_metric(&entry.name())
             } else {
                 match (bench, rule.per_benchmark()) {
-                    (None, false) => rule.matches_metric(metric),
-                    (Some(b), true) => rule.matches_benchmark(b) && rule.matches_metric(metric),
+                    (None, false) => metric_match.get(&metric, |m| rule.matches_metric(m)),
+                    (Some(b), true) => {
+                        bench_match.get(&b, |b| rule.matches_benchmark(b))
+                            && metric_match.get(&metric, |m| rule.matches_metric(m))
+                    }
                     _ => false,
                 }
             };
@@ -1121,8 +1125,8 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
                 candidates.push(evaluate_candidate(
                     ri,
                     rule,
-                    name,
-                    like,
+                    &entry.name(),
+                    &entry.like,
                     &compare_metric,
                     sides.unverified,
                     1.0 - opts.alpha,
