@@ -430,25 +430,31 @@ fn per_million_companions(m: &mut MetricTable, total: u128) {
 /// every benchmark and repeat whose table has exactly these names: stored once, not per dump.
 #[derive(Debug, PartialEq)]
 struct Shape {
-    names: Box<[(&'static str, MetricKind)]>,
+    /// Name, kind, and whether the value has a denominator.
+    names: Box<[ShapeName]>,
     index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+    /// Where each name's denominator sits in a row's values (`u32::MAX`: none).
+    den_at: Box<[u32]>,
 }
+
+type ShapeName = (&'static str, MetricKind, bool);
 
 /// One benchmark's metrics in one repeat: its [`Shape`] and the values in the shape's order.
 #[derive(Clone, Debug, PartialEq)]
 struct BenchRow {
     shape: std::sync::Arc<Shape>,
-    /// `(num, den)` per name, den NaN for "no denominator" (counts).
-    values: Box<[(f64, f64)]>,
+    /// The numerators in the shape's order, then the denominators of the names that have
+    /// one (counts have none: 8 bytes for them, 16 for ratios).
+    values: Box<[f64]>,
 }
 
 impl BenchRow {
     fn value(&self, i: usize) -> MetricValue {
-        let (num, den) = self.values[i];
+        let den = self.shape.den_at[i];
         MetricValue {
             kind: self.shape.names[i].1,
-            num,
-            den: (!den.is_nan()).then_some(den),
+            num: self.values[i],
+            den: (den != u32::MAX).then(|| self.values[den as usize]),
         }
     }
     fn get(&self, metric: &str) -> Option<MetricValue> {
@@ -496,7 +502,7 @@ impl RepeatMetrics {
             .iter()
             .map(|(n, v)| (std::borrow::Cow::Borrowed(n.as_str()), *v));
         let benches = self.benches.iter().flat_map(|(bench, row)| {
-            row.shape.names.iter().enumerate().map(move |(i, (m, _))| {
+            row.shape.names.iter().enumerate().map(move |(i, (m, _, _))| {
                 (
                     std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{bench}.{m}")),
                     row.value(i),
@@ -520,7 +526,7 @@ impl RepeatMetrics {
                 .names
                 .iter()
                 .enumerate()
-                .map(move |(i, (m, _))| (*m, row.value(i)))
+                .map(move |(i, (m, _, _))| (*m, row.value(i)))
         })
     }
     /// The metric part of every name ([`split_bench`]'s second half), in catalogue order,
@@ -531,7 +537,7 @@ impl RepeatMetrics {
             .keys()
             .map(|n| std::borrow::Cow::Borrowed(split_bench(n).1));
         let benches = self.benches.iter().flat_map(|(bench, row)| {
-            row.shape.names.iter().map(move |(m, _)| {
+            row.shape.names.iter().map(move |(m, _, _)| {
                 if bench.contains('.') {
                     // A dotted benchmark name splits at its first dot, as `split_bench` does.
                     let full = format!("{BENCH_PREFIX}{bench}.{m}");
@@ -623,7 +629,9 @@ impl MetricUnion {
 /// Every metric of `tables` once, in first-seen order, with the first value seen. Names are
 /// compared as interned pointers; when a benchmark's name holds a dot, two benchmarks'
 /// full names may coincide, so full names are compared instead.
-pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone) -> MetricUnion {
+pub fn union_of<'a>(
+    tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone,
+) -> MetricUnion {
     use crate::stats::raw::intern;
     let dotted = tables
         .clone()
@@ -654,7 +662,7 @@ pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone)
             });
         }
         for (bench, row) in &t.benches {
-            for (i, (m, _)) in row.shape.names.iter().enumerate() {
+            for (i, (m, _, _)) in row.shape.names.iter().enumerate() {
                 first(UnionEntry {
                     bench: Some(bench),
                     metric: m,
@@ -668,17 +676,18 @@ pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone)
 
 /// Interns benchmark tables' name lists so equal ones share one [`Shape`].
 #[derive(Default)]
-struct Shapes(std::collections::HashMap<Box<[(&'static str, MetricKind)]>, std::sync::Arc<Shape>>);
+struct Shapes(std::collections::HashMap<Box<[ShapeName]>, std::sync::Arc<Shape>>);
 
 impl Shapes {
     fn row(shapes: &std::sync::Mutex<Shapes>, table: MetricTable) -> BenchRow {
-        let names: Box<[(&'static str, MetricKind)]> = table
+        let names: Box<[ShapeName]> = table
             .iter()
-            .map(|(n, v)| (crate::stats::raw::intern(n), v.kind))
+            .map(|(n, v)| (crate::stats::raw::intern(n), v.kind, v.den.is_some()))
             .collect();
         let values = table
             .values()
-            .map(|v| (v.num, v.den.unwrap_or(f64::NAN)))
+            .map(|v| v.num)
+            .chain(table.values().filter_map(|v| v.den))
             .collect();
         let mut shapes = shapes.lock().unwrap_or_else(|p| p.into_inner());
         let shape = match shapes.0.get(&names) {
@@ -687,11 +696,24 @@ impl Shapes {
                 let index = names
                     .iter()
                     .enumerate()
-                    .map(|(i, (n, _))| (*n, i as u32))
+                    .map(|(i, (n, _, _))| (*n, i as u32))
+                    .collect();
+                let mut next = names.len() as u32;
+                let den_at = names
+                    .iter()
+                    .map(|(_, _, has_den)| {
+                        if *has_den {
+                            next += 1;
+                            next - 1
+                        } else {
+                            u32::MAX
+                        }
+                    })
                     .collect();
                 let s = std::sync::Arc::new(Shape {
                     names: names.clone(),
                     index,
+                    den_at,
                 });
                 shapes.0.insert(names, s.clone());
                 s
