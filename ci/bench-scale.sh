@@ -64,19 +64,20 @@ for side, src in (("base", "aa-base"), ("head", "aa-head")):
 PY
 }
 
-# One run: prints "wall_s rss_mib exit" (GNU time: elapsed and maximum resident set size).
+# One run: prints "wall_s cpu_s rss_mib exit" (GNU time: elapsed, user + system CPU and
+# maximum resident set size). CPU time is what to compare on a loaded machine.
 measure() { # out cmd...
   local out=$1; shift
   local rc=0
-  /usr/bin/time -f "%e %M" -o "$out.time" "$@" >"$out" 2>"$out.err" || rc=$?
-  read -r wall rss <"$out.time"
-  echo "$wall $((rss / 1024)) $rc"
+  /usr/bin/time -f "%e %U %S %M" -o "$out.time" "$@" >"$out" 2>"$out.err" || rc=$?
+  read -r wall user sys rss <"$out.time"
+  echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') $((rss / 1024)) $rc"
 }
 
-echo "pystats-gate $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
+echo "pystats-gate $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, load average $(cut -d' ' -f1 /proc/loadavg) at the start"
 echo
-echo "| benchmarks x repeats per side | dump files | command | wall (s) | peak RSS (MiB) | exit |"
-echo "| ---: | ---: | --- | ---: | ---: | ---: |"
+echo "| benchmarks x repeats per side | dump files | command | wall (s) | CPU user+sys (s) | peak RSS (MiB) | exit |"
+echo "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"
 for n in "${sizes[@]}"; do
   data="$cache/bench-scale/$n"
   if [ ! -f "$data/.complete" ]; then
@@ -98,7 +99,7 @@ for n in "${sizes[@]}"; do
   for r in "${runs[@]}"; do
     label=${r%%|*}
     # shellcheck disable=SC2086 # the command is split on purpose (paths have no blanks)
-    read -r wall rss rc < <(measure "$data/out" ${r#*|})
-    echo "| $n x 3 | $files | \`$label\` | $wall | $rss | $rc |"
+    read -r wall cpu rss rc < <(measure "$data/out" ${r#*|})
+    echo "| $n x 3 | $files | \`$label\` | $wall | $cpu | $rss | $rc |"
   done
 done

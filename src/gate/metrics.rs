@@ -931,6 +931,62 @@ mod tests {
         assert_eq!(m["ft.world_stops"].num, 5.0);
     }
 
+    /// The compact tables hold exactly what one string-keyed table per repeat held: the
+    /// aggregate, then `bench.<name>.<metric>` per benchmark in order (later entries with the
+    /// same full name replacing earlier ones), and the union lists every name once in
+    /// first-seen order. Dotted benchmark names (`a` and `a.b`) take the careful path.
+    #[test]
+    fn compact_tables_match_string_keyed_tables() {
+        let meta = Metadata::embedded("3.13").unwrap();
+        for dotted in [false, true] {
+            let mut set = crate::stats::set::real_fixture("aa-base");
+            if dotted {
+                for r in &mut set.repeats {
+                    let dumps: Vec<_> = r.benchmarks.values().cloned().collect();
+                    r.benchmarks = ["a", "a.b"]
+                        .iter()
+                        .map(|n| n.to_string())
+                        .zip(dumps)
+                        .collect();
+                }
+            }
+            let compact = set_repeat_metrics(&set, &meta, true).unwrap();
+            for (r, t) in set.repeats.iter().zip(&compact) {
+                let mut naive = from_model(&Model::build(&r.totals().unwrap(), &meta).unwrap());
+                for (bench, dump) in &r.benchmarks {
+                    for (name, v) in compute(&dump.counters, &meta).unwrap() {
+                        naive.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);
+                    }
+                }
+                let table = t.to_table();
+                assert_eq!(
+                    table.iter().collect::<Vec<_>>(),
+                    naive.iter().collect::<Vec<_>>()
+                );
+                for (name, v) in &naive {
+                    assert_eq!(t.get(name), Some(*v), "{name}");
+                }
+                assert_eq!(t.get("bench.nosuch.total.instructions"), None);
+            }
+            let mut naive_union: IndexMap<String, MetricKind> = IndexMap::new();
+            for t in &compact {
+                for (n, v) in t.to_table() {
+                    naive_union.entry(n).or_insert(v.kind);
+                }
+            }
+            let union: Vec<(String, MetricKind)> = union_of(&compact)
+                .iter()
+                .map(|e| (e.name().into_owned(), e.like.kind))
+                .collect();
+            assert_eq!(union, naive_union.into_iter().collect::<Vec<_>>());
+            for e in union_of(&compact).iter() {
+                let name = e.name();
+                let (b, m) = e.split();
+                assert_eq!((b.as_deref(), m.as_ref()), split_bench(&name));
+            }
+        }
+    }
+
     #[test]
     fn real_fixture_catalogue() {
         let set = crate::stats::set::real_fixture("aa-base");

@@ -722,6 +722,42 @@ mod tests {
                 }
             }
 
+            /// A compacted dump reads like the map it came from, shares its names with an
+            /// equal one, and grows like a map again when added to.
+            #[test]
+            fn compacted_counters_read_and_grow_like_maps(c in counters(), extra in key(), v in 0u64..1000) {
+                let mut shapes = KeyShapes::default();
+                let mut a = c.clone();
+                a.compact(&mut shapes);
+                let dense = matches!(a.store, Store::Dense { .. });
+                prop_assert!(dense, "compacted");
+                prop_assert_eq!(&a, &c);
+                prop_assert_eq!(a.iter().collect::<Vec<_>>(), c.iter().collect::<Vec<_>>());
+                for (k, value) in c.iter() {
+                    prop_assert_eq!(a.get(k), value);
+                    prop_assert!(a.contains(k));
+                }
+                let mut b = c.clone();
+                b.compact(&mut shapes);
+                match (&a.store, &b.store) {
+                    (Store::Dense { shape: x, .. }, Store::Dense { shape: y, .. }) => {
+                        prop_assert!(std::sync::Arc::ptr_eq(x, y), "equal names share one shape")
+                    }
+                    _ => prop_assert!(false, "both compacted"),
+                }
+                let mut grown = c.clone();
+                let (ra, rg) = (a.add(&extra, v), grown.add(&extra, v));
+                prop_assert_eq!(ra.is_ok(), rg.is_ok());
+                prop_assert_eq!(a.iter().collect::<Vec<_>>(), grown.iter().collect::<Vec<_>>());
+            }
+
+            #[test]
+            fn interned_names_are_one_pointer(k in key()) {
+                let owned = k.clone();
+                prop_assert!(std::ptr::eq(intern(&k), intern(&owned)));
+                prop_assert_eq!(intern(&k), k.as_str());
+            }
+
             #[test]
             fn aggregation_is_order_independent(dumps in proptest::collection::vec(
                 proptest::collection::vec((key(), 0u64..1 << 40), 1..20), 1..6)) {
