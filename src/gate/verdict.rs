@@ -1214,16 +1214,18 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
 /// Step 5: each candidate's outcome from its worst limit test, worst outcomes first;
 /// regressions of aggregate metrics attributed to benchmarks.
 fn rule_outcomes(
-    candidates: &[Candidate],
+    candidates: Vec<Candidate>,
     corrected: &Corrected,
     sides: &Sides,
     opts: &EvalOptions,
 ) -> Vec<RuleOutcome> {
+    // Consumed: each candidate is freed as its outcome is made (at 5,000 benchmarks there
+    // are ~470,000 of each, and both at once were the comparison's peak memory).
     let mut outcomes: Vec<RuleOutcome> = candidates
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(ci, c)| {
-            let mut o = outcome_for(ci, c, &corrected.adjusted, opts);
+            let mut o = outcome_for(ci, &c, &corrected.adjusted, opts);
             if o.status == OutcomeStatus::Regression && c.benchmark.is_none() {
                 o.attribution = attribution(
                     &c.metric,
@@ -1505,8 +1507,7 @@ fn evaluate_complete(
         family_level,
     );
     let exact_from = exact_test_from(sides.paired, family_level);
-    let mut outcomes = rule_outcomes(&candidates, &corrected, &sides, opts);
-    drop(candidates);
+    let mut outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
     let mut acceptances = opts.accept.clone();
     apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
     let (top_movers, changed_facts, changed_in_rules) = movers(
