@@ -35,7 +35,11 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
     let union = union_of(&tables);
     let names: Vec<&UnionEntry> = union
         .iter()
-        .filter(|e| filter.as_ref().is_none_or(|f| f.is_match(e.name().as_ref())))
+        .filter(|e| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.is_match(e.name().as_ref()))
+        })
         .collect();
     if let (Some(g), true) = (&args.filter, names.is_empty()) {
         return Err(crate::error::Error::input(format!("--filter {g:?} matches no metric")).into());
@@ -53,7 +57,10 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
             for e in &names {
                 let (n, kind) = (e.name(), e.like.kind);
                 let vals: Vec<Option<f64>> = tables.iter().map(|t| value(t, &n, kind)).collect();
-                obj.insert(n.into_owned(), serde_json::json!({"kind": kind, "values": vals}));
+                obj.insert(
+                    n.into_owned(),
+                    serde_json::json!({"kind": kind, "values": vals}),
+                );
             }
             let doc = serde_json::json!({"repeats": repeat_names, "metrics": obj});
             serde_json::to_string_pretty(&doc)? + "\n"
@@ -81,10 +88,18 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
                 s.push_str(&format!("{first:<width$}  {}\n", cells.join("  ")));
             };
             let mut s = String::new();
-            line(&mut s, "metric", &mut repeat_names.iter().map(|r| r.to_string()));
+            line(
+                &mut s,
+                "metric",
+                &mut repeat_names.iter().map(|r| r.to_string()),
+            );
             for e in &names {
                 let n = e.name();
-                line(&mut s, &n, &mut tables.iter().map(|t| cell(t, &n, e.like.kind)));
+                line(
+                    &mut s,
+                    &n,
+                    &mut tables.iter().map(|t| cell(t, &n, e.like.kind)),
+                );
             }
             s
         }

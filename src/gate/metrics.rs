@@ -502,12 +502,16 @@ impl RepeatMetrics {
             .iter()
             .map(|(n, v)| (std::borrow::Cow::Borrowed(n.as_str()), *v));
         let benches = self.benches.iter().flat_map(|(bench, row)| {
-            row.shape.names.iter().enumerate().map(move |(i, (m, _, _))| {
-                (
-                    std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{bench}.{m}")),
-                    row.value(i),
-                )
-            })
+            row.shape
+                .names
+                .iter()
+                .enumerate()
+                .map(move |(i, (m, _, _))| {
+                    (
+                        std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{bench}.{m}")),
+                        row.value(i),
+                    )
+                })
         });
         aggregate.chain(benches)
     }
@@ -593,7 +597,12 @@ impl UnionEntry {
     }
     /// [`split_bench`] of the full name, without spelling it out when the benchmark's name
     /// holds no dot.
-    pub fn split(&self) -> (Option<std::borrow::Cow<'static, str>>, std::borrow::Cow<'static, str>) {
+    pub fn split(
+        &self,
+    ) -> (
+        Option<std::borrow::Cow<'static, str>>,
+        std::borrow::Cow<'static, str>,
+    ) {
         use std::borrow::Cow;
         match self.bench {
             None => {
@@ -604,7 +613,10 @@ impl UnionEntry {
             Some(_) => {
                 let full = self.name();
                 let (b, m) = split_bench(&full);
-                (b.map(|b| Cow::Owned(b.to_string())), Cow::Owned(m.to_string()))
+                (
+                    b.map(|b| Cow::Owned(b.to_string())),
+                    Cow::Owned(m.to_string()),
+                )
             }
         }
     }
@@ -629,9 +641,7 @@ impl MetricUnion {
 /// Every metric of `tables` once, in first-seen order, with the first value seen. Names are
 /// compared as interned pointers; when a benchmark's name holds a dot, two benchmarks'
 /// full names may coincide, so full names are compared instead.
-pub fn union_of<'a>(
-    tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone,
-) -> MetricUnion {
+pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone) -> MetricUnion {
     use crate::stats::raw::intern;
     let dotted = tables
         .clone()

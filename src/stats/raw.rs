@@ -45,7 +45,11 @@ pub struct KeyShape {
 /// The distinct [`KeyShape`]s of a load: dumps with the same names share one.
 #[derive(Debug, Default)]
 pub struct KeyShapes(
-    std::collections::HashMap<Box<[&'static str]>, std::sync::Arc<KeyShape>, foldhash::fast::RandomState>,
+    std::collections::HashMap<
+        Box<[&'static str]>,
+        std::sync::Arc<KeyShape>,
+        foldhash::fast::RandomState,
+    >,
 );
 
 /// Equal when they hold the same keys and values, in any order (as maps compare).
@@ -153,7 +157,12 @@ impl Counters {
     /// The growable map, undoing [`Counters::compact`] first.
     fn map(&mut self) -> &mut KeyMap {
         if let Store::Dense { shape, values } = &self.store {
-            let m: KeyMap = shape.keys.iter().copied().zip(values.iter().copied()).collect();
+            let m: KeyMap = shape
+                .keys
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect();
             self.store = Store::Map(m);
         }
         match &mut self.store {
@@ -172,7 +181,11 @@ impl Counters {
         let shape = match shapes.0.get(&keys) {
             Some(s) => s.clone(),
             None => {
-                let index = keys.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
+                let index = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (*k, i as u32))
+                    .collect();
                 let s = std::sync::Arc::new(KeyShape {
                     keys: keys.clone(),
                     index,
