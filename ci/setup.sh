@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what pystats-gate needs on a Debian machine (build deps for CPython, ccache,
 # chromium for the HTML report test) and fetches the CPython 3.13 source into the cache.
-# For the tests it also installs tmux (the terminal test), shellcheck, python3-venv and, in
-# the cache, the tools virtualenv with maturin (the wheel test) and actionlint (ci/tools.sh).
+# For the tests it also installs tmux (the terminal test), shellcheck, GNU time
+# (ci/bench-scale.sh), python3-venv and, in the cache, the tools virtualenv with maturin
+# (the wheel test) and actionlint (ci/tools.sh).
 # `--build-deps-only`: only what building CPython needs (the GitHub Action uses this).
 set -euo pipefail
 build_deps_only=false
@@ -11,7 +12,8 @@ need=()
 wanted=(gcc make pkg-config libffi-dev zlib1g-dev libssl-dev libbz2-dev liblzma-dev
         libsqlite3-dev libreadline-dev libexpat1-dev ccache util-linux git xz-utils dpkg-dev)
 if ! $build_deps_only; then
-  wanted+=(tmux shellcheck)
+  # GNU time (/usr/bin/time): ci/bench-scale.sh reads wall, CPU time and peak RSS from it.
+  wanted+=(tmux shellcheck time)
   # The tools venv and the wheel test need `python3 -m venv` with pip.
   python3 -c 'import venv, ensurepip' 2>/dev/null || wanted+=(python3-venv)
   if [ "${PYSTATS_GATE_NO_CHROMIUM:-}" != 1 ]; then wanted+=(chromium); fi

@@ -3,7 +3,6 @@
 use crate::cli::MetricsArgs;
 use crate::gate::metrics::*;
 use crate::stats::set::StatsSet;
-use indexmap::IndexMap;
 
 /// `pystats-gate metrics SET`.
 pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
@@ -35,15 +34,18 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         ),
         None => None,
     };
-    let tables = set_metrics(&set, &meta, args.per_benchmark)?;
-    let mut names: IndexMap<String, MetricKind> = IndexMap::new();
-    for t in &tables {
-        for (n, v) in t {
-            if filter.as_ref().is_none_or(|f| f.is_match(n)) {
-                names.entry(n.clone()).or_insert(v.kind);
-            }
-        }
-    }
+    let tables = set_repeat_metrics(&set, &meta, args.per_benchmark)?;
+    // Every name once, first-seen order, with the kind first seen; at 5,000 benchmarks
+    // there are millions, so names are spelled out only when matched and written.
+    let union = union_of(&tables);
+    let names: Vec<&UnionEntry> = union
+        .iter()
+        .filter(|e| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.is_match(e.name().as_ref()))
+        })
+        .collect();
     if let (Some(g), true) = (&args.filter, names.is_empty()) {
         return Err(crate::error::Error::input(format!(
             "--filter {} matches no metric",
@@ -52,61 +54,61 @@ pub fn cmd_metrics(args: &MetricsArgs) -> anyhow::Result<i32> {
         .into());
     }
     let repeat_names: Vec<&str> = set.repeats.iter().map(|r| r.name.as_str()).collect();
+    // A count a repeat lacks is 0; a ratio it lacks has no value.
+    let value = |t: &RepeatMetrics, n: &str, kind: MetricKind| match t.get(n) {
+        Some(v) => Some(v.value()),
+        None if kind == MetricKind::Count => Some(0.0),
+        None => None,
+    };
     let out = match args.format {
         Format::Json => {
             let mut obj = serde_json::Map::new();
-            for (n, kind) in &names {
-                // A count a repeat lacks is 0; a ratio it lacks has no value (null).
-                let vals: Vec<Option<f64>> = tables
-                    .iter()
-                    .map(|t| match t.get(n) {
-                        Some(v) => Some(v.value()),
-                        None if *kind == MetricKind::Count => Some(0.0),
-                        None => None,
-                    })
-                    .collect();
-                obj.insert(n.clone(), serde_json::json!({"kind": kind, "values": vals}));
+            for e in &names {
+                let (n, kind) = (e.name(), e.like.kind);
+                let vals: Vec<Option<f64>> = tables.iter().map(|t| value(t, &n, kind)).collect();
+                obj.insert(
+                    n.into_owned(),
+                    serde_json::json!({"kind": kind, "values": vals}),
+                );
             }
             let doc = serde_json::json!({"repeats": repeat_names, "metrics": obj});
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Text => {
-            let rows: Vec<(&String, Vec<String>)> = names
-                .iter()
-                .map(|(n, kind)| {
-                    let vals = tables
-                        .iter()
-                        .map(|t| match t.get(n) {
-                            Some(v) => format_value(*kind, v.value()),
-                            None if *kind == MetricKind::Count => format_value(*kind, 0.0),
-                            None => "-".to_string(),
-                        })
-                        .collect();
-                    (n, vals)
-                })
-                .collect();
-            let width = names.keys().map(|n| n.len()).max().unwrap_or(0).max(6);
-            let col_width: Vec<usize> = repeat_names
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    rows.iter()
-                        .map(|(_, v)| v[i].len())
-                        .fold(r.len(), usize::max)
-                })
-                .collect();
-            let line = |first: &str, cells: &[String]| {
+            let cell = |t: &RepeatMetrics, n: &str, kind: MetricKind| match value(t, n, kind) {
+                Some(v) => format_value(kind, v),
+                None => "-".to_string(),
+            };
+            // Two passes (widths, then lines) instead of holding every cell.
+            let mut width = 6;
+            let mut col_width: Vec<usize> = repeat_names.iter().map(|r| r.len()).collect();
+            for e in &names {
+                let n = e.name();
+                width = width.max(n.len());
+                for (w, t) in col_width.iter_mut().zip(&tables) {
+                    *w = (*w).max(cell(t, &n, e.like.kind).len());
+                }
+            }
+            let line = |s: &mut String, first: &str, cells: &mut dyn Iterator<Item = String>| {
                 let cells: Vec<String> = cells
-                    .iter()
                     .zip(&col_width)
                     .map(|(c, w)| format!("{c:>w$}"))
                     .collect();
-                format!("{first:<width$}  {}\n", cells.join("  "))
+                s.push_str(&format!("{first:<width$}  {}\n", cells.join("  ")));
             };
-            let header: Vec<String> = repeat_names.iter().map(|r| r.to_string()).collect();
-            let mut s = line("metric", &header);
-            for (n, vals) in &rows {
-                s.push_str(&line(n, vals));
+            let mut s = String::new();
+            line(
+                &mut s,
+                "metric",
+                &mut repeat_names.iter().map(|r| r.to_string()),
+            );
+            for e in &names {
+                let n = e.name();
+                line(
+                    &mut s,
+                    &n,
+                    &mut tables.iter().map(|t| cell(t, &n, e.like.kind)),
+                );
             }
             s
         }

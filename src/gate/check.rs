@@ -417,17 +417,34 @@ pub fn check_set(
     exceptions: &CheckExceptions,
     label: &str,
 ) -> Result<CheckReport, Error> {
+    use rayon::prelude::*;
     let mut c = Collector::new(exceptions);
-    for r in &set.repeats {
-        for (bench, dump) in &r.benchmarks {
-            let scope = if r.name == "." {
-                bench.clone()
-            } else {
-                format!("{}/{bench}", r.name)
-            };
-            let model = Model::build(&dump.counters, meta)
-                .map_err(|e| crate::stats::model::input_error(e, &set.path, &scope))?;
-            check_model(&mut c, &scope, &model);
+    let dumps: Vec<(String, &crate::stats::raw::Counters)> = set
+        .repeats
+        .iter()
+        .flat_map(|r| {
+            r.benchmarks.iter().map(move |(bench, dump)| {
+                let scope = if r.name == "." {
+                    bench.clone()
+                } else {
+                    format!("{}/{bench}", r.name)
+                };
+                (scope, &dump.counters)
+            })
+        })
+        .collect();
+    // Models are built in parallel a chunk at a time (a few hold little memory) and checked
+    // in order, so the report and the first error are those of a sequential pass.
+    for chunk in dumps.chunks(64) {
+        let models: Vec<Result<Model, Error>> = chunk
+            .par_iter()
+            .map(|(scope, counters)| {
+                Model::build(counters, meta)
+                    .map_err(|e| crate::stats::model::input_error(e, &set.path, scope))
+            })
+            .collect();
+        for ((scope, _), model) in chunk.iter().zip(models) {
+            check_model(&mut c, scope, &model?);
         }
     }
     if set.repeats.len() > 1 {

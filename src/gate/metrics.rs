@@ -4,6 +4,7 @@
 //! `get_specialization_total` (hit + miss + execution_count of the family's base opcode),
 //! success ratio uses success + failure, effectiveness uses `get_specialized_total_counts`.
 
+use crate::error::Error;
 use crate::stats::metadata::Metadata;
 use crate::stats::model::{
     CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer,
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// What a metric's value is, which decides its noise floor and how changes are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// A raw event count; noise floor one count.
@@ -425,43 +426,391 @@ fn per_million_companions(m: &mut MetricTable, total: u128) {
     }
 }
 
+/// The metric names (and kinds) of one benchmark's table in catalogue order, shared by
+/// every benchmark and repeat whose table has exactly these names: stored once, not per dump.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    /// Name, kind, and whether the value has a denominator.
+    names: Box<[ShapeName]>,
+    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+    /// Where each name's denominator sits in a row's values (`u32::MAX`: none).
+    den_at: Box<[u32]>,
+}
+
+type ShapeName = (&'static str, MetricKind, bool);
+
+/// One benchmark's metrics in one repeat: its [`Shape`] and the values in the shape's order.
+#[derive(Clone, Debug, PartialEq)]
+struct BenchRow {
+    shape: std::sync::Arc<Shape>,
+    /// The numerators in the shape's order, then the denominators of the names that have
+    /// one (counts have none: 8 bytes for them, 16 for ratios).
+    values: Box<[f64]>,
+}
+
+impl BenchRow {
+    fn value(&self, i: usize) -> MetricValue {
+        let den = self.shape.den_at[i];
+        MetricValue {
+            kind: self.shape.names[i].1,
+            num: self.values[i],
+            den: (den != u32::MAX).then(|| self.values[den as usize]),
+        }
+    }
+    fn get(&self, metric: &str) -> Option<MetricValue> {
+        self.shape
+            .index
+            .get(metric)
+            .map(|&i| self.value(i as usize))
+    }
+}
+
+/// Metrics of one repeat: the aggregate table, plus each benchmark's metrics (the
+/// `bench.<name>.<metric>` entries) kept compact: names interned once in shared shapes and
+/// 16 bytes per value, instead of a string key per benchmark x metric x repeat.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RepeatMetrics {
+    pub aggregate: MetricTable,
+    benches: IndexMap<&'static str, BenchRow, foldhash::fast::RandomState>,
+}
+
+impl RepeatMetrics {
+    /// The value of a metric by its full name (`bench.<name>.<metric>` for a benchmark's).
+    pub fn get(&self, name: &str) -> Option<MetricValue> {
+        if let Some(rest) = name.strip_prefix(BENCH_PREFIX) {
+            // Benchmark names may hold dots: try every split, shortest name first.
+            for (i, _) in rest.match_indices('.') {
+                if let Some(v) = self
+                    .benches
+                    .get(&rest[..i])
+                    .and_then(|row| row.get(&rest[i + 1..]))
+                {
+                    return Some(v);
+                }
+            }
+        }
+        self.aggregate.get(name).copied()
+    }
+    /// True when [`RepeatMetrics::get`] finds `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    /// Every metric in catalogue order: the aggregate's, then each benchmark's (full names).
+    pub fn iter(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, MetricValue)> + '_ {
+        let aggregate = self
+            .aggregate
+            .iter()
+            .map(|(n, v)| (std::borrow::Cow::Borrowed(n.as_str()), *v));
+        let benches = self.benches.iter().flat_map(|(bench, row)| {
+            row.shape
+                .names
+                .iter()
+                .enumerate()
+                .map(move |(i, (m, _, _))| {
+                    (
+                        std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{bench}.{m}")),
+                        row.value(i),
+                    )
+                })
+        });
+        aggregate.chain(benches)
+    }
+    /// Benchmarks with metrics in this repeat, in the repeat's order.
+    pub fn benchmarks(&self) -> impl Iterator<Item = &str> + '_ {
+        self.benches.keys().copied()
+    }
+    /// One benchmark's metrics (names without the `bench.<name>.` prefix), in catalogue order.
+    pub fn bench_iter<'a>(
+        &'a self,
+        bench: &str,
+    ) -> impl Iterator<Item = (&'static str, MetricValue)> + 'a {
+        let row = self.benches.get(bench);
+        row.into_iter().flat_map(|row| {
+            row.shape
+                .names
+                .iter()
+                .enumerate()
+                .map(move |(i, (m, _, _))| (*m, row.value(i)))
+        })
+    }
+    /// The metric part of every name ([`split_bench`]'s second half), in catalogue order,
+    /// without spelling out each benchmark's full names.
+    pub fn metric_names(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+        let aggregate = self
+            .aggregate
+            .keys()
+            .map(|n| std::borrow::Cow::Borrowed(split_bench(n).1));
+        let benches = self.benches.iter().flat_map(|(bench, row)| {
+            row.shape.names.iter().map(move |(m, _, _)| {
+                if bench.contains('.') {
+                    // A dotted benchmark name splits at its first dot, as `split_bench` does.
+                    let full = format!("{BENCH_PREFIX}{bench}.{m}");
+                    std::borrow::Cow::Owned(split_bench(&full).1.to_string())
+                } else {
+                    std::borrow::Cow::Borrowed(*m)
+                }
+            })
+        });
+        aggregate.chain(benches)
+    }
+    /// The whole table keyed by full names (what `metrics`, `calibrate` and tests read).
+    pub fn to_table(&self) -> MetricTable {
+        let mut t = MetricTable::with_capacity(self.aggregate.len());
+        for (n, v) in self.iter() {
+            t.insert(n.into_owned(), v);
+        }
+        t
+    }
+}
+
+/// Answers of a predicate on names, each name asked once.
+#[derive(Default)]
+pub struct Memo(std::collections::HashMap<String, bool, foldhash::fast::RandomState>);
+
+impl Memo {
+    pub fn get(&mut self, name: &str, f: impl FnOnce(&str) -> bool) -> bool {
+        if let Some(v) = self.0.get(name) {
+            return *v;
+        }
+        let v = f(name);
+        self.0.insert(name.to_string(), v);
+        v
+    }
+}
+
+/// One metric of a [`MetricUnion`]: an aggregate metric, or a benchmark's.
+#[derive(Clone, Copy, Debug)]
+pub struct UnionEntry {
+    bench: Option<&'static str>,
+    metric: &'static str,
+    /// The first value seen (what callers need is its kind and whether it has a denominator).
+    pub like: MetricValue,
+}
+
+impl UnionEntry {
+    /// The full name (`bench.<name>.<metric>` for a benchmark's metric).
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        match self.bench {
+            None => std::borrow::Cow::Borrowed(self.metric),
+            Some(b) => std::borrow::Cow::Owned(format!("{BENCH_PREFIX}{b}.{}", self.metric)),
+        }
+    }
+    /// [`split_bench`] of the full name, without spelling it out when the benchmark's name
+    /// holds no dot.
+    pub fn split(
+        &self,
+    ) -> (
+        Option<std::borrow::Cow<'static, str>>,
+        std::borrow::Cow<'static, str>,
+    ) {
+        use std::borrow::Cow;
+        match self.bench {
+            None => {
+                let (b, m) = split_bench(self.metric);
+                (b.map(Cow::Borrowed), Cow::Borrowed(m))
+            }
+            Some(b) if !b.contains('.') => (Some(Cow::Borrowed(b)), Cow::Borrowed(self.metric)),
+            Some(_) => {
+                let full = self.name();
+                let (b, m) = split_bench(&full);
+                (
+                    b.map(|b| Cow::Owned(b.to_string())),
+                    Cow::Owned(m.to_string()),
+                )
+            }
+        }
+    }
+    pub fn is_benchmark(&self) -> bool {
+        self.bench.is_some()
+    }
+}
+
+/// Every metric of a comparison's tables once, in first-seen order (48 bytes a metric,
+/// names interned, instead of one string per benchmark x metric).
+#[derive(Clone, Debug, Default)]
+pub struct MetricUnion {
+    entries: Vec<UnionEntry>,
+}
+
+impl MetricUnion {
+    pub fn iter(&self) -> impl Iterator<Item = &UnionEntry> + '_ {
+        self.entries.iter()
+    }
+}
+
+/// Every metric of `tables` once, in first-seen order, with the first value seen. Names are
+/// compared as interned pointers; when a benchmark's name holds a dot, two benchmarks'
+/// full names may coincide, so full names are compared instead.
+pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone) -> MetricUnion {
+    use crate::stats::raw::intern;
+    let dotted = tables
+        .clone()
+        .into_iter()
+        .any(|t| t.benches.keys().any(|b| b.contains('.')));
+    let mut entries = vec![];
+    let mut seen: std::collections::HashSet<(usize, usize), foldhash::fast::RandomState> =
+        Default::default();
+    let mut seen_full: std::collections::HashSet<String, foldhash::fast::RandomState> =
+        Default::default();
+    let mut first = |e: UnionEntry| {
+        let new = if dotted {
+            seen_full.insert(e.name().into_owned())
+        } else {
+            let b = e.bench.map_or(0, |b| b.as_ptr() as usize);
+            seen.insert((b, e.metric.as_ptr() as usize))
+        };
+        if new {
+            entries.push(e);
+        }
+    };
+    for t in tables {
+        for (n, v) in &t.aggregate {
+            first(UnionEntry {
+                bench: None,
+                metric: intern(n),
+                like: *v,
+            });
+        }
+        for (bench, row) in &t.benches {
+            for (i, (m, _, _)) in row.shape.names.iter().enumerate() {
+                first(UnionEntry {
+                    bench: Some(bench),
+                    metric: m,
+                    like: row.value(i),
+                });
+            }
+        }
+    }
+    MetricUnion { entries }
+}
+
+/// Interns benchmark tables' name lists so equal ones share one [`Shape`].
+#[derive(Default)]
+struct Shapes(std::collections::HashMap<Box<[ShapeName]>, std::sync::Arc<Shape>>);
+
+impl Shapes {
+    fn row(shapes: &std::sync::Mutex<Shapes>, table: MetricTable) -> BenchRow {
+        let names: Box<[ShapeName]> = table
+            .iter()
+            .map(|(n, v)| (crate::stats::raw::intern(n), v.kind, v.den.is_some()))
+            .collect();
+        let values = table
+            .values()
+            .map(|v| v.num)
+            .chain(table.values().filter_map(|v| v.den))
+            .collect();
+        let mut shapes = shapes.lock().unwrap_or_else(|p| p.into_inner());
+        let shape = match shapes.0.get(&names) {
+            Some(s) => s.clone(),
+            None => {
+                let index = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _, _))| (*n, i as u32))
+                    .collect();
+                let mut next = names.len() as u32;
+                let den_at = names
+                    .iter()
+                    .map(|(_, _, has_den)| {
+                        if *has_den {
+                            next += 1;
+                            next - 1
+                        } else {
+                            u32::MAX
+                        }
+                    })
+                    .collect();
+                let s = std::sync::Arc::new(Shape {
+                    names: names.clone(),
+                    index,
+                    den_at,
+                });
+                shapes.0.insert(names, s.clone());
+                s
+            }
+        };
+        BenchRow { shape, values }
+    }
+}
+
 /// Metrics of one repeat: the aggregate over its benchmarks, plus `bench.<name>.` metrics.
-/// `set_dir` locates input errors (a set mixing key styles) by file and line.
+/// `set_dir` locates input errors (a set mixing key styles) by file and line. Benchmarks'
+/// models are built in parallel; the first failing benchmark (in order) is the error.
+fn repeat_metrics_with(
+    repeat: &Repeat,
+    meta: &Metadata,
+    per_benchmark: bool,
+    set_dir: &Path,
+    shapes: &mut Shapes,
+) -> anyhow::Result<RepeatMetrics> {
+    use rayon::prelude::*;
+    let totals = repeat.totals()?;
+    let model = |c: &Counters, scope: &str| {
+        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
+    };
+    let mut out = RepeatMetrics {
+        aggregate: from_model(&model(&totals, &repeat.name)?),
+        benches: Default::default(),
+    };
+    if per_benchmark {
+        let benches: Vec<(&String, &crate::stats::set::BenchmarkDump)> =
+            repeat.benchmarks.iter().collect();
+        // Each table becomes its compact row at once: a repeat's full tables held together
+        // would take more memory than the whole comparison.
+        let shared = std::sync::Mutex::new(std::mem::take(shapes));
+        let rows: Vec<Result<BenchRow, Error>> = benches
+            .par_iter()
+            .map(|(bench, dump)| {
+                let scope = format!("{}/{bench}", repeat.name);
+                let table = from_model(&model(&dump.counters, &scope)?);
+                Ok(Shapes::row(&shared, table))
+            })
+            .collect();
+        *shapes = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        for ((bench, _), row) in benches.iter().zip(rows) {
+            out.benches.insert(crate::stats::raw::intern(bench), row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Metrics of one repeat, as a table keyed by full names.
 pub fn repeat_metrics(
     repeat: &Repeat,
     meta: &Metadata,
     per_benchmark: bool,
     set_dir: &Path,
 ) -> anyhow::Result<MetricTable> {
-    let totals = repeat.totals()?;
-    let model = |c: &Counters, scope: &str| {
-        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
-    };
-    let mut m = from_model(&model(&totals, &repeat.name)?);
-    if per_benchmark {
-        for (bench, dump) in &repeat.benchmarks {
-            let scope = format!("{}/{bench}", repeat.name);
-            for (name, v) in from_model(&model(&dump.counters, &scope)?) {
-                m.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);
-            }
-        }
-    }
-    Ok(m)
+    repeat_metrics_with(repeat, meta, per_benchmark, set_dir, &mut Shapes::default())
+        .map(|m| m.to_table())
 }
 
-/// Metrics of every repeat of a set.
+/// Metrics of every repeat of a set, compact (see [`RepeatMetrics`]).
+pub fn set_repeat_metrics(
+    set: &StatsSet,
+    meta: &Metadata,
+    per_benchmark: bool,
+) -> anyhow::Result<Vec<RepeatMetrics>> {
+    let mut shapes = Shapes::default();
+    set.repeats
+        .iter()
+        .map(|r| {
+            repeat_metrics_with(r, meta, per_benchmark, &set.path, &mut shapes)
+                .with_context(|| format!("repeat {}", r.name))
+        })
+        .collect()
+}
+
+/// Metrics of every repeat of a set, as tables keyed by full names.
 pub fn set_metrics(
     set: &StatsSet,
     meta: &Metadata,
     per_benchmark: bool,
 ) -> anyhow::Result<Vec<MetricTable>> {
-    set.repeats
+    Ok(set_repeat_metrics(set, meta, per_benchmark)?
         .iter()
-        .map(|r| {
-            repeat_metrics(r, meta, per_benchmark, &set.path)
-                .with_context(|| format!("repeat {}", r.name))
-        })
-        .collect()
+        .map(RepeatMetrics::to_table)
+        .collect())
 }
 
 /// Splits `bench.<name>.<metric>` into (Some(name), metric); benchmark names hold no dots.
@@ -590,6 +939,62 @@ mod tests {
         assert_eq!(m["ft.mutex_sleeps"].num, 3.0);
         assert_eq!(m["ft.qsbr_polls"].num, 4.0);
         assert_eq!(m["ft.world_stops"].num, 5.0);
+    }
+
+    /// The compact tables hold exactly what one string-keyed table per repeat held: the
+    /// aggregate, then `bench.<name>.<metric>` per benchmark in order (later entries with the
+    /// same full name replacing earlier ones), and the union lists every name once in
+    /// first-seen order. Dotted benchmark names (`a` and `a.b`) take the careful path.
+    #[test]
+    fn compact_tables_match_string_keyed_tables() {
+        let meta = Metadata::embedded("3.13").unwrap();
+        for dotted in [false, true] {
+            let mut set = crate::stats::set::real_fixture("aa-base");
+            if dotted {
+                for r in &mut set.repeats {
+                    let dumps: Vec<_> = r.benchmarks.values().cloned().collect();
+                    r.benchmarks = ["a", "a.b"]
+                        .iter()
+                        .map(|n| n.to_string())
+                        .zip(dumps)
+                        .collect();
+                }
+            }
+            let compact = set_repeat_metrics(&set, &meta, true).unwrap();
+            for (r, t) in set.repeats.iter().zip(&compact) {
+                let mut naive = from_model(&Model::build(&r.totals().unwrap(), &meta).unwrap());
+                for (bench, dump) in &r.benchmarks {
+                    for (name, v) in compute(&dump.counters, &meta).unwrap() {
+                        naive.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);
+                    }
+                }
+                let table = t.to_table();
+                assert_eq!(
+                    table.iter().collect::<Vec<_>>(),
+                    naive.iter().collect::<Vec<_>>()
+                );
+                for (name, v) in &naive {
+                    assert_eq!(t.get(name), Some(*v), "{name}");
+                }
+                assert_eq!(t.get("bench.nosuch.total.instructions"), None);
+            }
+            let mut naive_union: IndexMap<String, MetricKind> = IndexMap::new();
+            for t in &compact {
+                for (n, v) in t.to_table() {
+                    naive_union.entry(n).or_insert(v.kind);
+                }
+            }
+            let union: Vec<(String, MetricKind)> = union_of(&compact)
+                .iter()
+                .map(|e| (e.name().into_owned(), e.like.kind))
+                .collect();
+            assert_eq!(union, naive_union.into_iter().collect::<Vec<_>>());
+            for e in union_of(&compact).iter() {
+                let name = e.name();
+                let (b, m) = e.split();
+                assert_eq!((b.as_deref(), m.as_ref()), split_bench(&name));
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::gate::accept::Acceptance;
 use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
 use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::{
-    self, split_bench, MetricKind, MetricTable, MetricValue, PER_MILLION_SUFFIX,
+    self, split_bench, MetricKind, MetricValue, RepeatMetrics, PER_MILLION_SUFFIX,
 };
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, LimitKind, Rule, RuleSet, Severity};
@@ -475,8 +475,8 @@ fn pairing(base: &StatsSet, head: &StatsSet) -> Option<Vec<usize>> {
 /// per-million value) it lacks had a zero denominator and is no sample: it is dropped, with
 /// its partner when the repeats are paired.
 fn samples(
-    base: &[MetricTable],
-    head: &[MetricTable],
+    base: &[RepeatMetrics],
+    head: &[RepeatMetrics],
     name: &str,
     like: &MetricValue,
     paired: bool,
@@ -484,7 +484,7 @@ fn samples(
     if like.kind == MetricKind::Count {
         return (column(base, name, like), column(head, name, like));
     }
-    let get = |t: &MetricTable| t.get(name).copied();
+    let get = |t: &RepeatMetrics| t.get(name);
     if paired && base.len() == head.len() {
         base.iter()
             .zip(head)
@@ -499,10 +499,10 @@ fn samples(
 }
 
 /// Values of one metric over repeats, filling a missing metric with a zero of its kind.
-fn column(tables: &[MetricTable], name: &str, like: &MetricValue) -> Vec<MetricValue> {
+fn column(tables: &[RepeatMetrics], name: &str, like: &MetricValue) -> Vec<MetricValue> {
     tables
         .iter()
-        .map(|t| t.get(name).copied().unwrap_or_else(|| like.zero_like()))
+        .map(|t| t.get(name).unwrap_or_else(|| like.zero_like()))
         .collect()
 }
 
@@ -764,22 +764,22 @@ fn relative_limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> Opti
 fn attribution(
     name: &str,
     benches: &[String],
-    base: &[MetricTable],
-    head: &[MetricTable],
+    base: &[RepeatMetrics],
+    head: &[RepeatMetrics],
     top: usize,
 ) -> Vec<Attribution> {
-    let Some(like) = base.iter().chain(head).find_map(|t| t.get(name)).copied() else {
+    let Some(like) = base.iter().chain(head).find_map(|t| t.get(name)) else {
         return vec![];
     };
     let agg_b = column(base, name, &like);
     let agg_h = column(head, name, &like);
-    let share = |tables: &[MetricTable], agg: &[MetricValue], bench: &str| -> f64 {
+    let share = |tables: &[RepeatMetrics], agg: &[MetricValue], bench: &str| -> f64 {
         let key = format!("{}{bench}.{name}", metrics::BENCH_PREFIX);
         let vals: Vec<f64> = tables
             .iter()
             .zip(agg)
             .map(|(t, a)| {
-                let v = t.get(&key).copied().unwrap_or_else(|| like.zero_like());
+                let v = t.get(&key).unwrap_or_else(|| like.zero_like());
                 match (like.kind, a.den) {
                     (MetricKind::Count, _) => v.num,
                     (_, Some(d)) if d > 0.0 => v.num / d,
@@ -864,13 +864,13 @@ pub fn evaluate(
 
 /// Both sides' metric tables, paired by seed when they can be: step 1 of [`evaluate_complete`].
 struct Sides {
-    base_tables: Vec<MetricTable>,
-    head_tables: Vec<MetricTable>,
+    base_tables: Vec<RepeatMetrics>,
+    head_tables: Vec<RepeatMetrics>,
     paired: bool,
     /// Fewer than 2 repeats on a side: thresholds only.
     unverified: bool,
     /// Every metric name (base order, then head-only) with a value of its kind.
-    all: IndexMap<String, MetricValue>,
+    all: metrics::MetricUnion,
     /// Benchmarks of both sides, base order then head-only.
     benches: Vec<String>,
 }
@@ -894,8 +894,8 @@ fn pair_repeats(
             format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         });
     }
-    let base_tables = metrics::set_metrics(base, &opts.meta_base, true)?;
-    let mut head_tables = metrics::set_metrics(head, &opts.meta_head, true)?;
+    let base_tables = metrics::set_repeat_metrics(base, &opts.meta_base, true)?;
+    let mut head_tables = metrics::set_repeat_metrics(head, &opts.meta_head, true)?;
     for (side, set, meta) in [
         ("base", base, &opts.meta_base),
         ("head", head, &opts.meta_head),
@@ -906,7 +906,11 @@ fn pair_repeats(
         ));
     }
     if let Some(order) = &order {
-        head_tables = order.iter().map(|i| head_tables[*i].clone()).collect();
+        let mut unordered = std::mem::take(&mut head_tables);
+        head_tables = order
+            .iter()
+            .map(|i| std::mem::take(&mut unordered[*i]))
+            .collect();
     }
     let unverified = base_tables.len() < 2 || head_tables.len() < 2;
     if unverified {
@@ -925,14 +929,7 @@ fn pair_repeats(
         }
     }
     opts.rules.check_benchmarks(&benches)?;
-    let mut all: IndexMap<String, MetricValue> = IndexMap::new();
-    for t in base_tables.iter().chain(&head_tables) {
-        for (n, v) in t {
-            if !all.contains_key(n) {
-                all.insert(n.clone(), *v);
-            }
-        }
-    }
+    let all = metrics::union_of(base_tables.iter().chain(&head_tables));
     Ok(Sides {
         base_tables,
         head_tables,
@@ -987,11 +984,9 @@ impl Sides {
 /// vary, and which changed. Returns the comparisons and how many were tested.
 fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>, usize) {
     let mut comparisons: Vec<MetricComparison> = vec![];
-    for (name, like) in &sides.all {
-        if name.starts_with(metrics::BENCH_PREFIX) {
-            continue;
-        }
-        let m = sides.metric(name, like, opts);
+    for entry in sides.all.iter().filter(|e| !e.is_benchmark()) {
+        let (name, like) = (entry.name(), &entry.like);
+        let m = sides.metric(&name, like, opts);
         // All zero, or a ratio with no sample on one side: nothing to compare.
         if m.base.iter().chain(&m.head).all(|v| *v == 0.0) || m.base.is_empty() || m.head.is_empty()
         {
@@ -1000,7 +995,7 @@ fn compare_metrics(sides: &Sides, opts: &EvalOptions) -> (Vec<MetricComparison>,
         let relative_change =
             (m.stats.base_mean != 0.0).then(|| m.stats.diff / m.stats.base_mean.abs());
         comparisons.push(MetricComparison {
-            name: name.clone(),
+            name: name.into_owned(),
             kind: like.kind,
             base_values: m.base,
             head_values: m.head,
@@ -1050,14 +1045,20 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
     let mut candidates: Vec<Candidate> = vec![];
     let compare_metric = |n: &str, l: &MetricValue| sides.metric(n, l, opts);
     for (ri, rule) in opts.rules.rules.iter().enumerate() {
-        for (name, like) in &sides.all {
-            let (bench, metric) = split_bench(name);
+        // Each metric and benchmark name is matched against the rule's globs once.
+        let mut metric_match = metrics::Memo::default();
+        let mut bench_match = metrics::Memo::default();
+        for entry in sides.all.iter() {
+            let (bench, metric) = entry.split();
             let applies = if rule.metric.starts_with(metrics::BENCH_PREFIX) {
-                rule.matches_metric(name)
+                rule.matches_metric(&entry.name())
             } else {
                 match (bench, rule.per_benchmark()) {
-                    (None, false) => rule.matches_metric(metric),
-                    (Some(b), true) => rule.matches_benchmark(b) && rule.matches_metric(metric),
+                    (None, false) => metric_match.get(&metric, |m| rule.matches_metric(m)),
+                    (Some(b), true) => {
+                        bench_match.get(&b, |b| rule.matches_benchmark(b))
+                            && metric_match.get(&metric, |m| rule.matches_metric(m))
+                    }
                     _ => false,
                 }
             };
@@ -1065,8 +1066,8 @@ fn test_rules(sides: &Sides, opts: &EvalOptions) -> Vec<Candidate> {
                 candidates.push(evaluate_candidate(
                     ri,
                     rule,
-                    name,
-                    like,
+                    &entry.name(),
+                    &entry.like,
                     &compare_metric,
                     sides.unverified,
                     1.0 - opts.alpha,
@@ -1192,16 +1193,18 @@ fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
 /// Step 5: each candidate's outcome from its worst limit test, worst outcomes first;
 /// regressions of aggregate metrics attributed to benchmarks.
 fn rule_outcomes(
-    candidates: &[Candidate],
+    candidates: Vec<Candidate>,
     corrected: &Corrected,
     sides: &Sides,
     opts: &EvalOptions,
 ) -> Vec<RuleOutcome> {
+    // Consumed: each candidate is freed as its outcome is made (at 5,000 benchmarks there
+    // are ~470,000 of each, and both at once were the comparison's peak memory).
     let mut outcomes: Vec<RuleOutcome> = candidates
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(ci, c)| {
-            let mut o = outcome_for(ci, c, &corrected.adjusted, opts);
+            let mut o = outcome_for(ci, &c, &corrected.adjusted, opts);
             if o.status == OutcomeStatus::Regression && c.benchmark.is_none() {
                 o.attribution = attribution(
                     &c.metric,
@@ -1465,7 +1468,7 @@ fn evaluate_complete(
 ) -> anyhow::Result<GateReport> {
     ensure_both_executed(base, head)?;
     let mut notes = opts.notes.clone();
-    let sides = pair_repeats(base, head, opts, &mut notes)?;
+    let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
     let discoveries = comparisons
         .iter()
@@ -1477,6 +1480,8 @@ fn evaluate_complete(
         .map(|c| (c.rule_idx, c.skipped.as_deref()))
         .collect();
     let unchecked_rules = crate::gate::coverage::unchecked_rules(&opts.rules, &checks_found)?;
+    // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
+    sides.all = Default::default();
     let corrected = correct(&candidates, opts);
     // Said in the statistics footnote, not as a loud note: the t test still decides. The
     // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
@@ -1488,7 +1493,12 @@ fn evaluate_complete(
         family_level,
     );
     let exact_from = exact_test_from(sides.paired, family_level);
-    let mut outcomes = rule_outcomes(&candidates, &corrected, &sides, opts);
+    let sign_tested_fail_level = candidates
+        .iter()
+        .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
+        .filter(|c| c.tests.iter().any(|t| t.sign_test))
+        .count();
+    let mut outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
     let mut acceptances = opts.accept.clone();
     apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
     let (top_movers, changed_facts, changed_in_rules) = movers(
@@ -1521,11 +1531,7 @@ fn evaluate_complete(
             .iter()
             .filter(|o| o.certified && (o.severity == Severity::Fail || opts.fail_on_warn))
             .count(),
-        sign_tested_fail_level: candidates
-            .iter()
-            .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
-            .filter(|c| c.tests.iter().any(|t| t.sign_test))
-            .count(),
+        sign_tested_fail_level,
         sign_tested_out_of_reach: corrected.out_of_reach,
         unverified_fail_level: path_count(ErrorControl::Unverified),
         cross_check,
@@ -1683,8 +1689,8 @@ fn movers(
     outcomes: &[RuleOutcome],
     opts: &EvalOptions,
     benches: &[String],
-    base_tables: &[MetricTable],
-    head_tables: &[MetricTable],
+    base_tables: &[RepeatMetrics],
+    head_tables: &[RepeatMetrics],
 ) -> (Vec<Mover>, usize, usize) {
     let in_rules: std::collections::HashSet<&str> = outcomes
         .iter()

@@ -111,6 +111,26 @@ fn opcode_id(key: &str) -> Option<&str> {
     key.strip_prefix("opcode[")?.split(']').next()
 }
 
+/// The longest prefix shared by every [`INSTRUCTION_RENAMES`] source name: a key without it
+/// contains none of them, so one search per key replaces one per rename (a model is built
+/// per dump, ~250 keys each, tens of thousands of dumps).
+fn rename_prefix() -> &'static memchr::memmem::Finder<'static> {
+    static PREFIX: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let mut prefix: &'static str = INSTRUCTION_RENAMES.first().map_or("", |r| r.0);
+        for (from, _, _) in INSTRUCTION_RENAMES {
+            let common = prefix
+                .bytes()
+                .zip(from.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            prefix = &prefix[..common];
+        }
+        memchr::memmem::Finder::new(prefix)
+    })
+}
+
 /// Renames `counters` to the 3.13 naming. `meta` gives 3.12's numbering (the embedded 3.12
 /// table when `meta` has none).
 pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, ModelError> {
@@ -125,8 +145,11 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             };
             slot.get_or_insert_with(|| key.to_string());
         }
-        renamed_any |= COUNTER_RENAMES.iter().any(|(f, _, _)| *f == key)
-            || INSTRUCTION_RENAMES.iter().any(|(f, _, _)| key.contains(f));
+        if !renamed_any {
+            renamed_any = COUNTER_RENAMES.iter().any(|(f, _, _)| *f == key)
+                || (rename_prefix().find(key.as_bytes()).is_some()
+                    && INSTRUCTION_RENAMES.iter().any(|(f, _, _)| key.contains(f)));
+        }
     }
     if let (Some(numeric), Some(named)) = (&numeric, &named) {
         return Err(ModelError::MixedKeyStyles {

@@ -6,11 +6,106 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Named counters in first-seen order (summarize_stats.py keeps dict insertion order,
-/// and some of its tables are printed in that order).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// and some of its tables are printed in that order). Keys are [`intern`]ed: a set of
+/// 30,000 dumps of the same few thousand names stores each name once.
+/// After [`Counters::compact`] a dump's names are a shared [`KeyShape`] and only its values
+/// are its own (8 bytes a counter).
+#[derive(Clone, Debug, Default)]
 pub struct Counters {
-    values: IndexMap<String, u64, foldhash::fast::RandomState>,
+    store: Store,
+}
+
+type KeyMap = IndexMap<&'static str, u64, foldhash::fast::RandomState>;
+
+#[derive(Clone, Debug)]
+enum Store {
+    /// Growing: parsing and summing add keys.
+    Map(KeyMap),
+    /// Compacted: the names are shared, the values follow their order.
+    Dense {
+        shape: std::sync::Arc<KeyShape>,
+        values: Box<[u64]>,
+    },
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Map(KeyMap::default())
+    }
+}
+
+/// One sequence of counter names, shared by every compacted dump that names exactly these
+/// in this order (the dumps of one program across repeats, usually).
+#[derive(Debug)]
+pub struct KeyShape {
+    keys: Box<[&'static str]>,
+    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+}
+
+/// The distinct [`KeyShape`]s of a load: dumps with the same names share one.
+#[derive(Debug, Default)]
+pub struct KeyShapes(
+    std::collections::HashMap<
+        Box<[&'static str]>,
+        std::sync::Arc<KeyShape>,
+        foldhash::fast::RandomState,
+    >,
+);
+
+/// Equal when they hold the same keys and values, in any order (as maps compare).
+impl PartialEq for Counters {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.lookup(k) == Some(v))
+    }
+}
+
+impl Eq for Counters {}
+
+impl Serialize for Counters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Counters {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = IndexMap::<String, u64>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
+/// The one table of distinct counter names. Every [`Counters`] key points into it, so memory
+/// grows with the distinct names a run reads, not with dumps x names. Names are never freed
+/// (a run reads a bounded set: [`MAX_COUNTERS`] per dump). Each thread keeps a cache of the
+/// names it has seen, so parallel parsing rarely takes the lock.
+pub fn intern(key: &str) -> &'static str {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    type Set = HashSet<&'static str, foldhash::fast::RandomState>;
+    thread_local! {
+        static SEEN: RefCell<Set> = RefCell::new(Set::default());
+    }
+    static TABLE: OnceLock<Mutex<Set>> = OnceLock::new();
+    if let Some(k) = SEEN.with(|s| s.borrow().get(key).copied()) {
+        return k;
+    }
+    let k = {
+        let mut table = TABLE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match table.get(key) {
+            Some(k) => *k,
+            None => {
+                let k: &'static str = Box::leak(key.to_owned().into_boxed_str());
+                table.insert(k);
+                k
+            }
+        }
+    };
+    SEEN.with(|s| s.borrow_mut().insert(k));
+    k
 }
 
 /// Summing two counters overflowed u64 (a wrapped counter, see python/cpython#113010).
@@ -25,27 +120,86 @@ impl Counters {
     pub fn new() -> Self {
         Self::default()
     }
+    fn lookup(&self, key: &str) -> Option<u64> {
+        match &self.store {
+            Store::Map(m) => m.get(key).copied(),
+            Store::Dense { shape, values } => shape.index.get(key).map(|&i| values[i as usize]),
+        }
+    }
     pub fn get(&self, key: &str) -> u64 {
-        self.values.get(key).copied().unwrap_or(0)
+        self.lookup(key).unwrap_or(0)
     }
     pub fn contains(&self, key: &str) -> bool {
-        self.values.contains_key(key)
+        self.lookup(key).is_some()
     }
     pub fn len(&self) -> usize {
-        self.values.len()
+        match &self.store {
+            Store::Map(m) => m.len(),
+            Store::Dense { values, .. } => values.len(),
+        }
     }
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
+    }
+    /// The key and value at position `i` (first-seen order).
+    fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
+        match &self.store {
+            Store::Map(m) => m.get_index(i).map(|(k, v)| (*k, *v)),
+            Store::Dense { shape, values } => Some((*shape.keys.get(i)?, values[i])),
+        }
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.values.iter().map(|(k, v)| (k.as_str(), *v))
+        (0..self.len()).filter_map(|i| self.entry(i))
     }
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.values.keys().map(|k| k.as_str())
+        self.iter().map(|(k, _)| k)
+    }
+    /// The growable map, undoing [`Counters::compact`] first.
+    fn map(&mut self) -> &mut KeyMap {
+        if let Store::Dense { shape, values } = &self.store {
+            let m: KeyMap = shape
+                .keys
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect();
+            self.store = Store::Map(m);
+        }
+        match &mut self.store {
+            Store::Map(m) => m,
+            Store::Dense { .. } => unreachable!("converted above"),
+        }
+    }
+    /// Keeps only the values, sharing the names with every dump of `shapes` that has the
+    /// same ones: what a loaded set holds per dump (8 bytes a counter).
+    pub fn compact(&mut self, shapes: &mut KeyShapes) {
+        let Store::Map(m) = &self.store else {
+            return;
+        };
+        let keys: Box<[&'static str]> = m.keys().copied().collect();
+        let values: Box<[u64]> = m.values().copied().collect();
+        let shape = match shapes.0.get(&keys) {
+            Some(s) => s.clone(),
+            None => {
+                let index = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (*k, i as u32))
+                    .collect();
+                let s = std::sync::Arc::new(KeyShape {
+                    keys: keys.clone(),
+                    index,
+                });
+                shapes.0.insert(keys, s.clone());
+                s
+            }
+        };
+        self.store = Store::Dense { shape, values };
     }
     /// Adds `value` to `key`, failing instead of wrapping.
     pub fn add(&mut self, key: &str, value: u64) -> Result<(), Overflow> {
-        match self.values.get_mut(key) {
+        let map = self.map();
+        match map.get_mut(key) {
             Some(slot) => {
                 *slot = slot.checked_add(value).ok_or_else(|| Overflow {
                     key: key.to_string(),
@@ -54,7 +208,7 @@ impl Counters {
                 })?;
             }
             None => {
-                self.values.insert(key.to_string(), value);
+                map.insert(intern(key), value);
             }
         }
         Ok(())
@@ -62,9 +216,9 @@ impl Counters {
     /// Finds, among the few keys expected next (from index `hint`), one that `line` starts
     /// with, followed by optional blanks and `:`. Returns its index and the colon's offset.
     fn match_expected(&self, line: &[u8], hint: usize) -> Option<(usize, usize)> {
-        let end = (hint + 8).min(self.values.len());
+        let end = (hint + 8).min(self.len());
         for i in hint..end {
-            let (k, _) = self.values.get_index(i)?;
+            let (k, _) = self.entry(i)?;
             let k = k.as_bytes();
             // Cheap rejects first: the byte after the key must end it, and the last bytes agree.
             if line.len() > k.len()
@@ -86,18 +240,19 @@ impl Counters {
 
     /// Index of `key`, inserting it with value 0 when new.
     fn index_or_insert(&mut self, key: &str) -> usize {
-        match self.values.get_index_of(key) {
+        let map = self.map();
+        match map.get_index_of(key) {
             Some(i) => i,
-            None => self.values.insert_full(key.to_string(), 0).0,
+            None => map.insert_full(intern(key), 0).0,
         }
     }
 
     /// Adds `value` to the counter at `idx`; leaves `*hint` just past it.
     fn add_at(&mut self, idx: usize, value: u64, hint: &mut usize) -> Result<(), HintedAddError> {
-        let (k, slot) = self.values.get_index_mut(idx).expect("index from this map");
+        let (k, slot) = self.map().get_index_mut(idx).expect("index from this map");
         *slot = slot.checked_add(value).ok_or_else(|| {
             HintedAddError::Overflow(Overflow {
-                key: k.clone(),
+                key: k.to_string(),
                 current: *slot,
                 added: value,
             })
@@ -115,9 +270,8 @@ impl Counters {
         hint: &mut usize,
     ) -> Result<(), HintedAddError> {
         // Files skip keys whose value is zero, so look a few places past the hint first.
-        let ahead = (*hint..(*hint + 8).min(self.values.len())).find(|&i| {
-            self.values
-                .get_index(i)
+        let ahead = (*hint..(*hint + 8).min(self.len())).find(|&i| {
+            self.entry(i)
                 .is_some_and(|(k, _)| k.len() == key.len() && k.as_bytes() == key)
         });
         let idx = match ahead {
@@ -140,15 +294,16 @@ impl Counters {
     }
     /// Sets a counter (used by fixtures and tests that plant values).
     pub fn set(&mut self, key: &str, value: u64) {
-        self.values.insert(key.to_string(), value);
+        self.map().insert(intern(key), value);
     }
     /// Adds every counter of `other` into `self`.
     pub fn merge(&mut self, other: &Counters) -> Result<(), Overflow> {
-        // Both maps usually list keys in the same order: match in place before hashing.
+        // Both maps usually list keys in the same order: match in place before hashing
+        // (interned keys are equal exactly when they are the same pointer).
         let mut hint = 0;
         for (k, v) in other.iter() {
-            let found = (hint..(hint + 8).min(self.values.len()))
-                .find(|&i| self.values.get_index(i).is_some_and(|(x, _)| x == k));
+            let found = (hint..(hint + 8).min(self.len()))
+                .find(|&i| self.entry(i).is_some_and(|(x, _)| std::ptr::eq(x, k)));
             let idx = match found {
                 Some(i) => i,
                 None => self.index_or_insert(k),
@@ -169,7 +324,7 @@ enum HintedAddError {
 impl FromIterator<(String, u64)> for Counters {
     fn from_iter<I: IntoIterator<Item = (String, u64)>>(iter: I) -> Self {
         Counters {
-            values: iter.into_iter().collect(),
+            store: Store::Map(iter.into_iter().map(|(k, v)| (intern(&k), v)).collect()),
         }
     }
 }
@@ -578,6 +733,42 @@ mod tests {
                     prop_assert_eq!(&parsed.counters, &c);
                     prop_assert_eq!(write_dump(&parsed.counters), text);
                 }
+            }
+
+            /// A compacted dump reads like the map it came from, shares its names with an
+            /// equal one, and grows like a map again when added to.
+            #[test]
+            fn compacted_counters_read_and_grow_like_maps(c in counters(), extra in key(), v in 0u64..1000) {
+                let mut shapes = KeyShapes::default();
+                let mut a = c.clone();
+                a.compact(&mut shapes);
+                let dense = matches!(a.store, Store::Dense { .. });
+                prop_assert!(dense, "compacted");
+                prop_assert_eq!(&a, &c);
+                prop_assert_eq!(a.iter().collect::<Vec<_>>(), c.iter().collect::<Vec<_>>());
+                for (k, value) in c.iter() {
+                    prop_assert_eq!(a.get(k), value);
+                    prop_assert!(a.contains(k));
+                }
+                let mut b = c.clone();
+                b.compact(&mut shapes);
+                match (&a.store, &b.store) {
+                    (Store::Dense { shape: x, .. }, Store::Dense { shape: y, .. }) => {
+                        prop_assert!(std::sync::Arc::ptr_eq(x, y), "equal names share one shape")
+                    }
+                    _ => prop_assert!(false, "both compacted"),
+                }
+                let mut grown = c.clone();
+                let (ra, rg) = (a.add(&extra, v), grown.add(&extra, v));
+                prop_assert_eq!(ra.is_ok(), rg.is_ok());
+                prop_assert_eq!(a.iter().collect::<Vec<_>>(), grown.iter().collect::<Vec<_>>());
+            }
+
+            #[test]
+            fn interned_names_are_one_pointer(k in key()) {
+                let owned = k.clone();
+                prop_assert!(std::ptr::eq(intern(&k), intern(&owned)));
+                prop_assert_eq!(intern(&k), k.as_str());
             }
 
             #[test]

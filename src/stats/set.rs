@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::stats::metadata::Metadata;
-use crate::stats::raw::{parse_dump, parse_into, Counters, MalformedLine, ParseOptions};
+use crate::stats::raw::{parse_dump, parse_into, Counters, KeyShapes, MalformedLine, ParseOptions};
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -488,7 +488,11 @@ type Layout = Vec<(String, PathBuf, Vec<PathBuf>)>;
 /// lists has its dump unless the manifest records its failure (else a run error: a dump
 /// went missing), and every dump on disk is listed (else an input error: the file would be
 /// data nobody ran).
-fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> anyhow::Result<()> {
+fn account_for_manifest<'a>(
+    path: &Path,
+    manifest: &Manifest,
+    layout: &'a Layout,
+) -> anyhow::Result<()> {
     // A hand-made manifest that only gives seeds (docs/manifest.md) declares no coverage.
     if manifest.repeats.iter().all(|r| r.benchmarks.is_empty()) {
         return Ok(());
@@ -500,15 +504,22 @@ fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> an
             .iter()
             .any(|f| f.repeat == repeat && f.benchmark == bench)
     };
+    // Sets of names, not scans: 5,000 benchmarks x 5,000 files per repeat is 25 million
+    // comparisons.
+    type Names<'a> = std::collections::HashSet<&'a std::ffi::OsStr>;
+    let stems = |files: &'a [PathBuf]| -> Names<'a> {
+        files.iter().filter_map(|f| f.file_stem()).collect()
+    };
     let mut missing = vec![];
     for rm in &manifest.repeats {
-        let on_disk = layout.iter().find(|(name, _, _)| *name == rm.name);
+        let on_disk = layout
+            .iter()
+            .find(|(name, _, _)| *name == rm.name)
+            .map(|(_, _, files)| stems(files));
         for bench in &rm.benchmarks {
-            let present = on_disk.is_some_and(|(_, _, files)| {
-                files
-                    .iter()
-                    .any(|f| f.file_stem().is_some_and(|s| *s == **bench))
-            });
+            let present = on_disk
+                .as_ref()
+                .is_some_and(|s| s.contains(std::ffi::OsStr::new(bench.as_str())));
             if !present && !failed(&rm.name, bench) {
                 missing.push(format!("{}/{bench}.txt", rm.name));
             }
@@ -526,10 +537,14 @@ fn account_for_manifest(path: &Path, manifest: &Manifest, layout: &Layout) -> an
         .into());
     }
     for (name, _, files) in layout {
-        let listed = manifest.repeats.iter().find(|r| r.name == *name);
+        let listed: Option<std::collections::HashSet<&str>> = manifest
+            .repeats
+            .iter()
+            .find(|r| r.name == *name)
+            .map(|r| r.benchmarks.iter().map(String::as_str).collect());
         for f in files {
             let bench = f.file_stem().unwrap_or_default().to_string_lossy();
-            if !listed.is_some_and(|r| r.benchmarks.iter().any(|b| *b == bench)) {
+            if !listed.as_ref().is_some_and(|l| l.contains(bench.as_ref())) {
                 return Err(Error::input(format!(
                     "{}: not listed in {} (a dump no run of this set produced)",
                     f.display(),
@@ -869,12 +884,17 @@ fn load_repeat(
     opts: ParseOptions,
 ) -> anyhow::Result<(Repeat, Vec<MalformedLine>)> {
     use rayon::prelude::*;
+    // Each dump keeps only its values; dumps naming the same counters share the names.
+    let shapes = std::sync::Mutex::new(KeyShapes::default());
     let parsed: Vec<_> = files
         .par_iter()
         .map(|f| -> Result<_, Error> {
             let bytes =
                 std::fs::read(f).map_err(|e| Error::input(format!("{}: {e}", f.display())))?;
-            Ok((f, parse_dump(&bytes, f, opts)?))
+            let mut dump = parse_dump(&bytes, f, opts)?;
+            dump.counters
+                .compact(&mut shapes.lock().unwrap_or_else(|p| p.into_inner()));
+            Ok((f, dump))
         })
         .collect::<Result<_, _>>()?;
     let mut repeat = Repeat {
