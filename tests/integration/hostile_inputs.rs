@@ -959,164 +959,6 @@ fn a_misspelt_noise_table_is_an_error() {
     assert_stderr_contains(&out, "unknown field `metric`");
 }
 
-// ---- Issue 19, "False PASS": nothing checked must never end in PASS. ----
-
-/// A copy of the real A/A fixture pair (`b`, `h`) whose every dump line is kept only when
-/// `keep` says so, or replaced by `replace` when given.
-fn rewritten_pair(
-    dir: &Path,
-    keep: impl Fn(&str) -> bool,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (b, h) = (dir.join("b"), dir.join("h"));
-    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
-    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    for set in [&b, &h] {
-        for r in ["run-1", "run-2", "run-3"] {
-            for bench in ["arith", "attrs"] {
-                let p = set.join(r).join(format!("{bench}.txt"));
-                let text = std::fs::read_to_string(&p).unwrap();
-                let kept: String = text
-                    .lines()
-                    .filter(|l| keep(l))
-                    .map(|l| format!("{l}\n"))
-                    .collect();
-                let kept = if kept.is_empty() {
-                    "hello world : 1\n".to_string()
-                } else {
-                    kept
-                };
-                std::fs::write(&p, kept).unwrap();
-            }
-        }
-    }
-    (b, h)
-}
-
-#[test]
-fn dumps_without_an_executed_instruction_on_both_sides_never_pass() {
-    // Only the static `specializable` lines, or only made-up keys, on BOTH sides: every
-    // rule was matched against a list of known metric names, found "something", skipped
-    // everything, and compare said PASS (also with --strict).
-    let d = tempdir();
-    for (name, keep) in [
-        (
-            "specializable",
-            (|l: &str| l.contains(".specializable")) as fn(&str) -> bool,
-        ),
-        ("made-up", |_: &str| false),
-    ] {
-        let (b, h) = rewritten_pair(&d.path().join(name), keep);
-        for strict in [false, true] {
-            let mut c = cmd();
-            c.arg("compare").arg(&b).arg(&h);
-            if strict {
-                c.arg("--strict");
-            }
-            let out = c.exits(2);
-            assert_stderr_contains(&out, "counts no instruction execution");
-            assert_stderr_contains(&out, "run-1/arith.txt");
-        }
-        // `check` found every invariant "ok" on them: it holds trivially on nothing.
-        let out = cmd().arg("check").arg(&b).exits(2);
-        assert_stderr_contains(&out, "counts no instruction execution");
-    }
-    // Two summarize_stats JSONs without opcode keys.
-    let (j1, j2) = (d.path().join("a.json"), d.path().join("b.json"));
-    std::fs::write(&j1, "{\"hello world\": 1, \"Object allocations\": 5}").unwrap();
-    std::fs::write(&j2, "{\"hello world\": 2, \"Object allocations\": 5}").unwrap();
-    let out = cmd().arg("compare").arg(&j1).arg(&j2).exits(2);
-    assert_stderr_contains(&out, "a.json: counts no instruction execution");
-}
-
-#[test]
-fn a_rule_is_matched_against_the_compared_data_not_known_names() {
-    // `optimizer.success_ratio` exists on tier-2 builds only: matched against a list of
-    // metric names that can exist, a rules file of it alone passed on data without tier 2.
-    let d = tempdir();
-    let rules = d.path().join("tier2-only.toml");
-    std::fs::write(
-        &rules,
-        "[[rule]]\nname = \"opt\"\nmetric = \"optimizer.success_ratio\"\nmax_decrease = 0.05\n",
-    )
-    .unwrap();
-    let out = compare_base_with(None).arg("--rules").arg(&rules).exits(2);
-    assert_stderr_contains(&out, "tier2-only.toml:2: rule[0].metric: pattern");
-    assert_stderr_contains(&out, "matches no metric in the compared data");
-    // Declared optional, it may find nothing, but a compare in which no rule evaluated
-    // anything is never a pass: an input error naming the rules file.
-    std::fs::write(
-        &rules,
-        "[[rule]]\nname = \"opt\"\nmetric = \"optimizer.success_ratio\"\nmax_decrease = 0.05\noptional = true\n",
-    )
-    .unwrap();
-    let out = compare_base_with(None).arg("--rules").arg(&rules).exits(2);
-    assert_stderr_contains(&out, "tier2-only.toml: no rule checked anything");
-}
-
-/// The five report files `--out-dir` writes.
-const REPORT_FILES: [&str; 5] = [
-    "report.md",
-    "report.txt",
-    "report.html",
-    "junit.xml",
-    "report.json",
-];
-
-/// Runs `compare` with every report format (files, stdout text and GitHub annotations) and
-/// asserts that each holds `needle`; returns the JSON report.
-fn every_format_says(args: &[&std::ffi::OsStr], code: i32, needles: &[&str]) -> serde_json::Value {
-    let d = tempdir();
-    let out_dir = d.path().join("reports");
-    let out = cmd()
-        .arg("compare")
-        .args(args)
-        .arg("--out-dir")
-        .arg(&out_dir)
-        .env("GITHUB_ACTIONS", "true")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .exits(code);
-    // GitHub annotations go to stderr under Actions.
-    let err = stderr(&out);
-    for needle in needles {
-        crate::util::assert_stdout_contains(&out, needle);
-        assert!(
-            err.lines().any(
-                |l| (l.starts_with("::warning") || l.starts_with("::notice")) && l.contains(needle)
-            ),
-            "no annotation says {needle:?}: {err}"
-        );
-        // report.json holds the model fields themselves (`unchecked_rules`,
-        // `same_input`): the callers check those.
-        for f in REPORT_FILES.iter().filter(|f| **f != "report.json") {
-            let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
-            assert!(text.contains(needle), "{f} does not say {needle:?}");
-        }
-    }
-    crate::util::read_json(&out_dir.join("report.json"))
-}
-
-#[test]
-fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
-    let d = tempdir();
-    let rules = d.path().join("r.toml");
-    let checked =
-        "[[rule]]\nname = \"miss\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n";
-    let never = "[[rule]]\nname = \"never\"\nmetric = \"family.*.deferred_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n";
-    // The only rule skipped everywhere: nothing was compared, an input error.
-    std::fs::write(&rules, never).unwrap();
-    for strict in [false, true] {
-        let mut c = compare_base_with(None);
-        c.arg("--rules").arg(&rules);
-        if strict {
-            c.arg("--strict");
-        }
-        let out = c.exits(2);
-        assert_stderr_contains(&out, "r.toml: no rule checked anything");
-    }
-    // Beside a rule that checks something: INCONCLUSIVE (exit 1 under --strict), said in
-    // every format from the report's `unchecked_rules`.
-    std::fs::write(&rules, format!("{checked}{never}")).unwrap();
-
 /// Bytes of every file under `dir` (and `dir` itself when a file), to prove nothing changed.
 pub(crate) fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = vec![];
@@ -1410,224 +1252,6 @@ fn huge_globs_are_input_errors_naming_the_key_not_panics() {
         fixture("real-3.13.5/aa-base"),
         fixture("real-3.13.5/aa-head"),
     );
-    let args = [
-        b.as_os_str(),
-        h.as_os_str(),
-        "--rules".as_ref(),
-        rules.as_os_str(),
-    ];
-    let json = every_format_says(
-        &args,
-        0,
-        &["UNCHECKED RULE: fail-level rule never", "1e300"],
-    );
-    assert_eq!(json["verdict"], "inconclusive");
-    assert_eq!(json["unchecked_rules"][0]["rule"], "never");
-    let out = compare_base_with(None)
-        .arg("--rules")
-        .arg(&rules)
-        .arg("--strict")
-        .exits(1);
-    crate::util::assert_stdout_contains(&out, "INCONCLUSIVE");
-    // A warn-level rule left unchecked keeps a pass away only under --fail-on-warn.
-    std::fs::write(&rules, format!("{checked}{never}severity = \"warn\"\n")).unwrap();
-    compare_base_with(None)
-        .arg("--rules")
-        .arg(&rules)
-        .arg("--strict")
-        .exits(0);
-    compare_base_with(None)
-        .args(["--strict", "--fail-on-warn", "--rules"])
-        .arg(&rules)
-        .exits(1);
-    // `optional = true` lets it check nothing: a pass, but still listed.
-    std::fs::write(&rules, format!("{checked}{never}optional = true\n")).unwrap();
-    let json = every_format_says(&args, 0, &["checked nothing", "never"]);
-    assert_eq!(json["verdict"], "pass");
-    assert_eq!(json["unchecked_rules"][0]["optional"], true);
-}
-
-#[test]
-fn the_same_input_on_both_sides_is_an_input_error() {
-    // `compare X X` passed even when X held a regression (through a symlink, `X/`,
-    // `w/../w/X`, or a `cp -al` copy too).
-    let d = tempdir();
-    let w = d.path().join("w");
-    let x = w.join("x");
-    copy_dir(&fixture("real-3.13.5/aa-head"), &x);
-    crate::gate_compare::plant_binary_op_misses(&x, 2000);
-    std::os::unix::fs::symlink(&x, w.join("link")).unwrap();
-    let st = std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&x)
-        .arg(w.join("hardlinked"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let spellings = [
-        x.clone(),
-        w.join("link"),
-        std::path::PathBuf::from(format!("{}/", x.display())),
-        w.join("../w/x"),
-        w.join("hardlinked"),
-    ];
-    for other in &spellings {
-        let out = cmd().arg("compare").arg(&x).arg(other).exits(2);
-        assert_stderr_contains(&out, "are the same input");
-        let out = cmd().arg("check").arg(&x).arg(other).exits(2);
-        assert_stderr_contains(&out, "are the same input");
-    }
-    // One shared dump is enough: head's run-2 hard-linked from base.
-    let h = d.path().join("h");
-    copy_dir(&fixture("real-3.13.5/aa-base"), &h);
-    std::fs::remove_file(h.join("run-2/arith.txt")).unwrap();
-    std::fs::hard_link(x.join("run-2/arith.txt"), h.join("run-2/arith.txt")).unwrap();
-    let out = cmd().arg("compare").arg(&x).arg(&h).exits(2);
-    assert_stderr_contains(&out, "run-2/arith.txt");
-    // Allowed explicitly: never a plain PASS, and every format says so.
-    let a = fixture("real-3.13.5/aa-base");
-    let args = [a.as_os_str(), a.as_os_str(), "--allow-same-input".as_ref()];
-    let json = every_format_says(&args, 0, &["SAME INPUT"]);
-    assert_eq!(json["verdict"], "inconclusive");
-    assert!(!json["same_input"].as_array().unwrap().is_empty());
-    cmd()
-        .arg("compare")
-        .arg(&a)
-        .arg(&a)
-        .args(["--allow-same-input", "--strict"])
-        .exits(1);
-    let out = cmd()
-        .arg("check")
-        .arg(&a)
-        .arg(&a)
-        .arg("--allow-same-input")
-        .exits(0);
-    crate::util::assert_stdout_contains(&out, "SAME INPUT");
-}
-
-#[test]
-fn hidden_directories_in_a_set_are_input_errors() {
-    // A directory named `.pystats-gate-output` at a set's root was skipped unread.
-    let d = tempdir();
-    let h = d.path().join("h");
-    for (hidden, inside) in [
-        (".pystats-gate-output", ""),
-        (".git", ""),
-        (".cache", "run-1"),
-    ] {
-        let _ = std::fs::remove_dir_all(&h);
-        copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-        let dir = h.join(inside).join(hidden);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(h.join("run-1/arith.txt"), dir.join("arith.txt")).unwrap();
-        for sub in [
-            vec!["compare"],
-            vec!["check"],
-            vec!["metrics"],
-            vec!["summarize"],
-        ] {
-            let mut c = cmd();
-            c.args(&sub);
-            if sub[0] == "compare" {
-                c.arg(fixture("real-3.13.5/aa-base"));
-            }
-            let out = c.arg(&h).exits(2);
-            assert_stderr_contains(&out, &format!("{hidden}: hidden directory in a stats set"));
-        }
-    }
-    // The marker as the file pystats-gate writes is still fine.
-    let _ = std::fs::remove_dir_all(&h);
-    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    std::fs::write(h.join(".pystats-gate-output"), "written by pystats-gate\n").unwrap();
-    compare_base_with(Some(&h)).exits(0);
-}
-
-/// A copy of the real A/A base as shard 1/1 of a 3-repeat run at `dir`.
-fn whole_run_shard(dir: &Path) {
-    copy_dir(&fixture("real-3.13.5/aa-base"), dir);
-    crate::hostile::edit_manifest(dir, |m| {
-        m["shard"] = serde_json::json!("1/1");
-        m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
-        m["total_repeats"] = serde_json::json!(3);
-    });
-}
-
-#[test]
-fn merge_accounts_for_every_entry_of_a_shard() {
-    // Stray entries whose stem or number looked right were silently ignored.
-    let d = tempdir();
-    type Make = fn(&Path);
-    let strays: [(&str, Make); 7] = [
-        ("run-1/arith.bak", |s| {
-            std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith.bak")).unwrap();
-        }),
-        ("run-1/arith", |s| {
-            std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith")).unwrap();
-        }),
-        ("run-2/arith.d", |s| {
-            std::fs::create_dir(s.join("run-2/arith.d")).unwrap()
-        }),
-        ("run-2/attrs", |s| {
-            std::fs::create_dir(s.join("run-2/attrs")).unwrap()
-        }),
-        ("run-01", |s| copy_dir(&s.join("run-1"), &s.join("run-01"))),
-        ("run-+1", |s| copy_dir(&s.join("run-1"), &s.join("run-+1"))),
-        ("run-0", |s| copy_dir(&s.join("run-1"), &s.join("run-0"))),
-    ];
-    for (i, (path, make)) in strays.iter().enumerate() {
-        let shard = d.path().join(format!("shard{i}"));
-        whole_run_shard(&shard);
-        make(&shard);
-        let out = cmd()
-            .arg("merge")
-            .arg(&shard)
-            .arg("--out")
-            .arg(d.path().join(format!("out{i}")))
-            .exits(2);
-        assert_stderr_contains(&out, path);
-        assert!(!d.path().join(format!("out{i}")).exists(), "{}", dump(&out));
-    }
-    // Without strays the same shard merges.
-    let shard = d.path().join("clean");
-    whole_run_shard(&shard);
-    cmd()
-        .arg("merge")
-        .arg(&shard)
-        .arg("--out")
-        .arg(d.path().join("merged"))
-        .exits(0);
-}
-
-#[test]
-fn repeat_names_are_parsed_strictly_and_must_match_across_sides() {
-    // `zzz` on one side and `run-1` on the other passed compare (unpaired, same count).
-    let d = tempdir();
-    let (b, h) = (d.path().join("b"), d.path().join("h"));
-    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
-    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
-    for set in [&b, &h] {
-        std::fs::remove_file(set.join("manifest.json")).unwrap();
-    }
-    for bad in ["zzz", "run-01", "run-+3", "run-0"] {
-        std::fs::rename(h.join("run-3"), h.join(bad)).unwrap();
-        let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
-        assert_stderr_contains(&out, &format!("{bad}: not a repeat directory name"));
-        std::fs::rename(h.join(bad), h.join("run-3")).unwrap();
-    }
-    // A well-formed repeat the other side lacks: a gap, not an unpaired pass.
-    std::fs::rename(h.join("run-3"), h.join("run-4")).unwrap();
-    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
-    assert_stderr_contains(&out, "lacks repeat run-4 that head has");
-    assert_stderr_contains(&out, "lacks repeat run-3 that base has");
-    // Manifests name repeats with the same parser.
-    let m = d.path().join("m");
-    copy_dir(&fixture("real-3.13.5/aa-head"), &m);
-    crate::hostile::edit_manifest(&m, |v| {
-        v["repeats"][0]["name"] = serde_json::json!("run-01")
-    });
-    let out = compare_base_with(Some(&m)).exits(2);
-    assert_stderr_contains(&out, "manifest.json: repeats[0].name: bad name \"run-01\"");
-
     let long = "x".repeat(100_000);
     let classes = "[!a]".repeat(200);
     for glob in [&long, &classes] {
@@ -2068,4 +1692,384 @@ fn messages_quote_at_most_200_bytes_of_any_input() {
     let out = cmd().arg("compare").arg(&mb).arg(&mh).exits(2);
     small(&out);
     assert_stderr_contains(&out, "and 1989 more");
+}
+
+// ---- Issue 19, "False PASS": nothing checked must never end in PASS. ----
+
+/// A copy of the real A/A fixture pair (`b`, `h`) whose every dump line is kept only when
+/// `keep` says so, or replaced by `replace` when given.
+fn rewritten_pair(
+    dir: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (b, h) = (dir.join("b"), dir.join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        for r in ["run-1", "run-2", "run-3"] {
+            for bench in ["arith", "attrs"] {
+                let p = set.join(r).join(format!("{bench}.txt"));
+                let text = std::fs::read_to_string(&p).unwrap();
+                let kept: String = text
+                    .lines()
+                    .filter(|l| keep(l))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let kept = if kept.is_empty() {
+                    "hello world : 1\n".to_string()
+                } else {
+                    kept
+                };
+                std::fs::write(&p, kept).unwrap();
+            }
+        }
+    }
+    (b, h)
+}
+
+#[test]
+fn dumps_without_an_executed_instruction_on_both_sides_never_pass() {
+    // Only the static `specializable` lines, or only made-up keys, on BOTH sides: every
+    // rule was matched against a list of known metric names, found "something", skipped
+    // everything, and compare said PASS (also with --strict).
+    let d = tempdir();
+    for (name, keep) in [
+        (
+            "specializable",
+            (|l: &str| l.contains(".specializable")) as fn(&str) -> bool,
+        ),
+        ("made-up", |_: &str| false),
+    ] {
+        let (b, h) = rewritten_pair(&d.path().join(name), keep);
+        for strict in [false, true] {
+            let mut c = cmd();
+            c.arg("compare").arg(&b).arg(&h);
+            if strict {
+                c.arg("--strict");
+            }
+            let out = c.exits(2);
+            assert_stderr_contains(&out, "counts no instruction execution");
+            assert_stderr_contains(&out, "run-1/arith.txt");
+        }
+        // `check` found every invariant "ok" on them: it holds trivially on nothing.
+        let out = cmd().arg("check").arg(&b).exits(2);
+        assert_stderr_contains(&out, "counts no instruction execution");
+    }
+    // Two summarize_stats JSONs without opcode keys.
+    let (j1, j2) = (d.path().join("a.json"), d.path().join("b.json"));
+    std::fs::write(&j1, "{\"hello world\": 1, \"Object allocations\": 5}").unwrap();
+    std::fs::write(&j2, "{\"hello world\": 2, \"Object allocations\": 5}").unwrap();
+    let out = cmd().arg("compare").arg(&j1).arg(&j2).exits(2);
+    assert_stderr_contains(&out, "a.json: counts no instruction execution");
+}
+
+#[test]
+fn a_rule_is_matched_against_the_compared_data_not_known_names() {
+    // `optimizer.success_ratio` exists on tier-2 builds only: matched against a list of
+    // metric names that can exist, a rules file of it alone passed on data without tier 2.
+    let d = tempdir();
+    let rules = d.path().join("tier2-only.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"opt\"\nmetric = \"optimizer.success_ratio\"\nmax_decrease = 0.05\n",
+    )
+    .unwrap();
+    let out = compare_base_with(None).arg("--rules").arg(&rules).exits(2);
+    assert_stderr_contains(&out, "tier2-only.toml:2: rule[0].metric: pattern");
+    assert_stderr_contains(&out, "matches no metric in the compared data");
+    // Declared optional, it may find nothing, but a compare in which no rule evaluated
+    // anything is never a pass: an input error naming the rules file.
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"opt\"\nmetric = \"optimizer.success_ratio\"\nmax_decrease = 0.05\noptional = true\n",
+    )
+    .unwrap();
+    let out = compare_base_with(None).arg("--rules").arg(&rules).exits(2);
+    assert_stderr_contains(&out, "tier2-only.toml: no rule checked anything");
+}
+
+/// The five report files `--out-dir` writes.
+const REPORT_FILES: [&str; 5] = [
+    "report.md",
+    "report.txt",
+    "report.html",
+    "junit.xml",
+    "report.json",
+];
+
+/// Runs `compare` with every report format (files, stdout text and GitHub annotations) and
+/// asserts that each holds `needle`; returns the JSON report.
+fn every_format_says(args: &[&std::ffi::OsStr], code: i32, needles: &[&str]) -> serde_json::Value {
+    let d = tempdir();
+    let out_dir = d.path().join("reports");
+    let out = cmd()
+        .arg("compare")
+        .args(args)
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .exits(code);
+    // GitHub annotations go to stderr under Actions.
+    let err = stderr(&out);
+    for needle in needles {
+        crate::util::assert_stdout_contains(&out, needle);
+        assert!(
+            err.lines().any(
+                |l| (l.starts_with("::warning") || l.starts_with("::notice")) && l.contains(needle)
+            ),
+            "no annotation says {needle:?}: {err}"
+        );
+        // report.json holds the model fields themselves (`unchecked_rules`,
+        // `same_input`): the callers check those.
+        for f in REPORT_FILES.iter().filter(|f| **f != "report.json") {
+            let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
+            assert!(text.contains(needle), "{f} does not say {needle:?}");
+        }
+    }
+    crate::util::read_json(&out_dir.join("report.json"))
+}
+
+#[test]
+fn a_rule_skipped_everywhere_never_passes_and_every_format_says_so() {
+    let d = tempdir();
+    let rules = d.path().join("r.toml");
+    let checked =
+        "[[rule]]\nname = \"miss\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\n";
+    let never = "[[rule]]\nname = \"never\"\nmetric = \"family.*.deferred_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n";
+    // The only rule skipped everywhere: nothing was compared, an input error.
+    std::fs::write(&rules, never).unwrap();
+    for strict in [false, true] {
+        let mut c = compare_base_with(None);
+        c.arg("--rules").arg(&rules);
+        if strict {
+            c.arg("--strict");
+        }
+        let out = c.exits(2);
+        assert_stderr_contains(&out, "r.toml: no rule checked anything");
+    }
+    // Beside a rule that checks something: INCONCLUSIVE (exit 1 under --strict), said in
+    // every format from the report's `unchecked_rules`.
+    std::fs::write(&rules, format!("{checked}{never}")).unwrap();
+    let (b, h) = (
+        fixture("real-3.13.5/aa-base"),
+        fixture("real-3.13.5/aa-head"),
+    );
+    let args = [
+        b.as_os_str(),
+        h.as_os_str(),
+        "--rules".as_ref(),
+        rules.as_os_str(),
+    ];
+    let json = every_format_says(
+        &args,
+        0,
+        &["UNCHECKED RULE: fail-level rule never", "1e300"],
+    );
+    assert_eq!(json["verdict"], "inconclusive");
+    assert_eq!(json["unchecked_rules"][0]["rule"], "never");
+    let out = compare_base_with(None)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--strict")
+        .exits(1);
+    crate::util::assert_stdout_contains(&out, "INCONCLUSIVE");
+    // A warn-level rule left unchecked keeps a pass away only under --fail-on-warn.
+    std::fs::write(&rules, format!("{checked}{never}severity = \"warn\"\n")).unwrap();
+    compare_base_with(None)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--strict")
+        .exits(0);
+    compare_base_with(None)
+        .args(["--strict", "--fail-on-warn", "--rules"])
+        .arg(&rules)
+        .exits(1);
+    // `optional = true` lets it check nothing: a pass, but still listed.
+    std::fs::write(&rules, format!("{checked}{never}optional = true\n")).unwrap();
+    let json = every_format_says(&args, 0, &["checked nothing", "never"]);
+    assert_eq!(json["verdict"], "pass");
+    assert_eq!(json["unchecked_rules"][0]["optional"], true);
+}
+
+#[test]
+fn the_same_input_on_both_sides_is_an_input_error() {
+    // `compare X X` passed even when X held a regression (through a symlink, `X/`,
+    // `w/../w/X`, or a `cp -al` copy too).
+    let d = tempdir();
+    let w = d.path().join("w");
+    let x = w.join("x");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &x);
+    crate::gate_compare::plant_binary_op_misses(&x, 2000);
+    std::os::unix::fs::symlink(&x, w.join("link")).unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(&x)
+        .arg(w.join("hardlinked"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let spellings = [
+        x.clone(),
+        w.join("link"),
+        std::path::PathBuf::from(format!("{}/", x.display())),
+        w.join("../w/x"),
+        w.join("hardlinked"),
+    ];
+    for other in &spellings {
+        let out = cmd().arg("compare").arg(&x).arg(other).exits(2);
+        assert_stderr_contains(&out, "are the same input");
+        let out = cmd().arg("check").arg(&x).arg(other).exits(2);
+        assert_stderr_contains(&out, "are the same input");
+    }
+    // One shared dump is enough: head's run-2 hard-linked from base.
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &h);
+    std::fs::remove_file(h.join("run-2/arith.txt")).unwrap();
+    std::fs::hard_link(x.join("run-2/arith.txt"), h.join("run-2/arith.txt")).unwrap();
+    let out = cmd().arg("compare").arg(&x).arg(&h).exits(2);
+    assert_stderr_contains(&out, "run-2/arith.txt");
+    // Allowed explicitly: never a plain PASS, and every format says so.
+    let a = fixture("real-3.13.5/aa-base");
+    let args = [a.as_os_str(), a.as_os_str(), "--allow-same-input".as_ref()];
+    let json = every_format_says(&args, 0, &["SAME INPUT"]);
+    assert_eq!(json["verdict"], "inconclusive");
+    assert!(!json["same_input"].as_array().unwrap().is_empty());
+    cmd()
+        .arg("compare")
+        .arg(&a)
+        .arg(&a)
+        .args(["--allow-same-input", "--strict"])
+        .exits(1);
+    let out = cmd()
+        .arg("check")
+        .arg(&a)
+        .arg(&a)
+        .arg("--allow-same-input")
+        .exits(0);
+    crate::util::assert_stdout_contains(&out, "SAME INPUT");
+}
+
+#[test]
+fn hidden_directories_in_a_set_are_input_errors() {
+    // A directory named `.pystats-gate-output` at a set's root was skipped unread.
+    let d = tempdir();
+    let h = d.path().join("h");
+    for (hidden, inside) in [
+        (".pystats-gate-output", ""),
+        (".git", ""),
+        (".cache", "run-1"),
+    ] {
+        let _ = std::fs::remove_dir_all(&h);
+        copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+        let dir = h.join(inside).join(hidden);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(h.join("run-1/arith.txt"), dir.join("arith.txt")).unwrap();
+        for sub in [
+            vec!["compare"],
+            vec!["check"],
+            vec!["metrics"],
+            vec!["summarize"],
+        ] {
+            let mut c = cmd();
+            c.args(&sub);
+            if sub[0] == "compare" {
+                c.arg(fixture("real-3.13.5/aa-base"));
+            }
+            let out = c.arg(&h).exits(2);
+            assert_stderr_contains(&out, &format!("{hidden}: hidden directory in a stats set"));
+        }
+    }
+    // The marker as the file pystats-gate writes is still fine.
+    let _ = std::fs::remove_dir_all(&h);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    std::fs::write(h.join(".pystats-gate-output"), "written by pystats-gate\n").unwrap();
+    compare_base_with(Some(&h)).exits(0);
+}
+
+/// A copy of the real A/A base as shard 1/1 of a 3-repeat run at `dir`.
+fn whole_run_shard(dir: &Path) {
+    copy_dir(&fixture("real-3.13.5/aa-base"), dir);
+    crate::hostile::edit_manifest(dir, |m| {
+        m["shard"] = serde_json::json!("1/1");
+        m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+        m["total_repeats"] = serde_json::json!(3);
+    });
+}
+
+#[test]
+fn merge_accounts_for_every_entry_of_a_shard() {
+    // Stray entries whose stem or number looked right were silently ignored.
+    let d = tempdir();
+    type Make = fn(&Path);
+    let strays: [(&str, Make); 7] = [
+        ("run-1/arith.bak", |s| {
+            std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith.bak")).unwrap();
+        }),
+        ("run-1/arith", |s| {
+            std::fs::copy(s.join("run-1/arith.txt"), s.join("run-1/arith")).unwrap();
+        }),
+        ("run-2/arith.d", |s| {
+            std::fs::create_dir(s.join("run-2/arith.d")).unwrap()
+        }),
+        ("run-2/attrs", |s| {
+            std::fs::create_dir(s.join("run-2/attrs")).unwrap()
+        }),
+        ("run-01", |s| copy_dir(&s.join("run-1"), &s.join("run-01"))),
+        ("run-+1", |s| copy_dir(&s.join("run-1"), &s.join("run-+1"))),
+        ("run-0", |s| copy_dir(&s.join("run-1"), &s.join("run-0"))),
+    ];
+    for (i, (path, make)) in strays.iter().enumerate() {
+        let shard = d.path().join(format!("shard{i}"));
+        whole_run_shard(&shard);
+        make(&shard);
+        let out = cmd()
+            .arg("merge")
+            .arg(&shard)
+            .arg("--out")
+            .arg(d.path().join(format!("out{i}")))
+            .exits(2);
+        assert_stderr_contains(&out, path);
+        assert!(!d.path().join(format!("out{i}")).exists(), "{}", dump(&out));
+    }
+    // Without strays the same shard merges.
+    let shard = d.path().join("clean");
+    whole_run_shard(&shard);
+    cmd()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(d.path().join("merged"))
+        .exits(0);
+}
+
+#[test]
+fn repeat_names_are_parsed_strictly_and_must_match_across_sides() {
+    // `zzz` on one side and `run-1` on the other passed compare (unpaired, same count).
+    let d = tempdir();
+    let (b, h) = (d.path().join("b"), d.path().join("h"));
+    copy_dir(&fixture("real-3.13.5/aa-base"), &b);
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    for set in [&b, &h] {
+        std::fs::remove_file(set.join("manifest.json")).unwrap();
+    }
+    for bad in ["zzz", "run-01", "run-+3", "run-0"] {
+        std::fs::rename(h.join("run-3"), h.join(bad)).unwrap();
+        let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+        assert_stderr_contains(&out, &format!("{bad}: not a repeat directory name"));
+        std::fs::rename(h.join(bad), h.join("run-3")).unwrap();
+    }
+    // A well-formed repeat the other side lacks: a gap, not an unpaired pass.
+    std::fs::rename(h.join("run-3"), h.join("run-4")).unwrap();
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "lacks repeat run-4 that head has");
+    assert_stderr_contains(&out, "lacks repeat run-3 that base has");
+    // Manifests name repeats with the same parser.
+    let m = d.path().join("m");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &m);
+    crate::hostile::edit_manifest(&m, |v| {
+        v["repeats"][0]["name"] = serde_json::json!("run-01")
+    });
+    let out = compare_base_with(Some(&m)).exits(2);
+    assert_stderr_contains(&out, "manifest.json: repeats[0].name: bad name \"run-01\"");
 }
