@@ -86,6 +86,14 @@ pub fn snapshot(dir: &Path, outputs: &[&Path]) -> anyhow::Result<Snapshot> {
     )?);
     if real_index.is_file() {
         std::fs::copy(&real_index, &index)?;
+        // Keep the index's own mtime: git's racy-clean check compares it with the files'
+        // mtimes, and a fresh copy's later mtime would let an edit made in the same clock
+        // tick as the last `git add` (same size) pass as unchanged.
+        let mtime = std::fs::metadata(&real_index)?.modified()?;
+        std::fs::File::options()
+            .write(true)
+            .open(&index)?
+            .set_modified(mtime)?;
     }
     let mut add = vec!["add".to_string(), "-A".into(), "--".into(), ".".into()];
     let top_abs = crate::output::resolved(&top);

@@ -322,9 +322,11 @@ pub fn render_markdown(r: &GateReport) -> String {
             "FAILED (see above)"
         }
     );
-    let optional = optional_unchecked_line(r)
-        .map(|l| format!("{}. ", cell(&l)))
-        .unwrap_or_default();
+    // The PR comment stays a few lines: it counts them; the other formats name them.
+    let optional = match r.unchecked_rules.iter().filter(|u| u.optional).count() {
+        0 => String::new(),
+        n => format!("{n} optional rule(s) checked nothing on this data (named in `report.txt`). "),
+    };
     let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
     // Room for the list of left-out sections.
