@@ -322,10 +322,24 @@ pub fn render_markdown(r: &GateReport) -> String {
             "FAILED (see above)"
         }
     );
-    // The PR comment stays a few lines: it counts them; the other formats name them.
-    let optional = match r.unchecked_rules.iter().filter(|u| u.optional).count() {
+    // The PR comment stays a few lines: it names the first three; `report.txt` names all.
+    let optional: Vec<&str> = r
+        .unchecked_rules
+        .iter()
+        .filter(|u| u.optional)
+        .map(|u| u.rule.as_str())
+        .collect();
+    let optional = match optional.len() {
         0 => String::new(),
-        n => format!("{n} optional rule(s) checked nothing on this data (named in `report.txt`). "),
+        n => format!(
+            "{n} optional rule(s) checked nothing on this data: {}{}. ",
+            cell(&optional[..n.min(3)].join(", ")),
+            if n > 3 {
+                ", ... (all in `report.txt`)"
+            } else {
+                ""
+            }
+        ),
     };
     let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
