@@ -3,7 +3,7 @@
 
 Usage: ci/module-deps.py [--graph]   (from the repository root; exit 1 on a violation)
 
-A module is a file under src/ (`src/gate/verdict.rs` is `gate::verdict`, a `mod.rs` is its
+A module is a file under src/ (`src/gate/rules.rs` is `gate::rules`, a `mod.rs` is its
 folder). An edge A -> B is any `crate::B...` or `super::...` path in A that resolves to
 another module B; `use` trees are expanded, grouped imports
 (`use crate::{a::b, c}`) included. Edges from a module to its own ancestors are its parent's interface

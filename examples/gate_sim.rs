@@ -12,7 +12,8 @@
 
 use pystats_gate::gate::noise::{learn, NoiseFile};
 use pystats_gate::gate::statistics::ErrorControl;
-use pystats_gate::gate::verdict::{evaluate, EvalOptions, Verdict};
+use pystats_gate::gate::evaluate::evaluate;
+use pystats_gate::gate::report_model::{EvalOptions, Verdict};
 use pystats_gate::stats::metadata::Metadata;
 use pystats_gate::stats::set::{Repeat, StatsSet};
 use statrs::distribution::{Beta, ContinuousCDF};
@@ -347,7 +348,7 @@ fn run_row(
             for o in rep
                 .outcomes
                 .iter()
-                .filter(|o| o.status > pystats_gate::gate::verdict::OutcomeStatus::Pass)
+                .filter(|o| o.status > pystats_gate::gate::report_model::OutcomeStatus::Pass)
             {
                 eprintln!(
                     "{model:?} {} {shift}: {:?} {} {:?} {}",

@@ -10,9 +10,8 @@
 
 use crate::gate::metrics::{self, MetricTable};
 use crate::gate::rules::Severity;
-use crate::gate::verdict::{
-    self, evaluate, EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict,
-};
+use crate::gate::evaluate::{self, evaluate};
+use crate::gate::report_model::{EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict};
 use crate::stats::set::StatsSet;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -184,8 +183,8 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
             *o = d.clone();
         }
     }
-    verdict::sort_worst_first(&mut rep.outcomes);
-    rep.verdict = verdict::decide(
+    evaluate::sort_worst_first(&mut rep.outcomes);
+    rep.verdict = evaluate::decide(
         &rep.outcomes,
         rep.checks_ok(),
         opts.strict,
@@ -317,7 +316,7 @@ mod tests {
 
     #[test]
     fn stops_at_the_budget_or_the_maximum_and_never_passes_what_stays_open() {
-        use crate::gate::verdict::tests::{noisy, opts};
+        use crate::gate::evaluate::tests::{noisy, opts};
         let base = crate::stats::set::real_fixture("aa-base");
         // BINARY_OP misses planted unevenly per seed: the paired change straddles 1 pp.
         let head = noisy(crate::stats::set::real_fixture("aa-head"), &[0, 600, 30]);
@@ -383,7 +382,7 @@ mod tests {
     #[test]
     fn outcomes_decided_at_a_look_stay_decided_with_their_acceptance() {
         use crate::gate::accept::Acceptance;
-        use crate::gate::verdict::tests::{opts, plant_binary_op_misses};
+        use crate::gate::evaluate::tests::{opts, plant_binary_op_misses};
         let base = crate::stats::set::real_fixture("aa-base");
         let clean = crate::stats::set::real_fixture("aa-head");
         let mut planted = clean.clone();
@@ -431,7 +430,7 @@ mod tests {
     /// under the new seeds: a copy of its first repeat would be a repeat that cannot vary.
     #[test]
     fn benchmarks_constant_over_the_first_seeds_are_rerun_not_copied() {
-        use crate::gate::verdict::tests::{noisy, opts};
+        use crate::gate::evaluate::tests::{noisy, opts};
         let base = crate::stats::set::real_fixture("aa-base");
         let head = noisy(crate::stats::set::real_fixture("aa-head"), &[0, 600, 30]);
         let o = opts();

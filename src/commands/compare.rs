@@ -1,7 +1,8 @@
 //! `pystats-gate compare BASE HEAD`: the gate's comparison of two stats sets, reported.
 
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::gate::verdict::{evaluate, exit_code, summary_diff};
+use crate::gate::evaluate::{evaluate, summary_diff};
+use crate::gate::report_model::exit_code;
 use crate::report::{self, Format as ReportFormat};
 use crate::stats::set::StatsSet;
 
@@ -24,7 +25,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     let opts = super::eval_options(&args.gate, mb, mh)?;
     let mut rep = evaluate(&base, &head, &opts)?;
     if !shared.is_empty() {
-        crate::gate::verdict::mark_same_input(&mut rep, &shared);
+        crate::gate::evaluate::mark_same_input(&mut rep, &shared);
     }
     if args.diff {
         rep.summary_diff = Some(summary_diff(

@@ -211,7 +211,7 @@ pub fn gate(
             auto_record = Some(record);
             write_and_print(&rep, gate_opts, out)?
         } else {
-            let rep = crate::gate::verdict::evaluate(&base_set, &head_set, &eval)?;
+            let rep = crate::gate::evaluate::evaluate(&base_set, &head_set, &eval)?;
             write_and_print(&rep, gate_opts, out)?
         }
     };
@@ -378,7 +378,7 @@ fn reach_of(
     base: &BuiltPython,
     head: &BuiltPython,
     changed: &[ChangedFile],
-    eval: &crate::gate::verdict::EvalOptions,
+    eval: &crate::gate::report_model::EvalOptions,
 ) -> Reach {
     Reach::from_files(&base.commit, &head.commit, changed, &eval.meta_head)
 }
@@ -392,7 +392,7 @@ fn eval_options(
     head_build: &BuiltPython,
     opts: &GateOpts,
     trailers: &[crate::gate::accept::Acceptance],
-) -> anyhow::Result<crate::gate::verdict::EvalOptions> {
+) -> anyhow::Result<crate::gate::report_model::EvalOptions> {
     let meta = |b: &BuiltPython, set: &StatsSet| {
         let input = InputOpts {
             cpython_src: Some(b.dir.join("src")),
@@ -410,7 +410,7 @@ fn eval_options(
 
 /// Writes every report format into `out`, prints the text report, returns the exit code.
 fn write_and_print(
-    rep: &crate::gate::verdict::GateReport,
+    rep: &crate::gate::report_model::GateReport,
     opts: &GateOpts,
     out: &Path,
 ) -> anyhow::Result<i32> {
@@ -418,7 +418,7 @@ fn write_and_print(
     let color = crate::exec::progress::color_on_stdout();
     crate::output::print(&crate::report::text::render_text(rep, color))?;
     crate::report::github::emit_if_actions(rep)?;
-    Ok(crate::gate::verdict::exit_code(rep, opts.strict))
+    Ok(crate::gate::report_model::exit_code(rep, opts.strict))
 }
 
 /// `pystats-gate demo`: the main job on CPython 3.13 source and a shipped example head.
@@ -456,7 +456,7 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
 
 /// The demo's last line: the verdict and the families of the failing rules.
 fn demo_headline(out: &Path, code: i32) -> String {
-    let report: Option<crate::gate::verdict::GateReport> =
+    let report: Option<crate::gate::report_model::GateReport> =
         fs::read_to_string(out.join("report.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
@@ -468,7 +468,7 @@ fn demo_headline(out: &Path, code: i32) -> String {
     let metrics: indexmap::IndexSet<&str> = report.failing().map(|o| o.metric.as_str()).collect();
     let metrics: Vec<&str> = metrics.into_iter().collect();
     if code == crate::error::EXIT_PASS
-        && report.verdict == crate::gate::verdict::Verdict::Inconclusive
+        && report.verdict == crate::gate::report_model::Verdict::Inconclusive
     {
         format!("demo: INCONCLUSIVE (exit {code}): see the report's notes")
     } else if code == crate::error::EXIT_PASS {

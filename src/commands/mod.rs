@@ -22,7 +22,7 @@ use crate::cli::{GateOpts, InputOpts};
 use crate::error::Error;
 use crate::gate::check::CheckExceptions;
 use crate::gate::rules::RuleSet;
-use crate::gate::verdict::{Display, EvalOptions};
+use crate::gate::report_model::{Display, EvalOptions};
 use crate::stats::metadata::{Metadata, MetadataChoice};
 use crate::stats::set::StatsSet;
 

@@ -202,11 +202,11 @@ mod props {
                 }
             }
             let opts =
-                crate::gate::verdict::EvalOptions::with_defaults(meta.clone(), meta.clone()).unwrap();
+                crate::gate::report_model::EvalOptions::with_defaults(meta.clone(), meta.clone()).unwrap();
             // compare also refuses a dump of a benchmark that counts no execution, and data
             // on which a rule finds no metric or no rule decides anything (input errors:
             // nothing a rule could check).
-            if let Err(e) = crate::gate::verdict::evaluate(&base, &head, &opts) {
+            if let Err(e) = crate::gate::evaluate::evaluate(&base, &head, &opts) {
                 let e = format!("{e:#}");
                 prop_assert!(
                     input_error(&e)

@@ -1,7 +1,7 @@
 //! GitHub Actions integration: `::error`/`::warning` annotations and the job summary.
 
 use super::*;
-use crate::gate::verdict::GateReport;
+use crate::gate::report_model::GateReport;
 
 pub struct AnnotationsExporter;
 

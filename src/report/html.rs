@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::gate::check::CheckStatus;
-use crate::gate::verdict::{GateReport, MetricComparison, RuleOutcome, Verdict};
+use crate::gate::report_model::{GateReport, MetricComparison, RuleOutcome, Verdict};
 
 pub struct HtmlExporter;
 
@@ -314,7 +314,7 @@ pub fn render_html(r: &GateReport) -> String {
     let violated_families: Vec<String> = r
         .outcomes
         .iter()
-        .filter(|o| o.status == crate::gate::verdict::OutcomeStatus::Regression)
+        .filter(|o| o.status == crate::gate::report_model::OutcomeStatus::Regression)
         .filter_map(|o| {
             o.metric
                 .strip_prefix("family.")

@@ -1,7 +1,7 @@
 //! JSON report: the serialized [`GateReport`] (see `schema_version`).
 
 use super::Exporter;
-use crate::gate::verdict::GateReport;
+use crate::gate::report_model::GateReport;
 
 pub struct JsonExporter;
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::gate::check::CheckStatus;
 use crate::gate::rules::Severity;
-use crate::gate::verdict::{GateReport, OutcomeStatus};
+use crate::gate::report_model::{GateReport, OutcomeStatus};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 pub struct JunitExporter;

@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::gate::check::CheckStatus;
-use crate::gate::verdict::{GateReport, RuleOutcome, Verdict};
+use crate::gate::report_model::{GateReport, RuleOutcome, Verdict};
 
 pub struct MarkdownExporter;
 
@@ -299,11 +299,11 @@ pub fn render_markdown(r: &GateReport) -> String {
     if !loud.is_empty() {
         s.push('\n');
     }
-    let count = |st: crate::gate::verdict::OutcomeStatus| {
+    let count = |st: crate::gate::report_model::OutcomeStatus| {
         r.outcomes.iter().filter(|o| o.status == st).count()
     };
-    let passing = count(crate::gate::verdict::OutcomeStatus::Pass);
-    let skipped = count(crate::gate::verdict::OutcomeStatus::Skipped);
+    let passing = count(crate::gate::report_model::OutcomeStatus::Pass);
+    let skipped = count(crate::gate::report_model::OutcomeStatus::Skipped);
     let rules_line = format!(
         "{passing} {}rule check(s) pass{}; consistency checks {}. ",
         if passing + skipped == r.outcomes.len() {

@@ -12,7 +12,7 @@ pub mod text;
 pub use crate::gate::metrics::metric_label;
 use crate::gate::metrics::{format_delta, format_value, MetricKind};
 pub use crate::gate::rules::fmt_limit;
-use crate::gate::verdict::{GateReport, Verdict};
+use crate::gate::report_model::{GateReport, Verdict};
 use std::path::Path;
 
 /// Output formats of a gate report.
@@ -87,7 +87,7 @@ pub fn report_word(r: &GateReport) -> String {
 
 /// How a set is named in reports: its revision (from the manifest, 12 characters), else its
 /// directory's name (no revision recorded); never a local absolute path.
-pub fn set_label(s: &crate::gate::verdict::SetInfo) -> String {
+pub fn set_label(s: &crate::gate::report_model::SetInfo) -> String {
     match &s.revision {
         Some(rev) => format!("`{}`", &rev[..rev.len().min(12)]),
         None => {
@@ -299,7 +299,7 @@ pub fn fmt_p(p: Option<f64>) -> String {
 }
 
 /// `arith +1.20 pp, attrs +0.10 pp`.
-pub fn fmt_attribution(kind: MetricKind, a: &[crate::gate::verdict::Attribution]) -> String {
+pub fn fmt_attribution(kind: MetricKind, a: &[crate::gate::report_model::Attribution]) -> String {
     a.iter()
         .map(|x| format!("{} {}", x.benchmark, format_delta(kind, x.contribution)))
         .collect::<Vec<_>>()
@@ -308,7 +308,7 @@ pub fn fmt_attribution(kind: MetricKind, a: &[crate::gate::verdict::Attribution]
 
 /// The cells of one rule-outcome row (metric, base, head, change, interval, p (adj.),
 /// limit), formatted once for every renderer.
-pub fn outcome_cells(o: &crate::gate::verdict::RuleOutcome) -> [String; 7] {
+pub fn outcome_cells(o: &crate::gate::report_model::RuleOutcome) -> [String; 7] {
     [
         metric_label(&o.metric, &o.benchmark),
         fmt_value(o.kind, o.base),
@@ -322,7 +322,7 @@ pub fn outcome_cells(o: &crate::gate::verdict::RuleOutcome) -> [String; 7] {
 
 /// The cells of one top-mover row (metric, base, head, change, interval, q, attribution),
 /// formatted once for every tabular renderer.
-pub fn mover_cells(m: &crate::gate::verdict::Mover) -> [String; 7] {
+pub fn mover_cells(m: &crate::gate::report_model::Mover) -> [String; 7] {
     [
         if m.same_as.is_empty() {
             m.metric.clone()
@@ -416,10 +416,10 @@ mod tests {
     /// the zero-variance outcomes the exact permutation test decides inside Holm.
     #[test]
     fn the_footer_states_the_estimand_and_every_path() {
-        use crate::gate::verdict::evaluate;
+        use crate::gate::evaluate::evaluate;
         let set = |n: &str| crate::stats::set::real_fixture(n);
         let m = crate::stats::metadata::Metadata::embedded("3.13").unwrap();
-        let opts = crate::gate::verdict::EvalOptions::with_defaults(m.clone(), m).unwrap();
+        let opts = crate::gate::report_model::EvalOptions::with_defaults(m.clone(), m).unwrap();
         let rep = evaluate(&set("aa-base"), &set("aa-head"), &opts).unwrap();
         let line = statistics_line(&rep);
         assert!(
@@ -448,8 +448,8 @@ mod tests {
     #[test]
     fn reach_rows_name_every_unreached_place_and_group_the_reached() {
         use crate::gate::reach::{Place, PlaceKind, Reach};
-        use crate::gate::verdict::evaluate;
-        use crate::gate::verdict::tests::opts;
+        use crate::gate::evaluate::evaluate;
+        use crate::gate::evaluate::tests::opts;
         use crate::stats::set::real_fixture as real;
         let place = |line: usize, counter: &str| Place {
             file: "Python/specialize.c".into(),
@@ -509,8 +509,8 @@ mod tests {
     /// UNVERIFIED thresholds at one repeat per side.
     #[test]
     fn statistics_line_names_the_deciding_path() {
-        use crate::gate::verdict::evaluate;
-        use crate::gate::verdict::tests::{opts, plant_binary_op_misses};
+        use crate::gate::evaluate::evaluate;
+        use crate::gate::evaluate::tests::{opts, plant_binary_op_misses};
         use crate::stats::set::real_fixture as real;
         let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
         assert!(statistics_line(&rep).contains("decided exactly"));

@@ -1,7 +1,7 @@
 //! Terminal text report (ANSI colour when writing to a terminal).
 
 use super::*;
-use crate::gate::verdict::{GateReport, RuleOutcome, Verdict};
+use crate::gate::report_model::{GateReport, RuleOutcome, Verdict};
 
 pub struct TextExporter {
     pub color: bool,

@@ -5,7 +5,8 @@ use super::real::{Built, EvaluatorOptions, Judgement, Toolchain};
 use super::{MetricValue, StepOutcome, Violation};
 use crate::cli::InputOpts;
 use crate::error::Error;
-use crate::gate::verdict::{self, EvalOptions, Verdict};
+use crate::gate::evaluate;
+use crate::gate::report_model::{EvalOptions, Verdict};
 use crate::stats::raw::ParseOptions;
 use crate::stats::set::StatsSet;
 use indexmap::IndexMap;
@@ -76,7 +77,7 @@ impl Toolchain for RealToolchain {
             crate::commands::eval_options(&self.opts.gate, meta_base, meta_head)?,
             &self.opts.rules_only,
         )?;
-        let report = verdict::evaluate(&base, &head, &eval)?;
+        let report = evaluate::evaluate(&base, &head, &eval)?;
         let mut metrics = IndexMap::new();
         for o in report.failing().chain(report.inconclusive()) {
             metrics.insert(

@@ -6,7 +6,8 @@ use super::{parse_equivalents, MutantResult, Outcome, BUILTIN_EQUIVALENTS};
 use crate::cli::{GateOpts, InputOpts, MutantsArgs, RunOpts};
 use crate::error::Error;
 use crate::exec::builder::{self, Worktree};
-use crate::gate::verdict::{self, EvalOptions, Verdict};
+use crate::gate::evaluate;
+use crate::gate::report_model::{EvalOptions, Verdict};
 use crate::stats::set::{StatsSet, MANIFEST_FILE};
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -575,7 +576,7 @@ impl<'a> Session<'a> {
             return Ok(Outcome::Crashed);
         }
         let head = StatsSet::load(&self.scratch, crate::stats::raw::ParseOptions::default())?;
-        let rep = verdict::evaluate(&self.base, &head, &self.eval)?;
+        let rep = evaluate::evaluate(&self.base, &head, &self.eval)?;
         let _ = fs::remove_dir_all(&self.scratch);
         r.failing_families = rep
             .failing_families()

@@ -1,0 +1,139 @@
+//! Step 4: multiple-testing correction: Holm over fail-level tests, Benjamini-Hochberg over warn-level ones, Tarone's rule.
+
+use super::limits::Candidate;
+use crate::gate::report_model::EvalOptions;
+use crate::gate::rules::Severity;
+use crate::gate::statistics::{
+    adjust_grouped, benjamini_hochberg, exact_test_from, holm, hypothesis_key,
+};
+use indexmap::IndexMap;
+
+/// Step 4's result: corrected p per (candidate, limit test), and the Holm family's size.
+pub(super) struct Corrected {
+    pub(super) adjusted: std::collections::HashMap<(usize, usize), f64>,
+    pub(super) holm_family: usize,
+    /// Fail-level exact permutation tests of zero-variance outcomes left out of the Holm
+    /// family because their smallest p cannot reach its level (hypothesis groups).
+    pub(super) out_of_reach: usize,
+}
+
+/// Tarone's rule: the smallest k >= 1 such that at most k hypotheses can reach p <= alpha / k
+/// (`min_p`: each one's smallest attainable p; 0 for continuous tests); returns which are
+/// kept. The others can never be rejected at the family's level, so leaving them out keeps
+/// the family-wise bound and stops them diluting the tests that can reject.
+pub(super) fn tarone(min_p: &[f64], alpha: f64) -> Vec<bool> {
+    let reach = |k: usize| min_p.iter().filter(|p| **p <= alpha / k as f64).count();
+    let k = (1..=min_p.len().max(1))
+        .find(|k| reach(*k) <= *k)
+        .unwrap_or(min_p.len().max(1));
+    min_p.iter().map(|p| *p <= alpha / k as f64).collect()
+}
+
+/// Whether a candidate's rule can fail the gate (fail-level, or warn under --fail-on-warn).
+pub(super) fn counts_as_fail(c: &Candidate, opts: &EvalOptions) -> bool {
+    opts.rules.rules[c.rule_idx].severity == Severity::Fail || opts.fail_on_warn
+}
+
+/// Step 4: Holm over fail-level tests, BH over warn-level ones (deterministic and
+/// unverified tests skip both). One hypothesis per (benchmark, metric up to `.per_minstr`):
+/// a rescaled variant does not inflate the families.
+pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
+    let mut holm_idx = vec![];
+    let mut bh_idx = vec![];
+    for (ci, c) in candidates.iter().enumerate() {
+        if c.skipped.is_some() || c.unverified {
+            continue;
+        }
+        for (ti, t) in c.tests.iter().enumerate() {
+            if t.p.is_some() {
+                if counts_as_fail(c, opts) {
+                    holm_idx.push((ci, ti));
+                } else {
+                    bh_idx.push((ci, ti));
+                }
+            }
+        }
+    }
+    let group = |(c, _): &(usize, usize)| {
+        let c = &candidates[*c];
+        format!(
+            "{}|{}",
+            c.benchmark.as_deref().unwrap_or(""),
+            hypothesis_key(&c.metric)
+        )
+    };
+    // A group's smallest attainable p: Bonferroni over its members, 0 if any is continuous.
+    let keep_reachable = |idx: &mut Vec<(usize, usize)>| -> usize {
+        let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
+        for i in idx.iter() {
+            let e = min_p.entry(group(i)).or_insert((f64::INFINITY, 0));
+            e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
+            e.1 += 1;
+        }
+        let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
+        let keep = tarone(&p, opts.alpha);
+        let kept: std::collections::HashSet<&String> = min_p
+            .keys()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(g, _)| g)
+            .collect();
+        let before = min_p.len();
+        idx.retain(|i| kept.contains(&group(i)));
+        before - kept.len()
+    };
+    let out_of_reach = keep_reachable(&mut holm_idx);
+    keep_reachable(&mut bh_idx);
+    // The exact permutation test joins the t test only where its smallest attainable p
+    // reaches the family's strictest level (alpha / family size): below that, requiring
+    // both would leave a test that can never reject, so the t test decides alone.
+    let p_of = |idx: &[(usize, usize)], family: usize| -> Vec<f64> {
+        let level = opts.alpha / family.max(1) as f64;
+        idx.iter()
+            .map(|(c, t)| {
+                let (cand, test) = (&candidates[*c], &candidates[*c].tests[*t]);
+                let n = cand.stats.n_base.min(cand.stats.n_head);
+                let joins = n >= exact_test_from(cand.stats.paired, level);
+                if joins { test.p } else { test.t_p }.unwrap_or(1.0)
+            })
+            .collect()
+    };
+    let family_size = |groups: &[String]| {
+        let mut g = groups.to_vec();
+        g.sort();
+        g.dedup();
+        g.len()
+    };
+    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
+    let holm_family = family_size(&holm_groups);
+    let mut adjusted = std::collections::HashMap::new();
+    let hp = adjust_grouped(&p_of(&holm_idx, holm_family), &holm_groups, holm);
+    adjusted.extend(holm_idx.iter().copied().zip(hp));
+    let bh_groups: Vec<String> = bh_idx.iter().map(group).collect();
+    let bh_family = family_size(&bh_groups);
+    let bp = adjust_grouped(&p_of(&bh_idx, bh_family), &bh_groups, benjamini_hochberg);
+    adjusted.extend(bh_idx.iter().copied().zip(bp));
+    Corrected {
+        adjusted,
+        holm_family,
+        out_of_reach,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tarone's rule: tests whose smallest p cannot reach alpha / k leave the family.
+    #[test]
+    fn tarone_keeps_only_tests_that_can_reach_the_family_level() {
+        // One t test (0) and 30 exact tests whose smallest p is 1/32: k = 2 keeps the t test.
+        let mut p = vec![0.0];
+        p.extend(std::iter::repeat_n(1.0 / 32.0, 30));
+        let keep = tarone(&p, 0.05);
+        assert!(keep[0] && keep[1..].iter().all(|k| !k));
+        // Two exact tests at 1/64 and a t test: k = 3 keeps all (1/64 <= 0.05/3).
+        assert_eq!(tarone(&[0.0, 1.0 / 64.0, 1.0 / 64.0], 0.05), vec![true; 3]);
+        assert_eq!(tarone(&[], 0.05), Vec::<bool>::new());
+    }
+}
