@@ -10,10 +10,10 @@
 //! calibration build with its own seeds, drawn from the same model (a fresh one per trial,
 //! from a stock of 16 per model).
 
-use pystats_gate::gate::noise::{learn, NoiseFile};
-use pystats_gate::gate::statistics::ErrorControl;
 use pystats_gate::gate::evaluate::evaluate;
+use pystats_gate::gate::noise::{learn, NoiseFile};
 use pystats_gate::gate::report_model::{EvalOptions, Verdict};
+use pystats_gate::gate::statistics::ErrorControl;
 use pystats_gate::stats::metadata::Metadata;
 use pystats_gate::stats::set::{Repeat, StatsSet};
 use statrs::distribution::{Beta, ContinuousCDF};

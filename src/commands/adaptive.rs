@@ -8,10 +8,11 @@
 //! stays decided: later looks only settle the ones still inconclusive, and the gate stops
 //! at the first look whose verdict is not INCONCLUSIVE.
 
-use crate::gate::metrics::{self, MetricTable};
-use crate::gate::rules::Severity;
 use crate::gate::evaluate::{self, evaluate};
+use crate::gate::metrics::{self, MetricTable};
+use crate::gate::notes::Note;
 use crate::gate::report_model::{EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict};
+use crate::gate::rules::Severity;
 use crate::stats::set::StatsSet;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -146,7 +147,7 @@ pub fn run(
         match next {
             Err(why) => {
                 record.stopped = why;
-                rep.notes.push(note(&record));
+                rep.notes.push(Note::Rendered(note(&record)));
                 return Ok((rep, record));
             }
             Ok(feeding) => {
@@ -193,7 +194,7 @@ fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
         rep.blind(),
     );
     if rep.verdict != Verdict::Inconclusive {
-        rep.notes.retain(|n| !n.starts_with("INCONCLUSIVE:"));
+        rep.notes.retain(|n| !matches!(n, Note::Inconclusive(_)));
     }
 }
 
@@ -343,10 +344,9 @@ mod tests {
         assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
         assert_eq!(rec.looks.len(), 1);
         assert!(rec.stopped.contains("--time-budget"), "{}", rec.stopped);
-        assert!(rep
-            .notes
-            .iter()
-            .any(|n| n.contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
+        assert!(rep.notes.iter().any(|n| n
+            .to_string()
+            .contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
         // No budget: looks at 3, 5, 7 repeats rerunning the benchmarks that feed BINARY_OP's
         // miss ratio (arith varies, attrs does not but is rerun too), each at alpha / 3;
         // still open at the maximum: never a pass.

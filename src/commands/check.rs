@@ -38,7 +38,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let ok = reports.iter().all(|r| r.ok());
     let same: Vec<String> = same_input.iter().map(|p| p.display().to_string()).collect();
-    let note = (!same.is_empty()).then(|| crate::gate::coverage::same_input_sentence(&same));
+    let note = (!same.is_empty()).then(|| crate::report::prose::same_input_sentence(&same));
     match args.format {
         Format::Json => crate::output::print(&format!(
             "{}\n",

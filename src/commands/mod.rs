@@ -21,8 +21,8 @@ pub mod summarize;
 use crate::cli::{GateOpts, InputOpts};
 use crate::error::Error;
 use crate::gate::check::CheckExceptions;
-use crate::gate::rules::RuleSet;
 use crate::gate::report_model::{Display, EvalOptions};
+use crate::gate::rules::RuleSet;
 use crate::stats::metadata::{Metadata, MetadataChoice};
 use crate::stats::set::StatsSet;
 

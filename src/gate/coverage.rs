@@ -1,6 +1,7 @@
 //! What the compared data let the rules check: a rule with no decided check, or base and head being the same files, is said in every report format and is never a PASS.
 
 use crate::error::Error;
+use crate::gate::notes::SkipReason;
 use crate::gate::rules::{RuleSet, Severity};
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,8 @@ pub struct UncheckedRule {
     pub optional: bool,
     /// Its checks in the compared data, every one skipped (0: it matched no metric).
     pub skipped: usize,
-    /// Why, as said in every report: the first skip's reason, or that no metric matched.
-    pub reason: String,
+    /// Why: the first skip's reason, or that no metric matched.
+    pub reason: SkipReason,
 }
 
 impl UncheckedRule {
@@ -24,31 +25,6 @@ impl UncheckedRule {
     /// (fail-level, or any level under `--fail-on-warn`), like an inconclusive outcome.
     pub fn blocks_pass(&self, fail_on_warn: bool) -> bool {
         !self.optional && (self.severity == Severity::Fail || fail_on_warn)
-    }
-
-    /// The one sentence every report format shows for it.
-    pub fn sentence(&self) -> String {
-        let level = match self.severity {
-            Severity::Fail => "fail-level",
-            Severity::Warn => "warn-level",
-        };
-        let what = if self.skipped == 0 {
-            "found no metric in the compared data".to_string()
-        } else {
-            format!(
-                "checked nothing: all {} of its check(s) were skipped ({})",
-                self.skipped, self.reason
-            )
-        };
-        let optional = if self.optional {
-            " (optional rule)"
-        } else {
-            ""
-        };
-        format!(
-            "UNCHECKED RULE: {level} rule {} {what}{optional}",
-            self.rule
-        )
     }
 }
 
@@ -90,7 +66,7 @@ pub fn ensure_executed(set: &crate::stats::set::StatsSet) -> Result<(), Error> {
 /// of any rule was decided: nothing was compared, so nothing may pass.
 pub fn unchecked_rules(
     rules: &RuleSet,
-    checks: &[(usize, Option<&str>)],
+    checks: &[(usize, Option<&SkipReason>)],
 ) -> anyhow::Result<Vec<UncheckedRule>> {
     let count = |i: usize| checks.iter().filter(|(r, _)| *r == i).count();
     rules.check_patterns(|r| {
@@ -109,7 +85,7 @@ pub fn unchecked_rules(
     }
     let mut out = vec![];
     for (i, rule) in rules.rules.iter().enumerate() {
-        let mine: Vec<Option<&str>> = checks
+        let mine: Vec<Option<&SkipReason>> = checks
             .iter()
             .filter(|(r, _)| *r == i)
             .map(|(_, w)| *w)
@@ -126,61 +102,11 @@ pub fn unchecked_rules(
                 .first()
                 .copied()
                 .flatten()
-                .unwrap_or("no metric matched")
-                .to_string(),
+                .cloned()
+                .unwrap_or(SkipReason::NoMetricMatched),
         });
     }
     Ok(out)
-}
-
-/// The loud lines every report format shows from a report's `same_input` and
-/// `unchecked_rules`: the same input, and one line per rule that is not optional.
-pub fn loud_lines(same_input: &[String], unchecked: &[UncheckedRule]) -> Vec<String> {
-    let mut lines = vec![];
-    if !same_input.is_empty() {
-        lines.push(same_input_sentence(same_input));
-    }
-    // A rules file of thousands of unchecked rules must not grow every report without bound.
-    const SHOWN: usize = 10;
-    let blocking: Vec<&UncheckedRule> = unchecked.iter().filter(|u| !u.optional).collect();
-    lines.extend(blocking.iter().take(SHOWN).map(|u| u.sentence()));
-    if blocking.len() > SHOWN {
-        lines.push(format!(
-            "UNCHECKED RULE: and {} more rule(s) that checked nothing (every one is in report.json, `unchecked_rules`)",
-            blocking.len() - SHOWN
-        ));
-    }
-    lines
-}
-
-/// The quieter line naming the optional rules that checked nothing (expected of them on
-/// some data), shown by every report format; None when there are none.
-pub fn optional_line(unchecked: &[UncheckedRule]) -> Option<String> {
-    const SHOWN: usize = 30;
-    let optional: Vec<&str> = unchecked
-        .iter()
-        .filter(|u| u.optional)
-        .map(|u| u.rule.as_str())
-        .collect();
-    let more = match optional.len().saturating_sub(SHOWN) {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
-    (!optional.is_empty()).then(|| {
-        format!(
-            "optional rule(s) that checked nothing on this data (metric absent, or every check below min_count): {}{more}",
-            optional[..optional.len().min(SHOWN)].join(", ")
-        )
-    })
-}
-
-/// The sentence every report format shows when base and head are the same files
-/// (`--allow-same-input`).
-pub fn same_input_sentence(files: &[String]) -> String {
-    format!(
-        "SAME INPUT: base and head are the same files (e.g. {}; --allow-same-input): comparing data with itself proves nothing, so this is never a PASS",
-        files.first().map(String::as_str).unwrap_or("?")
-    )
 }
 
 #[cfg(test)]
@@ -204,30 +130,20 @@ mod tests {
         let set = rules(
             "[[rule]]\nname = \"a\"\nmetric = \"x\"\nmax = 1\n[[rule]]\nname = \"b\"\nmetric = \"y\"\nmax = 1\nmin_count = 1e300\n[[rule]]\nname = \"c\"\nmetric = \"z\"\nmax = 1\noptional = true\n",
         );
-        let checks = [(0, None), (1, Some("count 5 below min_count 1e300"))];
+        let below = SkipReason::BelowMinCount {
+            ratio: false,
+            support: 5.0,
+            min_count: 1e300,
+        };
+        let checks = [(0, None), (1, Some(&below))];
         let u = unchecked_rules(&set, &checks).unwrap();
         assert_eq!(u.len(), 2, "{u:?}");
         assert_eq!((u[0].rule.as_str(), u[0].skipped), ("b", 1));
         assert!(u[0].blocks_pass(false));
-        assert!(
-            u[0].sentence().contains("min_count 1e300"),
-            "{}",
-            u[0].sentence()
-        );
         assert_eq!((u[1].rule.as_str(), u[1].skipped), ("c", 0));
         assert!(!u[1].blocks_pass(true));
-        let many: Vec<UncheckedRule> = (0..25)
-            .map(|i| UncheckedRule {
-                rule: format!("r{i}"),
-                optional: i % 2 == 0,
-                ..u[0].clone()
-            })
-            .collect();
-        let lines = loud_lines(&[], &many);
-        assert_eq!(lines.len(), 11, "{lines:?}");
-        assert!(lines[10].contains("and 2 more"), "{lines:?}");
         // Nothing decided at all: an input error naming the rules file.
-        let e = unchecked_rules(&set, &[(1, Some("below")), (0, Some("below"))]).unwrap_err();
+        let e = unchecked_rules(&set, &[(1, Some(&below)), (0, Some(&below))]).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("r.toml: no rule checked anything"),

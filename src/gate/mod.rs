@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod evaluate;
 pub mod metrics;
 pub mod noise;
+pub mod notes;
 #[cfg(test)]
 mod proofs;
 pub mod reach;

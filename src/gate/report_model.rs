@@ -7,6 +7,7 @@ use crate::gate::accept::Acceptance;
 use crate::gate::check::{CheckExceptions, CheckReport};
 use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::MetricKind;
+use crate::gate::notes::{Note, Reason};
 use crate::gate::reach::Reach;
 use crate::gate::rules::{Limit, RuleSet, Severity};
 use crate::gate::statistics::{DiffStats, ErrorControl, NoisePrior};
@@ -157,8 +158,8 @@ pub struct RuleOutcome {
     /// For inconclusive outcomes: repeats per side that would likely decide.
     pub repeats_needed: Option<usize>,
     pub attribution: Vec<Attribution>,
-    /// One sentence saying why.
-    pub reason: String,
+    /// Why, in one sentence (`report::prose`).
+    pub reason: Reason,
     /// The reason of the acceptance (`--accept`, commit trailer) that covers this violated or
     /// inconclusive outcome: it no longer fails the gate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -310,7 +311,7 @@ pub struct GateReport {
     pub checks: Vec<CheckReport>,
     pub false_positives: FalsePositives,
     /// Loud notes: unverified results, unpaired repeats, failed checks, ...
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// What one side lacked that the other had, when `--allow-missing-benchmarks` let the
     /// comparison go on over the intersection (empty otherwise: missing data is an error).
     #[serde(default)]

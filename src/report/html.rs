@@ -59,7 +59,7 @@ fn outcome_table(s: &mut String, title: &str, rows: &[&RuleOutcome], conf: f64, 
             crate::text::html_escape(&o.rule),
             crate::text::html_escape(&match &o.accepted {
                 Some(why) => format!("{} Accepted: {why}", o.reason),
-                None => o.reason.clone(),
+                None => o.reason.to_string(),
             }),
             if needed { format!("<td class=num>{}</td>", o.repeats_needed.map(|n| n.to_string()).unwrap_or_else(|| "many".into())) } else { String::new() },
             crate::text::html_escape(&fmt_attribution(o.kind, &o.attribution)),
@@ -275,7 +275,12 @@ pub fn render_html(r: &GateReport) -> String {
         crate::text::html_escape(&verdict_line(r)),
         crate::text::html_escape(&setup_line(r))
     ));
-    for n in r.notes.iter().cloned().chain(coverage_lines(r)) {
+    for n in r
+        .notes
+        .iter()
+        .map(super::prose::note)
+        .chain(coverage_lines(r))
+    {
         s.push_str(&format!(
             "<div class=note>{}</div>\n",
             crate::text::html_escape(&n)

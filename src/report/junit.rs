@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::gate::check::CheckStatus;
-use crate::gate::rules::Severity;
 use crate::gate::report_model::{GateReport, OutcomeStatus};
+use crate::gate::rules::Severity;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 pub struct JunitExporter;
@@ -49,7 +49,7 @@ pub fn render_junit(r: &GateReport) -> String {
             }
             OutcomeStatus::Skipped => {
                 let mut st = TestCaseStatus::skipped();
-                st.set_message(o.reason.clone());
+                st.set_message(o.reason.to_string());
                 st
             }
             OutcomeStatus::Pass => TestCaseStatus::success(),
@@ -162,11 +162,14 @@ fn coverage_suite(r: &GateReport) -> Option<TestSuite> {
     if !r.same_input.is_empty() {
         cases.push((
             "base and head are different data".into(),
-            crate::gate::coverage::same_input_sentence(&r.same_input),
+            super::prose::same_input_sentence(&r.same_input),
         ));
     }
     for u in &r.unchecked_rules {
-        cases.push((format!("rule {} checks something", u.rule), u.sentence()));
+        cases.push((
+            format!("rule {} checks something", u.rule),
+            super::prose::unchecked_sentence(u),
+        ));
     }
     if cases.is_empty() {
         return None;

@@ -292,7 +292,12 @@ pub fn render_markdown(r: &GateReport) -> String {
         Verdict::Error => ":stop_sign:",
     };
     let mut s = format!("## {icon} {}\n\n{}\n\n", verdict_line(r), setup_line(r));
-    let loud: Vec<String> = r.notes.iter().cloned().chain(coverage_lines(r)).collect();
+    let loud: Vec<String> = r
+        .notes
+        .iter()
+        .map(super::prose::note)
+        .chain(coverage_lines(r))
+        .collect();
     for n in &loud {
         s.push_str(&format!("> **{}**\n>\n", cell(n)));
     }
@@ -323,24 +328,7 @@ pub fn render_markdown(r: &GateReport) -> String {
         }
     );
     // The PR comment stays a few lines: it names the first three; `report.txt` names all.
-    let optional: Vec<&str> = r
-        .unchecked_rules
-        .iter()
-        .filter(|u| u.optional)
-        .map(|u| u.rule.as_str())
-        .collect();
-    let optional = match optional.len() {
-        0 => String::new(),
-        n => format!(
-            "{n} optional rule(s) checked nothing on this data: {}{}. ",
-            cell(&optional[..n.min(3)].join(", ")),
-            if n > 3 {
-                ", ... (all in `report.txt`)"
-            } else {
-                ""
-            }
-        ),
-    };
+    let optional = super::prose::optional_short(&r.unchecked_rules, cell);
     let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
     // Room for the list of left-out sections.

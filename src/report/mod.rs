@@ -7,12 +7,13 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod prose;
 pub mod text;
 
 pub use crate::gate::metrics::metric_label;
 use crate::gate::metrics::{format_delta, format_value, MetricKind};
-pub use crate::gate::rules::fmt_limit;
 use crate::gate::report_model::{GateReport, Verdict};
+pub use crate::gate::rules::fmt_limit;
 use std::path::Path;
 
 /// Output formats of a gate report.
@@ -102,14 +103,14 @@ pub fn set_label(s: &crate::gate::report_model::SetInfo) -> String {
 }
 
 /// The loud lines about what the gate could not look at, rendered by every format from the
-/// report's `same_input` and `unchecked_rules` (one sentence each, made in `gate::coverage`).
+/// report's `same_input` and `unchecked_rules` (one sentence each, said in [`prose`]).
 pub fn coverage_lines(r: &GateReport) -> Vec<String> {
-    crate::gate::coverage::loud_lines(&r.same_input, &r.unchecked_rules)
+    prose::loud_lines(&r.same_input, &r.unchecked_rules)
 }
 
 /// The line naming the optional rules that checked nothing, from `unchecked_rules`.
 pub fn optional_unchecked_line(r: &GateReport) -> Option<String> {
-    crate::gate::coverage::optional_line(&r.unchecked_rules)
+    prose::optional_line(&r.unchecked_rules)
 }
 
 /// One-line verdict summary shared by every format.
@@ -447,9 +448,9 @@ mod tests {
     /// share a row; every format shows the reach (JSON in full).
     #[test]
     fn reach_rows_name_every_unreached_place_and_group_the_reached() {
-        use crate::gate::reach::{Place, PlaceKind, Reach};
         use crate::gate::evaluate::evaluate;
         use crate::gate::evaluate::tests::opts;
+        use crate::gate::reach::{Place, PlaceKind, Reach};
         use crate::stats::set::real_fixture as real;
         let place = |line: usize, counter: &str| Place {
             file: "Python/specialize.c".into(),

@@ -65,7 +65,12 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     s.push('\n');
     s.push_str(&setup_line(r));
     s.push_str("\n\n");
-    let loud: Vec<String> = r.notes.iter().cloned().chain(coverage_lines(r)).collect();
+    let loud: Vec<String> = r
+        .notes
+        .iter()
+        .map(super::prose::note)
+        .chain(coverage_lines(r))
+        .collect();
     for n in &loud {
         s.push_str(&p.c("1;33", &format!("note: {n}\n")));
     }

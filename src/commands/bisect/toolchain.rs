@@ -99,7 +99,7 @@ impl Toolchain for RealToolchain {
                         good: o.base,
                         bad: o.head,
                         interval: Some([o.ci_low, o.ci_high]),
-                        message: o.reason.clone(),
+                        message: o.reason.to_string(),
                     })
                     .collect(),
             },
@@ -111,7 +111,15 @@ impl Toolchain for RealToolchain {
                     .join(", "),
             },
             Verdict::Error => StepOutcome::Skip {
-                reason: format!("untrustworthy stats: {}", report.notes.join("; ")),
+                reason: format!(
+                    "untrustworthy stats: {}",
+                    report
+                        .notes
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
             },
         };
         Ok(Judgement { outcome, metrics })

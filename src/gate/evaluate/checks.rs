@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::gate::check::{check_pair, check_set, CheckReport};
+use crate::gate::notes::Note;
 use crate::gate::report_model::EvalOptions;
 use crate::stats::set::StatsSet;
 
@@ -11,7 +12,7 @@ pub(super) fn run_checks(
     base: &StatsSet,
     head: &StatsSet,
     opts: &EvalOptions,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> anyhow::Result<Vec<CheckReport>> {
     let checks = vec![
         check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
@@ -23,22 +24,17 @@ pub(super) fn run_checks(
             .iter()
             .flat_map(|c| c.violated().map(move |r| format!("{}: {}", c.label, r.id)))
             .collect();
-        notes.push(format!(
-            "CONSISTENCY CHECKS FAILED ({}): the data may be corrupt, so the verdict cannot be a pass; see the checks section{}",
-            bad.join(", "),
-            if opts.strict {
-                " (an input error under --strict)"
-            } else {
-                " (INCONCLUSIVE at best; an input error under --strict)"
-            }
-        ));
+        notes.push(Note::ChecksFailed {
+            violated: bad,
+            strict: opts.strict,
+        });
     }
     for (label, set) in [("base", base), ("head", head)] {
         if !set.malformed.is_empty() {
-            notes.push(format!(
-                "{label}: {} malformed dump line(s) skipped (--allow-malformed)",
-                set.malformed.len()
-            ));
+            notes.push(Note::Malformed {
+                side: label.to_string(),
+                lines: set.malformed.len(),
+            });
         }
     }
     Ok(checks)

@@ -2,6 +2,7 @@
 
 use super::pairing::{ExactBasis, MetricSamples, Sides};
 use crate::gate::metrics::{self, split_bench, MetricKind, MetricValue};
+use crate::gate::notes::SkipReason;
 use crate::gate::report_model::EvalOptions;
 use crate::gate::rules::{Limit, LimitKind, Rule};
 use crate::gate::statistics::{
@@ -41,9 +42,9 @@ pub(super) struct Candidate {
     /// Learned variance pooled into `stats`.
     pub(super) prior: Option<NoisePrior>,
     pub(super) tests: Vec<LimitTest>,
-    pub(super) skipped: Option<String>,
+    pub(super) skipped: Option<SkipReason>,
     /// Fewer than 2 samples on a side after zero denominators: not decidable.
-    pub(super) too_few: Option<String>,
+    pub(super) too_few: Option<(usize, usize)>,
     pub(super) unverified: bool,
 }
 
@@ -183,7 +184,11 @@ pub(super) fn oriented_test(
 
 /// A relative limit tested on ln(head / base) ([`crate::gate::statistics::compare_log_ratio`]), so
 /// the base's noise widens the interval too; None for other limits or non-positive values.
-pub(super) fn relative_limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> Option<LimitTest> {
+pub(super) fn relative_limit_test(
+    limit: Limit,
+    m: &MetricSamples,
+    confidence: f64,
+) -> Option<LimitTest> {
     let increase = match limit.kind {
         LimitKind::MaxRelativeIncrease => true,
         LimitKind::MaxRelativeDecrease => false,
@@ -269,10 +274,7 @@ pub(super) fn evaluate_candidate(
     let mut skipped = None;
     let mut too_few = None;
     if bv.is_empty() || hv.is_empty() {
-        skipped = Some(
-            "no comparable sample: the ratio's denominator is zero in the repeats of one side"
-                .to_string(),
-        );
+        skipped = Some(SkipReason::NoComparableSample);
     } else if let Some(min) = rule.min_count {
         let forbid_only = rule
             .limits
@@ -280,29 +282,15 @@ pub(super) fn evaluate_candidate(
             .all(|l| l.kind == LimitKind::ForbidAppearing);
         let support = if forbid_only { sh } else { sb.max(sh) };
         if support < min {
-            skipped = Some(format!(
-                "{} {} below min_count {}",
-                if like.kind == MetricKind::Ratio {
-                    "denominator"
-                } else {
-                    "count"
-                },
-                metrics::format_value(MetricKind::Count, support.round()),
-                // A huge limit (`1e300`) stays short in every message.
-                if min >= 1e15 {
-                    format!("{min:e}")
-                } else {
-                    min.to_string()
-                }
-            ));
+            skipped = Some(SkipReason::BelowMinCount {
+                ratio: like.kind == MetricKind::Ratio,
+                support,
+                min_count: min,
+            });
         }
     }
     if skipped.is_none() && !unverified && bv.len().min(hv.len()) < 2 {
-        too_few = Some(format!(
-            "only {} base and {} head sample(s) left after repeats with a zero denominator: too few to decide (not exact, not a pass)",
-            bv.len(),
-            hv.len()
-        ));
+        too_few = Some((bv.len(), hv.len()));
     }
     let mut tests = vec![];
     for limit in &rule.limits {

@@ -26,13 +26,13 @@ use correction::{correct, counts_as_fail};
 use limits::test_rules;
 use movers::movers;
 use outcome::{inconclusive_note, noise_note, rule_outcomes};
-use pairing::{pair_repeats, UNPAIRED_SUFFIX};
+use pairing::pair_repeats;
 
 use crate::error::Error;
+use crate::gate::notes::Note;
 use crate::gate::report_model::{
     EvalOptions, FalsePositives, GateReport, SetInfo, Verdict, REPORT_SCHEMA_VERSION,
 };
-use crate::gate::reach::Reach;
 use crate::gate::rules::Severity;
 use crate::gate::statistics::{exact_test_from, ErrorControl};
 use crate::stats::metadata::Metadata;
@@ -84,10 +84,9 @@ pub fn evaluate(
     let mut rep = evaluate_complete(&b, &h, opts)?;
     rep.notes.insert(
         0,
-        format!(
-            "INCOMPLETE DATA: compared only the benchmarks and repeats both sides have (--allow-missing-benchmarks); missing: {}",
-            gaps.join("; ")
-        ),
+        Note::IncompleteData {
+            missing: gaps.clone(),
+        },
     );
     rep.missing_data = gaps;
     Ok(rep)
@@ -101,7 +100,7 @@ fn evaluate_complete(
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
     ensure_both_executed(base, head)?;
-    let mut notes = opts.notes.clone();
+    let mut notes: Vec<Note> = opts.notes.iter().cloned().map(Note::Rendered).collect();
     let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
     let discoveries = comparisons
@@ -109,9 +108,9 @@ fn evaluate_complete(
         .filter(|c| !c.stats.deterministic && c.changed)
         .count();
     let candidates = test_rules(&sides, opts);
-    let checks_found: Vec<(usize, Option<&str>)> = candidates
+    let checks_found: Vec<(usize, Option<&crate::gate::notes::SkipReason>)> = candidates
         .iter()
-        .map(|c| (c.rule_idx, c.skipped.as_deref()))
+        .map(|c| (c.rule_idx, c.skipped.as_ref()))
         .collect();
     let unchecked_rules = crate::gate::coverage::unchecked_rules(&opts.rules, &checks_found)?;
     // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
@@ -195,7 +194,7 @@ fn evaluate_complete(
         .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
     if verdict == Verdict::Inconclusive && open_outcomes {
         // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
-        notes.retain(|n| !n.ends_with(UNPAIRED_SUFFIX));
+        notes.retain(|n| !matches!(n, Note::Unpaired(_)));
         notes.push(inconclusive_note(
             &outcomes,
             sides.paired,
@@ -204,7 +203,9 @@ fn evaluate_complete(
             sides.base_tables.len().min(sides.head_tables.len()),
         ));
     }
-    notes.extend(reach.as_ref().and_then(Reach::note));
+    if let Some(r) = reach.as_ref().filter(|r| r.unreached().next().is_some()) {
+        notes.push(Note::Unreached(Box::new(r.clone())));
+    }
     Ok(GateReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -4,9 +4,10 @@ use super::attribution::attribution;
 use super::correction::{counts_as_fail, Corrected};
 use super::limits::{Candidate, LimitTest};
 use super::pairing::{ExactBasis, Sides};
-use crate::gate::metrics;
+use crate::gate::notes::{InconclusiveNote, LearnedNoise, LimitReason, Note, Reason, ReasonCase};
 use crate::gate::reach::Reach;
 use crate::gate::report_model::{EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
+use crate::gate::rules::Rule;
 use crate::gate::rules::Severity;
 use crate::gate::statistics::ErrorControl;
 use crate::stats::set::StatsSet;
@@ -55,15 +56,93 @@ pub(super) fn outcome_for(
     opts: &EvalOptions,
 ) -> RuleOutcome {
     let rule = &opts.rules.rules[c.rule_idx];
+    if let Some(why) = &c.skipped {
+        return untested_outcome(
+            c,
+            rule,
+            OutcomeStatus::Skipped,
+            Reason::Skipped(why.clone()),
+        );
+    }
+    if let Some((base, head)) = c.too_few {
+        // Never decided on one sample: neither exact nor a pass.
+        let mut o = untested_outcome(
+            c,
+            rule,
+            OutcomeStatus::Inconclusive,
+            Reason::TooFewSamples { base, head },
+        );
+        o.limit = rule.limits.first().copied();
+        return o;
+    }
+    let (status, ti) = worst_test(ci, c, adjusted, opts.alpha);
+    let t = &c.tests[ti];
+    let p_adjusted = adjusted.get(&(ci, ti)).copied();
+    let error_control = if c.unverified {
+        ErrorControl::Unverified
+    } else if t.deterministic && t.p.is_none() {
+        ErrorControl::Exact
+    } else if counts_as_fail(c, opts) {
+        ErrorControl::Holm
+    } else {
+        ErrorControl::Bh
+    };
+    let certified = t.deterministic && t.p.is_none() && t.exact == ExactBasis::Certified;
+    let noise_prior = (!t.deterministic).then_some(c.prior).flatten();
     let d = &c.stats;
-    let mut o = RuleOutcome {
+    let reason = LimitReason {
+        case: reason_case(
+            status,
+            c.unverified,
+            certified,
+            t,
+            p_adjusted,
+            (d.diff, opts.alpha),
+        ),
+        kind: c.kind,
+        change: d.diff,
+        limit: t.limit,
+        alpha: opts.alpha,
+        bh: error_control == ErrorControl::Bh,
+        n_base: d.n_base,
+        n_head: d.n_head,
+        paired: d.paired,
+        p_adjusted,
+        min_p: t.min_p,
+        noise_prior,
+    };
+    let mut o = untested_outcome(c, rule, status, Reason::Limit(Box::new(reason)));
+    o.limit = Some(t.limit);
+    o.ci_low = t.ci.0;
+    o.ci_high = t.ci.1;
+    o.p_value = t.p;
+    o.p_adjusted = p_adjusted;
+    o.deterministic = t.deterministic;
+    o.certified = certified;
+    o.noise_prior = noise_prior;
+    o.error_control = error_control;
+    if status == OutcomeStatus::Inconclusive {
+        o.repeats_needed = t.repeats_needed;
+    }
+    o
+}
+
+/// An outcome from the candidate's statistics alone (no limit test applied yet).
+fn untested_outcome(
+    c: &Candidate,
+    rule: &Rule,
+    status: OutcomeStatus,
+    reason: Reason,
+) -> RuleOutcome {
+    let d = &c.stats;
+    RuleOutcome {
         rule: rule.name.clone(),
         severity: rule.severity,
         description: rule.description.clone(),
         metric: c.metric.clone(),
         benchmark: c.benchmark.clone(),
         kind: c.kind,
-        status: OutcomeStatus::Pass,
+        status,
         limit: None,
         base: d.base_mean,
         head: d.head_mean,
@@ -80,21 +159,18 @@ pub(super) fn outcome_for(
         certified: false,
         repeats_needed: None,
         attribution: vec![],
-        reason: String::new(),
+        reason,
         accepted: None,
-    };
-    if let Some(why) = &c.skipped {
-        o.status = OutcomeStatus::Skipped;
-        o.reason = why.clone();
-        return o;
     }
-    if let Some(why) = &c.too_few {
-        // Never decided on one sample: neither exact nor a pass.
-        o.status = OutcomeStatus::Inconclusive;
-        o.limit = rule.limits.first().copied();
-        o.reason = why.clone();
-        return o;
-    }
+}
+
+/// The worst of a candidate's limit tests: its status and index (ties: the larger excess).
+fn worst_test(
+    ci: usize,
+    c: &Candidate,
+    adjusted: &std::collections::HashMap<(usize, usize), f64>,
+    alpha: f64,
+) -> (OutcomeStatus, usize) {
     let mut best: Option<(OutcomeStatus, usize)> = None;
     for (ti, t) in c.tests.iter().enumerate() {
         let p_adj = adjusted.get(&(ci, ti)).copied();
@@ -104,7 +180,7 @@ pub(super) fn outcome_for(
             } else {
                 OutcomeStatus::Pass
             }
-        } else if t.low > 0.0 && p_adj.is_some_and(|p| p < opts.alpha) {
+        } else if t.low > 0.0 && p_adj.is_some_and(|p| p < alpha) {
             OutcomeStatus::Regression
         } else if t.high <= 0.0 {
             OutcomeStatus::Pass
@@ -119,38 +195,7 @@ pub(super) fn outcome_for(
             best = Some((status, ti));
         }
     }
-    let (status, ti) = best.expect("a rule has at least one limit");
-    let t = &c.tests[ti];
-    o.status = status;
-    o.limit = Some(t.limit);
-    o.ci_low = t.ci.0;
-    o.ci_high = t.ci.1;
-    o.p_value = t.p;
-    o.p_adjusted = adjusted.get(&(ci, ti)).copied();
-    o.deterministic = t.deterministic;
-    o.certified = t.deterministic && t.p.is_none() && t.exact == ExactBasis::Certified;
-    o.noise_prior = (!t.deterministic).then_some(c.prior).flatten();
-    o.error_control = if c.unverified {
-        ErrorControl::Unverified
-    } else if t.deterministic && t.p.is_none() {
-        ErrorControl::Exact
-    } else if counts_as_fail(c, opts) {
-        ErrorControl::Holm
-    } else {
-        ErrorControl::Bh
-    };
-    if status == OutcomeStatus::Inconclusive {
-        o.repeats_needed = t.repeats_needed;
-    }
-    o.reason = reason_for(&o, t, opts.alpha, (d.n_base, d.n_head, d.paired));
-    if let Some(p) = o.noise_prior {
-        o.reason.push_str(&format!(
-            " [learned noise pooled: sd {} on {:.0} df]",
-            metrics::format_delta(o.kind, p.sd).trim_start_matches('+'),
-            p.df
-        ));
-    }
-    o
+    best.expect("a rule has at least one limit")
 }
 
 /// Step 7: the verdict from the outcomes and checks. An open inconclusive fail-level
@@ -189,131 +234,80 @@ pub(super) fn noise_note(
     noise: &crate::gate::noise::NoiseFile,
     outcomes: &[RuleOutcome],
     paired: bool,
-) -> String {
-    let pooled = outcomes.iter().filter(|o| o.noise_prior.is_some()).count();
-    let certified = outcomes.iter().filter(|o| o.certified).count();
-    format!(
-        "{}; pooled into {pooled} rule check(s), {certified} decided exactly as certified",
-        noise.note(paired)
-    )
+) -> Note {
+    Note::LearnedNoise(Box::new(LearnedNoise {
+        file: noise.clone(),
+        paired,
+        pooled: outcomes.iter().filter(|o| o.noise_prior.is_some()).count(),
+        certified: outcomes.iter().filter(|o| o.certified).count(),
+    }))
 }
 
-/// The INCONCLUSIVE note: the actual cause and the command that settles it.
+/// The INCONCLUSIVE note: the actual causes (unpaired repeats, too few repeats, changes on
+/// the limit) with what settles each.
 pub(super) fn inconclusive_note(
     outcomes: &[RuleOutcome],
     paired: bool,
     base: &StatsSet,
     head: &StatsSet,
     repeats: usize,
-) -> String {
+) -> Note {
     let open: Vec<&RuleOutcome> = outcomes.iter().filter(|o| o.open_inconclusive()).collect();
-    let mut causes = vec![];
-    if !paired {
-        let missing: Vec<&str> = [("base", base), ("head", head)]
+    let unpaired = (!paired).then(|| {
+        [("base", base), ("head", head)]
             .iter()
             .filter(|(_, s)| !s.has_seeds())
-            .map(|(l, _)| *l)
-            .collect();
-        causes.push(if missing.is_empty() {
-            "the repeats are unpaired because base and head ran with different PYTHONHASHSEEDs, so seed-to-seed noise widens every interval: run both sides with the same --repeats (repeat k uses seed k)".to_string()
-        } else {
-            format!(
-                "the repeats are unpaired because {} carries no seeds (no manifest.json), so seed-to-seed noise widens every interval: produce both sets with `pystats-gate run --repeats N` (or `gate`), or add a manifest.json with the seeds (docs/manifest.md)",
-                missing.join(" and ")
-            )
-        });
-    }
+            .map(|(l, _)| l.to_string())
+            .collect()
+    });
     // Repeats that would decide, when a finite number would.
     const FEW_ENOUGH: usize = 50;
-    let needed = open
+    let repeats_needed = open
         .iter()
         .filter_map(|o| o.repeats_needed)
         .filter(|n| *n <= FEW_ENOUGH)
         .max();
-    if let Some(n) = needed {
-        causes.push(format!(
-            "too few repeats for the noise seen: about {n} repeats per side would decide; settle it with `pystats-gate gate ... --repeats auto` (it adds paired repeats and spends alpha over its planned looks); rerunning at a fixed `--repeats {n}` and judging again at full alpha would be a second look at the same question, which raises the false-failure rate"
-        ));
-    }
-    let borderline: Vec<String> = open
+    let borderline = open
         .iter()
         .filter(|o| o.repeats_needed.is_none_or(|n| n > FEW_ENOUGH))
-        .map(|o| format!("`{}` ({})", o.metric, o.rule))
+        .map(|o| (o.metric.clone(), o.rule.clone()))
         .collect();
-    if !borderline.is_empty() {
-        causes.push(format!(
-            "the change sits on the limit for {}: more repeats barely help; if the change is intended accept it (`--accept 'RULE:METRIC because REASON'` or a `Pystats-Accept:` trailer), otherwise fix it or adjust the rule (docs/rules.md)",
-            borderline.join(", ")
-        ));
-    }
-    format!(
-        "INCONCLUSIVE: {} rule check(s) could not be decided with {repeats} repeat(s): {}. `--strict` fails the gate on this",
-        open.len(),
-        causes.join("; ")
-    )
+    Note::Inconclusive(InconclusiveNote {
+        open: open.len(),
+        repeats,
+        unpaired,
+        repeats_needed,
+        borderline,
+    })
 }
 
-pub(super) fn reason_for(
-    o: &RuleOutcome,
+/// Which sentence says why a tested outcome has its status.
+fn reason_case(
+    status: OutcomeStatus,
+    unverified: bool,
+    certified: bool,
     t: &LimitTest,
-    alpha: f64,
-    (nb, nh, paired): (usize, usize, bool),
-) -> String {
-    let limit = t.limit;
-    let lim = crate::gate::rules::fmt_limit(o.kind, &Some(limit));
-    let change = metrics::format_delta(o.kind, o.change);
-    let correction = if o.error_control == ErrorControl::Bh {
-        "Benjamini-Hochberg-adjusted"
-    } else {
-        "Holm-adjusted"
-    };
-    let exact_test = if paired {
-        format!("the exact sign-flip test at the limit over {nb} pair(s)")
-    } else {
-        format!("the exact two-sample permutation test at the limit ({nb} + {nh} repeats)")
-    };
-    match o.status {
-        OutcomeStatus::Regression if o.unverified => format!("changed {change}, beyond {lim} (UNVERIFIED: fewer than 2 repeats)"),
-        OutcomeStatus::Regression if t.p.is_none() && o.certified => format!("changed {change} in every repeat, beyond {lim} (exact: zero variance, certified deterministic by the noise file)"),
-        OutcomeStatus::Regression if t.p.is_none() => format!("changed {change} in every repeat, beyond {lim} (exact: zero paired variance; assumes the counters are fixed by build, corpus and seed)"),
-        OutcomeStatus::Regression if t.sign_test => format!(
-            "changed {change} in every repeat, beyond {lim}; not certified deterministic, so {exact_test} decides: {correction} p = {:.3} < {alpha}",
-            o.p_adjusted.unwrap_or(0.0)
-        ),
-        OutcomeStatus::Regression => format!(
-            "changed {change}; the whole {:.0}% interval is beyond {lim}, {correction} p = {:.3} < {alpha}",
-            (1.0 - alpha) * 100.0,
-            o.p_adjusted.unwrap_or(0.0)
-        ),
-        OutcomeStatus::Inconclusive if t.sign_test => match o.p_adjusted {
-            None => format!(
-                "changed {change} in every repeat, beyond {lim}, but not certified deterministic (`calibrate`: constant over >= 10 seeds): {exact_test} cannot reach its family's level (smallest p {:.4}); certify it or add repeats (`--repeats auto`)",
-                t.min_p
-            ),
-            Some(p) => format!(
-                "changed {change} in every repeat, beyond {lim}, but not certified deterministic: {exact_test} gives {correction} p = {p:.3}, not below {alpha}"
-            ),
+    p_adjusted: Option<f64>,
+    (change, alpha): (f64, f64),
+) -> ReasonCase {
+    match status {
+        OutcomeStatus::Regression if unverified => ReasonCase::UnverifiedBeyond,
+        OutcomeStatus::Regression if t.p.is_none() && certified => ReasonCase::CertifiedBeyond,
+        OutcomeStatus::Regression if t.p.is_none() => ReasonCase::AssumedExactBeyond,
+        OutcomeStatus::Regression if t.sign_test => ReasonCase::SignTestBeyond,
+        OutcomeStatus::Regression => ReasonCase::IntervalBeyond,
+        OutcomeStatus::Inconclusive if t.sign_test => match p_adjusted {
+            None => ReasonCase::SignTestOutOfReach,
+            Some(_) => ReasonCase::SignTestNotSignificant,
         },
-        OutcomeStatus::Inconclusive if t.low > 0.0 => format!(
-            "changed {change}; the whole {:.0}% interval is beyond {lim}, but the {correction} p = {:.3} is not below {alpha}{}",
-            (1.0 - alpha) * 100.0,
-            o.p_adjusted.unwrap_or(1.0),
-            if o.p_value.is_some_and(|p| p < alpha) {
-                " (significant alone: the multiple-testing correction over the family is what failed)"
-            } else {
-                ""
-            }
-        ),
-        OutcomeStatus::Inconclusive => format!(
-            "changed {change}; the {:.0}% interval straddles {lim}{}",
-            (1.0 - alpha) * 100.0,
-            match t.repeats_needed {
-                Some(n) => format!("; about {n} repeats per side would decide"),
-                None => "; more repeats are needed".to_string(),
-            }
-        ),
-        OutcomeStatus::Pass if o.change == 0.0 => format!("unchanged, within {lim}"),
-        OutcomeStatus::Pass => format!("changed {change}, within {lim}"),
-        OutcomeStatus::Skipped => String::new(),
+        OutcomeStatus::Inconclusive if t.low > 0.0 => ReasonCase::CorrectionFailed {
+            significant_alone: t.p.is_some_and(|p| p < alpha),
+        },
+        OutcomeStatus::Inconclusive => ReasonCase::Straddles {
+            repeats_needed: t.repeats_needed,
+        },
+        OutcomeStatus::Pass if change == 0.0 => ReasonCase::Unchanged,
+        OutcomeStatus::Pass => ReasonCase::Within,
+        OutcomeStatus::Skipped => ReasonCase::None,
     }
 }

@@ -1,6 +1,7 @@
 //! Step 1: both sides' metric tables, head paired with base by seed, and one metric's samples on both sides.
 
 use crate::gate::metrics::{self, MetricKind, MetricValue, RepeatMetrics};
+use crate::gate::notes::{Note, UnpairedCause};
 use crate::gate::report_model::EvalOptions;
 use crate::gate::statistics::{compare_with_prior, mean, DiffStats, NoisePrior};
 use crate::stats::set::StatsSet;
@@ -102,9 +103,6 @@ pub(super) enum ExactBasis {
     None,
 }
 
-/// How the note about unpaired repeats ends (the INCONCLUSIVE note replaces it).
-pub(super) const UNPAIRED_SUFFIX: &str = "compared unpaired (wider intervals)";
-
 /// Both sides' metric tables, paired by seed when they can be: step 1 of [`evaluate_complete`].
 pub(super) struct Sides {
     pub(super) base_tables: Vec<RepeatMetrics>,
@@ -124,18 +122,16 @@ pub(super) fn pair_repeats(
     base: &StatsSet,
     head: &StatsSet,
     opts: &EvalOptions,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> anyhow::Result<Sides> {
     let order = pairing(base, head);
     let paired = order.is_some();
     if !paired {
-        notes.push(if base.has_seeds() && head.has_seeds() {
-            format!(
-                "base and head repeats carry different PYTHONHASHSEED values: {UNPAIRED_SUFFIX}"
-            )
+        notes.push(Note::Unpaired(if base.has_seeds() && head.has_seeds() {
+            UnpairedCause::DifferentSeeds
         } else {
-            format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
-        });
+            UnpairedCause::NoSeeds
+        }));
     }
     let base_tables = metrics::set_repeat_metrics(base, &opts.meta_base, true)?;
     let mut head_tables = metrics::set_repeat_metrics(head, &opts.meta_head, true)?;
@@ -143,10 +139,13 @@ pub(super) fn pair_repeats(
         ("base", base, &opts.meta_base),
         ("head", head, &opts.meta_head),
     ] {
-        notes.extend(crate::stats::model::renames_note(
-            side,
-            &crate::stats::model::set_renames(set, meta),
-        ));
+        let renames = crate::stats::model::set_renames(set, meta);
+        if !renames.is_empty() {
+            notes.push(Note::Renamed {
+                side: side.to_string(),
+                renames,
+            });
+        }
     }
     if let Some(order) = &order {
         let mut unordered = std::mem::take(&mut head_tables);
@@ -157,11 +156,10 @@ pub(super) fn pair_repeats(
     }
     let unverified = base_tables.len() < 2 || head_tables.len() < 2;
     if unverified {
-        notes.push(format!(
-            "UNVERIFIED: base has {} repeat(s), head has {}; with fewer than 2 repeats per side only thresholds are applied (no statistics)",
-            base_tables.len(),
-            head_tables.len()
-        ));
+        notes.push(Note::Unverified {
+            base: base_tables.len(),
+            head: head_tables.len(),
+        });
     }
     // Rule patterns are checked against the metrics the rules find in this data
     // ([`crate::gate::coverage::unchecked_rules`]), not against what could exist.
@@ -185,7 +183,12 @@ pub(super) fn pair_repeats(
 
 impl Sides {
     /// One metric's samples on both sides with their comparison.
-    pub(super) fn metric(&self, name: &str, like: &MetricValue, opts: &EvalOptions) -> MetricSamples {
+    pub(super) fn metric(
+        &self,
+        name: &str,
+        like: &MetricValue,
+        opts: &EvalOptions,
+    ) -> MetricSamples {
         let (b, h) = samples(
             &self.base_tables,
             &self.head_tables,
