@@ -273,6 +273,11 @@ pub struct FalsePositives {
     pub exact_from: usize,
 }
 
+/// The full comparative summary of base and head (summarize_stats.py's tables), as data;
+/// renderers say it (`Serialize` is in `report`: report.json holds its markdown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FullSummary(pub crate::stats::summary::SummaryDoc);
+
 /// The whole comparison: serializable, stable, renderer input.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GateReport {
@@ -316,9 +321,15 @@ pub struct GateReport {
     /// comparison go on over the intersection (empty otherwise: missing data is an error).
     #[serde(default)]
     pub missing_data: Vec<String>,
-    /// The full comparative report (markdown), folded into the PR comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_report_markdown: Option<String>,
+    /// The compared sets' summarize_stats-style tables, as data: the HTML report folds them
+    /// in, and report.json carries them rendered as markdown (`full_report_markdown`).
+    #[serde(
+        rename = "full_report_markdown",
+        default,
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub full_summary: Option<FullSummary>,
     /// Unified diff of the two single-set reports (`--diff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_diff: Option<String>,

@@ -391,10 +391,10 @@ pub fn render_html(r: &GateReport) -> String {
         "<p class=small>{}</p>\n",
         crate::text::html_escape(&statistics_line(r))
     ));
-    if let Some(md) = &r.full_report_markdown {
+    if let Some(summary) = &r.full_summary {
         s.push_str(&format!(
             "<details><summary>Full comparative report</summary><pre>{}</pre></details>\n",
-            crate::text::html_escape(md)
+            crate::text::html_escape(&summary_markdown(summary))
         ));
     }
     if let Some(d) = &r.summary_diff {

@@ -12,9 +12,22 @@ pub mod text;
 
 pub use crate::gate::metrics::metric_label;
 use crate::gate::metrics::{format_delta, format_value, MetricKind};
-use crate::gate::report_model::{GateReport, Verdict};
+use crate::gate::report_model::{FullSummary, GateReport, Verdict};
 pub use crate::gate::rules::fmt_limit;
 use std::path::Path;
+
+/// The full comparative summary as markdown (summarize_stats.py's tables), made when a
+/// format shows it.
+pub fn summary_markdown(s: &FullSummary) -> String {
+    crate::stats::summary::render_markdown(&s.0)
+}
+
+// report.json carries the summary as its markdown (`full_report_markdown`).
+impl serde::Serialize for FullSummary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&summary_markdown(self))
+    }
+}
 
 /// Output formats of a gate report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

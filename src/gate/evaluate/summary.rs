@@ -1,17 +1,18 @@
-//! summarize_stats-style reports of the compared sets: the full comparative markdown and the single-set text diff (`--diff`).
+//! summarize_stats-style reports of the compared sets: the full comparative summary and the single-set text diff (`--diff`).
 
+use crate::gate::report_model::FullSummary;
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
 
-/// The full comparative report (summarize_stats.py's tables) folded into the markdown comment.
-pub fn full_comparative_report(
+/// The full comparative summary (summarize_stats.py's tables) the HTML report folds in.
+pub fn full_summary(
     base: &StatsSet,
     head: &StatsSet,
     mb: &Metadata,
     mh: &Metadata,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<FullSummary> {
     let doc = crate::stats::summary::summarize(base, Some(head), mb, Some(mh))?;
-    Ok(crate::stats::summary::render_markdown(&doc))
+    Ok(FullSummary(doc))
 }
 
 /// One set's single-set report (summarize_stats.py's tables as text), used by `--diff`.
