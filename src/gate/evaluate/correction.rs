@@ -1,10 +1,11 @@
 //! Step 4: multiple-testing correction: Holm over fail-level tests, Benjamini-Hochberg over warn-level ones, Tarone's rule.
 
 use super::limits::Candidate;
-use crate::gate::report_model::EvalOptions;
+use super::pairing::Sides;
+use crate::gate::report_model::{EvalOptions, FalsePositives, MetricComparison, RuleOutcome};
 use crate::gate::rules::Severity;
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, exact_test_from, holm, hypothesis_key,
+    adjust_grouped, benjamini_hochberg, exact_test_from, holm, hypothesis_key, ErrorControl,
 };
 use indexmap::IndexMap;
 
@@ -117,6 +118,68 @@ pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected
         adjusted,
         holm_family,
         out_of_reach,
+    }
+}
+
+impl FalsePositives {
+    /// The counts known once the tests are corrected, before the candidates become outcomes:
+    /// tested metrics and discoveries, the Holm family, the fail-level tests decided by the
+    /// exact permutation test, and where that test joins. The outcome counts are added by
+    /// [`FalsePositives::count_outcomes`].
+    pub(super) fn from_tests(
+        candidates: &[Candidate],
+        corrected: &Corrected,
+        comparisons: &[MetricComparison],
+        tested: usize,
+        sides: &Sides,
+        opts: &EvalOptions,
+    ) -> FalsePositives {
+        let discoveries = comparisons
+            .iter()
+            .filter(|c| !c.stats.deterministic && c.changed)
+            .count();
+        // Said in the statistics footnote, not as a loud note: the t test still decides. The
+        // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
+        let family_level = opts.alpha / corrected.holm_family.max(1) as f64;
+        let cross_check = crate::gate::statistics::power_note(
+            sides.paired,
+            sides.base_tables.len(),
+            sides.head_tables.len(),
+            family_level,
+        );
+        let sign_tested_fail_level = candidates
+            .iter()
+            .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
+            .filter(|c| c.tests.iter().any(|t| t.sign_test))
+            .count();
+        FalsePositives {
+            tested,
+            expected_uncorrected: tested as f64 * opts.alpha,
+            discoveries,
+            expected_false_discoveries: discoveries as f64 * opts.alpha,
+            holm_family: corrected.holm_family,
+            exact_fail_level: 0,
+            certified_fail_level: 0,
+            sign_tested_fail_level,
+            sign_tested_out_of_reach: corrected.out_of_reach,
+            unverified_fail_level: 0,
+            cross_check,
+            exact_from: exact_test_from(sides.paired, family_level),
+        }
+    }
+
+    /// Counts the outcomes that can fail the gate by the path that decided them (exact,
+    /// certified, unverified).
+    pub(super) fn count_outcomes(&mut self, outcomes: &[RuleOutcome], fail_on_warn: bool) {
+        let gating = || {
+            outcomes
+                .iter()
+                .filter(move |o| o.severity == Severity::Fail || fail_on_warn)
+        };
+        let path_count = |path: ErrorControl| gating().filter(|o| o.error_control == path).count();
+        self.exact_fail_level = path_count(ErrorControl::Exact);
+        self.certified_fail_level = gating().filter(|o| o.certified).count();
+        self.unverified_fail_level = path_count(ErrorControl::Unverified);
     }
 }
 

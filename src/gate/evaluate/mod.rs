@@ -22,19 +22,20 @@ pub use summary::{full_summary, single_set_report, summary_diff};
 use acceptances::apply_acceptances;
 use checks::{ensure_both_executed, run_checks};
 use compare::compare_metrics;
-use correction::{correct, counts_as_fail};
+use correction::correct;
 use limits::test_rules;
 use movers::movers;
 use outcome::{inconclusive_note, noise_note, rule_outcomes};
-use pairing::pair_repeats;
+use pairing::{pair_repeats, Sides};
 
 use crate::error::Error;
-use crate::gate::notes::Note;
+use crate::gate::notes::{Note, SkipReason};
+use crate::gate::reach::Reach;
 use crate::gate::report_model::{
-    EvalOptions, FalsePositives, GateReport, SetInfo, Verdict, REPORT_SCHEMA_VERSION,
+    EvalOptions, FalsePositives, GateReport, MetricComparison, RuleOutcome, SetInfo, Verdict,
+    REPORT_SCHEMA_VERSION,
 };
 use crate::gate::rules::Severity;
-use crate::gate::statistics::{exact_test_from, ErrorControl};
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
 
@@ -93,7 +94,7 @@ pub fn evaluate(
 }
 
 /// [`evaluate`] on two sets that cover the same benchmarks and repeats: pair repeats,
-/// compare metrics, test rules, correct, check, decide.
+/// compare metrics, test rules, correct, accept, check, decide.
 fn evaluate_complete(
     base: &StatsSet,
     head: &StatsSet,
@@ -103,12 +104,8 @@ fn evaluate_complete(
     let mut notes: Vec<Note> = opts.notes.iter().cloned().map(Note::Rendered).collect();
     let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
-    let discoveries = comparisons
-        .iter()
-        .filter(|c| !c.stats.deterministic && c.changed)
-        .count();
     let candidates = test_rules(&sides, opts);
-    let checks_found: Vec<(usize, Option<&crate::gate::notes::SkipReason>)> = candidates
+    let checks_found: Vec<(usize, Option<&SkipReason>)> = candidates
         .iter()
         .map(|c| (c.rule_idx, c.skipped.as_ref()))
         .collect();
@@ -116,24 +113,12 @@ fn evaluate_complete(
     // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
     sides.all = Default::default();
     let corrected = correct(&candidates, opts);
-    // Said in the statistics footnote, not as a loud note: the t test still decides. The
-    // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
-    let family_level = opts.alpha / corrected.holm_family.max(1) as f64;
-    let cross_check = crate::gate::statistics::power_note(
-        sides.paired,
-        sides.base_tables.len(),
-        sides.head_tables.len(),
-        family_level,
-    );
-    let exact_from = exact_test_from(sides.paired, family_level);
-    let sign_tested_fail_level = candidates
-        .iter()
-        .filter(|c| c.skipped.is_none() && !c.unverified && counts_as_fail(c, opts))
-        .filter(|c| c.tests.iter().any(|t| t.sign_test))
-        .count();
+    let mut false_positives =
+        FalsePositives::from_tests(&candidates, &corrected, &comparisons, tested, &sides, opts);
     let mut outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
     let mut acceptances = opts.accept.clone();
     apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
+    false_positives.count_outcomes(&outcomes, opts.fail_on_warn);
     let (top_movers, changed_facts, changed_in_rules) = movers(
         &comparisons,
         &outcomes,
@@ -143,45 +128,10 @@ fn evaluate_complete(
         &sides.head_tables,
     );
     let checks = run_checks(base, head, opts, &mut notes)?;
-    if let Some(n) = &opts.noise {
-        notes.push(noise_note(n, &outcomes, sides.paired));
-    }
-    let path_count = |path: ErrorControl| {
-        outcomes
-            .iter()
-            .filter(|o| o.severity == Severity::Fail || opts.fail_on_warn)
-            .filter(|o| o.error_control == path)
-            .count()
-    };
-    let false_positives = FalsePositives {
-        tested,
-        expected_uncorrected: tested as f64 * opts.alpha,
-        discoveries,
-        expected_false_discoveries: discoveries as f64 * opts.alpha,
-        holm_family: corrected.holm_family,
-        exact_fail_level: path_count(ErrorControl::Exact),
-        certified_fail_level: outcomes
-            .iter()
-            .filter(|o| o.certified && (o.severity == Severity::Fail || opts.fail_on_warn))
-            .count(),
-        sign_tested_fail_level,
-        sign_tested_out_of_reach: corrected.out_of_reach,
-        unverified_fail_level: path_count(ErrorControl::Unverified),
-        cross_check,
-        exact_from,
-    };
-    let checks_ok = checks.iter().all(|c| c.ok());
-    let reach = opts.reach.clone().map(|mut r| {
-        // Reached: non-zero in some repeat of either side (`comparisons` holds exactly those
-        // aggregate metrics).
-        let seen: std::collections::HashSet<&str> =
-            comparisons.iter().map(|c| c.name.as_str()).collect();
-        r.mark_reached(|name| seen.contains(name));
-        r
-    });
+    let reach = reach_seen(opts.reach.as_ref(), &comparisons);
     let verdict = decide(
         &outcomes,
-        checks_ok,
+        checks.iter().all(|c| c.ok()),
         opts.strict,
         opts.fail_on_warn,
         reach.as_ref(),
@@ -189,23 +139,15 @@ fn evaluate_complete(
             .iter()
             .any(|u| u.blocks_pass(opts.fail_on_warn)),
     );
-    let open_outcomes = outcomes
-        .iter()
-        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
-    if verdict == Verdict::Inconclusive && open_outcomes {
-        // The INCONCLUSIVE note says why repeats are unpaired and what to do: once is enough.
-        notes.retain(|n| !matches!(n, Note::Unpaired(_)));
-        notes.push(inconclusive_note(
-            &outcomes,
-            sides.paired,
-            base,
-            head,
-            sides.base_tables.len().min(sides.head_tables.len()),
-        ));
-    }
-    if let Some(r) = reach.as_ref().filter(|r| r.unreached().next().is_some()) {
-        notes.push(Note::Unreached(Box::new(r.clone())));
-    }
+    closing_notes(
+        &mut notes,
+        (base, head),
+        &sides,
+        &outcomes,
+        verdict,
+        reach.as_ref(),
+        opts,
+    );
     Ok(GateReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -235,4 +177,47 @@ fn evaluate_complete(
         full_summary: Some(full_summary(base, head, &opts.meta_base, &opts.meta_head)?),
         summary_diff: None,
     })
+}
+
+/// The changed code with each place marked reached when a counter of it is non-zero in some
+/// repeat of either side (`comparisons` holds exactly those aggregate metrics).
+fn reach_seen(reach: Option<&Reach>, comparisons: &[MetricComparison]) -> Option<Reach> {
+    reach.cloned().map(|mut r| {
+        let seen: std::collections::HashSet<&str> =
+            comparisons.iter().map(|c| c.name.as_str()).collect();
+        r.mark_reached(|name| seen.contains(name));
+        r
+    })
+}
+
+/// The notes known once the verdict is: the noise file's, the INCONCLUSIVE one (replacing
+/// the unpaired note: it says why and what to do), and the unreached change.
+fn closing_notes(
+    notes: &mut Vec<Note>,
+    (base, head): (&StatsSet, &StatsSet),
+    sides: &Sides,
+    outcomes: &[RuleOutcome],
+    verdict: Verdict,
+    reach: Option<&Reach>,
+    opts: &EvalOptions,
+) {
+    if let Some(n) = &opts.noise {
+        notes.push(noise_note(n, outcomes, sides.paired));
+    }
+    let open_outcomes = outcomes
+        .iter()
+        .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || opts.fail_on_warn));
+    if verdict == Verdict::Inconclusive && open_outcomes {
+        notes.retain(|n| !matches!(n, Note::Unpaired(_)));
+        notes.push(inconclusive_note(
+            outcomes,
+            sides.paired,
+            base,
+            head,
+            sides.base_tables.len().min(sides.head_tables.len()),
+        ));
+    }
+    if let Some(r) = reach.filter(|r| r.unreached().next().is_some()) {
+        notes.push(Note::Unreached(Box::new(r.clone())));
+    }
 }

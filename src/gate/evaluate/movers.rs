@@ -31,51 +31,13 @@ pub(super) fn movers(
         })
         .map(|o| o.metric.as_str())
         .collect();
-    // (kind, base bits, head bits) -> the metrics with exactly those values.
-    type Fact = (String, Vec<u64>, Vec<u64>);
-    let mut facts: IndexMap<Fact, Vec<&MetricComparison>> = IndexMap::new();
-    for c in comparisons
-        .iter()
-        .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
-    {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        facts
-            .entry((
-                format!("{:?}", c.kind),
-                bits(&c.base_values),
-                bits(&c.head_values),
-            ))
-            .or_default()
-            .push(c);
-    }
-    let mut ranked: Vec<(bool, f64, &Vec<&MetricComparison>)> = facts
-        .values()
-        .map(|group| {
-            let c = group[0];
-            let s = &c.stats;
-            let major = c.base_support.max(c.head_support) >= 10.0
-                && match c.kind {
-                    MetricKind::Ratio => s.diff.abs() >= 1e-4,
-                    _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
-                };
-            let score = match c.kind {
-                MetricKind::Ratio => s.diff.abs(),
-                _ => s.diff.abs() / s.base_mean.abs().max(s.head_mean.abs()).max(1.0),
-            };
-            (major, score, group)
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
-            .then_with(|| a.2[0].name.cmp(&b.2[0].name))
-    });
+    let mut ranked = ranked_facts(comparisons);
     let total = ranked.len();
-    ranked.retain(|(_, _, group)| !group.iter().any(|c| in_rules.contains(c.name.as_str())));
+    ranked.retain(|group| !group.iter().any(|c| in_rules.contains(c.name.as_str())));
     let shown = ranked
         .iter()
         .take(opts.top_movers)
-        .map(|(_, _, group)| {
+        .map(|group| {
             let c = group[0];
             Mover {
                 metric: c.name.clone(),
@@ -100,4 +62,49 @@ pub(super) fn movers(
         })
         .collect();
     (shown, total, total - ranked.len())
+}
+
+/// The changed metrics grouped by fact (identical values in every repeat; `.per_minstr`
+/// rescalings left out), ranked as [`movers`] orders them.
+fn ranked_facts(comparisons: &[MetricComparison]) -> Vec<Vec<&MetricComparison>> {
+    // (kind, base bits, head bits) -> the metrics with exactly those values.
+    type Fact = (String, Vec<u64>, Vec<u64>);
+    let mut facts: IndexMap<Fact, Vec<&MetricComparison>> = IndexMap::new();
+    for c in comparisons
+        .iter()
+        .filter(|c| c.changed && !c.name.ends_with(PER_MILLION_SUFFIX))
+    {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        facts
+            .entry((
+                format!("{:?}", c.kind),
+                bits(&c.base_values),
+                bits(&c.head_values),
+            ))
+            .or_default()
+            .push(c);
+    }
+    let mut ranked: Vec<(bool, f64, Vec<&MetricComparison>)> = facts
+        .into_values()
+        .map(|group| {
+            let c = group[0];
+            let s = &c.stats;
+            let major = c.base_support.max(c.head_support) >= 10.0
+                && match c.kind {
+                    MetricKind::Ratio => s.diff.abs() >= 1e-4,
+                    _ => c.relative_change.is_none_or(|r| r.abs() >= 1e-3),
+                };
+            let score = match c.kind {
+                MetricKind::Ratio => s.diff.abs(),
+                _ => s.diff.abs() / s.base_mean.abs().max(s.head_mean.abs()).max(1.0),
+            };
+            (major, score, group)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
+            .then_with(|| a.2[0].name.cmp(&b.2[0].name))
+    });
+    ranked.into_iter().map(|(_, _, group)| group).collect()
 }

@@ -6,6 +6,7 @@ use crate::gate::metrics::{self, PER_MILLION_SUFFIX};
 use crate::gate::reach::Reach;
 use crate::gate::report_model::{exit_code, OutcomeStatus, RuleOutcome};
 use crate::gate::rules::RuleSet;
+use crate::gate::statistics::ErrorControl;
 use crate::stats::set::real_fixture as real;
 
 /// The report's notes as every format shows them.
