@@ -441,10 +441,6 @@ pub struct RunOpts {
     /// Run only shard K of N of (benchmark x repeat).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Seeds start after this (repeat k is `run-{k + offset}` with that seed): new seeds for
-    /// adaptive repeats and A/A calibration (not a flag).
-    #[arg(skip)]
-    pub seed_offset: u32,
 }
 
 pub use crate::text::MAX_REPEATS;

@@ -1,11 +1,11 @@
 //! The main job: build base and head, run the corpus on each, compare, report; and `demo`, the same on shipped example heads.
 
-use crate::cli::{BuildOpts, DemoArgs, GateArgs, GateOpts, InputOpts, RunOpts};
+use crate::cli::{DemoArgs, GateArgs, GateOpts, InputOpts};
 use crate::error::Error;
-use crate::exec::builder::{self, BuiltPython};
+use crate::exec::builder::{self, BuildConfig, BuiltPython};
 use crate::exec::cache;
 use crate::exec::corpus::Corpus;
-use crate::exec::runner::{self, RunSummary};
+use crate::exec::runner::{self, RunConfig, RunSummary};
 use crate::gate::reach::{ChangedFile, Reach};
 use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
@@ -98,8 +98,8 @@ pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
         &head,
         &args.out,
         &gate_opts,
-        &args.run,
-        &args.build,
+        &(&args.run).into(),
+        &(&args.build).into(),
         (!args.no_trailers).then_some(message_rev.as_str()),
     )
 }
@@ -114,8 +114,8 @@ pub fn gate(
     head_rev: &str,
     out: &Path,
     gate_opts: &GateOpts,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
+    run_opts: &RunConfig,
+    build_opts: &BuildConfig,
     trailers_from: Option<&str>,
 ) -> anyhow::Result<i32> {
     let started = Instant::now();
@@ -123,7 +123,7 @@ pub fn gate(
     // Validate cheap inputs before spending minutes on builds.
     let corpus = Corpus::load(&run_opts.corpus, None)?;
     corpus.select(&run_opts.benches)?;
-    let auto = run_opts.repeats == crate::cli::REPEATS_AUTO;
+    let auto = run_opts.repeats == runner::REPEATS_AUTO;
     let mut run_opts = run_opts.clone();
     if auto {
         let max = gate_opts.auto_limits.0;
@@ -253,8 +253,8 @@ pub fn gate(
 fn base_results(
     base: &BuiltPython,
     corpus: &Corpus,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
+    run_opts: &RunConfig,
+    build_opts: &BuildConfig,
     quiet: bool,
 ) -> anyhow::Result<(PathBuf, Option<RunSummary>, bool)> {
     let key = {
@@ -296,8 +296,8 @@ fn more_repeats(
     base: &BuiltPython,
     head: &BuiltPython,
     corpus: &Corpus,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
+    run_opts: &RunConfig,
+    build_opts: &BuildConfig,
     out: &Path,
     (offset, count, benches): (u32, u32, &[String]),
 ) -> anyhow::Result<(StatsSet, StatsSet)> {
@@ -446,8 +446,8 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
         &args.head,
         &args.out,
         &args.gate,
-        &args.run,
-        &args.build,
+        &(&args.run).into(),
+        &(&args.build).into(),
         None,
     )?;
     crate::output::print(&format!("{}\n", demo_headline(&args.out, code)))?;

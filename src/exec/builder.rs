@@ -12,7 +12,6 @@
 //!   lives and whatever revision the persistent worktree moves to. Results are published with
 //!   a rename, so an interrupted build never leaves a directory that looks finished.
 
-use crate::cli::BuildOpts;
 use crate::error::Error;
 use crate::exec::cache;
 use crate::exec::progress::Progress;
@@ -28,6 +27,20 @@ use std::time::Instant;
 pub const BUILD_INFO_FILE: &str = "build-info.json";
 /// Lines of the build log quoted in a build failure.
 const LOG_TAIL_LINES: usize = 25;
+
+/// Where builds and caches live and how to configure CPython (commands/ fills it from the
+/// command line's build options).
+#[derive(Clone, Debug, Default)]
+pub struct BuildConfig {
+    /// Cache root (None: $PYSTATS_GATE_CACHE or ~/.cache/pystats-gate).
+    pub cache_dir: Option<PathBuf>,
+    /// Extra ./configure flags (`--tier2` already folded in); recorded in the build id.
+    pub configure_flags: Vec<String>,
+    /// Parallel make jobs (None: number of cores).
+    pub make_jobs: Option<usize>,
+    /// Plain progress lines only.
+    pub quiet: bool,
+}
 
 /// A built interpreter, ready to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,7 +76,7 @@ enum Origin<'a> {
 }
 
 /// Builds revision `rev` of the git checkout `repo` (cached by commit and flags).
-pub fn build_revision(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+pub fn build_revision(repo: &Path, rev: &str, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     let commit = resolve_commit(repo, rev)?;
     build(
         Origin::Git {
@@ -76,7 +89,7 @@ pub fn build_revision(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Resul
 }
 
 /// Builds a plain CPython source tree (no git), cached by a hash of its contents.
-pub fn build_source(src: &Path, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+pub fn build_source(src: &Path, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     if !src.join("configure").is_file() || !src.join("Python/ceval.c").is_file() {
         return Err(Error::input(format!(
             "{}: not a CPython source tree (no configure or Python/ceval.c)",
@@ -134,7 +147,7 @@ fn path_key(p: &Path) -> String {
 }
 
 /// The cached result for (commit, flags), if complete.
-pub fn cached_result(opts: &BuildOpts, commit: &str) -> Option<BuiltPython> {
+pub fn cached_result(opts: &BuildConfig, commit: &str) -> Option<BuiltPython> {
     let root = cache::cache_root(opts.cache_dir.as_deref());
     let dir = root
         .join("builds")
@@ -152,7 +165,7 @@ fn read_result(dir: &Path) -> Option<BuiltPython> {
     info.python.is_file().then_some(info)
 }
 
-fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     let root = cache::cache_root(opts.cache_dir.as_deref());
     let (commit, work) = match &origin {
         Origin::Git { repo, commit } => (commit.clone(), root.join("repos").join(path_key(repo))),
@@ -252,7 +265,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
 fn configure_and_make(
     root: &Path,
     work: &Path,
-    opts: &BuildOpts,
+    opts: &BuildConfig,
     log: &mut BuildLog,
     progress: &Progress,
     target: Option<&str>,
@@ -300,7 +313,7 @@ pub struct Worktree {
     pub python: PathBuf,
     root: PathBuf,
     work: PathBuf,
-    opts: BuildOpts,
+    opts: BuildConfig,
     log_path: PathBuf,
     _lock: fs::File,
 }
@@ -308,7 +321,7 @@ pub struct Worktree {
 impl Worktree {
     /// Checks `rev` out into the worktree of `repo`, configures and builds it; the lock is
     /// held until the value is dropped (other builds of `repo` wait).
-    pub fn open(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Result<Worktree> {
+    pub fn open(repo: &Path, rev: &str, opts: &BuildConfig) -> anyhow::Result<Worktree> {
         let commit = resolve_commit(repo, rev)?;
         let root = cache::cache_root(opts.cache_dir.as_deref());
         let work = root.join("repos").join(path_key(repo));
@@ -364,7 +377,7 @@ fn ccache_env(cmd: &mut Command, root: &Path, work: &Path) {
 }
 
 /// What configure depends on: flags, compiler choice and the configure script itself.
-fn configure_stamp(src: &Path, opts: &BuildOpts, ccache: bool) -> anyhow::Result<String> {
+fn configure_stamp(src: &Path, opts: &BuildConfig, ccache: bool) -> anyhow::Result<String> {
     let script = fs::read(src.join("configure"))
         .with_context(|| format!("reading {}/configure", src.display()))?;
     Ok(format!(

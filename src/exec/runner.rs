@@ -7,7 +7,6 @@
 //! unavailable, runs go one at a time under a machine-wide lock and the driver insists that
 //! exactly one new dump appeared during its own dump call.
 
-use crate::cli::RunOpts;
 use crate::error::Error;
 use crate::exec::builder::{self, BuiltPython};
 use crate::exec::cache;
@@ -44,6 +43,26 @@ pub enum Isolation {
     Lock,
 }
 
+/// How to run the corpus (commands/ fills it from the command line's run options).
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Repeats per benchmark; repeat k runs with PYTHONHASHSEED=k (+ `seed_offset`).
+    pub repeats: u32,
+    /// Parallel runs (None: number of cores).
+    pub jobs: Option<usize>,
+    /// `builtin`, a directory with a corpus.toml, or `pyperformance[:name,...]`.
+    pub corpus: String,
+    /// Only benchmarks whose name matches one of these globs (none: all).
+    pub benches: Vec<String>,
+    /// Only shard `K/N` of (benchmark x repeat).
+    pub shard: Option<String>,
+    /// Seeds start after this: new seeds for adaptive repeats and A/A calibration.
+    pub seed_offset: u32,
+}
+
+/// `--repeats auto` as the command line reads it: only `gate` resolves it to a number.
+pub const REPEATS_AUTO: u32 = 0;
+
 /// What a finished `run` produced.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
@@ -64,7 +83,7 @@ pub struct RunSummary {
 /// and returned as [`Error::Run`].
 pub fn run_corpus(
     python: &Path,
-    opts: &RunOpts,
+    opts: &RunConfig,
     out: &Path,
     quiet: bool,
 ) -> anyhow::Result<RunSummary> {
@@ -75,7 +94,7 @@ pub fn run_corpus(
     // (made absolute without resolving symlinks: a venv's python must stay in its venv).
     let python = &std::path::absolute(python)
         .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
-    if opts.repeats == crate::cli::REPEATS_AUTO {
+    if opts.repeats == REPEATS_AUTO {
         return Err(
             Error::input("--repeats auto: only `gate` adapts its repeats; give a number").into(),
         );
@@ -220,7 +239,7 @@ impl InterpreterIdentity {
         corpus_hash: &str,
         shard: Option<Shard>,
         names: Vec<String>,
-        opts: &RunOpts,
+        opts: &RunConfig,
         repeats: BTreeMap<u32, RepeatManifest>,
         failures: &[RunFailure],
     ) -> Manifest {
@@ -246,7 +265,10 @@ impl InterpreterIdentity {
 }
 
 /// The shard `--shard` selects, and its work units over `names`.
-fn shard_units(opts: &RunOpts, names: &[String]) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
+fn shard_units(
+    opts: &RunConfig,
+    names: &[String],
+) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
     let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
     let mut units = match shard {
         Some(s) => s.units(names, opts.repeats),
@@ -734,7 +756,7 @@ const PYPERFORMANCE_TIMEOUT_SECONDS: f64 = 1800.0;
 fn run_pyperformance(
     python: &Path,
     names: &[String],
-    opts: &RunOpts,
+    opts: &RunConfig,
     out: &Path,
     quiet: bool,
     hash: &str,

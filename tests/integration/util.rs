@@ -74,7 +74,7 @@ pub fn pristine_python() -> PathBuf {
     PY.get_or_init(|| {
         let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
             .expect("demo repository");
-        let opts = pystats_gate::cli::BuildOpts {
+        let opts = pystats_gate::exec::builder::BuildConfig {
             quiet: true,
             cache_dir: Some(suite_cache()),
             ..Default::default()
