@@ -243,17 +243,11 @@ pub struct GateOpts {
     /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
     #[arg(long, value_name = "URL")]
     pub details_url: Option<String>,
-    /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
-    #[arg(skip)]
-    pub notes: Vec<String>,
     /// Learned noise file (`calibrate`): each metric's learned variance is pooled with its
     /// degrees of freedom into the t test (paired repeats only from a file learned paired;
     /// limits never move), and metrics it saw constant over >= 10 seeds are decided exactly.
     #[arg(long, value_name = "FILE")]
     pub noise: Option<PathBuf>,
-    /// `gate --repeats auto`'s limits: (--max-repeats, --time-budget) (not a flag here).
-    #[arg(skip)]
-    pub auto_limits: (u32, Option<f64>),
 }
 
 impl GateOpts {
@@ -283,9 +277,7 @@ impl Default for GateOpts {
             attribution: 3,
             comment_bytes: 10_000,
             details_url: None,
-            notes: vec![],
             noise: None,
-            auto_limits: (0, None),
         }
     }
 }

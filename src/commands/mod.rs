@@ -114,7 +114,7 @@ pub fn eval_options(
             comment_bytes: opts.comment_bytes,
             details_url: opts.details_url.clone(),
         },
-        notes: opts.notes.clone(),
+        notes: vec![],
         allow_missing_benchmarks: opts.allow_missing_benchmarks,
         noise: opts
             .noise
