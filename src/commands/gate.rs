@@ -352,11 +352,12 @@ fn base_results(
         hex::encode(h.finalize())[..24].to_string()
     };
     let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
-    fs::create_dir_all(&results)?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", results.display()));
+    fs::create_dir_all(&results).map_err(cache)?;
     let dir = results.join(&key);
     // Parallel gates on the same base run its corpus once; the others wait and reuse it.
-    let lock = fs::File::create(results.join(format!("{key}.lock")))?;
-    lock.lock()?;
+    let lock = fs::File::create(results.join(format!("{key}.lock"))).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
             if m.failures.is_empty() {
@@ -394,7 +395,7 @@ fn more_repeats(
         );
     }
     let dir = out.join("auto");
-    fs::create_dir_all(&dir)?;
+    fs::create_dir_all(&dir).map_err(|e| Error::output(format!("{}: {e}", dir.display())))?;
     let tag = format!("seeds-{}-{}", offset + 1, offset + count);
     let (cached, _, _) = base_results(sides, &ro)?;
     let base_out = dir.join(format!("base-{tag}"));
@@ -413,17 +414,24 @@ fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
     // Removed if anything below fails or the process is interrupted.
     let tmp_dir = crate::output::TempOutput::new_in(parent, ".pystats-gate-copy-")?;
     let tmp = tmp_dir.path().to_path_buf();
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
+    let io = |e: std::io::Error| {
+        Error::output(format!(
+            "copying {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    };
+    for entry in fs::read_dir(from).map_err(io)? {
+        let entry = entry.map_err(io)?;
         let dest = tmp.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().map_err(io)?.is_dir() {
             crate::output::create_subdir(&dest)?;
-            for f in fs::read_dir(entry.path())? {
-                let f = f?;
-                fs::copy(f.path(), dest.join(f.file_name()))?;
+            for f in fs::read_dir(entry.path()).map_err(io)? {
+                let f = f.map_err(io)?;
+                fs::copy(f.path(), dest.join(f.file_name())).map_err(io)?;
             }
         } else {
-            fs::copy(entry.path(), &dest)?;
+            fs::copy(entry.path(), &dest).map_err(io)?;
         }
     }
     crate::output::publish_set_dir(&tmp, to)
@@ -576,9 +584,10 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
         return Ok(p);
     }
     // apt-get in one state directory at a time (parallel tests, parallel demos).
-    fs::create_dir_all(root.join("src"))?;
-    let lock = fs::File::create(root.join("src/.fetch.lock"))?;
-    lock.lock()?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.join("src").display()));
+    fs::create_dir_all(root.join("src")).map_err(cache)?;
+    let lock = fs::File::create(root.join("src/.fetch.lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     if let Some(p) = finished() {
         return Ok(p);
     }
@@ -618,22 +627,18 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// fixed author and date, so every machine gets the same hashes (and cache hits).
 pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBuf> {
     let src = pristine_source(cache_dir)?;
-    let mut h = Sha256::new();
-    h.update(fs::read(src.join("configure")).unwrap_or_default());
-    h.update(fs::read(src.join("Include/patchlevel.h")).unwrap_or_default());
-    for (name, patch, msg) in DEMO_HEADS {
-        h.update(format!("{name}\n{patch}\n{msg}\n"));
-    }
-    let key = hex::encode(h.finalize())[..16].to_string();
+    let key = demo_key(&src);
     let root = cache::cache_root(cache_dir).join("demo");
     let dest = root.join(format!("cpython-{key}"));
-    if dest.join(".pystats-gate-demo-complete").is_file() {
+    let complete = || dest.join(".pystats-gate-demo-complete").is_file();
+    if complete() {
         return Ok(dest);
     }
-    fs::create_dir_all(&root)?;
-    let lock = fs::File::create(root.join("lock"))?;
-    lock.lock()?;
-    if dest.join(".pystats-gate-demo-complete").is_file() {
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
+    fs::create_dir_all(&root).map_err(cache)?;
+    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
+    if complete() {
         return Ok(dest);
     }
     if !quiet {
@@ -641,39 +646,73 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     }
     let tmp = root.join(format!(".tmp-{key}-{}", std::process::id()));
     if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
+        fs::remove_dir_all(&tmp).map_err(cache)?;
     }
-    fs::create_dir_all(&tmp)?;
+    fs::create_dir_all(&tmp).map_err(cache)?;
     let status = Command::new("cp")
         .arg("-a")
         .arg(src.join("."))
         .arg(&tmp)
-        .status()?;
+        .status()
+        .map_err(|e| Error::Build(format!("copying {}: {e}", src.display())))?;
     if !status.success() {
-        anyhow::bail!("copying {} failed", src.display());
+        return Err(Error::Build(format!("copying {} failed", src.display())).into());
     }
     let _ = fs::remove_file(tmp.join(".complete"));
-    let git = |args: &[&str]| -> anyhow::Result<()> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&tmp)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "pystats-gate demo")
-            .env("GIT_AUTHOR_EMAIL", "demo@pystats-gate.invalid")
-            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00+0000")
-            .env("GIT_COMMITTER_NAME", "pystats-gate demo")
-            .env("GIT_COMMITTER_EMAIL", "demo@pystats-gate.invalid")
-            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00+0000")
-            .stdin(Stdio::null())
-            .output()?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "git {}: {}",
-                args.join(" "),
-                crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
-            );
-        }
-        Ok(())
+    commit_demo_heads(&root, &tmp)?;
+    let mark = |name: &str, text: &str| {
+        fs::write(tmp.join(name), text)
+            .map_err(|e| Error::output(format!("{}: {e}", tmp.join(name).display())))
+    };
+    mark(".git/info/exclude", ".pystats-gate-demo-complete\n")?;
+    mark(".pystats-gate-demo-complete", "")?;
+    crate::output::publish_dir(&tmp, &dest)?;
+    Ok(dest)
+}
+
+/// The demo repository's cache key: the pristine source's version and the demo heads.
+fn demo_key(src: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(fs::read(src.join("configure")).unwrap_or_default());
+    h.update(fs::read(src.join("Include/patchlevel.h")).unwrap_or_default());
+    for (name, patch, msg) in DEMO_HEADS {
+        h.update(format!("{name}\n{patch}\n{msg}\n"));
+    }
+    hex::encode(h.finalize())[..16].to_string()
+}
+
+/// `git ARGS` in the demo repository being made, as the fixed demo author.
+fn demo_git(tmp: &Path, args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(tmp)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "pystats-gate demo")
+        .env("GIT_AUTHOR_EMAIL", "demo@pystats-gate.invalid")
+        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00+0000")
+        .env("GIT_COMMITTER_NAME", "pystats-gate demo")
+        .env("GIT_COMMITTER_EMAIL", "demo@pystats-gate.invalid")
+        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00+0000")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Build(format!("running git: {e}")))?;
+    if !out.status.success() {
+        let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+        return Err(Error::Build(format!(
+            "git {}: {}",
+            words.join(" "),
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Commits the pristine source as `base` and each demo head as a branch on it.
+fn commit_demo_heads(root: &Path, tmp: &Path) -> anyhow::Result<()> {
+    let git = |args: &[&str]| {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        demo_git(tmp, &args)
     };
     git(&["init", "-q", "-b", "base"])?;
     git(&["config", "core.autocrlf", "false"])?;
@@ -684,18 +723,12 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     for (name, patch, msg) in DEMO_HEADS {
         git(&["checkout", "-q", "-b", name, "base"])?;
         let patch_file = root.join(format!(".{name}-{}.patch", std::process::id()));
-        fs::write(&patch_file, patch)?;
-        git(&["apply", patch_file.to_str().unwrap()])
+        fs::write(&patch_file, patch)
+            .map_err(|e| Error::output(format!("{}: {e}", patch_file.display())))?;
+        demo_git(tmp, &["apply".as_ref(), patch_file.as_os_str()])
             .with_context(|| format!("applying the demo patch `{name}`"))?;
         let _ = fs::remove_file(&patch_file);
         git(&["commit", "-q", "-a", "-m", msg])?;
     }
-    git(&["checkout", "-q", "base"])?;
-    fs::write(
-        tmp.join(".git/info/exclude"),
-        ".pystats-gate-demo-complete\n",
-    )?;
-    fs::write(tmp.join(".pystats-gate-demo-complete"), "")?;
-    crate::output::publish_dir(&tmp, &dest)?;
-    Ok(dest)
+    git(&["checkout", "-q", "base"])
 }

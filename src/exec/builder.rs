@@ -176,15 +176,16 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     if let Some(hit) = read_result(&dest) {
         return Ok(hit);
     }
-    fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let lock = fs::File::create(work.join("lock"))?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
+    fs::create_dir_all(&work).map_err(cache)?;
+    let lock = fs::File::create(work.join("lock")).map_err(cache)?;
     let short = &commit[..commit.len().min(17)];
     let progress = Progress::new(&format!("build {short}"), 0, opts.quiet);
     // Tests and parallel gates share one worktree per repository: one builder at a time.
     // Say so while waiting, or a person sees nothing for minutes.
     if lock.try_lock().is_err() {
         progress.message(&format!("waiting for another build in {}", work.display()));
-        lock.lock().context("locking the build worktree")?;
+        lock.lock().map_err(cache)?;
     }
     if let Some(hit) = read_result(&dest) {
         progress.finish(&format!("{short} was built meanwhile by another process"));
@@ -194,7 +195,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     let src = work.join("src");
     let bdir = work.join("build");
     let logs = work.join("logs");
-    fs::create_dir_all(&logs)?;
+    fs::create_dir_all(&logs).map_err(cache)?;
     let log_path = logs.join(format!("{build_id}.log"));
     let mut log = BuildLog::create(&log_path)?;
 
@@ -226,7 +227,8 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     let tmp = root
         .join("builds")
         .join(format!(".tmp-{build_id}-{}", std::process::id()));
-    package(&src, &bdir, &tmp).with_context(|| format!("packaging into {}", tmp.display()))?;
+    package(&src, &bdir, &tmp)
+        .map_err(|e| Error::Build(format!("packaging into {}: {e:#}", tmp.display())))?;
     let python = tmp.join("build/python");
     let python_version = verify(&python, &tmp).map_err(|e| {
         Error::Build(format!(
@@ -249,7 +251,8 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     fs::write(
         tmp.join(BUILD_INFO_FILE),
         serde_json::to_string_pretty(&info)?,
-    )?;
+    )
+    .map_err(|e| Error::output(format!("{}: {e}", tmp.display())))?;
     crate::output::publish_dir(&tmp, &dest)
         .with_context(|| format!("publishing {}", dest.display()))?;
     progress.finish(&format!(
@@ -325,9 +328,10 @@ impl Worktree {
         let commit = resolve_commit(repo, rev)?;
         let root = cache::cache_root(opts.cache_dir.as_deref());
         let work = root.join("repos").join(path_key(repo));
-        fs::create_dir_all(work.join("logs"))?;
-        let lock = fs::File::create(work.join("lock"))?;
-        lock.lock().context("locking the build worktree")?;
+        let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
+        fs::create_dir_all(work.join("logs")).map_err(cache)?;
+        let lock = fs::File::create(work.join("lock")).map_err(cache)?;
+        lock.lock().map_err(cache)?;
         let log_path = work.join("logs").join("worktree.log");
         let mut log = BuildLog::create(&log_path)?;
         checkout(repo, &work.join("src"), &commit, &mut log)?;
@@ -423,7 +427,8 @@ fn tree_hash(root: &Path) -> anyhow::Result<String> {
     for rel in files {
         h.update(rel.to_string_lossy().as_bytes());
         h.update(b"\0");
-        let bytes = fs::read(root.join(&rel))?;
+        let bytes = fs::read(root.join(&rel))
+            .map_err(|e| Error::input(format!("{}: {e}", root.join(&rel).display())))?;
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }

@@ -16,7 +16,6 @@ use crate::exec::shard::{all_units, Shard, WorkUnit};
 use crate::stats::set::{
     Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -136,7 +135,7 @@ pub fn run_corpus(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
-        .context("starting the run pool")?;
+        .map_err(|e| Error::Run(format!("starting the run pool: {e}")))?;
     pool.scope(|s| {
         for unit in &units {
             let bench = by_name[unit.bench.as_str()];
@@ -296,10 +295,15 @@ fn temp_set(out: &Path) -> anyhow::Result<(crate::output::TempOutput, PathBuf, P
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
+    fs::create_dir_all(out_parent)
+        .map_err(|e| Error::output(format!("creating {}: {e}", out_parent.display())))?;
     // Removed on drop and on SIGINT/SIGTERM/SIGHUP (with the runs' process groups).
-    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-")
-        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
+    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-").map_err(|e| {
+        Error::output(format!(
+            "creating a temporary set in {}: {e:#}",
+            out_parent.display()
+        ))
+    })?;
     let set_dir = tmp.path().join("set");
     let scratch = tmp.path().join("scratch");
     crate::output::create_subdir(&set_dir)?;
@@ -359,12 +363,16 @@ fn probe(
     code: &str,
 ) -> anyhow::Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>)> {
     use std::os::unix::process::CommandExt;
-    let (mut out, mut err) = (tempfile::tempfile()?, tempfile::tempfile()?);
+    let scratch = |e: std::io::Error| Error::Run(format!("probing {}: {e}", python.display()));
+    let (mut out, mut err) = (
+        tempfile::tempfile().map_err(scratch)?,
+        tempfile::tempfile().map_err(scratch)?,
+    );
     let mut child = Command::new(python)
         .args(["-c", code])
         .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(err.try_clone()?)
+        .stdout(out.try_clone().map_err(scratch)?)
+        .stderr(err.try_clone().map_err(scratch)?)
         .process_group(0)
         .spawn()
         .map_err(|e| Error::Run(format!("cannot start {}: {e}", python.display())))?;
@@ -382,7 +390,11 @@ fn probe(
         f.take(1 << 20).read_to_end(&mut v)?;
         Ok(v)
     };
-    Ok((status, read(&mut out)?, read(&mut err)?))
+    Ok((
+        status,
+        read(&mut out).map_err(scratch)?,
+        read(&mut err).map_err(scratch)?,
+    ))
 }
 
 fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
@@ -688,9 +700,10 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
     let root = cache::cache_root(None).join("tools/pyperformance");
     let venv = root.join("venv");
     let work = root.join("work");
-    fs::create_dir_all(&work)?;
-    let lock = fs::File::create(root.join("lock"))?;
-    lock.lock()?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
+    fs::create_dir_all(&work).map_err(cache)?;
+    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     let bin = venv.join("bin/pyperformance");
     if !bin.is_file() {
         let host = std::env::var("PYSTATS_GATE_HOST_PYTHON").unwrap_or_else(|_| "python3".into());

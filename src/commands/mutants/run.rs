@@ -25,10 +25,9 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         merge(&args.merge, &args.out)?;
         return finish(args, None, 0.0);
     }
-    let repo = args
-        .repo
-        .as_deref()
-        .expect("clap requires --repo without --merge");
+    let Some(repo) = args.repo.as_deref() else {
+        return Err(Error::internal("no --repo without --merge (clap requires one)").into());
+    };
     let commit = builder::resolve_commit(repo, &args.rev)?;
     let mut sources = BTreeMap::new();
     let mut mutants = vec![];
