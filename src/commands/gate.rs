@@ -170,7 +170,7 @@ pub fn gate(
     let auto = auto_limits(job.auto, run_opts)?;
     let mut run_opts = run_opts.clone();
     if let Some(limits) = auto {
-        run_opts.repeats = crate::commands::adaptive::START.min(limits.max_repeats);
+        run_opts.repeats = crate::gate::sequential::START.min(limits.max_repeats);
     }
     let run_opts = &run_opts;
     let trailers = check_inputs(job, gate_opts, run_opts, quiet)?;

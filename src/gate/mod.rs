@@ -12,5 +12,6 @@ pub mod noise;
 mod proofs;
 pub mod reach;
 pub mod rules;
+pub mod sequential;
 pub mod statistics;
 pub mod verdict;
