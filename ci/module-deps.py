@@ -19,7 +19,7 @@ LAYERS = {
     'stats': {'error', 'output'},
     'gate': {'stats', 'error', 'output'},
     'report': {'gate', 'stats', 'error', 'output'},
-    'exec': {'stats', 'error', 'output', 'cli'},
+    'exec': {'stats', 'error', 'output'},
     'commands': {'exec', 'report', 'gate', 'stats', 'error', 'output', 'cli'},
     'lib': {'commands', 'cli', 'error', 'output', 'exec', 'report', 'gate', 'stats'},
     'main': {'lib'},

@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "pystats-gate",
     version,
     about = "Gate CPython changes on specializing-interpreter statistics (--enable-pystats)",
-    after_help = "Exit codes: 0 pass, 1 gate failed, 2 usage or input error, 3 build or run failure."
+    after_help = "Exit codes: 0 pass, 1 gate failed, 2 usage, input or output error, 3 build or run failure, 4 internal error (a bug in pystats-gate: please report it). Every command's --help lists its own; 4 can happen in any."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -19,52 +19,52 @@ pub struct Cli {
 pub enum Command {
     /// Markdown/JSON/text report of one stats set, or of BASE vs HEAD (like summarize_stats.py).
     #[command(
-        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line; an existing -o FILE without --force, or an output that is an input); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
+        after_help = "Exit codes: 0 report written; 2 usage, input or output error (the message names the file and line; an existing -o FILE without --force, or an output that is an input); 3 a dump the set's manifest lists is gone (no failure recorded for it); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Summarize(SummarizeArgs),
     /// List metric names and values of a stats set.
     #[command(
-        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included); 3 a dump the set's manifest lists is gone (no failure recorded for it)."
+        after_help = "Exit codes: 0 metrics listed; 2 usage, input or output error (a --filter matching nothing included); 3 a dump the set's manifest lists is gone (no failure recorded for it); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Metrics(MetricsArgs),
     /// Compare BASE and HEAD sets with statistics and rules; exit 1 on regression.
     #[command(
-        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rule that finds no metric in the compared data (unless `optional = true`), no rule deciding anything, base and head being the same files (see --allow-same-input), an existing -o FILE without --force and an output that is an input (also a hard link or symlink to one); 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 pass (inconclusive rules pass unless --strict); 1 gate failed (a fail-level rule violated, or a warn-level one with --fail-on-warn, or inconclusive with --strict); 2 usage or input error, including a benchmark or repeat missing on one side (see --allow-missing-benchmarks), a rule that finds no metric in the compared data (unless `optional = true`), no rule deciding anything, base and head being the same files (see --allow-same-input), an existing -o FILE without --force and an output that is an input (also a hard link or symlink to one); 3 a set's manifest records a crash, timeout or missing dump; 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Compare(CompareArgs),
     /// Verify invariants that real pystats data must satisfy.
     #[command(
-        after_help = "Exit codes: 0 every invariant holds; 1 an invariant is violated; 2 usage or input error; 3 a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 every invariant holds; 1 an invariant is violated; 2 usage or input error; 3 a set's manifest records a crash, timeout or missing dump; 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Check(CheckArgs),
     /// Build an --enable-pystats interpreter for a revision (cached, incremental).
     #[command(
-        after_help = "Exit codes: 0 built (prints the interpreter path); 2 usage or input error (unknown revision, ...); 3 CPython did not build (the log's tail is shown)."
+        after_help = "Exit codes: 0 built (prints the interpreter path); 2 usage or input error (unknown revision, ...); 3 CPython did not build (the log's tail is shown); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Build(BuildArgs),
     /// Show the benchmark corpus.
     #[command(
-        after_help = "Exit codes: 0 listed; 2 bad corpus (the message names corpus.toml and the line)."
+        after_help = "Exit codes: 0 listed; 2 bad corpus (the message names corpus.toml and the line); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Corpus(CorpusArgs),
     /// Run the corpus on an interpreter, writing a stats set.
     #[command(
-        after_help = "Exit codes: 0 every run wrote a usable dump; 2 usage or input error; 3 a run crashed, timed out, wrote no dump or an unusable one (not a regular file, a malformed or cut line, no counter, stray files beside it), or the interpreter's start-up probe failed or hung (the set is still written, its manifest records the failure); 130 interrupted (the unfinished set is removed)."
+        after_help = "Exit codes: 0 every run wrote a usable dump; 2 usage or input error; 3 a run crashed, timed out, wrote no dump or an unusable one (not a regular file, a malformed or cut line, no counter, stray files beside it), or the interpreter's start-up probe failed or hung (the set is still written, its manifest records the failure); 130 interrupted (the unfinished set is removed); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Run(RunArgs),
     /// Build base and head, run the corpus on each, compare: the main job.
     #[command(
-        after_help = "Exit codes: 0 pass; 1 gate failed; 2 usage or input error; 3 build or run failure (a crash, timeout or missing dump on either side)."
+        after_help = "Exit codes: 0 pass; 1 gate failed; 2 usage or input error; 3 build or run failure (a crash, timeout or missing dump on either side); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Gate(GateArgs),
     /// The main job on an embedded default: CPython 3.13 source + a shipped regression patch.
     #[command(
-        after_help = "Exit codes: 0 pass; 1 gate failed (what the default `regression` head shows); 2 usage or input error; 3 build or run failure."
+        after_help = "Exit codes: 0 pass; 1 gate failed (what the default `regression` head shows); 2 usage or input error; 3 build or run failure; 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Demo(DemoArgs),
     /// Find the first commit at which the gate fails.
     #[command(
-        after_help = "Exit codes: 0 first bad commit found; 2 usage or input error, or the bad end passes; 3 ambiguous because of skipped (unbuildable or failing) commits."
+        after_help = "Exit codes: 0 first bad commit found; 2 usage or input error, or the bad end passes; 3 ambiguous because of skipped (unbuildable or failing) commits; 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Bisect(BisectArgs),
     /// One step for `git bisect run` (exit 0 good, 1 bad, 125 skip).
@@ -74,12 +74,12 @@ pub enum Command {
     BisectStep(BisectStepArgs),
     /// Combine shard outputs of `run --shard` into one set.
     #[command(
-        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone; 130 interrupted (the unfinished set is removed)."
+        after_help = "Exit codes: 0 merged; 2 usage or input error (mixed runs, missing or duplicated shards, stray files, an --out that pystats-gate did not write); 3 a shard recorded a failed run (the merged set is written and keeps the failures), or a dump a shard's manifest lists is gone; 130 interrupted (the unfinished set is removed); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Merge(MergeArgs),
     /// Record and show metric trends over commits.
     #[command(
-        after_help = "Exit codes: 0 done; 2 usage, input or output error (an existing -o FILE without --force, an output that is the history or the result, a noise value that is not a finite number)."
+        after_help = "Exit codes: 0 done; 2 usage, input or output error (an existing -o FILE without --force, an output that is the history or the result, a noise value that is not a finite number); 4 internal error (a bug in pystats-gate: please report it)."
     )]
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) to stdout.
@@ -90,7 +90,7 @@ pub enum Command {
     Mutants(MutantsArgs),
     /// Learn each metric's noise from stats sets of one build (A/A) into a noise file for --noise.
     #[command(
-        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all, an existing -o FILE without --force, a noise value that is not a finite number); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump."
+        after_help = "Exit codes: 0 noise file written; 2 usage, input or output error (sets of different revisions, fewer than 3 repeats in all, an existing -o FILE without --force, a noise value that is not a finite number); 3 a build or run failed (--repo), or a set's manifest records a crash, timeout or missing dump; 4 internal error (a bug in pystats-gate: please report it)."
     )]
     Calibrate(CalibrateArgs),
 }
@@ -243,17 +243,11 @@ pub struct GateOpts {
     /// Where the full reports are (e.g. the CI run's artifact page), linked from the markdown.
     #[arg(long, value_name = "URL")]
     pub details_url: Option<String>,
-    /// Notes the caller adds to the report, e.g. what `--head-dir` snapshotted (not a flag).
-    #[arg(skip)]
-    pub notes: Vec<String>,
     /// Learned noise file (`calibrate`): each metric's learned variance is pooled with its
     /// degrees of freedom into the t test (paired repeats only from a file learned paired;
     /// limits never move), and metrics it saw constant over >= 10 seeds are decided exactly.
     #[arg(long, value_name = "FILE")]
     pub noise: Option<PathBuf>,
-    /// `gate --repeats auto`'s limits: (--max-repeats, --time-budget) (not a flag here).
-    #[arg(skip)]
-    pub auto_limits: (u32, Option<f64>),
 }
 
 impl GateOpts {
@@ -283,9 +277,7 @@ impl Default for GateOpts {
             attribution: 3,
             comment_bytes: 10_000,
             details_url: None,
-            notes: vec![],
             noise: None,
-            auto_limits: (0, None),
         }
     }
 }
@@ -441,10 +433,6 @@ pub struct RunOpts {
     /// Run only shard K of N of (benchmark x repeat).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Seeds start after this (repeat k is `run-{k + offset}` with that seed): new seeds for
-    /// adaptive repeats and A/A calibration (not a flag).
-    #[arg(skip)]
-    pub seed_offset: u32,
 }
 
 pub use crate::text::MAX_REPEATS;

@@ -8,7 +8,11 @@ fn main() {
         Err(err) => {
             use std::io::Write;
             // stderr may be closed too; the exit code still tells.
-            let _ = writeln!(std::io::stderr(), "error: {err:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                pystats_gate::error::message_for(&err)
+            );
             pystats_gate::error::exit_code_for(&err)
         }
     });

@@ -26,7 +26,7 @@ fn aa_sets(
         ))
         .into());
     }
-    let built = crate::exec::builder::build_revision(repo, &args.rev, &args.build)?;
+    let built = crate::exec::builder::build_revision(repo, &args.rev, &(&args.build).into())?;
     let (dir, tmp) = match &args.sets_dir {
         Some(d) => (d.clone(), None),
         None => {
@@ -39,7 +39,7 @@ fn aa_sets(
     std::fs::create_dir_all(&dir)?;
     let mut sets = vec![];
     for k in 0..args.runs {
-        let mut ro = args.run.clone();
+        let mut ro = crate::exec::runner::RunConfig::from(&args.run);
         ro.seed_offset = k * ro.repeats;
         let out = dir.join(format!("aa-{}", k + 1));
         crate::exec::runner::run_corpus(&built.python, &ro, &out, args.build.quiet)?;

@@ -1,11 +1,11 @@
 //! The main job: build base and head, run the corpus on each, compare, report; and `demo`, the same on shipped example heads.
 
-use crate::cli::{BuildOpts, DemoArgs, GateArgs, GateOpts, InputOpts, RunOpts};
+use crate::cli::{DemoArgs, GateArgs, GateOpts, InputOpts};
 use crate::error::Error;
-use crate::exec::builder::{self, BuiltPython};
+use crate::exec::builder::{self, BuildConfig, BuiltPython};
 use crate::exec::cache;
 use crate::exec::corpus::Corpus;
-use crate::exec::runner::{self, RunSummary};
+use crate::exec::runner::{self, RunConfig, RunSummary};
 use crate::gate::reach::{ChangedFile, Reach};
 use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
@@ -53,167 +53,153 @@ pub struct GateRun {
     pub auto: Option<crate::commands::adaptive::AutoRecord>,
 }
 
+/// `--repeats auto`'s limits (`gate --max-repeats`, `--time-budget`).
+#[derive(Debug, Clone, Copy)]
+pub struct AutoLimits {
+    pub max_repeats: u32,
+    pub time_budget: Option<f64>,
+}
+
+/// One gate run: what to compare, where to, and what its command worked out (not flags).
+pub struct GateJob<'a> {
+    pub repo: &'a Path,
+    pub base_rev: &'a str,
+    pub head_rev: &'a str,
+    /// Sets and reports go here.
+    pub out: &'a Path,
+    /// This commit's `Pystats-Accept:` trailers are acceptances too.
+    pub trailers_from: Option<&'a str>,
+    /// Notes for the report, e.g. what `--head-dir` snapshotted.
+    pub notes: Vec<String>,
+    /// `--repeats auto`'s limits (None: the command does not adapt its repeats).
+    pub auto: Option<AutoLimits>,
+}
+
+/// The head `gate` compares: a revision, or the commit `--head-dir` was snapshotted into.
+struct Head {
+    repo: PathBuf,
+    rev: String,
+    /// The commit whose message holds the trailers (a snapshot's HEAD).
+    message_rev: String,
+    notes: Vec<String>,
+}
+
 /// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
 /// the head commit's `Pystats-Accept:` trailers unless `--no-trailers`.
 pub fn cmd_gate(args: &GateArgs) -> anyhow::Result<i32> {
-    let (repo, head, message_rev, gate_opts) = match (&args.head_dir, &args.head, &args.repo) {
-        (Some(dir), _, repo) => {
-            let snap = crate::exec::worktree::snapshot(dir, &[&args.out])?;
-            if !args.build.quiet {
-                eprintln!(
-                    "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",
-                    dir.display(),
-                    snap.changed.len(),
-                    &snap.head[..12.min(snap.head.len())],
-                    &snap.commit[..12.min(snap.commit.len())]
-                );
-            }
-            let mut opts = args.gate.clone();
-            if snap.commit != snap.head {
-                opts.notes.push(format!(
-                    "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
-                    &snap.commit[..12.min(snap.commit.len())],
-                    dir.display(),
-                    &snap.head[..12.min(snap.head.len())],
-                    snap.changed.join(", ")
-                ));
-            }
-            (
-                repo.clone().unwrap_or(snap.repo),
-                snap.commit,
-                snap.head,
-                opts,
-            )
-        }
-        (None, Some(head), Some(repo)) => {
-            (repo.clone(), head.clone(), head.clone(), args.gate.clone())
-        }
+    let head = match (&args.head_dir, &args.head, &args.repo) {
+        (Some(dir), _, repo) => snapshot_head(dir, repo.as_ref(), args)?,
+        (None, Some(head), Some(repo)) => Head {
+            repo: repo.clone(),
+            rev: head.clone(),
+            message_rev: head.clone(),
+            notes: vec![],
+        },
         _ => return Err(Error::input("give --repo DIR --head REV, or --head-dir DIR").into()),
     };
-    let mut gate_opts = gate_opts;
-    gate_opts.auto_limits = (args.max_repeats, args.time_budget);
-    gate(
-        &repo,
-        &args.base,
-        &head,
-        &args.out,
-        &gate_opts,
-        &args.run,
-        &args.build,
-        (!args.no_trailers).then_some(message_rev.as_str()),
-    )
+    let job = GateJob {
+        repo: &head.repo,
+        base_rev: &args.base,
+        head_rev: &head.rev,
+        out: &args.out,
+        trailers_from: (!args.no_trailers).then_some(head.message_rev.as_str()),
+        notes: head.notes.clone(),
+        auto: Some(AutoLimits {
+            max_repeats: args.max_repeats,
+            time_budget: args.time_budget,
+        }),
+    };
+    gate(&job, &args.gate, &(&args.run).into(), &(&args.build).into())
+}
+
+/// `--head-dir DIR`: the working tree snapshotted into a commit (said in the report when
+/// it differs from its HEAD).
+fn snapshot_head(dir: &Path, repo: Option<&PathBuf>, args: &GateArgs) -> anyhow::Result<Head> {
+    let snap = crate::exec::worktree::snapshot(dir, &[&args.out])?;
+    let short = |c: &str| c[..12.min(c.len())].to_string();
+    if !args.build.quiet {
+        eprintln!(
+            "gate: head is {} as it is: {} file(s) differ from its HEAD {} (snapshot {})",
+            dir.display(),
+            snap.changed.len(),
+            short(&snap.head),
+            short(&snap.commit)
+        );
+    }
+    let mut notes = vec![];
+    if snap.commit != snap.head {
+        notes.push(format!(
+            "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
+            short(&snap.commit),
+            dir.display(),
+            short(&snap.head),
+            snap.changed.join(", ")
+        ));
+    }
+    Ok(Head {
+        repo: repo.cloned().unwrap_or(snap.repo),
+        rev: snap.commit,
+        message_rev: snap.head,
+        notes,
+    })
+}
+
+/// What running one side of the gate needs.
+struct Sides<'a> {
+    base: &'a BuiltPython,
+    head: &'a BuiltPython,
+    corpus: &'a Corpus,
+    run_opts: &'a RunConfig,
+    build_opts: &'a BuildConfig,
 }
 
 /// Builds `base` and `head` of `repo`, runs the corpus on each and compares; reports go to
 /// `out` (`base/`, `head/` sets, report.{md,json,txt,html}, junit.xml, gate.json). With
 /// `trailers_from`, that commit's `Pystats-Accept:` trailers are acceptances too.
-#[allow(clippy::too_many_arguments)]
 pub fn gate(
-    repo: &Path,
-    base_rev: &str,
-    head_rev: &str,
-    out: &Path,
+    job: &GateJob<'_>,
     gate_opts: &GateOpts,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
-    trailers_from: Option<&str>,
+    run_opts: &RunConfig,
+    build_opts: &BuildConfig,
 ) -> anyhow::Result<i32> {
     let started = Instant::now();
     let quiet = build_opts.quiet;
     // Validate cheap inputs before spending minutes on builds.
     let corpus = Corpus::load(&run_opts.corpus, None)?;
     corpus.select(&run_opts.benches)?;
-    let auto = run_opts.repeats == crate::cli::REPEATS_AUTO;
+    let auto = auto_limits(job.auto, run_opts)?;
     let mut run_opts = run_opts.clone();
-    if auto {
-        let max = gate_opts.auto_limits.0;
-        if max == 0 {
-            return Err(Error::input("--repeats auto is for `gate` (with --max-repeats)").into());
-        }
-        if max < 2 {
-            return Err(Error::input(format!(
-                "--max-repeats {max}: --repeats auto needs at least 2 (statistics need 2 repeats per side)"
-            ))
-            .into());
-        }
-        if run_opts.shard.is_some() {
-            return Err(
-                Error::input("--repeats auto cannot be sharded: give a number of repeats").into(),
-            );
-        }
-        run_opts.repeats = crate::commands::adaptive::START.min(max);
+    if let Some(limits) = auto {
+        run_opts.repeats = crate::gate::sequential::START.min(limits.max_repeats);
     }
     let run_opts = &run_opts;
-    if let Some(s) = &run_opts.shard {
-        s.parse::<crate::exec::shard::Shard>()?;
-    }
-    if let Some(r) = &gate_opts.rules {
-        crate::gate::rules::RuleSet::load_or_default(Some(r))?;
-    }
-    crate::gate::accept::parse_all(&gate_opts.accept)?;
-    let mut trailers = vec![];
-    if let Some(rev) = trailers_from {
-        trailers = crate::gate::accept::from_commit(repo, rev)?;
-        for a in trailers.iter().filter(|_| !quiet) {
-            eprintln!(
-                "gate: {}: accepting `{}` because {}",
-                a.source,
-                a.target(),
-                a.reason
-            );
-        }
-    }
-    crate::output::claim_dir(out, &[])?;
-    let base = builder::build_revision(repo, base_rev, build_opts)?;
-    let head = builder::build_revision(repo, head_rev, build_opts)?;
-    let changed = changed_files(repo, &base, &head)?;
-
-    let (base_set_dir, base_run, base_results_cached) =
-        base_results(&base, &corpus, run_opts, build_opts, quiet)?;
-    let base_out = out.join("base");
-    copy_set(&base_set_dir, &base_out)?;
-    let head_out = out.join("head");
-    let head_run = runner::run_corpus(&head.python, run_opts, &head_out, quiet)?;
-
-    let mut auto_record = None;
-    let exit_code = if run_opts.shard.is_some() {
+    let trailers = check_inputs(job, gate_opts, run_opts, quiet)?;
+    crate::output::claim_dir(job.out, &[])?;
+    let base = builder::build_revision(job.repo, job.base_rev, build_opts)?;
+    let head = builder::build_revision(job.repo, job.head_rev, build_opts)?;
+    let changed = changed_files(job.repo, &base, &head)?;
+    let sides = Sides {
+        base: &base,
+        head: &head,
+        corpus: &corpus,
+        run_opts,
+        build_opts,
+    };
+    let (base_set_dir, base_run, base_results_cached) = base_results(&sides, run_opts)?;
+    copy_set(&base_set_dir, &job.out.join("base"))?;
+    let head_run = runner::run_corpus(&head.python, run_opts, &job.out.join("head"), quiet)?;
+    let (exit_code, auto_record) = if let Some(shard) = &run_opts.shard {
         // A shard holds part of the corpus: `merge` the shards, then `compare`.
         if !quiet {
             eprintln!(
-                "gate: shard {} written to {} (merge shards, then compare)",
-                run_opts.shard.as_deref().unwrap_or(""),
-                out.display()
+                "gate: shard {shard} written to {} (merge shards, then compare)",
+                job.out.display()
             );
         }
-        crate::error::EXIT_PASS
+        (crate::error::EXIT_PASS, None)
     } else {
-        let popts = crate::stats::raw::ParseOptions::default();
-        let base_set = StatsSet::load(&base_out, popts)?;
-        let head_set = StatsSet::load(&head_out, popts)?;
-        let mut eval = eval_options(&base_set, &head_set, &base, &head, gate_opts, &trailers)?;
-        eval.reach = Some(reach_of(&base, &head, &changed, &eval));
-        if auto {
-            let mut more = |offset: u32, count: u32, benches: &[String]| {
-                more_repeats(
-                    &base,
-                    &head,
-                    &corpus,
-                    run_opts,
-                    build_opts,
-                    out,
-                    (offset, count, benches),
-                )
-            };
-            let (max, budget) = gate_opts.auto_limits;
-            let (rep, record) = crate::commands::adaptive::run(
-                base_set, head_set, &eval, max, budget, started, &mut more,
-            )?;
-            auto_record = Some(record);
-            write_and_print(&rep, gate_opts, out)?
-        } else {
-            let rep = crate::gate::evaluate::evaluate(&base_set, &head_set, &eval)?;
-            write_and_print(&rep, gate_opts, out)?
-        }
+        let ctx = (gate_opts, trailers.as_slice(), started);
+        compare_sides(job, &sides, &changed, auto, ctx)?
     };
     let record = GateRun {
         base,
@@ -225,10 +211,107 @@ pub fn gate(
         exit_code,
         auto: auto_record,
     };
+    write_record(&record, job.out, quiet)?;
+    Ok(exit_code)
+}
+
+/// `--repeats auto`'s limits when the repeats are `auto` (checked: adapting needs a command
+/// that adapts, at least 2 repeats, and the whole corpus); None for a number of repeats.
+fn auto_limits(
+    limits: Option<AutoLimits>,
+    run_opts: &RunConfig,
+) -> anyhow::Result<Option<AutoLimits>> {
+    if run_opts.repeats != runner::REPEATS_AUTO {
+        return Ok(None);
+    }
+    let Some(limits) = limits else {
+        return Err(Error::input("--repeats auto is for `gate` (with --max-repeats)").into());
+    };
+    let max = limits.max_repeats;
+    if max < 2 {
+        return Err(Error::input(format!(
+            "--max-repeats {max}: --repeats auto needs at least 2 (statistics need 2 repeats per side)"
+        ))
+        .into());
+    }
+    if run_opts.shard.is_some() {
+        return Err(
+            Error::input("--repeats auto cannot be sharded: give a number of repeats").into(),
+        );
+    }
+    Ok(Some(limits))
+}
+
+/// Checks the shard, rules and acceptances before any build; returns the head commit's
+/// trailer acceptances (each said on stderr).
+fn check_inputs(
+    job: &GateJob<'_>,
+    gate_opts: &GateOpts,
+    run_opts: &RunConfig,
+    quiet: bool,
+) -> anyhow::Result<Vec<crate::gate::accept::Acceptance>> {
+    if let Some(s) = &run_opts.shard {
+        s.parse::<crate::exec::shard::Shard>()?;
+    }
+    if let Some(r) = &gate_opts.rules {
+        crate::gate::rules::RuleSet::load_or_default(Some(r))?;
+    }
+    crate::gate::accept::parse_all(&gate_opts.accept)?;
+    let Some(rev) = job.trailers_from else {
+        return Ok(vec![]);
+    };
+    let trailers = crate::gate::accept::from_commit(job.repo, rev)?;
+    for a in trailers.iter().filter(|_| !quiet) {
+        eprintln!(
+            "gate: {}: accepting `{}` because {}",
+            a.source,
+            a.target(),
+            a.reason
+        );
+    }
+    Ok(trailers)
+}
+
+/// Compares the `base/` and `head/` sets under `out` (adding repeats with `--repeats
+/// auto`), writes and prints the reports; returns the exit code and what `auto` spent.
+fn compare_sides(
+    job: &GateJob<'_>,
+    sides: &Sides<'_>,
+    changed: &[ChangedFile],
+    auto: Option<AutoLimits>,
+    (gate_opts, trailers, started): (&GateOpts, &[crate::gate::accept::Acceptance], Instant),
+) -> anyhow::Result<(i32, Option<crate::commands::adaptive::AutoRecord>)> {
+    let popts = crate::stats::raw::ParseOptions::default();
+    let base_set = StatsSet::load(&job.out.join("base"), popts)?;
+    let head_set = StatsSet::load(&job.out.join("head"), popts)?;
+    let mut eval = eval_options(&base_set, &head_set, sides, gate_opts, trailers)?;
+    eval.notes.extend(job.notes.iter().cloned());
+    eval.reach = Some(reach_of(sides.base, sides.head, changed, &eval));
+    let Some(limits) = auto else {
+        let rep = crate::gate::evaluate::evaluate(&base_set, &head_set, &eval)?;
+        return Ok((write_and_print(&rep, gate_opts, job.out)?, None));
+    };
+    let mut more = |offset: u32, count: u32, benches: &[String]| {
+        more_repeats(sides, job.out, (offset, count, benches))
+    };
+    let (rep, record) = crate::commands::adaptive::run(
+        base_set,
+        head_set,
+        &eval,
+        limits.max_repeats,
+        limits.time_budget,
+        started,
+        &mut more,
+    )?;
+    Ok((write_and_print(&rep, gate_opts, job.out)?, Some(record)))
+}
+
+/// Writes `gate.json` and says on stderr where the time went.
+fn write_record(record: &GateRun, out: &Path, quiet: bool) -> anyhow::Result<()> {
     crate::output::write_in_claimed_dir(
         out,
         "gate.json",
-        serde_json::to_string_pretty(&record)?.as_bytes(),
+        serde_json::to_string_pretty(record)?.as_bytes(),
     )?;
     if !quiet {
         eprintln!(
@@ -245,18 +328,17 @@ pub fn gate(
             out.display()
         );
     }
-    Ok(exit_code)
+    Ok(())
 }
 
 /// The base set for (commit, flags, corpus, repeats, selection, shard): from the results
 /// cache, or run now and cached. Returns its directory.
 fn base_results(
-    base: &BuiltPython,
-    corpus: &Corpus,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
-    quiet: bool,
+    sides: &Sides<'_>,
+    run_opts: &RunConfig,
 ) -> anyhow::Result<(PathBuf, Option<RunSummary>, bool)> {
+    let (base, corpus, build_opts) = (sides.base, sides.corpus, sides.build_opts);
+    let quiet = build_opts.quiet;
     let key = {
         let mut h = Sha256::new();
         h.update(format!(
@@ -270,11 +352,12 @@ fn base_results(
         hex::encode(h.finalize())[..24].to_string()
     };
     let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
-    fs::create_dir_all(&results)?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", results.display()));
+    fs::create_dir_all(&results).map_err(cache)?;
     let dir = results.join(&key);
     // Parallel gates on the same base run its corpus once; the others wait and reuse it.
-    let lock = fs::File::create(results.join(format!("{key}.lock")))?;
-    lock.lock()?;
+    let lock = fs::File::create(results.join(format!("{key}.lock"))).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
             if m.failures.is_empty() {
@@ -291,21 +374,18 @@ fn base_results(
 
 /// `count` new paired repeats of `benches` after seed `offset` on both sides (`--repeats
 /// auto`): base through the results cache, both kept under `out/auto/`.
-#[allow(clippy::too_many_arguments)]
 fn more_repeats(
-    base: &BuiltPython,
-    head: &BuiltPython,
-    corpus: &Corpus,
-    run_opts: &RunOpts,
-    build_opts: &BuildOpts,
+    sides: &Sides<'_>,
     out: &Path,
     (offset, count, benches): (u32, u32, &[String]),
 ) -> anyhow::Result<(StatsSet, StatsSet)> {
-    let mut ro = run_opts.clone();
-    ro.seed_offset = offset;
-    ro.repeats = count;
-    ro.benches = benches.to_vec();
-    let quiet = build_opts.quiet;
+    let ro = RunConfig {
+        seed_offset: offset,
+        repeats: count,
+        benches: benches.to_vec(),
+        ..sides.run_opts.clone()
+    };
+    let quiet = sides.build_opts.quiet;
     if !quiet {
         eprintln!(
             "gate: --repeats auto: seeds {}-{} for {}",
@@ -315,13 +395,13 @@ fn more_repeats(
         );
     }
     let dir = out.join("auto");
-    fs::create_dir_all(&dir)?;
+    fs::create_dir_all(&dir).map_err(|e| Error::output(format!("{}: {e}", dir.display())))?;
     let tag = format!("seeds-{}-{}", offset + 1, offset + count);
-    let (cached, _, _) = base_results(base, corpus, &ro, build_opts, quiet)?;
+    let (cached, _, _) = base_results(sides, &ro)?;
     let base_out = dir.join(format!("base-{tag}"));
     copy_set(&cached, &base_out)?;
     let head_out = dir.join(format!("head-{tag}"));
-    runner::run_corpus(&head.python, &ro, &head_out, quiet)?;
+    runner::run_corpus(&sides.head.python, &ro, &head_out, quiet)?;
     let popts = crate::stats::raw::ParseOptions::default();
     Ok((
         StatsSet::load(&base_out, popts)?,
@@ -334,17 +414,24 @@ fn copy_set(from: &Path, to: &Path) -> anyhow::Result<()> {
     // Removed if anything below fails or the process is interrupted.
     let tmp_dir = crate::output::TempOutput::new_in(parent, ".pystats-gate-copy-")?;
     let tmp = tmp_dir.path().to_path_buf();
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
+    let io = |e: std::io::Error| {
+        Error::output(format!(
+            "copying {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    };
+    for entry in fs::read_dir(from).map_err(io)? {
+        let entry = entry.map_err(io)?;
         let dest = tmp.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().map_err(io)?.is_dir() {
             crate::output::create_subdir(&dest)?;
-            for f in fs::read_dir(entry.path())? {
-                let f = f?;
-                fs::copy(f.path(), dest.join(f.file_name()))?;
+            for f in fs::read_dir(entry.path()).map_err(io)? {
+                let f = f.map_err(io)?;
+                fs::copy(f.path(), dest.join(f.file_name())).map_err(io)?;
             }
         } else {
-            fs::copy(entry.path(), &dest)?;
+            fs::copy(entry.path(), &dest).map_err(io)?;
         }
     }
     crate::output::publish_set_dir(&tmp, to)
@@ -388,8 +475,7 @@ fn reach_of(
 fn eval_options(
     base: &StatsSet,
     head: &StatsSet,
-    base_build: &BuiltPython,
-    head_build: &BuiltPython,
+    sides: &Sides<'_>,
     opts: &GateOpts,
     trailers: &[crate::gate::accept::Acceptance],
 ) -> anyhow::Result<crate::gate::report_model::EvalOptions> {
@@ -401,8 +487,8 @@ fn eval_options(
         crate::commands::metadata_for(set, &input)
             .or_else(|_| crate::commands::metadata_for(set, &InputOpts::default()))
     };
-    let mb = meta(base_build, base)?;
-    let mh = meta(head_build, head)?;
+    let mb = meta(sides.base, base)?;
+    let mh = meta(sides.head, head)?;
     let mut eval = crate::commands::eval_options(opts, mb, mh)?;
     eval.accept.extend(trailers.iter().cloned());
     Ok(eval)
@@ -440,16 +526,16 @@ pub fn cmd_demo(args: &DemoArgs) -> anyhow::Result<i32> {
             repo.display()
         );
     }
-    let code = gate(
-        &repo,
-        "base",
-        &args.head,
-        &args.out,
-        &args.gate,
-        &args.run,
-        &args.build,
-        None,
-    )?;
+    let job = GateJob {
+        repo: &repo,
+        base_rev: "base",
+        head_rev: &args.head,
+        out: &args.out,
+        trailers_from: None,
+        notes: vec![],
+        auto: None,
+    };
+    let code = gate(&job, &args.gate, &(&args.run).into(), &(&args.build).into())?;
     crate::output::print(&format!("{}\n", demo_headline(&args.out, code)))?;
     Ok(code)
 }
@@ -498,9 +584,10 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
         return Ok(p);
     }
     // apt-get in one state directory at a time (parallel tests, parallel demos).
-    fs::create_dir_all(root.join("src"))?;
-    let lock = fs::File::create(root.join("src/.fetch.lock"))?;
-    lock.lock()?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.join("src").display()));
+    fs::create_dir_all(root.join("src")).map_err(cache)?;
+    let lock = fs::File::create(root.join("src/.fetch.lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     if let Some(p) = finished() {
         return Ok(p);
     }
@@ -540,22 +627,18 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// fixed author and date, so every machine gets the same hashes (and cache hits).
 pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBuf> {
     let src = pristine_source(cache_dir)?;
-    let mut h = Sha256::new();
-    h.update(fs::read(src.join("configure")).unwrap_or_default());
-    h.update(fs::read(src.join("Include/patchlevel.h")).unwrap_or_default());
-    for (name, patch, msg) in DEMO_HEADS {
-        h.update(format!("{name}\n{patch}\n{msg}\n"));
-    }
-    let key = hex::encode(h.finalize())[..16].to_string();
+    let key = demo_key(&src);
     let root = cache::cache_root(cache_dir).join("demo");
     let dest = root.join(format!("cpython-{key}"));
-    if dest.join(".pystats-gate-demo-complete").is_file() {
+    let complete = || dest.join(".pystats-gate-demo-complete").is_file();
+    if complete() {
         return Ok(dest);
     }
-    fs::create_dir_all(&root)?;
-    let lock = fs::File::create(root.join("lock"))?;
-    lock.lock()?;
-    if dest.join(".pystats-gate-demo-complete").is_file() {
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
+    fs::create_dir_all(&root).map_err(cache)?;
+    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
+    if complete() {
         return Ok(dest);
     }
     if !quiet {
@@ -563,39 +646,73 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     }
     let tmp = root.join(format!(".tmp-{key}-{}", std::process::id()));
     if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
+        fs::remove_dir_all(&tmp).map_err(cache)?;
     }
-    fs::create_dir_all(&tmp)?;
+    fs::create_dir_all(&tmp).map_err(cache)?;
     let status = Command::new("cp")
         .arg("-a")
         .arg(src.join("."))
         .arg(&tmp)
-        .status()?;
+        .status()
+        .map_err(|e| Error::Build(format!("copying {}: {e}", src.display())))?;
     if !status.success() {
-        anyhow::bail!("copying {} failed", src.display());
+        return Err(Error::Build(format!("copying {} failed", src.display())).into());
     }
     let _ = fs::remove_file(tmp.join(".complete"));
-    let git = |args: &[&str]| -> anyhow::Result<()> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&tmp)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "pystats-gate demo")
-            .env("GIT_AUTHOR_EMAIL", "demo@pystats-gate.invalid")
-            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00+0000")
-            .env("GIT_COMMITTER_NAME", "pystats-gate demo")
-            .env("GIT_COMMITTER_EMAIL", "demo@pystats-gate.invalid")
-            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00+0000")
-            .stdin(Stdio::null())
-            .output()?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "git {}: {}",
-                args.join(" "),
-                crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
-            );
-        }
-        Ok(())
+    commit_demo_heads(&root, &tmp)?;
+    let mark = |name: &str, text: &str| {
+        fs::write(tmp.join(name), text)
+            .map_err(|e| Error::output(format!("{}: {e}", tmp.join(name).display())))
+    };
+    mark(".git/info/exclude", ".pystats-gate-demo-complete\n")?;
+    mark(".pystats-gate-demo-complete", "")?;
+    crate::output::publish_dir(&tmp, &dest)?;
+    Ok(dest)
+}
+
+/// The demo repository's cache key: the pristine source's version and the demo heads.
+fn demo_key(src: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(fs::read(src.join("configure")).unwrap_or_default());
+    h.update(fs::read(src.join("Include/patchlevel.h")).unwrap_or_default());
+    for (name, patch, msg) in DEMO_HEADS {
+        h.update(format!("{name}\n{patch}\n{msg}\n"));
+    }
+    hex::encode(h.finalize())[..16].to_string()
+}
+
+/// `git ARGS` in the demo repository being made, as the fixed demo author.
+fn demo_git(tmp: &Path, args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(tmp)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "pystats-gate demo")
+        .env("GIT_AUTHOR_EMAIL", "demo@pystats-gate.invalid")
+        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00+0000")
+        .env("GIT_COMMITTER_NAME", "pystats-gate demo")
+        .env("GIT_COMMITTER_EMAIL", "demo@pystats-gate.invalid")
+        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00+0000")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Build(format!("running git: {e}")))?;
+    if !out.status.success() {
+        let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+        return Err(Error::Build(format!(
+            "git {}: {}",
+            words.join(" "),
+            crate::text::cap(String::from_utf8_lossy(&out.stderr).trim())
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Commits the pristine source as `base` and each demo head as a branch on it.
+fn commit_demo_heads(root: &Path, tmp: &Path) -> anyhow::Result<()> {
+    let git = |args: &[&str]| {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        demo_git(tmp, &args)
     };
     git(&["init", "-q", "-b", "base"])?;
     git(&["config", "core.autocrlf", "false"])?;
@@ -606,18 +723,12 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     for (name, patch, msg) in DEMO_HEADS {
         git(&["checkout", "-q", "-b", name, "base"])?;
         let patch_file = root.join(format!(".{name}-{}.patch", std::process::id()));
-        fs::write(&patch_file, patch)?;
-        git(&["apply", patch_file.to_str().unwrap()])
+        fs::write(&patch_file, patch)
+            .map_err(|e| Error::output(format!("{}: {e}", patch_file.display())))?;
+        demo_git(tmp, &["apply".as_ref(), patch_file.as_os_str()])
             .with_context(|| format!("applying the demo patch `{name}`"))?;
         let _ = fs::remove_file(&patch_file);
         git(&["commit", "-q", "-a", "-m", msg])?;
     }
-    git(&["checkout", "-q", "base"])?;
-    fs::write(
-        tmp.join(".git/info/exclude"),
-        ".pystats-gate-demo-complete\n",
-    )?;
-    fs::write(tmp.join(".pystats-gate-demo-complete"), "")?;
-    crate::output::publish_dir(&tmp, &dest)?;
-    Ok(dest)
+    git(&["checkout", "-q", "base"])
 }

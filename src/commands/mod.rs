@@ -18,8 +18,10 @@ pub mod run;
 pub mod shell;
 pub mod summarize;
 
-use crate::cli::{GateOpts, InputOpts};
+use crate::cli::{BuildOpts, GateOpts, InputOpts, RunOpts};
 use crate::error::Error;
+use crate::exec::builder::BuildConfig;
+use crate::exec::runner::RunConfig;
 use crate::gate::check::CheckExceptions;
 use crate::gate::report_model::{Display, EvalOptions};
 use crate::gate::rules::RuleSet;
@@ -37,6 +39,37 @@ pub fn metadata_choice(input: &InputOpts) -> MetadataChoice<'_> {
 /// The metadata to use for a set (see [`crate::stats::set::resolve_metadata`]).
 pub fn metadata_for(set: &StatsSet, input: &InputOpts) -> anyhow::Result<Metadata> {
     crate::stats::set::resolve_metadata(metadata_choice(input), set)
+}
+
+/// The build stage's configuration from the build flags (`--tier2` folded into the
+/// configure flags, once).
+impl From<&BuildOpts> for BuildConfig {
+    fn from(o: &BuildOpts) -> Self {
+        let mut configure_flags = o.configure_flags.clone();
+        if o.tier2 && !configure_flags.iter().any(|f| f == BuildOpts::TIER2_FLAG) {
+            configure_flags.push(BuildOpts::TIER2_FLAG.to_string());
+        }
+        BuildConfig {
+            cache_dir: o.cache_dir.clone(),
+            configure_flags,
+            make_jobs: o.make_jobs,
+            quiet: o.quiet,
+        }
+    }
+}
+
+/// The run stage's configuration from the run flags (seeds from 1).
+impl From<&RunOpts> for RunConfig {
+    fn from(o: &RunOpts) -> Self {
+        RunConfig {
+            repeats: o.repeats,
+            jobs: o.jobs,
+            corpus: o.corpus.clone(),
+            benches: o.benches.clone(),
+            shard: o.shard.clone(),
+            seed_offset: 0,
+        }
+    }
 }
 
 impl From<crate::cli::CompareFormat> for crate::report::Format {
@@ -81,7 +114,7 @@ pub fn eval_options(
             comment_bytes: opts.comment_bytes,
             details_url: opts.details_url.clone(),
         },
-        notes: opts.notes.clone(),
+        notes: vec![],
         allow_missing_benchmarks: opts.allow_missing_benchmarks,
         noise: opts
             .noise

@@ -12,7 +12,6 @@
 //!   lives and whatever revision the persistent worktree moves to. Results are published with
 //!   a rename, so an interrupted build never leaves a directory that looks finished.
 
-use crate::cli::BuildOpts;
 use crate::error::Error;
 use crate::exec::cache;
 use crate::exec::progress::Progress;
@@ -28,6 +27,20 @@ use std::time::Instant;
 pub const BUILD_INFO_FILE: &str = "build-info.json";
 /// Lines of the build log quoted in a build failure.
 const LOG_TAIL_LINES: usize = 25;
+
+/// Where builds and caches live and how to configure CPython (commands/ fills it from the
+/// command line's build options).
+#[derive(Clone, Debug, Default)]
+pub struct BuildConfig {
+    /// Cache root (None: $PYSTATS_GATE_CACHE or ~/.cache/pystats-gate).
+    pub cache_dir: Option<PathBuf>,
+    /// Extra ./configure flags (`--tier2` already folded in); recorded in the build id.
+    pub configure_flags: Vec<String>,
+    /// Parallel make jobs (None: number of cores).
+    pub make_jobs: Option<usize>,
+    /// Plain progress lines only.
+    pub quiet: bool,
+}
 
 /// A built interpreter, ready to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,7 +76,7 @@ enum Origin<'a> {
 }
 
 /// Builds revision `rev` of the git checkout `repo` (cached by commit and flags).
-pub fn build_revision(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+pub fn build_revision(repo: &Path, rev: &str, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     let commit = resolve_commit(repo, rev)?;
     build(
         Origin::Git {
@@ -76,7 +89,7 @@ pub fn build_revision(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Resul
 }
 
 /// Builds a plain CPython source tree (no git), cached by a hash of its contents.
-pub fn build_source(src: &Path, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+pub fn build_source(src: &Path, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     if !src.join("configure").is_file() || !src.join("Python/ceval.c").is_file() {
         return Err(Error::input(format!(
             "{}: not a CPython source tree (no configure or Python/ceval.c)",
@@ -134,7 +147,7 @@ fn path_key(p: &Path) -> String {
 }
 
 /// The cached result for (commit, flags), if complete.
-pub fn cached_result(opts: &BuildOpts, commit: &str) -> Option<BuiltPython> {
+pub fn cached_result(opts: &BuildConfig, commit: &str) -> Option<BuiltPython> {
     let root = cache::cache_root(opts.cache_dir.as_deref());
     let dir = root
         .join("builds")
@@ -152,7 +165,7 @@ fn read_result(dir: &Path) -> Option<BuiltPython> {
     info.python.is_file().then_some(info)
 }
 
-fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<BuiltPython> {
+fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<BuiltPython> {
     let root = cache::cache_root(opts.cache_dir.as_deref());
     let (commit, work) = match &origin {
         Origin::Git { repo, commit } => (commit.clone(), root.join("repos").join(path_key(repo))),
@@ -163,15 +176,16 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     if let Some(hit) = read_result(&dest) {
         return Ok(hit);
     }
-    fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let lock = fs::File::create(work.join("lock"))?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
+    fs::create_dir_all(&work).map_err(cache)?;
+    let lock = fs::File::create(work.join("lock")).map_err(cache)?;
     let short = &commit[..commit.len().min(17)];
     let progress = Progress::new(&format!("build {short}"), 0, opts.quiet);
     // Tests and parallel gates share one worktree per repository: one builder at a time.
     // Say so while waiting, or a person sees nothing for minutes.
     if lock.try_lock().is_err() {
         progress.message(&format!("waiting for another build in {}", work.display()));
-        lock.lock().context("locking the build worktree")?;
+        lock.lock().map_err(cache)?;
     }
     if let Some(hit) = read_result(&dest) {
         progress.finish(&format!("{short} was built meanwhile by another process"));
@@ -181,7 +195,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     let src = work.join("src");
     let bdir = work.join("build");
     let logs = work.join("logs");
-    fs::create_dir_all(&logs)?;
+    fs::create_dir_all(&logs).map_err(cache)?;
     let log_path = logs.join(format!("{build_id}.log"));
     let mut log = BuildLog::create(&log_path)?;
 
@@ -213,7 +227,8 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     let tmp = root
         .join("builds")
         .join(format!(".tmp-{build_id}-{}", std::process::id()));
-    package(&src, &bdir, &tmp).with_context(|| format!("packaging into {}", tmp.display()))?;
+    package(&src, &bdir, &tmp)
+        .map_err(|e| Error::Build(format!("packaging into {}: {e:#}", tmp.display())))?;
     let python = tmp.join("build/python");
     let python_version = verify(&python, &tmp).map_err(|e| {
         Error::Build(format!(
@@ -236,7 +251,8 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
     fs::write(
         tmp.join(BUILD_INFO_FILE),
         serde_json::to_string_pretty(&info)?,
-    )?;
+    )
+    .map_err(|e| Error::output(format!("{}: {e}", tmp.display())))?;
     crate::output::publish_dir(&tmp, &dest)
         .with_context(|| format!("publishing {}", dest.display()))?;
     progress.finish(&format!(
@@ -252,7 +268,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildOpts) -> anyhow::Result<Bu
 fn configure_and_make(
     root: &Path,
     work: &Path,
-    opts: &BuildOpts,
+    opts: &BuildConfig,
     log: &mut BuildLog,
     progress: &Progress,
     target: Option<&str>,
@@ -300,7 +316,7 @@ pub struct Worktree {
     pub python: PathBuf,
     root: PathBuf,
     work: PathBuf,
-    opts: BuildOpts,
+    opts: BuildConfig,
     log_path: PathBuf,
     _lock: fs::File,
 }
@@ -308,13 +324,14 @@ pub struct Worktree {
 impl Worktree {
     /// Checks `rev` out into the worktree of `repo`, configures and builds it; the lock is
     /// held until the value is dropped (other builds of `repo` wait).
-    pub fn open(repo: &Path, rev: &str, opts: &BuildOpts) -> anyhow::Result<Worktree> {
+    pub fn open(repo: &Path, rev: &str, opts: &BuildConfig) -> anyhow::Result<Worktree> {
         let commit = resolve_commit(repo, rev)?;
         let root = cache::cache_root(opts.cache_dir.as_deref());
         let work = root.join("repos").join(path_key(repo));
-        fs::create_dir_all(work.join("logs"))?;
-        let lock = fs::File::create(work.join("lock"))?;
-        lock.lock().context("locking the build worktree")?;
+        let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
+        fs::create_dir_all(work.join("logs")).map_err(cache)?;
+        let lock = fs::File::create(work.join("lock")).map_err(cache)?;
+        lock.lock().map_err(cache)?;
         let log_path = work.join("logs").join("worktree.log");
         let mut log = BuildLog::create(&log_path)?;
         checkout(repo, &work.join("src"), &commit, &mut log)?;
@@ -364,7 +381,7 @@ fn ccache_env(cmd: &mut Command, root: &Path, work: &Path) {
 }
 
 /// What configure depends on: flags, compiler choice and the configure script itself.
-fn configure_stamp(src: &Path, opts: &BuildOpts, ccache: bool) -> anyhow::Result<String> {
+fn configure_stamp(src: &Path, opts: &BuildConfig, ccache: bool) -> anyhow::Result<String> {
     let script = fs::read(src.join("configure"))
         .with_context(|| format!("reading {}/configure", src.display()))?;
     Ok(format!(
@@ -410,7 +427,8 @@ fn tree_hash(root: &Path) -> anyhow::Result<String> {
     for rel in files {
         h.update(rel.to_string_lossy().as_bytes());
         h.update(b"\0");
-        let bytes = fs::read(root.join(&rel))?;
+        let bytes = fs::read(root.join(&rel))
+            .map_err(|e| Error::input(format!("{}: {e}", root.join(&rel).display())))?;
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }

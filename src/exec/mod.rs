@@ -1,6 +1,6 @@
 //! The producers: build interpreters, run the corpus on them, shard and merge the work.
 //!
-//! Feeds `crate::stats` sets in; may import `stats`, `cli` (option structs), `error`, `output`.
+//! Feeds `crate::stats` sets in; may import `stats`, `error`, `output` (its configs are its own: `commands` fills them from the CLI).
 //! Never imports `gate`, `report` or `commands`: what it makes is judged elsewhere.
 
 pub mod builder;

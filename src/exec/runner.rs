@@ -7,7 +7,6 @@
 //! unavailable, runs go one at a time under a machine-wide lock and the driver insists that
 //! exactly one new dump appeared during its own dump call.
 
-use crate::cli::RunOpts;
 use crate::error::Error;
 use crate::exec::builder::{self, BuiltPython};
 use crate::exec::cache;
@@ -17,7 +16,6 @@ use crate::exec::shard::{all_units, Shard, WorkUnit};
 use crate::stats::set::{
     Manifest, RepeatManifest, RunFailure, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -44,6 +42,26 @@ pub enum Isolation {
     Lock,
 }
 
+/// How to run the corpus (commands/ fills it from the command line's run options).
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Repeats per benchmark; repeat k runs with PYTHONHASHSEED=k (+ `seed_offset`).
+    pub repeats: u32,
+    /// Parallel runs (None: number of cores).
+    pub jobs: Option<usize>,
+    /// `builtin`, a directory with a corpus.toml, or `pyperformance[:name,...]`.
+    pub corpus: String,
+    /// Only benchmarks whose name matches one of these globs (none: all).
+    pub benches: Vec<String>,
+    /// Only shard `K/N` of (benchmark x repeat).
+    pub shard: Option<String>,
+    /// Seeds start after this: new seeds for adaptive repeats and A/A calibration.
+    pub seed_offset: u32,
+}
+
+/// `--repeats auto` as the command line reads it: only `gate` resolves it to a number.
+pub const REPEATS_AUTO: u32 = 0;
+
 /// What a finished `run` produced.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
@@ -64,7 +82,7 @@ pub struct RunSummary {
 /// and returned as [`Error::Run`].
 pub fn run_corpus(
     python: &Path,
-    opts: &RunOpts,
+    opts: &RunConfig,
     out: &Path,
     quiet: bool,
 ) -> anyhow::Result<RunSummary> {
@@ -75,7 +93,7 @@ pub fn run_corpus(
     // (made absolute without resolving symlinks: a venv's python must stay in its venv).
     let python = &std::path::absolute(python)
         .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
-    if opts.repeats == crate::cli::REPEATS_AUTO {
+    if opts.repeats == REPEATS_AUTO {
         return Err(
             Error::input("--repeats auto: only `gate` adapts its repeats; give a number").into(),
         );
@@ -117,7 +135,7 @@ pub fn run_corpus(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
-        .context("starting the run pool")?;
+        .map_err(|e| Error::Run(format!("starting the run pool: {e}")))?;
     pool.scope(|s| {
         for unit in &units {
             let bench = by_name[unit.bench.as_str()];
@@ -220,7 +238,7 @@ impl InterpreterIdentity {
         corpus_hash: &str,
         shard: Option<Shard>,
         names: Vec<String>,
-        opts: &RunOpts,
+        opts: &RunConfig,
         repeats: BTreeMap<u32, RepeatManifest>,
         failures: &[RunFailure],
     ) -> Manifest {
@@ -246,7 +264,10 @@ impl InterpreterIdentity {
 }
 
 /// The shard `--shard` selects, and its work units over `names`.
-fn shard_units(opts: &RunOpts, names: &[String]) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
+fn shard_units(
+    opts: &RunConfig,
+    names: &[String],
+) -> anyhow::Result<(Option<Shard>, Vec<WorkUnit>)> {
     let shard: Option<Shard> = opts.shard.as_deref().map(str::parse).transpose()?;
     let mut units = match shard {
         Some(s) => s.units(names, opts.repeats),
@@ -274,10 +295,15 @@ fn temp_set(out: &Path) -> anyhow::Result<(crate::output::TempOutput, PathBuf, P
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(out_parent).with_context(|| format!("creating {}", out_parent.display()))?;
+    fs::create_dir_all(out_parent)
+        .map_err(|e| Error::output(format!("creating {}: {e}", out_parent.display())))?;
     // Removed on drop and on SIGINT/SIGTERM/SIGHUP (with the runs' process groups).
-    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-")
-        .with_context(|| format!("creating a temporary set in {}", out_parent.display()))?;
+    let tmp = crate::output::TempOutput::new_in(out_parent, ".pystats-gate-run-").map_err(|e| {
+        Error::output(format!(
+            "creating a temporary set in {}: {e:#}",
+            out_parent.display()
+        ))
+    })?;
     let set_dir = tmp.path().join("set");
     let scratch = tmp.path().join("scratch");
     crate::output::create_subdir(&set_dir)?;
@@ -337,12 +363,16 @@ fn probe(
     code: &str,
 ) -> anyhow::Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>)> {
     use std::os::unix::process::CommandExt;
-    let (mut out, mut err) = (tempfile::tempfile()?, tempfile::tempfile()?);
+    let scratch = |e: std::io::Error| Error::Run(format!("probing {}: {e}", python.display()));
+    let (mut out, mut err) = (
+        tempfile::tempfile().map_err(scratch)?,
+        tempfile::tempfile().map_err(scratch)?,
+    );
     let mut child = Command::new(python)
         .args(["-c", code])
         .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(err.try_clone()?)
+        .stdout(out.try_clone().map_err(scratch)?)
+        .stderr(err.try_clone().map_err(scratch)?)
         .process_group(0)
         .spawn()
         .map_err(|e| Error::Run(format!("cannot start {}: {e}", python.display())))?;
@@ -360,7 +390,11 @@ fn probe(
         f.take(1 << 20).read_to_end(&mut v)?;
         Ok(v)
     };
-    Ok((status, read(&mut out)?, read(&mut err)?))
+    Ok((
+        status,
+        read(&mut out).map_err(scratch)?,
+        read(&mut err).map_err(scratch)?,
+    ))
 }
 
 fn interpreter_identity(python: &Path) -> anyhow::Result<InterpreterIdentity> {
@@ -666,9 +700,10 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
     let root = cache::cache_root(None).join("tools/pyperformance");
     let venv = root.join("venv");
     let work = root.join("work");
-    fs::create_dir_all(&work)?;
-    let lock = fs::File::create(root.join("lock"))?;
-    lock.lock()?;
+    let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
+    fs::create_dir_all(&work).map_err(cache)?;
+    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    lock.lock().map_err(cache)?;
     let bin = venv.join("bin/pyperformance");
     if !bin.is_file() {
         let host = std::env::var("PYSTATS_GATE_HOST_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -734,7 +769,7 @@ const PYPERFORMANCE_TIMEOUT_SECONDS: f64 = 1800.0;
 fn run_pyperformance(
     python: &Path,
     names: &[String],
-    opts: &RunOpts,
+    opts: &RunConfig,
     out: &Path,
     quiet: bool,
     hash: &str,

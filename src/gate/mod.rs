@@ -16,4 +16,5 @@ mod proofs;
 pub mod reach;
 pub mod report_model;
 pub mod rules;
+pub mod sequential;
 pub mod statistics;

@@ -362,7 +362,7 @@ fn demo_miss_ratio_head_fails_naming_compare_op() {
 #[test]
 fn build_results_keep_working_after_the_worktree_moves() {
     let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true).unwrap();
-    let opts = pystats_gate::cli::BuildOpts {
+    let opts = pystats_gate::exec::builder::BuildConfig {
         quiet: true,
         cache_dir: Some(suite_cache()),
         ..Default::default()

@@ -4,7 +4,7 @@
 //! Each test failed before its fix: it names the input, the wrong behaviour and the rule.
 
 use crate::util::{
-    assert_stderr_contains, cmd, copy_dir, dump, expect_code, fixture, tempdir, Exits,
+    assert_stderr_contains, cmd, cmd_with, copy_dir, dump, expect_code, fixture, tempdir, Exits,
 };
 use std::path::Path;
 
@@ -1036,13 +1036,7 @@ fn an_output_that_is_an_input_under_another_name_is_refused() {
     let d = tempdir();
     let i = inputs(d.path());
     let dump_file = i.b.join("run-1/arith.txt");
-    let c = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
-        let mut c = cmd();
-        for a in args {
-            c.arg(a);
-        }
-        c
-    };
+    let c = cmd_with;
     // (the input, commands reading it that write to `-o`/`--file` L: the last argument).
     type Make<'a> = Box<dyn Fn(&Path) -> assert_cmd::Command + 'a>;
     let cases: Vec<(&Path, Vec<Make>)> = vec![
@@ -1119,47 +1113,23 @@ fn an_existing_file_is_replaced_only_with_force_and_never_through_a_link() {
     let writers: Vec<(&str, Box<dyn Fn() -> assert_cmd::Command>)> = vec![
         (
             "compare",
-            Box::new(|| {
-                let mut c = cmd();
-                c.arg("compare").arg(&i.b).arg(&i.h).arg("-o").arg(&user);
-                c
-            }),
+            Box::new(|| cmd_with(&[&"compare", &i.b, &i.h, &"-o", &user])),
         ),
         (
             "summarize",
-            Box::new(|| {
-                let mut c = cmd();
-                c.arg("summarize").arg(&i.b).arg("-o").arg(&user);
-                c
-            }),
+            Box::new(|| cmd_with(&[&"summarize", &i.b, &"-o", &user])),
         ),
         (
             "calibrate",
-            Box::new(|| {
-                let mut c = cmd();
-                c.arg("calibrate").arg(&i.b).arg("-o").arg(&user);
-                c
-            }),
+            Box::new(|| cmd_with(&[&"calibrate", &i.b, &"-o", &user])),
         ),
         (
             "history show",
-            Box::new(|| {
-                let mut c = cmd();
-                c.args(["history", "show", "--file"])
-                    .arg(&i.history)
-                    .arg("-o")
-                    .arg(&user);
-                c
-            }),
+            Box::new(|| cmd_with(&[&"history", &"show", &"--file", &i.history, &"-o", &user])),
         ),
         (
             "history noise",
-            Box::new(|| {
-                let mut c = cmd();
-                c.args(["history", "noise", "--file"]).arg(&i.history);
-                c.arg("-o").arg(&user);
-                c
-            }),
+            Box::new(|| cmd_with(&[&"history", &"noise", &"--file", &i.history, &"-o", &user])),
         ),
     ];
     for (name, make) in &writers {

@@ -37,6 +37,15 @@ pub fn cmd() -> assert_cmd::Command {
     c
 }
 
+/// [`cmd`] with these arguments (paths and strings mixed), not yet run.
+pub fn cmd_with(args: &[&dyn AsRef<std::ffi::OsStr>]) -> assert_cmd::Command {
+    let mut c = cmd();
+    for a in args {
+        c.arg(a);
+    }
+    c
+}
+
 /// [`cmd`] as a plain `std::process::Command` (for spawning, piping, tmux lines).
 pub fn std_cmd() -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"));
@@ -74,7 +83,7 @@ pub fn pristine_python() -> PathBuf {
     PY.get_or_init(|| {
         let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true)
             .expect("demo repository");
-        let opts = pystats_gate::cli::BuildOpts {
+        let opts = pystats_gate::exec::builder::BuildConfig {
             quiet: true,
             cache_dir: Some(suite_cache()),
             ..Default::default()

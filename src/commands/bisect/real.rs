@@ -5,8 +5,10 @@
 //! [`Toolchain`] (build, run, judge), so it is tested without compiling CPython.
 
 use super::{Evaluation, MetricValue, StepEvaluator, StepOutcome};
-use crate::cli::{BisectArgs, BisectStepArgs, BuildOpts, GateOpts, RunOpts};
+use crate::cli::{BisectArgs, BisectStepArgs, GateOpts};
 use crate::error::{exit_code_for, EXIT_BUILD_OR_RUN};
+use crate::exec::builder::BuildConfig;
+use crate::exec::runner::RunConfig;
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -18,8 +20,8 @@ use std::time::Instant;
 pub struct EvaluatorOptions {
     pub rules_only: Vec<String>,
     pub gate: GateOpts,
-    pub run: RunOpts,
-    pub build: BuildOpts,
+    pub run: RunConfig,
+    pub build: BuildConfig,
 }
 
 impl EvaluatorOptions {
@@ -27,16 +29,16 @@ impl EvaluatorOptions {
         EvaluatorOptions {
             rules_only: a.rules_only.clone(),
             gate: a.gate.clone(),
-            run: a.run.clone(),
-            build: a.build.clone(),
+            run: (&a.run).into(),
+            build: (&a.build).into(),
         }
     }
     pub fn from_step(a: &BisectStepArgs) -> Self {
         EvaluatorOptions {
             rules_only: a.rules_only.clone(),
             gate: a.gate.clone(),
-            run: a.run.clone(),
-            build: a.build.clone(),
+            run: (&a.run).into(),
+            build: (&a.build).into(),
         }
     }
 }

@@ -126,7 +126,7 @@ pub fn load(path: &Path, key: &str) -> anyhow::Result<Option<BisectState>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) => return Err(Error::input(format!("reading {}: {e}", path.display())).into()),
     };
     let state: BisectState = match serde_json::from_str(&text) {
         Ok(s) => s,

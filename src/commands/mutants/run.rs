@@ -3,9 +3,10 @@
 use super::generate::{generate, Mutant};
 use super::report::{self, MutantsReport};
 use super::{parse_equivalents, MutantResult, Outcome, BUILTIN_EQUIVALENTS};
-use crate::cli::{GateOpts, InputOpts, MutantsArgs, RunOpts};
+use crate::cli::{GateOpts, InputOpts, MutantsArgs};
 use crate::error::Error;
 use crate::exec::builder::{self, Worktree};
+use crate::exec::runner::RunConfig;
 use crate::gate::evaluate;
 use crate::gate::report_model::{EvalOptions, Verdict};
 use crate::stats::set::{StatsSet, MANIFEST_FILE};
@@ -25,10 +26,9 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         merge(&args.merge, &args.out)?;
         return finish(args, None, 0.0);
     }
-    let repo = args
-        .repo
-        .as_deref()
-        .expect("clap requires --repo without --merge");
+    let Some(repo) = args.repo.as_deref() else {
+        return Err(Error::internal("no --repo without --merge (clap requires one)").into());
+    };
     let commit = builder::resolve_commit(repo, &args.rev)?;
     let mut sources = BTreeMap::new();
     let mut mutants = vec![];
@@ -50,7 +50,7 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         return Ok(crate::error::EXIT_PASS);
     }
     let equivalents = load_equivalents(args)?;
-    let run_opts = RunOpts {
+    let run_opts = RunConfig {
         repeats: args.repeats.max(1),
         jobs: args.jobs,
         corpus: args.corpus.clone(),
@@ -489,7 +489,7 @@ struct Session<'a> {
     wt: Worktree,
     base: StatsSet,
     eval: EvalOptions,
-    run_opts: &'a RunOpts,
+    run_opts: &'a RunConfig,
     scratch: PathBuf,
     quiet: bool,
 }
@@ -500,7 +500,7 @@ impl<'a> Session<'a> {
         repo: &Path,
         commit: &str,
         args: &MutantsArgs,
-        run_opts: &'a RunOpts,
+        run_opts: &'a RunConfig,
         gate_opts: &GateOpts,
     ) -> anyhow::Result<Session<'a>> {
         let quiet = args.build.quiet;
@@ -510,7 +510,7 @@ impl<'a> Session<'a> {
                 &commit[..12.min(commit.len())]
             );
         }
-        let wt = Worktree::open(repo, commit, &args.build)?;
+        let wt = Worktree::open(repo, commit, &(&args.build).into())?;
         let base_dir = args.out.join("base");
         if !base_dir.join(MANIFEST_FILE).is_file() {
             crate::exec::runner::run_corpus(&wt.python, run_opts, &base_dir, quiet)
