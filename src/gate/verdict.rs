@@ -4,7 +4,7 @@
 
 use crate::error::{Error, EXIT_GATE_FAILED, EXIT_INPUT, EXIT_PASS};
 use crate::gate::accept::Acceptance;
-use crate::gate::check::{check_pair, check_set, CheckExceptions, CheckReport};
+use crate::gate::check::{check_pair, CheckExceptions, CheckReport};
 use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::{
     self, split_bench, MetricKind, MetricValue, RepeatMetrics, PER_MILLION_SUFFIX,
@@ -873,6 +873,8 @@ struct Sides {
     all: metrics::MetricUnion,
     /// Benchmarks of both sides, base order then head-only.
     benches: Vec<String>,
+    /// The consistency checks of base and head, made from the same models as the metrics.
+    checks: Vec<CheckReport>,
 }
 
 /// Step 1: metric tables of both sides, head reordered to pair base by seed; rule
@@ -894,16 +896,16 @@ fn pair_repeats(
             format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         });
     }
-    let base_tables = metrics::set_repeat_metrics(base, &opts.meta_base, true)?;
-    let mut head_tables = metrics::set_repeat_metrics(head, &opts.meta_head, true)?;
-    for (side, set, meta) in [
-        ("base", base, &opts.meta_base),
-        ("head", head, &opts.meta_head),
-    ] {
-        notes.extend(crate::stats::model::renames_note(
-            side,
-            &crate::stats::model::set_renames(set, meta),
-        ));
+    // One model per dump feeds the metrics, the consistency checks and the renames note.
+    let (b, h) = rayon::join(
+        || metrics::set_metrics_and_checks(base, &opts.meta_base, &opts.exceptions, "base"),
+        || metrics::set_metrics_and_checks(head, &opts.meta_head, &opts.exceptions, "head"),
+    );
+    let (b, h) = (b?, h?);
+    let base_tables = b.tables;
+    let mut head_tables = h.tables;
+    for (side, renames) in [("base", &b.renames), ("head", &h.renames)] {
+        notes.extend(crate::stats::model::renames_note(side, renames));
     }
     if let Some(order) = &order {
         let mut unordered = std::mem::take(&mut head_tables);
@@ -937,6 +939,7 @@ fn pair_repeats(
         unverified,
         all,
         benches,
+        checks: vec![b.checks, h.checks],
     })
 }
 
@@ -1337,14 +1340,12 @@ fn outcome_for(
 fn run_checks(
     base: &StatsSet,
     head: &StatsSet,
+    set_checks: Vec<CheckReport>,
     opts: &EvalOptions,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Vec<CheckReport>> {
-    let checks = vec![
-        check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
-        check_set(head, &opts.meta_head, &opts.exceptions, "head")?,
-        check_pair(base, head, &opts.exceptions),
-    ];
+    let mut checks = set_checks;
+    checks.push(check_pair(base, head, &opts.exceptions));
     if !checks.iter().all(|c| c.ok()) {
         let bad: Vec<String> = checks
             .iter()
@@ -1509,7 +1510,7 @@ fn evaluate_complete(
         &sides.base_tables,
         &sides.head_tables,
     );
-    let checks = run_checks(base, head, opts, &mut notes)?;
+    let checks = run_checks(base, head, std::mem::take(&mut sides.checks), opts, &mut notes)?;
     if let Some(n) = &opts.noise {
         notes.push(noise_note(n, &outcomes, sides.paired));
     }

@@ -148,10 +148,11 @@ impl Counters {
             Store::Dense { shape, values } => Some((*shape.keys.get(i)?, values[i])),
         }
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+    /// Keys are interned: they outlive the counters (a model's groups borrow them freely).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         (0..self.len()).filter_map(|i| self.entry(i))
     }
-    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.iter().map(|(k, _)| k)
     }
     /// The growable map, undoing [`Counters::compact`] first.

@@ -108,7 +108,7 @@ pub(super) fn count_table_rows(stats: &OpcodeStats) -> Vec<Row> {
             e.get("count")
                 .copied()
                 .filter(|c| *c != 0)
-                .map(|c| (n.as_str(), c))
+                .map(|c| (*n, c))
         })
         .collect();
     sort_desc(&mut rows, |(_, c)| *c);

@@ -14,7 +14,7 @@ pub(super) fn specialization_doc(label: &str) -> Option<&'static str> {
 }
 
 pub(super) fn specialization_section(base: &Side, head: Option<&Side>) -> Section {
-    let mut names: Vec<&String> = match head {
+    let mut names: Vec<&&str> = match head {
         None => base.opcode.names.keys().collect(),
         Some(h) => base
             .opcode
@@ -34,7 +34,7 @@ pub(super) fn specialization_section(base: &Side, head: Option<&Side>) -> Sectio
         {
             continue;
         }
-        let op = opcode.as_str();
+        let op: &str = opcode;
         let kinds = TableDef::new(
             &["Kind", "Count:", "Ratio:"],
             JoinMode::Change,
@@ -169,10 +169,10 @@ pub(super) fn specialization_effectiveness_section(base: &Side, head: Option<&Si
                 s.opcode
                     .names
                     .iter()
-                    .filter(|(n, _)| n.as_str() != "RESUME")
+                    .filter(|(n, _)| **n != "RESUME")
                     .map(|(n, st)| {
                         (
-                            n.as_str(),
+                            *n,
                             st.get("specialization.deferred").copied().unwrap_or(0),
                         )
                     })
@@ -191,7 +191,7 @@ pub(super) fn specialization_effectiveness_section(base: &Side, head: Option<&Si
                     .filter(|(_, st)| !st.contains_key("specializable"))
                     .map(|(n, st)| {
                         (
-                            n.as_str(),
+                            *n,
                             st.get("specialization.miss").copied().unwrap_or(0),
                         )
                     })
