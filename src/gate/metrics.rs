@@ -433,7 +433,7 @@ fn per_million_companions(m: &mut MetricTable, total: u128) {
 struct Shape {
     /// Name, kind, and whether the value has a denominator.
     names: Box<[ShapeName]>,
-    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+    index: crate::intern::NameIndex,
     /// Where each name's denominator sits in a row's values (`u32::MAX`: none).
     den_at: Box<[u32]>,
 }
@@ -737,7 +737,7 @@ fn union_by_full_name<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics>) -
 
 /// Interns benchmark tables' name lists so equal ones share one [`Shape`].
 #[derive(Default)]
-struct Shapes(std::collections::HashMap<Box<[ShapeName]>, std::sync::Arc<Shape>>);
+struct Shapes(crate::intern::Interner<ShapeName, Shape>);
 
 impl Shapes {
     fn row(shapes: &std::sync::Mutex<Shapes>, table: MetricTable) -> BenchRow {
@@ -751,35 +751,25 @@ impl Shapes {
             .chain(table.values().filter_map(|v| v.den))
             .collect();
         let mut shapes = shapes.lock().unwrap_or_else(|p| p.into_inner());
-        let shape = match shapes.0.get(&names) {
-            Some(s) => s.clone(),
-            None => {
-                let index = names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (n, _, _))| (*n, i as u32))
-                    .collect();
-                let mut next = names.len() as u32;
-                let den_at = names
-                    .iter()
-                    .map(|(_, _, has_den)| {
-                        if *has_den {
-                            next += 1;
-                            next - 1
-                        } else {
-                            u32::MAX
-                        }
-                    })
-                    .collect();
-                let s = std::sync::Arc::new(Shape {
-                    names: names.clone(),
-                    index,
-                    den_at,
-                });
-                shapes.0.insert(names, s.clone());
-                s
+        let shape = shapes.0.get_or_make(names, |names| {
+            let mut next = names.len() as u32;
+            let den_at = names
+                .iter()
+                .map(|(_, _, has_den)| {
+                    if *has_den {
+                        next += 1;
+                        next - 1
+                    } else {
+                        u32::MAX
+                    }
+                })
+                .collect();
+            Shape {
+                names: names.into(),
+                index: crate::intern::name_index(names.iter().map(|(n, _, _)| *n)),
+                den_at,
             }
-        };
+        });
         BenchRow { shape, values }
     }
 }

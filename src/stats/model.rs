@@ -135,6 +135,50 @@ fn rename_prefix() -> &'static memchr::memmem::Finder<'static> {
 /// Renames `counters` to the 3.13 naming. `meta` gives 3.12's numbering (the embedded 3.12
 /// table when `meta` has none).
 pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, ModelError> {
+    let (numeric, renamed_any) = key_styles(counters)?;
+    if !numeric && !renamed_any {
+        return Ok(Normalized {
+            counters: counters.clone(),
+            renames: vec![],
+        });
+    }
+    let fallback;
+    let opnames: &[String] = if numeric && meta.opnames.is_empty() {
+        fallback = Metadata::embedded("3.12")
+            .map(|m| m.opnames)
+            .unwrap_or_default();
+        &fallback
+    } else {
+        &meta.opnames
+    };
+    let mut renamer = Renamer {
+        opnames,
+        renames: BTreeMap::new(),
+    };
+    let mut out = Counters::new();
+    let mut counter_renames: Vec<Rename> = vec![];
+    for (key, value) in counters.iter() {
+        let new_key = renamer.key(key, &mut counter_renames);
+        out.add(&new_key, value).map_err(|o| {
+            ModelError::Overflow(format!(
+                "counter {} overflows 64 bits when renamed keys are added ({} + {})",
+                o.key, o.current, o.added
+            ))
+        })?;
+    }
+    let mut renames = renamer.renames;
+    for r in counter_renames {
+        renames.insert(r.from.clone(), r);
+    }
+    Ok(Normalized {
+        counters: out,
+        renames: renames.into_values().collect(),
+    })
+}
+
+/// Whether `counters` uses numeric (3.12) opcode ids, and whether any key has an old name;
+/// numeric and named ids together are an error.
+fn key_styles(counters: &Counters) -> Result<(bool, bool), ModelError> {
     let (mut numeric, mut named) = (None, None);
     let mut renamed_any = false;
     for key in counters.keys() {
@@ -158,32 +202,27 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             named: named.clone(),
         });
     }
-    if numeric.is_none() && !renamed_any {
-        return Ok(Normalized {
-            counters: counters.clone(),
-            renames: vec![],
-        });
-    }
-    let fallback;
-    let opnames: &[String] = if numeric.is_some() && meta.opnames.is_empty() {
-        fallback = Metadata::embedded("3.12")
-            .map(|m| m.opnames)
-            .unwrap_or_default();
-        &fallback
-    } else {
-        &meta.opnames
-    };
-    let mut renames: BTreeMap<String, Rename> = BTreeMap::new();
-    let mut rename_name = |name: &str| -> String {
+    Ok((numeric.is_some(), renamed_any))
+}
+
+/// [`normalize`]'s renaming of instruction names and ids, recording each rename once.
+struct Renamer<'a> {
+    opnames: &'a [String],
+    renames: BTreeMap<String, Rename>,
+}
+
+impl Renamer<'_> {
+    /// The 3.13 name of an instruction name or 3.12 numeric id.
+    fn name(&mut self, name: &str) -> String {
         if is_numeric_id(name) {
             let found = name
                 .parse::<usize>()
                 .ok()
-                .and_then(|n| opnames.get(n))
+                .and_then(|n| self.opnames.get(n))
                 .filter(|s| !s.is_empty());
             if let Some(to) = found {
                 // One entry for all ids: the table is 3.12's numbering, not a list of names.
-                renames
+                self.renames
                     .entry("opcode[<id>]".into())
                     .or_insert_with(|| Rename {
                         from: "opcode[<id>]".into(),
@@ -193,19 +232,21 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
                 return to.clone();
             }
         } else if let Some((from, to, since)) = instruction_rename(name) {
-            renames.entry(from.to_string()).or_insert_with(|| Rename {
-                from: from.to_string(),
-                to: to.to_string(),
-                why: format!("{since} instruction name"),
-            });
+            self.renames
+                .entry(from.to_string())
+                .or_insert_with(|| Rename {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    why: format!("{since} instruction name"),
+                });
             return to.to_string();
         }
         name.to_string()
-    };
-    let mut out = Counters::new();
-    let mut counter_renames: Vec<Rename> = vec![];
-    for (key, value) in counters.iter() {
-        let new_key = if let Some(rest) = key.strip_prefix("opcode[") {
+    }
+
+    /// The 3.13 form of counter `key`; counter renames are pushed to `counter_renames`.
+    fn key(&mut self, key: &str, counter_renames: &mut Vec<Rename>) -> String {
+        if let Some(rest) = key.strip_prefix("opcode[") {
             match rest.split_once(']') {
                 Some((id, tail)) => {
                     let tail = match tail
@@ -213,11 +254,11 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
                         .and_then(|(pre, t)| Some((pre, t.split_once(']')?)))
                     {
                         Some((pre, (j, post))) => {
-                            format!("{pre}pair_count[{}]{post}", rename_name(j))
+                            format!("{pre}pair_count[{}]{post}", self.name(j))
                         }
                         None => tail.to_string(),
                     };
-                    format!("opcode[{}]{tail}", rename_name(id))
+                    format!("opcode[{}]{tail}", self.name(id))
                 }
                 None => key.to_string(),
             }
@@ -230,21 +271,8 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             to.to_string()
         } else {
             key.to_string()
-        };
-        out.add(&new_key, value).map_err(|o| {
-            ModelError::Overflow(format!(
-                "counter {} overflows 64 bits when renamed keys are added ({} + {})",
-                o.key, o.current, o.added
-            ))
-        })?;
+        }
     }
-    for r in counter_renames {
-        renames.insert(r.from.clone(), r);
-    }
-    Ok(Normalized {
-        counters: out,
-        renames: renames.into_values().collect(),
-    })
 }
 
 fn instruction_rename(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
