@@ -74,7 +74,11 @@ fn refuse_same_sets(sets: &[&Path]) -> anyhow::Result<()> {
 fn load_aa_tables(
     args: &CalibrateArgs,
     sets: &[std::path::PathBuf],
-) -> anyhow::Result<(Vec<metrics::MetricTable>, Vec<Option<u64>>, Option<(String, String)>)> {
+) -> anyhow::Result<(
+    Vec<metrics::MetricTable>,
+    Vec<Option<u64>>,
+    Option<(String, String)>,
+)> {
     let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
     };

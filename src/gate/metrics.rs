@@ -5,8 +5,8 @@
 //! success ratio uses success + failure, effectiveness uses `get_specialized_total_counts`.
 
 use crate::error::Error;
-use crate::stats::metadata::Metadata;
 use crate::gate::check::{CheckExceptions, CheckReport, DumpChecks};
+use crate::stats::metadata::Metadata;
 use crate::stats::model::{
     CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer, Rename,
 };
@@ -670,7 +670,11 @@ pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone)
         }
         for (bench, row) in &t.benches {
             let seen = bench_seen.entry(bench.as_ptr() as usize).or_default();
-            if seen.shapes.iter().any(|s| std::sync::Arc::ptr_eq(s, &row.shape)) {
+            if seen
+                .shapes
+                .iter()
+                .any(|s| std::sync::Arc::ptr_eq(s, &row.shape))
+            {
                 continue;
             }
             if !seen.shapes.is_empty() && seen.metrics.is_none() {
@@ -866,8 +870,15 @@ pub fn repeat_metrics(
     per_benchmark: bool,
     set_dir: &Path,
 ) -> anyhow::Result<MetricTable> {
-    repeat_metrics_with(repeat, meta, per_benchmark, set_dir, &mut Shapes::default(), None)
-        .map(|(m, _)| m.to_table())
+    repeat_metrics_with(
+        repeat,
+        meta,
+        per_benchmark,
+        set_dir,
+        &mut Shapes::default(),
+        None,
+    )
+    .map(|(m, _)| m.to_table())
 }
 
 /// Metrics of every repeat of a set, compact (see [`RepeatMetrics`]).

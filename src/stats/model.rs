@@ -583,7 +583,10 @@ pub struct Model {
 /// The 3.13 names of `meta`'s specialized instructions. A set's dumps all use one
 /// metadata: each thread keeps the last set made (a model is built per dump).
 fn specialized_set(meta: &Metadata) -> std::sync::Arc<std::collections::HashSet<String>> {
-    type Cached = (Vec<String>, std::sync::Arc<std::collections::HashSet<String>>);
+    type Cached = (
+        Vec<String>,
+        std::sync::Arc<std::collections::HashSet<String>>,
+    );
     thread_local! {
         static LAST: std::cell::RefCell<Option<Cached>> = const { std::cell::RefCell::new(None) };
     }
@@ -802,7 +805,9 @@ fn calls(counters: &Counters, meta: &Metadata) -> (Vec<CallStat>, u128) {
     // that of sorting them all).
     let mut sorted: Vec<(&str, u64)> = counters
         .iter()
-        .filter(|(k, _)| k.contains("Calls to") || k.starts_with("Calls ") || k.starts_with("Frame"))
+        .filter(|(k, _)| {
+            k.contains("Calls to") || k.starts_with("Calls ") || k.starts_with("Frame")
+        })
         .collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut out = vec![];

@@ -457,7 +457,10 @@ fn overflow_at(path: &Path, line_no: usize, o: Overflow) -> Error {
 /// What [`fast_line`] made of a line.
 enum Fast {
     /// Added; the next line starts at `next`. `new_key`: the key was not one expected.
-    Added { next: usize, new_key: bool },
+    Added {
+        next: usize,
+        new_key: bool,
+    },
     Overflow(Overflow),
     /// Not a plain `key : digits` line: the slow path words what it is.
     Slow,

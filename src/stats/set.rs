@@ -380,7 +380,12 @@ pub fn same_input_error(base: &Path, head: &Path, shared: &[PathBuf]) -> Error {
 
 /// The input error for two inputs `(path, label)` sharing dump files, saying `why` that
 /// is refused.
-pub fn same_input_refusal(a: (&Path, &str), b: (&Path, &str), shared: &[PathBuf], why: &str) -> Error {
+pub fn same_input_refusal(
+    a: (&Path, &str),
+    b: (&Path, &str),
+    shared: &[PathBuf],
+    why: &str,
+) -> Error {
     Error::input(format!(
         "{} and {} are the same input: {} dump file(s) of {} are files of {} too (first: {}; a symlink, another spelling of the path or a hard-link copy); {why}",
         a.0.display(),
