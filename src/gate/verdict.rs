@@ -1510,13 +1510,8 @@ fn evaluate_complete(
         &sides.base_tables,
         &sides.head_tables,
     );
-    let checks = run_checks(
-        base,
-        head,
-        std::mem::take(&mut sides.checks),
-        opts,
-        &mut notes,
-    )?;
+    let set_checks = std::mem::take(&mut sides.checks);
+    let checks = run_checks(base, head, set_checks, opts, &mut notes)?;
     if let Some(n) = &opts.noise {
         notes.push(noise_note(n, &outcomes, sides.paired));
     }
