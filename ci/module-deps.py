@@ -25,9 +25,10 @@ LAYERS = {
     'main': {'lib'},
 }
 for _deps in LAYERS.values():
-    _deps.update({'text', 'testing'})
+    _deps.update({'text', 'testing', 'intern'})
 LAYERS['text'] = set()
 LAYERS['testing'] = set()
+LAYERS['intern'] = set()
 
 
 def module_of(path):

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod error;
 pub mod exec;
 pub mod gate;
+pub mod intern;
 pub mod output;
 pub mod report;
 pub mod stats;

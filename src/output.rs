@@ -22,11 +22,19 @@ static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// rest of the output is dropped and the command keeps its exit code. Any other write error
 /// (`> /dev/full`) is an output error (exit 2).
 pub fn stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    stdout_with(|w| w.write_all(bytes))
+}
+
+/// [`stdout`] for output made as it is written (`write` gets a buffered writer): a large
+/// report is never held whole in memory.
+pub fn stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             STDOUT_CLOSED.store(true, Ordering::Relaxed);
@@ -53,19 +61,30 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 ///
 /// Refusals are input errors naming the path (exit 2), as are write errors.
 pub fn write_file(path: &Path, bytes: &[u8], inputs: &[&Path], force: bool) -> anyhow::Result<()> {
+    write_file_with(path, inputs, force, |w| w.write_all(bytes))
+}
+
+/// [`write_file`] for output made as it is written (`write` gets a buffered writer), under
+/// the same policy.
+pub fn write_file_with(
+    path: &Path,
+    inputs: &[&Path],
+    force: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let in_place = check_file_target(path, inputs, force)?;
     let io = |e: std::io::Error| Error::Output(format!("{}: cannot write: {e}", path.display()));
     if in_place {
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(io)?;
-        return f
-            .write_all(bytes)
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
+        return write(&mut f)
             .and_then(|()| f.flush())
             .map_err(|e| io(e).into());
     }
-    replace_atomically(path, bytes).map_err(|e| io(e).into())
+    replace_atomically_with(path, write).map_err(|e| io(e).into())
 }
 
 /// The refusals of [`write_file`] without the write, for commands that work minutes before
@@ -146,6 +165,14 @@ fn is_device_like(meta: &std::fs::Metadata) -> bool {
 /// replaces a symlink there instead of writing through it). The file gets the permissions
 /// a plain create would (0666 less the umask).
 fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// [`replace_atomically`] with the bytes made by `write` as they are written.
+fn replace_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let parent = path
         .parent()
@@ -154,8 +181,11 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".pystats-gate-write-")
         .tempfile_in(parent)?;
-    tmp.write_all(bytes)?;
-    tmp.flush()?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))?;
     tmp.persist(path).map_err(|e| e.error)?;

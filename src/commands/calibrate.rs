@@ -48,22 +48,44 @@ fn aa_sets(
     Ok((sets, tmp))
 }
 
-/// `pystats-gate calibrate SET... -o FILE`, or `calibrate --repo DIR --rev REV -o FILE`.
-pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
+/// Two of the given sets being the same files (a symlink, another spelling, a hard-link
+/// copy) is an input error: the same data counted twice looks like noiseless repeats.
+fn refuse_same_sets(sets: &[&Path]) -> anyhow::Result<()> {
+    for (i, a) in sets.iter().enumerate() {
+        for b in &sets[i + 1..] {
+            let shared = crate::stats::set::shared_files_at(a, b);
+            if !shared.is_empty() {
+                return Err(crate::stats::set::same_input_refusal(
+                    (a, "the first"),
+                    (b, "the second"),
+                    &shared,
+                    "calibrating on the same data twice would understate the noise",
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every repeat's metrics (per benchmark) over `sets`, their seeds, and the one revision
+/// they record with the first set recording it; sets of two revisions are an input error.
+#[allow(clippy::type_complexity)]
+fn load_aa_tables(
+    args: &CalibrateArgs,
+    sets: &[std::path::PathBuf],
+) -> anyhow::Result<(
+    Vec<metrics::MetricTable>,
+    Vec<Option<u64>>,
+    Option<(String, String)>,
+)> {
     let popts = crate::stats::raw::ParseOptions {
         allow_malformed: args.input.allow_malformed,
-    };
-    // Refuse the output before minutes of builds and runs, not after.
-    let given: Vec<&Path> = args.sets.iter().map(|p| p.as_path()).collect();
-    crate::output::check_file_target(&args.output, &given, args.force)?;
-    let (sets, _tmp) = match &args.repo {
-        Some(repo) => aa_sets(args, repo)?,
-        None => (args.sets.clone(), None),
     };
     let mut tables = vec![];
     let mut seeds = vec![];
     let mut revision: Option<(String, String)> = None;
-    for path in &sets {
+    for path in sets {
         let set = StatsSet::load(path, popts)?;
         set.ensure_no_recorded_failures()?;
         let rev = set.manifest.as_ref().and_then(|m| m.revision.clone());
@@ -82,6 +104,20 @@ pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
         tables.extend(metrics::set_metrics(&set, &meta, true)?);
         seeds.extend(set.repeats.iter().map(|r| r.seed));
     }
+    Ok((tables, seeds, revision))
+}
+
+/// `pystats-gate calibrate SET... -o FILE`, or `calibrate --repo DIR --rev REV -o FILE`.
+pub fn cmd_calibrate(args: &CalibrateArgs) -> anyhow::Result<i32> {
+    // Refuse the output before minutes of builds and runs, not after.
+    let given: Vec<&Path> = args.sets.iter().map(|p| p.as_path()).collect();
+    crate::output::check_file_target(&args.output, &given, args.force)?;
+    refuse_same_sets(&given)?;
+    let (sets, _tmp) = match &args.repo {
+        Some(repo) => aa_sets(args, repo)?,
+        None => (args.sets.clone(), None),
+    };
+    let (tables, seeds, revision) = load_aa_tables(args, &sets)?;
     if tables.len() < 3 {
         return Err(Error::input(format!(
             "calibrate needs at least 3 repeats in all (found {}): more sets or `run --repeats`",

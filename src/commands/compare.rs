@@ -36,7 +36,10 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
         )?);
     }
     let stdout_is_tty = crate::exec::progress::color_on_stdout() && args.output.is_none();
+    // JSON is written as it is serialized (never held whole); other formats render first.
+    let json = args.format == CompareFormat::Json;
     let bytes = match args.format {
+        CompareFormat::Json => vec![],
         CompareFormat::Text => report::text::render_text(&rep, stdout_is_tty).into_bytes(),
         f => report::render(&rep, ReportFormat::from(f)),
     };
@@ -50,13 +53,19 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     if let Some(dir) = &args.out_dir {
         crate::output::claim_dir(dir, &read)?;
     }
+    let write_json = |w: &mut dyn std::io::Write| report::json::write_json(&rep, w);
     match &args.output {
+        Some(p) if json => crate::output::write_file_with(p, &read, args.force, write_json)?,
         Some(p) => crate::output::write_file(p, &bytes, &read, args.force)?,
+        None if json => crate::output::stdout_with(write_json)?,
         None => crate::output::stdout(&bytes)?,
     }
     if let Some(dir) = &args.out_dir {
         report::write_all(&rep, dir)?;
     }
     report::github::emit_if_actions(&rep)?;
-    Ok(exit_code(&rep, args.gate.strict))
+    let code = exit_code(&rep, args.gate.strict);
+    // Freeing millions of small allocations (5,000 benchmarks: ~1 s) only delays the exit.
+    std::mem::forget((base, head, rep));
+    Ok(code)
 }

@@ -26,6 +26,18 @@ pub fn cmd_summarize(args: &SummarizeArgs) -> anyhow::Result<i32> {
             .map(|p| SetTotals::load(p, opts))
             .collect::<anyhow::Result<_>>()?,
     };
+    if let [base, head] = args.sets.as_slice() {
+        let shared = crate::stats::set::shared_files_at(base, head);
+        if !shared.is_empty() {
+            return Err(crate::stats::set::same_input_refusal(
+                (base, "base"),
+                (head, "head"),
+                &shared,
+                "comparing data with itself proves nothing",
+            )
+            .into());
+        }
+    }
     for s in &sets {
         if let Some(w) = s.manifest.as_ref().and_then(|m| m.failure_warning(&s.path)) {
             eprintln!("{w}");

@@ -155,51 +155,68 @@ impl CheckReport {
     }
 }
 
+/// What the checks found: counts and violations per invariant ([`INVARIANTS`] order), the
+/// violations in the order they were met. One per dump when models are built in parallel
+/// ([`DumpChecks`]), added in order so the report is a sequential pass's.
 struct Collector<'a> {
-    results: Vec<InvariantResult>,
+    checked: Vec<usize>,
+    violations: Vec<(usize, Violation)>,
     exceptions: &'a CheckExceptions,
+}
+
+fn invariant_index(id: &str) -> usize {
+    INVARIANTS
+        .iter()
+        .position(|(i, _)| *i == id)
+        .expect("known invariant")
 }
 
 impl<'a> Collector<'a> {
     fn new(exceptions: &'a CheckExceptions) -> Self {
         Collector {
-            results: INVARIANTS
-                .iter()
-                .map(|(id, s)| InvariantResult {
-                    id: id.to_string(),
-                    statement: s.to_string(),
-                    status: CheckStatus::NotApplicable,
-                    checked: 0,
-                    violations: vec![],
-                })
-                .collect(),
+            checked: vec![0; INVARIANTS.len()],
+            violations: vec![],
             exceptions,
         }
     }
     fn checked(&mut self, id: &str) {
-        let r = self
-            .results
-            .iter_mut()
-            .find(|r| r.id == id)
-            .expect("known invariant");
-        r.checked += 1;
+        self.checked[invariant_index(id)] += 1;
     }
     fn violation(&mut self, id: &str, scope: &str, subject: Option<&str>, detail: String) {
         let excepted = self.exceptions.find(id, subject).map(|x| x.reason.clone());
-        let r = self
-            .results
-            .iter_mut()
-            .find(|r| r.id == id)
-            .expect("known invariant");
-        r.violations.push(Violation {
-            scope: scope.to_string(),
-            subject: subject.map(str::to_string),
-            detail,
-            excepted,
-        });
+        self.violations.push((
+            invariant_index(id),
+            Violation {
+                scope: scope.to_string(),
+                subject: subject.map(str::to_string),
+                detail,
+                excepted,
+            },
+        ));
     }
-    fn finish(mut self) -> Vec<InvariantResult> {
-        for r in &mut self.results {
+    /// Adds one dump's findings after those already collected.
+    fn absorb(&mut self, dump: DumpChecks) {
+        for (total, n) in self.checked.iter_mut().zip(dump.checked) {
+            *total += n;
+        }
+        self.violations.extend(dump.violations);
+    }
+    fn finish(self) -> Vec<InvariantResult> {
+        let mut results: Vec<InvariantResult> = INVARIANTS
+            .iter()
+            .zip(self.checked)
+            .map(|((id, s), checked)| InvariantResult {
+                id: id.to_string(),
+                statement: s.to_string(),
+                status: CheckStatus::NotApplicable,
+                checked,
+                violations: vec![],
+            })
+            .collect();
+        for (i, v) in self.violations {
+            results[i].violations.push(v);
+        }
+        for r in &mut results {
             r.status = if r.checked == 0 {
                 CheckStatus::NotApplicable
             } else if r.violations.iter().any(|v| v.excepted.is_none()) {
@@ -210,7 +227,33 @@ impl<'a> Collector<'a> {
                 CheckStatus::Ok
             };
         }
-        self.results
+        results
+    }
+}
+
+/// The checks of one dump's model, made where the model is built (see
+/// [`crate::gate::metrics::set_metrics_and_checks`]) and added to its set's report in order.
+pub struct DumpChecks {
+    checked: Vec<usize>,
+    violations: Vec<(usize, Violation)>,
+}
+
+/// Checks one dump's model; `scope` as [`dump_scope`] names it.
+pub fn check_dump(exceptions: &CheckExceptions, scope: &str, model: &Model) -> DumpChecks {
+    let mut c = Collector::new(exceptions);
+    check_model(&mut c, scope, model);
+    DumpChecks {
+        checked: c.checked,
+        violations: c.violations,
+    }
+}
+
+/// How check reports name a dump: `run-1/attrs`, or `attrs` in a set without repeats.
+pub fn dump_scope(repeat: &str, bench: &str) -> String {
+    if repeat == "." {
+        bench.to_string()
+    } else {
+        format!("{repeat}/{bench}")
     }
 }
 
@@ -418,34 +461,45 @@ pub fn check_set(
     label: &str,
 ) -> Result<CheckReport, Error> {
     use rayon::prelude::*;
-    let mut c = Collector::new(exceptions);
     let dumps: Vec<(String, &crate::stats::raw::Counters)> = set
         .repeats
         .iter()
         .flat_map(|r| {
-            r.benchmarks.iter().map(move |(bench, dump)| {
-                let scope = if r.name == "." {
-                    bench.clone()
-                } else {
-                    format!("{}/{bench}", r.name)
-                };
-                (scope, &dump.counters)
-            })
+            r.benchmarks
+                .iter()
+                .map(move |(bench, dump)| (dump_scope(&r.name, bench), &dump.counters))
         })
         .collect();
     // Models are built in parallel a chunk at a time (a few hold little memory) and checked
     // in order, so the report and the first error are those of a sequential pass.
+    let mut found = vec![];
     for chunk in dumps.chunks(64) {
-        let models: Vec<Result<Model, Error>> = chunk
+        let checks: Vec<Result<DumpChecks, Error>> = chunk
             .par_iter()
             .map(|(scope, counters)| {
                 Model::build(counters, meta)
+                    .map(|m| check_dump(exceptions, scope, &m))
                     .map_err(|e| crate::stats::model::input_error(e, &set.path, scope))
             })
             .collect();
-        for ((scope, _), model) in chunk.iter().zip(models) {
-            check_model(&mut c, scope, &model?);
+        for c in checks {
+            found.push(c?);
         }
+    }
+    Ok(set_report(set, exceptions, label, found))
+}
+
+/// The report of a set from its dumps' checks (in the set's order) plus the repeat-level
+/// file-count checks.
+pub fn set_report(
+    set: &StatsSet,
+    exceptions: &CheckExceptions,
+    label: &str,
+    dumps: impl IntoIterator<Item = DumpChecks>,
+) -> CheckReport {
+    let mut c = Collector::new(exceptions);
+    for d in dumps {
+        c.absorb(d);
     }
     if set.repeats.len() > 1 {
         let first: Vec<&String> = set.repeats[0].benchmarks.keys().collect();
@@ -467,11 +521,11 @@ pub fn check_set(
             }
         }
     }
-    Ok(CheckReport {
+    CheckReport {
         label: label.to_string(),
         set: set.path.display().to_string(),
         results: c.finish(),
-    })
+    }
 }
 
 fn join(v: &[&String]) -> String {

@@ -5,9 +5,10 @@
 //! success ratio uses success + failure, effectiveness uses `get_specialized_total_counts`.
 
 use crate::error::Error;
+use crate::gate::check::{CheckExceptions, CheckReport, DumpChecks};
 use crate::stats::metadata::Metadata;
 use crate::stats::model::{
-    CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer,
+    CallStat, Effectiveness, FailureKind, Family, Model, ModelError, Optimizer, Rename,
 };
 use crate::stats::raw::Counters;
 use crate::stats::set::{Repeat, StatsSet};
@@ -285,7 +286,7 @@ fn form_share_metrics(m: &mut MetricTable, model: &Model, fam: &Family) {
     for member in &fam.members {
         let count = model
             .opcodes
-            .get(member)
+            .get(member.as_str())
             .and_then(|g| g.get("execution_count"))
             .copied()
             .unwrap_or(0);
@@ -371,7 +372,7 @@ fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
     ] {
         for (name, g) in groups {
             for (field, v) in g {
-                let suffix = if field == "count" || field.is_empty() {
+                let suffix = if *field == "count" || field.is_empty() {
                     String::new()
                 } else {
                     format!(".{}", slug(field))
@@ -432,7 +433,7 @@ fn per_million_companions(m: &mut MetricTable, total: u128) {
 struct Shape {
     /// Name, kind, and whether the value has a denominator.
     names: Box<[ShapeName]>,
-    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+    index: crate::intern::NameIndex,
     /// Where each name's denominator sits in a row's values (`u32::MAX`: none).
     den_at: Box<[u32]>,
 }
@@ -642,24 +643,78 @@ impl MetricUnion {
 /// compared as interned pointers; when a benchmark's name holds a dot, two benchmarks'
 /// full names may coincide, so full names are compared instead.
 pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone) -> MetricUnion {
-    use crate::stats::raw::intern;
     let dotted = tables
         .clone()
         .into_iter()
         .any(|t| t.benches.keys().any(|b| b.contains('.')));
+    if dotted {
+        return union_by_full_name(tables);
+    }
     let mut entries = vec![];
-    let mut seen: std::collections::HashSet<(usize, usize), foldhash::fast::RandomState> =
+    let mut aggregate_seen: std::collections::HashSet<&str, foldhash::fast::RandomState> =
         Default::default();
+    // Per benchmark: the shapes already taken in (a row of one of them adds nothing new,
+    // which is every row but the first when all repeats name the same metrics), and the
+    // metrics seen, made only when a benchmark has rows of two shapes.
+    let mut bench_seen: std::collections::HashMap<usize, SeenShapes, foldhash::fast::RandomState> =
+        Default::default();
+    for t in tables {
+        for (n, v) in &t.aggregate {
+            if aggregate_seen.insert(n.as_str()) {
+                entries.push(UnionEntry {
+                    bench: None,
+                    metric: crate::stats::raw::intern(n),
+                    like: *v,
+                });
+            }
+        }
+        for (bench, row) in &t.benches {
+            let seen = bench_seen.entry(bench.as_ptr() as usize).or_default();
+            if seen
+                .shapes
+                .iter()
+                .any(|s| std::sync::Arc::ptr_eq(s, &row.shape))
+            {
+                continue;
+            }
+            if !seen.shapes.is_empty() && seen.metrics.is_none() {
+                let names = seen.shapes.iter().flat_map(|s| s.names.iter());
+                seen.metrics = Some(names.map(|(m, _, _)| m.as_ptr() as usize).collect());
+            }
+            seen.shapes.push(row.shape.clone());
+            for (i, (m, _, _)) in row.shape.names.iter().enumerate() {
+                if seen
+                    .metrics
+                    .as_mut()
+                    .is_none_or(|s| s.insert(m.as_ptr() as usize))
+                {
+                    entries.push(UnionEntry {
+                        bench: Some(bench),
+                        metric: m,
+                        like: row.value(i),
+                    });
+                }
+            }
+        }
+    }
+    MetricUnion { entries }
+}
+
+/// [`union_of`]'s record of one benchmark: the shapes of its rows taken in, and (once it
+/// has two) the metrics they name (interned pointers).
+#[derive(Default)]
+struct SeenShapes {
+    shapes: Vec<std::sync::Arc<Shape>>,
+    metrics: Option<std::collections::HashSet<usize, foldhash::fast::RandomState>>,
+}
+
+/// [`union_of`] comparing full names (some benchmark name holds a dot).
+fn union_by_full_name<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics>) -> MetricUnion {
+    let mut entries = vec![];
     let mut seen_full: std::collections::HashSet<String, foldhash::fast::RandomState> =
         Default::default();
     let mut first = |e: UnionEntry| {
-        let new = if dotted {
-            seen_full.insert(e.name().into_owned())
-        } else {
-            let b = e.bench.map_or(0, |b| b.as_ptr() as usize);
-            seen.insert((b, e.metric.as_ptr() as usize))
-        };
-        if new {
+        if seen_full.insert(e.name().into_owned()) {
             entries.push(e);
         }
     };
@@ -667,7 +722,7 @@ pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone)
         for (n, v) in &t.aggregate {
             first(UnionEntry {
                 bench: None,
-                metric: intern(n),
+                metric: crate::stats::raw::intern(n),
                 like: *v,
             });
         }
@@ -686,7 +741,7 @@ pub fn union_of<'a>(tables: impl IntoIterator<Item = &'a RepeatMetrics> + Clone)
 
 /// Interns benchmark tables' name lists so equal ones share one [`Shape`].
 #[derive(Default)]
-struct Shapes(std::collections::HashMap<Box<[ShapeName]>, std::sync::Arc<Shape>>);
+struct Shapes(crate::intern::Interner<ShapeName, Shape>);
 
 impl Shapes {
     fn row(shapes: &std::sync::Mutex<Shapes>, table: MetricTable) -> BenchRow {
@@ -700,78 +755,112 @@ impl Shapes {
             .chain(table.values().filter_map(|v| v.den))
             .collect();
         let mut shapes = shapes.lock().unwrap_or_else(|p| p.into_inner());
-        let shape = match shapes.0.get(&names) {
-            Some(s) => s.clone(),
-            None => {
-                let index = names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (n, _, _))| (*n, i as u32))
-                    .collect();
-                let mut next = names.len() as u32;
-                let den_at = names
-                    .iter()
-                    .map(|(_, _, has_den)| {
-                        if *has_den {
-                            next += 1;
-                            next - 1
-                        } else {
-                            u32::MAX
-                        }
-                    })
-                    .collect();
-                let s = std::sync::Arc::new(Shape {
-                    names: names.clone(),
-                    index,
-                    den_at,
-                });
-                shapes.0.insert(names, s.clone());
-                s
+        let shape = shapes.0.get_or_make(names, |names| {
+            let mut next = names.len() as u32;
+            let den_at = names
+                .iter()
+                .map(|(_, _, has_den)| {
+                    if *has_den {
+                        next += 1;
+                        next - 1
+                    } else {
+                        u32::MAX
+                    }
+                })
+                .collect();
+            Shape {
+                names: names.into(),
+                index: crate::intern::name_index(names.iter().map(|(n, _, _)| *n)),
+                den_at,
             }
-        };
+        });
         BenchRow { shape, values }
     }
 }
 
+/// What one benchmark's dump gives when its model is built: its metrics row, and its
+/// consistency checks and renames when asked for (one model per dump feeds all three).
+struct BenchOutput {
+    row: BenchRow,
+    checks: Option<DumpChecks>,
+    renames: Vec<Rename>,
+}
+
+/// A benchmark's checks and renames (see [`BenchOutput`]).
+type DumpExtras = (Option<DumpChecks>, Vec<Rename>);
+
 /// Metrics of one repeat: the aggregate over its benchmarks, plus `bench.<name>.` metrics.
 /// `set_dir` locates input errors (a set mixing key styles) by file and line. Benchmarks'
 /// models are built in parallel; the first failing benchmark (in order) is the error.
+/// With `checks`, each benchmark's model is also checked (its [`DumpChecks`] in order).
 fn repeat_metrics_with(
     repeat: &Repeat,
     meta: &Metadata,
     per_benchmark: bool,
     set_dir: &Path,
     shapes: &mut Shapes,
-) -> anyhow::Result<RepeatMetrics> {
-    use rayon::prelude::*;
+    checks: Option<&CheckExceptions>,
+) -> anyhow::Result<(RepeatMetrics, Vec<DumpExtras>)> {
     let totals = repeat.totals()?;
-    let model = |c: &Counters, scope: &str| {
-        Model::build(c, meta).map_err(|e| crate::stats::model::input_error(e, set_dir, scope))
-    };
+    let model = Model::build(&totals, meta)
+        .map_err(|e| crate::stats::model::input_error(e, set_dir, &repeat.name))?;
     let mut out = RepeatMetrics {
-        aggregate: from_model(&model(&totals, &repeat.name)?),
+        aggregate: from_model(&model),
         benches: Default::default(),
     };
-    if per_benchmark {
-        let benches: Vec<(&String, &crate::stats::set::BenchmarkDump)> =
-            repeat.benchmarks.iter().collect();
-        // Each table becomes its compact row at once: a repeat's full tables held together
-        // would take more memory than the whole comparison.
-        let shared = std::sync::Mutex::new(std::mem::take(shapes));
-        let rows: Vec<Result<BenchRow, Error>> = benches
-            .par_iter()
-            .map(|(bench, dump)| {
-                let scope = format!("{}/{bench}", repeat.name);
-                let table = from_model(&model(&dump.counters, &scope)?);
-                Ok(Shapes::row(&shared, table))
-            })
-            .collect();
-        *shapes = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-        for ((bench, _), row) in benches.iter().zip(rows) {
-            out.benches.insert(crate::stats::raw::intern(bench), row?);
-        }
+    drop(model);
+    if !per_benchmark {
+        return Ok((out, vec![]));
     }
-    Ok(out)
+    let benches = bench_outputs(repeat, meta, set_dir, shapes, checks)?;
+    let mut extras = Vec::with_capacity(benches.len());
+    for (bench, b) in repeat.benchmarks.keys().zip(benches) {
+        out.benches.insert(crate::stats::raw::intern(bench), b.row);
+        extras.push((b.checks, b.renames));
+    }
+    Ok((out, extras))
+}
+
+/// Each benchmark's [`BenchOutput`], models built in parallel. Each table becomes its
+/// compact row at once: a repeat's full tables held together would take more memory than
+/// the whole comparison.
+fn bench_outputs(
+    repeat: &Repeat,
+    meta: &Metadata,
+    set_dir: &Path,
+    shapes: &mut Shapes,
+    checks: Option<&CheckExceptions>,
+) -> anyhow::Result<Vec<BenchOutput>> {
+    use rayon::prelude::*;
+    let benches: Vec<(&String, &crate::stats::set::BenchmarkDump)> =
+        repeat.benchmarks.iter().collect();
+    let shared = std::sync::Mutex::new(std::mem::take(shapes));
+    let outputs: Vec<Result<BenchOutput, Error>> = benches
+        .par_iter()
+        .map(|(bench, dump)| {
+            let model = Model::build(&dump.counters, meta).map_err(|e| {
+                let scope = format!("{}/{bench}", repeat.name);
+                crate::stats::model::input_error(e, set_dir, &scope)
+            })?;
+            let checks = checks.map(|ex| {
+                crate::gate::check::check_dump(
+                    ex,
+                    &crate::gate::check::dump_scope(&repeat.name, bench),
+                    &model,
+                )
+            });
+            let renames = model.renames.clone();
+            let table = from_model(&model);
+            drop(model);
+            Ok(BenchOutput {
+                row: Shapes::row(&shared, table),
+                checks,
+                renames,
+            })
+        })
+        .collect();
+    *shapes = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(outputs.into_iter().collect::<Result<Vec<_>, Error>>()?)
 }
 
 /// Metrics of one repeat, as a table keyed by full names.
@@ -781,8 +870,15 @@ pub fn repeat_metrics(
     per_benchmark: bool,
     set_dir: &Path,
 ) -> anyhow::Result<MetricTable> {
-    repeat_metrics_with(repeat, meta, per_benchmark, set_dir, &mut Shapes::default())
-        .map(|m| m.to_table())
+    repeat_metrics_with(
+        repeat,
+        meta,
+        per_benchmark,
+        set_dir,
+        &mut Shapes::default(),
+        None,
+    )
+    .map(|(m, _)| m.to_table())
 }
 
 /// Metrics of every repeat of a set, compact (see [`RepeatMetrics`]).
@@ -795,10 +891,52 @@ pub fn set_repeat_metrics(
     set.repeats
         .iter()
         .map(|r| {
-            repeat_metrics_with(r, meta, per_benchmark, &set.path, &mut shapes)
+            repeat_metrics_with(r, meta, per_benchmark, &set.path, &mut shapes, None)
+                .map(|(m, _)| m)
                 .with_context(|| format!("repeat {}", r.name))
         })
         .collect()
+}
+
+/// A set's per-benchmark metrics, consistency checks and renames from one model per dump.
+pub struct SetMetrics {
+    pub tables: Vec<RepeatMetrics>,
+    /// [`crate::gate::check::check_set`]'s report.
+    pub checks: CheckReport,
+    /// [`crate::stats::model::set_renames`].
+    pub renames: Vec<Rename>,
+}
+
+/// [`set_repeat_metrics`] (per benchmark), [`crate::gate::check::check_set`] and
+/// [`crate::stats::model::set_renames`] of `set` in one pass: each dump's model is built
+/// once and feeds all three (the same results and first error as the three passes).
+pub fn set_metrics_and_checks(
+    set: &StatsSet,
+    meta: &Metadata,
+    exceptions: &CheckExceptions,
+    label: &str,
+) -> anyhow::Result<SetMetrics> {
+    let mut shapes = Shapes::default();
+    let mut tables = Vec::with_capacity(set.repeats.len());
+    let mut dump_checks = vec![];
+    let mut renames: std::collections::BTreeMap<String, Rename> = Default::default();
+    for r in &set.repeats {
+        let (table, benches) =
+            repeat_metrics_with(r, meta, true, &set.path, &mut shapes, Some(exceptions))
+                .with_context(|| format!("repeat {}", r.name))?;
+        tables.push(table);
+        for (checks, dump_renames) in benches {
+            dump_checks.extend(checks);
+            for rename in dump_renames {
+                renames.entry(rename.from.clone()).or_insert(rename);
+            }
+        }
+    }
+    Ok(SetMetrics {
+        tables,
+        checks: crate::gate::check::set_report(set, exceptions, label, dump_checks),
+        renames: renames.into_values().collect(),
+    })
 }
 
 /// Metrics of every repeat of a set, as tables keyed by full names.

@@ -268,94 +268,8 @@ impl RuleSet {
         for (key, item) in root.iter() {
             let span = root.key(key).and_then(|k| k.span()).or_else(|| item.span());
             match key {
-                "include" => {
-                    let arr = item.as_array().ok_or_else(|| {
-                        err_at(
-                            file,
-                            src,
-                            item.span().or(span.clone()),
-                            "include",
-                            format!("expected an array of file names, found {}", describe(item)),
-                        )
-                    })?;
-                    for (i, v) in arr.iter().enumerate() {
-                        let p = v.as_str().ok_or_else(|| {
-                            err_at(
-                                file,
-                                src,
-                                v.span(),
-                                &format!("include[{i}]"),
-                                format!("expected a string, found {}", v.type_name()),
-                            )
-                        })?;
-                        let Some(dir) = dir else {
-                            return Err(err_at(
-                                file,
-                                src,
-                                v.span(),
-                                &format!("include[{i}]"),
-                                "the embedded default rules cannot include files",
-                            ));
-                        };
-                        let target = dir.join(p);
-                        if !target.is_file() && p == DEFAULT_INCLUDE {
-                            // The shipped defaults, wherever pystats-gate was installed from.
-                            self.parse_text(DEFAULT_RULES, DEFAULT_RULES_NAME, None, depth + 1)?;
-                            continue;
-                        }
-                        if !target.is_file() {
-                            return Err(err_at(
-                                file,
-                                src,
-                                v.span(),
-                                &format!("include[{i}]"),
-                                format!("no such file {}", target.display()),
-                            ));
-                        }
-                        self.load_file(&target, depth + 1)?;
-                    }
-                }
-                "rule" => {
-                    let tables: Vec<&dyn TableLike> = if let Some(aot) = item.as_array_of_tables() {
-                        aot.iter().map(|t| t as &dyn TableLike).collect()
-                    } else if let Some(arr) = item.as_array() {
-                        let mut v = vec![];
-                        for (i, x) in arr.iter().enumerate() {
-                            match x.as_inline_table() {
-                                Some(t) => v.push(t as &dyn TableLike),
-                                None => {
-                                    return Err(err_at(
-                                        file,
-                                        src,
-                                        x.span(),
-                                        &format!("rule[{i}]"),
-                                        format!("expected a table, found {}", x.type_name()),
-                                    ))
-                                }
-                            }
-                        }
-                        v
-                    } else {
-                        return Err(err_at(
-                            file,
-                            src,
-                            span,
-                            "rule",
-                            format!(
-                                "expected an array of tables ([[rule]]), found {}",
-                                describe(item)
-                            ),
-                        ));
-                    };
-                    for (i, t) in tables.into_iter().enumerate() {
-                        if self.override_rule(t, file, src, i)? {
-                            continue;
-                        }
-                        // New names only: override_rule took the known ones.
-                        let rule = parse_rule(t, file, src, i, None)?.0;
-                        self.rules.push(rule);
-                    }
-                }
+                "include" => self.parse_includes(item, span, file, src, dir, depth)?,
+                "rule" => self.parse_rules(item, span, file, src)?,
                 other => {
                     return Err(err_at(
                         file,
@@ -366,6 +280,116 @@ impl RuleSet {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The `include = [...]` of a rules file: each file parsed in turn (the shipped
+    /// defaults for [`DEFAULT_INCLUDE`] when no such file is next to the including one).
+    fn parse_includes(
+        &mut self,
+        item: &toml_edit::Item,
+        span: Option<std::ops::Range<usize>>,
+        file: &str,
+        src: &str,
+        dir: Option<&Path>,
+        depth: usize,
+    ) -> anyhow::Result<()> {
+        let arr = item.as_array().ok_or_else(|| {
+            err_at(
+                file,
+                src,
+                item.span().or(span.clone()),
+                "include",
+                format!("expected an array of file names, found {}", describe(item)),
+            )
+        })?;
+        for (i, v) in arr.iter().enumerate() {
+            let p = v.as_str().ok_or_else(|| {
+                err_at(
+                    file,
+                    src,
+                    v.span(),
+                    &format!("include[{i}]"),
+                    format!("expected a string, found {}", v.type_name()),
+                )
+            })?;
+            let Some(dir) = dir else {
+                return Err(err_at(
+                    file,
+                    src,
+                    v.span(),
+                    &format!("include[{i}]"),
+                    "the embedded default rules cannot include files",
+                ));
+            };
+            let target = dir.join(p);
+            if !target.is_file() && p == DEFAULT_INCLUDE {
+                // The shipped defaults, wherever pystats-gate was installed from.
+                self.parse_text(DEFAULT_RULES, DEFAULT_RULES_NAME, None, depth + 1)?;
+                continue;
+            }
+            if !target.is_file() {
+                return Err(err_at(
+                    file,
+                    src,
+                    v.span(),
+                    &format!("include[{i}]"),
+                    format!("no such file {}", target.display()),
+                ));
+            }
+            self.load_file(&target, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// The `[[rule]]` tables of a rules file (or an array of inline tables): each overrides
+    /// the rule of its name, or is a new rule.
+    fn parse_rules(
+        &mut self,
+        item: &toml_edit::Item,
+        span: Option<std::ops::Range<usize>>,
+        file: &str,
+        src: &str,
+    ) -> anyhow::Result<()> {
+        let tables: Vec<&dyn TableLike> = if let Some(aot) = item.as_array_of_tables() {
+            aot.iter().map(|t| t as &dyn TableLike).collect()
+        } else if let Some(arr) = item.as_array() {
+            let mut v = vec![];
+            for (i, x) in arr.iter().enumerate() {
+                match x.as_inline_table() {
+                    Some(t) => v.push(t as &dyn TableLike),
+                    None => {
+                        return Err(err_at(
+                            file,
+                            src,
+                            x.span(),
+                            &format!("rule[{i}]"),
+                            format!("expected a table, found {}", x.type_name()),
+                        ))
+                    }
+                }
+            }
+            v
+        } else {
+            return Err(err_at(
+                file,
+                src,
+                span,
+                "rule",
+                format!(
+                    "expected an array of tables ([[rule]]), found {}",
+                    describe(item)
+                ),
+            ));
+        };
+        for (i, t) in tables.into_iter().enumerate() {
+            if self.override_rule(t, file, src, i)? {
+                continue;
+            }
+            // New names only: override_rule took the known ones.
+            let rule = parse_rule(t, file, src, i, None)?.0;
+            self.rules.push(rule);
         }
         Ok(())
     }

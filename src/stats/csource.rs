@@ -130,8 +130,14 @@ pub fn functions(lines: &[&str], families: &[String]) -> Vec<Function> {
             sig.push('\n');
         }
     }
-    // Own family: most named in the body; else the family of callers (two rounds).
-    for f in &mut out {
+    assign_families(&mut out, lines, families);
+    out
+}
+
+/// Each function's family: its own (most named in the body); else the family of its
+/// callers (two rounds).
+fn assign_families(out: &mut [Function], lines: &[&str], families: &[String]) {
+    for f in out.iter_mut() {
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
         for l in &lines[f.start..=f.end] {
             for fam in families_named(l, families) {
@@ -167,7 +173,6 @@ pub fn functions(lines: &[&str], families: &[String]) -> Vec<Function> {
                 .map(|(_, fam, _, _)| fam.clone());
         }
     }
-    out
 }
 
 fn camel_to_upper_snake(s: &str) -> String {

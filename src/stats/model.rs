@@ -24,9 +24,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Fields of one `PREFIX[NAME].field` group, in first-seen order.
-pub type Fields = IndexMap<String, u64>;
+/// Names are slices of the counters' interned keys: no allocation per field.
+pub type Fields = IndexMap<&'static str, u64>;
 /// Groups by NAME, in first-seen order.
-pub type Groups = IndexMap<String, Fields>;
+pub type Groups = IndexMap<&'static str, Fields>;
 
 /// Instructions renamed between versions: (name in the dump, 3.13 name, version of the dump's name).
 /// 3.14 folded BINARY_SUBSCR into BINARY_OP; its specializations kept their suffixes.
@@ -134,6 +135,50 @@ fn rename_prefix() -> &'static memchr::memmem::Finder<'static> {
 /// Renames `counters` to the 3.13 naming. `meta` gives 3.12's numbering (the embedded 3.12
 /// table when `meta` has none).
 pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, ModelError> {
+    let (numeric, renamed_any) = key_styles(counters)?;
+    if !numeric && !renamed_any {
+        return Ok(Normalized {
+            counters: counters.clone(),
+            renames: vec![],
+        });
+    }
+    let fallback;
+    let opnames: &[String] = if numeric && meta.opnames.is_empty() {
+        fallback = Metadata::embedded("3.12")
+            .map(|m| m.opnames)
+            .unwrap_or_default();
+        &fallback
+    } else {
+        &meta.opnames
+    };
+    let mut renamer = Renamer {
+        opnames,
+        renames: BTreeMap::new(),
+    };
+    let mut out = Counters::new();
+    let mut counter_renames: Vec<Rename> = vec![];
+    for (key, value) in counters.iter() {
+        let new_key = renamer.key(key, &mut counter_renames);
+        out.add(&new_key, value).map_err(|o| {
+            ModelError::Overflow(format!(
+                "counter {} overflows 64 bits when renamed keys are added ({} + {})",
+                o.key, o.current, o.added
+            ))
+        })?;
+    }
+    let mut renames = renamer.renames;
+    for r in counter_renames {
+        renames.insert(r.from.clone(), r);
+    }
+    Ok(Normalized {
+        counters: out,
+        renames: renames.into_values().collect(),
+    })
+}
+
+/// Whether `counters` uses numeric (3.12) opcode ids, and whether any key has an old name;
+/// numeric and named ids together are an error.
+fn key_styles(counters: &Counters) -> Result<(bool, bool), ModelError> {
     let (mut numeric, mut named) = (None, None);
     let mut renamed_any = false;
     for key in counters.keys() {
@@ -157,32 +202,27 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             named: named.clone(),
         });
     }
-    if numeric.is_none() && !renamed_any {
-        return Ok(Normalized {
-            counters: counters.clone(),
-            renames: vec![],
-        });
-    }
-    let fallback;
-    let opnames: &[String] = if numeric.is_some() && meta.opnames.is_empty() {
-        fallback = Metadata::embedded("3.12")
-            .map(|m| m.opnames)
-            .unwrap_or_default();
-        &fallback
-    } else {
-        &meta.opnames
-    };
-    let mut renames: BTreeMap<String, Rename> = BTreeMap::new();
-    let mut rename_name = |name: &str| -> String {
+    Ok((numeric.is_some(), renamed_any))
+}
+
+/// [`normalize`]'s renaming of instruction names and ids, recording each rename once.
+struct Renamer<'a> {
+    opnames: &'a [String],
+    renames: BTreeMap<String, Rename>,
+}
+
+impl Renamer<'_> {
+    /// The 3.13 name of an instruction name or 3.12 numeric id.
+    fn name(&mut self, name: &str) -> String {
         if is_numeric_id(name) {
             let found = name
                 .parse::<usize>()
                 .ok()
-                .and_then(|n| opnames.get(n))
+                .and_then(|n| self.opnames.get(n))
                 .filter(|s| !s.is_empty());
             if let Some(to) = found {
                 // One entry for all ids: the table is 3.12's numbering, not a list of names.
-                renames
+                self.renames
                     .entry("opcode[<id>]".into())
                     .or_insert_with(|| Rename {
                         from: "opcode[<id>]".into(),
@@ -192,19 +232,21 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
                 return to.clone();
             }
         } else if let Some((from, to, since)) = instruction_rename(name) {
-            renames.entry(from.to_string()).or_insert_with(|| Rename {
-                from: from.to_string(),
-                to: to.to_string(),
-                why: format!("{since} instruction name"),
-            });
+            self.renames
+                .entry(from.to_string())
+                .or_insert_with(|| Rename {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    why: format!("{since} instruction name"),
+                });
             return to.to_string();
         }
         name.to_string()
-    };
-    let mut out = Counters::new();
-    let mut counter_renames: Vec<Rename> = vec![];
-    for (key, value) in counters.iter() {
-        let new_key = if let Some(rest) = key.strip_prefix("opcode[") {
+    }
+
+    /// The 3.13 form of counter `key`; counter renames are pushed to `counter_renames`.
+    fn key(&mut self, key: &str, counter_renames: &mut Vec<Rename>) -> String {
+        if let Some(rest) = key.strip_prefix("opcode[") {
             match rest.split_once(']') {
                 Some((id, tail)) => {
                     let tail = match tail
@@ -212,11 +254,11 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
                         .and_then(|(pre, t)| Some((pre, t.split_once(']')?)))
                     {
                         Some((pre, (j, post))) => {
-                            format!("{pre}pair_count[{}]{post}", rename_name(j))
+                            format!("{pre}pair_count[{}]{post}", self.name(j))
                         }
                         None => tail.to_string(),
                     };
-                    format!("opcode[{}]{tail}", rename_name(id))
+                    format!("opcode[{}]{tail}", self.name(id))
                 }
                 None => key.to_string(),
             }
@@ -229,21 +271,8 @@ pub fn normalize(counters: &Counters, meta: &Metadata) -> Result<Normalized, Mod
             to.to_string()
         } else {
             key.to_string()
-        };
-        out.add(&new_key, value).map_err(|o| {
-            ModelError::Overflow(format!(
-                "counter {} overflows 64 bits when renamed keys are added ({} + {})",
-                o.key, o.current, o.added
-            ))
-        })?;
+        }
     }
-    for r in counter_renames {
-        renames.insert(r.from.clone(), r);
-    }
-    Ok(Normalized {
-        counters: out,
-        renames: renames.into_values().collect(),
-    })
 }
 
 fn instruction_rename(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
@@ -282,16 +311,7 @@ pub fn group(counters: &Counters, prefix: &str) -> Groups {
         let after = skip_chars(key, prefix.len() + 1);
         let (name, rest) = after.split_once(']').unwrap_or((after, ""));
         let rest = rest.trim_matches('.');
-        match names.get_mut(name) {
-            Some(m) => {
-                m.insert(rest.to_string(), value);
-            }
-            None => {
-                let mut m = Fields::new();
-                m.insert(rest.to_string(), value);
-                names.insert(name.to_string(), m);
-            }
-        }
+        names.entry(name).or_default().insert(rest, value);
     }
     names
 }
@@ -542,7 +562,7 @@ pub struct Model {
     /// `opcode[NAME].field` groups.
     pub opcodes: Groups,
     /// Specialized instruction names (3.13 names) of the metadata used.
-    pub specialized: std::collections::HashSet<String>,
+    pub specialized: std::sync::Arc<std::collections::HashSet<String>>,
     pub families: Vec<Family>,
     pub effectiveness: Effectiveness,
     /// Call stats in summarize_stats.py's order (`Calls*` sorted, then `Frame*` sorted).
@@ -560,16 +580,40 @@ pub struct Model {
     pub unknown: Vec<(String, u64)>,
 }
 
+/// The 3.13 names of `meta`'s specialized instructions. A set's dumps all use one
+/// metadata: each thread keeps the last set made (a model is built per dump).
+fn specialized_set(meta: &Metadata) -> std::sync::Arc<std::collections::HashSet<String>> {
+    type Cached = (
+        Vec<String>,
+        std::sync::Arc<std::collections::HashSet<String>>,
+    );
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Cached>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((names, set)) = last.as_ref() {
+            if *names == meta.specialized_instructions {
+                return set.clone();
+            }
+        }
+        let set: std::sync::Arc<std::collections::HashSet<String>> = std::sync::Arc::new(
+            meta.specialized_instructions
+                .iter()
+                .map(|s| canonical_instruction(s).to_string())
+                .collect(),
+        );
+        *last = Some((meta.specialized_instructions.clone(), set.clone()));
+        set
+    })
+}
+
 impl Model {
     /// Normalizes and reads `counters` with `meta`.
     pub fn build(counters: &Counters, meta: &Metadata) -> Result<Model, ModelError> {
         let Normalized { counters, renames } = normalize(counters, meta)?;
         let opcodes = group(&counters, "opcode");
-        let specialized: std::collections::HashSet<String> = meta
-            .specialized_instructions
-            .iter()
-            .map(|s| canonical_instruction(s).to_string())
-            .collect();
+        let specialized = specialized_set(meta);
         let families = families(&opcodes, meta);
         let effectiveness = effectiveness(&opcodes, &specialized);
         let (calls, calls_to_total) = calls(&counters, meta);
@@ -643,7 +687,7 @@ fn families(opcodes: &Groups, meta: &Metadata) -> Vec<Family> {
     let mut bases: Vec<&str> = opcodes
         .iter()
         .filter(|(_, g)| g.contains_key("specializable"))
-        .map(|(n, _)| n.as_str())
+        .map(|(n, _)| *n)
         .collect();
     bases.sort();
     let mut members: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -660,7 +704,7 @@ fn families(opcodes: &Groups, meta: &Metadata) -> Vec<Family> {
             let members = members.remove(base).unwrap_or_default();
             let (mut member_executions, mut member_misses) = (0u128, 0u128);
             for m in &members {
-                if let Some(mg) = opcodes.get(m) {
+                if let Some(mg) = opcodes.get(m.as_str()) {
                     member_executions += u128::from(field(mg, "execution_count"));
                     member_misses += u128::from(field(mg, "specialization.miss"));
                 }
@@ -745,7 +789,7 @@ fn effectiveness(
         e.total += count;
         if g.contains_key("specializable") {
             e.not_specialized += count;
-        } else if specialized.contains(name) {
+        } else if specialized.contains(*name) {
             let miss = field(g, "specialization.miss");
             e.specialized_hits += count as i128 - i128::from(miss);
             e.specialized_misses += u128::from(miss);
@@ -757,8 +801,15 @@ fn effectiveness(
 }
 
 fn calls(counters: &Counters, meta: &Metadata) -> (Vec<CallStat>, u128) {
-    let mut sorted: Vec<(&str, u64)> = counters.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    // Only the keys the tables read, sorted (a dump's keys are distinct, so the order is
+    // that of sorting them all).
+    let mut sorted: Vec<(&str, u64)> = counters
+        .iter()
+        .filter(|(k, _)| {
+            k.contains("Calls to") || k.starts_with("Calls ") || k.starts_with("Frame")
+        })
+        .collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut out = vec![];
     let mut total = 0u128;
     for &(key, value) in &sorted {
@@ -858,7 +909,7 @@ fn gc(data: &Counters) -> Vec<Fields> {
         while gens.len() <= n {
             gens.push(Fields::new());
         }
-        gens[n].insert(rest.trim().to_string(), value);
+        gens[n].insert(rest.trim(), value);
     }
     gens
 }
@@ -873,7 +924,7 @@ fn optimizer(d: &Counters) -> Optimizer {
     };
     for (key, value) in d.iter() {
         if kind_of(key) == Kind::Optimizer {
-            o.counters.insert(key.to_string(), value);
+            o.counters.insert(key, value);
         }
     }
     for (name, den_key) in HISTOGRAMS {

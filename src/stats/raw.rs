@@ -39,18 +39,12 @@ impl Default for Store {
 #[derive(Debug)]
 pub struct KeyShape {
     keys: Box<[&'static str]>,
-    index: std::collections::HashMap<&'static str, u32, foldhash::fast::RandomState>,
+    index: crate::intern::NameIndex,
 }
 
 /// The distinct [`KeyShape`]s of a load: dumps with the same names share one.
-#[derive(Debug, Default)]
-pub struct KeyShapes(
-    std::collections::HashMap<
-        Box<[&'static str]>,
-        std::sync::Arc<KeyShape>,
-        foldhash::fast::RandomState,
-    >,
-);
+#[derive(Default)]
+pub struct KeyShapes(crate::intern::Interner<&'static str, KeyShape>);
 
 /// Equal when they hold the same keys and values, in any order (as maps compare).
 impl PartialEq for Counters {
@@ -148,10 +142,11 @@ impl Counters {
             Store::Dense { shape, values } => Some((*shape.keys.get(i)?, values[i])),
         }
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+    /// Keys are interned: they outlive the counters (a model's groups borrow them freely).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         (0..self.len()).filter_map(|i| self.entry(i))
     }
-    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.iter().map(|(k, _)| k)
     }
     /// The growable map, undoing [`Counters::compact`] first.
@@ -178,22 +173,10 @@ impl Counters {
         };
         let keys: Box<[&'static str]> = m.keys().copied().collect();
         let values: Box<[u64]> = m.values().copied().collect();
-        let shape = match shapes.0.get(&keys) {
-            Some(s) => s.clone(),
-            None => {
-                let index = keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| (*k, i as u32))
-                    .collect();
-                let s = std::sync::Arc::new(KeyShape {
-                    keys: keys.clone(),
-                    index,
-                });
-                shapes.0.insert(keys, s.clone());
-                s
-            }
-        };
+        let shape = shapes.0.get_or_make(keys, |keys| KeyShape {
+            keys: keys.into(),
+            index: crate::intern::name_index(keys.iter().copied()),
+        });
         self.store = Store::Dense { shape, values };
     }
     /// Adds `value` to `key`, failing instead of wrapping.
@@ -458,6 +441,100 @@ fn too_many_counters(path: &Path, line_no: usize) -> Error {
     )
 }
 
+fn overflow_at(path: &Path, line_no: usize, o: Overflow) -> Error {
+    Error::at_line(
+        path,
+        line_no,
+        format!(
+            "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
+            crate::output::quote(o.key.as_bytes()),
+            o.current,
+            o.added
+        ),
+    )
+}
+
+/// What [`fast_line`] made of a line.
+enum Fast {
+    /// Added; the next line starts at `next`. `new_key`: the key was not one expected.
+    Added {
+        next: usize,
+        new_key: bool,
+    },
+    Overflow(Overflow),
+    /// Not a plain `key : digits` line: the slow path words what it is.
+    Slow,
+}
+
+/// The fast path: `key : digits\n` at `pos` scanned once; the key is first matched in
+/// place against the keys expected next (`hint`), and only hashed when none of them fits.
+fn fast_line(bytes: &[u8], pos: usize, sink: &mut Counters, hint: &mut usize) -> Fast {
+    let n = bytes.len();
+    let mut p = pos;
+    while p < n && (bytes[p] == b' ' || bytes[p] == b'\t') {
+        p += 1;
+    }
+    let (known, colon) = match sink.match_expected(&bytes[p..], *hint) {
+        Some((idx, colon_off)) => (Some(idx), Some(p + colon_off)),
+        None => (
+            None,
+            memchr::memchr2(b':', b'\n', &bytes[p..]).map(|o| p + o),
+        ),
+    };
+    let Some(colon) = colon.filter(|&c| bytes[c] == b':') else {
+        return Fast::Slow;
+    };
+    let Some((value, newline)) = scan_value(bytes, colon + 1) else {
+        return Fast::Slow;
+    };
+    let added = match known {
+        Some(idx) => sink.add_at(idx, value, hint),
+        None => {
+            let key = bytes[p..colon].trim_ascii();
+            if key.is_empty() {
+                Err(HintedAddError::NotUtf8) // the slow path words the error
+            } else {
+                sink.add_hinted(key, value, hint)
+            }
+        }
+    };
+    match added {
+        Ok(()) => Fast::Added {
+            next: newline + 1,
+            new_key: known.is_none(),
+        },
+        Err(HintedAddError::Overflow(o)) => Fast::Overflow(o),
+        Err(HintedAddError::NotUtf8) => Fast::Slow,
+    }
+}
+
+/// The value after a colon (`j` just past it): blanks, digits that fit in 64 bits, blanks,
+/// then a newline. Returns the value and where the newline is.
+fn scan_value(bytes: &[u8], mut j: usize) -> Option<(u64, usize)> {
+    let n = bytes.len();
+    while j < n && (bytes[j] == b' ' || bytes[j] == b'\t') {
+        j += 1;
+    }
+    let digits_start = j;
+    let mut value: u64 = 0;
+    let mut fits = true;
+    while j < n && bytes[j].is_ascii_digit() {
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(bytes[j] - b'0')))
+        {
+            Some(v) => value = v,
+            None => fits = false,
+        }
+        j += 1;
+    }
+    let has_digits = j > digits_start;
+    while j < n && (bytes[j] == b' ' || bytes[j] == b'\t' || bytes[j] == b'\r') {
+        j += 1;
+    }
+    (fits && has_digits && j < n && bytes[j] == b'\n').then_some((value, j))
+}
+
 /// Parses the bytes of one dump file and adds its counters into `sink` (several process
 /// dumps in one file add up). `path` is only used in messages. Skipped lines go to `malformed`
 /// under `allow_malformed`; otherwise the first bad line is an error naming file and line.
@@ -485,18 +562,7 @@ pub fn parse_into(
     if bytes.is_empty() {
         return reject(0, "empty dump file".into()).map(|()| 0);
     }
-    let overflow_error = |line_no: usize, o: Overflow| {
-        Error::at_line(
-            path,
-            line_no,
-            format!(
-                "counter {} overflows 64 bits when summed ({} + {}): wrapped counter?",
-                crate::output::quote(o.key.as_bytes()),
-                o.current,
-                o.added
-            ),
-        )
-    };
+    let overflow_error = |line_no: usize, o: Overflow| overflow_at(path, line_no, o);
     let n = bytes.len();
     let mut pos = 0;
     let mut line_no = 0;
@@ -504,66 +570,17 @@ pub fn parse_into(
     let mut hint = 0usize;
     while pos < n {
         line_no += 1;
-        // Fast path: `key : digits\n` scanned once; the key is first matched in place against
-        // the keys expected next, and only hashed when none of them fits.
-        let mut p = pos;
-        while p < n && (bytes[p] == b' ' || bytes[p] == b'\t') {
-            p += 1;
-        }
-        let (known, colon) = match sink.match_expected(&bytes[p..], hint) {
-            Some((idx, colon_off)) => (Some(idx), Some(p + colon_off)),
-            None => (
-                None,
-                memchr::memchr2(b':', b'\n', &bytes[p..]).map(|o| p + o),
-            ),
-        };
-        if let Some(colon) = colon.filter(|&c| bytes[c] == b':') {
-            let mut j = colon + 1;
-            while j < n && (bytes[j] == b' ' || bytes[j] == b'\t') {
-                j += 1;
-            }
-            let digits_start = j;
-            let mut value: u64 = 0;
-            let mut fits = true;
-            while j < n && bytes[j].is_ascii_digit() {
-                match value
-                    .checked_mul(10)
-                    .and_then(|v| v.checked_add(u64::from(bytes[j] - b'0')))
-                {
-                    Some(v) => value = v,
-                    None => fits = false,
+        match fast_line(bytes, pos, sink, &mut hint) {
+            Fast::Added { next, new_key } => {
+                if new_key && sink.len() > MAX_COUNTERS {
+                    return Err(too_many_counters(path, line_no));
                 }
-                j += 1;
+                counted += 1;
+                pos = next;
+                continue;
             }
-            let has_digits = j > digits_start;
-            while j < n && (bytes[j] == b' ' || bytes[j] == b'\t' || bytes[j] == b'\r') {
-                j += 1;
-            }
-            if fits && has_digits && j < n && bytes[j] == b'\n' {
-                let added = match known {
-                    Some(idx) => sink.add_at(idx, value, &mut hint),
-                    None => {
-                        let key = bytes[p..colon].trim_ascii();
-                        if key.is_empty() {
-                            Err(HintedAddError::NotUtf8) // the slow path words the error
-                        } else {
-                            sink.add_hinted(key, value, &mut hint)
-                        }
-                    }
-                };
-                match added {
-                    Ok(()) => {
-                        if known.is_none() && sink.len() > MAX_COUNTERS {
-                            return Err(too_many_counters(path, line_no));
-                        }
-                        counted += 1;
-                        pos = j + 1;
-                        continue;
-                    }
-                    Err(HintedAddError::Overflow(o)) => return Err(overflow_error(line_no, o)),
-                    Err(HintedAddError::NotUtf8) => {}
-                }
-            }
+            Fast::Overflow(o) => return Err(overflow_error(line_no, o)),
+            Fast::Slow => {}
         }
         // Slow path: blank, malformed, truncated or non-UTF-8 lines.
         let rest = &bytes[pos..];

@@ -320,7 +320,6 @@ impl StatsSet {
 /// reached through another path (a symlink, `X/`, `w/../w/X`) or a hard-link copy
 /// (`cp -al`). Comparing data with itself proves nothing, so callers refuse it.
 pub fn shared_files(a: &StatsSet, b: &StatsSet) -> Vec<PathBuf> {
-    use std::os::unix::fs::MetadataExt;
     let files = |s: &StatsSet| -> Vec<PathBuf> {
         match s.source {
             SetSource::SummarizeJson => vec![s.path.clone()],
@@ -340,23 +339,60 @@ pub fn shared_files(a: &StatsSet, b: &StatsSet) -> Vec<PathBuf> {
                 .collect(),
         }
     };
+    shared_paths(&files(a), files(b))
+}
+
+/// The files of `b` that are files of `a` too, by (device, inode).
+fn shared_paths(a: &[PathBuf], b: Vec<PathBuf>) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
     let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
-    let in_a: std::collections::HashSet<(u64, u64)> =
-        files(a).iter().filter_map(|p| id(p)).collect();
-    files(b)
-        .into_iter()
+    let in_a: std::collections::HashSet<(u64, u64)> = a.iter().filter_map(|p| id(p)).collect();
+    b.into_iter()
         .filter(|p| id(p).is_some_and(|i| in_a.contains(&i)))
         .collect()
+}
+
+/// [`shared_files`] of the sets at `a` and `b`, read from disk (for commands that never
+/// hold a whole set: `summarize`, `calibrate`). A summarize_stats JSON is its own one file;
+/// a set that cannot be listed has none (loading it reports why).
+pub fn shared_files_at(a: &Path, b: &Path) -> Vec<PathBuf> {
+    let files = |p: &Path| -> Vec<PathBuf> {
+        if !p.is_dir() {
+            return vec![p.to_path_buf()];
+        }
+        repeat_layout(p)
+            .map(|l| l.into_iter().flat_map(|(_, _, f)| f).collect())
+            .unwrap_or_default()
+    };
+    shared_paths(&files(a), files(b))
 }
 
 /// The input error for base and head sharing files ([`shared_files`]), naming both sets
 /// and the first shared file.
 pub fn same_input_error(base: &Path, head: &Path, shared: &[PathBuf]) -> Error {
+    same_input_refusal(
+        (base, "base"),
+        (head, "head"),
+        shared,
+        "comparing data with itself proves nothing. Pass --allow-same-input to do it anyway (never reported as a pass)",
+    )
+}
+
+/// The input error for two inputs `(path, label)` sharing dump files, saying `why` that
+/// is refused.
+pub fn same_input_refusal(
+    a: (&Path, &str),
+    b: (&Path, &str),
+    shared: &[PathBuf],
+    why: &str,
+) -> Error {
     Error::input(format!(
-        "{} and {} are the same input: {} dump file(s) of head are files of base too (first: {}; a symlink, another spelling of the path or a hard-link copy); comparing data with itself proves nothing. Pass --allow-same-input to do it anyway (never reported as a pass)",
-        base.display(),
-        head.display(),
+        "{} and {} are the same input: {} dump file(s) of {} are files of {} too (first: {}; a symlink, another spelling of the path or a hard-link copy); {why}",
+        a.0.display(),
+        b.0.display(),
         shared.len(),
+        b.1,
+        a.1,
         shared.first().map(|p| p.display().to_string()).unwrap_or_default()
     ))
 }

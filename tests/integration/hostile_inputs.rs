@@ -2043,3 +2043,61 @@ fn repeat_names_are_parsed_strictly_and_must_match_across_sides() {
     let out = compare_base_with(Some(&m)).exits(2);
     assert_stderr_contains(&out, "manifest.json: repeats[0].name: bad name \"run-01\"");
 }
+
+#[test]
+fn summarize_and_calibrate_refuse_the_same_input_twice() {
+    // `summarize X X` reported a zero change and `calibrate X X` learned half the noise
+    // (the same data read as paired repeats): the same files by device and inode, however
+    // spelled (a symlink, `X/`, `w/../w/X`, a `cp -al` copy), are an input error naming both.
+    let d = tempdir();
+    let w = d.path().join("w");
+    let x = w.join("x");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &x);
+    std::os::unix::fs::symlink(&x, w.join("link")).unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(&x)
+        .arg(w.join("hardlinked"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let spellings = [
+        x.clone(),
+        w.join("link"),
+        std::path::PathBuf::from(format!("{}/", x.display())),
+        w.join("../w/x"),
+        w.join("hardlinked"),
+    ];
+    let noise = d.path().join("noise.toml");
+    for other in &spellings {
+        let out = cmd().arg("summarize").arg(&x).arg(other).exits(2);
+        assert_stderr_contains(&out, "are the same input");
+        assert_stderr_contains(&out, &x.display().to_string());
+        assert_stderr_contains(&out, &other.display().to_string());
+        let out = cmd()
+            .arg("calibrate")
+            .arg(fixture("real-3.13.5/aa-head"))
+            .arg(&x)
+            .arg(other)
+            .arg("-o")
+            .arg(&noise)
+            .exits(2);
+        assert_stderr_contains(&out, "are the same input");
+        assert_stderr_contains(&out, &other.display().to_string());
+        assert!(!noise.exists(), "a refused calibrate wrote {}", noise.display());
+    }
+    // Different sets still work.
+    cmd()
+        .arg("summarize")
+        .arg(&x)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .exits(0);
+    cmd()
+        .arg("calibrate")
+        .arg(&x)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    assert!(noise.exists());
+}

@@ -1,7 +1,7 @@
 //! Input checks around the comparison: both sides executed something, and the consistency checks (step 6).
 
 use crate::error::Error;
-use crate::gate::check::{check_pair, check_set, CheckReport};
+use crate::gate::check::{check_pair, CheckReport};
 use crate::gate::notes::Note;
 use crate::gate::report_model::EvalOptions;
 use crate::stats::set::StatsSet;
@@ -11,14 +11,12 @@ use crate::stats::set::StatsSet;
 pub(super) fn run_checks(
     base: &StatsSet,
     head: &StatsSet,
+    set_checks: Vec<CheckReport>,
     opts: &EvalOptions,
     notes: &mut Vec<Note>,
 ) -> anyhow::Result<Vec<CheckReport>> {
-    let checks = vec![
-        check_set(base, &opts.meta_base, &opts.exceptions, "base")?,
-        check_set(head, &opts.meta_head, &opts.exceptions, "head")?,
-        check_pair(base, head, &opts.exceptions),
-    ];
+    let mut checks = set_checks;
+    checks.push(check_pair(base, head, &opts.exceptions));
     if !checks.iter().all(|c| c.ok()) {
         let bad: Vec<String> = checks
             .iter()

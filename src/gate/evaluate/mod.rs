@@ -127,7 +127,8 @@ fn evaluate_complete(
         &sides.base_tables,
         &sides.head_tables,
     );
-    let checks = run_checks(base, head, opts, &mut notes)?;
+    let set_checks = std::mem::take(&mut sides.checks);
+    let checks = run_checks(base, head, set_checks, opts, &mut notes)?;
     let reach = reach_seen(opts.reach.as_ref(), &comparisons);
     let verdict = decide(
         &outcomes,

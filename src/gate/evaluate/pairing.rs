@@ -1,5 +1,6 @@
 //! Step 1: both sides' metric tables, head paired with base by seed, and one metric's samples on both sides.
 
+use crate::gate::check::CheckReport;
 use crate::gate::metrics::{self, MetricKind, MetricValue, RepeatMetrics};
 use crate::gate::notes::{Note, UnpairedCause};
 use crate::gate::report_model::EvalOptions;
@@ -114,6 +115,8 @@ pub(super) struct Sides {
     pub(super) all: metrics::MetricUnion,
     /// Benchmarks of both sides, base order then head-only.
     pub(super) benches: Vec<String>,
+    /// The consistency checks of base and head, made from the same models as the metrics.
+    pub(super) checks: Vec<CheckReport>,
 }
 
 /// Step 1: metric tables of both sides, head reordered to pair base by seed; rule
@@ -133,13 +136,15 @@ pub(super) fn pair_repeats(
             UnpairedCause::NoSeeds
         }));
     }
-    let base_tables = metrics::set_repeat_metrics(base, &opts.meta_base, true)?;
-    let mut head_tables = metrics::set_repeat_metrics(head, &opts.meta_head, true)?;
-    for (side, set, meta) in [
-        ("base", base, &opts.meta_base),
-        ("head", head, &opts.meta_head),
-    ] {
-        let renames = crate::stats::model::set_renames(set, meta);
+    // One model per dump feeds the metrics, the consistency checks and the renames note.
+    let (b, h) = rayon::join(
+        || metrics::set_metrics_and_checks(base, &opts.meta_base, &opts.exceptions, "base"),
+        || metrics::set_metrics_and_checks(head, &opts.meta_head, &opts.exceptions, "head"),
+    );
+    let (b, h) = (b?, h?);
+    let base_tables = b.tables;
+    let mut head_tables = h.tables;
+    for (side, renames) in [("base", b.renames), ("head", h.renames)] {
         if !renames.is_empty() {
             notes.push(Note::Renamed {
                 side: side.to_string(),
@@ -178,6 +183,7 @@ pub(super) fn pair_repeats(
         unverified,
         all,
         benches,
+        checks: vec![b.checks, h.checks],
     })
 }
 

@@ -105,7 +105,7 @@ impl OpcodeStats {
                 if value != 0 && key.starts_with("pair_count") {
                     let rest = skip_chars(key, "pair_count".len() + 1);
                     let name_j = rest.split_once(']').map(|x| x.0).unwrap_or(rest);
-                    out.insert((name_i.clone(), name_j.to_string()), value);
+                    out.insert((name_i.to_string(), name_j.to_string()), value);
                 }
             }
         }
@@ -135,10 +135,11 @@ impl OpcodeStats {
         let Some(st) = self.stats(name) else {
             return vec![];
         };
-        let mut items: Vec<(&String, &u64)> = st.iter().collect();
+        let mut items: Vec<(&&str, &u64)> = st.iter().collect();
         items.sort();
         let mut out: IndexMap<String, u64> = IndexMap::new();
         for (key, &value) in items {
+            let key: &str = key;
             let label = if let Some(label) = key.strip_prefix("specialization.") {
                 if label == "success" || label == "failure" || label.starts_with("failure_kinds") {
                     continue;
@@ -148,7 +149,7 @@ impl OpcodeStats {
             {
                 continue;
             } else {
-                key.as_str()
+                key
             };
             out.insert(label.to_string(), value);
         }

@@ -102,8 +102,8 @@ pub(super) fn pre_succ_pairs_section(base: &Side, head: Option<&Side>) -> Sectio
         }
         let empty = IndexMap::new();
         for opcode in stats.names.keys() {
-            let pred = predecessors.get(opcode).unwrap_or(&empty);
-            let succ = successors.get(opcode).unwrap_or(&empty);
+            let pred = predecessors.get(*opcode).unwrap_or(&empty);
+            let succ = successors.get(*opcode).unwrap_or(&empty);
             let pred_total: i128 = pred.values().map(|v| *v as i128).sum();
             let succ_total: i128 = succ.values().map(|v| *v as i128).sum();
             if pred_total == 0 && succ_total == 0 {

@@ -104,17 +104,64 @@ pub(super) fn count_table_rows(stats: &OpcodeStats) -> Vec<Row> {
     let mut rows: Vec<(&str, u64)> = stats
         .names
         .iter()
-        .filter_map(|(n, e)| {
-            e.get("count")
-                .copied()
-                .filter(|c| *c != 0)
-                .map(|c| (n.as_str(), c))
-        })
+        .filter_map(|(n, e)| e.get("count").copied().filter(|c| *c != 0).map(|c| (*n, c)))
         .collect();
     sort_desc(&mut rows, |(_, c)| *c);
     rows.into_iter()
         .map(|(n, c)| vec![Cell::text(n), Cell::count(c)])
         .collect()
+}
+
+/// A Tier 2 histogram's buckets up to the last non-empty one, as shares of `den`.
+fn histogram_table(name: &'static str, den: &'static str) -> TableDef<'static> {
+    TableDef::new(
+        &["Range", "Count:", "Ratio:"],
+        JoinMode::ChangeNoSort,
+        move |s: &Side| {
+            let denominator = s.get(den);
+            let mut rows: Vec<Row> = vec![];
+            let mut last_non_zero = 0;
+            for &(k, v) in histogram(s, name) {
+                if v != 0 {
+                    last_non_zero = rows.len();
+                }
+                rows.push(vec![
+                    Cell::text(format!("<= {}", crate::text::group_digits(&k.to_string()))),
+                    Cell::count(v),
+                    Cell::ratio(v, denominator),
+                ]);
+            }
+            rows.truncate(last_non_zero + 1);
+            rows
+        },
+    )
+}
+
+/// The unsupported-opcode and optimizer-error sections.
+fn opcode_count_sections(base: &Side, head: Option<&Side>) -> Vec<Part> {
+    let mut parts = vec![];
+    for (title, summary, prefix) in [
+        ("Unsupported opcodes", "", "unsupported_opcode"),
+        (
+            "Optimizer errored out with opcode",
+            "Optimization stopped after encountering this opcode",
+            "error_in_opcode",
+        ),
+    ] {
+        parts.push(Part::Section(section(
+            title,
+            summary,
+            "",
+            vec![table(
+                TableDef::new(&["Opcode", "Count:"], JoinMode::Change, move |s: &Side| {
+                    count_table_rows(&s.opcode_stats(prefix))
+                }),
+                base,
+                head,
+            )],
+        )));
+    }
+    parts
 }
 
 pub(super) fn optimization_section(base: &Side, head: Option<&Side>) -> Section {
@@ -139,27 +186,7 @@ pub(super) fn optimization_section(base: &Side, head: Option<&Side>) -> Section 
             head,
         ));
         for (name, den) in HISTOGRAMS {
-            let def = TableDef::new(
-                &["Range", "Count:", "Ratio:"],
-                JoinMode::ChangeNoSort,
-                move |s: &Side| {
-                    let denominator = s.get(den);
-                    let mut rows: Vec<Row> = vec![];
-                    let mut last_non_zero = 0;
-                    for &(k, v) in histogram(s, name) {
-                        if v != 0 {
-                            last_non_zero = rows.len();
-                        }
-                        rows.push(vec![
-                            Cell::text(format!("<= {}", crate::text::group_digits(&k.to_string()))),
-                            Cell::count(v),
-                            Cell::ratio(v, denominator),
-                        ]);
-                    }
-                    rows.truncate(last_non_zero + 1);
-                    rows
-                },
-            );
+            let def = histogram_table(name, den);
             parts.push(Part::Section(section(
                 &format!("{name} histogram"),
                 "",
@@ -187,27 +214,7 @@ pub(super) fn optimization_section(base: &Side, head: Option<&Side>) -> Section 
             base,
             head,
         )));
-        for (title, summary, prefix) in [
-            ("Unsupported opcodes", "", "unsupported_opcode"),
-            (
-                "Optimizer errored out with opcode",
-                "Optimization stopped after encountering this opcode",
-                "error_in_opcode",
-            ),
-        ] {
-            parts.push(Part::Section(section(
-                title,
-                summary,
-                "",
-                vec![table(
-                    TableDef::new(&["Opcode", "Count:"], JoinMode::Change, move |s: &Side| {
-                        count_table_rows(&s.opcode_stats(prefix))
-                    }),
-                    base,
-                    head,
-                )],
-            )));
-        }
+        parts.extend(opcode_count_sections(base, head));
     }
     section(
         "Optimization (Tier 2) stats",

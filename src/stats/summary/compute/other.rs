@@ -194,14 +194,14 @@ pub(super) fn version_section(base: &Side, head: Option<&Side>) -> Option<Sectio
     if specialized(base) == specialized(head) {
         return None;
     }
-    let a: IndexSet<&String> = base.opcode.names.keys().collect();
-    let b: IndexSet<&String> = head.opcode.names.keys().collect();
+    let a: IndexSet<&&str> = base.opcode.names.keys().collect();
+    let b: IndexSet<&&str> = head.opcode.names.keys().collect();
     let mut rows: Vec<Row> = vec![];
     for n in a.difference(&b) {
-        rows.push(vec![Cell::text(n.as_str()), Cell::text("base only")]);
+        rows.push(vec![Cell::text(**n), Cell::text("base only")]);
     }
     for n in b.difference(&a) {
-        rows.push(vec![Cell::text(n.as_str()), Cell::text("head only")]);
+        rows.push(vec![Cell::text(**n), Cell::text("head only")]);
     }
     Some(section(
         "Version differences",
