@@ -862,6 +862,44 @@ pub fn evaluate(
     Ok(rep)
 }
 
+/// The rule decision alone on metric tables already computed (one per repeat, head in its
+/// pairing order): the same rule tests, corrections and outcomes as [`evaluate`], without
+/// checks, movers, reach or reports. The simulator's entry (ci/gate-sim.sh).
+pub fn decide_tables(
+    base_tables: Vec<RepeatMetrics>,
+    head_tables: Vec<RepeatMetrics>,
+    paired: bool,
+    opts: &EvalOptions,
+) -> anyhow::Result<(Verdict, Vec<RuleOutcome>)> {
+    let unverified = base_tables.len() < 2 || head_tables.len() < 2;
+    let all = metrics::union_of(base_tables.iter().chain(&head_tables));
+    let mut benches: Vec<String> = vec![];
+    for b in base_tables.iter().chain(&head_tables).flat_map(|t| t.benchmarks()) {
+        if !benches.iter().any(|x| x == b) {
+            benches.push(b.to_string());
+        }
+    }
+    let sides = Sides {
+        base_tables,
+        head_tables,
+        paired,
+        unverified,
+        all,
+        benches,
+    };
+    let candidates = test_rules(&sides, opts);
+    let found: Vec<(usize, Option<&str>)> = candidates
+        .iter()
+        .map(|c| (c.rule_idx, c.skipped.as_deref()))
+        .collect();
+    let unchecked = crate::gate::coverage::unchecked_rules(&opts.rules, &found)?;
+    let blind = unchecked.iter().any(|u| u.blocks_pass(opts.fail_on_warn));
+    let corrected = correct(&candidates, opts);
+    let outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
+    let verdict = decide(&outcomes, true, opts.strict, opts.fail_on_warn, None, blind);
+    Ok((verdict, outcomes))
+}
+
 /// Both sides' metric tables, paired by seed when they can be: step 1 of [`evaluate_complete`].
 struct Sides {
     base_tables: Vec<RepeatMetrics>,
