@@ -273,6 +273,19 @@ pub fn compare_log_ratio(
     Some(out)
 }
 
+/// The one-sided upper confidence bound (level `d.confidence`) of the change, head - base
+/// (`increase`) or base - head: what a PASS needs within the limit. One-sided, so a change
+/// exactly on the limit passes with probability <= 1 - confidence, not half of it (the
+/// two-sided interval's upper end was a needlessly strict PASS criterion: at 3 pairs on 2 df
+/// its t quantile is 4.30 against 2.92). The point itself when there is no spread.
+pub fn one_sided_upper(d: &DiffStats, increase: bool) -> f64 {
+    let est = if increase { d.diff } else { -d.diff };
+    if d.deterministic || d.se == 0.0 {
+        return est;
+    }
+    est + t_quantile(2.0 * d.confidence - 1.0, d.df) * d.se
+}
+
 /// One-sided p that the true difference exceeds `limit` (H0: diff <= limit).
 pub fn p_above(d: &DiffStats, limit: f64) -> f64 {
     if d.deterministic || d.se == 0.0 {
@@ -893,6 +906,25 @@ mod tests {
             permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true),
             0.05
         );
+    }
+
+    /// Issue 20 follow-up: a PASS needs the one-sided (1 - alpha) upper bound within the
+    /// limit, not the two-sided interval's upper end.
+    #[test]
+    fn the_pass_bound_is_one_sided() {
+        // Paired differences 0.1, 0.3, 0.5: mean 0.3, sd 0.2, se 0.11547 on 2 df.
+        let d = compare_samples(&[0.0; 3], &[0.1, 0.3, 0.5], true, 0.95);
+        let se = 0.2 / 3f64.sqrt();
+        assert!((d.ci_high - (0.3 + 4.302653 * se)).abs() < 1e-5, "{}", d.ci_high);
+        let up = one_sided_upper(&d, true);
+        assert!((up - (0.3 + 2.919986 * se)).abs() < 1e-5, "{up}");
+        // A limit of 0.7: the two-sided end (0.797) straddles it, the one-sided bound (0.637)
+        // is within it.
+        assert!(d.ci_high > 0.7 && up < 0.7);
+        // A decrease mirrors it; no spread gives the point.
+        assert!((one_sided_upper(&d, false) - (-0.3 + 2.919986 * se)).abs() < 1e-5);
+        let e = compare_samples(&[1.0; 3], &[2.0; 3], true, 0.95);
+        assert_eq!(one_sided_upper(&e, true), 1.0);
     }
 
     #[test]

@@ -617,17 +617,19 @@ fn limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> LimitTest {
         LimitKind::ForbidAppearing => (0.0, 1.0),
         LimitKind::Max | LimitKind::Min => {
             let (m, se, df, half, det) = one_sample(head, confidence);
+            // PASS on the one-sided (1 - alpha) bound, as in `oriented_test`.
+            let pass_half = one_sample(head, 2.0 * confidence - 1.0).3;
             let (excess, low, high) = if limit.kind == LimitKind::Max {
                 (
                     m - limit.value,
                     m - half - limit.value,
-                    m + half - limit.value,
+                    m + pass_half - limit.value,
                 )
             } else {
                 (
                     limit.value - m,
                     limit.value - m - half,
-                    limit.value - m + half,
+                    limit.value - m + pass_half,
                 )
             };
             let p = if det {
@@ -678,10 +680,10 @@ fn oriented_test(
     ci: (f64, f64),
     exact: ExactBasis,
 ) -> LimitTest {
-    let (est, low, high) = if increase {
-        (d.diff, d.ci_low, d.ci_high)
+    let (est, low) = if increase {
+        (d.diff, d.ci_low)
     } else {
-        (-d.diff, -d.ci_high, -d.ci_low)
+        (-d.diff, -d.ci_high)
     };
     let sign_test = d.deterministic && exact == ExactBasis::None;
     let (p, t_p) = if d.deterministic && !sign_test {
@@ -700,6 +702,9 @@ fn oriented_test(
         (Some(exact.map_or(t, |e| t.max(e))), Some(t))
     };
     let sign = if increase { 1.0 } else { -1.0 };
+    // A PASS needs only the one-sided (1 - alpha) upper bound within the limit (false PASS
+    // at the limit <= alpha); a REGRESSION keeps the two-sided interval's lower end.
+    let high = crate::gate::statistics::one_sided_upper(d, increase);
     LimitTest {
         limit,
         excess: est - allowed,
@@ -995,7 +1000,7 @@ impl Sides {
         // is never exempt from testing; neither is zero variance between different seeds.
         let exact = if noise.is_some_and(|n| n.certifies(name)) {
             ExactBasis::Certified
-        } else if self.paired && !noise.is_some_and(|n| n.metrics.contains_key(name)) {
+        } else if self.paired && !noise.is_some_and(|n| n.varies_paired(name)) {
             ExactBasis::PairedAssumed
         } else {
             ExactBasis::None
@@ -2013,7 +2018,11 @@ fn reason_for(
             }
         ),
         OutcomeStatus::Pass if o.change == 0.0 => format!("unchanged, within {lim}"),
-        OutcomeStatus::Pass => format!("changed {change}, within {lim}"),
+        OutcomeStatus::Pass if t.deterministic => format!("changed {change}, within {lim}"),
+        OutcomeStatus::Pass => format!(
+            "changed {change}, within {lim} (one-sided {:.0}% bound)",
+            (1.0 - alpha) * 100.0
+        ),
         OutcomeStatus::Skipped => String::new(),
     }
 }
