@@ -174,7 +174,12 @@ impl Dump {
 }
 
 /// The tables of `r` with `k` counts moved per family (the full computation).
-fn recompute(set: &StatsSet, r: &Repeat, k: [i64; 2], meta: &Metadata) -> anyhow::Result<RepeatMetrics> {
+fn recompute(
+    set: &StatsSet,
+    r: &Repeat,
+    k: [i64; 2],
+    meta: &Metadata,
+) -> anyhow::Result<RepeatMetrics> {
     let mut r = r.clone();
     for (f, family) in FAMILIES.iter().enumerate() {
         move_misses(&mut r, family, k[f]);
@@ -194,7 +199,10 @@ fn dump(set: &StatsSet, i: usize, meta: &Metadata) -> anyhow::Result<Dump> {
         let c = &b.counters;
         let mm = member(c, family).map_or(0, |m| c.get(&m) as i64);
         let miss = c.get(&format!("opcode[{family}].specialization.miss")) as i64;
-        range[f] = (-mm.min(miss), c.get(&format!("opcode[{family}].specialization.hit")) as i64);
+        range[f] = (
+            -mm.min(miss),
+            c.get(&format!("opcode[{family}].specialization.hit")) as i64,
+        );
     }
     let probe = [range[0].1.min(1000), range[1].1.min(1000)];
     let per = [0, 1].map(|f| {
@@ -202,13 +210,18 @@ fn dump(set: &StatsSet, i: usize, meta: &Metadata) -> anyhow::Result<Dump> {
         k[f] = probe[f];
         recompute(set, r, k, meta)
     });
-    let per = [per[0].as_ref().map_err(|e| anyhow::anyhow!("{e}"))?, per[1].as_ref().map_err(|e| anyhow::anyhow!("{e}"))?];
+    let per = [
+        per[0].as_ref().map_err(|e| anyhow::anyhow!("{e}"))?,
+        per[1].as_ref().map_err(|e| anyhow::anyhow!("{e}"))?,
+    ];
     let mut moves = vec![];
     for (name, v) in tables.iter() {
         let mut dn = [0.0; 2];
         let mut dd = [0.0; 2];
         for f in 0..2 {
-            let w = per[f].get(&name).ok_or_else(|| anyhow::anyhow!("{name} vanished"))?;
+            let w = per[f]
+                .get(&name)
+                .ok_or_else(|| anyhow::anyhow!("{name} vanished"))?;
             dn[f] = (w.num - v.num) / probe[f] as f64;
             dd[f] = (w.den.unwrap_or(0.0) - v.den.unwrap_or(0.0)) / probe[f] as f64;
         }
@@ -216,8 +229,18 @@ fn dump(set: &StatsSet, i: usize, meta: &Metadata) -> anyhow::Result<Dump> {
             moves.push((name.into_owned(), v, dn, dd));
         }
     }
-    let den = |f: &str| tables.get(&format!("family.{f}.miss_ratio")).and_then(|v| v.den).unwrap_or(0.0);
-    let d = Dump { range, totals: [den(FAMILIES[0]), den(FAMILIES[1])], tables, moves };
+    let den = |f: &str| {
+        tables
+            .get(&format!("family.{f}.miss_ratio"))
+            .and_then(|v| v.den)
+            .unwrap_or(0.0)
+    };
+    let d = Dump {
+        range,
+        totals: [den(FAMILIES[0]), den(FAMILIES[1])],
+        tables,
+        moves,
+    };
     let k = [range[0].1 / 3, -(range[1].0.abs() / 2)];
     let full = recompute(set, r, k, meta)?;
     let fast = d.moved(k);
@@ -272,11 +295,21 @@ impl Pool {
         let mut tables = vec![];
         let mut all_seeds = vec![];
         for run in 0..(12 / n_seeds) {
-            let side = Side { build: CALIB, dumps: &dumps, seeds: &seeds, run, shift: 0.0 };
+            let side = Side {
+                build: CALIB,
+                dumps: &dumps,
+                seeds: &seeds,
+                run,
+                shift: 0.0,
+            };
             tables.extend(self.side(model, world, &side).iter().map(|t| t.to_table()));
             all_seeds.extend(seeds.iter().map(|s| Some(*s)));
         }
-        learn(&tables, &all_seeds, vec![format!("calibration world {world}")])
+        learn(
+            &tables,
+            &all_seeds,
+            vec![format!("calibration world {world}")],
+        )
     }
 }
 
@@ -291,11 +324,41 @@ struct Design {
 }
 
 const DESIGNS: [Design; 5] = [
-    Design { name: "paired, 3 repeats", repeats: 3, paired: true, noise: false, auto: false },
-    Design { name: "paired + --noise (learned paired), 3 repeats", repeats: 3, paired: true, noise: true, auto: false },
-    Design { name: "paired, 5 repeats", repeats: 5, paired: true, noise: false, auto: false },
-    Design { name: "unpaired + --noise, 5 repeats", repeats: 5, paired: false, noise: true, auto: false },
-    Design { name: "--repeats auto (paired, 3 to 9)", repeats: AUTO_MAX, paired: true, noise: false, auto: true },
+    Design {
+        name: "paired, 3 repeats",
+        repeats: 3,
+        paired: true,
+        noise: false,
+        auto: false,
+    },
+    Design {
+        name: "paired + --noise (learned paired), 3 repeats",
+        repeats: 3,
+        paired: true,
+        noise: true,
+        auto: false,
+    },
+    Design {
+        name: "paired, 5 repeats",
+        repeats: 5,
+        paired: true,
+        noise: false,
+        auto: false,
+    },
+    Design {
+        name: "unpaired + --noise, 5 repeats",
+        repeats: 5,
+        paired: false,
+        noise: true,
+        auto: false,
+    },
+    Design {
+        name: "--repeats auto (paired, 3 to 9)",
+        repeats: AUTO_MAX,
+        paired: true,
+        noise: false,
+        auto: true,
+    },
 ];
 
 /// Counts of one row.
@@ -366,13 +429,21 @@ fn main() -> anyhow::Result<()> {
     let only = std::env::var("SIM_ONLY").ok();
     println!("| noise model | design | planted | trials | gate failed (95% upper) | via holm | via exact | inconclusive | pass (95% upper) | mean repeats |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for model in [Model::Normal, Model::Heavy, Model::Modes, Model::ModeShift, Model::Correlated, Model::Drift] {
+    for model in [
+        Model::Normal,
+        Model::Heavy,
+        Model::Modes,
+        Model::ModeShift,
+        Model::Correlated,
+        Model::Drift,
+    ] {
         let noisy = |paired: bool| -> Vec<EvalOptions> {
             (0..16)
                 .into_par_iter()
                 .map(|w| {
                     let mut o = opts.clone();
-                    o.noise = Some(pool.calibrate(model, 900_000 + w + 100 * u64::from(paired), paired));
+                    o.noise =
+                        Some(pool.calibrate(model, 900_000 + w + 100 * u64::from(paired), paired));
                     o
                 })
                 .collect()
@@ -397,7 +468,10 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    eprintln!("{trials} trials per row in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{trials} trials per row in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -451,8 +525,28 @@ fn trial(
     // Paired: seed k's dump on both sides (the pool's seed-dependent counters cancel).
     let base_dumps = pick(1);
     let head_dumps = if d.paired { pick(1) } else { pick(2) };
-    let base = pool.side(model, world, &Side { build: BASE, dumps: &base_dumps, seeds: &bs, run: 0, shift: 0.0 });
-    let head = pool.side(model, world, &Side { build: HEAD, dumps: &head_dumps, seeds: &hs, run: 0, shift: plant });
+    let base = pool.side(
+        model,
+        world,
+        &Side {
+            build: BASE,
+            dumps: &base_dumps,
+            seeds: &bs,
+            run: 0,
+            shift: 0.0,
+        },
+    );
+    let head = pool.side(
+        model,
+        world,
+        &Side {
+            build: HEAD,
+            dumps: &head_dumps,
+            seeds: &hs,
+            run: 0,
+            shift: plant,
+        },
+    );
     if !d.auto {
         let (v, outcomes) = decide_tables(base, head, d.paired, opts)?;
         debug(model, d, shift, v, &outcomes);
@@ -465,7 +559,11 @@ fn trial(
 /// planned looks (the gate's `planned_looks`); an outcome decided at a look stays decided
 /// (as `commands::adaptive` freezes it); stops at the first look that leaves no fail-level
 /// outcome open.
-fn auto(base: Vec<RepeatMetrics>, head: Vec<RepeatMetrics>, opts: &EvalOptions) -> anyhow::Result<Row> {
+fn auto(
+    base: Vec<RepeatMetrics>,
+    head: Vec<RepeatMetrics>,
+    opts: &EvalOptions,
+) -> anyhow::Result<Row> {
     let mut o = opts.clone();
     o.alpha = opts.alpha / planned_looks(AUTO_MAX as u32) as f64;
     let mut decided: Vec<RuleOutcome> = vec![];
@@ -473,7 +571,9 @@ fn auto(base: Vec<RepeatMetrics>, head: Vec<RepeatMetrics>, opts: &EvalOptions) 
     loop {
         let (_, mut outcomes) = decide_tables(base[..n].to_vec(), head[..n].to_vec(), true, &o)?;
         for out in &mut outcomes {
-            let same = |x: &&RuleOutcome| x.rule == out.rule && x.metric == out.metric && x.benchmark == out.benchmark;
+            let same = |x: &&RuleOutcome| {
+                x.rule == out.rule && x.metric == out.metric && x.benchmark == out.benchmark
+            };
             if let Some(x) = decided.iter().find(same) {
                 *out = x.clone();
             }
@@ -486,7 +586,11 @@ fn auto(base: Vec<RepeatMetrics>, head: Vec<RepeatMetrics>, opts: &EvalOptions) 
         let fail_level = |x: &&RuleOutcome| x.severity == pystats_gate::gate::rules::Severity::Fail;
         let v = if outcomes.iter().any(|x| x.fails(false)) {
             Verdict::Regression
-        } else if outcomes.iter().filter(fail_level).any(|x| x.open_inconclusive()) {
+        } else if outcomes
+            .iter()
+            .filter(fail_level)
+            .any(|x| x.open_inconclusive())
+        {
             Verdict::Inconclusive
         } else {
             Verdict::Pass

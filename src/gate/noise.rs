@@ -357,7 +357,12 @@ mod tests {
     /// the exact path on it; one whose runs of a seed differed is known to vary.
     #[test]
     fn learned_paired_tells_seed_noise_from_run_noise() {
-        let rows = [(1, 10.0, 1.0), (1, 10.0, 2.0), (2, 14.0, 3.0), (2, 14.0, 5.0)];
+        let rows = [
+            (1, 10.0, 1.0),
+            (1, 10.0, 2.0),
+            (2, 14.0, 3.0),
+            (2, 14.0, 5.0),
+        ];
         let tables: Vec<MetricTable> = rows
             .iter()
             .map(|(_, seed_only, run)| {

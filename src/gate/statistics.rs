@@ -174,25 +174,7 @@ pub fn compare_with_prior(
         if all_equal(base) && all_equal(head) {
             return out;
         }
-        if base.len() < 2 || head.len() < 2 {
-            // One side has a single value but the other varies: the single value's spread is
-            // unknown, so borrow the other side's (a pooled guess, flagged by n < 2 upstream).
-            let s = if base.len() >= 2 {
-                out.base_sd
-            } else {
-                out.head_sd
-            };
-            let n = base.len().max(head.len());
-            (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64)
-        } else {
-            out.permutation_p = Some(two_sample_permutation_p(base, head));
-            welch(
-                out.base_sd.powi(2) / base.len() as f64,
-                out.head_sd.powi(2) / head.len() as f64,
-                (base.len() - 1) as f64,
-                (head.len() - 1) as f64,
-            )
-        }
+        unpaired_spread(base, head, &mut out)
     };
     out.prior_df = prior.map_or(0.0, |p| p.df);
     out.deterministic = false;
@@ -203,6 +185,29 @@ pub fn compare_with_prior(
     out.ci_high = diff + q * se;
     out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
     out
+}
+
+/// Standard error and degrees of freedom of an unpaired difference without a prior (some
+/// value varies); sets the two-sided permutation p when both sides have 2+ values.
+fn unpaired_spread(base: &[f64], head: &[f64], out: &mut DiffStats) -> (f64, f64) {
+    if base.len() < 2 || head.len() < 2 {
+        // One side has a single value but the other varies: the single value's spread is
+        // unknown, so borrow the other side's (a pooled guess, flagged by n < 2 upstream).
+        let s = if base.len() >= 2 {
+            out.base_sd
+        } else {
+            out.head_sd
+        };
+        let n = base.len().max(head.len());
+        return (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64);
+    }
+    out.permutation_p = Some(two_sample_permutation_p(base, head));
+    welch(
+        out.base_sd.powi(2) / base.len() as f64,
+        out.head_sd.powi(2) / head.len() as f64,
+        (base.len() - 1) as f64,
+        (head.len() - 1) as f64,
+    )
 }
 
 /// ln(head / base) with its uncertainty, for relative limits: the base's own noise counts
@@ -915,7 +920,11 @@ mod tests {
         // Paired differences 0.1, 0.3, 0.5: mean 0.3, sd 0.2, se 0.11547 on 2 df.
         let d = compare_samples(&[0.0; 3], &[0.1, 0.3, 0.5], true, 0.95);
         let se = 0.2 / 3f64.sqrt();
-        assert!((d.ci_high - (0.3 + 4.302653 * se)).abs() < 1e-5, "{}", d.ci_high);
+        assert!(
+            (d.ci_high - (0.3 + 4.302653 * se)).abs() < 1e-5,
+            "{}",
+            d.ci_high
+        );
         let up = one_sided_upper(&d, true);
         assert!((up - (0.3 + 2.919986 * se)).abs() < 1e-5, "{up}");
         // A limit of 0.7: the two-sided end (0.797) straddles it, the one-sided bound (0.637)
