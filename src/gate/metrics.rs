@@ -492,6 +492,33 @@ impl RepeatMetrics {
         }
         self.aggregate.get(name).copied()
     }
+    /// Replaces the value of an existing metric (full name); false when there is none. For
+    /// callers that derive tables from computed ones (the simulator, ci/gate-sim.sh).
+    pub fn set(&mut self, name: &str, v: MetricValue) -> bool {
+        if let Some(rest) = name.strip_prefix(BENCH_PREFIX) {
+            for (i, _) in rest.match_indices('.') {
+                let Some(row) = self.benches.get_mut(&rest[..i]) else {
+                    continue;
+                };
+                let Some(&k) = row.shape.index.get(&rest[i + 1..]) else {
+                    continue;
+                };
+                let (k, den) = (k as usize, row.shape.den_at[k as usize]);
+                row.values[k] = v.num;
+                if let (Some(d), true) = (v.den, den != u32::MAX) {
+                    row.values[den as usize] = d;
+                }
+                return true;
+            }
+        }
+        match self.aggregate.get_mut(name) {
+            Some(slot) => {
+                *slot = v;
+                true
+            }
+            None => false,
+        }
+    }
     /// True when [`RepeatMetrics::get`] finds `name`.
     pub fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()

@@ -41,7 +41,7 @@ pub struct MetricNoise {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub df: Option<f64>,
     /// Standard deviation of a seed-paired difference (same seed, two runs of the build),
-    /// when the file was learned paired and such differences varied.
+    /// when the file was learned paired; 0 when a seed's runs never differed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paired_sd: Option<f64>,
     /// Degrees of freedom of `paired_sd`.
@@ -105,6 +105,18 @@ impl NoiseFile {
             }
         };
         (p.sd > 0.0 && p.df > 0.0).then_some(p)
+    }
+
+    /// Whether the file says `metric`'s seed-paired difference varies: learned paired, a
+    /// non-zero `paired_sd` (or none known); learned unpaired (or older), any variation at
+    /// all. A metric that varied only between seeds (the same value whenever a seed ran
+    /// again) is not known to vary paired: seed noise cancels within a pair.
+    pub fn varies_paired(&self, metric: &str) -> bool {
+        match self.metrics.get(metric) {
+            None => false,
+            Some(m) if self.paired == Some(true) => m.paired_sd.is_none_or(|s| s > 0.0),
+            Some(_) => true,
+        }
     }
 
     /// Calibration saw `metric` constant over >= [`CERTIFY_SEEDS`] distinct seeds: the one
@@ -254,7 +266,7 @@ pub fn metric_noise(values: &[f64], scale: f64) -> Option<MetricNoise> {
 
 /// The spread of a seed-paired difference from repeats grouped by seed (a seed run more than
 /// once): sqrt(2 x pooled within-seed variance) and its degrees of freedom; None without a
-/// seed run twice or when no such pair differed.
+/// seed run twice. A spread of 0 records that no seed's runs ever differed.
 fn paired_noise(values: &[f64], seeds: &[Option<u64>]) -> Option<(f64, f64)> {
     let mut groups: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for (v, s) in values.iter().zip(seeds) {
@@ -267,7 +279,7 @@ fn paired_noise(values: &[f64], seeds: &[Option<u64>]) -> Option<(f64, f64)> {
         ss += sd(g).powi(2) * (g.len() - 1) as f64;
         df += g.len() - 1;
     }
-    (df > 0 && ss > 0.0).then(|| ((2.0 * ss / df as f64).sqrt(), df as f64))
+    (df > 0).then(|| ((2.0 * ss / df as f64).sqrt(), df as f64))
 }
 
 /// Learns every metric's noise from repeats of one build (metric tables, one per repeat,
@@ -332,6 +344,48 @@ pub fn learn(tables: &[MetricTable], seeds: &[Option<u64>], sources: Vec<String>
 mod tests {
     use super::*;
 
+    fn count(v: f64) -> metrics::MetricValue {
+        metrics::MetricValue {
+            kind: metrics::MetricKind::Count,
+            num: v,
+            den: None,
+        }
+    }
+
+    /// A file learned paired records a metric that varied only between seeds (each seed's
+    /// runs equal) with paired_sd 0: not known to vary paired, so paired repeats may take
+    /// the exact path on it; one whose runs of a seed differed is known to vary.
+    #[test]
+    fn learned_paired_tells_seed_noise_from_run_noise() {
+        let rows = [
+            (1, 10.0, 1.0),
+            (1, 10.0, 2.0),
+            (2, 14.0, 3.0),
+            (2, 14.0, 5.0),
+        ];
+        let tables: Vec<MetricTable> = rows
+            .iter()
+            .map(|(_, seed_only, run)| {
+                let mut t = MetricTable::new();
+                t.insert("seed_only".into(), count(*seed_only));
+                t.insert("run".into(), count(*run));
+                t
+            })
+            .collect();
+        let seeds: Vec<Option<u64>> = rows.iter().map(|r| Some(r.0)).collect();
+        let n = learn(&tables, &seeds, vec!["s".into()]);
+        assert_eq!(n.paired, Some(true));
+        let m = &n.metrics["seed_only"];
+        assert_eq!((m.paired_sd, m.paired_df), (Some(0.0), Some(2.0)));
+        assert!(!n.varies_paired("seed_only") && n.prior("seed_only", true).is_none());
+        // Within-seed variances 0.5 and 2: pooled 1.25 on 2 df, a paired difference's 2.5.
+        let p = n.prior("run", true).unwrap();
+        assert!((p.sd - 2.5f64.sqrt()).abs() < 1e-12 && p.df == 2.0, "{p:?}");
+        assert!(n.varies_paired("run"));
+        // An unpaired comparison still sees both vary.
+        assert!(n.prior("seed_only", false).is_some());
+    }
+
     #[test]
     fn fence_matches_hand_computation() {
         // Sorted 1..=8: Q1 = 2.75, Q3 = 6.25, fence = 6.25 + 1.5 x 3.5 = 11.5.
@@ -365,6 +419,8 @@ mod tests {
             std::fs::write(&p, n.to_bytes(&p).unwrap()).unwrap();
             assert_eq!(NoiseFile::load(&p).unwrap(), n);
         }
+        // Not learned paired: any variation counts as varying paired too.
+        assert!(n.varies_paired("x") && !n.varies_paired("y"));
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "schema_version = 1\n").unwrap();
         let e = format!("{:#}", NoiseFile::load(&bad).unwrap_err());

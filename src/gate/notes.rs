@@ -150,7 +150,10 @@ pub enum ReasonCase {
         repeats_needed: Option<usize>,
     },
     Unchanged,
+    /// Pass on zero variance (no bound needed).
     Within,
+    /// Pass: the one-sided (1 - alpha) upper bound is within the limit.
+    WithinOneSided,
     /// A skipped status (no sentence).
     None,
 }

@@ -174,25 +174,7 @@ pub fn compare_with_prior(
         if all_equal(base) && all_equal(head) {
             return out;
         }
-        if base.len() < 2 || head.len() < 2 {
-            // One side has a single value but the other varies: the single value's spread is
-            // unknown, so borrow the other side's (a pooled guess, flagged by n < 2 upstream).
-            let s = if base.len() >= 2 {
-                out.base_sd
-            } else {
-                out.head_sd
-            };
-            let n = base.len().max(head.len());
-            (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64)
-        } else {
-            out.permutation_p = Some(two_sample_permutation_p(base, head));
-            welch(
-                out.base_sd.powi(2) / base.len() as f64,
-                out.head_sd.powi(2) / head.len() as f64,
-                (base.len() - 1) as f64,
-                (head.len() - 1) as f64,
-            )
-        }
+        unpaired_spread(base, head, &mut out)
     };
     out.prior_df = prior.map_or(0.0, |p| p.df);
     out.deterministic = false;
@@ -203,6 +185,29 @@ pub fn compare_with_prior(
     out.ci_high = diff + q * se;
     out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
     out
+}
+
+/// Standard error and degrees of freedom of an unpaired difference without a prior (some
+/// value varies); sets the two-sided permutation p when both sides have 2+ values.
+fn unpaired_spread(base: &[f64], head: &[f64], out: &mut DiffStats) -> (f64, f64) {
+    if base.len() < 2 || head.len() < 2 {
+        // One side has a single value but the other varies: the single value's spread is
+        // unknown, so borrow the other side's (a pooled guess, flagged by n < 2 upstream).
+        let s = if base.len() >= 2 {
+            out.base_sd
+        } else {
+            out.head_sd
+        };
+        let n = base.len().max(head.len());
+        return (s * (1.0 + 1.0 / n as f64).sqrt(), (n - 1) as f64);
+    }
+    out.permutation_p = Some(two_sample_permutation_p(base, head));
+    welch(
+        out.base_sd.powi(2) / base.len() as f64,
+        out.head_sd.powi(2) / head.len() as f64,
+        (base.len() - 1) as f64,
+        (head.len() - 1) as f64,
+    )
 }
 
 /// ln(head / base) with its uncertainty, for relative limits: the base's own noise counts
@@ -271,6 +276,19 @@ pub fn compare_log_ratio(
     out.ci_high = diff + q * se;
     out.p_value = (2.0 * t_sf((diff / se).abs(), df)).min(1.0);
     Some(out)
+}
+
+/// The one-sided upper confidence bound (level `d.confidence`) of the change, head - base
+/// (`increase`) or base - head: what a PASS needs within the limit. One-sided, so a change
+/// exactly on the limit passes with probability <= 1 - confidence, not half of it (the
+/// two-sided interval's upper end was a needlessly strict PASS criterion: at 3 pairs on 2 df
+/// its t quantile is 4.30 against 2.92). The point itself when there is no spread.
+pub fn one_sided_upper(d: &DiffStats, increase: bool) -> f64 {
+    let est = if increase { d.diff } else { -d.diff };
+    if d.deterministic || d.se == 0.0 {
+        return est;
+    }
+    est + t_quantile(2.0 * d.confidence - 1.0, d.df) * d.se
 }
 
 /// One-sided p that the true difference exceeds `limit` (H0: diff <= limit).
@@ -893,6 +911,29 @@ mod tests {
             permutation_p_at_limit(&[0.0; 3], &[2.0; 3], false, 1.0, true),
             0.05
         );
+    }
+
+    /// Issue 20 follow-up: a PASS needs the one-sided (1 - alpha) upper bound within the
+    /// limit, not the two-sided interval's upper end.
+    #[test]
+    fn the_pass_bound_is_one_sided() {
+        // Paired differences 0.1, 0.3, 0.5: mean 0.3, sd 0.2, se 0.11547 on 2 df.
+        let d = compare_samples(&[0.0; 3], &[0.1, 0.3, 0.5], true, 0.95);
+        let se = 0.2 / 3f64.sqrt();
+        assert!(
+            (d.ci_high - (0.3 + 4.302653 * se)).abs() < 1e-5,
+            "{}",
+            d.ci_high
+        );
+        let up = one_sided_upper(&d, true);
+        assert!((up - (0.3 + 2.919986 * se)).abs() < 1e-5, "{up}");
+        // A limit of 0.7: the two-sided end (0.797) straddles it, the one-sided bound (0.637)
+        // is within it.
+        assert!(d.ci_high > 0.7 && up < 0.7);
+        // A decrease mirrors it; no spread gives the point.
+        assert!((one_sided_upper(&d, false) - (-0.3 + 2.919986 * se)).abs() < 1e-5);
+        let e = compare_samples(&[1.0; 3], &[2.0; 3], true, 0.95);
+        assert_eq!(one_sided_upper(&e, true), 1.0);
     }
 
     #[test]

@@ -205,6 +205,9 @@ fn limit_reason(l: &LimitReason) -> String {
         ),
         ReasonCase::Unchanged => format!("unchanged, within {lim}"),
         ReasonCase::Within => format!("changed {change}, within {lim}"),
+        ReasonCase::WithinOneSided => {
+            format!("changed {change}, within {lim} (one-sided {level:.0}% bound)")
+        }
         ReasonCase::None => String::new(),
     }
 }

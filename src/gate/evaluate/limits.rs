@@ -75,17 +75,19 @@ pub(super) fn limit_test(limit: Limit, m: &MetricSamples, confidence: f64) -> Li
         LimitKind::ForbidAppearing => (0.0, 1.0),
         LimitKind::Max | LimitKind::Min => {
             let (m, se, df, half, det) = one_sample(head, confidence);
+            // PASS on the one-sided (1 - alpha) bound, as in `oriented_test`.
+            let pass_half = one_sample(head, 2.0 * confidence - 1.0).3;
             let (excess, low, high) = if limit.kind == LimitKind::Max {
                 (
                     m - limit.value,
                     m - half - limit.value,
-                    m + half - limit.value,
+                    m + pass_half - limit.value,
                 )
             } else {
                 (
                     limit.value - m,
                     limit.value - m - half,
-                    limit.value - m + half,
+                    limit.value - m + pass_half,
                 )
             };
             let p = if det {
@@ -136,10 +138,10 @@ pub(super) fn oriented_test(
     ci: (f64, f64),
     exact: ExactBasis,
 ) -> LimitTest {
-    let (est, low, high) = if increase {
-        (d.diff, d.ci_low, d.ci_high)
+    let (est, low) = if increase {
+        (d.diff, d.ci_low)
     } else {
-        (-d.diff, -d.ci_high, -d.ci_low)
+        (-d.diff, -d.ci_high)
     };
     let sign_test = d.deterministic && exact == ExactBasis::None;
     let (p, t_p) = if d.deterministic && !sign_test {
@@ -158,6 +160,9 @@ pub(super) fn oriented_test(
         (Some(exact.map_or(t, |e| t.max(e))), Some(t))
     };
     let sign = if increase { 1.0 } else { -1.0 };
+    // A PASS needs only the one-sided (1 - alpha) upper bound within the limit (false PASS
+    // at the limit <= alpha); a REGRESSION keeps the two-sided interval's lower end.
+    let high = crate::gate::statistics::one_sided_upper(d, increase);
     LimitTest {
         limit,
         excess: est - allowed,

@@ -30,6 +30,7 @@ use pairing::{pair_repeats, Sides};
 
 use crate::error::Error;
 use crate::gate::notes::{Note, SkipReason};
+use crate::gate::metrics::RepeatMetrics;
 use crate::gate::reach::Reach;
 use crate::gate::report_model::{
     EvalOptions, FalsePositives, GateReport, MetricComparison, RuleOutcome, SetInfo, Verdict,
@@ -38,6 +39,49 @@ use crate::gate::report_model::{
 use crate::gate::rules::Severity;
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
+
+/// The rule decision alone on metric tables already computed (one per repeat, head in its
+/// pairing order): the same rule tests, corrections and outcomes as [`evaluate`], without
+/// checks, movers, reach or reports. The simulator's entry (ci/gate-sim.sh).
+pub fn decide_tables(
+    base_tables: Vec<RepeatMetrics>,
+    head_tables: Vec<RepeatMetrics>,
+    paired: bool,
+    opts: &EvalOptions,
+) -> anyhow::Result<(Verdict, Vec<RuleOutcome>)> {
+    let unverified = base_tables.len() < 2 || head_tables.len() < 2;
+    let all = crate::gate::metrics::union_of(base_tables.iter().chain(&head_tables));
+    let mut benches: Vec<String> = vec![];
+    for b in base_tables
+        .iter()
+        .chain(&head_tables)
+        .flat_map(|t| t.benchmarks())
+    {
+        if !benches.iter().any(|x| x == b) {
+            benches.push(b.to_string());
+        }
+    }
+    let sides = Sides {
+        base_tables,
+        head_tables,
+        paired,
+        unverified,
+        all,
+        benches,
+        checks: vec![],
+    };
+    let candidates = test_rules(&sides, opts);
+    let found: Vec<(usize, Option<&SkipReason>)> = candidates
+        .iter()
+        .map(|c| (c.rule_idx, c.skipped.as_ref()))
+        .collect();
+    let unchecked = crate::gate::coverage::unchecked_rules(&opts.rules, &found)?;
+    let blind = unchecked.iter().any(|u| u.blocks_pass(opts.fail_on_warn));
+    let corrected = correct(&candidates, opts);
+    let outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
+    let verdict = decide(&outcomes, true, opts.strict, opts.fail_on_warn, None, blind);
+    Ok((verdict, outcomes))
+}
 
 fn set_info(set: &StatsSet, meta: &Metadata) -> SetInfo {
     SetInfo {

@@ -307,7 +307,8 @@ fn reason_case(
             repeats_needed: t.repeats_needed,
         },
         OutcomeStatus::Pass if change == 0.0 => ReasonCase::Unchanged,
-        OutcomeStatus::Pass => ReasonCase::Within,
+        OutcomeStatus::Pass if t.deterministic => ReasonCase::Within,
+        OutcomeStatus::Pass => ReasonCase::WithinOneSided,
         OutcomeStatus::Skipped => ReasonCase::None,
     }
 }

@@ -209,7 +209,7 @@ impl Sides {
         // is never exempt from testing; neither is zero variance between different seeds.
         let exact = if noise.is_some_and(|n| n.certifies(name)) {
             ExactBasis::Certified
-        } else if self.paired && !noise.is_some_and(|n| n.metrics.contains_key(name)) {
+        } else if self.paired && !noise.is_some_and(|n| n.varies_paired(name)) {
             ExactBasis::PairedAssumed
         } else {
             ExactBasis::None

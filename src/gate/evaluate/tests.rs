@@ -101,6 +101,27 @@ fn a_pass_over_changed_code_no_counter_reached_is_inconclusive() {
         .any(|n| n.starts_with("UNREACHED CHANGE:")));
 }
 
+/// The simulator's entry decides exactly as `evaluate` on the same tables.
+#[test]
+fn decide_tables_decides_as_evaluate() {
+    let o = opts();
+    let base = real("aa-base");
+    let mut head = real("aa-head");
+    plant_binary_op_misses(&mut head, 2000);
+    let rep = evaluate(&base, &head, &o).unwrap();
+    let tables = |s: &StatsSet| metrics::set_repeat_metrics(s, &o.meta_base, true).unwrap();
+    let (verdict, outcomes) = decide_tables(tables(&base), tables(&head), true, &o).unwrap();
+    assert_eq!(verdict, rep.verdict);
+    assert_eq!(verdict, Verdict::Regression);
+    let key = |o: &RuleOutcome| (o.rule.clone(), o.metric.clone(), o.benchmark.clone());
+    let view = |v: &[RuleOutcome]| {
+        let mut v: Vec<_> = v.iter().map(|o| (key(o), o.status, o.p_adjusted)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(view(&outcomes), view(&rep.outcomes));
+}
+
 #[test]
 fn aa_passes() {
     let rep = evaluate(&real("aa-base"), &real("aa-head"), &opts()).unwrap();
