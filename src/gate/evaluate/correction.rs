@@ -39,6 +39,27 @@ pub(super) fn counts_as_fail(c: &Candidate, opts: &EvalOptions) -> bool {
 /// unverified tests skip both). One hypothesis per (benchmark, metric up to `.per_minstr`):
 /// a rescaled variant does not inflate the families.
 pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
+    let (mut holm_idx, mut bh_idx) = families(candidates, opts);
+    let out_of_reach = keep_reachable(candidates, &mut holm_idx, opts.alpha);
+    keep_reachable(candidates, &mut bh_idx, opts.alpha);
+    let mut adjusted = std::collections::HashMap::new();
+    let (holm_family, hp) = adjust_family(candidates, &holm_idx, opts.alpha, holm);
+    adjusted.extend(holm_idx.iter().copied().zip(hp));
+    let (_, bp) = adjust_family(candidates, &bh_idx, opts.alpha, benjamini_hochberg);
+    adjusted.extend(bh_idx.iter().copied().zip(bp));
+    Corrected {
+        adjusted,
+        holm_family,
+        out_of_reach,
+    }
+}
+
+/// A limit test: (candidate index, test index).
+type TestIdx = (usize, usize);
+
+/// The tests with a p value, split into the Holm family (rules that can fail the gate) and
+/// the BH family (the others); skipped and unverified candidates join neither.
+fn families(candidates: &[Candidate], opts: &EvalOptions) -> (Vec<TestIdx>, Vec<TestIdx>) {
     let mut holm_idx = vec![];
     let mut bh_idx = vec![];
     for (ci, c) in candidates.iter().enumerate() {
@@ -55,70 +76,78 @@ pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected
             }
         }
     }
-    let group = |(c, _): &(usize, usize)| {
-        let c = &candidates[*c];
-        format!(
-            "{}|{}",
-            c.benchmark.as_deref().unwrap_or(""),
-            hypothesis_key(&c.metric)
-        )
-    };
+    (holm_idx, bh_idx)
+}
+
+/// The hypothesis a test belongs to: its benchmark and its metric up to `.per_minstr`.
+fn hypothesis_group(candidates: &[Candidate], (c, _): &TestIdx) -> String {
+    let c = &candidates[*c];
+    format!(
+        "{}|{}",
+        c.benchmark.as_deref().unwrap_or(""),
+        hypothesis_key(&c.metric)
+    )
+}
+
+/// Tarone's rule over a family's hypothesis groups: drops the tests of groups that can never
+/// reach the family's level; returns how many groups left.
+fn keep_reachable(candidates: &[Candidate], idx: &mut Vec<TestIdx>, alpha: f64) -> usize {
     // A group's smallest attainable p: Bonferroni over its members, 0 if any is continuous.
-    let keep_reachable = |idx: &mut Vec<(usize, usize)>| -> usize {
-        let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
-        for i in idx.iter() {
-            let e = min_p.entry(group(i)).or_insert((f64::INFINITY, 0));
-            e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
-            e.1 += 1;
-        }
-        let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
-        let keep = tarone(&p, opts.alpha);
-        let kept: std::collections::HashSet<&String> = min_p
-            .keys()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(g, _)| g)
-            .collect();
-        let before = min_p.len();
-        idx.retain(|i| kept.contains(&group(i)));
-        before - kept.len()
-    };
-    let out_of_reach = keep_reachable(&mut holm_idx);
-    keep_reachable(&mut bh_idx);
+    let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
+    for i in idx.iter() {
+        let e = min_p
+            .entry(hypothesis_group(candidates, i))
+            .or_insert((f64::INFINITY, 0));
+        e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
+        e.1 += 1;
+    }
+    let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
+    let keep = tarone(&p, alpha);
+    let kept: std::collections::HashSet<&String> = min_p
+        .keys()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(g, _)| g)
+        .collect();
+    let before = min_p.len();
+    idx.retain(|i| kept.contains(&hypothesis_group(candidates, i)));
+    before - kept.len()
+}
+
+/// The p value each test of a family of `family` hypotheses enters the correction with.
+fn family_p(candidates: &[Candidate], idx: &[TestIdx], family: usize, alpha: f64) -> Vec<f64> {
     // The exact permutation test joins the t test only where its smallest attainable p
     // reaches the family's strictest level (alpha / family size): below that, requiring
     // both would leave a test that can never reject, so the t test decides alone.
-    let p_of = |idx: &[(usize, usize)], family: usize| -> Vec<f64> {
-        let level = opts.alpha / family.max(1) as f64;
-        idx.iter()
-            .map(|(c, t)| {
-                let (cand, test) = (&candidates[*c], &candidates[*c].tests[*t]);
-                let n = cand.stats.n_base.min(cand.stats.n_head);
-                let joins = n >= exact_test_from(cand.stats.paired, level);
-                if joins { test.p } else { test.t_p }.unwrap_or(1.0)
-            })
-            .collect()
-    };
-    let family_size = |groups: &[String]| {
-        let mut g = groups.to_vec();
-        g.sort();
-        g.dedup();
-        g.len()
-    };
-    let holm_groups: Vec<String> = holm_idx.iter().map(group).collect();
-    let holm_family = family_size(&holm_groups);
-    let mut adjusted = std::collections::HashMap::new();
-    let hp = adjust_grouped(&p_of(&holm_idx, holm_family), &holm_groups, holm);
-    adjusted.extend(holm_idx.iter().copied().zip(hp));
-    let bh_groups: Vec<String> = bh_idx.iter().map(group).collect();
-    let bh_family = family_size(&bh_groups);
-    let bp = adjust_grouped(&p_of(&bh_idx, bh_family), &bh_groups, benjamini_hochberg);
-    adjusted.extend(bh_idx.iter().copied().zip(bp));
-    Corrected {
-        adjusted,
-        holm_family,
-        out_of_reach,
-    }
+    let level = alpha / family.max(1) as f64;
+    idx.iter()
+        .map(|(c, t)| {
+            let (cand, test) = (&candidates[*c], &candidates[*c].tests[*t]);
+            let n = cand.stats.n_base.min(cand.stats.n_head);
+            let joins = n >= exact_test_from(cand.stats.paired, level);
+            if joins { test.p } else { test.t_p }.unwrap_or(1.0)
+        })
+        .collect()
+}
+
+/// One family's corrected p values (in `idx` order, one hypothesis per group) and its size
+/// in hypotheses.
+fn adjust_family(
+    candidates: &[Candidate],
+    idx: &[TestIdx],
+    alpha: f64,
+    adjust: fn(&[f64]) -> Vec<f64>,
+) -> (usize, Vec<f64>) {
+    let groups: Vec<String> = idx
+        .iter()
+        .map(|i| hypothesis_group(candidates, i))
+        .collect();
+    let mut distinct = groups.clone();
+    distinct.sort();
+    distinct.dedup();
+    let family = distinct.len();
+    let p = adjust_grouped(&family_p(candidates, idx, family, alpha), &groups, adjust);
+    (family, p)
 }
 
 impl FalsePositives {

@@ -23,12 +23,13 @@ use acceptances::apply_acceptances;
 use checks::{ensure_both_executed, run_checks};
 use compare::compare_metrics;
 use correction::correct;
-use limits::test_rules;
+use limits::{test_rules, Candidate};
 use movers::movers;
 use outcome::{inconclusive_note, noise_note, rule_outcomes};
 use pairing::{pair_repeats, Sides};
 
 use crate::error::Error;
+use crate::gate::coverage::UncheckedRule;
 use crate::gate::notes::{Note, SkipReason};
 use crate::gate::metrics::RepeatMetrics;
 use crate::gate::reach::Reach;
@@ -71,16 +72,28 @@ pub fn decide_tables(
         checks: vec![],
     };
     let candidates = test_rules(&sides, opts);
-    let found: Vec<(usize, Option<&SkipReason>)> = candidates
-        .iter()
-        .map(|c| (c.rule_idx, c.skipped.as_ref()))
-        .collect();
-    let unchecked = crate::gate::coverage::unchecked_rules(&opts.rules, &found)?;
-    let blind = unchecked.iter().any(|u| u.blocks_pass(opts.fail_on_warn));
+    let blind = blocks_pass(&find_unchecked(&candidates, opts)?, opts);
     let corrected = correct(&candidates, opts);
     let outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
     let verdict = decide(&outcomes, true, opts.strict, opts.fail_on_warn, None, blind);
     Ok((verdict, outcomes))
+}
+
+/// The rules no candidate checks, decided or skipped (an input error unless optional).
+fn find_unchecked(
+    candidates: &[Candidate],
+    opts: &EvalOptions,
+) -> anyhow::Result<Vec<UncheckedRule>> {
+    let found: Vec<(usize, Option<&SkipReason>)> = candidates
+        .iter()
+        .map(|c| (c.rule_idx, c.skipped.as_ref()))
+        .collect();
+    crate::gate::coverage::unchecked_rules(&opts.rules, &found)
+}
+
+/// Whether an unchecked rule keeps the verdict from being PASS.
+fn blocks_pass(unchecked: &[UncheckedRule], opts: &EvalOptions) -> bool {
+    unchecked.iter().any(|u| u.blocks_pass(opts.fail_on_warn))
 }
 
 fn set_info(set: &StatsSet, meta: &Metadata) -> SetInfo {
@@ -149,11 +162,7 @@ fn evaluate_complete(
     let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
     let candidates = test_rules(&sides, opts);
-    let checks_found: Vec<(usize, Option<&SkipReason>)> = candidates
-        .iter()
-        .map(|c| (c.rule_idx, c.skipped.as_ref()))
-        .collect();
-    let unchecked_rules = crate::gate::coverage::unchecked_rules(&opts.rules, &checks_found)?;
+    let unchecked_rules = find_unchecked(&candidates, opts)?;
     // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
     sides.all = Default::default();
     let corrected = correct(&candidates, opts);
@@ -180,9 +189,7 @@ fn evaluate_complete(
         opts.strict,
         opts.fail_on_warn,
         reach.as_ref(),
-        unchecked_rules
-            .iter()
-            .any(|u| u.blocks_pass(opts.fail_on_warn)),
+        blocks_pass(&unchecked_rules, opts),
     );
     closing_notes(
         &mut notes,
