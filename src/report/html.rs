@@ -258,13 +258,29 @@ fn reach_table(s: &mut String, r: &GateReport) {
 }
 
 pub fn render_html(r: &GateReport) -> String {
+    let mut s = String::new();
+    head_and_banner(&mut s, r);
+    notes_section(&mut s, r);
+    rule_tables(&mut s, r);
+    reach_table(&mut s, r);
+    all_rules_pass(&mut s, r);
+    family_section(&mut s, r);
+    s.push_str("\n<h2>Effectiveness (share of all Tier 1 instructions)</h2>\n");
+    s.push_str(&effectiveness_chart(r));
+    movers_section(&mut s, r);
+    checks_section(&mut s, r);
+    closing(&mut s, r);
+    s
+}
+
+/// The document head and the verdict banner (coloured by verdict) with the setup line.
+fn head_and_banner(s: &mut String, r: &GateReport) {
     let class = match r.verdict {
         Verdict::Pass => "pass",
         Verdict::Regression => "regression",
         Verdict::Inconclusive => "inconclusive",
         Verdict::Error => "error",
     };
-    let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
     s.push_str(&format!(
         "<title>{}</title><style>{STYLE}</style></head><body><main>\n",
@@ -275,6 +291,10 @@ pub fn render_html(r: &GateReport) -> String {
         crate::text::html_escape(&verdict_line(r)),
         crate::text::html_escape(&setup_line(r))
     ));
+}
+
+/// The loud notes and what the gate could not check, then the optional rules left unchecked.
+fn notes_section(s: &mut String, r: &GateReport) {
     for n in r
         .notes
         .iter()
@@ -289,33 +309,47 @@ pub fn render_html(r: &GateReport) -> String {
     if let Some(l) = optional_unchecked_line(r) {
         s.push_str(&format!("<p>{}</p>\n", crate::text::html_escape(&l)));
     }
+}
+
+/// Violated, accepted, warned and inconclusive outcomes, each table only when it has rows.
+fn rule_tables(s: &mut String, r: &GateReport) {
     let failing: Vec<&RuleOutcome> = r.failing().collect();
-    outcome_table(&mut s, "Violated rules", &failing, r.confidence, false);
+    outcome_table(s, "Violated rules", &failing, r.confidence, false);
     outcome_table(
-        &mut s,
+        s,
         "Accepted (intended) changes",
         &r.accepted().collect::<Vec<_>>(),
         r.confidence,
         false,
     );
     outcome_table(
-        &mut s,
+        s,
         "Warnings",
         &r.warnings().collect::<Vec<_>>(),
         r.confidence,
         false,
     );
     outcome_table(
-        &mut s,
+        s,
         "Inconclusive",
         &r.inconclusive().collect::<Vec<_>>(),
         r.confidence,
         true,
     );
-    reach_table(&mut s, r);
-    if failing.is_empty() && r.warnings().next().is_none() && r.inconclusive().next().is_none() {
+}
+
+/// Says so when no rule failed, warned or stayed inconclusive.
+fn all_rules_pass(s: &mut String, r: &GateReport) {
+    if r.failing().next().is_none()
+        && r.warnings().next().is_none()
+        && r.inconclusive().next().is_none()
+    {
         s.push_str("<h2>Rules</h2><p class=ok>Every rule passes.</p>\n");
     }
+}
+
+/// The per-family hit/miss/deferred chart, the families of violated rules marked.
+fn family_section(s: &mut String, r: &GateReport) {
     let violated_families: Vec<String> = r
         .outcomes
         .iter()
@@ -340,8 +374,10 @@ pub fn render_html(r: &GateReport) -> String {
     }
     s.push_str("</div>\n");
     s.push_str(&family_chart(r, &violated_families));
-    s.push_str("\n<h2>Effectiveness (share of all Tier 1 instructions)</h2>\n");
-    s.push_str(&effectiveness_chart(r));
+}
+
+/// The changed-metrics line and the top movers' table.
+fn movers_section(s: &mut String, r: &GateReport) {
     s.push_str("\n<h2>Changed metrics</h2>\n");
     s.push_str(&format!(
         "<p>{}</p>\n",
@@ -358,6 +394,11 @@ pub fn render_html(r: &GateReport) -> String {
         }
         s.push_str("</tbody></table>\n");
     }
+}
+
+/// One item per consistency check: ok, or its violated invariants with their first
+/// unexcepted violations.
+fn checks_section(s: &mut String, r: &GateReport) {
     s.push_str("<h2>Consistency checks</h2><ul>\n");
     for c in &r.checks {
         let bad = c.with_status(CheckStatus::Violated);
@@ -387,6 +428,10 @@ pub fn render_html(r: &GateReport) -> String {
         s.push_str("</li>\n");
     }
     s.push_str("</ul>\n");
+}
+
+/// The statistics footnote, the folded full report and summary diff, and the document's end.
+fn closing(s: &mut String, r: &GateReport) {
     s.push_str(&format!(
         "<p class=small>{}</p>\n",
         crate::text::html_escape(&statistics_line(r))
@@ -404,5 +449,4 @@ pub fn render_html(r: &GateReport) -> String {
         ));
     }
     s.push_str("</main></body></html>\n");
-    s
 }
