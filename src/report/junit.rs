@@ -1,8 +1,8 @@
 //! JUnit XML: one test case per (rule, metric) outcome and per consistency invariant.
 
 use super::*;
-use crate::gate::check::CheckStatus;
-use crate::gate::report_model::{GateReport, OutcomeStatus};
+use crate::gate::check::{CheckStatus, InvariantResult};
+use crate::gate::report_model::{GateReport, OutcomeStatus, RuleOutcome};
 use crate::gate::rules::Severity;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -19,140 +19,167 @@ impl Exporter for JunitExporter {
 
 pub fn render_junit(r: &GateReport) -> String {
     let mut report = Report::new("pystats-gate");
+    report.add_test_suites(rule_suites(r));
+    report.add_test_suites(completeness_suite(r));
+    report.add_test_suites(coverage_suite(r));
+    report.add_test_suites(reach_suite(r));
+    report.add_test_suites(check_suites(r));
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+}
+
+/// One suite per rule (in order of first outcome), one case per outcome.
+fn rule_suites(r: &GateReport) -> Vec<TestSuite> {
     let mut suites: indexmap::IndexMap<String, TestSuite> = indexmap::IndexMap::new();
     for o in &r.outcomes {
         let suite = suites
             .entry(o.rule.clone())
             .or_insert_with(|| TestSuite::new(format!("rule {}", o.rule)));
-        let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
-        let detail = format!(
-            "{metric}: base {base} head {head} change {change} interval {interval} p(adj) {p} limit {limit}: {}",
-            o.reason
-        );
-        let status = match o.status {
-            _ if o.accepted.is_some() => TestCaseStatus::success(),
-            OutcomeStatus::Regression if o.fails(r.fail_on_warn) => {
-                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                st.set_message(detail.clone()).set_type("regression");
-                st
-            }
-            OutcomeStatus::Regression => {
-                // A warning that does not fail the gate.
-                let mut st = TestCaseStatus::success();
-                let _ = &mut st;
-                st
-            }
-            OutcomeStatus::Inconclusive => {
-                let mut st = TestCaseStatus::skipped();
-                st.set_message(format!("inconclusive: {detail}"));
-                st
-            }
-            OutcomeStatus::Skipped => {
-                let mut st = TestCaseStatus::skipped();
-                st.set_message(o.reason.to_string());
-                st
-            }
-            OutcomeStatus::Pass => TestCaseStatus::success(),
+        suite.add_test_case(outcome_case(r, o));
+    }
+    suites.into_values().collect()
+}
+
+/// An outcome's case: a failure when it fails the gate, skipped when inconclusive or
+/// skipped, a success otherwise (accepted, passing or a warning that does not fail).
+fn outcome_case(r: &GateReport, o: &RuleOutcome) -> TestCase {
+    let [metric, base, head, change, interval, p, limit] = outcome_cells(o);
+    let detail = format!(
+        "{metric}: base {base} head {head} change {change} interval {interval} p(adj) {p} limit {limit}: {}",
+        o.reason
+    );
+    let status = match o.status {
+        _ if o.accepted.is_some() => TestCaseStatus::success(),
+        OutcomeStatus::Regression if o.fails(r.fail_on_warn) => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_message(detail.clone()).set_type("regression");
+            st
+        }
+        // A warning that does not fail the gate.
+        OutcomeStatus::Regression => TestCaseStatus::success(),
+        OutcomeStatus::Inconclusive => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(format!("inconclusive: {detail}"));
+            st
+        }
+        OutcomeStatus::Skipped => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(o.reason.to_string());
+            st
+        }
+        OutcomeStatus::Pass => TestCaseStatus::success(),
+    };
+    let mut tc = TestCase::new(metric_label(&o.metric, &o.benchmark), status);
+    tc.set_classname(format!("pystats-gate.{}", o.rule));
+    if let Some(why) = &o.accepted {
+        tc.set_system_out(format!("accepted ({why}): {detail}"));
+    } else if o.status == OutcomeStatus::Regression
+        && o.severity == Severity::Warn
+        && !r.fail_on_warn
+    {
+        tc.set_system_out(format!("warning: {detail}"));
+    } else if o.status == OutcomeStatus::Pass {
+        tc.set_system_out(detail);
+    }
+    tc
+}
+
+/// Data the comparison did not see (`--allow-missing-benchmarks`): a skipped case, so no
+/// JUnit view hides it.
+fn completeness_suite(r: &GateReport) -> Option<TestSuite> {
+    if r.missing_data.is_empty() {
+        return None;
+    }
+    let mut suite = TestSuite::new("data completeness");
+    let mut st = TestCaseStatus::skipped();
+    st.set_message(format!(
+        "INCOMPLETE DATA (--allow-missing-benchmarks): {}",
+        r.missing_data.join("; ")
+    ));
+    let mut tc = TestCase::new("every benchmark and repeat on both sides", st);
+    tc.set_classname("pystats-gate.completeness");
+    suite.add_test_case(tc);
+    Some(suite)
+}
+
+/// One case per changed place; an unreached place is a skipped case: the gate could not
+/// test it.
+fn reach_suite(r: &GateReport) -> Option<TestSuite> {
+    let x = r.reach.as_ref().filter(|x| !x.places.is_empty())?;
+    let mut suite = TestSuite::new("change reach");
+    for p in &x.places {
+        let (loc, scope, counters) = (p.location(), &p.scope, p.counters.join(" / "));
+        let st = if p.reached {
+            TestCaseStatus::success()
+        } else {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(format!(
+                "{counters} = 0 in base and head: {}",
+                crate::gate::reach::UNREACHED_ADVICE
+            ));
+            st
         };
-        let mut tc = TestCase::new(metric_label(&o.metric, &o.benchmark), status);
-        tc.set_classname(format!("pystats-gate.{}", o.rule));
-        if let Some(why) = &o.accepted {
-            tc.set_system_out(format!("accepted ({why}): {detail}"));
-        } else if o.status == OutcomeStatus::Regression
-            && o.severity == Severity::Warn
-            && !r.fail_on_warn
-        {
-            tc.set_system_out(format!("warning: {detail}"));
-        } else if o.status == OutcomeStatus::Pass {
-            tc.set_system_out(detail);
-        }
+        let mut tc = TestCase::new(format!("{loc} ({scope})"), st);
+        tc.set_classname("pystats-gate.reach");
         suite.add_test_case(tc);
     }
-    for (_, s) in suites {
-        report.add_test_suite(s);
-    }
-    if !r.missing_data.is_empty() {
-        // Data the comparison did not see: a skipped case, so no JUnit view hides it.
-        let mut suite = TestSuite::new("data completeness");
-        let mut st = TestCaseStatus::skipped();
-        st.set_message(format!(
-            "INCOMPLETE DATA (--allow-missing-benchmarks): {}",
-            r.missing_data.join("; ")
-        ));
-        let mut tc = TestCase::new("every benchmark and repeat on both sides", st);
-        tc.set_classname("pystats-gate.completeness");
-        suite.add_test_case(tc);
-        report.add_test_suite(suite);
-    }
-    if let Some(suite) = coverage_suite(r) {
-        report.add_test_suite(suite);
-    }
-    if let Some(x) = r.reach.as_ref().filter(|x| !x.places.is_empty()) {
-        // An unreached place is a skipped case: the gate could not test it.
-        let mut suite = TestSuite::new("change reach");
-        for p in &x.places {
-            let (loc, scope, counters) = (p.location(), &p.scope, p.counters.join(" / "));
-            let st = if p.reached {
-                TestCaseStatus::success()
-            } else {
-                let mut st = TestCaseStatus::skipped();
-                st.set_message(format!(
-                    "{counters} = 0 in base and head: {}",
-                    crate::gate::reach::UNREACHED_ADVICE
-                ));
-                st
-            };
-            let mut tc = TestCase::new(format!("{loc} ({scope})"), st);
-            tc.set_classname("pystats-gate.reach");
-            suite.add_test_case(tc);
-        }
-        report.add_test_suite(suite);
-    }
-    for c in &r.checks {
-        let mut suite = TestSuite::new(format!("checks {}", c.label));
-        for inv in &c.results {
-            let status = match inv.status {
-                CheckStatus::Violated => {
-                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    let msg: Vec<String> = inv
-                        .violations
-                        .iter()
-                        .filter(|v| v.excepted.is_none())
-                        .take(10)
-                        .map(|v| format!("{}: {}", v.scope, v.detail))
-                        .collect();
-                    st.set_message(msg.join("; ")).set_type("invariant");
-                    st
-                }
-                CheckStatus::NotApplicable => {
-                    let mut st = TestCaseStatus::skipped();
-                    st.set_message("not applicable to this data");
-                    st
-                }
-                CheckStatus::Ok | CheckStatus::Excepted => TestCaseStatus::success(),
-            };
-            let mut tc = TestCase::new(inv.id.clone(), status);
-            tc.set_classname(format!("pystats-gate.checks.{}", c.label.replace(' ', "_")));
-            if inv.status == CheckStatus::Excepted {
-                let reasons: Vec<String> = inv
-                    .violations
-                    .iter()
-                    .filter_map(|v| {
-                        v.excepted
-                            .as_ref()
-                            .map(|r| format!("{}: {} (known: {r})", v.scope, v.detail))
-                    })
-                    .take(5)
-                    .collect();
-                tc.set_system_out(reasons.join("\n"));
+    Some(suite)
+}
+
+/// One suite per consistency check, one case per invariant.
+fn check_suites(r: &GateReport) -> Vec<TestSuite> {
+    r.checks
+        .iter()
+        .map(|c| {
+            let mut suite = TestSuite::new(format!("checks {}", c.label));
+            for inv in &c.results {
+                suite.add_test_case(invariant_case(&c.label, inv));
             }
-            suite.add_test_case(tc);
+            suite
+        })
+        .collect()
+}
+
+/// An invariant's case: a failure listing its first violations, skipped when not
+/// applicable, a success otherwise (with the known exceptions when excepted).
+fn invariant_case(label: &str, inv: &InvariantResult) -> TestCase {
+    let status = match inv.status {
+        CheckStatus::Violated => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let msg: Vec<String> = inv
+                .violations
+                .iter()
+                .filter(|v| v.excepted.is_none())
+                .take(10)
+                .map(|v| format!("{}: {}", v.scope, v.detail))
+                .collect();
+            st.set_message(msg.join("; ")).set_type("invariant");
+            st
         }
-        report.add_test_suite(suite);
+        CheckStatus::NotApplicable => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message("not applicable to this data");
+            st
+        }
+        CheckStatus::Ok | CheckStatus::Excepted => TestCaseStatus::success(),
+    };
+    let mut tc = TestCase::new(inv.id.clone(), status);
+    tc.set_classname(format!("pystats-gate.checks.{}", label.replace(' ', "_")));
+    if inv.status == CheckStatus::Excepted {
+        let reasons: Vec<String> = inv
+            .violations
+            .iter()
+            .filter_map(|v| {
+                v.excepted
+                    .as_ref()
+                    .map(|r| format!("{}: {} (known: {r})", v.scope, v.detail))
+            })
+            .take(5)
+            .collect();
+        tc.set_system_out(reasons.join("\n"));
     }
-    report
-        .to_string()
-        .unwrap_or_else(|e| format!("<!-- junit serialization failed: {e} -->\n"))
+    tc
 }
 
 /// What the gate could not check (`same_input`, `unchecked_rules`): skipped cases, so no
