@@ -56,6 +56,22 @@ fn outcome_lines(s: &mut String, p: &Paint, title: &str, code: &str, rows: &[&Ru
 pub fn render_text(r: &GateReport, color: bool) -> String {
     let p = Paint(color);
     let mut s = String::new();
+    headline(&mut s, &p, r);
+    outcome_sections(&mut s, &p, r);
+    reach_lines(&mut s, r);
+    mover_lines(&mut s, r);
+    s.push_str(&crate::gate::check::render_text(&r.checks, false));
+    s.push('\n');
+    s.push_str(&statistics_line(r));
+    s.push('\n');
+    s.push_str(&details_line(r).replace('`', ""));
+    s.push('\n');
+    summary_diff(&mut s, &p, r);
+    s
+}
+
+/// The verdict (coloured), the setup line, the loud notes and the optional rules unchecked.
+fn headline(s: &mut String, p: &Paint, r: &GateReport) {
     let code = match r.verdict {
         Verdict::Pass => "1;32",
         Verdict::Regression | Verdict::Error => "1;31",
@@ -80,34 +96,27 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     if let Some(l) = optional_unchecked_line(r) {
         s.push_str(&format!("{l}\n\n"));
     }
-    outcome_lines(
-        &mut s,
-        &p,
-        "Violated rules",
-        "1;31",
-        &r.failing().collect::<Vec<_>>(),
-    );
-    outcome_lines(
-        &mut s,
-        &p,
-        "Accepted (intended) changes",
-        "1;36",
-        &r.accepted().collect::<Vec<_>>(),
-    );
-    outcome_lines(
-        &mut s,
-        &p,
-        "Warnings",
-        "1;33",
-        &r.warnings().collect::<Vec<_>>(),
-    );
-    outcome_lines(
-        &mut s,
-        &p,
-        "Inconclusive",
-        "1;33",
-        &r.inconclusive().collect::<Vec<_>>(),
-    );
+}
+
+/// Violated, accepted, warned and inconclusive outcomes, each list only when it has rows.
+fn outcome_sections(s: &mut String, p: &Paint, r: &GateReport) {
+    let sections: [(&str, &str, Vec<&RuleOutcome>); 4] = [
+        ("Violated rules", "1;31", r.failing().collect()),
+        (
+            "Accepted (intended) changes",
+            "1;36",
+            r.accepted().collect(),
+        ),
+        ("Warnings", "1;33", r.warnings().collect()),
+        ("Inconclusive", "1;33", r.inconclusive().collect()),
+    ];
+    for (title, code, rows) in &sections {
+        outcome_lines(s, p, title, code, rows);
+    }
+}
+
+/// The reach line and one line per changed place, unreached first.
+fn reach_lines(s: &mut String, r: &GateReport) {
     if let (Some(line), Some(x)) = (reach_line(r), &r.reach) {
         s.push_str(&format!("{line}\n"));
         for row in reach_rows(x) {
@@ -123,6 +132,10 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         }
         s.push('\n');
     }
+}
+
+/// The changed-metrics line and the top movers, metric names in one aligned column.
+fn mover_lines(s: &mut String, r: &GateReport) {
     s.push_str(&format!("Changed metrics: {}\n", movers_line(r)));
     if !r.top_movers.is_empty() {
         let w = r
@@ -144,12 +157,10 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
         }
         s.push('\n');
     }
-    s.push_str(&crate::gate::check::render_text(&r.checks, false));
-    s.push('\n');
-    s.push_str(&statistics_line(r));
-    s.push('\n');
-    s.push_str(&details_line(r).replace('`', ""));
-    s.push('\n');
+}
+
+/// The diff of the single-set reports, added lines green and removed ones red.
+fn summary_diff(s: &mut String, p: &Paint, r: &GateReport) {
     if let Some(d) = &r.summary_diff {
         s.push_str("\nDiff of the single-set reports:\n");
         for line in d.lines() {
@@ -164,5 +175,4 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
             s.push('\n');
         }
     }
-    s
 }
