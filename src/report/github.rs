@@ -24,11 +24,13 @@ fn escape_prop(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Workflow command lines: an error per failing rule outcome, a warning per warning,
-/// inconclusive outcome or failed consistency check, a notice per accepted outcome.
-pub fn render_annotations(r: &GateReport) -> String {
-    let mut s = String::new();
-    let mut line = |level: &str, title: &str, file: Option<(&str, usize)>, msg: &str| {
+/// Workflow command lines, one per annotation.
+struct Annotations(String);
+
+impl Annotations {
+    /// One `::level` line; the file location only where the file exists (the built-in
+    /// rules file is named but may not be on disk).
+    fn push(&mut self, level: &str, title: &str, file: Option<(&str, usize)>, msg: &str) {
         let loc = match file {
             Some((f, l))
                 if !f.starts_with("rules/default.toml") || std::path::Path::new(f).exists() =>
@@ -37,17 +39,34 @@ pub fn render_annotations(r: &GateReport) -> String {
             }
             _ => String::new(),
         };
-        s.push_str(&format!(
+        self.0.push_str(&format!(
             "::{level} {loc}title={}::{}\n",
             escape_prop(title),
             escape_data(msg)
         ));
-    };
+    }
+}
+
+/// Workflow command lines: an error per failing rule outcome, a warning per warning,
+/// inconclusive outcome or failed consistency check, a notice per accepted outcome.
+pub fn render_annotations(r: &GateReport) -> String {
+    let mut a = Annotations(String::new());
+    failing_and_warned(&mut a, r);
+    not_checked(&mut a, r);
+    accepted_notices(&mut a, r);
+    unreached_warnings(&mut a, r);
+    inconclusive_warnings(&mut a, r);
+    violated_checks(&mut a, r);
+    a.0
+}
+
+/// An error per outcome that fails the gate, a warning per warning.
+fn failing_and_warned(a: &mut Annotations, r: &GateReport) {
     let failing: Vec<_> = r.failing().collect();
     let warnings: Vec<_> = r.warnings().collect();
     for (level, outcomes) in [("error", failing), ("warning", warnings)] {
         for o in outcomes {
-            line(
+            a.push(
                 level,
                 &format!("pystats-gate: {}", o.rule),
                 None,
@@ -62,8 +81,13 @@ pub fn render_annotations(r: &GateReport) -> String {
             );
         }
     }
+}
+
+/// What the gate did not check: missing data and unchecked rules (warnings), optional
+/// rules left unchecked (a notice).
+fn not_checked(a: &mut Annotations, r: &GateReport) {
     if !r.missing_data.is_empty() {
-        line(
+        a.push(
             "warning",
             "pystats-gate: incomplete data",
             None,
@@ -74,18 +98,22 @@ pub fn render_annotations(r: &GateReport) -> String {
         );
     }
     for l in coverage_lines(r) {
-        line("warning", "pystats-gate: not checked", None, &l);
+        a.push("warning", "pystats-gate: not checked", None, &l);
     }
     if let Some(l) = optional_unchecked_line(r) {
-        line(
+        a.push(
             "notice",
             "pystats-gate: optional rules not checked",
             None,
             &l,
         );
     }
+}
+
+/// A notice per accepted outcome, with why it was accepted.
+fn accepted_notices(a: &mut Annotations, r: &GateReport) {
     for o in r.accepted() {
-        line(
+        a.push(
             "notice",
             &format!("pystats-gate: {} accepted", o.rule),
             None,
@@ -97,8 +125,12 @@ pub fn render_annotations(r: &GateReport) -> String {
             ),
         );
     }
+}
+
+/// A warning on each changed line the corpus never reaches.
+fn unreached_warnings(a: &mut Annotations, r: &GateReport) {
     for p in r.reach.iter().flat_map(|x| x.unreached()) {
-        line(
+        a.push(
             "warning",
             "pystats-gate: change the corpus never reaches",
             Some((&p.file, p.line)),
@@ -111,14 +143,22 @@ pub fn render_annotations(r: &GateReport) -> String {
             ),
         );
     }
+}
+
+/// A warning per inconclusive outcome.
+fn inconclusive_warnings(a: &mut Annotations, r: &GateReport) {
     for o in r.inconclusive() {
-        line(
+        a.push(
             "warning",
             &format!("pystats-gate: {} inconclusive", o.rule),
             None,
             &format!("{}: {}", metric_label(&o.metric, &o.benchmark), o.reason),
         );
     }
+}
+
+/// A warning per violated invariant, with its first unexcepted violation.
+fn violated_checks(a: &mut Annotations, r: &GateReport) {
     for c in &r.checks {
         for inv in c.violated() {
             let first = inv
@@ -127,7 +167,7 @@ pub fn render_annotations(r: &GateReport) -> String {
                 .find(|v| v.excepted.is_none())
                 .map(|v| format!("{}: {}", v.scope, v.detail))
                 .unwrap_or_default();
-            line(
+            a.push(
                 "warning",
                 &format!("pystats-gate: check {} ({})", inv.id, c.label),
                 None,
@@ -135,7 +175,6 @@ pub fn render_annotations(r: &GateReport) -> String {
             );
         }
     }
-    s
 }
 
 /// Under GitHub Actions (GITHUB_ACTIONS=true): annotations on stderr (stdout may hold the
