@@ -285,6 +285,22 @@ fn sections(r: &GateReport) -> Vec<Section> {
 }
 
 pub fn render_markdown(r: &GateReport) -> String {
+    let mut s = headline(r);
+    let footer = footer(r);
+    let left_out = add_sections(&mut s, footer.len(), r);
+    s.push_str(&footer);
+    if !left_out.is_empty() {
+        s.push_str(&format!(
+            "\n_Left out to stay under {} bytes (`--comment-bytes`): {}. They are in the full reports._\n",
+            crate::text::group_digits(&r.display.comment_bytes.to_string()),
+            left_out.join("; ")
+        ));
+    }
+    s
+}
+
+/// The verdict with its icon, the setup line and the loud notes as quotes.
+fn headline(r: &GateReport) -> String {
     let icon = match r.verdict {
         Verdict::Pass => ":white_check_mark:",
         Verdict::Regression => ":x:",
@@ -304,6 +320,12 @@ pub fn render_markdown(r: &GateReport) -> String {
     if !loud.is_empty() {
         s.push('\n');
     }
+    s
+}
+
+/// The closing lines, always shown: passing and skipped rule checks, consistency checks,
+/// optional rules not checked, where the details are, and the statistics footnote.
+fn footer(r: &GateReport) -> String {
     let count = |st: crate::gate::report_model::OutcomeStatus| {
         r.outcomes.iter().filter(|o| o.status == st).count()
     };
@@ -331,12 +353,18 @@ pub fn render_markdown(r: &GateReport) -> String {
     let optional = super::prose::optional_short(&r.unchecked_rules, cell);
     let mut footer = format!("{rules_line}{optional}{}\n\n", details_line(r));
     footer.push_str(&format!("<sub>{}</sub>\n", statistics_line(r)));
+    footer
+}
+
+/// Appends the sections, most important first, each whole or with as many whole rows as
+/// fit the comment's budget beside a footer of `footer_len` bytes; returns what was left out.
+fn add_sections(s: &mut String, footer_len: usize, r: &GateReport) -> Vec<String> {
     // Room for the list of left-out sections.
     const NOTE_ROOM: usize = 400;
     let budget = r.display.comment_bytes.saturating_sub(NOTE_ROOM);
     let mut left_out: Vec<String> = vec![];
     for sec in sections(r) {
-        let room = budget.saturating_sub(s.len() + footer.len());
+        let room = budget.saturating_sub(s.len() + footer_len);
         let mut rows = sec.rows.len();
         while rows > 0 && sec.text(rows).len() > room && !sec.whole {
             rows -= 1;
@@ -356,15 +384,7 @@ pub fn render_markdown(r: &GateReport) -> String {
         }
         s.push_str(&text);
     }
-    s.push_str(&footer);
-    if !left_out.is_empty() {
-        s.push_str(&format!(
-            "\n_Left out to stay under {} bytes (`--comment-bytes`): {}. They are in the full reports._\n",
-            crate::text::group_digits(&r.display.comment_bytes.to_string()),
-            left_out.join("; ")
-        ));
-    }
-    s
+    left_out
 }
 
 #[cfg(test)]
