@@ -181,12 +181,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     let lock = fs::File::create(work.join("lock")).map_err(cache)?;
     let short = &commit[..commit.len().min(17)];
     let progress = Progress::new(&format!("build {short}"), 0, opts.quiet);
-    // Tests and parallel gates share one worktree per repository: one builder at a time.
-    // Say so while waiting, or a person sees nothing for minutes.
-    if lock.try_lock().is_err() {
-        progress.message(&format!("waiting for another build in {}", work.display()));
-        lock.lock().map_err(cache)?;
-    }
+    wait_for_worktree(&lock, &work, &progress)?;
     if let Some(hit) = read_result(&dest) {
         progress.finish(&format!("{short} was built meanwhile by another process"));
         return Ok(hit);
@@ -208,35 +203,11 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     let make_seconds = configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
 
     progress.message("packaging");
-    // Leftovers of interrupted packagings of this build.
-    let stale = format!(".tmp-{build_id}-");
-    if let Ok(rd) = fs::read_dir(root.join("builds")) {
-        for e in rd.flatten() {
-            // Another repository may be packaging the same commit right now: only old ones.
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age.as_secs() > 3600);
-            if old && e.file_name().to_string_lossy().starts_with(&stale) {
-                let _ = fs::remove_dir_all(e.path());
-            }
-        }
-    }
+    remove_stale_packagings(&root.join("builds"), &build_id);
     let tmp = root
         .join("builds")
         .join(format!(".tmp-{build_id}-{}", std::process::id()));
-    package(&src, &bdir, &tmp)
-        .map_err(|e| Error::Build(format!("packaging into {}: {e:#}", tmp.display())))?;
-    let python = tmp.join("build/python");
-    let python_version = verify(&python, &tmp).map_err(|e| {
-        Error::Build(format!(
-            "the built interpreter does not work after relocation: {e:#}\nbuild log: {}",
-            log_path.display()
-        ))
-    })?;
-    let _ = fs::copy(&log_path, tmp.join("build.log"));
+    let python_version = package_and_verify(&src, &bdir, &tmp, &log_path)?;
     let info = BuiltPython {
         python: dest.join("build/python"),
         commit: commit.clone(),
@@ -261,6 +232,56 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
         info.python.display()
     ));
     Ok(info)
+}
+
+/// Takes the worktree's lock: tests and parallel gates share one worktree per repository,
+/// so one builder at a time. Says so while waiting, or a person sees nothing for minutes.
+fn wait_for_worktree(lock: &fs::File, work: &Path, progress: &Progress) -> anyhow::Result<()> {
+    if lock.try_lock().is_err() {
+        progress.message(&format!("waiting for another build in {}", work.display()));
+        lock.lock()
+            .map_err(|e| Error::output(format!("{}: {e}", work.display())))?;
+    }
+    Ok(())
+}
+
+/// Removes leftovers of interrupted packagings of build `build_id` from `builds`.
+fn remove_stale_packagings(builds: &Path, build_id: &str) {
+    let stale = format!(".tmp-{build_id}-");
+    if let Ok(rd) = fs::read_dir(builds) {
+        for e in rd.flatten() {
+            // Another repository may be packaging the same commit right now: only old ones.
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600);
+            if old && e.file_name().to_string_lossy().starts_with(&stale) {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// Copies the built interpreter and its stdlib into `tmp`, checks that the copy runs there
+/// and keeps the build log beside it; returns the interpreter's version.
+fn package_and_verify(
+    src: &Path,
+    bdir: &Path,
+    tmp: &Path,
+    log_path: &Path,
+) -> anyhow::Result<String> {
+    package(src, bdir, tmp)
+        .map_err(|e| Error::Build(format!("packaging into {}: {e:#}", tmp.display())))?;
+    let python_version = verify(&tmp.join("build/python"), tmp).map_err(|e| {
+        Error::Build(format!(
+            "the built interpreter does not work after relocation: {e:#}\nbuild log: {}",
+            log_path.display()
+        ))
+    })?;
+    let _ = fs::copy(log_path, tmp.join("build.log"));
+    Ok(python_version)
 }
 
 /// Configures the worktree's build directory if its configure stamp changed, then runs
