@@ -86,26 +86,7 @@ pub fn run_corpus(
     out: &Path,
     quiet: bool,
 ) -> anyhow::Result<RunSummary> {
-    if !python.is_file() {
-        return Err(Error::input(format!("--python {}: no such file", python.display())).into());
-    }
-    // Runs start in their own scratch directories: a relative path would not resolve there
-    // (made absolute without resolving symlinks: a venv's python must stay in its venv).
-    let python = &std::path::absolute(python)
-        .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
-    if opts.repeats == REPEATS_AUTO {
-        return Err(
-            Error::input("--repeats auto: only `gate` adapts its repeats; give a number").into(),
-        );
-    }
-    // Refuse a foreign --out before minutes of runs, not after.
-    if !crate::output::set_is_replaceable(out) {
-        return Err(Error::input(format!(
-            "{}: exists and is not a stats set written by pystats-gate; refusing to replace it (choose a new directory)",
-            out.display()
-        ))
-        .into());
-    }
+    let python = &checked_request(python, opts, out)?;
     let corpus = Corpus::load(&opts.corpus, None)?;
     if corpus.kind == CorpusKind::Programs {
         // The corpus hash covers its files, but a set written into it is still an input
@@ -129,75 +110,22 @@ pub fn run_corpus(
 
     let progress = Progress::new("run", units.len() as u64, quiet);
     let started = Instant::now();
-    let results: Mutex<Vec<(WorkUnit, Result<f64, String>)>> = Mutex::new(vec![]);
-    let by_name: BTreeMap<&str, &Benchmark> =
-        benches.iter().map(|b| (b.name.as_str(), b)).collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Error::Run(format!("starting the run pool: {e}")))?;
-    pool.scope(|s| {
-        for unit in &units {
-            let bench = by_name[unit.bench.as_str()];
-            let (set_dir, scratch, corpus, results, progress) =
-                (&set_dir, &scratch, &corpus, &results, &progress);
-            s.spawn(move |_| {
-                let repeat_dir = set_dir.join(crate::stats::set::repeat_dir_name(unit.repeat));
-                let r = crate::output::create_subdir(&repeat_dir)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| {
-                        run_one(
-                            python,
-                            corpus,
-                            bench,
-                            unit.repeat,
-                            &repeat_dir.join(format!("{}.txt", bench.name)),
-                            scratch,
-                            isolation,
-                        )
-                    });
-                let msg = match &r {
-                    Ok(secs) => format!("{} seed {} ({secs:.2}s)", bench.name, unit.repeat),
-                    Err(e) => format!(
-                        "{} seed {} FAILED: {}",
-                        bench.name,
-                        unit.repeat,
-                        e.lines().next().unwrap_or("")
-                    ),
-                };
-                progress.step(&msg);
-                results.lock().unwrap().push((unit.clone(), r));
-            });
-        }
-    });
+    let runs = Runs {
+        python,
+        corpus: &corpus,
+        set_dir: &set_dir,
+        scratch: &scratch,
+        isolation,
+    };
+    let results = runs.run_all(&benches, &units, jobs, &progress)?;
     let wall_seconds = started.elapsed().as_secs_f64();
-    let results = results.into_inner().unwrap();
     let run_seconds = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .sum::<f64>();
 
-    let mut failures = vec![];
-    let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
-    for unit in &units {
-        let entry = repeat_entry(&mut repeats, unit.repeat);
-        let name = entry.name.clone();
-        match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
-            Ok(_) => entry.benchmarks.push(unit.bench.clone()),
-            Err(reason) => failures.push(RunFailure {
-                repeat: name,
-                benchmark: unit.bench.clone(),
-                reason: reason.clone(),
-            }),
-        }
-    }
-    // A repeat whose every run failed leaves an empty directory: not part of the set.
-    for r in repeats.values() {
-        let d = set_dir.join(&r.name);
-        if r.benchmarks.is_empty() && d.is_dir() {
-            let _ = fs::remove_dir(&d);
-        }
-    }
+    let (repeats, failures) = tally(&units, &results);
+    remove_empty_repeats(&set_dir, &repeats);
     let manifest = identity.manifest(python, &corpus.hash, shard, names, opts, repeats, &failures);
     publish_set(&set_dir, &manifest, out)?;
     drop(tmp);
@@ -221,6 +149,133 @@ pub fn run_corpus(
         wall_seconds,
         run_seconds,
     })
+}
+
+/// Refuses a request that cannot succeed before minutes of runs: no interpreter at
+/// `python`, `--repeats auto`, a foreign `--out`. Returns `python` made absolute.
+fn checked_request(python: &Path, opts: &RunConfig, out: &Path) -> anyhow::Result<PathBuf> {
+    if !python.is_file() {
+        return Err(Error::input(format!("--python {}: no such file", python.display())).into());
+    }
+    // Runs start in their own scratch directories: a relative path would not resolve there
+    // (made absolute without resolving symlinks: a venv's python must stay in its venv).
+    let python = std::path::absolute(python)
+        .map_err(|e| Error::input(format!("--python {}: {e}", python.display())))?;
+    if opts.repeats == REPEATS_AUTO {
+        return Err(
+            Error::input("--repeats auto: only `gate` adapts its repeats; give a number").into(),
+        );
+    }
+    if !crate::output::set_is_replaceable(out) {
+        return Err(Error::input(format!(
+            "{}: exists and is not a stats set written by pystats-gate; refusing to replace it (choose a new directory)",
+            out.display()
+        ))
+        .into());
+    }
+    Ok(python)
+}
+
+/// A finished run: Ok(wall seconds) or Err(why it failed).
+type RunResult = Result<f64, String>;
+
+/// What every run of one corpus run shares: the interpreter, the corpus, the set being
+/// written, the scratch directory and the isolation mode.
+struct Runs<'a> {
+    python: &'a Path,
+    corpus: &'a Corpus,
+    set_dir: &'a Path,
+    scratch: &'a Path,
+    isolation: Isolation,
+}
+
+impl Runs<'_> {
+    /// Runs every unit on a pool of `jobs` threads; each unit's result, in finishing order.
+    fn run_all(
+        &self,
+        benches: &[Benchmark],
+        units: &[WorkUnit],
+        jobs: usize,
+        progress: &Progress,
+    ) -> anyhow::Result<Vec<(WorkUnit, RunResult)>> {
+        let results: Mutex<Vec<(WorkUnit, RunResult)>> = Mutex::new(vec![]);
+        let by_name: BTreeMap<&str, &Benchmark> =
+            benches.iter().map(|b| (b.name.as_str(), b)).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build()
+            .map_err(|e| Error::Run(format!("starting the run pool: {e}")))?;
+        pool.scope(|s| {
+            for unit in units {
+                let bench = by_name[unit.bench.as_str()];
+                let results = &results;
+                s.spawn(move |_| {
+                    let r = self.run_unit(bench, unit.repeat);
+                    let msg = match &r {
+                        Ok(secs) => format!("{} seed {} ({secs:.2}s)", bench.name, unit.repeat),
+                        Err(e) => format!(
+                            "{} seed {} FAILED: {}",
+                            bench.name,
+                            unit.repeat,
+                            e.lines().next().unwrap_or("")
+                        ),
+                    };
+                    progress.step(&msg);
+                    results.lock().unwrap().push((unit.clone(), r));
+                });
+            }
+        });
+        Ok(results.into_inner().unwrap())
+    }
+
+    /// Runs `bench` with seed `repeat`, its dump going to `run-K/NAME.txt` in the set.
+    fn run_unit(&self, bench: &Benchmark, repeat: u32) -> RunResult {
+        let repeat_dir = self
+            .set_dir
+            .join(crate::stats::set::repeat_dir_name(repeat));
+        crate::output::create_subdir(&repeat_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                self.run_one(
+                    bench,
+                    repeat,
+                    &repeat_dir.join(format!("{}.txt", bench.name)),
+                )
+            })
+    }
+}
+
+/// The manifest's repeats (each with the benchmarks that ran) and the failed runs, from the
+/// results of `units`.
+fn tally(
+    units: &[WorkUnit],
+    results: &[(WorkUnit, RunResult)],
+) -> (BTreeMap<u32, RepeatManifest>, Vec<RunFailure>) {
+    let mut failures = vec![];
+    let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
+    for unit in units {
+        let entry = repeat_entry(&mut repeats, unit.repeat);
+        let name = entry.name.clone();
+        match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
+            Ok(_) => entry.benchmarks.push(unit.bench.clone()),
+            Err(reason) => failures.push(RunFailure {
+                repeat: name,
+                benchmark: unit.bench.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    (repeats, failures)
+}
+
+/// A repeat whose every run failed leaves an empty directory: not part of the set.
+fn remove_empty_repeats(set_dir: &Path, repeats: &BTreeMap<u32, RepeatManifest>) {
+    for r in repeats.values() {
+        let d = set_dir.join(&r.name);
+        if r.benchmarks.is_empty() && d.is_dir() {
+            let _ = fs::remove_dir(&d);
+        }
+    }
 }
 
 /// What is known about the interpreter: its version, and its build when `build` made it.
@@ -495,60 +550,87 @@ fn unshare_with(extra: &[&str]) -> Command {
     cmd
 }
 
-/// Runs one benchmark once; Ok(wall seconds) or Err(reason).
-fn run_one(
-    python: &Path,
-    corpus: &Corpus,
-    bench: &Benchmark,
-    seed: u32,
-    dump: &Path,
-    scratch: &Path,
-    isolation: Isolation,
-) -> Result<f64, String> {
-    let log_path = scratch.join(format!("{}-{seed}.log", bench.name));
-    let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
-    // The child writes into a directory of its own, never into the set: the dump is
-    // checked and copied into the set only once the child's whole process group is dead,
-    // so nothing left running can change a dump after it was collected.
-    let private = scratch.join(format!("{}-{seed}", bench.name));
-    fs::create_dir(&private).map_err(|e| format!("{}: {e}", private.display()))?;
-    let child_dump = private.join(format!("{}.txt", bench.name));
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let mut cmd = match isolation {
-        Isolation::Namespace => {
-            let mut c = unshare_command();
-            c.args([
-                "sh",
-                "-c",
-                &format!("mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && exec \"$@\""),
-                "sh",
-            ]);
-            c.arg(python);
-            c
+impl Runs<'_> {
+    /// Runs one benchmark once; Ok(wall seconds) or Err(reason).
+    fn run_one(&self, bench: &Benchmark, seed: u32, dump: &Path) -> RunResult {
+        let log_path = self.scratch.join(format!("{}-{seed}.log", bench.name));
+        let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        // The child writes into a directory of its own, never into the set: the dump is
+        // checked and copied into the set only once the child's whole process group is dead,
+        // so nothing left running can change a dump after it was collected.
+        let private = self.scratch.join(format!("{}-{seed}", bench.name));
+        fs::create_dir(&private).map_err(|e| format!("{}: {e}", private.display()))?;
+        let child_dump = private.join(format!("{}.txt", bench.name));
+        let mut cmd = self.benchmark_command(bench, seed, &child_dump, log)?;
+        let _guard = serial_lock(self.isolation)?;
+        let started = Instant::now();
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.python.display()))?;
+        let status = wait_group(&mut child, Duration::from_secs_f64(bench.timeout))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("timeout after {}s", bench.timeout))?;
+        let secs = started.elapsed().as_secs_f64();
+        if !status.success() {
+            let why = exit_reason(status);
+            return Err(format!("{why}; last output: {}", tail(&log_path)));
         }
-        Isolation::Lock => Command::new(python),
-    };
-    cmd.arg("-s")
-        .arg(corpus.dir.join(DRIVER))
-        .arg(corpus.dir.join(&bench.file))
-        .arg(&child_dump)
-        .args(&bench.args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("PYTHON") {
-            cmd.env_remove(&k);
-        }
+        collect_dump(&private, &child_dump, dump)
+            .map_err(|e| format!("{e}; last output: {}", tail(&log_path)))?;
+        Ok(secs)
     }
-    use std::os::unix::process::CommandExt;
-    cmd.env("PYTHONHASHSEED", seed.to_string())
-        .current_dir(&corpus.dir)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        // Its own process group: a timeout kills the benchmark's children too.
-        .process_group(0);
 
-    // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
-    let _guard = match isolation {
+    /// The driver running `bench` with hash seed `seed` in the corpus directory, writing its
+    /// dump to `child_dump` and its output to `log`; in a private /tmp/py_stats under
+    /// namespace isolation. The caller's PYTHON* variables do not reach it.
+    fn benchmark_command(
+        &self,
+        bench: &Benchmark,
+        seed: u32,
+        child_dump: &Path,
+        log: fs::File,
+    ) -> Result<Command, String> {
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = match self.isolation {
+            Isolation::Namespace => {
+                let mut c = unshare_command();
+                c.args([
+                    "sh",
+                    "-c",
+                    &format!("mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && exec \"$@\""),
+                    "sh",
+                ]);
+                c.arg(self.python);
+                c
+            }
+            Isolation::Lock => Command::new(self.python),
+        };
+        cmd.arg("-s")
+            .arg(self.corpus.dir.join(DRIVER))
+            .arg(self.corpus.dir.join(&bench.file))
+            .arg(child_dump)
+            .args(&bench.args);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("PYTHON") {
+                cmd.env_remove(&k);
+            }
+        }
+        use std::os::unix::process::CommandExt;
+        cmd.env("PYTHONHASHSEED", seed.to_string())
+            .current_dir(&self.corpus.dir)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            // Its own process group: a timeout kills the benchmark's children too.
+            .process_group(0);
+        Ok(cmd)
+    }
+}
+
+/// Serial mode: one run at a time on the whole machine (among pystats-gate processes); the
+/// lock is held while the returned file lives.
+fn serial_lock(isolation: Isolation) -> Result<Option<fs::File>, String> {
+    match isolation {
         Isolation::Lock => {
             // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
             let f = fs::OpenOptions::new()
@@ -558,33 +640,23 @@ fn run_one(
                 .open(SERIAL_LOCK)
                 .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
             f.lock().map_err(|e| e.to_string())?;
-            Some(f)
+            Ok(Some(f))
         }
-        Isolation::Namespace => None,
-    };
-    let started = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
-    let status = wait_group(&mut child, Duration::from_secs_f64(bench.timeout))
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("timeout after {}s", bench.timeout))?;
-    let secs = started.elapsed().as_secs_f64();
-    if !status.success() {
-        let why = match status.code() {
-            Some(17) => "no dump appeared in /tmp/py_stats".to_string(),
-            Some(18) => "more than one new dump appeared (another process wrote one)".to_string(),
-            Some(c) => format!("exit code {c}"),
-            None => {
-                use std::os::unix::process::ExitStatusExt;
-                format!("killed by signal {}", status.signal().unwrap_or(0))
-            }
-        };
-        return Err(format!("{why}; last output: {}", tail(&log_path)));
+        Isolation::Namespace => Ok(None),
     }
-    collect_dump(&private, &child_dump, dump)
-        .map_err(|e| format!("{e}; last output: {}", tail(&log_path)))?;
-    Ok(secs)
+}
+
+/// Why a run that exited unsuccessfully failed (the driver's own exit codes named).
+fn exit_reason(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(17) => "no dump appeared in /tmp/py_stats".to_string(),
+        Some(18) => "more than one new dump appeared (another process wrote one)".to_string(),
+        Some(c) => format!("exit code {c}"),
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            format!("killed by signal {}", status.signal().unwrap_or(0))
+        }
+    }
 }
 
 /// Checks the dump a finished run left in its private directory and copies it into the
@@ -774,14 +846,7 @@ fn run_pyperformance(
     quiet: bool,
     hash: &str,
 ) -> anyhow::Result<RunSummary> {
-    if isolation_mode() != Isolation::Namespace {
-        return Err(Error::Run(
-            "--corpus pyperformance needs mount namespaces (unshare): its worker processes' \
-             dumps cannot be told apart from other processes' in a shared /tmp/py_stats"
-                .into(),
-        )
-        .into());
-    }
+    require_namespaces()?;
     let identity = interpreter_identity(python)?;
     let (bin, work) = pyperformance_tool()?;
     let mut names = names.to_vec();
@@ -798,68 +863,17 @@ fn run_pyperformance(
     // One venv per interpreter in a shared work dir: one pyperformance at a time.
     let lock = fs::File::create(work.join("run.lock"))?;
     lock.lock()?;
+    let tool = Pyperformance {
+        python,
+        bin: &bin,
+        work: &work,
+        scratch: &scratch,
+    };
     for unit in &units {
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let repeat_name = entry.name.clone();
-        let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
-        crate::output::create_subdir(&dumps)?;
-        let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
-        let log = fs::File::create(&log_path)?;
-        // A private PID namespace too: killing `unshare` (timeout) kills every worker.
-        use std::os::unix::process::CommandExt;
-        let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
-        cmd.args([
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && \"$@\"; rc=$?; \
-                 for f in {PY_STATS_DIR}/*.txt; do [ -f \"$f\" ] && cp \"$f\" \"$PYSTATS_GATE_DUMPS/\"; done; exit $rc"
-            ),
-            "sh",
-        ])
-        .arg(&bin)
-        .arg("run")
-        .arg(format!("--python={}", python.display()))
-        .args(["--hook", "pystats", "--debug-single-value"])
-        .args(["--inherit-environ", "PYTHONHASHSEED"])
-        .arg("-b")
-        .arg(&unit.bench)
-        .arg("-o")
-        .arg(scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
-        .env("PYSTATS_GATE_DUMPS", &dumps)
-        .process_group(0)
-        .env("PYTHONHASHSEED", unit.repeat.to_string())
-        .current_dir(&work)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-        let t0 = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
-        let status = wait_group(
-            &mut child,
-            Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
-        )?;
-        run_seconds += t0.elapsed().as_secs_f64();
-        let result = if let Some(status) = status.filter(|s| !s.success()) {
-            Err(format!(
-                "pyperformance exited with {status}; last output: {}",
-                tail(&log_path)
-            ))
-        } else if status.is_none() {
-            Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
-        } else {
-            merge_dumps(&dumps).and_then(|c| {
-                let dir = set_dir.join(&repeat_name);
-                crate::output::create_subdir(&dir).map_err(|e| e.to_string())?;
-                fs::write(
-                    dir.join(format!("{}.txt", unit.bench)),
-                    crate::stats::raw::write_dump(&c),
-                )
-                .map_err(|e| e.to_string())
-            })
-        };
+        let (result, secs) = tool.run_unit(unit, &set_dir.join(&repeat_name))?;
+        run_seconds += secs;
         match result {
             Ok(()) => {
                 entry.benchmarks.push(unit.bench.clone());
@@ -895,6 +909,108 @@ fn run_pyperformance(
         wall_seconds,
         run_seconds,
     })
+}
+
+/// pyperformance's worker processes' dumps can only be told apart in a private
+/// /tmp/py_stats: [`Error::Run`] without mount namespaces.
+fn require_namespaces() -> anyhow::Result<()> {
+    if isolation_mode() != Isolation::Namespace {
+        return Err(Error::Run(
+            "--corpus pyperformance needs mount namespaces (unshare): its worker processes' \
+             dumps cannot be told apart from other processes' in a shared /tmp/py_stats"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// What every pyperformance run shares: the interpreter measured, pyperformance itself,
+/// its work directory (the per-interpreter venvs) and the scratch directory.
+struct Pyperformance<'a> {
+    python: &'a Path,
+    bin: &'a Path,
+    work: &'a Path,
+    scratch: &'a Path,
+}
+
+impl Pyperformance<'_> {
+    /// Runs one unit, its summed dump going into `repeat_dir`: (Ok or why the run failed,
+    /// wall seconds). Errors only when the run cannot be started.
+    fn run_unit(
+        &self,
+        unit: &WorkUnit,
+        repeat_dir: &Path,
+    ) -> anyhow::Result<(Result<(), String>, f64)> {
+        let dumps = self.scratch.join(format!("{}-{}", unit.bench, unit.repeat));
+        crate::output::create_subdir(&dumps)?;
+        let log_path = self
+            .scratch
+            .join(format!("{}-{}.log", unit.bench, unit.repeat));
+        let log = fs::File::create(&log_path)?;
+        let mut cmd = self.command(unit, &dumps, log)?;
+        let t0 = Instant::now();
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::Run(format!("cannot start {}: {e}", self.bin.display())))?;
+        let status = wait_group(
+            &mut child,
+            Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
+        )?;
+        let secs = t0.elapsed().as_secs_f64();
+        let result = if let Some(status) = status.filter(|s| !s.success()) {
+            Err(format!(
+                "pyperformance exited with {status}; last output: {}",
+                tail(&log_path)
+            ))
+        } else if status.is_none() {
+            Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
+        } else {
+            merge_dumps(&dumps).and_then(|c| {
+                crate::output::create_subdir(repeat_dir).map_err(|e| e.to_string())?;
+                fs::write(
+                    repeat_dir.join(format!("{}.txt", unit.bench)),
+                    crate::stats::raw::write_dump(&c),
+                )
+                .map_err(|e| e.to_string())
+            })
+        };
+        Ok((result, secs))
+    }
+
+    /// `pyperformance run` of one benchmark with hash seed `unit.repeat`, in a private
+    /// /tmp/py_stats whose dumps are copied to `dumps` at the end; output to `log`.
+    fn command(&self, unit: &WorkUnit, dumps: &Path, log: fs::File) -> std::io::Result<Command> {
+        // A private PID namespace too: killing `unshare` (timeout) kills every worker.
+        use std::os::unix::process::CommandExt;
+        let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
+        cmd.args([
+            "sh",
+            "-c",
+            &format!(
+                "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && \"$@\"; rc=$?; \
+                 for f in {PY_STATS_DIR}/*.txt; do [ -f \"$f\" ] && cp \"$f\" \"$PYSTATS_GATE_DUMPS/\"; done; exit $rc"
+            ),
+            "sh",
+        ])
+        .arg(self.bin)
+        .arg("run")
+        .arg(format!("--python={}", self.python.display()))
+        .args(["--hook", "pystats", "--debug-single-value"])
+        .args(["--inherit-environ", "PYTHONHASHSEED"])
+        .arg("-b")
+        .arg(&unit.bench)
+        .arg("-o")
+        .arg(self.scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
+        .env("PYSTATS_GATE_DUMPS", dumps)
+        .process_group(0)
+        .env("PYTHONHASHSEED", unit.repeat.to_string())
+        .current_dir(self.work)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+        Ok(cmd)
+    }
 }
 
 /// Sums every dump in `dir` (the worker processes of one benchmark run) into one.
