@@ -66,7 +66,7 @@ pub fn render_text(r: &GateReport, color: bool) -> String {
     s.push('\n');
     s.push_str(&details_line(r).replace('`', ""));
     s.push('\n');
-    summary_diff(&mut s, &p, r);
+    diff_lines(&mut s, &p, r);
     s
 }
 
@@ -160,7 +160,7 @@ fn mover_lines(s: &mut String, r: &GateReport) {
 }
 
 /// The diff of the single-set reports, added lines green and removed ones red.
-fn summary_diff(s: &mut String, p: &Paint, r: &GateReport) {
+fn diff_lines(s: &mut String, p: &Paint, r: &GateReport) {
     if let Some(d) = &r.summary_diff {
         s.push_str("\nDiff of the single-set reports:\n");
         for line in d.lines() {
