@@ -2,11 +2,14 @@
 //!
 //! Every format implements [`Exporter`] over a finished [`GateReport`]; [`render`] picks one.
 
+pub mod bisect;
 pub mod github;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod mutants;
 pub mod prose;
 pub mod text;
 
