@@ -174,6 +174,7 @@ impl StepLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indexmap::IndexMap;
 
     fn step(index: usize, mark: Mark) -> StepRecord {
         StepRecord {
