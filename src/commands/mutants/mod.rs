@@ -2,7 +2,9 @@
 //!
 //! [`generate`] makes the mutants, [`run`] builds each one incrementally in the persistent
 //! worktree, runs the corpus and compares against the unmutated base, [`report`] tallies
-//! and renders. One JSON result file per mutant makes runs resumable and shards mergeable.
+//! the results into [`crate::model::mutants::MutantsReport`], which
+//! [`crate::report::mutants`] renders. One JSON result file per mutant makes runs resumable
+//! and shards mergeable.
 
 pub mod generate;
 pub mod report;
