@@ -1,6 +1,7 @@
 //! Report renderers: compute first, render last; renderers never recompute numbers.
 //!
 //! Every format implements [`Exporter`] over a finished [`GateReport`]; [`render`] picks one.
+//! [`bisect`], [`history`] and [`mutants`] render those commands' models ([`crate::model`]).
 
 pub mod bisect;
 pub mod github;
