@@ -18,10 +18,12 @@ LAYERS = {
     'error': set(), 'text': set(), 'output': {'error'}, 'cli': set(),
     'stats': {'error', 'output'},
     'gate': {'stats', 'error', 'output'},
-    'report': {'gate', 'stats', 'error', 'output'},
+    # Plain report models of bisect, history and mutants: built by commands, rendered by report.
+    'model': set(),
+    'report': {'model', 'gate', 'stats', 'error', 'output'},
     'exec': {'stats', 'error', 'output'},
-    'commands': {'exec', 'report', 'gate', 'stats', 'error', 'output', 'cli'},
-    'lib': {'commands', 'cli', 'error', 'output', 'exec', 'report', 'gate', 'stats'},
+    'commands': {'exec', 'report', 'model', 'gate', 'stats', 'error', 'output', 'cli'},
+    'lib': {'commands', 'cli', 'error', 'output', 'exec', 'report', 'model', 'gate', 'stats'},
     'main': {'lib'},
 }
 for _deps in LAYERS.values():

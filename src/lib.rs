@@ -10,6 +10,7 @@ pub mod error;
 pub mod exec;
 pub mod gate;
 pub mod intern;
+pub mod model;
 pub mod output;
 pub mod report;
 pub mod stats;

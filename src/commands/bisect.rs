@@ -3,7 +3,8 @@
 //!
 //! The pieces: [`search`] (pure choice of the next commit), [`state`] (resumable progress and
 //! the step log), [`StepEvaluator`] (how one commit is judged: the real one builds and runs,
-//! [`scripted`] reads a verdict file from the commit for fast tests), and the report.
+//! [`scripted`] reads a verdict file from the commit for fast tests), and the report (its
+//! model in [`crate::model::bisect`], rendered by [`crate::report::bisect`]).
 
 pub mod git;
 pub mod real;
@@ -14,10 +15,12 @@ pub mod toolchain;
 
 use crate::cli::{BisectArgs, BisectFormat, BisectStepArgs, RunOpts};
 use crate::error::{Error, EXIT_BUILD_OR_RUN, EXIT_INPUT, EXIT_PASS};
-use git::CommitInfo;
+pub use crate::model::bisect::{
+    BisectReport, BisectStatus, MetricValue, SkippedCommit, StepSummary, Violation,
+};
+use crate::report::bisect::{render_json, render_text, step_line, violation_line};
 use indexmap::IndexMap;
 use search::{Conclusion, Mark, Next};
-use serde::{Deserialize, Serialize};
 use state::{BisectState, StepLog, StepRecord};
 use std::path::Path;
 use std::time::Instant;
@@ -29,27 +32,6 @@ pub const STEP_SKIP: i32 = 125;
 /// Makes `git bisect run` stop: used for problems that are not the tested commit's fault
 /// (bad options, the good commit failing), which must never be taken for "bad".
 pub const STEP_ABORT: i32 = 128;
-
-/// One failed rule at a bad commit: good-end value vs this commit's value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Violation {
-    pub rule: String,
-    pub metric: String,
-    pub good: f64,
-    pub bad: f64,
-    /// Confidence interval of the change (bad - good), when the rule has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<[f64; 2]>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-}
-
-/// A metric's value at the good end and at the tested commit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct MetricValue {
-    pub good: f64,
-    pub head: f64,
-}
 
 /// The gate's three-state verdict for one commit, plus "could not be judged".
 #[derive(Debug, Clone, PartialEq)]
@@ -184,56 +166,6 @@ pub fn drive(
     }
 }
 
-/// A commit that could not be judged, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct SkippedCommit {
-    #[serde(flatten)]
-    pub commit: CommitInfo,
-    pub reason: String,
-}
-
-/// One step as the report lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepSummary {
-    #[serde(flatten)]
-    pub commit: CommitInfo,
-    pub mark: Mark,
-    pub repeats: u32,
-    pub builds: u32,
-    pub build_seconds: f64,
-    pub run_seconds: f64,
-}
-
-/// Everything the bisect found, computed once; renderers only format it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BisectReport {
-    /// `found`, `ambiguous` or `no-regression`.
-    pub status: &'static str,
-    pub good: CommitInfo,
-    pub bad: CommitInfo,
-    pub first_bad: Option<CommitInfo>,
-    /// The bad end was never seen failing (it could not be built or run).
-    pub first_bad_unverified: bool,
-    pub violations: Vec<Violation>,
-    pub metrics: IndexMap<String, MetricValue>,
-    /// When ambiguous: the first bad commit is one of these.
-    pub possible_first_bad: Vec<CommitInfo>,
-    pub skipped: Vec<SkippedCommit>,
-    /// Commits judged good after a bad one: the regression may come and go.
-    pub good_after_bad: Vec<CommitInfo>,
-    pub candidates: usize,
-    pub evaluations: usize,
-    /// Builds that actually ran, the good end's included.
-    pub builds: u32,
-    /// ceil(log2 candidates) + 2.
-    pub build_budget: u32,
-    pub build_seconds: f64,
-    pub run_seconds: f64,
-    pub elapsed_seconds: f64,
-    pub steps: Vec<StepSummary>,
-    pub exit_code: i32,
-}
-
 /// Assembles the report from the final state (describing commits with git).
 pub fn build_report(
     repo: &Path,
@@ -244,9 +176,9 @@ pub fn build_report(
     let at = |i: usize| info(&state.candidates[i]);
     let marks = state.marks();
     let (status, exit_code) = match conclusion {
-        Conclusion::FirstBad(_) => ("found", EXIT_PASS),
-        Conclusion::Ambiguous(_) => ("ambiguous", EXIT_BUILD_OR_RUN),
-        Conclusion::BadEndIsGood => ("no-regression", EXIT_INPUT),
+        Conclusion::FirstBad(_) => (BisectStatus::Found, EXIT_PASS),
+        Conclusion::Ambiguous(_) => (BisectStatus::Ambiguous, EXIT_BUILD_OR_RUN),
+        Conclusion::BadEndIsGood => (BisectStatus::NoRegression, EXIT_INPUT),
     };
     let (first_bad, first_bad_step) = match conclusion {
         Conclusion::FirstBad(i) => (Some(at(*i)?), state.step_for(*i)),
@@ -311,116 +243,6 @@ pub fn build_report(
         steps,
         exit_code,
     })
-}
-
-fn fmt_value(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-/// The human-readable report.
-pub fn render_text(r: &BisectReport) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    match (r.status, &r.first_bad) {
-        ("found", Some(c)) => {
-            let _ = writeln!(s, "First bad commit: {}", c.hash);
-            let _ = writeln!(s, "  Subject: {}", c.subject);
-            let _ = writeln!(s, "  Author:  {}", c.author);
-            if r.first_bad_unverified {
-                let _ = writeln!(
-                    s,
-                    "  (this is the --bad end; it could not be built or run, so it is blamed unseen)"
-                );
-            }
-            if !r.violations.is_empty() {
-                let _ = writeln!(s, "Violated rules (good -> bad):");
-                for v in &r.violations {
-                    let _ = write!(
-                        s,
-                        "  {}: {} {} -> {}",
-                        v.rule,
-                        v.metric,
-                        fmt_value(v.good),
-                        fmt_value(v.bad)
-                    );
-                    if let Some([a, b]) = v.interval {
-                        let _ = write!(s, "  interval [{}, {}]", fmt_value(a), fmt_value(b));
-                    }
-                    if !v.message.is_empty() {
-                        let _ = write!(s, "  ({})", v.message);
-                    }
-                    s.push('\n');
-                }
-            }
-        }
-        ("ambiguous", _) => {
-            let _ = writeln!(
-                s,
-                "Ambiguous: the first bad commit is one of these (skipped commits sit between the last good and the first bad):"
-            );
-            for c in &r.possible_first_bad {
-                let _ = writeln!(s, "  {} {}", c.short(), c.subject);
-            }
-        }
-        _ => {
-            let _ = writeln!(
-                s,
-                "No regression: the --bad end {} passes the gate against {}.",
-                r.bad.short(),
-                r.good.short()
-            );
-        }
-    }
-    if !r.skipped.is_empty() {
-        let _ = writeln!(s, "Skipped ({}):", r.skipped.len());
-        for k in &r.skipped {
-            let _ = writeln!(
-                s,
-                "  {} {}: {}",
-                k.commit.short(),
-                k.commit.subject,
-                k.reason
-            );
-        }
-    }
-    if !r.good_after_bad.is_empty() {
-        let _ = writeln!(
-            s,
-            "Warning: judged good after a bad commit (the regression may not be monotonic):"
-        );
-        for c in &r.good_after_bad {
-            let _ = writeln!(s, "  {} {}", c.short(), c.subject);
-        }
-    }
-    let _ = writeln!(
-        s,
-        "Candidates: {}, commits tested: {}, builds: {} (budget ceil(log2 {}) + 2 = {})",
-        r.candidates, r.evaluations, r.builds, r.candidates, r.build_budget
-    );
-    let _ = writeln!(
-        s,
-        "Time: build {:.1}s, run {:.1}s, total {:.1}s",
-        r.build_seconds, r.run_seconds, r.elapsed_seconds
-    );
-    s
-}
-
-/// Progress line for one step (stderr).
-fn step_line(n: usize, record: &StepRecord, subject: &str) -> String {
-    let short = &record.commit[..record.commit.len().min(12)];
-    let what = match record.mark {
-        Mark::Good => "good".to_string(),
-        Mark::Bad => format!("bad ({} rule(s) violated)", record.violations.len()),
-        Mark::Skip => format!("skip: {}", record.reason.as_deref().unwrap_or("")),
-    };
-    format!(
-        "step {n}: {short} {subject}: {what} [{} repeats, build {:.1}s, run {:.1}s]",
-        record.repeats, record.build_seconds, record.run_seconds
-    )
 }
 
 /// A step needs the whole selected corpus: a shard would judge part of it.
@@ -490,8 +312,9 @@ fn checked_repo(
         .map_err(|e| Error::input(format!("--repo {}: {e}", repo.display())).into())
 }
 
-pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
-    let started = Instant::now();
+/// The repository and the good and bad ends, resolved and checked: two different commits,
+/// good an ancestor of bad.
+fn resolve_range(args: &BisectArgs) -> anyhow::Result<(std::path::PathBuf, String, String)> {
     let repo = checked_repo(&args.repo, &args.run, &args.gate)?;
     let good = resolve_or_input(&repo, &args.good, "good")?;
     let bad = resolve_or_input(&repo, &args.bad, "bad")?;
@@ -509,32 +332,89 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let candidates = git::candidates(&repo, &good, &bad, args.first_parent)?;
-    let cache = crate::exec::cache::cache_root(args.build.cache_dir.as_deref());
-    let key = state::state_key(&key_parts(args, &repo, &good, &bad)?);
-    let state_path = state::state_path(&cache, &key);
-    let _running = state::lock_exclusive(&state_path)?;
-    let mut st = match (args.fresh, state::load(&state_path, &key)?) {
+    Ok((repo, good, bad))
+}
+
+/// The saved state when it is for these candidates (and not `--fresh`), else a new one.
+fn open_state(
+    args: &BisectArgs,
+    state_path: &Path,
+    key: &str,
+    (repo, good, bad): (&Path, &str, &str),
+    candidates: Vec<String>,
+) -> anyhow::Result<BisectState> {
+    match (args.fresh, state::load(state_path, key)?) {
         (false, Some(s)) if s.candidates == candidates => {
             eprintln!(
                 "bisect: resuming from {} ({} step(s) done)",
                 state_path.display(),
                 s.steps.len()
             );
-            s
+            Ok(s)
         }
         _ => {
             let mut s = BisectState::new(
-                key.clone(),
-                repo.clone(),
-                good.clone(),
-                bad.clone(),
+                key.to_string(),
+                repo.to_path_buf(),
+                good.to_string(),
+                bad.to_string(),
                 args.first_parent,
             );
             s.candidates = candidates;
-            s
+            Ok(s)
         }
+    }
+}
+
+/// The scripted evaluator under `--test-verdict-file`, else real builds cached under the
+/// bisect's own work directory (emptied by `--fresh`).
+fn bisect_evaluator(
+    args: &BisectArgs,
+    repo: &Path,
+    good: &str,
+    cache: &Path,
+    key: &str,
+) -> anyhow::Result<Box<dyn StepEvaluator>> {
+    match &args.test_verdict_file {
+        Some(file) => Ok(Box::new(scripted::ScriptedEvaluator::new(
+            repo, file, cache,
+        ))),
+        None => {
+            let work = cache.join("bisect").join(key);
+            if args.fresh {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            real_evaluator(repo, good, &work, real::EvaluatorOptions::from_bisect(args))
+        }
+    }
+}
+
+/// Renders the report in `--format` to `--output` or stdout.
+fn write_report(args: &BisectArgs, report: &BisectReport) -> anyhow::Result<()> {
+    let text = match args.format {
+        BisectFormat::Json => render_json(report)?,
+        BisectFormat::Text => render_text(report),
     };
+    match &args.output {
+        Some(p) => {
+            let mut read = args.gate.input_files();
+            read.extend(args.log.as_deref());
+            crate::output::write_file(p, text.as_bytes(), &read, args.force)
+        }
+        None => crate::output::print(&text),
+    }
+}
+
+pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let (repo, good, bad) = resolve_range(args)?;
+    let candidates = git::candidates(&repo, &good, &bad, args.first_parent)?;
+    let cache = crate::exec::cache::cache_root(args.build.cache_dir.as_deref());
+    let key = state::state_key(&key_parts(args, &repo, &good, &bad)?);
+    let state_path = state::state_path(&cache, &key);
+    let _running = state::lock_exclusive(&state_path)?;
+    let ends = (repo.as_path(), good.as_str(), bad.as_str());
+    let mut st = open_state(args, &state_path, &key, ends, candidates)?;
     state::save(&state_path, &st)?;
     eprintln!(
         "bisect: {} candidate(s) after {}, state in {}",
@@ -546,21 +426,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
         initial: args.run.repeats,
         max: args.max_repeats,
     };
-    let mut evaluator: Box<dyn StepEvaluator> = match &args.test_verdict_file {
-        Some(file) => Box::new(scripted::ScriptedEvaluator::new(&repo, file, &cache)),
-        None => {
-            let work = cache.join("bisect").join(&key);
-            if args.fresh {
-                let _ = std::fs::remove_dir_all(&work);
-            }
-            real_evaluator(
-                &repo,
-                &good,
-                &work,
-                real::EvaluatorOptions::from_bisect(args),
-            )?
-        }
-    };
+    let mut evaluator = bisect_evaluator(args, &repo, &good, &cache, &key)?;
     let mut log = StepLog::open(args.log.as_deref(), &args.gate.input_files())?;
     let session_start = st.elapsed_seconds;
     let mut after_step = |s: &BisectState, rec: &StepRecord| -> anyhow::Result<()> {
@@ -576,18 +442,7 @@ pub fn cmd_bisect(args: &BisectArgs) -> anyhow::Result<i32> {
     st.elapsed_seconds = session_start + started.elapsed().as_secs_f64();
     state::save(&state_path, &st)?;
     let report = build_report(&repo, &st, &conclusion)?;
-    let text = match args.format {
-        BisectFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        BisectFormat::Text => render_text(&report),
-    };
-    match &args.output {
-        Some(p) => {
-            let mut read = args.gate.input_files();
-            read.extend(args.log.as_deref());
-            crate::output::write_file(p, text.as_bytes(), &read, args.force)?
-        }
-        None => crate::output::print(&text)?,
-    }
+    write_report(args, &report)?;
     Ok(report.exit_code)
 }
 
@@ -649,13 +504,7 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
     let subject = git::describe(&repo, &rev)?.subject;
     eprintln!("{}", step_line(1, &record, &subject));
     for v in &record.violations {
-        eprintln!(
-            "  {}: {} {} -> {}",
-            v.rule,
-            v.metric,
-            fmt_value(v.good),
-            fmt_value(v.bad)
-        );
+        eprintln!("{}", violation_line(v));
     }
     Ok(step_exit_code(record.mark))
 }

@@ -2,30 +2,11 @@
 
 use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat as Format};
 use crate::error::{Error, EXIT_PASS};
+pub use crate::model::history::{HistoryEntry, HistoryTrends, MetricTrend, HISTORY_SCHEMA_VERSION};
+use crate::report::history::{render_html, render_json, render_text};
 use globset::GlobSetBuilder;
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// Schema of one history line.
-pub const HISTORY_SCHEMA_VERSION: u32 = 1;
-
-/// One recorded result: the head's metric means at one commit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub schema_version: u32,
-    pub recorded_at: String,
-    /// Head revision (or the head set's path when the result carries no revision).
-    pub label: String,
-    #[serde(default)]
-    pub base_label: Option<String>,
-    pub verdict: String,
-    /// Metric name -> head mean over repeats.
-    pub metrics: IndexMap<String, f64>,
-    /// Repeats behind the means (absent in entries written before it was recorded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repeats: Option<usize>,
-}
 
 /// Builds an entry from a `compare --format json` / gate `report.json` document.
 pub fn entry_from_report(report: &serde_json::Value, source: &Path) -> Result<HistoryEntry, Error> {
@@ -123,14 +104,6 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryEntry>, Error> {
         .collect()
 }
 
-/// The trend of one metric over the entries that have it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MetricTrend {
-    pub metric: String,
-    /// (entry label, value), oldest first.
-    pub points: Vec<(String, f64)>,
-}
-
 /// Trends of the metrics matching `globs` (all metrics when empty), in first-seen order.
 pub fn trends(entries: &[HistoryEntry], globs: &[String]) -> Result<Vec<MetricTrend>, Error> {
     let mut b = GlobSetBuilder::new();
@@ -163,115 +136,6 @@ pub fn trends(entries: &[HistoryEntry], globs: &[String]) -> Result<Vec<MetricTr
         .into_iter()
         .map(|(metric, points)| MetricTrend { metric, points })
         .collect())
-}
-
-/// Unicode sparkline of `values` scaled to their own range.
-pub fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-            (l.min(*v), h.max(*v))
-        });
-    values
-        .iter()
-        .map(|v| {
-            if hi > lo {
-                BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]
-            } else {
-                BARS[3]
-            }
-        })
-        .collect()
-}
-
-fn render_text(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
-    let mut s = format!("{} recorded result(s)\n", entries.len());
-    let width = trends.iter().map(|t| t.metric.len()).max().unwrap_or(6);
-    for t in trends {
-        let values: Vec<f64> = t.points.iter().map(|p| p.1).collect();
-        let first = values.first().copied().unwrap_or(0.0);
-        let last = values.last().copied().unwrap_or(0.0);
-        s.push_str(&format!(
-            "{:<width$}  {}  first {}  last {}\n",
-            t.metric,
-            sparkline(&values),
-            fmt_num(first),
-            fmt_num(last)
-        ));
-    }
-    s
-}
-
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-/// One self-contained HTML page: an inline SVG line chart per metric.
-fn render_html(trends: &[MetricTrend], entries: &[HistoryEntry]) -> String {
-    let mut s = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pystats-gate history</title>\
-<style>body{font-family:sans-serif;max-width:960px;margin:1em auto;padding:0 1em}svg{width:100%;height:auto}\
-.chart{margin-bottom:1.5em}h2{font-size:1em;font-family:monospace}</style></head><body>\n",
-    );
-    s.push_str(&format!(
-        "<h1>pystats-gate history</h1><p>{} recorded result(s)</p>\n",
-        entries.len()
-    ));
-    for t in trends {
-        let (w, h, pad) = (900.0, 160.0, 30.0);
-        let values: Vec<f64> = t.points.iter().map(|p| p.1).collect();
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-                (l.min(*v), h.max(*v))
-            });
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let n = values.len().max(2) as f64 - 1.0;
-        let pts: Vec<(f64, f64, &str, f64)> = t
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, (label, v))| {
-                let x = pad + (w - 2.0 * pad) * i as f64 / n;
-                let y = h - pad - (h - 2.0 * pad) * (v - lo) / span;
-                (x, y, label.as_str(), *v)
-            })
-            .collect();
-        let poly: Vec<String> = pts
-            .iter()
-            .map(|(x, y, _, _)| format!("{x:.1},{y:.1}"))
-            .collect();
-        s.push_str(&format!(
-            "<div class=\"chart\"><h2>{}</h2><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">\
-<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>\
-<text x=\"2\" y=\"{pad}\" font-size=\"11\">{}</text><text x=\"2\" y=\"{}\" font-size=\"11\">{}</text>\
-<polyline fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\" points=\"{}\"/>",
-            crate::text::html_escape(&t.metric),
-            crate::text::html_escape(&t.metric),
-            h - pad,
-            w - pad,
-            h - pad,
-            fmt_num(hi),
-            h - pad,
-            fmt_num(lo),
-            poly.join(" ")
-        ));
-        for (x, y, label, v) in &pts {
-            s.push_str(&format!(
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f6feb\"><title>{}: {}</title></circle>",
-                crate::text::html_escape(label),
-                fmt_num(*v)
-            ));
-        }
-        s.push_str("</svg></div>\n");
-    }
-    s.push_str("</body></html>\n");
-    s
 }
 
 /// A noise file from the last `last` entries: every metric's fence over the pairwise
@@ -389,11 +253,14 @@ pub fn cmd_history(args: &HistoryArgs) -> anyhow::Result<i32> {
             force,
         } => {
             let entries = read_history(file)?;
-            let trends = trends(&entries, metric)?;
+            let shown = HistoryTrends {
+                recorded: entries.len(),
+                trends: trends(&entries, metric)?,
+            };
             let body = match format {
-                Format::Html => render_html(&trends, &entries),
-                Format::Json => serde_json::to_string_pretty(&trends)?,
-                Format::Text => render_text(&trends, &entries),
+                Format::Html => render_html(&shown),
+                Format::Json => render_json(&shown)?,
+                Format::Text => render_text(&shown),
             };
             match output {
                 Some(p) => crate::output::write_file(p, body.as_bytes(), &[file], *force)?,
@@ -432,11 +299,5 @@ mod tests {
         assert_eq!(n.threshold("x"), Some(4.5));
         assert!(n.threshold("still").is_none());
         assert_eq!(n.sources, vec!["h.jsonl:a", "h.jsonl:b", "h.jsonl:c"]);
-    }
-
-    #[test]
-    fn sparkline_scales_to_range() {
-        assert_eq!(sparkline(&[0.0, 1.0]), "▁█");
-        assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
     }
 }

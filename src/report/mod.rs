@@ -1,12 +1,16 @@
 //! Report renderers: compute first, render last; renderers never recompute numbers.
 //!
 //! Every format implements [`Exporter`] over a finished [`GateReport`]; [`render`] picks one.
+//! [`bisect`], [`history`] and [`mutants`] render those commands' models ([`crate::model`]).
 
+pub mod bisect;
 pub mod github;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod mutants;
 pub mod prose;
 pub mod text;
 

@@ -1,7 +1,7 @@
 //! The few git queries bisect needs: resolve revisions, list candidates, describe commits.
 
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
+pub use crate::model::bisect::CommitInfo;
 use std::path::Path;
 use std::process::Command;
 
@@ -73,20 +73,6 @@ pub fn candidates(
         .into());
     }
     Ok(list)
-}
-
-/// What the report shows about a commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitInfo {
-    pub hash: String,
-    pub subject: String,
-    pub author: String,
-}
-
-impl CommitInfo {
-    pub fn short(&self) -> &str {
-        &self.hash[..self.hash.len().min(12)]
-    }
 }
 
 /// Hash, subject and author of one commit.

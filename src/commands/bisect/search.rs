@@ -3,16 +3,7 @@
 //! The search is a function of the known outcomes only, so resuming a saved bisect is just
 //! replaying the recorded outcomes: no hidden cursor state can drift.
 
-use serde::{Deserialize, Serialize};
-
-/// What one tested candidate turned out to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mark {
-    Good,
-    Bad,
-    Skip,
-}
+pub use crate::model::bisect::Mark;
 
 /// The next thing the driver has to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

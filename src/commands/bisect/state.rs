@@ -2,10 +2,9 @@
 //! every step) and the JSON-lines step log.
 
 use super::search::Mark;
-use super::{MetricValue, Violation};
 use crate::error::Error;
+pub use crate::model::bisect::StepRecord;
 use anyhow::Context;
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -13,30 +12,6 @@ use std::path::{Path, PathBuf};
 
 /// Bumped when the file layout changes; older files are ignored (the bisect starts over).
 pub const STATE_VERSION: u32 = 1;
-
-/// One finished step: a candidate and what it turned out to be.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    pub commit: String,
-    /// Position in the candidate list (oldest first).
-    pub index: usize,
-    pub mark: Mark,
-    /// Repeats the final decision was based on.
-    pub repeats: u32,
-    /// Builds that actually ran for this step (0 when the build was cached).
-    pub builds: u32,
-    pub build_seconds: f64,
-    pub run_seconds: f64,
-    /// Why the commit was skipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Failed rules, for a bad commit.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub violations: Vec<Violation>,
-    /// The decisive metrics, good end vs this commit.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub metrics: IndexMap<String, MetricValue>,
-}
 
 /// Everything needed to resume a bisect without redoing finished steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +174,7 @@ impl StepLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indexmap::IndexMap;
 
     fn step(index: usize, mark: Mark) -> StepRecord {
         StepRecord {

@@ -6,59 +6,11 @@
 //! No C parser: the edits are textual, and every mutant that does not compile is reported
 //! as "not built" instead of being guessed away.
 
+pub use crate::model::mutants::{Mutant, Operator};
 use crate::stats::csource::{
     code_of, family_names, family_of_opcode, functions, is_upper_ident, Function,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// A mutation operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Operator {
-    /// The line installing a specialized instruction fails for the family instead.
-    Remove,
-    /// A failure (with a kind already used nearby) at the start of the block that succeeds.
-    EarlyFail,
-    /// One guard condition negated.
-    Negate,
-    /// A `SPECIALIZATION_FAIL` site records another failure kind.
-    FailKind,
-    /// A slower sibling form of the same family is installed instead of the right one.
-    Sibling,
-}
-
-impl Operator {
-    pub fn key(self) -> &'static str {
-        match self {
-            Operator::Remove => "remove",
-            Operator::EarlyFail => "early-fail",
-            Operator::Negate => "negate",
-            Operator::FailKind => "fail-kind",
-            Operator::Sibling => "sibling",
-        }
-    }
-}
-
-/// One mutant: replace `old` (lines starting at 1-based `line`) of `file` with `new`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Mutant {
-    /// Stable identifier `file:line:operator` (with `.N` when a site has several).
-    pub id: String,
-    pub file: String,
-    /// First line replaced (1-based).
-    pub line: usize,
-    /// The line the mutant is about (for early-fail: the success line, not the insertion).
-    pub site: usize,
-    pub operator: Operator,
-    /// The specialization family the edit is about.
-    pub family: String,
-    /// The C function edited.
-    pub function: String,
-    pub description: String,
-    pub old: Vec<String>,
-    pub new: Vec<String>,
-}
 
 impl Mutant {
     /// The mutated file text; errors if the original lines are not where they should be.
@@ -190,6 +142,15 @@ fn fail_statement(lines: &[&str], f: &Function) -> Option<Vec<String>> {
     None
 }
 
+/// A line installing a specialized instruction: where, for which family, installing what.
+struct Site<'s> {
+    i: usize,
+    raw: &'s str,
+    indent: &'s str,
+    family: &'s str,
+    what: String,
+}
+
 struct Ctx<'a> {
     file: &'a str,
     lines: &'a [&'a str],
@@ -282,61 +243,24 @@ impl Ctx<'_> {
         } else {
             specialized.join(" / ")
         };
+        let site = Site {
+            i,
+            raw,
+            indent,
+            family,
+            what,
+        };
         if let Some(fail) = &self.fail {
-            let kind = "SPEC_FAIL_OTHER";
             let fam_arg = self
                 .nearest_fail_family_arg(i)
                 .unwrap_or_else(|| family.to_string());
-            let mut new = vec![format!("{indent}SPECIALIZATION_FAIL({fam_arg}, {kind});")];
-            new.extend(fail.iter().map(|s| format!("{indent}{s}")));
-            out.push(self.mutant(
-                i + 1,
-                Operator::Remove,
-                family,
-                format!(
-                    "{family}: fail ({kind}) instead of installing {what} in {}",
-                    self.f.name
-                ),
-                vec![raw.to_string()],
-                new,
-            ));
+            out.push(self.remove_mutant(&site, fail, &fam_arg));
             if let Some(at) = self.block_start(i) {
-                let kind = self
-                    .nearest_fail_kind(i)
-                    .unwrap_or_else(|| "SPEC_FAIL_OTHER".into());
-                let inner: String = self.lines[at + 1]
-                    .chars()
-                    .take_while(|c| c.is_whitespace())
-                    .collect();
-                let inner = if inner.is_empty() {
-                    indent.to_string()
-                } else {
-                    inner
-                };
-                let mut new = vec![
-                    self.lines[at].to_string(),
-                    format!("{inner}SPECIALIZATION_FAIL({fam_arg}, {kind});"),
-                ];
-                new.extend(fail.iter().map(|s| format!("{inner}{s}")));
-                let mut m = self.mutant(
-                    at + 1,
-                    Operator::EarlyFail,
-                    family,
-                    format!(
-                        "{family}: fail early ({kind}) on the path installing {what} (line {}) in {}",
-                        i + 1,
-                        self.f.name
-                    ),
-                    vec![self.lines[at].to_string()],
-                    new,
-                );
-                m.site = i + 1;
-                out.push(m);
+                out.push(self.early_fail_mutant(&site, fail, &fam_arg, at));
             }
         }
         for w in &specialized {
             if let Some((_, to)) = SIBLINGS.iter().find(|(from, _)| from == w) {
-                let new = replace_word(raw, w, to);
                 out.push(self.mutant(
                     i + 1,
                     Operator::Sibling,
@@ -346,10 +270,66 @@ impl Ctx<'_> {
                         self.f.name
                     ),
                     vec![raw.to_string()],
-                    vec![new],
+                    vec![replace_word(raw, w, to)],
                 ));
             }
         }
+    }
+
+    /// The success line replaced by a failure (`SPEC_FAIL_OTHER`) and the give-up statement.
+    fn remove_mutant(&self, site: &Site, fail: &[String], fam_arg: &str) -> Mutant {
+        let (family, indent, kind) = (site.family, site.indent, "SPEC_FAIL_OTHER");
+        let mut new = vec![format!("{indent}SPECIALIZATION_FAIL({fam_arg}, {kind});")];
+        new.extend(fail.iter().map(|s| format!("{indent}{s}")));
+        self.mutant(
+            site.i + 1,
+            Operator::Remove,
+            family,
+            format!(
+                "{family}: fail ({kind}) instead of installing {} in {}",
+                site.what, self.f.name
+            ),
+            vec![site.raw.to_string()],
+            new,
+        )
+    }
+
+    /// A failure (with the nearest failure kind) at the start of the block `at` that leads
+    /// to the success line; the mutant's site is the success line.
+    fn early_fail_mutant(&self, site: &Site, fail: &[String], fam_arg: &str, at: usize) -> Mutant {
+        let kind = self
+            .nearest_fail_kind(site.i)
+            .unwrap_or_else(|| "SPEC_FAIL_OTHER".into());
+        let inner: String = self.lines[at + 1]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect();
+        let inner = if inner.is_empty() {
+            site.indent.to_string()
+        } else {
+            inner
+        };
+        let mut new = vec![
+            self.lines[at].to_string(),
+            format!("{inner}SPECIALIZATION_FAIL({fam_arg}, {kind});"),
+        ];
+        new.extend(fail.iter().map(|s| format!("{inner}{s}")));
+        let family = site.family;
+        let mut m = self.mutant(
+            at + 1,
+            Operator::EarlyFail,
+            family,
+            format!(
+                "{family}: fail early ({kind}) on the path installing {} (line {}) in {}",
+                site.what,
+                site.i + 1,
+                self.f.name
+            ),
+            vec![self.lines[at].to_string()],
+            new,
+        );
+        m.site = site.i + 1;
+        m
     }
 
     /// `SPECIALIZATION_FAIL(F, SPEC_FAIL_X);` on one line: record SPEC_FAIL_OTHER instead.

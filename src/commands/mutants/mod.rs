@@ -2,101 +2,19 @@
 //!
 //! [`generate`] makes the mutants, [`run`] builds each one incrementally in the persistent
 //! worktree, runs the corpus and compares against the unmutated base, [`report`] tallies
-//! and renders. One JSON result file per mutant makes runs resumable and shards mergeable.
+//! the results into [`crate::model::mutants::MutantsReport`], which
+//! [`crate::report::mutants`] renders. One JSON result file per mutant makes runs resumable
+//! and shards mergeable.
 
 pub mod generate;
 pub mod report;
 pub mod run;
 
-pub use generate::{Mutant, Operator};
+pub use crate::model::mutants::{Mutant, MutantResult, Operator, Outcome, Tally};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// What became of one mutant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The gate failed naming the mutant's family.
-    Killed,
-    /// The gate failed, naming other families or none (global rules).
-    KilledElsewhere,
-    /// The interpreter crashed or timed out on the corpus: counted as killed, listed apart.
-    Crashed,
-    /// The gate passed.
-    Survived,
-    /// The mutant did not compile: excluded from the score, counted.
-    NotBuilt,
-    /// Listed as equivalent (cannot change behaviour): excluded from the score, counted.
-    Equivalent,
-}
-
-impl Outcome {
-    pub fn key(self) -> &'static str {
-        match self {
-            Outcome::Killed => "killed",
-            Outcome::KilledElsewhere => "killed elsewhere",
-            Outcome::Crashed => "crashed/timeout",
-            Outcome::Survived => "survived",
-            Outcome::NotBuilt => "not built",
-            Outcome::Equivalent => "equivalent",
-        }
-    }
-}
-
-/// The result of one mutant, written to `OUT/results/<id>.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MutantResult {
-    pub mutant: Mutant,
-    pub outcome: Outcome,
-    /// Families named by failing rules.
-    pub failing_families: Vec<String>,
-    /// `rule: metric` of each failing rule outcome.
-    pub failing_rules: Vec<String>,
-    /// Build error, crash message or equivalence reason.
-    pub detail: String,
-    pub diff: String,
-    pub build_seconds: f64,
-    pub run_seconds: f64,
-}
-
-/// Counts of outcomes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Tally {
-    pub total: usize,
-    pub killed: usize,
-    pub killed_elsewhere: usize,
-    pub crashed: usize,
-    pub survived: usize,
-    pub not_built: usize,
-    pub equivalent: usize,
-}
-
-impl Tally {
-    pub fn add(&mut self, o: Outcome) {
-        self.total += 1;
-        match o {
-            Outcome::Killed => self.killed += 1,
-            Outcome::KilledElsewhere => self.killed_elsewhere += 1,
-            Outcome::Crashed => self.crashed += 1,
-            Outcome::Survived => self.survived += 1,
-            Outcome::NotBuilt => self.not_built += 1,
-            Outcome::Equivalent => self.equivalent += 1,
-        }
-    }
-    /// Mutants that count for the score: built and not equivalent.
-    pub fn scored(&self) -> usize {
-        self.killed + self.killed_elsewhere + self.crashed + self.survived
-    }
-    pub fn all_killed(&self) -> usize {
-        self.killed + self.killed_elsewhere + self.crashed
-    }
-    /// Killed share of the scored mutants (None when nothing was scored).
-    pub fn score(&self) -> Option<f64> {
-        (self.scored() > 0).then(|| self.all_killed() as f64 / self.scored() as f64)
-    }
-}
 
 /// An equivalent mutant: ID and why it cannot change behaviour.
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -1,7 +1,7 @@
 //! Running mutants: edit, incremental build, one corpus run, compare with the base, classify; resumable.
 
 use super::generate::{generate, Mutant};
-use super::report::{self, MutantsReport};
+use super::report::compute;
 use super::{parse_equivalents, MutantResult, Outcome, BUILTIN_EQUIVALENTS};
 use crate::cli::{GateOpts, InputOpts, MutantsArgs};
 use crate::error::Error;
@@ -9,6 +9,7 @@ use crate::exec::builder::{self, Worktree};
 use crate::exec::runner::RunConfig;
 use crate::gate::evaluate;
 use crate::gate::report_model::{EvalOptions, Verdict};
+use crate::report::mutants::{self as report, outcome_label};
 use crate::stats::set::{StatsSet, MANIFEST_FILE};
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -30,44 +31,18 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
         return Err(Error::internal("no --repo without --merge (clap requires one)").into());
     };
     let commit = builder::resolve_commit(repo, &args.rev)?;
-    let mut sources = BTreeMap::new();
-    let mut mutants = vec![];
-    for file in &args.files {
-        let text = git_show(repo, &commit, file)?;
-        mutants.extend(generate(file, &text));
-        sources.insert(file.clone(), text);
-    }
+    let (sources, mutants) = read_sources(repo, &commit, &args.files)?;
     let selected = select(&mutants, &args.only, args.shard.as_deref())?;
     if args.list {
-        let mut text = String::new();
-        for m in &selected {
-            text.push_str(&format!("{}\t{}\t{}\n", m.id, m.family, m.description));
-            if args.diff {
-                text.push_str(&m.diff(&sources[&m.file]));
-            }
-        }
-        crate::output::print(&text)?;
+        let listed: Vec<_> = selected
+            .iter()
+            .map(|m| (m, args.diff.then(|| m.diff(&sources[&m.file]))))
+            .collect();
+        crate::output::print(&report::render_list(&listed))?;
         return Ok(crate::error::EXIT_PASS);
     }
     let equivalents = load_equivalents(args)?;
-    let run_opts = RunConfig {
-        repeats: args.repeats.max(1),
-        jobs: args.jobs,
-        corpus: args.corpus.clone(),
-        benches: args.benches.clone(),
-        shard: None,
-        seed_offset: 0,
-    };
-    let corpus =
-        crate::exec::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
-    corpus.select(&run_opts.benches)?;
-    let gate_opts = GateOpts {
-        rules: args.rules.clone(),
-        ..Default::default()
-    };
-    let rules = crate::gate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
-    check_identity(&args.out, &commit, &corpus.hash, &rules, args)?;
-
+    let (run_opts, gate_opts) = prepare(args, &commit)?;
     let started = Instant::now();
     let results_dir = args.out.join(RESULTS_DIR);
     fs::create_dir_all(&results_dir)
@@ -89,30 +64,57 @@ pub fn cmd(args: &MutantsArgs) -> anyhow::Result<i32> {
                 None => session.run_one(m, &sources[&m.file])?,
             };
             if !args.build.quiet {
-                eprintln!(
-                    "[{}/{}] {} {} ({:.0}s build, {:.0}s run)",
-                    k + 1,
-                    todo.len(),
-                    r.outcome.key(),
-                    m.id,
-                    r.build_seconds,
-                    r.run_seconds
-                );
+                eprintln!("{}", report::progress_line(k + 1, todo.len(), &r));
             }
             write_result(&args.out, &r)?;
         }
         session.restore(&sources)?;
     }
-    let ran = todo.len();
-    finish(
-        args,
-        Some(&selected),
-        if ran > 0 {
-            started.elapsed().as_secs_f64()
-        } else {
-            0.0
-        },
-    )
+    let wall = if todo.is_empty() {
+        0.0
+    } else {
+        started.elapsed().as_secs_f64()
+    };
+    finish(args, Some(&selected), wall)
+}
+
+/// Each `--file` at `commit` and the mutants generated from it.
+fn read_sources(
+    repo: &Path,
+    commit: &str,
+    files: &[String],
+) -> anyhow::Result<(BTreeMap<String, String>, Vec<Mutant>)> {
+    let mut sources = BTreeMap::new();
+    let mut mutants = vec![];
+    for file in files {
+        let text = git_show(repo, commit, file)?;
+        mutants.extend(generate(file, &text));
+        sources.insert(file.clone(), text);
+    }
+    Ok((sources, mutants))
+}
+
+/// The run and gate options of every mutant, once the corpus selection and the rules load
+/// and `--out` holds no results of another identity.
+fn prepare(args: &MutantsArgs, commit: &str) -> anyhow::Result<(RunConfig, GateOpts)> {
+    let run_opts = RunConfig {
+        repeats: args.repeats.max(1),
+        jobs: args.jobs,
+        corpus: args.corpus.clone(),
+        benches: args.benches.clone(),
+        shard: None,
+        seed_offset: 0,
+    };
+    let corpus =
+        crate::exec::corpus::Corpus::load(&run_opts.corpus, args.build.cache_dir.as_deref())?;
+    corpus.select(&run_opts.benches)?;
+    let gate_opts = GateOpts {
+        rules: args.rules.clone(),
+        ..Default::default()
+    };
+    let rules = crate::gate::rules::RuleSet::load_or_default(gate_opts.rules.as_deref())?;
+    check_identity(&args.out, commit, &corpus.hash, &rules, args)?;
+    Ok((run_opts, gate_opts))
 }
 
 /// File under `--out` recording what its results were made from.
@@ -226,7 +228,7 @@ fn finish(args: &MutantsArgs, selected: Option<&[Mutant]>, wall: f64) -> anyhow:
         let ids: std::collections::HashSet<&str> = sel.iter().map(|m| m.id.as_str()).collect();
         results.retain(|r| ids.contains(r.mutant.id.as_str()));
     }
-    let rep = MutantsReport::compute(results, args, wall);
+    let rep = compute(results, args, wall);
     report::write_all(&rep, &args.out)?;
     crate::output::print(&report::render_text(&rep))?;
     match (args.min_score, rep.overall.score()) {
@@ -455,9 +457,9 @@ fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
                     return Err(Error::input(format!(
                         "--merge: mutant {} is {} in {} but {} in {}",
                         r.mutant.id,
-                        o.key(),
+                        outcome_label(*o),
                         from.display(),
-                        r.outcome.key(),
+                        outcome_label(r.outcome),
                         d.display()
                     ))
                     .into());
