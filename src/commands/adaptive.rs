@@ -37,10 +37,11 @@ pub type MoreRepeats<'a> =
 
 /// Looks at `base`/`head` (the first look's sets, `min(START, max)` paired repeats each),
 /// adding repeats through `more` while fail-level rules are inconclusive, up to
-/// `max_repeats` and within `time_budget` seconds of `started`.
+/// `max_repeats` and within `time_budget` seconds of `started`; the sets end as the last
+/// look saw them.
 pub fn run(
-    mut base: StatsSet,
-    mut head: StatsSet,
+    base: &mut StatsSet,
+    head: &mut StatsSet,
     eval: &EvalOptions,
     max_repeats: u32,
     time_budget: Option<f64>,
@@ -60,7 +61,7 @@ pub fn run(
     let (mut rerun, mut seeds) = (vec![], vec![]);
     loop {
         let n = base.repeats.len() as u32;
-        let mut rep = evaluate(&base, &head, &opts)?;
+        let mut rep = evaluate(base, head, &opts)?;
         seq.settle(&mut rep, &mut opts);
         record.looks.push(Look {
             repeats: n,
@@ -69,7 +70,7 @@ pub fn run(
             verdict: rep.verdict,
         });
         let elapsed = started.elapsed().as_secs_f64();
-        let feeding = |open: &[&_]| benchmarks_to_rerun(open, &base, &head, &opts);
+        let feeding = |open: &[&_]| benchmarks_to_rerun(open, base, head, &opts);
         match seq.next(&rep, n, opts.fail_on_warn, elapsed, feeding)? {
             Next::Stop(why) => {
                 record.stopped = why;
@@ -80,8 +81,8 @@ pub fn run(
                 let t0 = Instant::now();
                 let (b, h) = more(n, count, &benches)?;
                 seq.step_done(t0.elapsed().as_secs_f64(), benches.len() * count as usize);
-                extend(&mut base, &b);
-                extend(&mut head, &h);
+                extend(base, &b);
+                extend(head, &h);
                 seeds = (n + 1..=n + count).collect();
                 rerun = benches;
             }
@@ -155,8 +156,8 @@ mod tests {
         };
         // A spent budget: one look, nothing run, still INCONCLUSIVE.
         let (rep, rec) = run(
-            base.clone(),
-            head.clone(),
+            &mut base.clone(),
+            &mut head.clone(),
             &opts,
             7,
             Some(0.0),
@@ -175,8 +176,8 @@ mod tests {
         // miss ratio (arith varies, attrs does not but is rerun too), each at alpha / 3;
         // still open at the maximum: never a pass.
         let (rep, rec) = run(
-            base.clone(),
-            head.clone(),
+            &mut base.clone(),
+            &mut head.clone(),
             &opts,
             7,
             None,
