@@ -13,7 +13,7 @@ use crate::gate::accept::Acceptance;
 use crate::gate::metrics::{self, MetricTable};
 use crate::gate::rules::Severity;
 use crate::gate::evaluate;
-use crate::gate::notes::Note;
+use crate::gate::notes::{Note, StopReason};
 use crate::gate::report_model::{EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict};
 use crate::stats::set::StatsSet;
 use std::collections::BTreeSet;
@@ -47,7 +47,7 @@ pub struct Sequential {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     /// Stop, and why.
-    Stop(String),
+    Stop(StopReason),
     /// Run `count` more paired repeats of these benchmarks.
     Rerun { count: u32, benches: Vec<String> },
 }
@@ -97,28 +97,23 @@ impl Sequential {
         let count = STEP.min(self.max_repeats.saturating_sub(n));
         let benches = feeding(&open)?;
         let estimate = self.estimate(benches.len() * count as usize);
-        if benches.is_empty() {
-            Ok(Next::Stop(
-                "no benchmark feeds the inconclusive rules".into(),
-            ))
-        } else if self.time_budget.is_some_and(|b| elapsed + estimate > b) {
-            Ok(Next::Stop(format!(
-                "--time-budget {}s would be exceeded (next look estimated at {estimate:.0}s)",
-                self.time_budget.unwrap_or(0.0)
-            )))
-        } else {
-            Ok(Next::Rerun { count, benches })
+        match self.time_budget {
+            _ if benches.is_empty() => Ok(Next::Stop(StopReason::NothingFeeds)),
+            Some(budget) if elapsed + estimate > budget => {
+                Ok(Next::Stop(StopReason::TimeBudget { budget, estimate }))
+            }
+            _ => Ok(Next::Rerun { count, benches }),
         }
     }
 
     /// Why to stop regardless of cost: nothing left to settle, or no repeats left.
-    fn stop_reason(&self, rep: &GateReport, open: &[&RuleOutcome], n: u32) -> Option<String> {
+    fn stop_reason(&self, rep: &GateReport, open: &[&RuleOutcome], n: u32) -> Option<StopReason> {
         if rep.verdict == Verdict::Inconclusive && open.is_empty() && rep.blind() {
-            Some("a rule checked nothing on this data (more repeats cannot change that)".into())
+            Some(StopReason::Blind)
         } else if rep.verdict != Verdict::Inconclusive || open.is_empty() {
-            Some("every fail-level rule decided".into())
+            Some(StopReason::Decided)
         } else if n >= self.max_repeats {
-            Some(format!("--max-repeats {} reached", self.max_repeats))
+            Some(StopReason::MaxRepeats(self.max_repeats))
         } else {
             None
         }
@@ -367,18 +362,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let at_max = seq.next(&rep, 6, false, 0.0, two).unwrap();
-        assert_eq!(at_max, Next::Stop("--max-repeats 6 reached".into()));
+        assert_eq!(at_max, Next::Stop(StopReason::MaxRepeats(6)));
         let none = seq.next(&rep, 3, false, 0.0, |_| Ok(vec![])).unwrap();
-        assert_eq!(
-            none,
-            Next::Stop("no benchmark feeds the inconclusive rules".into())
-        );
+        assert_eq!(none, Next::Stop(StopReason::NothingFeeds));
         // 4 runs took 40s: 4 more would end at 70 + 40 > 100.
         seq.step_done(40.0, 4);
-        match seq.next(&rep, 3, false, 70.0, two).unwrap() {
-            Next::Stop(why) => assert!(why.contains("--time-budget 100s"), "{why}"),
-            other => panic!("{other:?}"),
-        }
+        let over = Next::Stop(StopReason::TimeBudget {
+            budget: 100.0,
+            estimate: 40.0,
+        });
+        assert_eq!(seq.next(&rep, 3, false, 70.0, two).unwrap(), over);
         assert_eq!(seq.next(&rep, 3, false, 50.0, two).unwrap(), rerun);
         // A decided look stops whatever the budget.
         let mut planted = crate::stats::set::real_fixture("aa-head");
@@ -386,6 +379,6 @@ mod tests {
         let failed = evaluate(&base, &planted, &opts()).unwrap();
         assert_eq!(failed.verdict, Verdict::Regression);
         let stop = seq.next(&failed, 3, false, 0.0, two).unwrap();
-        assert_eq!(stop, Next::Stop("every fail-level rule decided".into()));
+        assert_eq!(stop, Next::Stop(StopReason::Decided));
     }
 }
