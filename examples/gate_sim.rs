@@ -21,7 +21,9 @@ use pystats_gate::gate::metrics::{set_repeat_metrics, MetricValue, RepeatMetrics
 use pystats_gate::gate::noise::{learn, NoiseFile};
 use pystats_gate::gate::statistics::ErrorControl;
 use pystats_gate::gate::report_model::{EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
-use pystats_gate::gate::sequential::planned_looks;
+use pystats_gate::gate::sequential::{
+    decided_of, freeze_outcomes, next_repeats, open_of, stop_reason, Sequential, Standing, START,
+};
 use pystats_gate::stats::metadata::Metadata;
 use pystats_gate::stats::set::{Repeat, StatsSet};
 use rayon::prelude::*;
@@ -554,50 +556,38 @@ fn trial(
     auto(base, head, opts)
 }
 
-/// `--repeats auto` in-process: looks at 3, 5, ..., 9 paired repeats, each at alpha / the
-/// planned looks (the gate's `planned_looks`); an outcome decided at a look stays decided
-/// (as `gate::sequential` freezes it); stops at the first look that leaves no fail-level
-/// outcome open.
+/// `--repeats auto` in-process through the gate's own sequential rule
+/// (`gate::sequential`): looks at 3, 5, ..., 9 paired repeats, each at alpha / the planned
+/// looks; outcomes decided at a look stay decided (`freeze_outcomes`); stops where the gate
+/// would (`stop_reason`: decided, or the maximum; the simulation has no time budget and
+/// every design's rules reach their metrics, so none is blind).
 fn auto(
     base: Vec<RepeatMetrics>,
     head: Vec<RepeatMetrics>,
     opts: &EvalOptions,
 ) -> anyhow::Result<Row> {
+    let max = AUTO_MAX as u32;
     let mut o = opts.clone();
-    o.alpha = opts.alpha / planned_looks(AUTO_MAX as u32) as f64;
+    o.alpha = Sequential::new(opts.alpha, max, None).look_alpha;
+    let standing = Standing {
+        checks_ok: true,
+        strict: o.strict,
+        fail_on_warn: o.fail_on_warn,
+        reach: None,
+        blind: false,
+    };
     let mut decided: Vec<RuleOutcome> = vec![];
-    let mut n = 3;
+    let mut n = START.min(max);
     loop {
-        let (_, mut outcomes) = decide_tables(base[..n].to_vec(), head[..n].to_vec(), true, &o)?;
-        for out in &mut outcomes {
-            let same = |x: &&RuleOutcome| {
-                x.rule == out.rule && x.metric == out.metric && x.benchmark == out.benchmark
-            };
-            if let Some(x) = decided.iter().find(same) {
-                *out = x.clone();
-            }
+        let k = n as usize;
+        let (_, mut outcomes) = decide_tables(base[..k].to_vec(), head[..k].to_vec(), true, &o)?;
+        let v = freeze_outcomes(&mut outcomes, &decided, standing);
+        decided.extend(decided_of(&outcomes));
+        let open = open_of(&outcomes, o.fail_on_warn).len();
+        if stop_reason(v, open, standing.blind, n, max).is_some() {
+            return Ok(Row::of(v, &outcomes, k));
         }
-        decided = outcomes
-            .iter()
-            .filter(|x| matches!(x.status, OutcomeStatus::Pass | OutcomeStatus::Regression))
-            .cloned()
-            .collect();
-        let fail_level = |x: &&RuleOutcome| x.severity == pystats_gate::gate::rules::Severity::Fail;
-        let v = if outcomes.iter().any(|x| x.fails(false)) {
-            Verdict::Regression
-        } else if outcomes
-            .iter()
-            .filter(fail_level)
-            .any(|x| x.open_inconclusive())
-        {
-            Verdict::Inconclusive
-        } else {
-            Verdict::Pass
-        };
-        if v != Verdict::Inconclusive || n >= AUTO_MAX {
-            return Ok(Row::of(v, &outcomes, n));
-        }
-        n += 2;
+        n = next_repeats(n, max);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::gate::sequential::{benchmarks_to_rerun, extend, planned_looks, Next, Sequential};
 use crate::gate::evaluate::evaluate;
-use crate::gate::notes::Note;
+use crate::gate::notes::{Note, RepeatsAuto, Rerun, StopReason};
 use crate::gate::report_model::{EvalOptions, GateReport, Verdict};
 use crate::stats::set::StatsSet;
 use serde::Serialize;
@@ -27,8 +27,8 @@ pub struct AutoRecord {
     /// alpha / looks_planned: the level of every look.
     pub look_alpha: f64,
     pub looks: Vec<Look>,
-    /// Why it stopped.
-    pub stopped: String,
+    /// Why it stopped (the sentence in gate.json).
+    pub stopped: StopReason,
 }
 
 /// Runs new repeats: (seed offset, how many, benchmarks) -> (base, head) sets of them.
@@ -37,10 +37,11 @@ pub type MoreRepeats<'a> =
 
 /// Looks at `base`/`head` (the first look's sets, `min(START, max)` paired repeats each),
 /// adding repeats through `more` while fail-level rules are inconclusive, up to
-/// `max_repeats` and within `time_budget` seconds of `started`.
+/// `max_repeats` and within `time_budget` seconds of `started`; the sets end as the last
+/// look saw them.
 pub fn run(
-    mut base: StatsSet,
-    mut head: StatsSet,
+    base: &mut StatsSet,
+    head: &mut StatsSet,
     eval: &EvalOptions,
     max_repeats: u32,
     time_budget: Option<f64>,
@@ -50,38 +51,38 @@ pub fn run(
     let mut seq = Sequential::new(eval.alpha, max_repeats, time_budget);
     let mut opts = eval.clone();
     opts.alpha = seq.look_alpha;
-    let mut record = AutoRecord {
-        looks_planned: planned_looks(max_repeats),
-        max_repeats,
-        look_alpha: opts.alpha,
-        looks: vec![],
-        stopped: String::new(),
-    };
+    let mut looks = vec![];
     let (mut rerun, mut seeds) = (vec![], vec![]);
     loop {
         let n = base.repeats.len() as u32;
-        let mut rep = evaluate(&base, &head, &opts)?;
+        let mut rep = evaluate(base, head, &opts)?;
         seq.settle(&mut rep, &mut opts);
-        record.looks.push(Look {
+        looks.push(Look {
             repeats: n,
             rerun: std::mem::take(&mut rerun),
             seeds: std::mem::take(&mut seeds),
             verdict: rep.verdict,
         });
         let elapsed = started.elapsed().as_secs_f64();
-        let feeding = |open: &[&_]| benchmarks_to_rerun(open, &base, &head, &opts);
+        let feeding = |open: &[&_]| benchmarks_to_rerun(open, base, head, &opts);
         match seq.next(&rep, n, opts.fail_on_warn, elapsed, feeding)? {
-            Next::Stop(why) => {
-                record.stopped = why;
-                rep.notes.push(Note::Rendered(note(&record)));
+            Next::Stop(stopped) => {
+                let record = AutoRecord {
+                    looks_planned: planned_looks(max_repeats),
+                    max_repeats,
+                    look_alpha: opts.alpha,
+                    looks,
+                    stopped,
+                };
+                rep.notes.push(Note::RepeatsAuto(Box::new(note(&record))));
                 return Ok((rep, record));
             }
             Next::Rerun { count, benches } => {
                 let t0 = Instant::now();
                 let (b, h) = more(n, count, &benches)?;
                 seq.step_done(t0.elapsed().as_secs_f64(), benches.len() * count as usize);
-                extend(&mut base, &b);
-                extend(&mut head, &h);
+                extend(base, &b);
+                extend(head, &h);
                 seeds = (n + 1..=n + count).collect();
                 rerun = benches;
             }
@@ -89,36 +90,26 @@ pub fn run(
     }
 }
 
-/// The report note: repeats spent, what was rerun, why it stopped.
-fn note(r: &AutoRecord) -> String {
-    let reruns: Vec<String> = r
-        .looks
-        .iter()
-        .skip(1)
-        .map(|l| {
-            format!(
-                "seeds {}-{}: {}",
-                l.seeds.first().unwrap_or(&0),
-                l.seeds.last().unwrap_or(&0),
-                l.rerun.join(", ")
-            )
-        })
-        .collect();
-    format!(
-        "--repeats auto: {} paired repeat(s) spent in {} look(s) of {} planned (up to {}); each look tested at alpha / {} = {:.4} (Bonferroni over looks); {}; stopped: {}",
-        r.looks.last().map(|l| l.repeats).unwrap_or(0),
-        r.looks.len(),
-        r.looks_planned,
-        r.max_repeats,
-        r.looks_planned,
-        r.look_alpha,
-        if reruns.is_empty() {
-            "nothing rerun".to_string()
-        } else {
-            format!("reran {}", reruns.join("; "))
-        },
-        r.stopped
-    )
+/// The report note's data: repeats spent, what was rerun, why it stopped.
+fn note(r: &AutoRecord) -> RepeatsAuto {
+    RepeatsAuto {
+        repeats: r.looks.last().map(|l| l.repeats).unwrap_or(0),
+        looks: r.looks.len(),
+        looks_planned: r.looks_planned,
+        max_repeats: r.max_repeats,
+        look_alpha: r.look_alpha,
+        reruns: r
+            .looks
+            .iter()
+            .skip(1)
+            .map(|l| Rerun {
+                first_seed: l.seeds.first().copied().unwrap_or(0),
+                last_seed: l.seeds.last().copied().unwrap_or(0),
+                benchmarks: l.rerun.clone(),
+            })
+            .collect(),
+        stopped: r.stopped.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -155,8 +146,8 @@ mod tests {
         };
         // A spent budget: one look, nothing run, still INCONCLUSIVE.
         let (rep, rec) = run(
-            base.clone(),
-            head.clone(),
+            &mut base.clone(),
+            &mut head.clone(),
             &opts,
             7,
             Some(0.0),
@@ -166,7 +157,11 @@ mod tests {
         .unwrap();
         assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
         assert_eq!(rec.looks.len(), 1);
-        assert!(rec.stopped.contains("--time-budget"), "{}", rec.stopped);
+        assert!(
+            matches!(rec.stopped, StopReason::TimeBudget { .. }),
+            "{:?}",
+            rec.stopped
+        );
         assert!(rep
             .notes
             .iter()
@@ -175,8 +170,8 @@ mod tests {
         // miss ratio (arith varies, attrs does not but is rerun too), each at alpha / 3;
         // still open at the maximum: never a pass.
         let (rep, rec) = run(
-            base.clone(),
-            head.clone(),
+            &mut base.clone(),
+            &mut head.clone(),
             &opts,
             7,
             None,
@@ -198,6 +193,12 @@ mod tests {
         assert_eq!(rec.looks[2].seeds, vec![6, 7]);
         assert!((rep.alpha - 0.05 / 3.0).abs() < 1e-12);
         assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
-        assert!(rec.stopped.contains("--max-repeats 7"), "{}", rec.stopped);
+        assert_eq!(rec.stopped, StopReason::MaxRepeats(7));
+        // The note says the spend from the record's numbers.
+        let said = rep.notes.last().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(
+            said,
+            "--repeats auto: 7 paired repeat(s) spent in 3 look(s) of 3 planned (up to 7); each look tested at alpha / 3 = 0.0167 (Bonferroni over looks); reran seeds 4-5: arith, attrs; seeds 6-7: arith, attrs; stopped: --max-repeats 7 reached"
+        );
     }
 }

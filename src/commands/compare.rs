@@ -1,7 +1,7 @@
 //! `pystats-gate compare BASE HEAD`: the gate's comparison of two stats sets, reported.
 
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::gate::evaluate::{evaluate, summary_diff};
+use crate::gate::evaluate::{attach_full_summary, evaluate, summary_diff};
 use crate::gate::report_model::exit_code;
 use crate::report::{self, Format as ReportFormat};
 use crate::stats::set::StatsSet;
@@ -26,6 +26,11 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     let mut rep = evaluate(&base, &head, &opts)?;
     if !shared.is_empty() {
         crate::gate::evaluate::mark_same_input(&mut rep, &shared);
+    }
+    // Only HTML and JSON show the full comparative summary (--out-dir writes both).
+    let shown = matches!(args.format, CompareFormat::Json | CompareFormat::Html);
+    if shown || args.out_dir.is_some() {
+        attach_full_summary(&mut rep, &base, &head, &opts)?;
     }
     if args.diff {
         rep.summary_diff = Some(summary_diff(

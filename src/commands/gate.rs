@@ -6,6 +6,7 @@ use crate::exec::builder::{self, BuildConfig, BuiltPython};
 use crate::exec::cache;
 use crate::exec::corpus::Corpus;
 use crate::exec::runner::{self, RunConfig, RunSummary};
+use crate::gate::evaluate::attach_full_summary;
 use crate::gate::reach::{ChangedFile, Reach};
 use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
@@ -282,27 +283,30 @@ fn compare_sides(
     (gate_opts, trailers, started): (&GateOpts, &[crate::gate::accept::Acceptance], Instant),
 ) -> anyhow::Result<(i32, Option<crate::commands::adaptive::AutoRecord>)> {
     let popts = crate::stats::raw::ParseOptions::default();
-    let base_set = StatsSet::load(&job.out.join("base"), popts)?;
-    let head_set = StatsSet::load(&job.out.join("head"), popts)?;
+    let mut base_set = StatsSet::load(&job.out.join("base"), popts)?;
+    let mut head_set = StatsSet::load(&job.out.join("head"), popts)?;
     let mut eval = eval_options(&base_set, &head_set, sides, gate_opts, trailers)?;
     eval.notes.extend(job.notes.iter().cloned());
     eval.reach = Some(reach_of(sides.base, sides.head, changed, &eval));
     let Some(limits) = auto else {
-        let rep = crate::gate::evaluate::evaluate(&base_set, &head_set, &eval)?;
+        let mut rep = crate::gate::evaluate::evaluate(&base_set, &head_set, &eval)?;
+        attach_full_summary(&mut rep, &base_set, &head_set, &eval)?;
         return Ok((write_and_print(&rep, gate_opts, job.out)?, None));
     };
     let mut more = |offset: u32, count: u32, benches: &[String]| {
         more_repeats(sides, job.out, (offset, count, benches))
     };
-    let (rep, record) = crate::commands::adaptive::run(
-        base_set,
-        head_set,
+    let (mut rep, record) = crate::commands::adaptive::run(
+        &mut base_set,
+        &mut head_set,
         &eval,
         limits.max_repeats,
         limits.time_budget,
         started,
         &mut more,
     )?;
+    // Over the sets of the last look, as that look's report.
+    attach_full_summary(&mut rep, &base_set, &head_set, &eval)?;
     Ok((write_and_print(&rep, gate_opts, job.out)?, Some(record)))
 }
 

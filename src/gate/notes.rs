@@ -36,6 +36,46 @@ pub enum Note {
     Inconclusive(InconclusiveNote),
     /// Changed specializer code no counter of the corpus reached.
     Unreached(Box<Reach>),
+    /// What `gate --repeats auto` spent and why it stopped.
+    RepeatsAuto(Box<RepeatsAuto>),
+}
+
+/// `--repeats auto`'s note: the looks taken, the repeats they added and why they stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepeatsAuto {
+    /// Paired repeats of the last look.
+    pub repeats: u32,
+    pub looks: usize,
+    pub looks_planned: u32,
+    pub max_repeats: u32,
+    /// alpha / looks_planned: the level of every look.
+    pub look_alpha: f64,
+    /// What each look after the first added.
+    pub reruns: Vec<Rerun>,
+    pub stopped: StopReason,
+}
+
+/// The new paired repeats of one look: their seeds (first to last) and the benchmarks run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rerun {
+    pub first_seed: u32,
+    pub last_seed: u32,
+    pub benchmarks: Vec<String>,
+}
+
+/// Why `--repeats auto` stopped adding repeats (`gate::sequential` decides it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopReason {
+    /// The verdict is not INCONCLUSIVE, or no open outcome can fail the gate.
+    Decided,
+    /// INCONCLUSIVE because a rule checked nothing: more repeats cannot change that.
+    Blind,
+    /// The last look had `--max-repeats` paired repeats.
+    MaxRepeats(u32),
+    /// No benchmark's runs feed the open outcomes.
+    NothingFeeds,
+    /// The next look, estimated at `estimate` seconds, would exceed `--time-budget`.
+    TimeBudget { budget: f64, estimate: f64 },
 }
 
 /// Why repeats are unpaired.

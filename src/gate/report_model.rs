@@ -323,6 +323,8 @@ pub struct GateReport {
     pub missing_data: Vec<String>,
     /// The compared sets' summarize_stats-style tables, as data: the HTML report folds them
     /// in, and report.json carries them rendered as markdown (`full_report_markdown`).
+    /// `evaluate` leaves it None; `compare` and `gate` attach it once before writing
+    /// (`gate::evaluate::attach_full_summary`).
     #[serde(
         rename = "full_report_markdown",
         default,

@@ -7,13 +7,16 @@
 //! seed-multimodal counters are not). An outcome decided at a look (pass or regression)
 //! stays decided: later looks only settle the ones still inconclusive, and the gate stops
 //! at the first look whose verdict is not INCONCLUSIVE. Nothing here runs anything:
-//! `commands::adaptive` runs the repeats and asks this module what to do next.
+//! `commands::adaptive` runs the repeats and asks this module what to do next. The rule
+//! itself ([`freeze_outcomes`], [`stop_reason`], [`next_repeats`]) works on outcomes alone,
+//! so the simulator (examples/gate_sim.rs) looks exactly as the gate does.
 
 use crate::gate::accept::Acceptance;
 use crate::gate::metrics::{self, MetricTable};
 use crate::gate::rules::Severity;
 use crate::gate::evaluate;
-use crate::gate::notes::Note;
+use crate::gate::notes::{Note, StopReason};
+use crate::gate::reach::Reach;
 use crate::gate::report_model::{EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict};
 use crate::stats::set::StatsSet;
 use std::collections::BTreeSet;
@@ -47,7 +50,7 @@ pub struct Sequential {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     /// Stop, and why.
-    Stop(String),
+    Stop(StopReason),
     /// Run `count` more paired repeats of these benchmarks.
     Rerun { count: u32, benches: Vec<String> },
 }
@@ -76,7 +79,7 @@ impl Sequential {
             Some(a) => rep.acceptances = a.clone(),
         }
         freeze(rep, &self.decided, opts);
-        self.decided.extend(decided_in(rep));
+        self.decided.extend(decided_of(&rep.outcomes));
     }
 
     /// After a settled look with `n` paired repeats: stop (why), or which benchmarks to
@@ -91,36 +94,19 @@ impl Sequential {
         feeding: impl FnOnce(&[&RuleOutcome]) -> anyhow::Result<Vec<String>>,
     ) -> anyhow::Result<Next> {
         let open = open_outcomes(rep, fail_on_warn);
-        if let Some(why) = self.stop_reason(rep, &open, n) {
+        if let Some(why) = stop_reason(rep.verdict, open.len(), rep.blind(), n, self.max_repeats)
+        {
             return Ok(Next::Stop(why));
         }
-        let count = STEP.min(self.max_repeats.saturating_sub(n));
+        let count = next_repeats(n, self.max_repeats) - n;
         let benches = feeding(&open)?;
         let estimate = self.estimate(benches.len() * count as usize);
-        if benches.is_empty() {
-            Ok(Next::Stop(
-                "no benchmark feeds the inconclusive rules".into(),
-            ))
-        } else if self.time_budget.is_some_and(|b| elapsed + estimate > b) {
-            Ok(Next::Stop(format!(
-                "--time-budget {}s would be exceeded (next look estimated at {estimate:.0}s)",
-                self.time_budget.unwrap_or(0.0)
-            )))
-        } else {
-            Ok(Next::Rerun { count, benches })
-        }
-    }
-
-    /// Why to stop regardless of cost: nothing left to settle, or no repeats left.
-    fn stop_reason(&self, rep: &GateReport, open: &[&RuleOutcome], n: u32) -> Option<String> {
-        if rep.verdict == Verdict::Inconclusive && open.is_empty() && rep.blind() {
-            Some("a rule checked nothing on this data (more repeats cannot change that)".into())
-        } else if rep.verdict != Verdict::Inconclusive || open.is_empty() {
-            Some("every fail-level rule decided".into())
-        } else if n >= self.max_repeats {
-            Some(format!("--max-repeats {} reached", self.max_repeats))
-        } else {
-            None
+        match self.time_budget {
+            _ if benches.is_empty() => Ok(Next::Stop(StopReason::NothingFeeds)),
+            Some(budget) if elapsed + estimate > budget => {
+                Ok(Next::Stop(StopReason::TimeBudget { budget, estimate }))
+            }
+            _ => Ok(Next::Rerun { count, benches }),
         }
     }
 
@@ -137,9 +123,41 @@ impl Sequential {
     }
 }
 
+/// Why to stop a look regardless of cost (None: go on if repeats can be afforded): nothing
+/// left to settle (`open` outcomes could still fail the gate), or no repeats left. Pure, on
+/// a look's facts alone: the gate ([`Sequential::next`]) and the simulator
+/// (examples/gate_sim.rs) both stop by it.
+pub fn stop_reason(
+    verdict: Verdict,
+    open: usize,
+    blind: bool,
+    n: u32,
+    max_repeats: u32,
+) -> Option<StopReason> {
+    if verdict == Verdict::Inconclusive && open == 0 && blind {
+        Some(StopReason::Blind)
+    } else if verdict != Verdict::Inconclusive || open == 0 {
+        Some(StopReason::Decided)
+    } else if n >= max_repeats {
+        Some(StopReason::MaxRepeats(max_repeats))
+    } else {
+        None
+    }
+}
+
+/// Paired repeats of the look after one with `n` (at most `max_repeats`).
+pub fn next_repeats(n: u32, max_repeats: u32) -> u32 {
+    n + STEP.min(max_repeats.saturating_sub(n))
+}
+
 /// The outcomes more repeats could still settle: inconclusive and able to fail the gate.
 pub fn open_outcomes(rep: &GateReport, fail_on_warn: bool) -> Vec<&RuleOutcome> {
-    rep.outcomes
+    open_of(&rep.outcomes, fail_on_warn)
+}
+
+/// [`open_outcomes`] of a look's outcomes alone.
+pub fn open_of(outcomes: &[RuleOutcome], fail_on_warn: bool) -> Vec<&RuleOutcome> {
+    outcomes
         .iter()
         .filter(|o| o.open_inconclusive() && (o.severity == Severity::Fail || fail_on_warn))
         .collect()
@@ -151,30 +169,65 @@ fn is_decided(o: &RuleOutcome) -> bool {
 
 /// The outcomes `rep` decided (frozen for later looks).
 pub fn decided_in(rep: &GateReport) -> impl Iterator<Item = RuleOutcome> + '_ {
-    rep.outcomes.iter().filter(|o| is_decided(o)).cloned()
+    decided_of(&rep.outcomes)
+}
+
+/// The decided outcomes of a look (passed, violated or accepted): frozen for later looks.
+pub fn decided_of(outcomes: &[RuleOutcome]) -> impl Iterator<Item = RuleOutcome> + '_ {
+    outcomes.iter().filter(|o| is_decided(o)).cloned()
 }
 
 fn same_check(a: &RuleOutcome, b: &RuleOutcome) -> bool {
     a.rule == b.rule && a.metric == b.metric && a.benchmark == b.benchmark
 }
 
-/// Puts back the outcomes decided at earlier looks (a decided outcome stays decided) and
-/// re-derives the verdict.
-pub fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
-    for o in &mut rep.outcomes {
+/// What a look's verdict depends on besides its rule outcomes (`evaluate::decide`'s inputs).
+#[derive(Clone, Copy, Debug)]
+pub struct Standing<'a> {
+    pub checks_ok: bool,
+    pub strict: bool,
+    pub fail_on_warn: bool,
+    pub reach: Option<&'a Reach>,
+    /// A rule that could fail the gate checked nothing, or base and head are the same files.
+    pub blind: bool,
+}
+
+/// The sequential rule on one look's outcomes alone: puts back the outcomes decided at
+/// earlier looks (a decided outcome stays decided), sorts worst first and returns the
+/// verdict the gate's rule gives them. Pure: the gate's looks ([`freeze`]) and the
+/// simulator (examples/gate_sim.rs) both go through it.
+pub fn freeze_outcomes(
+    outcomes: &mut [RuleOutcome],
+    decided: &[RuleOutcome],
+    standing: Standing<'_>,
+) -> Verdict {
+    for o in outcomes.iter_mut() {
         if let Some(d) = decided.iter().find(|d| same_check(d, o)) {
             *o = d.clone();
         }
     }
-    evaluate::sort_worst_first(&mut rep.outcomes);
-    rep.verdict = evaluate::decide(
-        &rep.outcomes,
-        rep.checks_ok(),
-        opts.strict,
-        opts.fail_on_warn,
-        rep.reach.as_ref(),
-        rep.blind(),
-    );
+    evaluate::sort_worst_first(outcomes);
+    evaluate::decide(
+        outcomes,
+        standing.checks_ok,
+        standing.strict,
+        standing.fail_on_warn,
+        standing.reach,
+        standing.blind,
+    )
+}
+
+/// [`freeze_outcomes`] on a look's report: its outcomes and verdict, and the INCONCLUSIVE
+/// note dropped when the look is decided.
+pub fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
+    let standing = Standing {
+        checks_ok: rep.checks_ok(),
+        strict: opts.strict,
+        fail_on_warn: opts.fail_on_warn,
+        reach: rep.reach.as_ref(),
+        blind: rep.blind(),
+    };
+    rep.verdict = freeze_outcomes(&mut rep.outcomes, decided, standing);
     if rep.verdict != Verdict::Inconclusive {
         rep.notes.retain(|n| !matches!(n, Note::Inconclusive(_)));
     }
@@ -243,6 +296,22 @@ pub fn extend(set: &mut StatsSet, extra: &StatsSet) {
 mod tests {
     use super::*;
     use crate::gate::evaluate::evaluate;
+
+    /// Blind before decided before the maximum; an open look below the maximum goes on.
+    #[test]
+    fn stop_reasons_in_their_order() {
+        use Verdict::{Inconclusive, Pass, Regression};
+        assert_eq!(stop_reason(Inconclusive, 0, true, 3, 9), Some(StopReason::Blind));
+        assert_eq!(stop_reason(Inconclusive, 0, false, 3, 9), Some(StopReason::Decided));
+        assert_eq!(stop_reason(Regression, 2, false, 3, 9), Some(StopReason::Decided));
+        assert_eq!(stop_reason(Pass, 0, true, 9, 9), Some(StopReason::Decided));
+        assert_eq!(
+            stop_reason(Inconclusive, 1, true, 9, 9),
+            Some(StopReason::MaxRepeats(9))
+        );
+        assert_eq!(stop_reason(Inconclusive, 1, false, 7, 9), None);
+        assert_eq!((next_repeats(3, 9), next_repeats(7, 8), next_repeats(9, 9)), (5, 8, 9));
+    }
 
     #[test]
     fn looks_split_alpha() {
@@ -367,18 +436,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let at_max = seq.next(&rep, 6, false, 0.0, two).unwrap();
-        assert_eq!(at_max, Next::Stop("--max-repeats 6 reached".into()));
+        assert_eq!(at_max, Next::Stop(StopReason::MaxRepeats(6)));
         let none = seq.next(&rep, 3, false, 0.0, |_| Ok(vec![])).unwrap();
-        assert_eq!(
-            none,
-            Next::Stop("no benchmark feeds the inconclusive rules".into())
-        );
+        assert_eq!(none, Next::Stop(StopReason::NothingFeeds));
         // 4 runs took 40s: 4 more would end at 70 + 40 > 100.
         seq.step_done(40.0, 4);
-        match seq.next(&rep, 3, false, 70.0, two).unwrap() {
-            Next::Stop(why) => assert!(why.contains("--time-budget 100s"), "{why}"),
-            other => panic!("{other:?}"),
-        }
+        let over = Next::Stop(StopReason::TimeBudget {
+            budget: 100.0,
+            estimate: 40.0,
+        });
+        assert_eq!(seq.next(&rep, 3, false, 70.0, two).unwrap(), over);
         assert_eq!(seq.next(&rep, 3, false, 50.0, two).unwrap(), rerun);
         // A decided look stops whatever the budget.
         let mut planted = crate::stats::set::real_fixture("aa-head");
@@ -386,6 +453,6 @@ mod tests {
         let failed = evaluate(&base, &planted, &opts()).unwrap();
         assert_eq!(failed.verdict, Verdict::Regression);
         let stop = seq.next(&failed, 3, false, 0.0, two).unwrap();
-        assert_eq!(stop, Next::Stop("every fail-level rule decided".into()));
+        assert_eq!(stop, Next::Stop(StopReason::Decided));
     }
 }

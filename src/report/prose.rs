@@ -6,7 +6,8 @@
 use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::{self, MetricKind};
 use crate::gate::notes::{
-    InconclusiveNote, LimitReason, Note, Reason, ReasonCase, SkipReason, UnpairedCause,
+    InconclusiveNote, LimitReason, Note, Reason, ReasonCase, RepeatsAuto, SkipReason,
+    StopReason, UnpairedCause,
 };
 use crate::gate::rules::Severity;
 use serde::{Serialize, Serializer};
@@ -55,6 +56,53 @@ pub fn note(n: &Note) -> String {
         ),
         Note::Inconclusive(i) => inconclusive_note(i),
         Note::Unreached(reach) => reach.note().unwrap_or_default(),
+        Note::RepeatsAuto(a) => repeats_auto_note(a),
+    }
+}
+
+/// `--repeats auto`'s note: repeats spent, what was rerun, why it stopped.
+fn repeats_auto_note(a: &RepeatsAuto) -> String {
+    let reruns: Vec<String> = a
+        .reruns
+        .iter()
+        .map(|r| {
+            format!(
+                "seeds {}-{}: {}",
+                r.first_seed,
+                r.last_seed,
+                r.benchmarks.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        "--repeats auto: {} paired repeat(s) spent in {} look(s) of {} planned (up to {}); each look tested at alpha / {} = {:.4} (Bonferroni over looks); {}; stopped: {}",
+        a.repeats,
+        a.looks,
+        a.looks_planned,
+        a.max_repeats,
+        a.looks_planned,
+        a.look_alpha,
+        if reruns.is_empty() {
+            "nothing rerun".to_string()
+        } else {
+            format!("reran {}", reruns.join("; "))
+        },
+        stop_reason(&a.stopped)
+    )
+}
+
+/// Why `--repeats auto` stopped, as its note and gate.json's `auto.stopped` say it.
+pub fn stop_reason(r: &StopReason) -> String {
+    match r {
+        StopReason::Decided => "every fail-level rule decided".into(),
+        StopReason::Blind => {
+            "a rule checked nothing on this data (more repeats cannot change that)".into()
+        }
+        StopReason::MaxRepeats(max) => format!("--max-repeats {max} reached"),
+        StopReason::NothingFeeds => "no benchmark feeds the inconclusive rules".into(),
+        StopReason::TimeBudget { budget, estimate } => format!(
+            "--time-budget {budget}s would be exceeded (next look estimated at {estimate:.0}s)"
+        ),
     }
 }
 
@@ -322,6 +370,12 @@ impl fmt::Display for SkipReason {
     }
 }
 
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&stop_reason(self))
+    }
+}
+
 // report.json holds the sentences, as before notes and reasons were typed.
 impl Serialize for Note {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -338,6 +392,13 @@ impl Serialize for Reason {
 impl Serialize for SkipReason {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&skip_reason(self))
+    }
+}
+
+// gate.json's `auto.stopped` holds the sentence.
+impl Serialize for StopReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&stop_reason(self))
     }
 }
 

@@ -17,7 +17,7 @@ pub(crate) mod tests;
 
 pub use acceptances::mark_same_input;
 pub(crate) use outcome::{decide, sort_worst_first};
-pub use summary::{full_summary, single_set_report, summary_diff};
+pub use summary::{attach_full_summary, full_summary, single_set_report, summary_diff};
 
 use acceptances::apply_acceptances;
 use checks::{ensure_both_executed, run_checks};
@@ -226,7 +226,7 @@ fn evaluate_complete(
         reach,
         unchecked_rules,
         same_input: vec![],
-        full_summary: Some(full_summary(base, head, &opts.meta_base, &opts.meta_head)?),
+        full_summary: None,
         summary_diff: None,
     })
 }
