@@ -2101,3 +2101,152 @@ fn summarize_and_calibrate_refuse_the_same_input_twice() {
         .exits(0);
     assert!(noise.exists());
 }
+
+/// Replaces the file `at` by a symlink to `to`, or by a hard link to it.
+fn plant_link(at: &Path, to: &Path, hard: bool) {
+    let _ = std::fs::remove_file(at);
+    if hard {
+        std::fs::hard_link(to, at).unwrap();
+    } else {
+        std::os::unix::fs::symlink(to, at).unwrap();
+    }
+}
+
+#[test]
+fn a_run_writes_its_logs_and_dumps_over_planted_links_never_through_them() {
+    // The runner created each log with File::create and each collected dump with fs::write:
+    // a link planted where it writes (here by the run before) truncated or overwrote the
+    // file it pointed at. Tool-owned files are replaced by a rename, never written through.
+    let d = tempdir();
+    let (user_log, user_dump) = (d.path().join("user-log"), d.path().join("user-dump"));
+    for u in [&user_log, &user_dump] {
+        std::fs::write(u, "the user's").unwrap();
+    }
+    // $dump is <tmp>/scratch/a-SEED/a.txt; the set being written is <tmp>/set.
+    let body = format!(
+        "scratch=$(dirname \"$(dirname \"$dump\")\"); set=$(dirname \"$scratch\")/set\n\
+         if [ \"$PYTHONHASHSEED\" = 1 ]; then mkdir -p \"$set/run-1\"; \
+         ln -s {dump_target} \"$set/run-1/a.txt\"; ln -s {log_target} \"$scratch/a-2.log\"; fi\n\
+         {GOOD_DUMP}",
+        dump_target = user_dump.display(),
+        log_target = user_log.display(),
+    );
+    fake_python(d.path(), "", &body);
+    let out_dir = d.path().join("out");
+    let out = cmd()
+        .arg("run")
+        .arg("--python")
+        .arg(d.path().join("python"))
+        .arg("--corpus")
+        .arg(d.path().join("c"))
+        .args(["--repeats", "2", "--jobs", "1", "--quiet", "--out"])
+        .arg(&out_dir)
+        .env("PYSTATS_GATE_ISOLATION", "lock")
+        .timeout(std::time::Duration::from_secs(120))
+        .exits(0);
+    for u in [&user_log, &user_dump] {
+        assert_eq!(std::fs::read_to_string(u).unwrap(), "the user's", "{}", dump(&out));
+    }
+    for r in ["run-1", "run-2"] {
+        let p = out_dir.join(r).join("a.txt");
+        assert!(std::fs::symlink_metadata(&p).unwrap().is_file(), "{}", p.display());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "opcode[LOAD_FAST].execution_count : 5\n"
+        );
+    }
+}
+
+/// A directory that `build --source` accepts as a CPython tree whose configure succeeds
+/// and whose make fails at once (no Makefile): a build that stops in seconds.
+fn failing_source_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir.join("Python")).unwrap();
+    std::fs::write(dir.join("Python/ceval.c"), "/* not CPython */\n").unwrap();
+    let configure = dir.join("configure");
+    std::fs::write(&configure, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&configure, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_build_replaces_links_planted_in_its_cache_never_writes_through_them() {
+    // The build cache's lock (File::create truncated it), its log (fs::write) and the
+    // synced sources (fs::copy over what was there) followed a symlink or wrote into a
+    // hard link planted at their names: a file of the user's was truncated or overwritten.
+    let d = tempdir();
+    let (src, cache) = (d.path().join("tree"), d.path().join("cache"));
+    failing_source_tree(&src);
+    let build = || {
+        let mut c = cmd();
+        c.args(["build", "--quiet", "--source"])
+            .arg(&src)
+            .env("PYSTATS_GATE_CACHE", &cache)
+            .timeout(std::time::Duration::from_secs(120));
+        c
+    };
+    build().exits(3);
+    let work = std::fs::read_dir(cache.join("sources"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let log = std::fs::read_dir(work.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .unwrap();
+    let planted = [
+        (work.join("lock"), false),
+        (log, false),
+        (work.join("src/Python/ceval.c"), true),
+        (work.join("src/configure"), false),
+    ];
+    let mut users = vec![];
+    for (i, (at, hard)) in planted.iter().enumerate() {
+        let user = d.path().join(format!("user-{i}"));
+        std::fs::write(&user, "the user's, longer than any source file here").unwrap();
+        plant_link(at, &user, *hard);
+        users.push(user);
+    }
+    let out = build().exits(3);
+    for u in &users {
+        assert_eq!(
+            std::fs::read_to_string(u).unwrap(),
+            "the user's, longer than any source file here",
+            "{}\n{}",
+            u.display(),
+            dump(&out)
+        );
+    }
+    for (at, _) in &planted {
+        assert!(std::fs::symlink_metadata(at).unwrap().is_file(), "{}", at.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(work.join("src/Python/ceval.c")).unwrap(),
+        "/* not CPython */\n"
+    );
+}
+
+#[test]
+fn the_job_summary_is_never_appended_to_an_input() {
+    // $GITHUB_STEP_SUMMARY was appended to with no inputs to refuse: pointed at a hard link
+    // to a compared dump, the report went into the dump.
+    let d = tempdir();
+    let i = inputs(d.path());
+    let dumpf = std::fs::read_dir(i.h.join("run-1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "txt"))
+        .unwrap();
+    let link = d.path().join("summary.md");
+    std::fs::hard_link(&dumpf, &link).unwrap();
+    let before = std::fs::read(&dumpf).unwrap();
+    let out = cmd_with(&[&"compare", &i.b, &i.h])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &link)
+        .exits(2);
+    assert_stderr_contains(&out, "summary.md");
+    assert_stderr_contains(&out, "refusing to write into an input");
+    assert_eq!(std::fs::read(&dumpf).unwrap(), before);
+}
