@@ -1119,6 +1119,8 @@ enum Aim {
     MarkedDirLinkedToDump(usize),
     /// A directory whose marker is a symlink (`--out-dir`).
     SymlinkedMarker,
+    /// A hard link to the history file `history show|noise` read.
+    HardLinkToHistory,
 }
 
 fn aim() -> impl Strategy<Value = Aim> {
@@ -1131,6 +1133,7 @@ fn aim() -> impl Strategy<Value = Aim> {
         Just(Aim::SymlinkToUserFile),
         (0usize..6).prop_map(Aim::MarkedDirLinkedToDump),
         Just(Aim::SymlinkedMarker),
+        Just(Aim::HardLinkToHistory),
     ]
 }
 
@@ -1145,18 +1148,30 @@ fn nth_dump(set: &Path, k: usize) -> PathBuf {
     all[k % all.len()].clone()
 }
 
+/// A history of three results of `compare base head` (enough for `history noise`), in `dir`.
+fn history_of(base: &Path, head: &Path, dir: &Path) -> PathBuf {
+    let (result, history) = (dir.join("result.json"), dir.join("history.jsonl"));
+    cmd().arg("compare").arg(base).arg(head).args(["--format", "json", "-o"]).arg(&result).exits(0);
+    for _ in 0..3 {
+        cmd().args(["history", "append"]).arg(&result).arg("--file").arg(&history).exits(0);
+    }
+    history
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(24), failure_persistence: None, ..ProptestConfig::default() })]
-    /// Every writer (compare -o / --out-dir, summarize -o, calibrate -o) aimed at an input
+    /// Every writer (compare -o / --out-dir, summarize -o, calibrate -o, history show|noise
+    /// -o) aimed at an input
     /// under another name, at a user's file or through a symlink: no input and no file of
     /// the user's ever changes; a refusal is exit 2 naming the path; only `--force` replaces
     /// a user's file, and a symlink is replaced, never written through.
     #[test]
-    fn outputs_aimed_at_inputs_or_user_files_never_write_them(aim in aim(), writer in 0usize..4, force in any::<bool>()) {
+    fn outputs_aimed_at_inputs_or_user_files_never_write_them(aim in aim(), writer in 0usize..6, force in any::<bool>()) {
         let d = tempdir();
         let (b, h) = aa_pair(d.path());
         let rules = d.path().join("rules.toml");
         std::fs::write(&rules, "include = [\"default.toml\"]\n").unwrap();
+        let history = history_of(&b, &h, d.path());
         let user = d.path().join("user.txt");
         std::fs::write(&user, "the user's").unwrap();
         let target = d.path().join("target");
@@ -1178,15 +1193,19 @@ proptest! {
                 std::os::unix::fs::symlink(&user, target.join(".pystats-gate-output")).unwrap();
                 false
             }
+            Aim::HardLinkToHistory => { std::fs::hard_link(&history, &target).unwrap(); true }
         };
         let is_dir = matches!(aim, Aim::MarkedDirLinkedToDump(_) | Aim::SymlinkedMarker);
-        // The rules file is an input of compare only; summarize and calibrate read `h` only.
+        // The rules file is an input of compare only; summarize and calibrate read `h` only,
+        // `history show|noise` the history only.
         let reads_rules = writer < 2;
         let mut c = cmd();
         match writer {
             0 | 1 => { c.arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules); }
             2 => { c.arg("summarize").arg(&h); }
-            _ => { c.arg("calibrate").arg(&h); }
+            3 => { c.arg("calibrate").arg(&h); }
+            4 => { c.args(["history", "show", "--file"]).arg(&history); }
+            _ => { c.args(["history", "noise", "--file"]).arg(&history); }
         }
         if is_dir && writer < 2 {
             c.arg("--out-dir").arg(&target);
@@ -1196,14 +1215,17 @@ proptest! {
         if force {
             c.arg("--force");
         }
-        let before = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        let before = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user), snapshot(&history));
         let out = c.output().unwrap();
-        let after = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        let after = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user), snapshot(&history));
         prop_assert_eq!(&before, &after, "{:?} writer {} force {}\n{}", aim, writer, force, dump(&out));
         prop_assert!(matches!(out.status.code(), Some(0 | 2)), "{}", dump(&out));
         prop_assert!(!stderr(&out).contains("panicked"), "{}", dump(&out));
-        let aimed_at_rules = matches!(aim, Aim::Rules | Aim::HardLinkToRules);
-        let input_of_command = is_input && (!aimed_at_rules || reads_rules);
+        let input_of_command = is_input && match aim {
+            Aim::Rules | Aim::HardLinkToRules => reads_rules,
+            Aim::HardLinkToHistory => writer >= 4,
+            _ => writer < 4,
+        };
         let must_refuse = if is_dir {
             // `-o DIR` is never a file to replace; a symlinked marker marks nothing.
             writer >= 2 || matches!(aim, Aim::SymlinkedMarker)
