@@ -493,6 +493,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tool_state_replaces_planted_links_and_locks_truncate_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let user = d.path().join("user");
+        std::fs::write(&user, "the user's").unwrap();
+        // A symlink and a hard link at each name: write_state, create_state_file and
+        // copy_state replace them; open_lock neither follows nor truncates.
+        let (sym, hard) = (d.path().join("sym"), d.path().join("hard"));
+        let plant = || {
+            let _ = std::fs::remove_file(&sym);
+            let _ = std::fs::remove_file(&hard);
+            std::os::unix::fs::symlink(&user, &sym).unwrap();
+            std::fs::hard_link(&user, &hard).unwrap();
+        };
+        plant();
+        write_state(&sym, b"ours").unwrap();
+        write_state(&hard, b"ours").unwrap();
+        plant();
+        create_state_file(&sym).unwrap();
+        create_state_file(&hard).unwrap();
+        plant();
+        let src = d.path().join("src");
+        std::fs::write(&src, "copied").unwrap();
+        copy_state(&src, &sym).unwrap();
+        copy_state(&src, &hard).unwrap();
+        assert_eq!(std::fs::read_to_string(&hard).unwrap(), "copied");
+        plant();
+        open_lock(&sym).unwrap().lock().unwrap();
+        open_lock(&hard).unwrap();
+        assert!(std::fs::symlink_metadata(&sym).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&user).unwrap(), "the user's");
+        // A log is appended to only as the file it is, never through a link.
+        assert!(open_state_append(&d.path().join("missing")).is_err());
+        std::os::unix::fs::symlink(&user, d.path().join("log")).unwrap();
+        assert!(open_state_append(&d.path().join("log")).is_err());
+    }
+
+    #[test]
     fn claim_dir_refuses_foreign_non_empty_dirs() {
         let d = tempfile::tempdir().unwrap();
         let user = d.path().join("mine");
