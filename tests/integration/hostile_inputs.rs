@@ -2250,3 +2250,21 @@ fn the_job_summary_is_never_appended_to_an_input() {
     assert_stderr_contains(&out, "refusing to write into an input");
     assert_eq!(std::fs::read(&dumpf).unwrap(), before);
 }
+
+#[test]
+fn mutants_only_globs_are_bounded_like_every_glob() {
+    // The README's bound on globs names `--only` too: a 1,200-byte glob or one of 70
+    // wildcards is an input error naming the option, quoted briefly, before any build.
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&crate::util::suite_cache()), true)
+        .expect("demo repository");
+    for glob in ["x".repeat(1200), "*a".repeat(70)] {
+        let out = cmd()
+            .args(["mutants", "--rev", "base", "--list", "--repo"])
+            .arg(&repo)
+            .arg("--only")
+            .arg(&glob)
+            .exits(2);
+        assert_stderr_contains(&out, "--only");
+        assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
+    }
+}
