@@ -548,16 +548,7 @@ fn run_one(
         // Its own process group: a timeout kills the benchmark's children too.
         .process_group(0);
 
-    // Serial mode: one run at a time on the whole machine (among pystats-gate processes).
-    let _guard = match isolation {
-        Isolation::Lock => {
-            // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
-            let f = crate::output::open_lock(Path::new(SERIAL_LOCK)).map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
-            f.lock().map_err(|e| e.to_string())?;
-            Some(f)
-        }
-        Isolation::Namespace => None,
-    };
+    let _guard = serial_guard(isolation)?;
     let started = Instant::now();
     let mut child = cmd
         .spawn()
@@ -581,6 +572,21 @@ fn run_one(
     collect_dump(&private, &child_dump, dump)
         .map_err(|e| format!("{e}; last output: {}", tail(&log_path)))?;
     Ok(secs)
+}
+
+/// Serial mode: one run at a time on the whole machine (among pystats-gate processes);
+/// the lock is held until the returned file is dropped.
+fn serial_guard(isolation: Isolation) -> Result<Option<fs::File>, String> {
+    match isolation {
+        Isolation::Lock => {
+            // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
+            let f = crate::output::open_lock(Path::new(SERIAL_LOCK))
+                .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
+            f.lock().map_err(|e| e.to_string())?;
+            Ok(Some(f))
+        }
+        Isolation::Namespace => Ok(None),
+    }
 }
 
 /// Checks the dump a finished run left in its private directory and copies it into the
@@ -798,65 +804,9 @@ fn run_pyperformance(
     for unit in &units {
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let repeat_name = entry.name.clone();
-        let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
-        crate::output::create_subdir(&dumps)?;
-        let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
-        let log = crate::output::create_state_file(&log_path)?;
-        // A private PID namespace too: killing `unshare` (timeout) kills every worker.
-        use std::os::unix::process::CommandExt;
-        let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
-        cmd.args([
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && \"$@\"; rc=$?; \
-                 for f in {PY_STATS_DIR}/*.txt; do [ -f \"$f\" ] && cp \"$f\" \"$PYSTATS_GATE_DUMPS/\"; done; exit $rc"
-            ),
-            "sh",
-        ])
-        .arg(&bin)
-        .arg("run")
-        .arg(format!("--python={}", python.display()))
-        .args(["--hook", "pystats", "--debug-single-value"])
-        .args(["--inherit-environ", "PYTHONHASHSEED"])
-        .arg("-b")
-        .arg(&unit.bench)
-        .arg("-o")
-        .arg(scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
-        .env("PYSTATS_GATE_DUMPS", &dumps)
-        .process_group(0)
-        .env("PYTHONHASHSEED", unit.repeat.to_string())
-        .current_dir(&work)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-        let t0 = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
-        let status = wait_group(
-            &mut child,
-            Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
-        )?;
-        run_seconds += t0.elapsed().as_secs_f64();
-        let result = if let Some(status) = status.filter(|s| !s.success()) {
-            Err(format!(
-                "pyperformance exited with {status}; last output: {}",
-                tail(&log_path)
-            ))
-        } else if status.is_none() {
-            Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
-        } else {
-            merge_dumps(&dumps).and_then(|c| {
-                let dir = set_dir.join(&repeat_name);
-                crate::output::create_subdir(&dir).map_err(|e| e.to_string())?;
-                crate::output::write_state(
-                    &dir.join(format!("{}.txt", unit.bench)),
-                    crate::stats::raw::write_dump(&c).as_bytes(),
-                )
-                .map_err(|e| e.to_string())
-            })
-        };
+        let (seconds, result) =
+            pyperformance_unit(python, (&bin, &work), unit, (&scratch, &set_dir), &repeat_name)?;
+        run_seconds += seconds;
         match result {
             Ok(()) => {
                 entry.benchmarks.push(unit.bench.clone());
@@ -892,6 +842,78 @@ fn run_pyperformance(
         wall_seconds,
         run_seconds,
     })
+}
+
+/// One pyperformance run of `unit` (in `tool` = (pyperformance, its work dir)), its dumps
+/// summed into `set_dir/repeat_name/BENCH.txt`: (seconds it ran, Ok or the failure reason).
+fn pyperformance_unit(
+    python: &Path,
+    tool: (&Path, &Path),
+    unit: &WorkUnit,
+    (scratch, set_dir): (&Path, &Path),
+    repeat_name: &str,
+) -> anyhow::Result<(f64, Result<(), String>)> {
+    let (bin, work) = tool;
+    let dumps = scratch.join(format!("{}-{}", unit.bench, unit.repeat));
+    crate::output::create_subdir(&dumps)?;
+    let log_path = scratch.join(format!("{}-{}.log", unit.bench, unit.repeat));
+    let log = crate::output::create_state_file(&log_path)?;
+    // A private PID namespace too: killing `unshare` (timeout) kills every worker.
+    use std::os::unix::process::CommandExt;
+    let mut cmd = unshare_with(&["--pid", "--fork", "--kill-child"]);
+    cmd.args([
+        "sh",
+        "-c",
+        &format!(
+            "mount -t tmpfs -o mode=1777 tmpfs {PY_STATS_DIR} && \"$@\"; rc=$?; \
+             for f in {PY_STATS_DIR}/*.txt; do [ -f \"$f\" ] && cp \"$f\" \"$PYSTATS_GATE_DUMPS/\"; done; exit $rc"
+        ),
+        "sh",
+    ])
+    .arg(bin)
+    .arg("run")
+    .arg(format!("--python={}", python.display()))
+    .args(["--hook", "pystats", "--debug-single-value"])
+    .args(["--inherit-environ", "PYTHONHASHSEED"])
+    .arg("-b")
+    .arg(&unit.bench)
+    .arg("-o")
+    .arg(scratch.join(format!("{}-{}.json", unit.bench, unit.repeat)))
+    .env("PYSTATS_GATE_DUMPS", &dumps)
+    .process_group(0)
+    .env("PYTHONHASHSEED", unit.repeat.to_string())
+    .current_dir(work)
+    .stdin(Stdio::null())
+    .stdout(log.try_clone()?)
+    .stderr(log);
+    let t0 = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::Run(format!("cannot start {}: {e}", bin.display())))?;
+    let status = wait_group(
+        &mut child,
+        Duration::from_secs_f64(PYPERFORMANCE_TIMEOUT_SECONDS),
+    )?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let result = if let Some(status) = status.filter(|s| !s.success()) {
+        Err(format!(
+            "pyperformance exited with {status}; last output: {}",
+            tail(&log_path)
+        ))
+    } else if status.is_none() {
+        Err(format!("timeout after {PYPERFORMANCE_TIMEOUT_SECONDS}s"))
+    } else {
+        merge_dumps(&dumps).and_then(|c| {
+            let dir = set_dir.join(repeat_name);
+            crate::output::create_subdir(&dir).map_err(|e| e.to_string())?;
+            crate::output::write_state(
+                &dir.join(format!("{}.txt", unit.bench)),
+                crate::stats::raw::write_dump(&c).as_bytes(),
+            )
+            .map_err(|e| e.to_string())
+        })
+    };
+    Ok((seconds, result))
 }
 
 /// Sums every dump in `dir` (the worker processes of one benchmark run) into one.

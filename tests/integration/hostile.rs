@@ -998,6 +998,51 @@ fn json_sides_compare(e: &Effect, dir: &Path) -> Output {
     cmd().arg("compare").arg(&j1).arg(&j2).output().unwrap()
 }
 
+/// The oracle of the damaged-sets property: which of `runs` (named) must not exit 0, or
+/// must exit 3, after `damages` with effect `e`.
+fn expect_no_pass(e: &Effect, runs: &[(&str, Output)], damages: &[Damage]) -> Result<(), TestCaseError> {
+    let never_zero = |name: &str| -> Result<(), TestCaseError> {
+        let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
+        prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
+        Ok(())
+    };
+    // A bad option of compare's (a huge glob, a `nan` noise file) may be refused before
+    // the sets are read: exit 2 then, never 0.
+    let bad_option = e.nan_noise || matches!(e.huge_glob, Some((0..=2, _)));
+    if e.failed {
+        for (name, out) in &runs[..3] {
+            let refused_first = bad_option && name.starts_with("compare") && out.status.code() == Some(2);
+            prop_assert!(refused_first || out.status.code() == Some(3), "{}: {:?}\n{}", name, damages, dump(out));
+        }
+    } else if e.missing {
+        never_zero("compare")?;
+        never_zero("check")?;
+    }
+    if e.never_pass {
+        never_zero("compare")?;
+        never_zero("compare --allow-missing")?;
+    }
+    if e.check_refuses {
+        never_zero("check")?;
+    }
+    if e.stray_in[0] || e.stray_in[1] {
+        never_zero("summarize")?;
+    }
+    if e.stray_in[1] {
+        never_zero("metrics")?;
+    }
+    if e.head_stray {
+        never_zero("merge")?;
+    }
+    if e.json_sides {
+        never_zero("compare json")?;
+    }
+    if matches!(e.huge_glob, Some((3, _))) {
+        never_zero("metrics")?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(48), failure_persistence: None, ..ProptestConfig::default() })]
     /// Every read-only command on randomly damaged real sets: no panic, a documented exit
@@ -1058,45 +1103,7 @@ proptest! {
                 );
             }
         }
-        let never_zero = |name: &str| -> Result<(), TestCaseError> {
-            let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
-            prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
-            Ok(())
-        };
-        // A bad option of compare's (a huge glob, a `nan` noise file) may be refused before
-        // the sets are read: exit 2 then, never 0.
-        let bad_option = e.nan_noise || matches!(e.huge_glob, Some((0..=2, _)));
-        if e.failed {
-            for (name, out) in &runs[..3] {
-                let refused_first = bad_option && name.starts_with("compare") && out.status.code() == Some(2);
-                prop_assert!(refused_first || out.status.code() == Some(3), "{}: {:?}\n{}", name, damages, dump(out));
-            }
-        } else if e.missing {
-            never_zero("compare")?;
-            never_zero("check")?;
-        }
-        if e.never_pass {
-            never_zero("compare")?;
-            never_zero("compare --allow-missing")?;
-        }
-        if e.check_refuses {
-            never_zero("check")?;
-        }
-        if e.stray_in[0] || e.stray_in[1] {
-            never_zero("summarize")?;
-        }
-        if e.stray_in[1] {
-            never_zero("metrics")?;
-        }
-        if e.head_stray {
-            never_zero("merge")?;
-        }
-        if e.json_sides {
-            never_zero("compare json")?;
-        }
-        if matches!(e.huge_glob, Some((3, _))) {
-            never_zero("metrics")?;
-        }
+        expect_no_pass(&e, &runs, &damages)?;
     }
 }
 
