@@ -493,6 +493,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report.md");
+        std::fs::write(&p, "old").unwrap();
+        let failed = write_file_with(&p, &[], true, |w| {
+            w.write_all(b"half a new ")?;
+            Err(std::io::Error::other("interrupted"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
     fn tool_state_replaces_planted_links_and_locks_truncate_nothing() {
         let d = tempfile::tempdir().unwrap();
         let user = d.path().join("user");

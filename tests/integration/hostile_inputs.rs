@@ -2268,3 +2268,113 @@ fn mutants_only_globs_are_bounded_like_every_glob() {
         assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
     }
 }
+
+#[test]
+fn a_run_ends_cleanly_on_sigterm_and_sighup_too() {
+    // The README promises SIGINT, SIGTERM and SIGHUP alike; only SIGINT was tested.
+    let d = tempdir();
+    let pid = d.path().join("pid");
+    fake_python(
+        d.path(),
+        "",
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+    );
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let _ = std::fs::remove_file(&pid);
+        let mut child = crate::util::std_cmd()
+            .args(["run", "--repeats", "1", "--quiet", "--python"])
+            .arg(d.path().join("python"))
+            .arg("--corpus")
+            .arg(d.path().join("c"))
+            .arg("--out")
+            .arg(d.path().join("run-out"))
+            .env("PYSTATS_GATE_ISOLATION", "lock")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !(pid.exists() && alive(&pid)) && t0.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        assert_eq!(child.wait().unwrap().code(), Some(130), "signal {signal}");
+        assert_eq!(hidden(d.path()), Vec::<String>::new(), "signal {signal}");
+        assert!(!d.path().join("run-out").exists());
+        assert!(!still_alive_after_kill(&pid), "signal {signal}: benchmark left running");
+    }
+}
+
+#[test]
+fn run_replaces_only_a_set_it_wrote() {
+    // `run --out` may replace a set pystats-gate wrote and nothing else: a directory with
+    // a file of the user's, or a lone file, is refused and kept.
+    let d = tempdir();
+    fake_python(d.path(), "", GOOD_DUMP);
+    let out_dir = d.path().join("out");
+    run_fake(d.path(), &out_dir).exits(0);
+    run_fake(d.path(), &out_dir).exits(0);
+    std::fs::write(out_dir.join("notes.txt"), "the user's").unwrap();
+    let out = run_fake(d.path(), &out_dir).exits(2);
+    assert_stderr_contains(&out, "refusing to replace it");
+    assert_eq!(std::fs::read_to_string(out_dir.join("notes.txt")).unwrap(), "the user's");
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "the user's").unwrap();
+    run_fake(d.path(), &file).exits(2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the user's");
+}
+
+#[test]
+fn a_benchmark_name_outside_the_allowed_characters_is_an_input_error() {
+    // The README's rule (`[A-Za-z0-9_.-]`, not starting with `.` or `-`, in the manifest
+    // too) had no test of its own on a set's dumps and manifest.
+    let d = tempdir();
+    for name in ["-x", "a b", "é"] {
+        let set = d.path().join("set");
+        let _ = std::fs::remove_dir_all(&set);
+        copy_dir(&fixture("real-3.13.5/aa-base"), &set);
+        for r in ["run-1", "run-2", "run-3"] {
+            std::fs::copy(set.join(r).join("arith.txt"), set.join(r).join(format!("{name}.txt")))
+                .unwrap();
+        }
+        for sub in ["metrics", "check"] {
+            let out = cmd().arg(sub).arg(&set).exits(2);
+            assert_stderr_contains(&out, &format!("run-1/{name}.txt: bad benchmark name"));
+        }
+    }
+    let set = d.path().join("manifest-set");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &set);
+    crate::hostile::edit_manifest(&set, |m| {
+        m["repeats"][0]["benchmarks"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!("-x"))
+    });
+    let out = cmd().arg("compare").arg(&set).arg(fixture("real-3.13.5/aa-head")).exits(2);
+    assert_stderr_contains(&out, "repeats[0].benchmarks[2]: bad name \"-x\"");
+}
+
+#[test]
+fn bisect_replaces_an_existing_report_only_with_force() {
+    // `bisect -o` is one of the README's output files: an existing file is refused unless
+    // --force, like compare's, and --force replaces a symlink there, not its target.
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = crate::bisect::verdict_repo(&repo, &["good", "bad", "bad"]);
+    let (report, elsewhere) = (t.path().join("report.md"), t.path().join("elsewhere"));
+    std::fs::write(&elsewhere, "the user's").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &report).unwrap();
+    let bisect = || {
+        let mut c = crate::bisect::bisect(&repo, &t.path().join("cache"), &h[0], &h[2]);
+        c.arg("-o").arg(&report);
+        c
+    };
+    let out = bisect().exits(2);
+    assert_stderr_contains(&out, "report.md: exists and pystats-gate cannot tell it wrote it");
+    bisect().arg("--force").exits(0);
+    assert!(std::fs::symlink_metadata(&report).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "the user's");
+}
