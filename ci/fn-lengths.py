@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lists Rust functions longer than a limit (default 150 lines); exit 1 if any.
+"""Lists Rust functions longer than a limit (default 80 lines); exit 1 if any.
 
 Usage: ci/fn-lengths.py [--limit N] [--top K] [PATH...]   (default PATH: src)
 Brace matching skips string literals, char literals and comments, which is
@@ -83,7 +83,7 @@ def functions(path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--limit', type=int, default=150)
+    ap.add_argument('--limit', type=int, default=80)
     ap.add_argument('--top', type=int, default=0, help='also list the K longest')
     ap.add_argument('paths', nargs='*', default=['src'])
     a = ap.parse_args()

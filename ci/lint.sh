@@ -29,7 +29,7 @@ echo "actionlint: action.yml and $(find "$scratch/.github/workflows" -name '*.ym
 
 # The crate's shape: declared minimum Rust version, function length, module layering.
 bash ci/msrv.sh
-python3 ci/fn-lengths.py --limit 150
-echo "fn-lengths: every function is at most 150 lines"
+python3 ci/fn-lengths.py --limit 80
+echo "fn-lengths: every function is at most 80 lines"
 python3 ci/module-deps.py
 echo "module-deps: no import cycles, stages import only downwards"

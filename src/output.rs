@@ -154,6 +154,79 @@ pub fn refuse_input(path: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
     refuse_input_identity(path, inputs)
 }
 
+/// Writes tool-owned state (a cache entry, a stamp, a file of a temporary set) the way
+/// [`write_file`] writes outputs: to a temporary file in the same directory renamed over
+/// `path`, so a symlink or hard link planted there is replaced, never written through.
+pub fn write_state(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_atomically(path, bytes)
+}
+
+/// A new, empty file at `path` for tool-owned output written as it comes (a log), under
+/// [`write_state`]'s rule: whatever was at `path` is replaced, never truncated or followed.
+pub fn create_state_file(path: &Path) -> std::io::Result<std::fs::File> {
+    new_state_file(path, |_| Ok(()))
+}
+
+/// Copies `from` (contents and permissions) to `to` under [`write_state`]'s rule; returns
+/// the new file (to set its times).
+pub fn copy_state(from: &Path, to: &Path) -> std::io::Result<std::fs::File> {
+    let mut src = std::fs::File::open(from)?;
+    let perms = src.metadata()?.permissions();
+    new_state_file(to, |f| {
+        std::io::copy(&mut src, f)?;
+        f.set_permissions(perms)
+    })
+}
+
+/// A temporary file next to `path`, filled by `fill`, renamed over `path`.
+fn new_state_file(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<std::fs::File> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".pystats-gate-write-")
+        .tempfile_in(parent)?;
+    fill(tmp.as_file_mut())?;
+    tmp.persist(path).map_err(|e| e.error)
+}
+
+/// Opens (creating) the lock file `path` for `File::lock`: never truncated, and a symlink
+/// there is not followed but replaced by a lock file of our own (a planted link must not
+/// make us create or truncate a file elsewhere).
+pub fn open_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    };
+    match open() {
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            std::fs::remove_file(path)?;
+            open()
+        }
+        r => r,
+    }
+}
+
+/// Opens the tool-owned file `path` for appending (a log it created); a symlink there is
+/// an error, never followed.
+pub fn open_state_append(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
 /// A character or block device, FIFO or socket: written in place, never replaced.
 fn is_device_like(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
@@ -406,7 +479,7 @@ pub fn publish_set_dir(tmp: &Path, dest: &Path) -> anyhow::Result<()> {
         ))
         .into());
     }
-    std::fs::write(tmp.join(OUTPUT_MARKER), MARKER_TEXT)
+    write_state(&tmp.join(OUTPUT_MARKER), MARKER_TEXT)
         .map_err(|e| Error::Output(format!("{}: {e}", tmp.display())))?;
     publish_dir(tmp, dest)
         .map_err(|e| Error::Output(format!("{}: cannot publish: {e}", dest.display())).into())
@@ -418,6 +491,57 @@ pub use crate::text::{cap, cap_list, quote};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report.md");
+        std::fs::write(&p, "old").unwrap();
+        let failed = write_file_with(&p, &[], true, |w| {
+            w.write_all(b"half a new ")?;
+            Err(std::io::Error::other("interrupted"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn tool_state_replaces_planted_links_and_locks_truncate_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let user = d.path().join("user");
+        std::fs::write(&user, "the user's").unwrap();
+        // A symlink and a hard link at each name: write_state, create_state_file and
+        // copy_state replace them; open_lock neither follows nor truncates.
+        let (sym, hard) = (d.path().join("sym"), d.path().join("hard"));
+        let plant = || {
+            let _ = std::fs::remove_file(&sym);
+            let _ = std::fs::remove_file(&hard);
+            std::os::unix::fs::symlink(&user, &sym).unwrap();
+            std::fs::hard_link(&user, &hard).unwrap();
+        };
+        plant();
+        write_state(&sym, b"ours").unwrap();
+        write_state(&hard, b"ours").unwrap();
+        plant();
+        create_state_file(&sym).unwrap();
+        create_state_file(&hard).unwrap();
+        plant();
+        let src = d.path().join("src");
+        std::fs::write(&src, "copied").unwrap();
+        copy_state(&src, &sym).unwrap();
+        copy_state(&src, &hard).unwrap();
+        assert_eq!(std::fs::read_to_string(&hard).unwrap(), "copied");
+        plant();
+        open_lock(&sym).unwrap().lock().unwrap();
+        open_lock(&hard).unwrap();
+        assert!(std::fs::symlink_metadata(&sym).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&user).unwrap(), "the user's");
+        // A log is appended to only as the file it is, never through a link.
+        assert!(open_state_append(&d.path().join("missing")).is_err());
+        std::os::unix::fs::symlink(&user, d.path().join("log")).unwrap();
+        assert!(open_state_append(&d.path().join("log")).is_err());
+    }
 
     #[test]
     fn claim_dir_refuses_foreign_non_empty_dirs() {

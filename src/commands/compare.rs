@@ -68,7 +68,7 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     if let Some(dir) = &args.out_dir {
         report::write_all(&rep, dir)?;
     }
-    report::github::emit_if_actions(&rep)?;
+    report::github::emit_if_actions(&rep, &read)?;
     let code = exit_code(&rep, args.gate.strict);
     // Freeing millions of small allocations (5,000 benchmarks: ~1 s) only delays the exit.
     std::mem::forget((base, head, rep));

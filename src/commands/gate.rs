@@ -360,7 +360,7 @@ fn base_results(
     fs::create_dir_all(&results).map_err(cache)?;
     let dir = results.join(&key);
     // Parallel gates on the same base run its corpus once; the others wait and reuse it.
-    let lock = fs::File::create(results.join(format!("{key}.lock"))).map_err(cache)?;
+    let lock = crate::output::open_lock(&results.join(format!("{key}.lock"))).map_err(cache)?;
     lock.lock().map_err(cache)?;
     if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
         if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
@@ -507,7 +507,7 @@ fn write_and_print(
     crate::report::write_all(rep, out)?;
     let color = crate::exec::progress::color_on_stdout();
     crate::output::print(&crate::report::text::render_text(rep, color))?;
-    crate::report::github::emit_if_actions(rep)?;
+    crate::report::github::emit_if_actions(rep, &opts.input_files())?;
     Ok(crate::gate::report_model::exit_code(rep, opts.strict))
 }
 
@@ -590,7 +590,7 @@ pub fn pristine_source(cache_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     // apt-get in one state directory at a time (parallel tests, parallel demos).
     let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.join("src").display()));
     fs::create_dir_all(root.join("src")).map_err(cache)?;
-    let lock = fs::File::create(root.join("src/.fetch.lock")).map_err(cache)?;
+    let lock = crate::output::open_lock(&root.join("src/.fetch.lock")).map_err(cache)?;
     lock.lock().map_err(cache)?;
     if let Some(p) = finished() {
         return Ok(p);
@@ -640,7 +640,7 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     }
     let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
     fs::create_dir_all(&root).map_err(cache)?;
-    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    let lock = crate::output::open_lock(&root.join("lock")).map_err(cache)?;
     lock.lock().map_err(cache)?;
     if complete() {
         return Ok(dest);
@@ -665,7 +665,7 @@ pub fn demo_repo(cache_dir: Option<&Path>, quiet: bool) -> anyhow::Result<PathBu
     let _ = fs::remove_file(tmp.join(".complete"));
     commit_demo_heads(&root, &tmp)?;
     let mark = |name: &str, text: &str| {
-        fs::write(tmp.join(name), text)
+        crate::output::write_state(&tmp.join(name), text.as_bytes())
             .map_err(|e| Error::output(format!("{}: {e}", tmp.join(name).display())))
     };
     mark(".git/info/exclude", ".pystats-gate-demo-complete\n")?;
@@ -727,7 +727,7 @@ fn commit_demo_heads(root: &Path, tmp: &Path) -> anyhow::Result<()> {
     for (name, patch, msg) in DEMO_HEADS {
         git(&["checkout", "-q", "-b", name, "base"])?;
         let patch_file = root.join(format!(".{name}-{}.patch", std::process::id()));
-        fs::write(&patch_file, patch)
+        crate::output::write_state(&patch_file, patch.as_bytes())
             .map_err(|e| Error::output(format!("{}: {e}", patch_file.display())))?;
         demo_git(tmp, &["apply".as_ref(), patch_file.as_os_str()])
             .with_context(|| format!("applying the demo patch `{name}`"))?;

@@ -178,7 +178,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     }
     let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
     fs::create_dir_all(&work).map_err(cache)?;
-    let lock = fs::File::create(work.join("lock")).map_err(cache)?;
+    let lock = crate::output::open_lock(&work.join("lock")).map_err(cache)?;
     let short = &commit[..commit.len().min(17)];
     let progress = Progress::new(&format!("build {short}"), 0, opts.quiet);
     wait_for_worktree(&lock, &work, &progress)?;
@@ -203,10 +203,7 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
     let make_seconds = configure_and_make(&root, &work, opts, &mut log, &progress, None)?;
 
     progress.message("packaging");
-    remove_stale_packagings(&root.join("builds"), &build_id);
-    let tmp = root
-        .join("builds")
-        .join(format!(".tmp-{build_id}-{}", std::process::id()));
+    let tmp = fresh_package_dir(&root, &build_id)?;
     let python_version = package_and_verify(&src, &bdir, &tmp, &log_path)?;
     let info = BuiltPython {
         python: dest.join("build/python"),
@@ -219,9 +216,9 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
         python_version,
         configure_flags: opts.configure_flags.clone(),
     };
-    fs::write(
-        tmp.join(BUILD_INFO_FILE),
-        serde_json::to_string_pretty(&info)?,
+    crate::output::write_state(
+        &tmp.join(BUILD_INFO_FILE),
+        serde_json::to_string_pretty(&info)?.as_bytes(),
     )
     .map_err(|e| Error::output(format!("{}: {e}", tmp.display())))?;
     crate::output::publish_dir(&tmp, &dest)
@@ -232,6 +229,22 @@ fn build(origin: Origin<'_>, label: &str, opts: &BuildConfig) -> anyhow::Result<
         info.python.display()
     ));
     Ok(info)
+}
+
+/// A new directory under `builds/` to package `build_id` into (random name, created
+/// exclusively: nothing planted at a predictable name redirects the packaging), after
+/// removing what interrupted packagings of it left over an hour ago.
+fn fresh_package_dir(root: &Path, build_id: &str) -> anyhow::Result<PathBuf> {
+    let builds = root.join("builds");
+    remove_stale_packagings(&builds, build_id);
+    Ok(fs::create_dir_all(&builds)
+        .and_then(|()| {
+            tempfile::Builder::new()
+                .prefix(&format!(".tmp-{build_id}-"))
+                .tempdir_in(&builds)
+        })
+        .map_err(|e| Error::output(format!("{}: {e}", builds.display())))?
+        .keep())
 }
 
 /// Takes the worktree's lock: tests and parallel gates share one worktree per repository,
@@ -280,7 +293,7 @@ fn package_and_verify(
             log_path.display()
         ))
     })?;
-    let _ = fs::copy(log_path, tmp.join("build.log"));
+    let _ = crate::output::copy_state(log_path, &tmp.join("build.log"));
     Ok(python_version)
 }
 
@@ -314,7 +327,7 @@ fn configure_and_make(
         }
         ccache_env(&mut cmd, root, work);
         log.run(&mut cmd, "configure")?;
-        fs::write(&stamp_path, &stamp)?;
+        crate::output::write_state(&stamp_path, stamp.as_bytes())?;
         configure_seconds = configure_started.elapsed().as_secs_f64();
     }
 
@@ -351,7 +364,7 @@ impl Worktree {
         let work = root.join("repos").join(path_key(repo));
         let cache = |e: std::io::Error| Error::output(format!("{}: {e}", work.display()));
         fs::create_dir_all(work.join("logs")).map_err(cache)?;
-        let lock = fs::File::create(work.join("lock")).map_err(cache)?;
+        let lock = crate::output::open_lock(&work.join("lock")).map_err(cache)?;
         lock.lock().map_err(cache)?;
         let log_path = work.join("logs").join("worktree.log");
         let mut log = BuildLog::create(&log_path)?;
@@ -489,14 +502,17 @@ fn sync_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
         let s = from.join(rel);
         let d = to.join(rel);
         let sm = fs::metadata(&s)?;
-        let same = fs::metadata(&d)
-            .is_ok_and(|dm| dm.len() == sm.len() && dm.modified().ok() == sm.modified().ok());
+        // Not following links: a file is the same only as a regular file of our own.
+        let same = fs::symlink_metadata(&d).is_ok_and(|dm| {
+            dm.is_file() && dm.len() == sm.len() && dm.modified().ok() == sm.modified().ok()
+        });
         if !same {
             if let Some(parent) = d.parent() {
                 fs::create_dir_all(parent)?;
             }
-            fs::copy(&s, &d).with_context(|| format!("copying {}", s.display()))?;
-            let f = fs::File::options().write(true).open(&d)?;
+            // Replaced, never written through: a link at `d` keeps what it points at.
+            let f = crate::output::copy_state(&s, &d)
+                .with_context(|| format!("copying {}", s.display()))?;
             f.set_modified(sm.modified()?)?;
         }
     }
@@ -516,9 +532,9 @@ fn sync_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn package(src: &Path, bdir: &Path, tmp: &Path) -> anyhow::Result<()> {
     let tb = tmp.join("build");
     fs::create_dir_all(&tb)?;
-    fs::copy(bdir.join("python"), tb.join("python"))?;
+    crate::output::copy_state(&bdir.join("python"), &tb.join("python"))?;
     let pybuilddir = fs::read_to_string(bdir.join("pybuilddir.txt"))?;
-    fs::write(tb.join("pybuilddir.txt"), &pybuilddir)?;
+    crate::output::write_state(&tb.join("pybuilddir.txt"), pybuilddir.as_bytes())?;
     let libdir = pybuilddir.trim();
     copy_dir(&bdir.join(libdir), &tb.join(libdir), &|_| true)?;
     // The test suite is most of Lib and no benchmark imports it.
@@ -537,7 +553,7 @@ fn package(src: &Path, bdir: &Path, tmp: &Path) -> anyhow::Result<()> {
         if from.is_file() {
             let to = tmp.join("src").join(rel);
             fs::create_dir_all(to.parent().unwrap())?;
-            fs::copy(&from, &to)?;
+            crate::output::copy_state(&from, &to)?;
         }
     }
     Ok(())
@@ -567,7 +583,7 @@ fn copy_dir_rel(
         if meta.is_dir() {
             copy_dir_rel(from, to, &r, keep)?;
         } else {
-            fs::copy(entry.path(), to.join(&r))?;
+            crate::output::copy_state(&entry.path(), &to.join(&r))?;
         }
     }
     Ok(())
@@ -614,14 +630,15 @@ struct BuildLog {
 
 impl BuildLog {
     fn create(path: &Path) -> anyhow::Result<BuildLog> {
-        fs::write(path, "")?;
+        // Replaced, never truncated through a link planted at the log's name.
+        crate::output::create_state_file(path)?;
         Ok(BuildLog {
             path: path.to_path_buf(),
         })
     }
 
     fn append(&self) -> anyhow::Result<fs::File> {
-        Ok(fs::File::options().append(true).open(&self.path)?)
+        Ok(crate::output::open_state_append(&self.path)?)
     }
 
     /// Runs `cmd` with output into the log; failure is a build error quoting the log's tail.

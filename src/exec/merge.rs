@@ -85,9 +85,9 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
         merged.failures.extend(s.manifest.failures.iter().cloned());
     }
     merged.repeats = ordered_repeats(repeat_entries, &first.manifest.benchmarks);
-    std::fs::write(
-        tmp.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(&merged)?,
+    crate::output::write_state(
+        &tmp.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&merged)?.as_bytes(),
     )?;
     crate::output::publish_set_dir(&tmp, out)?;
     drop(tmp_dir);

@@ -368,9 +368,9 @@ fn temp_set(out: &Path) -> anyhow::Result<(crate::output::TempOutput, PathBuf, P
 
 /// Writes the manifest into the finished set and publishes it atomically as `out`.
 fn publish_set(set_dir: &Path, manifest: &Manifest, out: &Path) -> anyhow::Result<()> {
-    fs::write(
-        set_dir.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(manifest)?,
+    crate::output::write_state(
+        &set_dir.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(manifest)?.as_bytes(),
     )?;
     crate::output::publish_set_dir(set_dir, out)?;
     Ok(())
@@ -554,7 +554,8 @@ impl Runs<'_> {
     /// Runs one benchmark once; Ok(wall seconds) or Err(reason).
     fn run_one(&self, bench: &Benchmark, seed: u32, dump: &Path) -> RunResult {
         let log_path = self.scratch.join(format!("{}-{seed}.log", bench.name));
-        let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        // Replaced, never written through: the benchmark before may have planted a link here.
+        let log = crate::output::create_state_file(&log_path).map_err(|e| e.to_string())?;
         // The child writes into a directory of its own, never into the set: the dump is
         // checked and copied into the set only once the child's whole process group is dead,
         // so nothing left running can change a dump after it was collected.
@@ -633,11 +634,7 @@ fn serial_lock(isolation: Isolation) -> Result<Option<fs::File>, String> {
     match isolation {
         Isolation::Lock => {
             // Next to /tmp/py_stats, not in the cache: every cache root shares that directory.
-            let f = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(SERIAL_LOCK)
+            let f = crate::output::open_lock(Path::new(SERIAL_LOCK))
                 .map_err(|e| format!("{SERIAL_LOCK}: {e}"))?;
             f.lock().map_err(|e| e.to_string())?;
             Ok(Some(f))
@@ -691,7 +688,8 @@ fn collect_dump(private: &Path, child_dump: &Path, dump: &Path) -> Result<(), St
     if parsed.counters.is_empty() {
         return Err("unusable dump: it holds no pystats counters".into());
     }
-    fs::write(dump, &bytes).map_err(|e| format!("{}: {e}", dump.display()))
+    // Replaced, never written through: a link planted in the set by a misbehaving run.
+    crate::output::write_state(dump, &bytes).map_err(|e| format!("{}: {e}", dump.display()))
 }
 
 /// Waits for `child`, the leader of its own process group (`process_group(0)`), at most
@@ -774,7 +772,7 @@ fn pyperformance_tool() -> anyhow::Result<(PathBuf, PathBuf)> {
     let work = root.join("work");
     let cache = |e: std::io::Error| Error::output(format!("{}: {e}", root.display()));
     fs::create_dir_all(&work).map_err(cache)?;
-    let lock = fs::File::create(root.join("lock")).map_err(cache)?;
+    let lock = crate::output::open_lock(&root.join("lock")).map_err(cache)?;
     lock.lock().map_err(cache)?;
     let bin = venv.join("bin/pyperformance");
     if !bin.is_file() {
@@ -861,7 +859,7 @@ fn run_pyperformance(
     let mut repeats: BTreeMap<u32, RepeatManifest> = BTreeMap::new();
     let mut run_seconds = 0.0;
     // One venv per interpreter in a shared work dir: one pyperformance at a time.
-    let lock = fs::File::create(work.join("run.lock"))?;
+    let lock = crate::output::open_lock(&work.join("run.lock"))?;
     lock.lock()?;
     let tool = Pyperformance {
         python,
@@ -947,7 +945,7 @@ impl Pyperformance<'_> {
         let log_path = self
             .scratch
             .join(format!("{}-{}.log", unit.bench, unit.repeat));
-        let log = fs::File::create(&log_path)?;
+        let log = crate::output::create_state_file(&log_path)?;
         let mut cmd = self.command(unit, &dumps, log)?;
         let t0 = Instant::now();
         let mut child = cmd
@@ -968,9 +966,9 @@ impl Pyperformance<'_> {
         } else {
             merge_dumps(&dumps).and_then(|c| {
                 crate::output::create_subdir(repeat_dir).map_err(|e| e.to_string())?;
-                fs::write(
-                    repeat_dir.join(format!("{}.txt", unit.bench)),
-                    crate::stats::raw::write_dump(&c),
+                crate::output::write_state(
+                    &repeat_dir.join(format!("{}.txt", unit.bench)),
+                    crate::stats::raw::write_dump(&c).as_bytes(),
                 )
                 .map_err(|e| e.to_string())
             })

@@ -178,8 +178,9 @@ fn violated_checks(a: &mut Annotations, r: &GateReport) {
 }
 
 /// Under GitHub Actions (GITHUB_ACTIONS=true): annotations on stderr (stdout may hold the
-/// report) and the markdown report appended to $GITHUB_STEP_SUMMARY.
-pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
+/// report) and the markdown report appended to $GITHUB_STEP_SUMMARY (refused when it is one
+/// of `inputs`).
+pub fn emit_if_actions(r: &GateReport, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
         return Ok(());
     }
@@ -187,7 +188,7 @@ pub fn emit_if_actions(r: &GateReport) -> anyhow::Result<()> {
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         let mut text = markdown::render_markdown(r);
         text.push('\n');
-        crate::output::append_file(std::path::Path::new(&path), text.as_bytes(), &[])
+        crate::output::append_file(std::path::Path::new(&path), text.as_bytes(), inputs)
             .map_err(|e| crate::error::Error::Output(format!("$GITHUB_STEP_SUMMARY {e:#}")))?;
     }
     Ok(())

@@ -600,6 +600,13 @@ enum Damage {
     CounterLess { made_up: bool },
     /// `compare` gets a rules file adding a rule skipped everywhere (`min_count = 1e300`).
     SkippedRule,
+    /// A glob of 100 kB (`long`) or of 200 classes: in a rule's `metric` (0) or
+    /// `benchmarks` (1), in `compare --accept` (2), in `metrics --filter` (3).
+    HugeGlob { at: usize, long: bool },
+    /// `compare` gets a noise file holding `threshold = nan`.
+    NanNoise,
+    /// Both sides become summarize_stats JSONs without an opcode key.
+    CounterLessJson,
 }
 
 /// What damage means for the oracle.
@@ -620,6 +627,12 @@ struct Effect {
     stray_in: [bool; 2],
     /// `compare` runs with the rules file that adds a rule skipped everywhere.
     skipped_rule: bool,
+    /// Where a huge glob goes ([`Damage::HugeGlob`]) and which.
+    huge_glob: Option<(usize, bool)>,
+    /// `compare` runs with a noise file holding `threshold = nan`.
+    nan_noise: bool,
+    /// `compare` runs on two summarize_stats JSONs without opcode keys too.
+    json_sides: bool,
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
@@ -683,6 +696,9 @@ fn damage() -> impl Strategy<Value = Damage> {
         }),
         any::<bool>().prop_map(|made_up| Damage::CounterLess { made_up }),
         Just(Damage::SkippedRule),
+        (0usize..4, any::<bool>()).prop_map(|(at, long)| Damage::HugeGlob { at, long }),
+        Just(Damage::NanNoise),
+        Just(Damage::CounterLessJson),
     ]
 }
 
@@ -891,6 +907,12 @@ fn apply_new(d: &Damage, sets: [&Path; 2]) -> Effect {
         Damage::SkippedRule => {
             (e.never_pass, e.skipped_rule) = (true, true);
         }
+        Damage::HugeGlob { at, long } => {
+            // In `metrics --filter` it concerns `metrics` only (checked below).
+            (e.never_pass, e.huge_glob) = (at < 3, Some((at, long)));
+        }
+        Damage::NanNoise => (e.never_pass, e.nan_noise) = (true, true),
+        Damage::CounterLessJson => e.json_sides = true,
         _ => unreachable!("apply_old handles {d:?}"),
     }
     if e.stray_in.iter().any(|x| *x) {
@@ -900,12 +922,134 @@ fn apply_new(d: &Damage, sets: [&Path; 2]) -> Effect {
     e
 }
 
+impl Effect {
+    /// Adds what damage `dmg` (with effect `x`) means to what earlier damages meant.
+    fn absorb(&mut self, x: Effect, dmg: &Damage) {
+        self.missing |= x.missing;
+        self.failed |= x.failed;
+        self.never_pass |= x.never_pass;
+        self.check_refuses |= x.check_refuses || matches!(dmg, Damage::CounterLess { .. });
+        self.head_stray |= x.head_stray;
+        self.stray_in = [self.stray_in[0] | x.stray_in[0], self.stray_in[1] | x.stray_in[1]];
+        self.skipped_rule |= x.skipped_rule;
+        self.huge_glob = self.huge_glob.or(x.huge_glob);
+        self.nan_noise |= x.nan_noise;
+        self.json_sides |= x.json_sides;
+    }
+}
+
+/// The glob of [`Damage::HugeGlob`]: 100 kB of one letter, or 200 negated classes.
+fn huge_glob(long: bool) -> String {
+    if long {
+        "x".repeat(100_000)
+    } else {
+        "[!a]".repeat(200)
+    }
+}
+
+/// The options `compare` gets for the damages that act through its inputs: a rules file
+/// (a rule skipped everywhere, a huge glob), `--accept` with a huge glob, a noise file
+/// holding `threshold = nan`. Files are written into `dir`.
+fn compare_extras(e: &Effect, dir: &Path) -> Vec<std::ffi::OsString> {
+    let mut rules = String::from("include = [\"default.toml\"]\n");
+    if e.skipped_rule {
+        rules += "[[rule]]\nname = \"never\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n";
+    }
+    let mut args: Vec<std::ffi::OsString> = vec![];
+    match e.huge_glob {
+        Some((0, long)) => rules += &format!("[[rule]]\nname = \"huge\"\nmetric = \"{}\"\nmax_increase = 1\n", huge_glob(long)),
+        Some((1, long)) => rules += &format!("[[rule]]\nname = \"huge\"\nmetric = \"family.*\"\nbenchmarks = [\"{}\"]\nmax_increase = 1\n", huge_glob(long)),
+        Some((2, long)) => args.extend(["--accept".into(), format!("r:{} because x", huge_glob(long)).into()]),
+        _ => {}
+    }
+    if e.skipped_rule || matches!(e.huge_glob, Some((0 | 1, _))) {
+        let p = dir.join("rules.toml");
+        std::fs::write(&p, rules).unwrap();
+        // A rule skipped everywhere leaves at best INCONCLUSIVE: exit 1 under --strict.
+        args.extend(["--rules".into(), p.into_os_string(), "--strict".into()]);
+    }
+    if e.nan_noise {
+        let p = dir.join("nan-noise.toml");
+        std::fs::write(&p, "schema_version = 1\ntool_version = \"x\"\nmethod = \"x\"\nsources = []\nrepeats = 3\n[metrics.\"opcode.BINARY_OP.execution_count\"]\nthreshold = nan\nmax = 1.0\npairs = 3\n").unwrap();
+        args.extend(["--noise".into(), p.into_os_string()]);
+    }
+    args
+}
+
+/// `--filter` with a huge glob for `metrics` ([`Damage::HugeGlob`] at 3), else nothing.
+fn metrics_filter(e: &Effect) -> Vec<String> {
+    match e.huge_glob {
+        Some((3, long)) => vec!["--filter".into(), huge_glob(long)],
+        _ => vec![],
+    }
+}
+
+/// `compare` of two summarize_stats JSONs holding no opcode key ([`Damage::CounterLessJson`]),
+/// or of two ordinary ones (the fixture's) when that damage is absent.
+fn json_sides_compare(e: &Effect, dir: &Path) -> Output {
+    let (j1, j2) = (dir.join("a.json"), dir.join("b.json"));
+    if e.json_sides {
+        std::fs::write(&j1, "{\"hello world\": 1, \"Object allocations\": 5}").unwrap();
+        std::fs::write(&j2, "{\"hello world\": 2, \"Object allocations\": 5}").unwrap();
+    } else {
+        std::fs::write(&j1, "{\"opcode[NOP].execution_count\": 5}").unwrap();
+        std::fs::write(&j2, "{\"opcode[NOP].execution_count\": 5}").unwrap();
+    }
+    cmd().arg("compare").arg(&j1).arg(&j2).output().unwrap()
+}
+
+/// The oracle of the damaged-sets property: which of `runs` (named) must not exit 0, or
+/// must exit 3, after `damages` with effect `e`.
+fn expect_no_pass(e: &Effect, runs: &[(&str, Output)], damages: &[Damage]) -> Result<(), TestCaseError> {
+    let never_zero = |name: &str| -> Result<(), TestCaseError> {
+        let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
+        prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
+        Ok(())
+    };
+    // A bad option of compare's (a huge glob, a `nan` noise file) may be refused before
+    // the sets are read: exit 2 then, never 0.
+    let bad_option = e.nan_noise || matches!(e.huge_glob, Some((0..=2, _)));
+    if e.failed {
+        for (name, out) in &runs[..3] {
+            let refused_first = bad_option && name.starts_with("compare") && out.status.code() == Some(2);
+            prop_assert!(refused_first || out.status.code() == Some(3), "{}: {:?}\n{}", name, damages, dump(out));
+        }
+    } else if e.missing {
+        never_zero("compare")?;
+        never_zero("check")?;
+    }
+    if e.never_pass {
+        never_zero("compare")?;
+        never_zero("compare --allow-missing")?;
+    }
+    if e.check_refuses {
+        never_zero("check")?;
+    }
+    if e.stray_in[0] || e.stray_in[1] {
+        never_zero("summarize")?;
+    }
+    if e.stray_in[1] {
+        never_zero("metrics")?;
+    }
+    if e.head_stray {
+        never_zero("merge")?;
+    }
+    if e.json_sides {
+        never_zero("compare json")?;
+    }
+    if matches!(e.huge_glob, Some((3, _))) {
+        never_zero("metrics")?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(48), failure_persistence: None, ..ProptestConfig::default() })]
     /// Every read-only command on randomly damaged real sets: no panic, a documented exit
     /// code, never 0 when data is missing or a failure is recorded, nor when nothing was
-    /// checked (same input, hidden or stray entries, counter-less dumps on both sides, a
-    /// rule skipped everywhere), and every error names a file, a line or a key.
+    /// checked (same input, hidden or stray entries, counter-less dumps or JSONs on both
+    /// sides, a rule skipped everywhere, a huge glob, a `nan` noise threshold), and every
+    /// error names a file, a line, a key or the option.
     #[test]
     fn damaged_sets_never_pass_and_never_panic(damages in proptest::collection::vec(damage(), 1..4)) {
         let d = tempdir();
@@ -915,22 +1059,11 @@ proptest! {
         damages.sort_by_key(|x| !matches!(x, Damage::SameInput { .. }));
         let mut e = Effect::default();
         for dmg in &damages {
-            let x = apply(dmg, [&b, &h]);
-            e.missing |= x.missing;
-            e.failed |= x.failed;
-            e.never_pass |= x.never_pass;
-            e.check_refuses |= x.check_refuses || matches!(dmg, Damage::CounterLess { .. });
-            e.head_stray |= x.head_stray;
-            e.stray_in = [e.stray_in[0] | x.stray_in[0], e.stray_in[1] | x.stray_in[1]];
-            e.skipped_rule |= x.skipped_rule;
+            e.absorb(apply(dmg, [&b, &h]), dmg);
         }
-        let rules = d.path().join("rules.toml");
-        std::fs::write(&rules, "include = [\"default.toml\"]\n[[rule]]\nname = \"never\"\nmetric = \"family.*.miss_ratio\"\nmax_increase = 0.01\nmin_count = 1e300\n").unwrap();
-        // A rule skipped everywhere leaves at best INCONCLUSIVE: exit 1 under --strict.
+        let extras = compare_extras(&e, d.path());
         let with_rules = |mut c: assert_cmd::Command| {
-            if e.skipped_rule {
-                c.arg("--rules").arg(&rules).arg("--strict");
-            }
+            c.args(&extras);
             c
         };
         // Head as shard 1/1 of its run, for `merge`.
@@ -947,9 +1080,10 @@ proptest! {
             ("compare", with_rules(compare(&b, &h)).output().unwrap()),
             ("compare --allow-missing", with_rules(compare(&b, &h)).arg("--allow-missing-benchmarks").output().unwrap()),
             ("check", cmd().arg("check").arg(&b).arg(&h).output().unwrap()),
-            ("metrics", cmd().arg("metrics").arg(&h).output().unwrap()),
+            ("metrics", cmd().arg("metrics").arg(&h).args(metrics_filter(&e)).output().unwrap()),
             ("summarize", cmd().arg("summarize").arg(&b).arg(&h).output().unwrap()),
             ("merge", cmd().arg("merge").arg(&shard).arg("--out").arg(d.path().join("merged")).output().unwrap()),
+            ("compare json", json_sides_compare(&e, d.path())),
         ];
         for (name, out) in &runs {
             let code = out.status.code();
@@ -962,40 +1096,14 @@ proptest! {
                 prop_assert!(
                     err.contains(".txt") || err.contains("manifest.json") || err.contains(b.to_str().unwrap())
                         || err.contains(h.to_str().unwrap()) || err.contains("repeat")
-                        || err.contains(".toml") || err.contains(shard.to_str().unwrap()),
+                        || err.contains(".toml") || err.contains(shard.to_str().unwrap())
+                        || err.contains(".json")
+                        || (e.huge_glob.is_some() && (err.contains("--accept") || err.contains("--filter"))),
                     "{name}: error names no file: {err}"
                 );
             }
         }
-        let never_zero = |name: &str| -> Result<(), TestCaseError> {
-            let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
-            prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
-            Ok(())
-        };
-        if e.failed {
-            for (name, out) in &runs[..3] {
-                prop_assert_eq!(out.status.code(), Some(3), "{}: {:?}\n{}", name, damages, dump(out));
-            }
-        } else if e.missing {
-            never_zero("compare")?;
-            never_zero("check")?;
-        }
-        if e.never_pass {
-            never_zero("compare")?;
-            never_zero("compare --allow-missing")?;
-        }
-        if e.check_refuses {
-            never_zero("check")?;
-        }
-        if e.stray_in[0] || e.stray_in[1] {
-            never_zero("summarize")?;
-        }
-        if e.stray_in[1] {
-            never_zero("metrics")?;
-        }
-        if e.head_stray {
-            never_zero("merge")?;
-        }
+        expect_no_pass(&e, &runs, &damages)?;
     }
 }
 
@@ -1018,6 +1126,8 @@ enum Aim {
     MarkedDirLinkedToDump(usize),
     /// A directory whose marker is a symlink (`--out-dir`).
     SymlinkedMarker,
+    /// A hard link to the history file `history show|noise` read.
+    HardLinkToHistory,
 }
 
 fn aim() -> impl Strategy<Value = Aim> {
@@ -1030,6 +1140,7 @@ fn aim() -> impl Strategy<Value = Aim> {
         Just(Aim::SymlinkToUserFile),
         (0usize..6).prop_map(Aim::MarkedDirLinkedToDump),
         Just(Aim::SymlinkedMarker),
+        Just(Aim::HardLinkToHistory),
     ]
 }
 
@@ -1044,18 +1155,30 @@ fn nth_dump(set: &Path, k: usize) -> PathBuf {
     all[k % all.len()].clone()
 }
 
+/// A history of three results of `compare base head` (enough for `history noise`), in `dir`.
+fn history_of(base: &Path, head: &Path, dir: &Path) -> PathBuf {
+    let (result, history) = (dir.join("result.json"), dir.join("history.jsonl"));
+    cmd().arg("compare").arg(base).arg(head).args(["--format", "json", "-o"]).arg(&result).exits(0);
+    for _ in 0..3 {
+        cmd().args(["history", "append"]).arg(&result).arg("--file").arg(&history).exits(0);
+    }
+    history
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: crate::util::proptest_cases(24), failure_persistence: None, ..ProptestConfig::default() })]
-    /// Every writer (compare -o / --out-dir, summarize -o, calibrate -o) aimed at an input
+    /// Every writer (compare -o / --out-dir, summarize -o, calibrate -o, history show|noise
+    /// -o) aimed at an input
     /// under another name, at a user's file or through a symlink: no input and no file of
     /// the user's ever changes; a refusal is exit 2 naming the path; only `--force` replaces
     /// a user's file, and a symlink is replaced, never written through.
     #[test]
-    fn outputs_aimed_at_inputs_or_user_files_never_write_them(aim in aim(), writer in 0usize..4, force in any::<bool>()) {
+    fn outputs_aimed_at_inputs_or_user_files_never_write_them(aim in aim(), writer in 0usize..6, force in any::<bool>()) {
         let d = tempdir();
         let (b, h) = aa_pair(d.path());
         let rules = d.path().join("rules.toml");
         std::fs::write(&rules, "include = [\"default.toml\"]\n").unwrap();
+        let history = history_of(&b, &h, d.path());
         let user = d.path().join("user.txt");
         std::fs::write(&user, "the user's").unwrap();
         let target = d.path().join("target");
@@ -1077,15 +1200,19 @@ proptest! {
                 std::os::unix::fs::symlink(&user, target.join(".pystats-gate-output")).unwrap();
                 false
             }
+            Aim::HardLinkToHistory => { std::fs::hard_link(&history, &target).unwrap(); true }
         };
         let is_dir = matches!(aim, Aim::MarkedDirLinkedToDump(_) | Aim::SymlinkedMarker);
-        // The rules file is an input of compare only; summarize and calibrate read `h` only.
+        // The rules file is an input of compare only; summarize and calibrate read `h` only,
+        // `history show|noise` the history only.
         let reads_rules = writer < 2;
         let mut c = cmd();
         match writer {
             0 | 1 => { c.arg("compare").arg(&b).arg(&h).arg("--rules").arg(&rules); }
             2 => { c.arg("summarize").arg(&h); }
-            _ => { c.arg("calibrate").arg(&h); }
+            3 => { c.arg("calibrate").arg(&h); }
+            4 => { c.args(["history", "show", "--file"]).arg(&history); }
+            _ => { c.args(["history", "noise", "--file"]).arg(&history); }
         }
         if is_dir && writer < 2 {
             c.arg("--out-dir").arg(&target);
@@ -1095,14 +1222,17 @@ proptest! {
         if force {
             c.arg("--force");
         }
-        let before = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        let before = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user), snapshot(&history));
         let out = c.output().unwrap();
-        let after = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user));
+        let after = (snapshot(&b), snapshot(&h), snapshot(&rules), snapshot(&user), snapshot(&history));
         prop_assert_eq!(&before, &after, "{:?} writer {} force {}\n{}", aim, writer, force, dump(&out));
         prop_assert!(matches!(out.status.code(), Some(0 | 2)), "{}", dump(&out));
         prop_assert!(!stderr(&out).contains("panicked"), "{}", dump(&out));
-        let aimed_at_rules = matches!(aim, Aim::Rules | Aim::HardLinkToRules);
-        let input_of_command = is_input && (!aimed_at_rules || reads_rules);
+        let input_of_command = is_input && match aim {
+            Aim::Rules | Aim::HardLinkToRules => reads_rules,
+            Aim::HardLinkToHistory => writer >= 4,
+            _ => writer < 4,
+        };
         let must_refuse = if is_dir {
             // `-o DIR` is never a file to replace; a symlinked marker marks nothing.
             writer >= 2 || matches!(aim, Aim::SymlinkedMarker)

@@ -2101,3 +2101,289 @@ fn summarize_and_calibrate_refuse_the_same_input_twice() {
         .exits(0);
     assert!(noise.exists());
 }
+
+/// Replaces the file `at` by a symlink to `to`, or by a hard link to it.
+fn plant_link(at: &Path, to: &Path, hard: bool) {
+    let _ = std::fs::remove_file(at);
+    if hard {
+        std::fs::hard_link(to, at).unwrap();
+    } else {
+        std::os::unix::fs::symlink(to, at).unwrap();
+    }
+}
+
+#[test]
+fn a_run_writes_its_logs_and_dumps_over_planted_links_never_through_them() {
+    // The runner created each log with File::create and each collected dump with fs::write:
+    // a link planted where it writes (here by the run before) truncated or overwrote the
+    // file it pointed at. Tool-owned files are replaced by a rename, never written through.
+    let d = tempdir();
+    let (user_log, user_dump) = (d.path().join("user-log"), d.path().join("user-dump"));
+    for u in [&user_log, &user_dump] {
+        std::fs::write(u, "the user's").unwrap();
+    }
+    // $dump is <tmp>/scratch/a-SEED/a.txt; the set being written is <tmp>/set.
+    let body = format!(
+        "scratch=$(dirname \"$(dirname \"$dump\")\"); set=$(dirname \"$scratch\")/set\n\
+         if [ \"$PYTHONHASHSEED\" = 1 ]; then mkdir -p \"$set/run-1\"; \
+         ln -s {dump_target} \"$set/run-1/a.txt\"; ln -s {log_target} \"$scratch/a-2.log\"; fi\n\
+         {GOOD_DUMP}",
+        dump_target = user_dump.display(),
+        log_target = user_log.display(),
+    );
+    fake_python(d.path(), "", &body);
+    let out_dir = d.path().join("out");
+    let out = cmd()
+        .arg("run")
+        .arg("--python")
+        .arg(d.path().join("python"))
+        .arg("--corpus")
+        .arg(d.path().join("c"))
+        .args(["--repeats", "2", "--jobs", "1", "--quiet", "--out"])
+        .arg(&out_dir)
+        .env("PYSTATS_GATE_ISOLATION", "lock")
+        .timeout(std::time::Duration::from_secs(120))
+        .exits(0);
+    for u in [&user_log, &user_dump] {
+        assert_eq!(std::fs::read_to_string(u).unwrap(), "the user's", "{}", dump(&out));
+    }
+    for r in ["run-1", "run-2"] {
+        let p = out_dir.join(r).join("a.txt");
+        assert!(std::fs::symlink_metadata(&p).unwrap().is_file(), "{}", p.display());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "opcode[LOAD_FAST].execution_count : 5\n"
+        );
+    }
+}
+
+/// A directory that `build --source` accepts as a CPython tree whose configure succeeds
+/// and whose make fails at once (no Makefile): a build that stops in seconds.
+fn failing_source_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir.join("Python")).unwrap();
+    std::fs::write(dir.join("Python/ceval.c"), "/* not CPython */\n").unwrap();
+    let configure = dir.join("configure");
+    std::fs::write(&configure, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&configure, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_build_replaces_links_planted_in_its_cache_never_writes_through_them() {
+    // The build cache's lock (File::create truncated it), its log (fs::write) and the
+    // synced sources (fs::copy over what was there) followed a symlink or wrote into a
+    // hard link planted at their names: a file of the user's was truncated or overwritten.
+    let d = tempdir();
+    let (src, cache) = (d.path().join("tree"), d.path().join("cache"));
+    failing_source_tree(&src);
+    let build = || {
+        let mut c = cmd();
+        c.args(["build", "--quiet", "--source"])
+            .arg(&src)
+            .env("PYSTATS_GATE_CACHE", &cache)
+            .timeout(std::time::Duration::from_secs(120));
+        c
+    };
+    build().exits(3);
+    let work = std::fs::read_dir(cache.join("sources"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let log = std::fs::read_dir(work.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .unwrap();
+    let planted = [
+        (work.join("lock"), false),
+        (log, false),
+        (work.join("src/Python/ceval.c"), true),
+        (work.join("src/configure"), false),
+    ];
+    let mut users = vec![];
+    for (i, (at, hard)) in planted.iter().enumerate() {
+        let user = d.path().join(format!("user-{i}"));
+        std::fs::write(&user, "the user's, longer than any source file here").unwrap();
+        plant_link(at, &user, *hard);
+        users.push(user);
+    }
+    let out = build().exits(3);
+    for u in &users {
+        assert_eq!(
+            std::fs::read_to_string(u).unwrap(),
+            "the user's, longer than any source file here",
+            "{}\n{}",
+            u.display(),
+            dump(&out)
+        );
+    }
+    for (at, _) in &planted {
+        assert!(std::fs::symlink_metadata(at).unwrap().is_file(), "{}", at.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(work.join("src/Python/ceval.c")).unwrap(),
+        "/* not CPython */\n"
+    );
+}
+
+#[test]
+fn the_job_summary_is_never_appended_to_an_input() {
+    // $GITHUB_STEP_SUMMARY was appended to with no inputs to refuse: pointed at a hard link
+    // to a compared dump, the report went into the dump.
+    let d = tempdir();
+    let i = inputs(d.path());
+    let dumpf = std::fs::read_dir(i.h.join("run-1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "txt"))
+        .unwrap();
+    let link = d.path().join("summary.md");
+    std::fs::hard_link(&dumpf, &link).unwrap();
+    let before = std::fs::read(&dumpf).unwrap();
+    let out = cmd_with(&[&"compare", &i.b, &i.h])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &link)
+        .exits(2);
+    assert_stderr_contains(&out, "summary.md");
+    assert_stderr_contains(&out, "refusing to write into an input");
+    assert_eq!(std::fs::read(&dumpf).unwrap(), before);
+}
+
+#[test]
+fn mutants_only_globs_are_bounded_like_every_glob() {
+    // The README's bound on globs names `--only` too: a 1,200-byte glob or one of 70
+    // wildcards is an input error naming the option, quoted briefly, before any build.
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&crate::util::suite_cache()), true)
+        .expect("demo repository");
+    for glob in ["x".repeat(1200), "*a".repeat(70)] {
+        let out = cmd()
+            .args(["mutants", "--rev", "base", "--list", "--repo"])
+            .arg(&repo)
+            .arg("--only")
+            .arg(&glob)
+            .exits(2);
+        assert_stderr_contains(&out, "--only");
+        assert!(stderr(&out).len() < 1000, "{}", stderr(&out).len());
+    }
+    // Many valid globs that match no mutant: the message quotes at most 200 bytes of them.
+    let mut c = cmd();
+    c.args(["mutants", "--rev", "base", "--list", "--repo"]).arg(&repo);
+    for i in 0..12 {
+        c.arg("--only").arg(format!("nomatch{i}-{}", "y".repeat(800)));
+    }
+    let out = c.exits(2);
+    assert_stderr_contains(&out, "matches no mutant");
+    assert!(stderr(&out).len() < 600, "{}", stderr(&out).len());
+}
+
+#[test]
+fn a_run_ends_cleanly_on_sigterm_and_sighup_too() {
+    // The README promises SIGINT, SIGTERM and SIGHUP alike; only SIGINT was tested.
+    let d = tempdir();
+    let pid = d.path().join("pid");
+    fake_python(
+        d.path(),
+        "",
+        &format!("echo $$ > {}; exec sleep 1000", pid.display()),
+    );
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let _ = std::fs::remove_file(&pid);
+        let mut child = crate::util::std_cmd()
+            .args(["run", "--repeats", "1", "--quiet", "--python"])
+            .arg(d.path().join("python"))
+            .arg("--corpus")
+            .arg(d.path().join("c"))
+            .arg("--out")
+            .arg(d.path().join("run-out"))
+            .env("PYSTATS_GATE_ISOLATION", "lock")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !(pid.exists() && alive(&pid)) && t0.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        assert_eq!(child.wait().unwrap().code(), Some(130), "signal {signal}");
+        assert_eq!(hidden(d.path()), Vec::<String>::new(), "signal {signal}");
+        assert!(!d.path().join("run-out").exists());
+        assert!(!still_alive_after_kill(&pid), "signal {signal}: benchmark left running");
+    }
+}
+
+#[test]
+fn run_replaces_only_a_set_it_wrote() {
+    // `run --out` may replace a set pystats-gate wrote and nothing else: a directory with
+    // a file of the user's, or a lone file, is refused and kept.
+    let d = tempdir();
+    fake_python(d.path(), "", GOOD_DUMP);
+    let out_dir = d.path().join("out");
+    run_fake(d.path(), &out_dir).exits(0);
+    run_fake(d.path(), &out_dir).exits(0);
+    std::fs::write(out_dir.join("notes.txt"), "the user's").unwrap();
+    let out = run_fake(d.path(), &out_dir).exits(2);
+    assert_stderr_contains(&out, "refusing to replace it");
+    assert_eq!(std::fs::read_to_string(out_dir.join("notes.txt")).unwrap(), "the user's");
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "the user's").unwrap();
+    run_fake(d.path(), &file).exits(2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the user's");
+}
+
+#[test]
+fn a_benchmark_name_outside_the_allowed_characters_is_an_input_error() {
+    // The README's rule (`[A-Za-z0-9_.-]`, not starting with `.` or `-`, in the manifest
+    // too) had no test of its own on a set's dumps and manifest.
+    let d = tempdir();
+    for name in ["-x", "a b", "é"] {
+        let set = d.path().join("set");
+        let _ = std::fs::remove_dir_all(&set);
+        copy_dir(&fixture("real-3.13.5/aa-base"), &set);
+        for r in ["run-1", "run-2", "run-3"] {
+            std::fs::copy(set.join(r).join("arith.txt"), set.join(r).join(format!("{name}.txt")))
+                .unwrap();
+        }
+        for sub in ["metrics", "check"] {
+            let out = cmd().arg(sub).arg(&set).exits(2);
+            assert_stderr_contains(&out, &format!("run-1/{name}.txt: bad benchmark name"));
+        }
+    }
+    let set = d.path().join("manifest-set");
+    copy_dir(&fixture("real-3.13.5/aa-base"), &set);
+    crate::hostile::edit_manifest(&set, |m| {
+        m["repeats"][0]["benchmarks"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!("-x"))
+    });
+    let out = cmd().arg("compare").arg(&set).arg(fixture("real-3.13.5/aa-head")).exits(2);
+    assert_stderr_contains(&out, "repeats[0].benchmarks[2]: bad name \"-x\"");
+}
+
+#[test]
+fn bisect_replaces_an_existing_report_only_with_force() {
+    // `bisect -o` is one of the README's output files: an existing file is refused unless
+    // --force, like compare's, and --force replaces a symlink there, not its target.
+    let t = tempdir();
+    let repo = t.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let h = crate::bisect::verdict_repo(&repo, &["good", "bad", "bad"]);
+    let (report, elsewhere) = (t.path().join("report.md"), t.path().join("elsewhere"));
+    std::fs::write(&elsewhere, "the user's").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &report).unwrap();
+    let bisect = || {
+        let mut c = crate::bisect::bisect(&repo, &t.path().join("cache"), &h[0], &h[2]);
+        c.arg("-o").arg(&report);
+        c
+    };
+    let out = bisect().exits(2);
+    assert_stderr_contains(&out, "report.md: exists and pystats-gate cannot tell it wrote it");
+    bisect().arg("--force").exits(0);
+    assert!(std::fs::symlink_metadata(&report).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "the user's");
+}

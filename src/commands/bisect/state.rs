@@ -85,7 +85,7 @@ pub fn lock_exclusive(state_path: &Path) -> anyhow::Result<std::fs::File> {
     if let Some(dir) = lock_path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let file = std::fs::File::create(&lock_path)
+    let file = crate::output::open_lock(&lock_path)
         .with_context(|| format!("creating {}", lock_path.display()))?;
     file.try_lock().map_err(|_| {
         Error::input(format!(

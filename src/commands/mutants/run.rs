@@ -284,7 +284,10 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
         }
     }
     if !only.is_empty() && out.is_empty() {
-        return Err(Error::input(format!("--only {}: matches no mutant", only.join(" "))).into());
+        return Err(Error::input(format!(
+            "--only {}: matches no mutant",
+            crate::text::cap(&crate::text::cap_list(only, " "))
+        )).into());
     }
     Ok(out)
 }
@@ -550,7 +553,7 @@ impl<'a> Session<'a> {
             build_seconds: 0.0,
             run_seconds: 0.0,
         };
-        fs::write(&path, &mutated).with_context(|| format!("writing {}", path.display()))?;
+        crate::output::write_state(&path, mutated.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
         let t = Instant::now();
         // Only the interpreter: extension modules do not link the specializer.
         let built = self.wt.make(Some("python"));
@@ -562,7 +565,7 @@ impl<'a> Session<'a> {
             }
             Ok(_) => self.run_and_compare(&mut r),
         };
-        fs::write(&path, source).with_context(|| format!("restoring {}", path.display()))?;
+        crate::output::write_state(&path, source.as_bytes()).with_context(|| format!("restoring {}", path.display()))?;
         r.outcome = outcome?;
         Ok(r)
     }
@@ -606,7 +609,7 @@ impl<'a> Session<'a> {
     /// Puts the pristine sources back and rebuilds, so the worktree matches its revision.
     fn restore(&mut self, sources: &BTreeMap<String, String>) -> anyhow::Result<()> {
         for (file, text) in sources {
-            fs::write(self.wt.src.join(file), text)?;
+            crate::output::write_state(&self.wt.src.join(file), text.as_bytes())?;
         }
         if !self.quiet {
             eprintln!("mutants: rebuilding the pristine worktree");
