@@ -178,18 +178,23 @@ pub fn copy_state(from: &Path, to: &Path) -> std::io::Result<std::fs::File> {
     })
 }
 
+/// A new temporary file in `path`'s directory (so a rename over `path` is atomic).
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".pystats-gate-write-")
+        .tempfile_in(parent)
+}
+
 /// A temporary file next to `path`, filled by `fill`, renamed over `path`.
 fn new_state_file(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<std::fs::File> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-write-")
-        .tempfile_in(parent)?;
+    let mut tmp = temp_beside(path)?;
     fill(tmp.as_file_mut())?;
     tmp.persist(path).map_err(|e| e.error)
 }
@@ -247,13 +252,7 @@ fn replace_atomically_with(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pystats-gate-write-")
-        .tempfile_in(parent)?;
+    let mut tmp = temp_beside(path)?;
     {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
         write(&mut w)?;
@@ -652,15 +651,8 @@ fn install_interrupt_cleanup() {
                     libc::kill(-g, libc::SIGKILL);
                 }
             }
-            for d in &c.dirs {
-                // A writer thread may still add a file while we remove (never the directory
-                // itself again: writers use `create_subdir`): try again.
-                for _ in 0..100 {
-                    if std::fs::remove_dir_all(d).is_ok() || !d.exists() {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
+            for (i, d) in c.dirs.iter().enumerate() {
+                remove_under_writers(d, i);
             }
             let _ = writeln!(std::io::stderr(), "interrupted: temporary outputs removed");
             std::process::exit(EXIT_INTERRUPTED);
@@ -668,18 +660,44 @@ fn install_interrupt_cleanup() {
     });
 }
 
+/// Removes `dir` while writer threads may still be adding to it: it is first renamed away
+/// (every later write by path fails: writers never recreate the directory itself, they use
+/// `create_subdir`), then removed, retrying for a write already under way.
+fn remove_under_writers(dir: &Path, n: usize) {
+    let dying = dir.with_file_name(format!(
+        ".pystats-gate-removing-{}-{n}",
+        std::process::id()
+    ));
+    let gone = if std::fs::rename(dir, &dying).is_ok() {
+        dying
+    } else {
+        dir.to_path_buf()
+    };
+    for _ in 0..1000 {
+        if std::fs::remove_dir_all(&gone).is_ok() || !gone.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 fn cleanup() -> std::sync::MutexGuard<'static, Cleanup> {
     CLEANUP.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Registers a child's process group (it leads it: `process_group(0)`) to be killed on
-/// interruption; [`forget_process_group`] once it was killed and reaped.
-pub fn register_process_group(pgid: i32) {
+/// Spawns `cmd` (which leads its own process group: `process_group(0)`) and registers the
+/// group to be killed on interruption, under the registry's lock: a signal lands either
+/// before the spawn (no child) or after the registration, never between.
+/// [`forget_process_group`] once it was killed and reaped.
+pub fn spawn_in_group(cmd: &mut std::process::Command) -> std::io::Result<std::process::Child> {
     install_interrupt_cleanup();
-    cleanup().groups.push(pgid);
+    let mut c = cleanup();
+    let child = cmd.spawn()?;
+    c.groups.push(child.id() as i32);
+    Ok(child)
 }
 
-/// Undoes [`register_process_group`].
+/// Undoes [`spawn_in_group`]'s registration.
 pub fn forget_process_group(pgid: i32) {
     cleanup().groups.retain(|g| *g != pgid);
 }

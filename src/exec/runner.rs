@@ -423,13 +423,13 @@ fn probe(
         tempfile::tempfile().map_err(scratch)?,
         tempfile::tempfile().map_err(scratch)?,
     );
-    let mut child = Command::new(python)
-        .args(["-c", code])
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", code])
         .stdin(Stdio::null())
         .stdout(out.try_clone().map_err(scratch)?)
         .stderr(err.try_clone().map_err(scratch)?)
-        .process_group(0)
-        .spawn()
+        .process_group(0);
+    let mut child = crate::output::spawn_in_group(&mut cmd)
         .map_err(|e| Error::Run(format!("cannot start {}: {e}", python.display())))?;
     let timeout = probe_timeout();
     let status = wait_group(&mut child, timeout)?.ok_or_else(|| {
@@ -565,8 +565,7 @@ impl Runs<'_> {
         let mut cmd = self.benchmark_command(bench, seed, &child_dump, log)?;
         let _guard = serial_lock(self.isolation)?;
         let started = Instant::now();
-        let mut child = cmd
-            .spawn()
+        let mut child = crate::output::spawn_in_group(&mut cmd)
             .map_err(|e| format!("cannot start {}: {e}", self.python.display()))?;
         let status = wait_group(&mut child, Duration::from_secs_f64(bench.timeout))
             .map_err(|e| e.to_string())?
@@ -692,7 +691,8 @@ fn collect_dump(private: &Path, child_dump: &Path, dump: &Path) -> Result<(), St
     crate::output::write_state(dump, &bytes).map_err(|e| format!("{}: {e}", dump.display()))
 }
 
-/// Waits for `child`, the leader of its own process group (`process_group(0)`), at most
+/// Waits for `child` (spawned by [`crate::output::spawn_in_group`]), the leader of its own
+/// process group, at most
 /// `timeout`; then kills the whole group, whether the leader exited or not (a grandchild
 /// left running could still write), and reaps the leader. `None`: it timed out.
 ///
@@ -704,7 +704,6 @@ fn wait_group(
     timeout: Duration,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     let pid = child.id() as libc::pid_t;
-    crate::output::register_process_group(pid);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || loop {
         // SAFETY: waitid writes only into `info`, a zeroed siginfo_t this thread owns.
@@ -948,8 +947,7 @@ impl Pyperformance<'_> {
         let log = crate::output::create_state_file(&log_path)?;
         let mut cmd = self.command(unit, &dumps, log)?;
         let t0 = Instant::now();
-        let mut child = cmd
-            .spawn()
+        let mut child = crate::output::spawn_in_group(&mut cmd)
             .map_err(|e| Error::Run(format!("cannot start {}: {e}", self.bin.display())))?;
         let status = wait_group(
             &mut child,

@@ -295,12 +295,7 @@ fn head_and_banner(s: &mut String, r: &GateReport) {
 
 /// The loud notes and what the gate could not check, then the optional rules left unchecked.
 fn notes_section(s: &mut String, r: &GateReport) {
-    for n in r
-        .notes
-        .iter()
-        .map(super::prose::note)
-        .chain(coverage_lines(r))
-    {
+    for n in super::loud_notes(r) {
         s.push_str(&format!(
             "<div class=note>{}</div>\n",
             crate::text::html_escape(&n)

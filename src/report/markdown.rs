@@ -308,12 +308,7 @@ fn headline(r: &GateReport) -> String {
         Verdict::Error => ":stop_sign:",
     };
     let mut s = format!("## {icon} {}\n\n{}\n\n", verdict_line(r), setup_line(r));
-    let loud: Vec<String> = r
-        .notes
-        .iter()
-        .map(super::prose::note)
-        .chain(coverage_lines(r))
-        .collect();
+    let loud = super::loud_notes(r);
     for n in &loud {
         s.push_str(&format!("> **{}**\n>\n", cell(n)));
     }

@@ -125,6 +125,16 @@ pub fn coverage_lines(r: &GateReport) -> Vec<String> {
     prose::loud_lines(&r.same_input, &r.unchecked_rules)
 }
 
+/// Every loud line of a report in the order every format shows them: its notes, then what
+/// the gate could not look at ([`coverage_lines`]).
+pub fn loud_notes(r: &GateReport) -> Vec<String> {
+    r.notes
+        .iter()
+        .map(prose::note)
+        .chain(coverage_lines(r))
+        .collect()
+}
+
 /// The line naming the optional rules that checked nothing, from `unchecked_rules`.
 pub fn optional_unchecked_line(r: &GateReport) -> Option<String> {
     prose::optional_line(&r.unchecked_rules)

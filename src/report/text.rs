@@ -81,12 +81,7 @@ fn headline(s: &mut String, p: &Paint, r: &GateReport) {
     s.push('\n');
     s.push_str(&setup_line(r));
     s.push_str("\n\n");
-    let loud: Vec<String> = r
-        .notes
-        .iter()
-        .map(super::prose::note)
-        .chain(coverage_lines(r))
-        .collect();
+    let loud = super::loud_notes(r);
     for n in &loud {
         s.push_str(&p.c("1;33", &format!("note: {n}\n")));
     }
