@@ -278,6 +278,17 @@ pub struct FalsePositives {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FullSummary(pub crate::stats::summary::SummaryDoc);
 
+/// The single-set summaries of base and head (`--diff`), as data; `report` renders their
+/// unified diff (`Serialize` is in `report`: report.json holds the diff's text).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryDiff {
+    pub base: crate::stats::summary::SummaryDoc,
+    pub head: crate::stats::summary::SummaryDoc,
+    /// The sets' paths, the diff's header.
+    pub base_label: String,
+    pub head_label: String,
+}
+
 /// The whole comparison: serializable, stable, renderer input.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GateReport {
@@ -332,9 +343,9 @@ pub struct GateReport {
         skip_serializing_if = "Option::is_none"
     )]
     pub full_summary: Option<FullSummary>,
-    /// Unified diff of the two single-set reports (`--diff`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary_diff: Option<String>,
+    /// The two single-set reports whose unified diff `--diff` shows.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub summary_diff: Option<SummaryDiff>,
     /// What the change touches and whether the corpus reaches it (`gate` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<Reach>,

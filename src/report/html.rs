@@ -437,10 +437,10 @@ fn closing(s: &mut String, r: &GateReport) {
             crate::text::html_escape(&summary_markdown(summary))
         ));
     }
-    if let Some(d) = &r.summary_diff {
+    if let Some(d) = r.summary_diff.as_ref().map(super::summary_diff_text) {
         s.push_str(&format!(
             "<details><summary>Diff of the single-set reports</summary><pre>{}</pre></details>\n",
-            crate::text::html_escape(d)
+            crate::text::html_escape(&d)
         ));
     }
     s.push_str("</main></body></html>\n");

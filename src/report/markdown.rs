@@ -271,7 +271,7 @@ fn sections(r: &GateReport) -> Vec<Section> {
     if !r.checks_ok() {
         out.push(checks_section(r));
     }
-    if let Some(diff) = &r.summary_diff {
+    if let Some(diff) = r.summary_diff.as_ref().map(super::summary_diff_text) {
         out.push(Section {
             name: "diff of the single-set reports".into(),
             head: "<details>\n<summary>Diff of the single-set reports</summary>\n\n```diff\n"

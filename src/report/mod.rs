@@ -16,7 +16,7 @@ pub mod text;
 
 pub use crate::gate::metrics::metric_label;
 use crate::gate::metrics::{format_delta, format_value, MetricKind};
-use crate::gate::report_model::{FullSummary, GateReport, Verdict};
+use crate::gate::report_model::{FullSummary, GateReport, SummaryDiff, Verdict};
 pub use crate::gate::rules::fmt_limit;
 use std::path::Path;
 
@@ -24,6 +24,25 @@ use std::path::Path;
 /// format shows it.
 pub fn summary_markdown(s: &FullSummary) -> String {
     crate::stats::summary::render_markdown(&s.0)
+}
+
+/// The unified diff of the base and head single-set reports (summarize_stats.py's tables
+/// as text), made when a format shows it.
+pub fn summary_diff_text(d: &SummaryDiff) -> String {
+    let a = crate::stats::summary::render_text(&d.base);
+    let b = crate::stats::summary::render_text(&d.head);
+    similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(2)
+        .header(&d.base_label, &d.head_label)
+        .to_string()
+}
+
+// report.json carries the diff as its text.
+impl serde::Serialize for SummaryDiff {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&summary_diff_text(self))
+    }
 }
 
 // report.json carries the summary as its markdown (`full_report_markdown`).

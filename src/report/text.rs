@@ -156,7 +156,7 @@ fn mover_lines(s: &mut String, r: &GateReport) {
 
 /// The diff of the single-set reports, added lines green and removed ones red.
 fn diff_lines(s: &mut String, p: &Paint, r: &GateReport) {
-    if let Some(d) = &r.summary_diff {
+    if let Some(d) = r.summary_diff.as_ref().map(super::summary_diff_text) {
         s.push_str("\nDiff of the single-set reports:\n");
         for line in d.lines() {
             let painted = if line.starts_with('+') && !line.starts_with("+++") {

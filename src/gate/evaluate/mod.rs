@@ -17,7 +17,7 @@ pub(crate) mod tests;
 
 pub use acceptances::mark_same_input;
 pub(crate) use outcome::{decide, sort_worst_first};
-pub use summary::{attach_full_summary, full_summary, single_set_report, summary_diff};
+pub use summary::{attach_full_summary, full_summary, summary_diff};
 
 use acceptances::apply_acceptances;
 use checks::{ensure_both_executed, run_checks};

@@ -1,6 +1,6 @@
 //! summarize_stats-style reports of the compared sets: the full comparative summary and the single-set text diff (`--diff`).
 
-use crate::gate::report_model::{EvalOptions, FullSummary, GateReport};
+use crate::gate::report_model::{EvalOptions, FullSummary, GateReport, SummaryDiff};
 use crate::stats::metadata::Metadata;
 use crate::stats::set::StatsSet;
 
@@ -36,29 +36,20 @@ pub fn attach_full_summary(
     Ok(())
 }
 
-/// One set's single-set report (summarize_stats.py's tables as text), used by `--diff`.
-pub fn single_set_report(set: &StatsSet, meta: &Metadata) -> anyhow::Result<String> {
-    let doc = crate::stats::summary::summarize(set, None, meta, None)?;
-    Ok(crate::stats::summary::render_text(&doc))
-}
-
-/// Unified diff of the base and head single-set reports.
+/// The base and head single-set reports (summarize_stats.py's tables) that `--diff` shows
+/// as a unified diff (`report::summary_diff_text`).
 pub fn summary_diff(
     base: &StatsSet,
     head: &StatsSet,
     mb: &Metadata,
     mh: &Metadata,
-) -> anyhow::Result<String> {
-    let a = single_set_report(base, mb)?;
-    let b = single_set_report(head, mh)?;
-    Ok(similar::TextDiff::from_lines(&a, &b)
-        .unified_diff()
-        .context_radius(2)
-        .header(
-            &base.path.display().to_string(),
-            &head.path.display().to_string(),
-        )
-        .to_string())
+) -> anyhow::Result<SummaryDiff> {
+    Ok(SummaryDiff {
+        base: crate::stats::summary::summarize(base, None, mb, None)?,
+        head: crate::stats::summary::summarize(head, None, mh, None)?,
+        base_label: base.path.display().to_string(),
+        head_label: head.path.display().to_string(),
+    })
 }
 
 #[cfg(test)]
