@@ -6,7 +6,7 @@
 use crate::util::{
     assert_stderr_contains, cmd, cmd_with, copy_dir, dump, expect_code, fixture, tempdir, Exits,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write_json(p: &Path, v: &serde_json::Value) {
     std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
@@ -1871,21 +1871,7 @@ fn the_same_input_on_both_sides_is_an_input_error() {
     let x = w.join("x");
     copy_dir(&fixture("real-3.13.5/aa-head"), &x);
     crate::gate_compare::plant_binary_op_misses(&x, 2000);
-    std::os::unix::fs::symlink(&x, w.join("link")).unwrap();
-    let st = std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&x)
-        .arg(w.join("hardlinked"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let spellings = [
-        x.clone(),
-        w.join("link"),
-        std::path::PathBuf::from(format!("{}/", x.display())),
-        w.join("../w/x"),
-        w.join("hardlinked"),
-    ];
+    let spellings = other_spellings_of(&x);
     for other in &spellings {
         let out = cmd().arg("compare").arg(&x).arg(other).exits(2);
         assert_stderr_contains(&out, "are the same input");
@@ -2053,21 +2039,7 @@ fn summarize_and_calibrate_refuse_the_same_input_twice() {
     let w = d.path().join("w");
     let x = w.join("x");
     copy_dir(&fixture("real-3.13.5/aa-base"), &x);
-    std::os::unix::fs::symlink(&x, w.join("link")).unwrap();
-    let st = std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&x)
-        .arg(w.join("hardlinked"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let spellings = [
-        x.clone(),
-        w.join("link"),
-        std::path::PathBuf::from(format!("{}/", x.display())),
-        w.join("../w/x"),
-        w.join("hardlinked"),
-    ];
+    let spellings = other_spellings_of(&x);
     let noise = d.path().join("noise.toml");
     for other in &spellings {
         let out = cmd().arg("summarize").arg(&x).arg(other).exits(2);
@@ -2386,4 +2358,26 @@ fn bisect_replaces_an_existing_report_only_with_force() {
     bisect().arg("--force").exits(0);
     assert!(std::fs::symlink_metadata(&report).unwrap().is_file());
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "the user's");
+}
+
+/// `x` (a set in directory `w`) and four other spellings of it: a symlink, a trailing
+/// slash, a `..` detour and a `cp -al` hard-linked copy (made here, beside `x`).
+fn other_spellings_of(x: &Path) -> [PathBuf; 5] {
+    let w = x.parent().unwrap();
+    std::os::unix::fs::symlink(x, w.join("link")).unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(x)
+        .arg(w.join("hardlinked"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let detour = w.join("..").join(w.file_name().unwrap()).join(x.file_name().unwrap());
+    [
+        x.to_path_buf(),
+        w.join("link"),
+        PathBuf::from(format!("{}/", x.display())),
+        detour,
+        w.join("hardlinked"),
+    ]
 }
