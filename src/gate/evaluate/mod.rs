@@ -26,12 +26,12 @@ use correction::correct;
 use limits::{test_rules, Candidate};
 use movers::movers;
 use outcome::{inconclusive_note, noise_note, rule_outcomes};
-use pairing::{pair_repeats, Sides};
+use pairing::{pair_repeats, union_in_order, Sides};
 
 use crate::error::Error;
 use crate::gate::coverage::UncheckedRule;
-use crate::gate::notes::{Note, SkipReason};
 use crate::gate::metrics::RepeatMetrics;
+use crate::gate::notes::{Note, SkipReason};
 use crate::gate::reach::Reach;
 use crate::gate::report_model::{
     EvalOptions, FalsePositives, GateReport, MetricComparison, RuleOutcome, SetInfo, Verdict,
@@ -52,16 +52,12 @@ pub fn decide_tables(
 ) -> anyhow::Result<(Verdict, Vec<RuleOutcome>)> {
     let unverified = base_tables.len() < 2 || head_tables.len() < 2;
     let all = crate::gate::metrics::union_of(base_tables.iter().chain(&head_tables));
-    let mut benches: Vec<String> = vec![];
-    for b in base_tables
-        .iter()
-        .chain(&head_tables)
-        .flat_map(|t| t.benchmarks())
-    {
-        if !benches.iter().any(|x| x == b) {
-            benches.push(b.to_string());
-        }
-    }
+    let benches = union_in_order(
+        base_tables
+            .iter()
+            .chain(&head_tables)
+            .flat_map(|t| t.benchmarks()),
+    );
     let sides = Sides {
         base_tables,
         head_tables,

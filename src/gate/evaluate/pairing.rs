@@ -168,12 +168,11 @@ pub(super) fn pair_repeats(
     }
     // Rule patterns are checked against the metrics the rules find in this data
     // ([`crate::gate::coverage::unchecked_rules`]), not against what could exist.
-    let mut benches = base.benchmark_names();
-    for h in head.benchmark_names() {
-        if !benches.contains(&h) {
-            benches.push(h);
-        }
-    }
+    let benches = union_in_order(
+        base.benchmark_names()
+            .into_iter()
+            .chain(head.benchmark_names()),
+    );
     opts.rules.check_benchmarks(&benches)?;
     let all = metrics::union_of(base_tables.iter().chain(&head_tables));
     Ok(Sides {
@@ -185,6 +184,17 @@ pub(super) fn pair_repeats(
         benches,
         checks: vec![b.checks, h.checks],
     })
+}
+
+/// `names` each once, in first-seen order (base's benchmarks, then head-only ones).
+pub(super) fn union_in_order<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut seen = indexmap::IndexSet::new();
+    for n in names {
+        if !seen.contains(n.as_ref()) {
+            seen.insert(n.as_ref().to_string());
+        }
+    }
+    seen.into_iter().collect()
 }
 
 impl Sides {
