@@ -19,11 +19,11 @@
 use pystats_gate::gate::evaluate::decide_tables;
 use pystats_gate::gate::metrics::{set_repeat_metrics, MetricValue, RepeatMetrics};
 use pystats_gate::gate::noise::{learn, NoiseFile};
-use pystats_gate::gate::statistics::ErrorControl;
 use pystats_gate::gate::report_model::{EvalOptions, OutcomeStatus, RuleOutcome, Verdict};
 use pystats_gate::gate::sequential::{
     decided_of, freeze_outcomes, next_repeats, open_of, stop_reason, Sequential, Standing, START,
 };
+use pystats_gate::gate::statistics::ErrorControl;
 use pystats_gate::stats::metadata::Metadata;
 use pystats_gate::stats::set::{Repeat, StatsSet};
 use rayon::prelude::*;

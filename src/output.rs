@@ -664,10 +664,7 @@ fn install_interrupt_cleanup() {
 /// (every later write by path fails: writers never recreate the directory itself, they use
 /// `create_subdir`), then removed, retrying for a write already under way.
 fn remove_under_writers(dir: &Path, n: usize) {
-    let dying = dir.with_file_name(format!(
-        ".pystats-gate-removing-{}-{n}",
-        std::process::id()
-    ));
+    let dying = dir.with_file_name(format!(".pystats-gate-removing-{}-{n}", std::process::id()));
     let gone = if std::fs::rename(dir, &dying).is_ok() {
         dying
     } else {

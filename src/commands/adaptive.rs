@@ -1,9 +1,9 @@
 //! `gate --repeats auto`: runs the repeats [`crate::gate::sequential`] asks for, look after look, and records what they cost.
 
-use crate::gate::sequential::{benchmarks_to_rerun, extend, planned_looks, Next, Sequential};
 use crate::gate::evaluate::evaluate;
 use crate::gate::notes::{Note, RepeatsAuto, Rerun, StopReason};
 use crate::gate::report_model::{EvalOptions, GateReport, Verdict};
+use crate::gate::sequential::{benchmarks_to_rerun, extend, planned_looks, Next, Sequential};
 use crate::stats::set::StatsSet;
 use serde::Serialize;
 use std::time::Instant;
@@ -162,10 +162,9 @@ mod tests {
             "{:?}",
             rec.stopped
         );
-        assert!(rep
-            .notes
-            .iter()
-            .any(|n| n.to_string().contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
+        assert!(rep.notes.iter().any(|n| n
+            .to_string()
+            .contains("3 paired repeat(s) spent in 1 look(s) of 3 planned")));
         // No budget: looks at 3, 5, 7 repeats rerunning the benchmarks that feed BINARY_OP's
         // miss ratio (arith varies, attrs does not but is rerun too), each at alpha / 3;
         // still open at the maximum: never a pass.
@@ -195,7 +194,11 @@ mod tests {
         assert_eq!(rep.verdict, Verdict::Inconclusive, "{:#?}", rep.notes);
         assert_eq!(rec.stopped, StopReason::MaxRepeats(7));
         // The note says the spend from the record's numbers.
-        let said = rep.notes.last().map(ToString::to_string).unwrap_or_default();
+        let said = rep
+            .notes
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         assert_eq!(
             said,
             "--repeats auto: 7 paired repeat(s) spent in 3 look(s) of 3 planned (up to 7); each look tested at alpha / 3 = 0.0167 (Bonferroni over looks); reran seeds 4-5: arith, attrs; seeds 6-7: arith, attrs; stopped: --max-repeats 7 reached"

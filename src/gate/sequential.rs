@@ -12,12 +12,12 @@
 //! so the simulator (examples/gate_sim.rs) looks exactly as the gate does.
 
 use crate::gate::accept::Acceptance;
-use crate::gate::metrics::{self, MetricTable};
-use crate::gate::rules::Severity;
 use crate::gate::evaluate;
+use crate::gate::metrics::{self, MetricTable};
 use crate::gate::notes::{Note, StopReason};
 use crate::gate::reach::Reach;
 use crate::gate::report_model::{EvalOptions, GateReport, OutcomeStatus, RuleOutcome, Verdict};
+use crate::gate::rules::Severity;
 use crate::stats::set::StatsSet;
 use std::collections::BTreeSet;
 
@@ -94,8 +94,7 @@ impl Sequential {
         feeding: impl FnOnce(&[&RuleOutcome]) -> anyhow::Result<Vec<String>>,
     ) -> anyhow::Result<Next> {
         let open = open_outcomes(rep, fail_on_warn);
-        if let Some(why) = stop_reason(rep.verdict, open.len(), rep.blind(), n, self.max_repeats)
-        {
+        if let Some(why) = stop_reason(rep.verdict, open.len(), rep.blind(), n, self.max_repeats) {
             return Ok(Next::Stop(why));
         }
         let count = next_repeats(n, self.max_repeats) - n;
@@ -301,16 +300,28 @@ mod tests {
     #[test]
     fn stop_reasons_in_their_order() {
         use Verdict::{Inconclusive, Pass, Regression};
-        assert_eq!(stop_reason(Inconclusive, 0, true, 3, 9), Some(StopReason::Blind));
-        assert_eq!(stop_reason(Inconclusive, 0, false, 3, 9), Some(StopReason::Decided));
-        assert_eq!(stop_reason(Regression, 2, false, 3, 9), Some(StopReason::Decided));
+        assert_eq!(
+            stop_reason(Inconclusive, 0, true, 3, 9),
+            Some(StopReason::Blind)
+        );
+        assert_eq!(
+            stop_reason(Inconclusive, 0, false, 3, 9),
+            Some(StopReason::Decided)
+        );
+        assert_eq!(
+            stop_reason(Regression, 2, false, 3, 9),
+            Some(StopReason::Decided)
+        );
         assert_eq!(stop_reason(Pass, 0, true, 9, 9), Some(StopReason::Decided));
         assert_eq!(
             stop_reason(Inconclusive, 1, true, 9, 9),
             Some(StopReason::MaxRepeats(9))
         );
         assert_eq!(stop_reason(Inconclusive, 1, false, 7, 9), None);
-        assert_eq!((next_repeats(3, 9), next_repeats(7, 8), next_repeats(9, 9)), (5, 8, 9));
+        assert_eq!(
+            (next_repeats(3, 9), next_repeats(7, 8), next_repeats(9, 9)),
+            (5, 8, 9)
+        );
     }
 
     #[test]

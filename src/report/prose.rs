@@ -6,8 +6,8 @@
 use crate::gate::coverage::UncheckedRule;
 use crate::gate::metrics::{self, MetricKind};
 use crate::gate::notes::{
-    InconclusiveNote, LimitReason, Note, Reason, ReasonCase, RepeatsAuto, SkipReason,
-    StopReason, UnpairedCause,
+    InconclusiveNote, LimitReason, Note, Reason, ReasonCase, RepeatsAuto, SkipReason, StopReason,
+    UnpairedCause,
 };
 use crate::gate::rules::Severity;
 use serde::{Serialize, Serializer};

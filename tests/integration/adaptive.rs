@@ -122,7 +122,11 @@ fn repeats_auto_reruns_only_what_feeds_inconclusive_rules() {
     );
     // The full comparative summary is attached once, after the last look.
     let summary = rep["full_report_markdown"].as_str().unwrap_or_default();
-    assert!(summary.contains("Execution counts"), "{:#}", rep["full_report_markdown"]);
+    assert!(
+        summary.contains("Execution counts"),
+        "{:#}",
+        rep["full_report_markdown"]
+    );
     let new_head = out2.join("auto/head-seeds-4-5/run-4");
     assert!(new_head.join("seedcmp.txt").is_file());
     assert!(new_head.join("steady.txt").is_file());

@@ -930,7 +930,10 @@ impl Effect {
         self.never_pass |= x.never_pass;
         self.check_refuses |= x.check_refuses || matches!(dmg, Damage::CounterLess { .. });
         self.head_stray |= x.head_stray;
-        self.stray_in = [self.stray_in[0] | x.stray_in[0], self.stray_in[1] | x.stray_in[1]];
+        self.stray_in = [
+            self.stray_in[0] | x.stray_in[0],
+            self.stray_in[1] | x.stray_in[1],
+        ];
         self.skipped_rule |= x.skipped_rule;
         self.huge_glob = self.huge_glob.or(x.huge_glob);
         self.nan_noise |= x.nan_noise;
@@ -1000,10 +1003,21 @@ fn json_sides_compare(e: &Effect, dir: &Path) -> Output {
 
 /// The oracle of the damaged-sets property: which of `runs` (named) must not exit 0, or
 /// must exit 3, after `damages` with effect `e`.
-fn expect_no_pass(e: &Effect, runs: &[(&str, Output)], damages: &[Damage]) -> Result<(), TestCaseError> {
+fn expect_no_pass(
+    e: &Effect,
+    runs: &[(&str, Output)],
+    damages: &[Damage],
+) -> Result<(), TestCaseError> {
     let never_zero = |name: &str| -> Result<(), TestCaseError> {
         let out = &runs.iter().find(|(n, _)| *n == name).unwrap().1;
-        prop_assert_ne!(out.status.code(), Some(0), "{}: {:?}\n{}", name, damages, dump(out));
+        prop_assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{}: {:?}\n{}",
+            name,
+            damages,
+            dump(out)
+        );
         Ok(())
     };
     // A bad option of compare's (a huge glob, a `nan` noise file) may be refused before
@@ -1011,8 +1025,15 @@ fn expect_no_pass(e: &Effect, runs: &[(&str, Output)], damages: &[Damage]) -> Re
     let bad_option = e.nan_noise || matches!(e.huge_glob, Some((0..=2, _)));
     if e.failed {
         for (name, out) in &runs[..3] {
-            let refused_first = bad_option && name.starts_with("compare") && out.status.code() == Some(2);
-            prop_assert!(refused_first || out.status.code() == Some(3), "{}: {:?}\n{}", name, damages, dump(out));
+            let refused_first =
+                bad_option && name.starts_with("compare") && out.status.code() == Some(2);
+            prop_assert!(
+                refused_first || out.status.code() == Some(3),
+                "{}: {:?}\n{}",
+                name,
+                damages,
+                dump(out)
+            );
         }
     } else if e.missing {
         never_zero("compare")?;
@@ -1158,9 +1179,20 @@ fn nth_dump(set: &Path, k: usize) -> PathBuf {
 /// A history of three results of `compare base head` (enough for `history noise`), in `dir`.
 fn history_of(base: &Path, head: &Path, dir: &Path) -> PathBuf {
     let (result, history) = (dir.join("result.json"), dir.join("history.jsonl"));
-    cmd().arg("compare").arg(base).arg(head).args(["--format", "json", "-o"]).arg(&result).exits(0);
+    cmd()
+        .arg("compare")
+        .arg(base)
+        .arg(head)
+        .args(["--format", "json", "-o"])
+        .arg(&result)
+        .exits(0);
     for _ in 0..3 {
-        cmd().args(["history", "append"]).arg(&result).arg("--file").arg(&history).exits(0);
+        cmd()
+            .args(["history", "append"])
+            .arg(&result)
+            .arg("--file")
+            .arg(&history)
+            .exits(0);
     }
     history
 }

@@ -2056,7 +2056,11 @@ fn summarize_and_calibrate_refuse_the_same_input_twice() {
             .exits(2);
         assert_stderr_contains(&out, "are the same input");
         assert_stderr_contains(&out, &other.display().to_string());
-        assert!(!noise.exists(), "a refused calibrate wrote {}", noise.display());
+        assert!(
+            !noise.exists(),
+            "a refused calibrate wrote {}",
+            noise.display()
+        );
     }
     // Different sets still work.
     cmd()
@@ -2117,11 +2121,20 @@ fn a_run_writes_its_logs_and_dumps_over_planted_links_never_through_them() {
         .timeout(std::time::Duration::from_secs(120))
         .exits(0);
     for u in [&user_log, &user_dump] {
-        assert_eq!(std::fs::read_to_string(u).unwrap(), "the user's", "{}", dump(&out));
+        assert_eq!(
+            std::fs::read_to_string(u).unwrap(),
+            "the user's",
+            "{}",
+            dump(&out)
+        );
     }
     for r in ["run-1", "run-2"] {
         let p = out_dir.join(r).join("a.txt");
-        assert!(std::fs::symlink_metadata(&p).unwrap().is_file(), "{}", p.display());
+        assert!(
+            std::fs::symlink_metadata(&p).unwrap().is_file(),
+            "{}",
+            p.display()
+        );
         assert_eq!(
             std::fs::read_to_string(&p).unwrap(),
             "opcode[LOAD_FAST].execution_count : 5\n"
@@ -2192,7 +2205,11 @@ fn a_build_replaces_links_planted_in_its_cache_never_writes_through_them() {
         );
     }
     for (at, _) in &planted {
-        assert!(std::fs::symlink_metadata(at).unwrap().is_file(), "{}", at.display());
+        assert!(
+            std::fs::symlink_metadata(at).unwrap().is_file(),
+            "{}",
+            at.display()
+        );
     }
     assert_eq!(
         std::fs::read_to_string(work.join("src/Python/ceval.c")).unwrap(),
@@ -2241,9 +2258,11 @@ fn mutants_only_globs_are_bounded_like_every_glob() {
     }
     // Many valid globs that match no mutant: the message quotes at most 200 bytes of them.
     let mut c = cmd();
-    c.args(["mutants", "--rev", "base", "--list", "--repo"]).arg(&repo);
+    c.args(["mutants", "--rev", "base", "--list", "--repo"])
+        .arg(&repo);
     for i in 0..12 {
-        c.arg("--only").arg(format!("nomatch{i}-{}", "y".repeat(800)));
+        c.arg("--only")
+            .arg(format!("nomatch{i}-{}", "y".repeat(800)));
     }
     let out = c.exits(2);
     assert_stderr_contains(&out, "matches no mutant");
@@ -2284,7 +2303,10 @@ fn a_run_ends_cleanly_on_sigterm_and_sighup_too() {
         assert_eq!(child.wait().unwrap().code(), Some(130), "signal {signal}");
         assert_eq!(hidden(d.path()), Vec::<String>::new(), "signal {signal}");
         assert!(!d.path().join("run-out").exists());
-        assert!(!still_alive_after_kill(&pid), "signal {signal}: benchmark left running");
+        assert!(
+            !still_alive_after_kill(&pid),
+            "signal {signal}: benchmark left running"
+        );
     }
 }
 
@@ -2300,7 +2322,10 @@ fn run_replaces_only_a_set_it_wrote() {
     std::fs::write(out_dir.join("notes.txt"), "the user's").unwrap();
     let out = run_fake(d.path(), &out_dir).exits(2);
     assert_stderr_contains(&out, "refusing to replace it");
-    assert_eq!(std::fs::read_to_string(out_dir.join("notes.txt")).unwrap(), "the user's");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("notes.txt")).unwrap(),
+        "the user's"
+    );
     let file = d.path().join("a-file");
     std::fs::write(&file, "the user's").unwrap();
     run_fake(d.path(), &file).exits(2);
@@ -2317,8 +2342,11 @@ fn a_benchmark_name_outside_the_allowed_characters_is_an_input_error() {
         let _ = std::fs::remove_dir_all(&set);
         copy_dir(&fixture("real-3.13.5/aa-base"), &set);
         for r in ["run-1", "run-2", "run-3"] {
-            std::fs::copy(set.join(r).join("arith.txt"), set.join(r).join(format!("{name}.txt")))
-                .unwrap();
+            std::fs::copy(
+                set.join(r).join("arith.txt"),
+                set.join(r).join(format!("{name}.txt")),
+            )
+            .unwrap();
         }
         for sub in ["metrics", "check"] {
             let out = cmd().arg(sub).arg(&set).exits(2);
@@ -2333,7 +2361,11 @@ fn a_benchmark_name_outside_the_allowed_characters_is_an_input_error() {
             .unwrap()
             .push(serde_json::json!("-x"))
     });
-    let out = cmd().arg("compare").arg(&set).arg(fixture("real-3.13.5/aa-head")).exits(2);
+    let out = cmd()
+        .arg("compare")
+        .arg(&set)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .exits(2);
     assert_stderr_contains(&out, "repeats[0].benchmarks[2]: bad name \"-x\"");
 }
 
@@ -2354,7 +2386,10 @@ fn bisect_replaces_an_existing_report_only_with_force() {
         c
     };
     let out = bisect().exits(2);
-    assert_stderr_contains(&out, "report.md: exists and pystats-gate cannot tell it wrote it");
+    assert_stderr_contains(
+        &out,
+        "report.md: exists and pystats-gate cannot tell it wrote it",
+    );
     bisect().arg("--force").exits(0);
     assert!(std::fs::symlink_metadata(&report).unwrap().is_file());
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "the user's");
@@ -2372,7 +2407,10 @@ fn other_spellings_of(x: &Path) -> [PathBuf; 5] {
         .status()
         .unwrap();
     assert!(st.success());
-    let detour = w.join("..").join(w.file_name().unwrap()).join(x.file_name().unwrap());
+    let detour = w
+        .join("..")
+        .join(w.file_name().unwrap())
+        .join(x.file_name().unwrap());
     [
         x.to_path_buf(),
         w.join("link"),

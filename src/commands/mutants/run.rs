@@ -287,7 +287,8 @@ fn select(all: &[Mutant], only: &[String], shard: Option<&str>) -> anyhow::Resul
         return Err(Error::input(format!(
             "--only {}: matches no mutant",
             crate::text::cap(&crate::text::cap_list(only, " "))
-        )).into());
+        ))
+        .into());
     }
     Ok(out)
 }
@@ -553,7 +554,8 @@ impl<'a> Session<'a> {
             build_seconds: 0.0,
             run_seconds: 0.0,
         };
-        crate::output::write_state(&path, mutated.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        crate::output::write_state(&path, mutated.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
         let t = Instant::now();
         // Only the interpreter: extension modules do not link the specializer.
         let built = self.wt.make(Some("python"));
@@ -565,7 +567,8 @@ impl<'a> Session<'a> {
             }
             Ok(_) => self.run_and_compare(&mut r),
         };
-        crate::output::write_state(&path, source.as_bytes()).with_context(|| format!("restoring {}", path.display()))?;
+        crate::output::write_state(&path, source.as_bytes())
+            .with_context(|| format!("restoring {}", path.display()))?;
         r.outcome = outcome?;
         Ok(r)
     }

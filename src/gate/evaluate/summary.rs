@@ -69,7 +69,10 @@ mod tests {
         assert!(rep.full_summary.is_none());
         attach_full_summary(&mut rep, &base, &head, &o).unwrap();
         let whole = full_summary(&base, &head, &o.meta_base, &o.meta_head).unwrap();
-        assert_eq!(rep.full_summary.as_ref().map(|s| s.0.head.clone()), Some(whole.0.head));
+        assert_eq!(
+            rep.full_summary.as_ref().map(|s| s.0.head.clone()),
+            Some(whole.0.head)
+        );
         // One dump missing on head: both sides summarized without that benchmark (3 repeats
         // of `arith` left of 2 benchmarks x 3 repeats).
         let mut short = head.clone();
