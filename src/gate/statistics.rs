@@ -108,6 +108,13 @@ fn welch(vb: f64, vh: f64, dfb: f64, dfh: f64) -> (f64, f64) {
     ((vb + vh).sqrt(), df)
 }
 
+/// The most degrees of freedom two unpaired sides pooled with one learned variance can
+/// carry: the prior's once plus each side's own. Welch-Satterthwaite would count the
+/// prior on both sides as if learned twice, narrowing the interval.
+fn shared_prior_df(prior: NoisePrior, n_base: usize, n_head: usize) -> f64 {
+    prior.df + n_base.saturating_sub(1) as f64 + n_head.saturating_sub(1) as f64
+}
+
 /// Compares two sample vectors. `paired` means base[i] and head[i] share a seed.
 pub fn compare_samples(base: &[f64], head: &[f64], paired: bool, confidence: f64) -> DiffStats {
     compare_with_prior(base, head, paired, confidence, None)
@@ -169,7 +176,8 @@ pub fn compare_with_prior(
         if base.len() >= 2 && head.len() >= 2 && !(all_equal(base) && all_equal(head)) {
             out.permutation_p = Some(two_sample_permutation_p(base, head));
         }
-        welch(vb / base.len() as f64, vh / head.len() as f64, dfb, dfh)
+        let (se, df) = welch(vb / base.len() as f64, vh / head.len() as f64, dfb, dfh);
+        (se, df.min(shared_prior_df(p, base.len(), head.len())))
     } else {
         if all_equal(base) && all_equal(head) {
             return out;
@@ -266,7 +274,10 @@ pub fn compare_log_ratio(
         (var / v.len() as f64, df)
     };
     let ((vb, dfb), (vh, dfh)) = (side(base, bm), side(head, hm));
-    let (se, df) = welch(vb, vh, dfb, dfh);
+    let (se, mut df) = welch(vb, vh, dfb, dfh);
+    if let Some(p) = prior {
+        df = df.min(shared_prior_df(p, base.len(), head.len()));
+    }
     out.prior_df = prior.map_or(0.0, |p| p.df);
     let q = t_quantile(confidence, df);
     out.deterministic = false;
@@ -620,9 +631,9 @@ pub fn hypothesis_key(metric: &str) -> &str {
         .unwrap_or(metric)
 }
 
-/// `adjust` (Holm or BH) over groups of p values that test one hypothesis: a group enters
-/// the family once with its Bonferroni p (min(1, k x smallest p)), and each member gets
-/// the larger of the group's adjusted p and its own p. With singleton groups this is
+/// `adjust` (BH) over groups of p values that test one hypothesis: a group enters the
+/// family once with its Bonferroni p (min(1, k x smallest p)), and each member gets the
+/// larger of the group's adjusted p and its own Bonferroni p. With singleton groups this is
 /// `adjust` itself.
 pub fn adjust_grouped(p: &[f64], groups: &[String], adjust: fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
     let mut keys: Vec<&String> = vec![];
@@ -651,8 +662,45 @@ pub fn adjust_grouped(p: &[f64], groups: &[String], adjust: fn(&[f64]) -> Vec<f6
     let adj = adjust(&bonferroni);
     p.iter()
         .zip(&member_group)
-        .map(|(pi, k)| adj[*k].max(*pi))
+        .map(|(pi, k)| adj[*k].max((pi * sizes[*k] as f64).min(1.0)))
         .collect()
+}
+
+/// Holm's step-down over hypothesis groups whose tests form nested chains (family-wise
+/// error <= alpha under any dependence). A chain is a set of one-sided tests of one
+/// statistic in one direction at different limits: their nulls are nested (a change within
+/// the tight limit is within the loose one) and their p values grow with the limit, so a
+/// chain counts once. A group's chains (e.g. a count and its `.per_minstr` rescaling, or
+/// opposite directions) are Bonferroni-combined: each test enters with k x p, k the group's
+/// chain count. The step-down then counts the groups that still have an unrejected test:
+/// at the first false rejection every group holding a true null is still counted, which
+/// is Holm's argument. Singleton groups and chains give [`holm`] itself.
+pub fn holm_nested(p: &[f64], group: &[usize], chain: &[usize]) -> Vec<f64> {
+    let mut chains_of: std::collections::HashMap<usize, std::collections::HashSet<usize>> =
+        std::collections::HashMap::new();
+    for (g, c) in group.iter().zip(chain) {
+        chains_of.entry(*g).or_default().insert(*c);
+    }
+    let q: Vec<f64> = p
+        .iter()
+        .zip(group)
+        .map(|(p, g)| (p * chains_of[g].len() as f64).min(1.0))
+        .collect();
+    let idx = ascending_order(&q);
+    // remaining[j]: the groups with a test at rank j or later (not yet rejected there).
+    let mut remaining = vec![0usize; idx.len()];
+    let mut seen = std::collections::HashSet::new();
+    for (rank, &i) in idx.iter().enumerate().rev() {
+        seen.insert(group[i]);
+        remaining[rank] = seen.len();
+    }
+    let mut out = vec![0.0; p.len()];
+    let mut running: f64 = 0.0;
+    for (rank, &i) in idx.iter().enumerate() {
+        running = running.max((remaining[rank] as f64 * q[i]).min(1.0));
+        out[i] = running;
+    }
+    out
 }
 
 /// Indices of `p` from the smallest p value up (stable; NaN compares equal).
@@ -831,15 +879,44 @@ mod tests {
     fn per_minstr_variants_do_not_inflate_the_family() {
         let p = [0.01, 0.01, 0.04];
         let g: Vec<String> = ["a", "a", "b"].iter().map(|s| s.to_string()).collect();
-        // Two groups: {a: 2 x 0.01 = 0.02}, {b: 0.04}; Holm: 0.04, 0.04.
-        assert_eq!(adjust_grouped(&p, &g, holm), vec![0.04, 0.04, 0.04]);
+        // Two groups: {a: 2 x 0.01 = 0.02}, {b: 0.04}; BH: 0.04, 0.04.
+        assert_eq!(
+            adjust_grouped(&p, &g, benjamini_hochberg),
+            vec![0.04, 0.04, 0.04]
+        );
+        // Holm over the same groups, a's two tests in two chains: 0.04 each.
+        assert_eq!(
+            holm_nested(&p, &[0, 0, 1], &[0, 1, 2]),
+            vec![0.04, 0.04, 0.04]
+        );
         // Ungrouped Holm would count three tests: 0.03, 0.03, 0.04.
         assert_eq!(holm(&p), vec![0.03, 0.03, 0.04]);
         let single: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(adjust_grouped(&p, &single, holm), holm(&p));
+        assert_eq!(
+            adjust_grouped(&p, &single, benjamini_hochberg),
+            benjamini_hochberg(&p)
+        );
+        assert_eq!(holm_nested(&p, &[0, 1, 2], &[0, 1, 2]), holm(&p));
         assert_eq!(
             hypothesis_key("objects.allocations.per_minstr"),
             "objects.allocations"
+        );
+    }
+
+    /// A group's looser member is not rejected on the strength of its tight sibling: it
+    /// still faces the groups left (what the closed test of the nested family gives).
+    #[test]
+    fn nested_limits_count_once_but_each_test_faces_the_groups_left() {
+        // Group 0: one chain, tight 0.01 and loose 0.04; group 1: 0.5.
+        let adj = holm_nested(&[0.01, 0.04, 0.5], &[0, 0, 1], &[0, 0, 1]);
+        assert_eq!(adj, vec![0.02, 0.08, 0.5]);
+        // The same tests as two chains of one group pay Bonferroni inside the group.
+        let adj = holm_nested(&[0.01, 0.04, 0.5], &[0, 0, 1], &[0, 1, 2]);
+        assert_eq!(adj, vec![0.04, 0.16, 0.5]);
+        // One chain alone: no multiplicity at all.
+        assert_eq!(
+            holm_nested(&[0.03, 0.045], &[0, 0], &[0, 0]),
+            vec![0.03, 0.045]
         );
     }
 
@@ -876,9 +953,10 @@ mod tests {
         let prior = Some(NoisePrior { sd: 2.0, df: 10.0 });
         let d = compare_with_prior(&[1.0; 3], &[1.0; 3], false, 0.95, prior);
         assert!(!d.deterministic);
-        // Each side: (10 x 4 + 2 x 0) / 12 = 10/3 on 12 df; se^2 = 2 x 10/9; df = 24.
+        // Each side: (10 x 4 + 2 x 0) / 12 = 10/3 on 12 df; se^2 = 2 x 10/9; the prior's
+        // 10 df count once: 10 + 2 + 2 = 14 (Welch alone would say 24).
         assert!((d.se - (20.0f64 / 9.0).sqrt()).abs() < 1e-12, "{}", d.se);
-        assert!((d.df - 24.0).abs() < 1e-9, "{}", d.df);
+        assert!((d.df - 14.0).abs() < 1e-9, "{}", d.df);
         assert_eq!(d.prior_df, 10.0);
         // Paired: the differences' variance, (10 x 4 + 2 x 1) / 12 on 12 df.
         let d = compare_with_prior(&[0.0, 0.0, 0.0], &[1.0, 2.0, 3.0], true, 0.95, prior);

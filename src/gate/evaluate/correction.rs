@@ -3,9 +3,10 @@
 use super::limits::Candidate;
 use super::pairing::Sides;
 use crate::gate::report_model::{EvalOptions, FalsePositives, MetricComparison, RuleOutcome};
+use crate::gate::rules::LimitKind;
 use crate::gate::rules::Severity;
 use crate::gate::statistics::{
-    adjust_grouped, benjamini_hochberg, exact_test_from, holm, hypothesis_key, ErrorControl,
+    adjust_grouped, benjamini_hochberg, exact_test_from, holm_nested, hypothesis_key, ErrorControl,
 };
 use indexmap::IndexMap;
 
@@ -36,16 +37,33 @@ pub(super) fn counts_as_fail(c: &Candidate, opts: &EvalOptions) -> bool {
 }
 
 /// Step 4: Holm over fail-level tests, BH over warn-level ones (deterministic and
-/// unverified tests skip both). One hypothesis per (benchmark, metric up to `.per_minstr`):
-/// a rescaled variant does not inflate the families.
+/// unverified tests skip both). One hypothesis group per (benchmark, metric up to
+/// `.per_minstr`): a rescaled variant does not inflate the families, nor does an aggregate
+/// metric that is one benchmark's. Within a group, tests of one statistic in one direction
+/// at nested limits count once (see [`holm_nested`]).
 pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected {
+    let slots = Slots::of(candidates);
     let (mut holm_idx, mut bh_idx) = families(candidates, opts);
-    let out_of_reach = keep_reachable(candidates, &mut holm_idx, opts.alpha);
-    keep_reachable(candidates, &mut bh_idx, opts.alpha);
+    let out_of_reach = keep_reachable(candidates, &slots, &mut holm_idx, opts.alpha);
+    keep_reachable(candidates, &slots, &mut bh_idx, opts.alpha);
     let mut adjusted = std::collections::HashMap::new();
-    let (holm_family, hp) = adjust_family(candidates, &holm_idx, opts.alpha, holm);
-    adjusted.extend(holm_idx.iter().copied().zip(hp));
-    let (_, bp) = adjust_family(candidates, &bh_idx, opts.alpha, benjamini_hochberg);
+    let holm_family = slots.groups_in(&holm_idx);
+    let p = family_p(candidates, &holm_idx, holm_family, opts.alpha);
+    let (group, chain) = slots.of_tests(&holm_idx);
+    adjusted.extend(
+        holm_idx
+            .iter()
+            .copied()
+            .zip(holm_nested(&p, &group, &chain)),
+    );
+    let p = family_p(candidates, &bh_idx, slots.groups_in(&bh_idx), opts.alpha);
+    let names: Vec<String> = slots
+        .of_tests(&bh_idx)
+        .0
+        .iter()
+        .map(usize::to_string)
+        .collect();
+    let bp = adjust_grouped(&p, &names, benjamini_hochberg);
     adjusted.extend(bh_idx.iter().copied().zip(bp));
     Corrected {
         adjusted,
@@ -79,38 +97,113 @@ fn families(candidates: &[Candidate], opts: &EvalOptions) -> (Vec<TestIdx>, Vec<
     (holm_idx, bh_idx)
 }
 
-/// The hypothesis a test belongs to: its benchmark and its metric up to `.per_minstr`.
-fn hypothesis_group(candidates: &[Candidate], (c, _): &TestIdx) -> String {
-    let c = &candidates[*c];
-    format!(
-        "{}|{}",
-        c.benchmark.as_deref().unwrap_or(""),
-        hypothesis_key(&c.metric)
-    )
+/// Each candidate's hypothesis group and each test's chain, as small integers.
+struct Slots {
+    /// Per candidate: its group.
+    group: Vec<usize>,
+    /// Per (candidate, test): its chain.
+    chain: std::collections::HashMap<TestIdx, usize>,
+}
+
+impl Slots {
+    fn of(candidates: &[Candidate]) -> Slots {
+        let mut groups: IndexMap<String, ()> = IndexMap::new();
+        let group: Vec<usize> = group_keys(candidates)
+            .into_iter()
+            .map(|k| groups.insert_full(k, ()).0)
+            .collect();
+        let mut chains: IndexMap<String, ()> = IndexMap::new();
+        let mut chain = std::collections::HashMap::new();
+        for (ci, c) in candidates.iter().enumerate() {
+            for (ti, t) in c.tests.iter().enumerate() {
+                let key = chain_key(group[ci], c, t.limit.kind);
+                chain.insert((ci, ti), chains.insert_full(key, ()).0);
+            }
+        }
+        Slots { group, chain }
+    }
+
+    /// The groups and chains of `idx`'s tests, in order.
+    fn of_tests(&self, idx: &[TestIdx]) -> (Vec<usize>, Vec<usize>) {
+        idx.iter().map(|i| (self.group[i.0], self.chain[i])).unzip()
+    }
+
+    /// How many hypothesis groups `idx`'s tests fall in.
+    fn groups_in(&self, idx: &[TestIdx]) -> usize {
+        let groups: std::collections::HashSet<usize> =
+            idx.iter().map(|i| self.group[i.0]).collect();
+        groups.len()
+    }
+}
+
+/// Each candidate's hypothesis group: its benchmark and its metric up to `.per_minstr`. An
+/// aggregate metric whose samples and supports on both sides are one benchmark's (no other
+/// benchmark contributes: a one-benchmark set, or a family only one benchmark executes) is
+/// that benchmark's hypothesis, not a second one.
+fn group_keys(candidates: &[Candidate]) -> Vec<String> {
+    let key = |bench: &str, metric: &str| format!("{bench}|{}", hypothesis_key(metric));
+    let mut bench_of: std::collections::HashMap<(&str, u64), Option<&str>> =
+        std::collections::HashMap::new();
+    for c in candidates {
+        if let (Some(b), Some(f)) = (c.benchmark.as_deref(), c.fingerprint) {
+            let e = bench_of.entry((c.metric.as_str(), f)).or_insert(Some(b));
+            if *e != Some(b) {
+                *e = None; // two benchmarks alike: neither is the aggregate alone
+            }
+        }
+    }
+    candidates
+        .iter()
+        .map(|c| {
+            let alone = match (&c.benchmark, c.fingerprint) {
+                (None, Some(f)) => bench_of.get(&(c.metric.as_str(), f)).copied().flatten(),
+                _ => None,
+            };
+            key(alone.or(c.benchmark.as_deref()).unwrap_or(""), &c.metric)
+        })
+        .collect()
+}
+
+/// A test's chain: its group, metric, learned prior and the statistic and direction its
+/// limit kind tests. Tests of one chain differ only in their limit, so their nulls nest.
+fn chain_key(group: usize, c: &Candidate, kind: LimitKind) -> String {
+    let statistic = match kind {
+        LimitKind::MaxIncrease | LimitKind::ForbidAppearing => "change+",
+        LimitKind::MaxDecrease => "change-",
+        LimitKind::MaxRelativeIncrease => "ratio+",
+        LimitKind::MaxRelativeDecrease => "ratio-",
+        LimitKind::Max => "level+",
+        LimitKind::Min => "level-",
+    };
+    let prior = c.prior.map(|p| (p.sd.to_bits(), p.df.to_bits()));
+    format!("{group}|{}|{statistic}|{prior:?}", c.metric)
 }
 
 /// Tarone's rule over a family's hypothesis groups: drops the tests of groups that can never
 /// reach the family's level; returns how many groups left.
-fn keep_reachable(candidates: &[Candidate], idx: &mut Vec<TestIdx>, alpha: f64) -> usize {
-    // A group's smallest attainable p: Bonferroni over its members, 0 if any is continuous.
-    let mut min_p: IndexMap<String, (f64, usize)> = IndexMap::new();
+fn keep_reachable(
+    candidates: &[Candidate],
+    slots: &Slots,
+    idx: &mut Vec<TestIdx>,
+    alpha: f64,
+) -> usize {
+    // A group's smallest attainable p: Bonferroni over its chains, 0 if any is continuous.
+    let mut min_p: IndexMap<usize, (f64, std::collections::HashSet<usize>)> = IndexMap::new();
     for i in idx.iter() {
-        let e = min_p
-            .entry(hypothesis_group(candidates, i))
-            .or_insert((f64::INFINITY, 0));
-        e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
-        e.1 += 1;
+        let e = min_p.entry(slots.group[i.0]).or_default();
+        e.0 = if e.1.is_empty() { 1.0 } else { e.0 }.min(candidates[i.0].tests[i.1].min_p);
+        e.1.insert(slots.chain[i]);
     }
-    let p: Vec<f64> = min_p.values().map(|(p, k)| p * *k as f64).collect();
+    let p: Vec<f64> = min_p.values().map(|(p, k)| p * k.len() as f64).collect();
     let keep = tarone(&p, alpha);
-    let kept: std::collections::HashSet<&String> = min_p
+    let kept: std::collections::HashSet<usize> = min_p
         .keys()
         .zip(&keep)
         .filter(|(_, k)| **k)
-        .map(|(g, _)| g)
+        .map(|(g, _)| *g)
         .collect();
     let before = min_p.len();
-    idx.retain(|i| kept.contains(&hypothesis_group(candidates, i)));
+    idx.retain(|i| kept.contains(&slots.group[i.0]));
     before - kept.len()
 }
 
@@ -128,26 +221,6 @@ fn family_p(candidates: &[Candidate], idx: &[TestIdx], family: usize, alpha: f64
             if joins { test.p } else { test.t_p }.unwrap_or(1.0)
         })
         .collect()
-}
-
-/// One family's corrected p values (in `idx` order, one hypothesis per group) and its size
-/// in hypotheses.
-fn adjust_family(
-    candidates: &[Candidate],
-    idx: &[TestIdx],
-    alpha: f64,
-    adjust: fn(&[f64]) -> Vec<f64>,
-) -> (usize, Vec<f64>) {
-    let groups: Vec<String> = idx
-        .iter()
-        .map(|i| hypothesis_group(candidates, i))
-        .collect();
-    let mut distinct = groups.clone();
-    distinct.sort();
-    distinct.dedup();
-    let family = distinct.len();
-    let p = adjust_grouped(&family_p(candidates, idx, family, alpha), &groups, adjust);
-    (family, p)
 }
 
 impl FalsePositives {
@@ -215,6 +288,58 @@ impl FalsePositives {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On a one-benchmark set the aggregate metric is that benchmark's: the aggregate rule
+    /// and the per-benchmark rule test one hypothesis, and their limits (1 and 2 pp) nest
+    /// into one chain, so the Holm family does not count it twice.
+    #[test]
+    fn an_aggregate_that_is_one_benchmark_is_its_hypothesis() {
+        use super::super::tests::{noisy, opts};
+        let only_arith = |mut s: crate::stats::set::StatsSet| {
+            for r in &mut s.repeats {
+                r.benchmarks.retain(|b, _| b == "arith");
+            }
+            s
+        };
+        let base = only_arith(crate::stats::set::real_fixture("aa-base"));
+        let head = only_arith(noisy(
+            crate::stats::set::real_fixture("aa-head"),
+            &[900, 1300, 700],
+        ));
+        let o = opts();
+        let sides = super::super::pairing::pair_repeats(&base, &head, &o, &mut vec![]).unwrap();
+        let candidates = super::super::limits::test_rules(&sides, &o);
+        let slots = Slots::of(&candidates);
+        let (agg, arith) = (
+            find_in(&candidates, None),
+            find_in(&candidates, Some("arith")),
+        );
+        assert_eq!(slots.group[agg], slots.group[arith]);
+        assert_eq!(slots.chain[&(agg, 0)], slots.chain[&(arith, 0)]);
+        // With a second benchmark executing BINARY_OP the aggregate is its own hypothesis.
+        let base = crate::stats::set::real_fixture("aa-base");
+        let head = noisy(
+            crate::stats::set::real_fixture("aa-head"),
+            &[900, 1300, 700],
+        );
+        let sides = super::super::pairing::pair_repeats(&base, &head, &o, &mut vec![]).unwrap();
+        let candidates = super::super::limits::test_rules(&sides, &o);
+        let slots = Slots::of(&candidates);
+        let (agg, arith) = (
+            find_in(&candidates, None),
+            find_in(&candidates, Some("arith")),
+        );
+        assert_ne!(slots.group[agg], slots.group[arith]);
+    }
+
+    fn find_in(candidates: &[Candidate], bench: Option<&str>) -> usize {
+        candidates
+            .iter()
+            .position(|c| {
+                c.metric == "family.BINARY_OP.miss_ratio" && c.benchmark.as_deref() == bench
+            })
+            .unwrap()
+    }
 
     /// Tarone's rule: tests whose smallest p cannot reach alpha / k leave the family.
     #[test]

@@ -46,6 +46,26 @@ pub(super) struct Candidate {
     /// Fewer than 2 samples on a side after zero denominators: not decidable.
     pub(super) too_few: Option<(usize, usize)>,
     pub(super) unverified: bool,
+    /// The samples and supports, hashed: an aggregate candidate with the same fingerprint
+    /// as a benchmark's is that benchmark's metric (see `correction::group_keys`). None
+    /// without support.
+    pub(super) fingerprint: Option<u64>,
+}
+
+/// A hash of both sides' samples and supports (None when a side has no support).
+fn fingerprint(m: &MetricSamples) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    if m.base_support <= 0.0 || m.head_support <= 0.0 {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for side in [&m.base, &m.head] {
+        side.len().hash(&mut h);
+        side.iter().for_each(|v| v.to_bits().hash(&mut h));
+    }
+    m.base_support.to_bits().hash(&mut h);
+    m.head_support.to_bits().hash(&mut h);
+    Some(h.finish())
 }
 
 /// (mean, se, df, half-width, deterministic) of one side's values, for `max`/`min` limits.
@@ -330,5 +350,6 @@ pub(super) fn evaluate_candidate(
         skipped,
         too_few,
         unverified,
+        fingerprint: fingerprint(&m),
     }
 }
