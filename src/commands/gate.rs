@@ -7,6 +7,7 @@ use crate::exec::cache;
 use crate::exec::corpus::Corpus;
 use crate::exec::runner::{self, RunConfig, RunSummary};
 use crate::gate::evaluate::attach_full_summary;
+use crate::gate::notes::{HeadSnapshot, Note};
 use crate::gate::reach::{ChangedFile, Reach};
 use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use anyhow::Context;
@@ -71,7 +72,7 @@ pub struct GateJob<'a> {
     /// This commit's `Pystats-Accept:` trailers are acceptances too.
     pub trailers_from: Option<&'a str>,
     /// Notes for the report, e.g. what `--head-dir` snapshotted.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// `--repeats auto`'s limits (None: the command does not adapt its repeats).
     pub auto: Option<AutoLimits>,
 }
@@ -82,7 +83,7 @@ struct Head {
     rev: String,
     /// The commit whose message holds the trailers (a snapshot's HEAD).
     message_rev: String,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 /// `pystats-gate gate`: `--head REV`, or `--head-dir DIR` (a working tree as it is); reads
@@ -129,13 +130,12 @@ fn snapshot_head(dir: &Path, repo: Option<&PathBuf>, args: &GateArgs) -> anyhow:
     }
     let mut notes = vec![];
     if snap.commit != snap.head {
-        notes.push(format!(
-            "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
-            short(&snap.commit),
-            dir.display(),
-            short(&snap.head),
-            snap.changed.join(", ")
-        ));
+        notes.push(Note::HeadSnapshot(Box::new(HeadSnapshot {
+            commit: short(&snap.commit),
+            dir: dir.display().to_string(),
+            head: short(&snap.head),
+            changed: snap.changed.clone(),
+        })));
     }
     Ok(Head {
         repo: repo.cloned().unwrap_or(snap.repo),

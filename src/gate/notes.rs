@@ -12,6 +12,18 @@ use crate::gate::statistics::NoisePrior;
 use crate::stats::model::Rename;
 use serde::{Deserialize, Deserializer};
 
+/// A working tree snapshotted into a commit for `gate --head-dir`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadSnapshot {
+    /// The snapshot commit (short).
+    pub commit: String,
+    pub dir: String,
+    /// The tree's HEAD the changes sit on (short).
+    pub head: String,
+    /// The files that differ from HEAD.
+    pub changed: Vec<String>,
+}
+
 /// A loud note of a report: unverified results, unpaired repeats, failed checks, ...
 #[derive(Clone, Debug, PartialEq)]
 pub enum Note {
@@ -38,6 +50,8 @@ pub enum Note {
     Unreached(Box<Reach>),
     /// What `gate --repeats auto` spent and why it stopped.
     RepeatsAuto(Box<RepeatsAuto>),
+    /// `gate --head-dir`: head is a snapshot of a working tree with uncommitted changes.
+    HeadSnapshot(Box<HeadSnapshot>),
 }
 
 /// `--repeats auto`'s note: the looks taken, the repeats they added and why they stopped.

@@ -37,7 +37,7 @@ pub struct EvalOptions {
     /// How reports show the result (not part of any number).
     pub display: Display,
     /// Notes from the caller, shown first (e.g. the `--head-dir` snapshot).
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::gate::notes::Note>,
     /// Compare the intersection when one side lacks benchmarks or repeats.
     pub allow_missing_benchmarks: bool,
     /// Learned per-metric noise (`--noise`): variances pooled into the t tests, and the

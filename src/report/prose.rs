@@ -57,6 +57,13 @@ pub fn note(n: &Note) -> String {
         Note::Inconclusive(i) => inconclusive_note(i),
         Note::Unreached(reach) => reach.note().unwrap_or_default(),
         Note::RepeatsAuto(a) => repeats_auto_note(a),
+        Note::HeadSnapshot(s) => format!(
+            "head {} is the working tree {} as it was (uncommitted changes on top of {}: {})",
+            s.commit,
+            s.dir,
+            s.head,
+            s.changed.join(", ")
+        ),
     }
 }
 

@@ -154,7 +154,7 @@ fn evaluate_complete(
     opts: &EvalOptions,
 ) -> anyhow::Result<GateReport> {
     ensure_both_executed(base, head)?;
-    let mut notes: Vec<Note> = opts.notes.iter().cloned().map(Note::Rendered).collect();
+    let mut notes: Vec<Note> = opts.notes.clone();
     let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
     let candidates = test_rules(&sides, opts);
