@@ -225,21 +225,15 @@ fn family_p(candidates: &[Candidate], idx: &[TestIdx], family: usize, alpha: f64
 
 impl FalsePositives {
     /// The counts known once the tests are corrected, before the candidates become outcomes:
-    /// tested metrics and discoveries, the Holm family, the fail-level tests decided by the
-    /// exact permutation test, and where that test joins. The outcome counts are added by
-    /// [`FalsePositives::count_outcomes`].
+    /// the Holm family, the fail-level tests decided by the exact permutation test, and where
+    /// that test joins. The movers' counts are added by [`FalsePositives::count_movers`], the
+    /// outcome counts by [`FalsePositives::count_outcomes`].
     pub(super) fn from_tests(
         candidates: &[Candidate],
         corrected: &Corrected,
-        comparisons: &[MetricComparison],
-        tested: usize,
         sides: &Sides,
         opts: &EvalOptions,
     ) -> FalsePositives {
-        let discoveries = comparisons
-            .iter()
-            .filter(|c| !c.stats.deterministic && c.changed)
-            .count();
         // Said in the statistics footnote, not as a loud note: the t test still decides. The
         // exact test's reach is judged at the Holm family's strictest level, as in `correct`.
         let family_level = opts.alpha / corrected.holm_family.max(1) as f64;
@@ -255,10 +249,10 @@ impl FalsePositives {
             .filter(|c| c.tests.iter().any(|t| t.sign_test))
             .count();
         FalsePositives {
-            tested,
-            expected_uncorrected: tested as f64 * opts.alpha,
-            discoveries,
-            expected_false_discoveries: discoveries as f64 * opts.alpha,
+            tested: 0,
+            expected_uncorrected: 0.0,
+            discoveries: 0,
+            expected_false_discoveries: 0.0,
             holm_family: corrected.holm_family,
             exact_fail_level: 0,
             certified_fail_level: 0,
@@ -268,6 +262,23 @@ impl FalsePositives {
             cross_check,
             exact_from: exact_test_from(sides.paired, family_level),
         }
+    }
+
+    /// The movers' counts: `tested` metrics that varied and were tested, and the changed
+    /// ones among `comparisons` (discoveries), with what alpha expects of each.
+    pub(super) fn count_movers(
+        &mut self,
+        comparisons: &[MetricComparison],
+        tested: usize,
+        alpha: f64,
+    ) {
+        self.discoveries = comparisons
+            .iter()
+            .filter(|c| !c.stats.deterministic && c.changed)
+            .count();
+        self.tested = tested;
+        self.expected_uncorrected = tested as f64 * alpha;
+        self.expected_false_discoveries = self.discoveries as f64 * alpha;
     }
 
     /// Counts the outcomes that can fail the gate by the path that decided them (exact,

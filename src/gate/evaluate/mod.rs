@@ -58,7 +58,7 @@ pub fn decide_tables(
             .chain(&head_tables)
             .flat_map(|t| t.benchmarks()),
     );
-    let sides = Sides {
+    let mut sides = Sides {
         base_tables,
         head_tables,
         paired,
@@ -67,12 +67,42 @@ pub fn decide_tables(
         benches,
         checks: vec![],
     };
-    let candidates = test_rules(&sides, opts);
-    let blind = blocks_pass(&find_unchecked(&candidates, opts)?, opts);
+    let rules = decide_rules(&mut sides, opts)?;
+    let blind = blocks_pass(&rules.unchecked, opts);
+    let verdict = decide(
+        &rules.outcomes,
+        true,
+        opts.strict,
+        opts.fail_on_warn,
+        None,
+        blind,
+    );
+    Ok((verdict, rules.outcomes))
+}
+
+/// Steps 3-5 on paired sides: the rules' outcomes, the rules nothing checked, and the error
+/// statement of the tests behind them.
+struct RuleDecisions {
+    outcomes: Vec<RuleOutcome>,
+    unchecked: Vec<UncheckedRule>,
+    false_positives: FalsePositives,
+}
+
+/// Rule tests, multiple-testing correction and outcomes: the one sequence [`evaluate`] and
+/// [`decide_tables`] share. Empties `sides.all` once the tests have it.
+fn decide_rules(sides: &mut Sides, opts: &EvalOptions) -> anyhow::Result<RuleDecisions> {
+    let candidates = test_rules(sides, opts);
+    let unchecked = find_unchecked(&candidates, opts)?;
+    // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
+    sides.all = Default::default();
     let corrected = correct(&candidates, opts);
-    let outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
-    let verdict = decide(&outcomes, true, opts.strict, opts.fail_on_warn, None, blind);
-    Ok((verdict, outcomes))
+    let false_positives = FalsePositives::from_tests(&candidates, &corrected, sides, opts);
+    let outcomes = rule_outcomes(candidates, &corrected, sides, opts);
+    Ok(RuleDecisions {
+        outcomes,
+        unchecked,
+        false_positives,
+    })
 }
 
 /// The rules no candidate checks, decided or skipped (an input error unless optional).
@@ -157,14 +187,12 @@ fn evaluate_complete(
     let mut notes: Vec<Note> = opts.notes.clone();
     let mut sides = pair_repeats(base, head, opts, &mut notes)?;
     let (comparisons, tested) = compare_metrics(&sides, opts);
-    let candidates = test_rules(&sides, opts);
-    let unchecked_rules = find_unchecked(&candidates, opts)?;
-    // Nothing reads the names again: at 5,000 benchmarks they are 100 MB.
-    sides.all = Default::default();
-    let corrected = correct(&candidates, opts);
-    let mut false_positives =
-        FalsePositives::from_tests(&candidates, &corrected, &comparisons, tested, &sides, opts);
-    let mut outcomes = rule_outcomes(candidates, &corrected, &sides, opts);
+    let RuleDecisions {
+        mut outcomes,
+        unchecked: unchecked_rules,
+        mut false_positives,
+    } = decide_rules(&mut sides, opts)?;
+    false_positives.count_movers(&comparisons, tested, opts.alpha);
     let mut acceptances = opts.accept.clone();
     apply_acceptances(&mut outcomes, &mut acceptances, &opts.rules)?;
     false_positives.count_outcomes(&outcomes, opts.fail_on_warn);
