@@ -305,51 +305,46 @@ mod tests {
     /// into one chain, so the Holm family does not count it twice.
     #[test]
     fn an_aggregate_that_is_one_benchmark_is_its_hypothesis() {
-        use super::super::tests::{noisy, opts};
         let only_arith = |mut s: crate::stats::set::StatsSet| {
             for r in &mut s.repeats {
                 r.benchmarks.retain(|b, _| b == "arith");
             }
             s
         };
-        let base = only_arith(crate::stats::set::real_fixture("aa-base"));
-        let head = only_arith(noisy(
-            crate::stats::set::real_fixture("aa-head"),
-            &[900, 1300, 700],
-        ));
+        let (group, chain) = aggregate_and_arith(only_arith);
+        assert_eq!(group.0, group.1);
+        assert_eq!(chain.0, chain.1);
+        // With a second benchmark executing BINARY_OP the aggregate is its own hypothesis.
+        let (group, _) = aggregate_and_arith(|s| s);
+        assert_ne!(group.0, group.1);
+    }
+
+    /// The groups and first tests' chains of the aggregate and `arith` BINARY_OP miss ratio
+    /// candidates, on the real A/A fixtures (head with more misses) cut down by `cut`.
+    fn aggregate_and_arith(
+        cut: impl Fn(crate::stats::set::StatsSet) -> crate::stats::set::StatsSet,
+    ) -> ((usize, usize), (usize, usize)) {
+        use super::super::tests::{noisy, opts};
+        use crate::stats::set::real_fixture;
+        let base = cut(real_fixture("aa-base"));
+        let head = cut(noisy(real_fixture("aa-head"), &[900, 1300, 700]));
         let o = opts();
         let sides = super::super::pairing::pair_repeats(&base, &head, &o, &mut vec![]).unwrap();
         let candidates = super::super::limits::test_rules(&sides, &o);
         let slots = Slots::of(&candidates);
-        let (agg, arith) = (
-            find_in(&candidates, None),
-            find_in(&candidates, Some("arith")),
-        );
-        assert_eq!(slots.group[agg], slots.group[arith]);
-        assert_eq!(slots.chain[&(agg, 0)], slots.chain[&(arith, 0)]);
-        // With a second benchmark executing BINARY_OP the aggregate is its own hypothesis.
-        let base = crate::stats::set::real_fixture("aa-base");
-        let head = noisy(
-            crate::stats::set::real_fixture("aa-head"),
-            &[900, 1300, 700],
-        );
-        let sides = super::super::pairing::pair_repeats(&base, &head, &o, &mut vec![]).unwrap();
-        let candidates = super::super::limits::test_rules(&sides, &o);
-        let slots = Slots::of(&candidates);
-        let (agg, arith) = (
-            find_in(&candidates, None),
-            find_in(&candidates, Some("arith")),
-        );
-        assert_ne!(slots.group[agg], slots.group[arith]);
-    }
-
-    fn find_in(candidates: &[Candidate], bench: Option<&str>) -> usize {
-        candidates
-            .iter()
-            .position(|c| {
-                c.metric == "family.BINARY_OP.miss_ratio" && c.benchmark.as_deref() == bench
-            })
-            .unwrap()
+        let find = |bench: Option<&str>| {
+            candidates
+                .iter()
+                .position(|c| {
+                    c.metric == "family.BINARY_OP.miss_ratio" && c.benchmark.as_deref() == bench
+                })
+                .unwrap()
+        };
+        let (agg, arith) = (find(None), find(Some("arith")));
+        (
+            (slots.group[agg], slots.group[arith]),
+            (slots.chain[&(agg, 0)], slots.chain[&(arith, 0)]),
+        )
     }
 
     /// Tarone's rule: tests whose smallest p cannot reach alpha / k leave the family.
