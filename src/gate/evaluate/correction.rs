@@ -107,12 +107,12 @@ struct Slots {
 
 impl Slots {
     fn of(candidates: &[Candidate]) -> Slots {
-        let mut groups: IndexMap<String, ()> = IndexMap::new();
+        let mut groups: IndexMap<(&str, &str), ()> = IndexMap::new();
         let group: Vec<usize> = group_keys(candidates)
             .into_iter()
             .map(|k| groups.insert_full(k, ()).0)
             .collect();
-        let mut chains: IndexMap<String, ()> = IndexMap::new();
+        let mut chains: IndexMap<ChainKey, ()> = IndexMap::new();
         let mut chain = std::collections::HashMap::new();
         for (ci, c) in candidates.iter().enumerate() {
             for (ti, t) in c.tests.iter().enumerate() {
@@ -140,8 +140,7 @@ impl Slots {
 /// aggregate metric whose samples and supports on both sides are one benchmark's (no other
 /// benchmark contributes: a one-benchmark set, or a family only one benchmark executes) is
 /// that benchmark's hypothesis, not a second one.
-fn group_keys(candidates: &[Candidate]) -> Vec<String> {
-    let key = |bench: &str, metric: &str| format!("{bench}|{}", hypothesis_key(metric));
+fn group_keys(candidates: &[Candidate]) -> Vec<(&str, &str)> {
     let mut bench_of: std::collections::HashMap<(&str, u64), Option<&str>> =
         std::collections::HashMap::new();
     for c in candidates {
@@ -159,14 +158,17 @@ fn group_keys(candidates: &[Candidate]) -> Vec<String> {
                 (None, Some(f)) => bench_of.get(&(c.metric.as_str(), f)).copied().flatten(),
                 _ => None,
             };
-            key(alone.or(c.benchmark.as_deref()).unwrap_or(""), &c.metric)
+            (
+                alone.or(c.benchmark.as_deref()).unwrap_or(""),
+                hypothesis_key(&c.metric),
+            )
         })
         .collect()
 }
 
 /// A test's chain: its group, metric, learned prior and the statistic and direction its
 /// limit kind tests. Tests of one chain differ only in their limit, so their nulls nest.
-fn chain_key(group: usize, c: &Candidate, kind: LimitKind) -> String {
+fn chain_key(group: usize, c: &Candidate, kind: LimitKind) -> ChainKey<'_> {
     let statistic = match kind {
         LimitKind::MaxIncrease | LimitKind::ForbidAppearing => "change+",
         LimitKind::MaxDecrease => "change-",
@@ -176,8 +178,11 @@ fn chain_key(group: usize, c: &Candidate, kind: LimitKind) -> String {
         LimitKind::Min => "level-",
     };
     let prior = c.prior.map(|p| (p.sd.to_bits(), p.df.to_bits()));
-    format!("{group}|{}|{statistic}|{prior:?}", c.metric)
+    (group, &c.metric, statistic, prior)
 }
+
+/// (group, metric, statistic and direction, learned prior's bits).
+type ChainKey<'a> = (usize, &'a str, &'static str, Option<(u64, u64)>);
 
 /// Tarone's rule over a family's hypothesis groups: drops the tests of groups that can never
 /// reach the family's level; returns how many groups left.
