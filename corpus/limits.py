@@ -5,7 +5,9 @@ and one with many instance attributes (the fields read are the last ones), a gen
 constants module with hundreds of names and a function whose module globals hold hundreds of
 names (the names read are the last ones) and got their keys version after thousands of
 others, rows whose last column is rewritten, every index of short strs, tuples and lists,
-and a recursive walk 400 frames deep. Each is specialized in 3.13, so a limit made tighter
+a recursive walk 400 frames deep, and a big checksum compared with a small counter in both
+operand orders (a compactness test written for one operand twice, by copy and paste, is
+wrong in one of the orders only). Each is specialized in 3.13, so a limit made tighter
 by mistake (a narrower integer type for an offset or index, an extra range or depth guard,
 compact-only arithmetic) turns into failures, lost forms or misses here."""
 import types
@@ -139,6 +141,10 @@ def workload(ctx):
     for i in range(n):
         crc = (crc * 31 + i) % ((1 << 89) - 1)
         crc = crc + (1 << 70) - (1 << 65)
+        if i < crc:
+            total += 1
+        if crc > i:
+            total += 1
         total += consts.OPT_299 + consts.OPT_298 + consts.OPT_297
         if text[i & 1] == "a":
             total += 1

@@ -5,7 +5,12 @@ applied to columns of ints, floats, strs and tuples in phases. A specialized for
 when the type changes; the specializer waits (its cooldown) before specializing again, and
 after a failed attempt it backs off. A change to those counters (specializing again too
 soon or too late, backing off too little or too much) moves the misses, the attempts and
-the deferred executions of these sites, which dominate their families here."""
+the deferred executions of these sites, which dominate their families here. One method
+calling `super(Shape, self)` also runs in a second namespace whose `super` is a tracing
+wrapper (the same code object, so the same site): its LOAD_SUPER_ATTR specializes and then
+misses every other call, the only super() site of the corpus that ever misses, so a changed
+cooldown of that family shows here too."""
+import types
 
 
 class Point:
@@ -24,6 +29,27 @@ class Pixel:
 
 def double(v):
     return v + v
+
+
+def traced_super(*args):
+    """A debugging hook installed in one namespace in place of the builtin super."""
+    return super(*args)
+
+
+class Base:
+    def size(self):
+        return 1
+
+
+class Shape(Base):
+    def size(self):
+        return super(Shape, self).size() + 1   # LOAD_SUPER_ATTR: plain, then traced
+
+
+def traced_copy(func):
+    """The same method in a namespace where `super` is the tracing hook."""
+    namespace = dict(func.__globals__, super=traced_super)
+    return types.FunctionType(func.__code__, namespace, func.__name__, None, func.__closure__)
 
 
 SHAPES = [
@@ -74,13 +100,17 @@ def setup(args):
         [str(k % 50) for k in range(160)],
         [(k % 50, k) for k in range(160)],
     ]
-    return n, records, columns
+    measures = (Shape.size, traced_copy(Shape.size))
+    return n, records, columns, measures
 
 
 def workload(ctx):
-    n, records, columns = ctx
+    n, records, columns, measures = ctx
+    shape = Shape()
     total = 0
     for i in range(n):
+        for measure in measures:
+            total += measure(shape)
         total += int(merge(records)) & 0xFFFF
         column = columns[i & 3]
         lo, count = summarize(column, column[-1])
