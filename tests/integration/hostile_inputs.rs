@@ -2419,3 +2419,44 @@ fn other_spellings_of(x: &Path) -> [PathBuf; 5] {
         w.join("hardlinked"),
     ]
 }
+
+// ---- Audit of hostile input files: each test failed (or hung) before its fix. ----
+
+/// A noise file learned paired that gives every metric of the demo regression's CONTAINS_OP
+/// family a spread `sd` on `df` degrees of freedom (keys written as given: `nan`, `-1.0`).
+fn contains_op_noise(path: &Path, sd: &str, df: &str) {
+    let mut text = "schema_version = 1\ntool_version = \"0\"\nmethod = \"hand\"\nsources = [\"x\"]\nrepeats = 3\nseeds = 3\npaired = true\n".to_string();
+    for m in [
+        "family.CONTAINS_OP.deferred_ratio",
+        "family.CONTAINS_OP.success_ratio",
+        "bench.iterate.family.CONTAINS_OP.attempts",
+    ] {
+        text.push_str(&format!(
+            "[metrics.\"{m}\"]\nthreshold = 1.0\nmax = 1.0\npairs = 3\nsd = {sd}\ndf = {df}\npaired_sd = {sd}\npaired_df = {df}\n"
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// `compare` of the demo regression pair with `--noise noise`, killed after 60 s.
+fn compare_regression_with_noise(noise: &Path) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("compare")
+        .arg(fixture("gate/demo-regression-3.13.5/base"))
+        .arg(fixture("gate/demo-regression-3.13.5/head"))
+        .arg("--noise")
+        .arg(noise)
+        .timeout(std::time::Duration::from_secs(60));
+    c
+}
+
+#[test]
+fn a_noise_file_with_huge_degrees_of_freedom_is_decided_not_a_hang() {
+    // `df = 1e9` sent statrs' inverse t cdf into a search of many minutes: compare hung.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    for df in ["1e9", "1e300"] {
+        contains_op_noise(&noise, "1.0", df);
+        compare_regression_with_noise(&noise).exits(1);
+    }
+}
