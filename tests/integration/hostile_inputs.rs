@@ -2460,3 +2460,28 @@ fn a_noise_file_with_huge_degrees_of_freedom_is_decided_not_a_hang() {
         compare_regression_with_noise(&noise).exits(1);
     }
 }
+
+#[test]
+fn a_noise_spread_that_is_nan_negative_or_infinite_is_an_error_naming_its_key() {
+    // Only threshold and max were checked: `sd = nan` or `-1` was dropped without a word,
+    // and `sd = inf` entered a log-ratio interval as an infinite spread.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    for (sd, df, key) in [
+        ("nan", "2.0", "sd"),
+        ("-1.0", "2.0", "sd"),
+        ("inf", "2.0", "sd"),
+        ("1.0", "nan", "df"),
+        ("1.0", "-2.0", "df"),
+        ("1.0", "inf", "df"),
+    ] {
+        contains_op_noise(&noise, sd, df);
+        let out = compare_regression_with_noise(&noise).exits(2);
+        assert_stderr_contains(
+            &out,
+            &format!("n.toml: metrics.\"bench.iterate.family.CONTAINS_OP.attempts\".{key}: expected a finite number >= 0"),
+        );
+    }
+    contains_op_noise(&noise, "1.0", "2.0");
+    compare_regression_with_noise(&noise).exits(1);
+}
