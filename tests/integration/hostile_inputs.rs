@@ -2485,3 +2485,40 @@ fn a_noise_spread_that_is_nan_negative_or_infinite_is_an_error_naming_its_key() 
     contains_op_noise(&noise, "1.0", "2.0");
     compare_regression_with_noise(&noise).exits(1);
 }
+
+#[test]
+fn a_summarize_json_naming_one_counter_twice_is_an_error_not_a_dropped_value() {
+    // serde_json kept the last of two equal keys, and `"k "` or `uops[X]` overwrote `k` or
+    // `uops[_X]` once normalised: 4,619 LOAD_ATTR executions became 0, and compare passed.
+    let d = tempdir();
+    let real = fixture("real-3.13.5/whole-process.summarize.json");
+    let text = std::fs::read_to_string(&real).unwrap();
+    let body = text.trim_end().strip_suffix('}').unwrap().trim_end();
+    for (dup, shown) in [
+        (
+            "opcode[LOAD_ATTR].execution_count",
+            "\"opcode[LOAD_ATTR].execution_count\"",
+        ),
+        (
+            "opcode[LOAD_ATTR].execution_count ",
+            "\"opcode[LOAD_ATTR].execution_count \"",
+        ),
+        (
+            "uops[X].execution_count\": 1, \"uops[_X].execution_count",
+            "\"uops[_X].execution_count\"",
+        ),
+    ] {
+        let head = d.path().join("h.json");
+        std::fs::write(&head, format!("{body},\n\"{dup}\": 0\n}}\n")).unwrap();
+        for sub in [
+            &["compare", real.to_str().unwrap()][..],
+            &["summarize"],
+            &["check"],
+        ] {
+            let out = cmd().args(sub).arg(&head).exits(2);
+            let lines = body.lines().count();
+            assert_stderr_contains(&out, &format!("h.json:{}: ", lines + 1));
+            assert_stderr_contains(&out, &format!("key {shown} repeats key"));
+        }
+    }
+}
