@@ -383,7 +383,23 @@ impl RuleSet {
                 ),
             ));
         };
+        // Names this file declared (new rules and overrides alike), with their lines: a
+        // second override of an included rule would replace the first one's keys unseen.
+        let mut declared = std::collections::HashMap::new();
         for (i, t) in tables.into_iter().enumerate() {
+            if let Some(name) = t.get("name").and_then(|n| n.as_str()) {
+                let span = t.key("name").and_then(|k| k.span());
+                let line = span.as_ref().map_or(0, |s| line_of(src, s.start));
+                if let Some(first) = declared.insert(name, line) {
+                    return Err(err_at(
+                        file,
+                        src,
+                        span,
+                        &format!("rule[{i}].name"),
+                        format!("duplicate rule name {name:?} (first declared at {file}:{first})"),
+                    ));
+                }
+            }
             if self.override_rule(t, file, src, i)? {
                 continue;
             }

@@ -2522,3 +2522,33 @@ fn a_summarize_json_naming_one_counter_twice_is_an_error_not_a_dropped_value() {
         }
     }
 }
+
+/// `compare` of the demo regression pair with the rules `text` (written to `dir/r.toml`).
+fn compare_regression_with_rules(dir: &Path, text: &str) -> assert_cmd::Command {
+    let rules = dir.join("r.toml");
+    std::fs::write(&rules, text).unwrap();
+    let mut c = cmd();
+    c.arg("compare")
+        .arg(fixture("gate/demo-regression-3.13.5/base"))
+        .arg(fixture("gate/demo-regression-3.13.5/head"))
+        .arg("--rules")
+        .arg(&rules);
+    c
+}
+
+#[test]
+fn one_file_overriding_an_included_rule_twice_is_a_duplicate_name() {
+    // Only two new rules of one name were refused: a second override of an included rule
+    // replaced the first one's keys without a word.
+    let d = tempdir();
+    let text = "include = [\"default.toml\"]\n[[rule]]\nname = \"family-deferred-ratio\"\nmax_increase = 0.5\n\n[[rule]]\nname = \"family-deferred-ratio\"\nmax_increase = 0.9\n";
+    let out = compare_regression_with_rules(d.path(), text).exits(2);
+    assert_stderr_contains(
+        &out,
+        "r.toml:7: rule[1].name: duplicate rule name \"family-deferred-ratio\" (first declared at",
+    );
+    assert_stderr_contains(&out, "r.toml:3)");
+    // One override is fine.
+    let one = text.split("\n\n").next().unwrap();
+    compare_regression_with_rules(d.path(), one).exits(1);
+}
