@@ -688,6 +688,11 @@ impl RuleDraft {
                 if kind.bounds_a_change() && v < 0.0 {
                     return Err(at.error("must not be negative (it bounds the size of a change)"));
                 }
+                // No metric is negative, so none falls by more than 100%: such a rule could
+                // never fail (5 meant for 5% would gate nothing).
+                if *kind == LimitKind::MaxRelativeDecrease && v >= 1.0 {
+                    return Err(at.error(format!("{v} allows any decrease (no value falls by more than 100%), so the rule could never fail; limits are fractions (0.05 = 5%)")));
+                }
                 self.set_limit(*kind, v);
             }
         }

@@ -2552,3 +2552,19 @@ fn one_file_overriding_an_included_rule_twice_is_a_duplicate_name() {
     let one = text.split("\n\n").next().unwrap();
     compare_regression_with_rules(d.path(), one).exits(1);
 }
+
+#[test]
+fn a_relative_decrease_limit_of_100_percent_or_more_is_an_error() {
+    // `max_relative_decrease = 5` (5% written as a percentage) allowed any decrease: the
+    // demo's CONTAINS_OP success ratio fell from 23.5% to 0 and compare passed.
+    let d = tempdir();
+    let rule = |limit: &str| {
+        format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.success_ratio\"\nmax_relative_decrease = {limit}\n")
+    };
+    for limit in ["5", "1.0"] {
+        let out = compare_regression_with_rules(d.path(), &rule(limit)).exits(2);
+        assert_stderr_contains(&out, "r.toml:4: rule[0].max_relative_decrease: ");
+        assert_stderr_contains(&out, "could never fail");
+    }
+    compare_regression_with_rules(d.path(), &rule("0.99")).exits(1);
+}
