@@ -62,6 +62,7 @@ pub struct NoiseFile {
     /// Repeats pooled from them.
     pub repeats: usize,
     /// Metrics that varied.
+    #[serde(deserialize_with = "crate::text::unique_keys")]
     pub metrics: BTreeMap<String, MetricNoise>,
     /// Distinct PYTHONHASHSEEDs behind the file (0: unknown, e.g. learned from a history).
     #[serde(default)]

@@ -2568,3 +2568,53 @@ fn a_relative_decrease_limit_of_100_percent_or_more_is_an_error() {
     }
     compare_regression_with_rules(d.path(), &rule("0.99")).exits(1);
 }
+
+#[test]
+fn a_metric_given_twice_in_a_history_line_or_json_noise_file_is_an_error() {
+    // serde kept the last of two equal keys: a history entry's or a JSON noise file's first
+    // value of a metric was dropped without a word.
+    let d = tempdir();
+    let result = result_json(d.path());
+    let hist = d.path().join("h.jsonl");
+    for _ in 0..3 {
+        cmd_with(&[&"history", &"append", &result, &"--file", &hist]).exits(0);
+    }
+    let text = std::fs::read_to_string(&hist).unwrap();
+    let dup = text.replacen("\"metrics\":{", "\"metrics\":{\"total.instructions\":5,", 1);
+    assert_ne!(dup, text);
+    std::fs::write(&hist, dup).unwrap();
+    let noise_out = d.path().join("n.toml");
+    for args in [
+        &["show", "--metric", "total.instructions"][..],
+        &["noise", "-o", noise_out.to_str().unwrap()],
+    ] {
+        let out = cmd()
+            .arg("history")
+            .args(args)
+            .arg("--file")
+            .arg(&hist)
+            .exits(2);
+        assert_stderr_contains(
+            &out,
+            "h.jsonl:1: not a history entry: key \"total.instructions\" given twice",
+        );
+    }
+    let noise = d.path().join("n.json");
+    cmd()
+        .arg("calibrate")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let text = std::fs::read_to_string(&noise).unwrap();
+    let dup = text.replacen(
+        "\"metrics\": {",
+        "\"metrics\": {\"bench.arith.objects.decrefs\": {\"threshold\": 1.0, \"max\": 1.0, \"pairs\": 3},",
+        1,
+    );
+    assert_ne!(dup, text);
+    std::fs::write(&noise, dup).unwrap();
+    let out = compare_base_with(None).arg("--noise").arg(&noise).exits(2);
+    assert_stderr_contains(&out, "n.json:");
+    assert_stderr_contains(&out, "key \"bench.arith.objects.decrefs\" given twice");
+}
