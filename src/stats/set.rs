@@ -996,6 +996,12 @@ impl<'de> Deserialize<'de> for UniqueKeys {
                 let mut map = serde_json::Map::new();
                 let mut seen = std::collections::HashMap::new();
                 while let Some(key) = a.next_key::<String>()? {
+                    if let Some(c) = key.chars().find(|c| !crate::stats::raw::key_char(*c)) {
+                        return Err(serde::de::Error::custom(format!(
+                            "key {:?} holds {c:?}, which no pystats key holds",
+                            crate::text::cap(&key)
+                        )));
+                    }
                     let counter = crate::stats::raw::normalize_key(&key);
                     if let Some(first) = seen.insert(counter, key.clone()) {
                         // Debug-quoted, not trimmed: a trailing blank may be the difference.

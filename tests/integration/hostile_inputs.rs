@@ -2618,3 +2618,46 @@ fn a_metric_given_twice_in_a_history_line_or_json_noise_file_is_an_error() {
     assert_stderr_contains(&out, "n.json:");
     assert_stderr_contains(&out, "key \"bench.arith.objects.decrefs\" given twice");
 }
+
+#[test]
+fn a_key_with_a_byte_order_mark_or_control_character_is_an_error() {
+    // A BOM at the top of a dump, or a NUL before a key, filed the line's value under
+    // another name (`\u{feff}opcode[...]`): the counter read 0 and compare passed.
+    let d = tempdir();
+    let h = d.path().join("h");
+    for (bytes_before, line, shown) in [
+        (&b"\xef\xbb\xbf"[..], 1, "'\\u{feff}'"),
+        (b"\0", 3, "'\\0'"),
+        (b"\x1b[31m", 3, "'\\u{1b}'"),
+    ] {
+        let _ = std::fs::remove_dir_all(&h);
+        copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+        let dump_file = h.join("run-2/arith.txt");
+        let text = std::fs::read(&dump_file).unwrap();
+        let at = if line == 1 {
+            0
+        } else {
+            let mut nl = text.iter().enumerate().filter(|(_, b)| **b == b'\n');
+            nl.nth(line - 2).unwrap().0 + 1
+        };
+        let mut damaged = text[..at].to_vec();
+        damaged.extend_from_slice(bytes_before);
+        damaged.extend_from_slice(&text[at..]);
+        std::fs::write(&dump_file, damaged).unwrap();
+        for sub in [&["compare"][..], &["check"], &["summarize"], &["metrics"]] {
+            let mut c = cmd();
+            c.args(sub);
+            if sub[0] == "compare" {
+                c.arg(fixture("real-3.13.5/aa-base"));
+            }
+            let out = c.arg(&h).exits(2);
+            assert_stderr_contains(&out, &format!("run-2/arith.txt:{line}: key holds {shown}"));
+        }
+    }
+    // The same in a summarize_stats JSON.
+    let json = d.path().join("s.json");
+    std::fs::write(&json, "{\"\\ufeffopcode[LOAD_FAST].execution_count\": 5}\n").unwrap();
+    let out = cmd().arg("summarize").arg(&json).exits(2);
+    assert_stderr_contains(&out, "s.json:1: ");
+    assert_stderr_contains(&out, "which no pystats key holds");
+}
