@@ -116,6 +116,44 @@ pub fn cap(text: &str) -> String {
     format!("{}... ({} bytes in all)", &text[..end], text.len())
 }
 
+/// Reads an object of an input file into a map, refusing a key given twice: serde keeps
+/// the last value and drops the other without a word (a history entry's metric, a JSON
+/// noise file's metric). For `#[serde(deserialize_with = "crate::text::unique_keys")]`.
+pub fn unique_keys<'de, D, V, M>(d: D) -> Result<M, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+    M: FromIterator<(String, V)>,
+{
+    struct Keys<V>(std::marker::PhantomData<V>);
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Keys<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut out = vec![];
+            while let Some(key) = a.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(serde::de::Error::custom(format!(
+                        "key {:?} given twice: one of its values would be dropped",
+                        cap(&key)
+                    )));
+                }
+                out.push((key, a.next_value()?));
+            }
+            Ok(out)
+        }
+    }
+    Ok(d.deserialize_map(Keys(std::marker::PhantomData))?
+        .into_iter()
+        .collect())
+}
+
 /// Quotes at most a few hundred bytes of untrusted input for an error message.
 pub fn quote(bytes: &[u8]) -> String {
     const MAX: usize = QUOTE_BYTES;

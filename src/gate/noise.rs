@@ -62,6 +62,7 @@ pub struct NoiseFile {
     /// Repeats pooled from them.
     pub repeats: usize,
     /// Metrics that varied.
+    #[serde(deserialize_with = "crate::text::unique_keys")]
     pub metrics: BTreeMap<String, MetricNoise>,
     /// Distinct PYTHONHASHSEEDs behind the file (0: unknown, e.g. learned from a history).
     #[serde(default)]
@@ -186,11 +187,25 @@ impl NoiseFile {
         Ok(file)
     }
 
-    /// Every threshold and max must be a finite number >= 0: what `load` accepts is what
-    /// `to_bytes` may write (a `nan` written would be a noise file `--noise` rejects).
+    /// Every number of a metric (threshold, max, the spreads and their degrees of freedom)
+    /// must be finite and >= 0: what `load` accepts is what `to_bytes` may write (a `nan`
+    /// written would be a noise file `--noise` rejects), and a `nan`, negative or infinite
+    /// `sd` or `df` read would be dropped without a word, or widen every interval it enters.
     fn check_finite(&self, path: &Path) -> Result<(), Error> {
         for (name, m) in &self.metrics {
-            for (key, v) in [("threshold", m.threshold), ("max", m.max)] {
+            let optional = [
+                ("sd", m.sd),
+                ("df", m.df),
+                ("paired_sd", m.paired_sd),
+                ("paired_df", m.paired_df),
+            ];
+            let present = optional
+                .into_iter()
+                .filter_map(|(key, v)| v.map(|v| (key, v)));
+            for (key, v) in [("threshold", m.threshold), ("max", m.max)]
+                .into_iter()
+                .chain(present)
+            {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(Error::input(format!(
                         "{}: metrics.{}.{key}: expected a finite number >= 0, found {v}",

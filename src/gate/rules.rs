@@ -383,7 +383,23 @@ impl RuleSet {
                 ),
             ));
         };
+        // Names this file declared (new rules and overrides alike), with their lines: a
+        // second override of an included rule would replace the first one's keys unseen.
+        let mut declared = std::collections::HashMap::new();
         for (i, t) in tables.into_iter().enumerate() {
+            if let Some(name) = t.get("name").and_then(|n| n.as_str()) {
+                let span = t.key("name").and_then(|k| k.span());
+                let line = span.as_ref().map_or(0, |s| line_of(src, s.start));
+                if let Some(first) = declared.insert(name, line) {
+                    return Err(err_at(
+                        file,
+                        src,
+                        span,
+                        &format!("rule[{i}].name"),
+                        format!("duplicate rule name {name:?} (first declared at {file}:{first})"),
+                    ));
+                }
+            }
             if self.override_rule(t, file, src, i)? {
                 continue;
             }
@@ -671,6 +687,11 @@ impl RuleDraft {
                 }
                 if kind.bounds_a_change() && v < 0.0 {
                     return Err(at.error("must not be negative (it bounds the size of a change)"));
+                }
+                // No metric is negative, so none falls by more than 100%: such a rule could
+                // never fail (5 meant for 5% would gate nothing).
+                if *kind == LimitKind::MaxRelativeDecrease && v >= 1.0 {
+                    return Err(at.error(format!("{v} allows any decrease (no value falls by more than 100%), so the rule could never fail; limits are fractions (0.05 = 5%)")));
                 }
                 self.set_limit(*kind, v);
             }

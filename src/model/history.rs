@@ -17,6 +17,7 @@ pub struct HistoryEntry {
     pub base_label: Option<String>,
     pub verdict: String,
     /// Metric name -> head mean over repeats.
+    #[serde(deserialize_with = "crate::text::unique_keys")]
     pub metrics: IndexMap<String, f64>,
     /// Repeats behind the means (absent in entries written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -261,8 +261,11 @@ impl Counters {
             Some(i) => i,
             None => {
                 let text = std::str::from_utf8(key)
-                    .map_err(|_| HintedAddError::NotUtf8)?
+                    .map_err(|_| HintedAddError::SlowPath)?
                     .trim();
+                if !text.chars().all(key_char) {
+                    return Err(HintedAddError::SlowPath); // the slow path words the error
+                }
                 let normalized;
                 let text = if text.starts_with("uops[") && !text[5..].starts_with('_') {
                     normalized = normalize_key(text);
@@ -301,7 +304,8 @@ impl Counters {
 
 enum HintedAddError {
     Overflow(Overflow),
-    NotUtf8,
+    /// Not added: the slow path reads the line again and words what is wrong.
+    SlowPath,
 }
 
 impl FromIterator<(String, u64)> for Counters {
@@ -354,6 +358,12 @@ pub fn parse_line(line: &str) -> Result<Option<(String, u64)>, String> {
     }
 }
 
+/// A character a counter name may hold. CPython writes printable names; a byte order mark
+/// or a control character (a NUL, say) would file the value under another name, unseen.
+pub(crate) fn key_char(c: char) -> bool {
+    !(c.is_control() || c == '\u{feff}')
+}
+
 /// Splits one line (without its newline) into a trimmed key and its value, borrowing the key.
 /// Python's `line.split(":")` must give exactly two parts, as in summarize_stats.py.
 fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
@@ -379,6 +389,12 @@ fn split_line(raw: &[u8]) -> Result<Option<(&str, u64)>, String> {
     }
     if key.is_empty() {
         return Err(format!("empty key in {}", shown()));
+    }
+    if let Some(c) = key.chars().find(|c| !key_char(*c)) {
+        return Err(format!(
+            "key holds {c:?}, which no pystats key holds (a byte order mark, a control character?): {}",
+            shown()
+        ));
     }
     let digits = value_bytes.trim_ascii();
     let mut value: u64 = 0;
@@ -492,7 +508,7 @@ fn fast_line(bytes: &[u8], pos: usize, sink: &mut Counters, hint: &mut usize) ->
         None => {
             let key = bytes[p..colon].trim_ascii();
             if key.is_empty() {
-                Err(HintedAddError::NotUtf8) // the slow path words the error
+                Err(HintedAddError::SlowPath) // the slow path words the error
             } else {
                 sink.add_hinted(key, value, hint)
             }
@@ -504,7 +520,7 @@ fn fast_line(bytes: &[u8], pos: usize, sink: &mut Counters, hint: &mut usize) ->
             new_key: known.is_none(),
         },
         Err(HintedAddError::Overflow(o)) => Fast::Overflow(o),
-        Err(HintedAddError::NotUtf8) => Fast::Slow,
+        Err(HintedAddError::SlowPath) => Fast::Slow,
     }
 }
 

@@ -976,19 +976,61 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     Ok(Some(Manifest::parse(&text, &p)?))
 }
 
+/// The top-level object of a summarize_stats JSON, refusing a key given twice, also as two
+/// spellings of one counter (`"k "` and `"k"`, `uops[X]` and `uops[_X]`): serde_json would
+/// keep the last value and drop the other without a word. The script writes each key once.
+struct UniqueKeys(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object of counters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<UniqueKeys, A::Error> {
+                let mut map = serde_json::Map::new();
+                let mut seen = std::collections::HashMap::new();
+                while let Some(key) = a.next_key::<String>()? {
+                    if let Some(c) = key.chars().find(|c| !crate::stats::raw::key_char(*c)) {
+                        return Err(serde::de::Error::custom(format!(
+                            "key {:?} holds {c:?}, which no pystats key holds",
+                            crate::text::cap(&key)
+                        )));
+                    }
+                    let counter = crate::stats::raw::normalize_key(&key);
+                    if let Some(first) = seen.insert(counter, key.clone()) {
+                        // Debug-quoted, not trimmed: a trailing blank may be the difference.
+                        let q = |k: &str| format!("{:?}", crate::text::cap(k));
+                        return Err(serde::de::Error::custom(format!(
+                            "key {} repeats key {} (the same counter): one of the two values would be dropped",
+                            q(&key),
+                            q(&first)
+                        )));
+                    }
+                    map.insert(key, a.next_value()?);
+                }
+                Ok(UniqueKeys(map))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
 /// Loads summarize_stats.py `--json-output`: counters plus `_specialized_instructions`,
 /// `_stats_defines`, `_defines` and `__nfiles__`.
 fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::at_line(path, e.line(), format!("not valid JSON: {e}")))?;
-    let obj = value.as_object().ok_or_else(|| {
-        Error::input(format!(
-            "{}: expected a JSON object of counters",
-            path.display()
-        ))
+    let UniqueKeys(obj) = serde_json::from_str(&text).map_err(|e| {
+        let msg = crate::text::cap(&e.to_string());
+        Error::at_line(path, e.line(), format!("not a summarize_stats JSON: {msg}"))
     })?;
+    let obj = &obj;
     if obj.len() > crate::stats::raw::MAX_COUNTERS {
         return Err(Error::input(format!(
             "{}: {} keys, more than {} distinct counters: not a summarize_stats JSON",

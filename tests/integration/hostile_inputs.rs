@@ -2419,3 +2419,245 @@ fn other_spellings_of(x: &Path) -> [PathBuf; 5] {
         w.join("hardlinked"),
     ]
 }
+
+// ---- Audit of hostile input files: each test failed (or hung) before its fix. ----
+
+/// A noise file learned paired that gives every metric of the demo regression's CONTAINS_OP
+/// family a spread `sd` on `df` degrees of freedom (keys written as given: `nan`, `-1.0`).
+fn contains_op_noise(path: &Path, sd: &str, df: &str) {
+    let mut text = "schema_version = 1\ntool_version = \"0\"\nmethod = \"hand\"\nsources = [\"x\"]\nrepeats = 3\nseeds = 3\npaired = true\n".to_string();
+    for m in [
+        "family.CONTAINS_OP.deferred_ratio",
+        "family.CONTAINS_OP.success_ratio",
+        "bench.iterate.family.CONTAINS_OP.attempts",
+    ] {
+        text.push_str(&format!(
+            "[metrics.\"{m}\"]\nthreshold = 1.0\nmax = 1.0\npairs = 3\nsd = {sd}\ndf = {df}\npaired_sd = {sd}\npaired_df = {df}\n"
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// `compare` of the demo regression pair with `--noise noise`, killed after 60 s.
+fn compare_regression_with_noise(noise: &Path) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("compare")
+        .arg(fixture("gate/demo-regression-3.13.5/base"))
+        .arg(fixture("gate/demo-regression-3.13.5/head"))
+        .arg("--noise")
+        .arg(noise)
+        .timeout(std::time::Duration::from_secs(60));
+    c
+}
+
+#[test]
+fn a_noise_file_with_huge_degrees_of_freedom_is_decided_not_a_hang() {
+    // `df = 1e9` sent statrs' inverse t cdf into a search of many minutes: compare hung.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    for df in ["1e9", "1e300"] {
+        contains_op_noise(&noise, "1.0", df);
+        compare_regression_with_noise(&noise).exits(1);
+    }
+}
+
+#[test]
+fn a_noise_spread_that_is_nan_negative_or_infinite_is_an_error_naming_its_key() {
+    // Only threshold and max were checked: `sd = nan` or `-1` was dropped without a word,
+    // and `sd = inf` entered a log-ratio interval as an infinite spread.
+    let d = tempdir();
+    let noise = d.path().join("n.toml");
+    for (sd, df, key) in [
+        ("nan", "2.0", "sd"),
+        ("-1.0", "2.0", "sd"),
+        ("inf", "2.0", "sd"),
+        ("1.0", "nan", "df"),
+        ("1.0", "-2.0", "df"),
+        ("1.0", "inf", "df"),
+    ] {
+        contains_op_noise(&noise, sd, df);
+        let out = compare_regression_with_noise(&noise).exits(2);
+        assert_stderr_contains(
+            &out,
+            &format!("n.toml: metrics.\"bench.iterate.family.CONTAINS_OP.attempts\".{key}: expected a finite number >= 0"),
+        );
+    }
+    contains_op_noise(&noise, "1.0", "2.0");
+    compare_regression_with_noise(&noise).exits(1);
+}
+
+#[test]
+fn a_summarize_json_naming_one_counter_twice_is_an_error_not_a_dropped_value() {
+    // serde_json kept the last of two equal keys, and `"k "` or `uops[X]` overwrote `k` or
+    // `uops[_X]` once normalised: 4,619 LOAD_ATTR executions became 0, and compare passed.
+    let d = tempdir();
+    let real = fixture("real-3.13.5/whole-process.summarize.json");
+    let text = std::fs::read_to_string(&real).unwrap();
+    let body = text.trim_end().strip_suffix('}').unwrap().trim_end();
+    for (dup, shown) in [
+        (
+            "opcode[LOAD_ATTR].execution_count",
+            "\"opcode[LOAD_ATTR].execution_count\"",
+        ),
+        (
+            "opcode[LOAD_ATTR].execution_count ",
+            "\"opcode[LOAD_ATTR].execution_count \"",
+        ),
+        (
+            "uops[X].execution_count\": 1, \"uops[_X].execution_count",
+            "\"uops[_X].execution_count\"",
+        ),
+    ] {
+        let head = d.path().join("h.json");
+        std::fs::write(&head, format!("{body},\n\"{dup}\": 0\n}}\n")).unwrap();
+        for sub in [
+            &["compare", real.to_str().unwrap()][..],
+            &["summarize"],
+            &["check"],
+        ] {
+            let out = cmd().args(sub).arg(&head).exits(2);
+            let lines = body.lines().count();
+            assert_stderr_contains(&out, &format!("h.json:{}: ", lines + 1));
+            assert_stderr_contains(&out, &format!("key {shown} repeats key"));
+        }
+    }
+}
+
+/// `compare` of the demo regression pair with the rules `text` (written to `dir/r.toml`).
+fn compare_regression_with_rules(dir: &Path, text: &str) -> assert_cmd::Command {
+    let rules = dir.join("r.toml");
+    std::fs::write(&rules, text).unwrap();
+    let mut c = cmd();
+    c.arg("compare")
+        .arg(fixture("gate/demo-regression-3.13.5/base"))
+        .arg(fixture("gate/demo-regression-3.13.5/head"))
+        .arg("--rules")
+        .arg(&rules);
+    c
+}
+
+#[test]
+fn one_file_overriding_an_included_rule_twice_is_a_duplicate_name() {
+    // Only two new rules of one name were refused: a second override of an included rule
+    // replaced the first one's keys without a word.
+    let d = tempdir();
+    let text = "include = [\"default.toml\"]\n[[rule]]\nname = \"family-deferred-ratio\"\nmax_increase = 0.5\n\n[[rule]]\nname = \"family-deferred-ratio\"\nmax_increase = 0.9\n";
+    let out = compare_regression_with_rules(d.path(), text).exits(2);
+    assert_stderr_contains(
+        &out,
+        "r.toml:7: rule[1].name: duplicate rule name \"family-deferred-ratio\" (first declared at",
+    );
+    assert_stderr_contains(&out, "r.toml:3)");
+    // One override is fine.
+    let one = text.split("\n\n").next().unwrap();
+    compare_regression_with_rules(d.path(), one).exits(1);
+}
+
+#[test]
+fn a_relative_decrease_limit_of_100_percent_or_more_is_an_error() {
+    // `max_relative_decrease = 5` (5% written as a percentage) allowed any decrease: the
+    // demo's CONTAINS_OP success ratio fell from 23.5% to 0 and compare passed.
+    let d = tempdir();
+    let rule = |limit: &str| {
+        format!("[[rule]]\nname = \"r\"\nmetric = \"family.*.success_ratio\"\nmax_relative_decrease = {limit}\n")
+    };
+    for limit in ["5", "1.0"] {
+        let out = compare_regression_with_rules(d.path(), &rule(limit)).exits(2);
+        assert_stderr_contains(&out, "r.toml:4: rule[0].max_relative_decrease: ");
+        assert_stderr_contains(&out, "could never fail");
+    }
+    compare_regression_with_rules(d.path(), &rule("0.99")).exits(1);
+}
+
+#[test]
+fn a_metric_given_twice_in_a_history_line_or_json_noise_file_is_an_error() {
+    // serde kept the last of two equal keys: a history entry's or a JSON noise file's first
+    // value of a metric was dropped without a word.
+    let d = tempdir();
+    let result = result_json(d.path());
+    let hist = d.path().join("h.jsonl");
+    for _ in 0..3 {
+        cmd_with(&[&"history", &"append", &result, &"--file", &hist]).exits(0);
+    }
+    let text = std::fs::read_to_string(&hist).unwrap();
+    let dup = text.replacen("\"metrics\":{", "\"metrics\":{\"total.instructions\":5,", 1);
+    assert_ne!(dup, text);
+    std::fs::write(&hist, dup).unwrap();
+    let noise_out = d.path().join("n.toml");
+    for args in [
+        &["show", "--metric", "total.instructions"][..],
+        &["noise", "-o", noise_out.to_str().unwrap()],
+    ] {
+        let out = cmd()
+            .arg("history")
+            .args(args)
+            .arg("--file")
+            .arg(&hist)
+            .exits(2);
+        assert_stderr_contains(
+            &out,
+            "h.jsonl:1: not a history entry: key \"total.instructions\" given twice",
+        );
+    }
+    let noise = d.path().join("n.json");
+    cmd()
+        .arg("calibrate")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg("-o")
+        .arg(&noise)
+        .exits(0);
+    let text = std::fs::read_to_string(&noise).unwrap();
+    let dup = text.replacen(
+        "\"metrics\": {",
+        "\"metrics\": {\"bench.arith.objects.decrefs\": {\"threshold\": 1.0, \"max\": 1.0, \"pairs\": 3},",
+        1,
+    );
+    assert_ne!(dup, text);
+    std::fs::write(&noise, dup).unwrap();
+    let out = compare_base_with(None).arg("--noise").arg(&noise).exits(2);
+    assert_stderr_contains(&out, "n.json:");
+    assert_stderr_contains(&out, "key \"bench.arith.objects.decrefs\" given twice");
+}
+
+#[test]
+fn a_key_with_a_byte_order_mark_or_control_character_is_an_error() {
+    // A BOM at the top of a dump, or a NUL before a key, filed the line's value under
+    // another name (`\u{feff}opcode[...]`): the counter read 0 and compare passed.
+    let d = tempdir();
+    let h = d.path().join("h");
+    for (bytes_before, line, shown) in [
+        (&b"\xef\xbb\xbf"[..], 1, "'\\u{feff}'"),
+        (b"\0", 3, "'\\0'"),
+        (b"\x1b[31m", 3, "'\\u{1b}'"),
+    ] {
+        let _ = std::fs::remove_dir_all(&h);
+        copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+        let dump_file = h.join("run-2/arith.txt");
+        let text = std::fs::read(&dump_file).unwrap();
+        let at = if line == 1 {
+            0
+        } else {
+            let mut nl = text.iter().enumerate().filter(|(_, b)| **b == b'\n');
+            nl.nth(line - 2).unwrap().0 + 1
+        };
+        let mut damaged = text[..at].to_vec();
+        damaged.extend_from_slice(bytes_before);
+        damaged.extend_from_slice(&text[at..]);
+        std::fs::write(&dump_file, damaged).unwrap();
+        for sub in [&["compare"][..], &["check"], &["summarize"], &["metrics"]] {
+            let mut c = cmd();
+            c.args(sub);
+            if sub[0] == "compare" {
+                c.arg(fixture("real-3.13.5/aa-base"));
+            }
+            let out = c.arg(&h).exits(2);
+            assert_stderr_contains(&out, &format!("run-2/arith.txt:{line}: key holds {shown}"));
+        }
+    }
+    // The same in a summarize_stats JSON.
+    let json = d.path().join("s.json");
+    std::fs::write(&json, "{\"\\ufeffopcode[LOAD_FAST].execution_count\": 5}\n").unwrap();
+    let out = cmd().arg("summarize").arg(&json).exits(2);
+    assert_stderr_contains(&out, "s.json:1: ");
+    assert_stderr_contains(&out, "which no pystats key holds");
+}
