@@ -119,42 +119,68 @@ pub fn object_metric_name(key: &str) -> String {
     )
 }
 
-/// Adds a ratio metric when its denominator is nonzero (a zero denominator means no sample).
-fn put_ratio(m: &mut MetricTable, name: String, num: impl Into<i128>, den: impl Into<i128>) {
-    let (num, den) = (num.into(), den.into());
-    if den != 0 {
-        m.insert(
+/// A metric table being filled from one model. Counters with free-text names become
+/// metrics through [`slug`], so two different counters can map to one name; the table keeps
+/// the first value and remembers the name, and [`from_model`] refuses the dump (dropping
+/// one silently would compare the wrong number).
+struct Catalogue {
+    table: MetricTable,
+    clash: Option<String>,
+}
+
+impl Catalogue {
+    fn put(&mut self, name: String, v: MetricValue) {
+        match self.table.entry(name) {
+            indexmap::map::Entry::Occupied(e) => {
+                self.clash.get_or_insert_with(|| e.key().clone());
+            }
+            indexmap::map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+
+    /// Adds a ratio metric when its denominator is nonzero (a zero denominator means no sample).
+    fn ratio(&mut self, name: String, num: impl Into<i128>, den: impl Into<i128>) {
+        let (num, den) = (num.into(), den.into());
+        if den != 0 {
+            self.put(
+                name,
+                MetricValue {
+                    kind: MetricKind::Ratio,
+                    num: num as f64,
+                    den: Some(den as f64),
+                },
+            );
+        }
+    }
+
+    fn count(&mut self, name: String, n: impl Into<i128>) {
+        self.put(
             name,
             MetricValue {
-                kind: MetricKind::Ratio,
-                num: num as f64,
-                den: Some(den as f64),
+                kind: MetricKind::Count,
+                num: n.into() as f64,
+                den: None,
             },
         );
     }
 }
 
-fn put_count(m: &mut MetricTable, name: String, n: impl Into<i128>) {
-    m.insert(
-        name,
-        MetricValue {
-            kind: MetricKind::Count,
-            num: n.into() as f64,
-            den: None,
-        },
-    );
-}
-
 /// Computes the whole catalogue for one dump (or a sum of dumps).
 pub fn compute(counters: &Counters, meta: &Metadata) -> Result<MetricTable, ModelError> {
-    Ok(from_model(&Model::build(counters, meta)?))
+    from_model(&Model::build(counters, meta)?)
 }
 
-/// The catalogue of a built model: every metric names one of its fields.
-pub fn from_model(model: &Model) -> MetricTable {
-    let mut m = MetricTable::new();
+/// The catalogue of a built model: every metric names one of its fields. An error when two
+/// different counters become one metric name.
+pub fn from_model(model: &Model) -> Result<MetricTable, ModelError> {
+    let mut m = Catalogue {
+        table: MetricTable::new(),
+        clash: None,
+    };
     let eff = &model.effectiveness;
-    put_count(&mut m, "total.instructions".into(), eff.total as i128);
+    m.count("total.instructions".into(), eff.total as i128);
     opcode_metrics(&mut m, model);
     for f in &model.families {
         family_metrics(&mut m, f);
@@ -162,11 +188,10 @@ pub fn from_model(model: &Model) -> MetricTable {
     }
     effectiveness_metrics(&mut m, eff);
     for c in &model.calls {
-        put_count(&mut m, call_metric_name(c), c.value);
+        m.count(call_metric_name(c), c.value);
     }
     if model.counters.contains("Calls to Python functions inlined") {
-        put_ratio(
-            &mut m,
+        m.ratio(
             "calls.inlined_ratio".into(),
             model.get("Calls to Python functions inlined"),
             model.calls_to_total as i128,
@@ -174,9 +199,9 @@ pub fn from_model(model: &Model) -> MetricTable {
     }
     for o in &model.objects {
         let name = object_metric_name(&o.key);
-        put_count(&mut m, name.clone(), o.value);
+        m.count(name.clone(), o.value);
         if let Some(den) = o.den {
-            put_ratio(&mut m, format!("{name}_ratio"), o.value, den as i128);
+            m.ratio(format!("{name}_ratio"), o.value, den as i128);
         }
     }
     if model.counters.contains("Object method cache hits") {
@@ -184,8 +209,7 @@ pub fn from_model(model: &Model) -> MetricTable {
             model.get("Object method cache hits"),
             model.get("Object method cache misses"),
         );
-        put_ratio(
-            &mut m,
+        m.ratio(
             "objects.method_cache_miss_ratio".into(),
             mi,
             i128::from(h) + i128::from(mi),
@@ -193,7 +217,7 @@ pub fn from_model(model: &Model) -> MetricTable {
     }
     for (n, gen) in model.gc.iter().enumerate() {
         for (name, v) in gen {
-            put_count(&mut m, format!("gc.gen{n}.{}", slug(name)), *v);
+            m.count(format!("gc.gen{n}.{}", slug(name)), *v);
         }
     }
     if let Some(o) = &model.optimizer {
@@ -213,24 +237,27 @@ pub fn from_model(model: &Model) -> MetricTable {
                 "ft" => key.split(" (").next().unwrap_or(key),
                 _ => key,
             };
-            put_count(&mut m, format!("{prefix}.{}", slug(rest)), *v);
+            m.count(format!("{prefix}.{}", slug(rest)), *v);
         }
     }
-    per_million_companions(&mut m, eff.total);
-    m
+    per_million_companions(&mut m.table, eff.total);
+    match m.clash {
+        Some(name) => Err(ModelError::NameClash(name)),
+        None => Ok(m.table),
+    }
 }
 
 /// Opcode execution counts and miss ratios (the execution count table).
-fn opcode_metrics(m: &mut MetricTable, model: &Model) {
+fn opcode_metrics(m: &mut Catalogue, model: &Model) {
     for e in crate::stats::model::execution_counts(&model.opcodes) {
-        put_count(m, format!("opcode.{}.execution_count", e.name), e.count);
+        m.count(format!("opcode.{}.execution_count", e.name), e.count);
         if let Some(miss) = e.miss {
-            put_ratio(m, format!("opcode.{}.miss_ratio", e.name), miss, e.count);
+            m.ratio(format!("opcode.{}.miss_ratio", e.name), miss, e.count);
         }
     }
 }
 
-fn family_metrics(m: &mut MetricTable, fam: &Family) {
+fn family_metrics(m: &mut Catalogue, fam: &Family) {
     if fam.total == 0 && !fam.has_specialization_fields {
         return;
     }
@@ -244,12 +271,11 @@ fn family_metrics(m: &mut MetricTable, fam: &Family) {
         ("failure", fam.failure),
         ("execution_count", fam.execution_count),
     ] {
-        put_count(m, format!("family.{f}.{field}"), v);
+        m.count(format!("family.{f}.{field}"), v);
     }
     // Specialization attempts: a site that respecializes too soon after a miss, or retries a
     // failure too often, makes more of them without changing any ratio much.
-    put_count(
-        m,
+    m.count(
         format!("family.{f}.attempts"),
         i128::from(fam.success) + i128::from(fam.failure),
     );
@@ -260,19 +286,17 @@ fn family_metrics(m: &mut MetricTable, fam: &Family) {
         ("deferred", fam.deferred),
         ("deopt", fam.deopt),
     ] {
-        put_ratio(m, format!("family.{f}.{field}_ratio"), v, total);
+        m.ratio(format!("family.{f}.{field}_ratio"), v, total);
     }
-    put_ratio(
-        m,
+    m.ratio(
         format!("family.{f}.success_ratio"),
         fam.success,
         i128::from(fam.success) + i128::from(fam.failure),
     );
     for kind in &fam.failure_kinds {
         let kname = failure_kind_name(kind);
-        put_count(m, format!("family.{f}.failure_kind.{kname}"), kind.count);
-        put_ratio(
-            m,
+        m.count(format!("family.{f}.failure_kind.{kname}"), kind.count);
+        m.ratio(
             format!("family.{f}.failure_share.{kname}"),
             kind.count,
             fam.failure,
@@ -282,7 +306,7 @@ fn family_metrics(m: &mut MetricTable, fam: &Family) {
 
 /// Each specialized form's share of its family's executions: a change that installs a
 /// slower sibling (or nothing) moves these even when the family's hit ratio does not.
-fn form_share_metrics(m: &mut MetricTable, model: &Model, fam: &Family) {
+fn form_share_metrics(m: &mut Catalogue, model: &Model, fam: &Family) {
     for member in &fam.members {
         let count = model
             .opcodes
@@ -290,8 +314,7 @@ fn form_share_metrics(m: &mut MetricTable, model: &Model, fam: &Family) {
             .and_then(|g| g.get("execution_count"))
             .copied()
             .unwrap_or(0);
-        put_ratio(
-            m,
+        m.ratio(
             format!("family.{}.form_share.{member}", fam.name),
             count,
             fam.total as i128,
@@ -317,21 +340,15 @@ fn effectiveness_values(eff: &Effectiveness) -> [i128; 4] {
     ]
 }
 
-fn effectiveness_metrics(m: &mut MetricTable, eff: &Effectiveness) {
+fn effectiveness_metrics(m: &mut Catalogue, eff: &Effectiveness) {
     let values = effectiveness_values(eff);
     for (name, v) in EFFECTIVENESS_ROWS.iter().zip(values) {
-        put_count(m, format!("effectiveness.{name}"), v);
+        m.count(format!("effectiveness.{name}"), v);
     }
     for (name, v) in EFFECTIVENESS_ROWS.iter().zip(values) {
-        put_ratio(
-            m,
-            format!("effectiveness.{name}_share"),
-            v,
-            eff.total as i128,
-        );
+        m.ratio(format!("effectiveness.{name}_share"), v, eff.total as i128);
     }
-    put_ratio(
-        m,
+    m.ratio(
         "effectiveness.specialized_share".into(),
         values[2] + values[3],
         eff.total as i128,
@@ -340,30 +357,30 @@ fn effectiveness_metrics(m: &mut MetricTable, eff: &Effectiveness) {
 
 /// Tier 2: the optimizer's counters, histograms (buckets and percentiles), uops, unsupported
 /// and errored opcodes, and the ratios summarize_stats.py shows.
-fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
+fn optimizer_metrics(m: &mut Catalogue, o: &Optimizer) {
     for (key, v) in &o.counters {
         let name = key.strip_prefix("Optimization ").unwrap_or(key);
-        put_count(m, format!("optimizer.{}", slug(name)), *v);
+        m.count(format!("optimizer.{}", slug(name)), *v);
     }
     for h in &o.histograms {
         let hname = slug(h.name);
         for (bucket, v) in &h.buckets {
-            put_count(m, format!("optimizer.{hname}.le_{bucket}"), *v);
+            m.count(format!("optimizer.{hname}.le_{bucket}"), *v);
         }
         for (p, label) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
             if let Some(b) = h.percentile(p) {
-                put_count(m, format!("optimizer.{hname}.{label}"), b as i128);
+                m.count(format!("optimizer.{hname}.{label}"), b as i128);
             }
         }
     }
     for (name, g) in &o.uops {
         for (field, v) in g {
-            put_count(m, format!("uop.{name}.{}", slug(field)), *v);
+            m.count(format!("uop.{name}.{}", slug(field)), *v);
         }
     }
     for e in crate::stats::model::execution_counts(&o.uops) {
         if let Some(miss) = e.miss {
-            put_ratio(m, format!("uop.{}.miss_ratio", e.name), miss, e.count);
+            m.ratio(format!("uop.{}.miss_ratio", e.name), miss, e.count);
         }
     }
     for (which, groups) in [
@@ -377,7 +394,7 @@ fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
                 } else {
                     format!(".{}", slug(field))
                 };
-                put_count(m, format!("optimizer.{which}.{name}{suffix}"), *v);
+                m.count(format!("optimizer.{which}.{name}{suffix}"), *v);
             }
         }
     }
@@ -399,7 +416,7 @@ fn optimizer_metrics(m: &mut MetricTable, o: &Optimizer) {
             created,
         ),
     ] {
-        put_ratio(m, name.into(), num, den);
+        m.ratio(name.into(), num, den);
     }
 }
 
@@ -832,7 +849,7 @@ fn repeat_metrics_with(
     let model = Model::build(&totals, meta)
         .map_err(|e| crate::stats::model::input_error(e, set_dir, &repeat.name))?;
     let mut out = RepeatMetrics {
-        aggregate: from_model(&model),
+        aggregate: from_model(&model).map_err(|e| clash_scope(e, repeat, meta, set_dir))?,
         benches: Default::default(),
     };
     drop(model);
@@ -846,6 +863,22 @@ fn repeat_metrics_with(
         extras.push((b.checks, b.renames));
     }
     Ok((out, extras))
+}
+
+/// A repeat's [`from_model`] error located in the first benchmark whose own dump shows it
+/// (the repeat when only the sum does: the two counters are in different dumps).
+fn clash_scope(e: ModelError, repeat: &Repeat, meta: &Metadata, set_dir: &Path) -> Error {
+    let in_bench = repeat.benchmarks.iter().find_map(|(bench, dump)| {
+        let err = Model::build(&dump.counters, meta)
+            .and_then(|m| from_model(&m))
+            .err()?;
+        Some(crate::stats::model::input_error(
+            err,
+            set_dir,
+            &format!("{}/{bench}", repeat.name),
+        ))
+    });
+    in_bench.unwrap_or_else(|| crate::stats::model::input_error(e, set_dir, &repeat.name))
 }
 
 /// Each benchmark's [`BenchOutput`], models built in parallel. Each table becomes its
@@ -877,7 +910,10 @@ fn bench_outputs(
                 )
             });
             let renames = model.renames.clone();
-            let table = from_model(&model);
+            let table = from_model(&model).map_err(|e| {
+                let scope = format!("{}/{bench}", repeat.name);
+                crate::stats::model::input_error(e, set_dir, &scope)
+            })?;
             drop(model);
             Ok(BenchOutput {
                 row: Shapes::row(&shared, table),
@@ -1127,7 +1163,8 @@ mod tests {
             }
             let compact = set_repeat_metrics(&set, &meta, true).unwrap();
             for (r, t) in set.repeats.iter().zip(&compact) {
-                let mut naive = from_model(&Model::build(&r.totals().unwrap(), &meta).unwrap());
+                let mut naive =
+                    from_model(&Model::build(&r.totals().unwrap(), &meta).unwrap()).unwrap();
                 for (bench, dump) in &r.benchmarks {
                     for (name, v) in compute(&dump.counters, &meta).unwrap() {
                         naive.insert(format!("{BENCH_PREFIX}{bench}.{name}"), v);

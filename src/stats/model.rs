@@ -82,6 +82,9 @@ pub enum ModelError {
     MixedKeyStyles { numeric: String, named: String },
     /// Two keys renamed onto one overflowed when added.
     Overflow(String),
+    /// Two different counters become this one metric name (their names differ only in
+    /// case, spaces or punctuation).
+    NameClash(String),
 }
 
 impl std::fmt::Display for ModelError {
@@ -92,6 +95,10 @@ impl std::fmt::Display for ModelError {
                 "mixes numeric (3.12) and named (3.13+) opcode ids: `{numeric}` and `{named}`"
             ),
             ModelError::Overflow(m) => f.write_str(m),
+            ModelError::NameClash(name) => write!(
+                f,
+                "two different counters both become metric `{name}` (their names differ only in case, spaces or punctuation), so one value would be lost"
+            ),
         }
     }
 }
@@ -1031,7 +1038,9 @@ pub fn input_error(e: ModelError, set_dir: &Path, scope: &str) -> crate::error::
             ),
             None => Error::input(format!("{} ({scope}): {e}", set_dir.display())),
         },
-        ModelError::Overflow(_) => Error::input(format!("{} ({scope}): {e}", set_dir.display())),
+        ModelError::Overflow(_) | ModelError::NameClash(_) => {
+            Error::input(format!("{} ({scope}): {e}", set_dir.display()))
+        }
     }
 }
 

@@ -2661,3 +2661,31 @@ fn a_key_with_a_byte_order_mark_or_control_character_is_an_error() {
     assert_stderr_contains(&out, "s.json:1: ");
     assert_stderr_contains(&out, "which no pystats key holds");
 }
+
+#[test]
+fn two_counters_that_become_one_metric_name_are_an_error_not_a_dropped_value() {
+    // `Foo bar` and `foo-bar` both become `other.foo_bar`: the table kept the last value.
+    let d = tempdir();
+    let h = d.path().join("h");
+    copy_dir(&fixture("real-3.13.5/aa-head"), &h);
+    let dump_file = h.join("run-2/arith.txt");
+    let mut text = std::fs::read_to_string(&dump_file).unwrap();
+    text.push_str("Foo bar: 7\nfoo-bar: 9\n");
+    std::fs::write(&dump_file, text).unwrap();
+    let out = cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&h)
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "(run-2/arith): two different counters both become metric `other.foo_bar`",
+    );
+    let out = cmd().arg("metrics").arg(&h).exits(2);
+    assert_stderr_contains(&out, "`other.foo_bar`");
+    // One spelling alone is an ordinary unknown counter.
+    let mut text = std::fs::read_to_string(&dump_file).unwrap();
+    text = text.replace("foo-bar: 9\n", "");
+    std::fs::write(&dump_file, text).unwrap();
+    cmd().arg("metrics").arg(&h).exits(0);
+}
