@@ -93,12 +93,14 @@ pub enum StopReason {
 }
 
 /// Why repeats are unpaired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UnpairedCause {
     /// Both sides carry seeds, but not the same ones.
     DifferentSeeds,
-    /// A side carries no seeds (no manifest.json).
-    NoSeeds,
+    /// These sides carry no seeds (no manifest.json).
+    NoSeeds(Vec<String>),
+    /// A side ran one seed in more than one repeat (a copied run?), so no one-to-one pairing.
+    RepeatedSeed { side: String, seed: u64 },
 }
 
 /// The noise file's note: the file, the run's pairing, how often it informed an outcome.
@@ -119,8 +121,8 @@ pub struct InconclusiveNote {
     pub open: usize,
     /// Repeats per side compared (the smaller side).
     pub repeats: usize,
-    /// Unpaired repeats: the sides without seeds (empty: the seeds differ).
-    pub unpaired: Option<Vec<String>>,
+    /// Why the repeats are unpaired, when they are.
+    pub unpaired: Option<UnpairedCause>,
     /// Repeats per side that would decide, when a finite, small number would.
     pub repeats_needed: Option<usize>,
     /// (metric, rule) of the open outcomes sitting on their limit.

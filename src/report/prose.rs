@@ -27,9 +27,12 @@ pub fn note(n: &Note) -> String {
         Note::Unpaired(UnpairedCause::DifferentSeeds) => format!(
             "base and head repeats carry different PYTHONHASHSEED values: {UNPAIRED_SUFFIX}"
         ),
-        Note::Unpaired(UnpairedCause::NoSeeds) => {
+        Note::Unpaired(UnpairedCause::NoSeeds(_)) => {
             format!("repeats carry no PYTHONHASHSEED (no manifest.json): {UNPAIRED_SUFFIX}")
         }
+        Note::Unpaired(UnpairedCause::RepeatedSeed { side, seed }) => format!(
+            "{side} runs PYTHONHASHSEED {seed} in more than one repeat (a copied run?), so its repeats cannot be paired one to one with the other side's: {UNPAIRED_SUFFIX}"
+        ),
         Note::Renamed { side, renames } => {
             crate::stats::model::renames_note(side, renames).unwrap_or_default()
         }
@@ -116,14 +119,16 @@ pub fn stop_reason(r: &StopReason) -> String {
 /// The INCONCLUSIVE note: the actual cause and the command that settles it.
 fn inconclusive_note(i: &InconclusiveNote) -> String {
     let mut causes = vec![];
-    if let Some(missing) = &i.unpaired {
-        causes.push(if missing.is_empty() {
-            "the repeats are unpaired because base and head ran with different PYTHONHASHSEEDs, so seed-to-seed noise widens every interval: run both sides with the same --repeats (repeat k uses seed k)".to_string()
-        } else {
-            format!(
+    if let Some(cause) = &i.unpaired {
+        causes.push(match cause {
+            UnpairedCause::DifferentSeeds => "the repeats are unpaired because base and head ran with different PYTHONHASHSEEDs, so seed-to-seed noise widens every interval: run both sides with the same --repeats (repeat k uses seed k)".to_string(),
+            UnpairedCause::NoSeeds(missing) => format!(
                 "the repeats are unpaired because {} carries no seeds (no manifest.json), so seed-to-seed noise widens every interval: produce both sets with `pystats-gate run --repeats N` (or `gate`), or add a manifest.json with the seeds (docs/manifest.md)",
                 missing.join(" and ")
-            )
+            ),
+            UnpairedCause::RepeatedSeed { side, seed } => format!(
+                "the repeats are unpaired because {side} runs PYTHONHASHSEED {seed} in more than one repeat, so seed-to-seed noise widens every interval: give every repeat its own seed (`pystats-gate run --repeats N`: repeat k uses seed k)"
+            ),
         });
     }
     if let Some(n) = i.repeats_needed {

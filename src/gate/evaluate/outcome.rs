@@ -253,13 +253,7 @@ pub(super) fn inconclusive_note(
     repeats: usize,
 ) -> Note {
     let open: Vec<&RuleOutcome> = outcomes.iter().filter(|o| o.open_inconclusive()).collect();
-    let unpaired = (!paired).then(|| {
-        [("base", base), ("head", head)]
-            .iter()
-            .filter(|(_, s)| !s.has_seeds())
-            .map(|(l, _)| l.to_string())
-            .collect()
-    });
+    let unpaired = (!paired).then(|| super::pairing::unpaired_cause(base, head));
     // Repeats that would decide, when a finite number would.
     const FEW_ENOUGH: usize = 50;
     let repeats_needed = open

@@ -121,6 +121,34 @@ pub(super) struct Sides {
 
 /// Step 1: metric tables of both sides, head reordered to pair base by seed; rule
 /// benchmark names checked against the sets. Notes say what is unpaired or unverified.
+/// Why [`pairing`] found no one-to-one pairing by seed.
+pub(super) fn unpaired_cause(base: &StatsSet, head: &StatsSet) -> UnpairedCause {
+    let sides = [("base", base), ("head", head)];
+    let unseeded: Vec<String> = sides
+        .iter()
+        .filter(|(_, s)| !s.has_seeds())
+        .map(|(l, _)| l.to_string())
+        .collect();
+    if !unseeded.is_empty() {
+        return UnpairedCause::NoSeeds(unseeded);
+    }
+    for (label, set) in sides {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(seed) = set
+            .repeats
+            .iter()
+            .filter_map(|r| r.seed)
+            .find(|s| !seen.insert(*s))
+        {
+            return UnpairedCause::RepeatedSeed {
+                side: label.to_string(),
+                seed,
+            };
+        }
+    }
+    UnpairedCause::DifferentSeeds
+}
+
 pub(super) fn pair_repeats(
     base: &StatsSet,
     head: &StatsSet,
@@ -130,11 +158,7 @@ pub(super) fn pair_repeats(
     let order = pairing(base, head);
     let paired = order.is_some();
     if !paired {
-        notes.push(Note::Unpaired(if base.has_seeds() && head.has_seeds() {
-            UnpairedCause::DifferentSeeds
-        } else {
-            UnpairedCause::NoSeeds
-        }));
+        notes.push(Note::Unpaired(unpaired_cause(base, head)));
     }
     // One model per dump feeds the metrics, the consistency checks and the renames note.
     let (b, h) = rayon::join(

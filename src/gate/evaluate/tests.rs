@@ -636,3 +636,29 @@ fn per_benchmark_rules_name_the_benchmark() {
         .iter()
         .all(|x| x.benchmark.as_deref() == Some("arith")));
 }
+
+/// Sides that run one seed twice cannot be paired one to one: the note says so (it used to
+/// say the two sides ran different seeds).
+#[test]
+fn a_seed_run_twice_on_one_side_is_named_as_the_reason_for_unpaired() {
+    // Both sides alike (each repeat has its like on the other side), so the coverage check
+    // passes and only the pairing sees it.
+    let (mut base, mut head) = (real("aa-base"), real("aa-head"));
+    for set in [&mut base, &mut head] {
+        set.repeats[1].seed = set.repeats[0].seed;
+    }
+    let rep = evaluate(&base, &head, &opts()).unwrap();
+    assert!(!rep.paired);
+    let seed = base.repeats[0].seed.unwrap();
+    let notes = note_texts(&rep);
+    assert!(
+        notes.iter().any(|n| n.contains(&format!(
+            "base runs PYTHONHASHSEED {seed} in more than one repeat"
+        ))),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("different PYTHONHASHSEED")),
+        "{notes:#?}"
+    );
+}
