@@ -6,7 +6,9 @@
 
 use crate::hostile_inputs::snapshot;
 use crate::util::std_cmd;
-use crate::util::{assert_stderr_contains, cmd, copy_dir, dump, fixture, tempdir, Exits};
+use crate::util::{
+    assert_stderr_contains, cmd, copy_dir, dump, fixture, history_append, tempdir, Exits,
+};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -360,12 +362,7 @@ fn a_closed_stdout_pipe_is_quiet_and_keeps_the_exit_code() {
         .arg(&result)
         .exits(0);
     let _ = out;
-    cmd()
-        .args(["history", "append"])
-        .arg(&result)
-        .arg("--file")
-        .arg(&history)
-        .exits(0);
+    history_append(&result, &history);
     let cases: Vec<(Vec<&std::ffi::OsStr>, i32)> = vec![
         (vec!["metrics".as_ref(), b.as_os_str()], 0),
         (vec!["check".as_ref(), b.as_os_str()], 0),
@@ -1187,12 +1184,7 @@ fn history_of(base: &Path, head: &Path, dir: &Path) -> PathBuf {
         .arg(&result)
         .exits(0);
     for _ in 0..3 {
-        cmd()
-            .args(["history", "append"])
-            .arg(&result)
-            .arg("--file")
-            .arg(&history)
-            .exits(0);
+        history_append(&result, &history);
     }
     history
 }

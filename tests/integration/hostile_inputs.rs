@@ -4,7 +4,8 @@
 //! Each test failed before its fix: it names the input, the wrong behaviour and the rule.
 
 use crate::util::{
-    assert_stderr_contains, cmd, cmd_with, copy_dir, dump, expect_code, fixture, tempdir, Exits,
+    assert_stderr_contains, cmd, cmd_with, copy_dir, dump, expect_code, fixture, history_append,
+    tempdir, Exits,
 };
 use std::path::{Path, PathBuf};
 
@@ -192,12 +193,7 @@ fn history_checks_versions_and_appends_whole_lines() {
     let d = tempdir();
     let r = result_json(d.path());
     let h = d.path().join("h.jsonl");
-    cmd()
-        .args(["history", "append"])
-        .arg(&r)
-        .arg("--file")
-        .arg(&h)
-        .exits(0);
+    history_append(&r, &h);
     // An entry of another schema version was read as if it were version 1.
     let text = std::fs::read_to_string(&h).unwrap();
     let v9 = d.path().join("v9.jsonl");
@@ -211,12 +207,7 @@ fn history_checks_versions_and_appends_whole_lines() {
     // A last line without its newline (edited by hand): the appended entry was glued to
     // it, and the history became unreadable.
     std::fs::write(&h, text.trim_end()).unwrap();
-    cmd()
-        .args(["history", "append"])
-        .arg(&r)
-        .arg("--file")
-        .arg(&h)
-        .exits(0);
+    history_append(&r, &h);
     let out = cmd().args(["history", "show", "--file"]).arg(&h).exits(0);
     crate::util::assert_stdout_contains(&out, "2 recorded result(s)");
     // A device given as the history (or as rules, noise, exceptions) was read forever:
@@ -1019,12 +1010,7 @@ fn inputs(dir: &Path) -> Inputs {
         .exits(0);
     // Three entries: enough for `history noise`.
     for _ in 0..3 {
-        cmd()
-            .args(["history", "append"])
-            .arg(&i.result)
-            .arg("--file")
-            .arg(&i.history)
-            .exits(0);
+        history_append(&i.result, &i.history);
     }
     i
 }

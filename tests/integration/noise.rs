@@ -212,12 +212,7 @@ fn history_noise_writes_a_noise_file_from_recorded_means() {
             .arg(&result)
             .output()
             .unwrap();
-        cmd()
-            .args(["history", "append"])
-            .arg(&result)
-            .arg("--file")
-            .arg(&history)
-            .exits(0);
+        history_append(&result, &history);
         let noise = dir.path().join("noise.toml");
         let out = cmd()
             .args(["history", "noise", "--file"])

@@ -46,6 +46,16 @@ pub fn cmd_with(args: &[&dyn AsRef<std::ffi::OsStr>]) -> assert_cmd::Command {
     c
 }
 
+/// `history append RESULT --file HISTORY`, which must succeed.
+pub fn history_append(result: &Path, history: &Path) {
+    cmd()
+        .args(["history", "append"])
+        .arg(result)
+        .arg("--file")
+        .arg(history)
+        .exits(0);
+}
+
 /// [`cmd`] as a plain `std::process::Command` (for spawning, piping, tmux lines).
 pub fn std_cmd() -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("pystats-gate"));

@@ -122,12 +122,7 @@ fn history_append_and_show_trend() {
             .arg(fixture(&format!("real-3.13.5/{base}")))
             .arg(fixture(&format!("real-3.13.5/{head}")))
             .exits(0);
-        cmd()
-            .args(["history", "append"])
-            .arg(&json)
-            .arg("--file")
-            .arg(&hist)
-            .exits(0);
+        history_append(&json, &hist);
     }
     let o = cmd()
         .args(["history", "show", "--metric", "family.*.hit", "--file"])
@@ -150,12 +145,7 @@ fn history_append_and_show_trend() {
         .arg(fixture("real-3.13.5/aa-base"))
         .arg(&head)
         .exits(0);
-    cmd()
-        .args(["history", "append"])
-        .arg(&json)
-        .arg("--file")
-        .arg(&hist)
-        .exits(0);
+    history_append(&json, &hist);
     let o = cmd()
         .args([
             "history",
