@@ -641,25 +641,25 @@ pub fn hypothesis_key(metric: &str) -> &str {
 /// family once with its Bonferroni p (min(1, k x smallest p)), and each member gets the
 /// larger of the group's adjusted p and its own Bonferroni p. With singleton groups this is
 /// `adjust` itself.
-pub fn adjust_grouped(p: &[f64], groups: &[String], adjust: fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
-    let mut keys: Vec<&String> = vec![];
+pub fn adjust_grouped(p: &[f64], groups: &[usize], adjust: fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
+    // Group ids in first-seen order, each with its smallest p and its size.
+    let mut slot: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut group_p: Vec<f64> = vec![];
     let mut sizes: Vec<usize> = vec![];
-    let mut member_group = vec![];
-    for (pi, g) in p.iter().zip(groups) {
-        let k = match keys.iter().position(|k| *k == g) {
-            Some(k) => k,
-            None => {
-                keys.push(g);
+    let member_group: Vec<usize> = p
+        .iter()
+        .zip(groups)
+        .map(|(pi, g)| {
+            let k = *slot.entry(*g).or_insert_with(|| {
                 group_p.push(1.0);
                 sizes.push(0);
-                keys.len() - 1
-            }
-        };
-        group_p[k] = group_p[k].min(*pi);
-        sizes[k] += 1;
-        member_group.push(k);
-    }
+                group_p.len() - 1
+            });
+            group_p[k] = group_p[k].min(*pi);
+            sizes[k] += 1;
+            k
+        })
+        .collect();
     let bonferroni: Vec<f64> = group_p
         .iter()
         .zip(&sizes)
@@ -898,10 +898,9 @@ mod tests {
     #[test]
     fn per_minstr_variants_do_not_inflate_the_family() {
         let p = [0.01, 0.01, 0.04];
-        let g: Vec<String> = ["a", "a", "b"].iter().map(|s| s.to_string()).collect();
         // Two groups: {a: 2 x 0.01 = 0.02}, {b: 0.04}; BH: 0.04, 0.04.
         assert_eq!(
-            adjust_grouped(&p, &g, benjamini_hochberg),
+            adjust_grouped(&p, &[0, 0, 1], benjamini_hochberg),
             vec![0.04, 0.04, 0.04]
         );
         // Holm over the same groups, a's two tests in two chains: 0.04 each.
@@ -911,9 +910,8 @@ mod tests {
         );
         // Ungrouped Holm would count three tests: 0.03, 0.03, 0.04.
         assert_eq!(holm(&p), vec![0.03, 0.03, 0.04]);
-        let single: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
         assert_eq!(
-            adjust_grouped(&p, &single, benjamini_hochberg),
+            adjust_grouped(&p, &[0, 1, 2], benjamini_hochberg),
             benjamini_hochberg(&p)
         );
         assert_eq!(holm_nested(&p, &[0, 1, 2], &[0, 1, 2]), holm(&p));

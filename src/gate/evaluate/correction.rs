@@ -57,13 +57,7 @@ pub(super) fn correct(candidates: &[Candidate], opts: &EvalOptions) -> Corrected
             .zip(holm_nested(&p, &group, &chain)),
     );
     let p = family_p(candidates, &bh_idx, slots.groups_in(&bh_idx), opts.alpha);
-    let names: Vec<String> = slots
-        .of_tests(&bh_idx)
-        .0
-        .iter()
-        .map(usize::to_string)
-        .collect();
-    let bp = adjust_grouped(&p, &names, benjamini_hochberg);
+    let bp = adjust_grouped(&p, &slots.of_tests(&bh_idx).0, benjamini_hochberg);
     adjusted.extend(bh_idx.iter().copied().zip(bp));
     Corrected {
         adjusted,
@@ -101,8 +95,8 @@ fn families(candidates: &[Candidate], opts: &EvalOptions) -> (Vec<TestIdx>, Vec<
 struct Slots {
     /// Per candidate: its group.
     group: Vec<usize>,
-    /// Per (candidate, test): its chain.
-    chain: std::collections::HashMap<TestIdx, usize>,
+    /// Per candidate, per test: its chain.
+    chain: Vec<Vec<usize>>,
 }
 
 impl Slots {
@@ -113,19 +107,24 @@ impl Slots {
             .map(|k| groups.insert_full(k, ()).0)
             .collect();
         let mut chains: IndexMap<ChainKey, ()> = IndexMap::new();
-        let mut chain = std::collections::HashMap::new();
-        for (ci, c) in candidates.iter().enumerate() {
-            for (ti, t) in c.tests.iter().enumerate() {
-                let key = chain_key(group[ci], c, t.limit.kind);
-                chain.insert((ci, ti), chains.insert_full(key, ()).0);
-            }
-        }
+        let chain = candidates
+            .iter()
+            .zip(&group)
+            .map(|(c, g)| {
+                c.tests
+                    .iter()
+                    .map(|t| chains.insert_full(chain_key(*g, c, t.limit.kind), ()).0)
+                    .collect()
+            })
+            .collect();
         Slots { group, chain }
     }
 
     /// The groups and chains of `idx`'s tests, in order.
     fn of_tests(&self, idx: &[TestIdx]) -> (Vec<usize>, Vec<usize>) {
-        idx.iter().map(|i| (self.group[i.0], self.chain[i])).unzip()
+        idx.iter()
+            .map(|&(c, t)| (self.group[c], self.chain[c][t]))
+            .unzip()
     }
 
     /// How many hypothesis groups `idx`'s tests fall in.
@@ -195,9 +194,11 @@ fn keep_reachable(
     // A group's smallest attainable p: Bonferroni over its chains, 0 if any is continuous.
     let mut min_p: IndexMap<usize, (f64, std::collections::HashSet<usize>)> = IndexMap::new();
     for i in idx.iter() {
-        let e = min_p.entry(slots.group[i.0]).or_default();
-        e.0 = if e.1.is_empty() { 1.0 } else { e.0 }.min(candidates[i.0].tests[i.1].min_p);
-        e.1.insert(slots.chain[i]);
+        let e = min_p
+            .entry(slots.group[i.0])
+            .or_insert_with(|| (1.0, Default::default()));
+        e.0 = e.0.min(candidates[i.0].tests[i.1].min_p);
+        e.1.insert(slots.chain[i.0][i.1]);
     }
     let p: Vec<f64> = min_p.values().map(|(p, k)| p * k.len() as f64).collect();
     let keep = tarone(&p, alpha);
@@ -348,7 +349,7 @@ mod tests {
         let (agg, arith) = (find(None), find(Some("arith")));
         (
             (slots.group[agg], slots.group[arith]),
-            (slots.chain[&(agg, 0)], slots.chain[&(arith, 0)]),
+            (slots.chain[agg][0], slots.chain[arith][0]),
         )
     }
 
