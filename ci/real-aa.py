@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,7 +88,13 @@ def verdict(base, head, rules, out, noise=None):
         return json.load(f)["verdict"]
 
 
-def trial(pool, manifest, rules, rng, tmp, counts):
+def trial(pool, manifest, rules, rng, counts):
+    with tempfile.TemporaryDirectory() as tmp:
+        splits(pool, manifest, rules, rng, tmp, counts)
+
+
+def splits(pool, manifest, rules, rng, tmp, counts):
+    """One random split of the pool into base, head and calibration sets, every shift."""
     names = [r["name"] for r in manifest["repeats"]]
     rng.shuffle(names)
     base_runs, head_runs, calib_runs = names[:3], names[3:6], names[6:]
@@ -105,9 +110,6 @@ def trial(pool, manifest, rules, rng, tmp, counts):
         out = os.path.join(tmp, "report.json")
         for design, n in (("unpaired, 3 repeats", None), ("unpaired + --noise, 3 repeats", noise)):
             counts.setdefault((design, shift), []).append(verdict(base, head, rules, out, n))
-    for d in os.listdir(tmp):
-        p = os.path.join(tmp, d)
-        shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
 
 
 def main():
@@ -121,10 +123,8 @@ def main():
         rules = os.path.join(tmp, "rules.toml")
         with open(rules, "w", encoding="utf-8") as f:
             f.write(RULES)
-        work = os.path.join(tmp, "work")
-        os.makedirs(work)
         for _ in range(trials):
-            trial(pool, manifest, rules, rng, work, counts)
+            trial(pool, manifest, rules, rng, counts)
     print("| design | planted | trials | gate failed (95% upper) | inconclusive | pass (95% upper) |")
     print("|---|---|---|---|---|---|")
     for (design, shift), v in counts.items():
