@@ -571,6 +571,7 @@ fn auto(
     o.alpha = Sequential::new(opts.alpha, max, None).look_alpha;
     let standing = Standing {
         checks_ok: true,
+        results_differ: false,
         strict: o.strict,
         fail_on_warn: o.fail_on_warn,
         reach: None,

@@ -547,7 +547,8 @@ pub struct DemoArgs {
     /// Output directory for reports and raw sets.
     #[arg(long, value_name = "DIR", default_value = "pystats-gate-out")]
     pub out: PathBuf,
-    /// Which shipped example head to gate: `regression` (default), `comment`, `miss-ratio`.
+    /// Which shipped example head to gate: `regression` (default), `comment`, `miss-ratio`,
+    /// `wrong-result`.
     #[arg(long, default_value = "regression")]
     pub head: String,
     #[command(flatten)]

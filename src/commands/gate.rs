@@ -35,6 +35,11 @@ const DEMO_HEADS: &[(&str, &str, &str)] = &[
         include_str!("../../ci/demo/miss-ratio.patch"),
         "Demo head: a quarter of COMPARE_OP_INT executions miss (Python/generated_cases.c.h)",
     ),
+    (
+        "wrong-result",
+        include_str!("../../ci/demo/wrong-result.patch"),
+        "Demo head: BINARY_OP_ADD_FLOAT rounds its sum through a C float (Python/generated_cases.c.h)",
+    ),
 ];
 /// Fetches pristine CPython source from the Debian source package (prints its path last).
 const FETCH_SCRIPT: &str = include_str!("../../ci/fetch-cpython.sh");
@@ -353,6 +358,9 @@ fn base_results(
         if run_opts.seed_offset > 0 {
             h.update(format!("seed_offset {}\n", run_opts.seed_offset));
         }
+        // Sets cached before runs recorded their workload results would leave head's
+        // results unchecked: a new key runs the base again once.
+        h.update("results recorded\n");
         hex::encode(h.finalize())[..24].to_string()
     };
     let results = cache::cache_root(build_opts.cache_dir.as_deref()).join("results");
@@ -563,6 +571,22 @@ fn demo_headline(out: &Path, code: i32) -> String {
         format!("demo: INCONCLUSIVE (exit {code}): see the report's notes")
     } else if code == crate::error::EXIT_PASS {
         format!("demo: PASS (exit {code})")
+    } else if report.results.failed() {
+        let wrong: Vec<&str> = report
+            .results
+            .differ
+            .iter()
+            .map(|d| d.benchmark.as_str())
+            .collect();
+        format!(
+            "demo: FAIL (exit {code}): wrong result in {} (the counters: {})",
+            wrong.join(", "),
+            if metrics.is_empty() {
+                "no rule violated".to_string()
+            } else {
+                metrics.join(", ")
+            }
+        )
     } else if families.is_empty() {
         format!("demo: FAIL (exit {code}): {}", metrics.join(", "))
     } else {

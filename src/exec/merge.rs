@@ -254,19 +254,19 @@ fn copy_shard(
         crate::output::create_subdir(&dest_dir)?;
         std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
             .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
+        let recorded = s.manifest.repeats.iter().find(|r| r.name == repeat_name);
         let entry = repeat_entries
             .entry(repeat_name.clone())
             .or_insert_with(|| RepeatManifest {
                 name: repeat_name.clone(),
-                seed: s
-                    .manifest
-                    .repeats
-                    .iter()
-                    .find(|r| r.name == repeat_name)
-                    .and_then(|r| r.seed),
+                seed: recorded.and_then(|r| r.seed),
                 benchmarks: vec![],
+                results: Default::default(),
             });
         entry.benchmarks.push(unit.bench.clone());
+        if let Some(result) = recorded.and_then(|r| r.results.get(&unit.bench)) {
+            entry.results.insert(unit.bench.clone(), result.clone());
+        }
     }
     Ok(())
 }

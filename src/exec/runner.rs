@@ -122,6 +122,7 @@ pub fn run_corpus(
     let run_seconds = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
+        .map(|ok| ok.secs)
         .sum::<f64>();
 
     let (repeats, failures) = tally(&units, &results);
@@ -177,7 +178,14 @@ fn checked_request(python: &Path, opts: &RunConfig, out: &Path) -> anyhow::Resul
 }
 
 /// A finished run: Ok(wall seconds) or Err(why it failed).
-type RunResult = Result<f64, String>;
+/// A run that succeeded: its wall time and the workload result it printed.
+#[derive(Clone, Debug)]
+struct RunOk {
+    secs: f64,
+    result: Option<String>,
+}
+
+type RunResult = Result<RunOk, String>;
 
 /// What every run of one corpus run shares: the interpreter, the corpus, the set being
 /// written, the scratch directory and the isolation mode.
@@ -212,7 +220,7 @@ impl Runs<'_> {
                 s.spawn(move |_| {
                     let r = self.run_unit(bench, unit.repeat);
                     let msg = match &r {
-                        Ok(secs) => format!("{} seed {} ({secs:.2}s)", bench.name, unit.repeat),
+                        Ok(ok) => format!("{} seed {} ({:.2}s)", bench.name, unit.repeat, ok.secs),
                         Err(e) => format!(
                             "{} seed {} FAILED: {}",
                             bench.name,
@@ -257,7 +265,12 @@ fn tally(
         let entry = repeat_entry(&mut repeats, unit.repeat);
         let name = entry.name.clone();
         match &results.iter().find(|(u, _)| u == unit).unwrap().1 {
-            Ok(_) => entry.benchmarks.push(unit.bench.clone()),
+            Ok(ok) => {
+                entry.benchmarks.push(unit.bench.clone());
+                if let Some(result) = &ok.result {
+                    entry.results.insert(unit.bench.clone(), result.clone());
+                }
+            }
             Err(reason) => failures.push(RunFailure {
                 repeat: name,
                 benchmark: unit.bench.clone(),
@@ -340,6 +353,7 @@ fn repeat_entry(repeats: &mut BTreeMap<u32, RepeatManifest>, repeat: u32) -> &mu
         name: crate::stats::set::repeat_dir_name(repeat),
         seed: Some(repeat as u64),
         benchmarks: vec![],
+        results: Default::default(),
     })
 }
 
@@ -577,7 +591,11 @@ impl Runs<'_> {
         }
         collect_dump(&private, &child_dump, dump)
             .map_err(|e| format!("{e}; last output: {}", tail(&log_path)))?;
-        Ok(secs)
+        let output = fs::read(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        Ok(RunOk {
+            secs,
+            result: crate::stats::results::result_from_output(&output),
+        })
     }
 
     /// The driver running `bench` with hash seed `seed` in the corpus directory, writing its

@@ -148,6 +148,7 @@ mod props {
                     name: format!("run-{}", i + 1),
                     seed: Some(i as u64 + 1),
                     benchmarks,
+                    results: Default::default(),
                 }
             })
             .collect();

@@ -355,6 +355,60 @@ pub struct GateReport {
     /// Files base and head share (`--allow-same-input`): never a PASS, said in every format.
     #[serde(default)]
     pub same_input: Vec<String>,
+    /// Whether head's corpus computed what base's did.
+    #[serde(default)]
+    pub results: ResultCheck,
+}
+
+/// The workload results the corpus driver prints, base against head: a specialized
+/// instruction that computes a wrong value changes them, whatever the counters say.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultCheck {
+    /// Benchmarks whose head results all equal base's one result.
+    pub same: Vec<String>,
+    /// Benchmarks where head computed something else: the gate fails.
+    pub differ: Vec<ResultDifference>,
+    /// Benchmarks whose results could not be compared, and why.
+    pub unchecked: Vec<ResultUnchecked>,
+}
+
+/// One benchmark whose head result differs from base's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultDifference {
+    pub benchmark: String,
+    /// What base computed on every repeat.
+    pub base: String,
+    /// What head computed instead (its first differing repeat).
+    pub head: String,
+    /// Head's repeats that differ from base.
+    pub repeats: Vec<String>,
+}
+
+/// A benchmark whose results were not compared.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultUnchecked {
+    pub benchmark: String,
+    pub reason: ResultSkip,
+}
+
+/// Why a benchmark's results were not compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultSkip {
+    /// A side's runs recorded no result for it (a set made before results were recorded,
+    /// or by another runner).
+    NotRecorded,
+    /// Base computed different results in different repeats: nothing fixed to compare with.
+    BaseVaries,
+    /// The two sides ran different corpora (their manifests' corpus hashes differ).
+    CorpusDiffers,
+}
+
+impl ResultCheck {
+    /// True when head computed something base did not.
+    pub fn failed(&self) -> bool {
+        !self.differ.is_empty()
+    }
 }
 
 impl GateReport {

@@ -184,6 +184,8 @@ fn same_check(a: &RuleOutcome, b: &RuleOutcome) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub struct Standing<'a> {
     pub checks_ok: bool,
+    /// Head's corpus computed something base did not.
+    pub results_differ: bool,
     pub strict: bool,
     pub fail_on_warn: bool,
     pub reach: Option<&'a Reach>,
@@ -209,6 +211,7 @@ pub fn freeze_outcomes(
     evaluate::decide(
         outcomes,
         standing.checks_ok,
+        standing.results_differ,
         standing.strict,
         standing.fail_on_warn,
         standing.reach,
@@ -221,6 +224,7 @@ pub fn freeze_outcomes(
 pub fn freeze(rep: &mut GateReport, decided: &[RuleOutcome], opts: &EvalOptions) {
     let standing = Standing {
         checks_ok: rep.checks_ok(),
+        results_differ: rep.results.failed(),
         strict: opts.strict,
         fail_on_warn: opts.fail_on_warn,
         reach: rep.reach.as_ref(),

@@ -52,6 +52,7 @@ impl Annotations {
 pub fn render_annotations(r: &GateReport) -> String {
     let mut a = Annotations(String::new());
     failing_and_warned(&mut a, r);
+    wrong_results(&mut a, r);
     not_checked(&mut a, r);
     accepted_notices(&mut a, r);
     unreached_warnings(&mut a, r);
@@ -80,6 +81,17 @@ fn failing_and_warned(a: &mut Annotations, r: &GateReport) {
                 ),
             );
         }
+    }
+}
+
+/// An error per benchmark whose head result differs from base's, a notice for those not
+/// compared.
+fn wrong_results(a: &mut Annotations, r: &GateReport) {
+    for l in prose::wrong_result_lines(&r.results) {
+        a.push("error", "pystats-gate: wrong result", None, &l);
+    }
+    for l in prose::results_unchecked_lines(&r.results) {
+        a.push("notice", "pystats-gate: results not compared", None, &l);
     }
 }
 

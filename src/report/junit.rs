@@ -22,6 +22,7 @@ pub fn render_junit(r: &GateReport) -> String {
     report.add_test_suites(rule_suites(r));
     report.add_test_suites(completeness_suite(r));
     report.add_test_suites(coverage_suite(r));
+    report.add_test_suites(results_suite(r));
     report.add_test_suites(reach_suite(r));
     report.add_test_suites(check_suites(r));
     report
@@ -180,6 +181,39 @@ fn invariant_case(label: &str, inv: &InvariantResult) -> TestCase {
         tc.set_system_out(reasons.join("\n"));
     }
     tc
+}
+
+/// The corpus results check: a case per benchmark, failed where head computed something
+/// else, skipped where not compared.
+fn results_suite(r: &GateReport) -> Option<TestSuite> {
+    let c = &r.results;
+    if c.same.is_empty() && c.differ.is_empty() && c.unchecked.is_empty() {
+        return None;
+    }
+    let mut suite = TestSuite::new("corpus results");
+    let case = |bench: &str, st: TestCaseStatus| {
+        let mut tc = TestCase::new(format!("{bench} computes what base computes"), st);
+        tc.set_classname("pystats-gate.results");
+        tc
+    };
+    for b in &c.same {
+        suite.add_test_case(case(b, TestCaseStatus::success()));
+    }
+    let wrong = super::prose::wrong_result_lines(c);
+    for (d, line) in c.differ.iter().zip(wrong) {
+        let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        st.set_message(line);
+        suite.add_test_case(case(&d.benchmark, st));
+    }
+    for u in &c.unchecked {
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(format!(
+            "not compared: {}",
+            super::prose::result_skip(u.reason)
+        ));
+        suite.add_test_case(case(&u.benchmark, st));
+    }
+    Some(suite)
 }
 
 /// What the gate could not check (`same_input`, `unchecked_rules`): skipped cases, so no

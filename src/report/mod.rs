@@ -144,12 +144,13 @@ pub fn coverage_lines(r: &GateReport) -> Vec<String> {
     prose::loud_lines(&r.same_input, &r.unchecked_rules)
 }
 
-/// Every loud line of a report in the order every format shows them: its notes, then what
-/// the gate could not look at ([`coverage_lines`]).
+/// Every loud line of a report in the order every format shows them: its notes, the corpus
+/// results check, then what the gate could not look at ([`coverage_lines`]).
 pub fn loud_notes(r: &GateReport) -> Vec<String> {
     r.notes
         .iter()
         .map(prose::note)
+        .chain(prose::result_lines(&r.results))
         .chain(coverage_lines(r))
         .collect()
 }
@@ -177,6 +178,12 @@ pub fn verdict_line(r: &GateReport) -> String {
     }
     if accepted > 0 {
         parts.push(format!("{accepted} accepted"));
+    }
+    if r.results.failed() {
+        parts.push(format!(
+            "{} benchmark(s) computed a different result",
+            r.results.differ.len()
+        ));
     }
     if !r.checks_ok() {
         parts.push("consistency checks failed".into());

@@ -9,6 +9,7 @@ use crate::gate::notes::{
     InconclusiveNote, LimitReason, Note, Reason, ReasonCase, RepeatsAuto, SkipReason, StopReason,
     UnpairedCause,
 };
+use crate::gate::report_model::{ResultCheck, ResultSkip};
 use crate::gate::rules::Severity;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -353,6 +354,80 @@ pub fn optional_short(unchecked: &[UncheckedRule], escape: impl Fn(&str) -> Stri
             }
         ),
     }
+}
+
+/// The loud lines of the corpus results check: [`wrong_result_lines`], then
+/// [`results_unchecked_lines`].
+pub fn result_lines(c: &ResultCheck) -> Vec<String> {
+    let mut lines = wrong_result_lines(c);
+    lines.extend(results_unchecked_lines(c));
+    lines
+}
+
+/// How many benchmarks a results line names at most.
+const RESULTS_SHOWN: usize = 10;
+
+/// One line per benchmark whose head result differs from base's (the gate fails).
+pub fn wrong_result_lines(c: &ResultCheck) -> Vec<String> {
+    const SHOWN: usize = RESULTS_SHOWN;
+    let mut lines: Vec<String> = c
+        .differ
+        .iter()
+        .take(SHOWN)
+        .map(|d| {
+            format!(
+                "WRONG RESULT: benchmark {} computed {:?} on head ({}) where base computed {:?} on every repeat: the change alters what the interpreter computes, whatever the counters say",
+                d.benchmark,
+                d.head,
+                d.repeats.join(", "),
+                d.base
+            )
+        })
+        .collect();
+    if c.differ.len() > SHOWN {
+        lines.push(format!(
+            "WRONG RESULT: and {} more benchmark(s) (every one is in report.json, `results.differ`)",
+            c.differ.len() - SHOWN
+        ));
+    }
+    lines
+}
+
+/// Why a benchmark's results were not compared.
+pub fn result_skip(reason: ResultSkip) -> &'static str {
+    match reason {
+        ResultSkip::CorpusDiffers => "the sides ran different corpora",
+        ResultSkip::BaseVaries => "base computed different results in different repeats",
+        ResultSkip::NotRecorded => "a side's runs recorded no result",
+    }
+}
+
+/// One line per reason naming the benchmarks whose results were not compared.
+pub fn results_unchecked_lines(c: &ResultCheck) -> Vec<String> {
+    const SHOWN: usize = RESULTS_SHOWN;
+    let mut lines = vec![];
+    for reason in [
+        ResultSkip::CorpusDiffers,
+        ResultSkip::BaseVaries,
+        ResultSkip::NotRecorded,
+    ] {
+        let why = result_skip(reason);
+        let names: Vec<&str> = c
+            .unchecked
+            .iter()
+            .filter(|u| u.reason == reason)
+            .map(|u| u.benchmark.as_str())
+            .collect();
+        if !names.is_empty() {
+            lines.push(format!(
+                "corpus results not compared for {} benchmark(s) ({why}): {}{}",
+                names.len(),
+                names[..names.len().min(SHOWN)].join(", "),
+                if names.len() > SHOWN { ", ..." } else { "" }
+            ));
+        }
+    }
+    lines
 }
 
 /// The sentence every report format shows when base and head are the same files

@@ -7,5 +7,6 @@ pub mod csource;
 pub mod metadata;
 pub mod model;
 pub mod raw;
+pub mod results;
 pub mod set;
 pub mod summary;

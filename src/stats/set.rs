@@ -6,6 +6,7 @@ use crate::stats::raw::{parse_dump, parse_into, Counters, KeyShapes, MalformedLi
 use anyhow::Context;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use crate::output::MANIFEST_FILE;
@@ -51,6 +52,10 @@ pub struct RepeatManifest {
     pub seed: Option<u64>,
     #[serde(default)]
     pub benchmarks: Vec<String>,
+    /// What each benchmark's workload returned, as the corpus driver printed it
+    /// (`checksum ...`): `compare` checks that head computes what base computed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub results: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,6 +108,14 @@ impl Manifest {
                 bench(format!("repeats[{i}].benchmarks[{j}]"), b)?;
             }
         }
+        for (i, r) in m.repeats.iter().enumerate() {
+            for (b, value) in &r.results {
+                let key = format!("repeats[{i}].results.{b}");
+                bench(key.clone(), b)?;
+                crate::stats::results::check_result(value)
+                    .map_err(|why| Error::input(format!("{}: {key}: {why}", path.display())))?;
+            }
+        }
         for (i, f) in m.failures.iter().enumerate() {
             repeat(format!("failures[{i}].repeat"), &f.repeat)?;
             bench(format!("failures[{i}].benchmark"), &f.benchmark)?;
@@ -149,6 +162,9 @@ pub struct Repeat {
     pub name: String,
     pub seed: Option<u64>,
     pub benchmarks: IndexMap<String, BenchmarkDump>,
+    /// Each benchmark's printed workload result in this repeat, when its run recorded one
+    /// (from the manifest; a repeat copied by `--repeats auto` has none of its own).
+    pub results: BTreeMap<String, String>,
 }
 
 impl Repeat {
@@ -300,11 +316,9 @@ impl StatsSet {
         }
         if let Some(m) = &set.manifest {
             for r in &mut set.repeats {
-                r.seed = m
-                    .repeats
-                    .iter()
-                    .find(|rm| rm.name == r.name)
-                    .and_then(|rm| rm.seed);
+                let entry = m.repeats.iter().find(|rm| rm.name == r.name);
+                r.seed = entry.and_then(|rm| rm.seed);
+                r.results = entry.map(|rm| rm.results.clone()).unwrap_or_default();
             }
         }
         // Surface a sum overflow at load time, naming the file and line where it happens.
@@ -937,6 +951,7 @@ fn load_repeat(
         name: name.to_string(),
         seed: None,
         benchmarks: IndexMap::new(),
+        results: BTreeMap::new(),
     };
     let mut malformed = vec![];
     for (f, dump) in parsed {
@@ -1090,6 +1105,7 @@ fn load_summarize_json(path: &Path) -> anyhow::Result<StatsSet> {
             name: ".".into(),
             seed: None,
             benchmarks,
+            results: BTreeMap::new(),
         }],
         manifest: None,
         embedded_metadata,

@@ -224,6 +224,7 @@ mod tests {
                 name: ".".into(),
                 seed: None,
                 benchmarks,
+                results: Default::default(),
             }],
             manifest: None,
             embedded_metadata: None,

@@ -332,9 +332,50 @@ fn demo_regression_fails_naming_contains_op() {
 
 #[test]
 fn demo_comment_only_head_passes() {
-    let (code, text, _out) = demo("comment");
+    let (code, text, out) = demo("comment");
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("demo: PASS"), "{text}");
+    // Every built-in workload recorded its result on both sides, and they agree.
+    let rep = read_json(&out.path().join("report.json"));
+    let corpus = cmd().args(["corpus", "--list"]).exits(0);
+    // Its last line: `N benchmarks in DIR (corpus hash H)`.
+    let listing = String::from_utf8_lossy(&corpus.stdout).to_string();
+    let benchmarks: usize = listing
+        .lines()
+        .find_map(|l| l.split_once(" benchmarks in ")?.0.parse().ok())
+        .unwrap_or_else(|| panic!("{listing}"));
+    let same = rep["results"]["same"].as_array().unwrap();
+    assert_eq!(same.len(), benchmarks, "{}", rep["results"]);
+    assert_eq!(rep["results"]["differ"], serde_json::json!([]));
+    assert_eq!(rep["results"]["unchecked"], serde_json::json!([]));
+}
+
+/// A specialized instruction computing a wrong value moves no counter: the gate fails on
+/// the corpus result alone, naming the benchmark, and says no rule was violated.
+#[test]
+fn demo_wrong_result_head_fails_naming_the_benchmark() {
+    let (code, text, out_dir) = demo("wrong-result");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "demo: FAIL (exit 1): wrong result in arith (the counters: no rule violated)"
+        ),
+        "{text}"
+    );
+    assert!(failing_metrics(out_dir.path()).is_empty(), "{text}");
+    let rep = read_json(&out_dir.path().join("report.json"));
+    let differ = rep["results"]["differ"].as_array().unwrap();
+    assert_eq!(differ.len(), 1, "{}", rep["results"]);
+    assert_eq!(differ[0]["benchmark"], "arith");
+    assert_eq!(
+        differ[0]["repeats"],
+        serde_json::json!(["run-1", "run-2", "run-3"])
+    );
+    let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("WRONG RESULT: benchmark arith computed"),
+        "{md}"
+    );
 }
 
 #[test]

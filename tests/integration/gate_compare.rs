@@ -479,3 +479,98 @@ fn whole_process_call_family_breaks_are_known_exceptions() {
         .exits(2);
     assert_stderr_contains(&out, "exception[0].invariant: unknown invariant \"nope\"");
 }
+
+/// Records `result(repeat index, benchmark)` as each run's workload result in a copied set's
+/// manifest, as `run` does from the driver's `checksum ...` line.
+fn record_results(set: &Path, result: impl Fn(usize, &str) -> String) {
+    let path = set.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (k, r) in m["repeats"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let names: Vec<String> = r["benchmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().to_string())
+            .collect();
+        r["results"] = names
+            .iter()
+            .map(|b| (b.clone(), serde_json::Value::from(result(k, b))))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+}
+
+/// Same counters, one head run computing another value: REGRESSION (exit 1) naming the
+/// benchmark and the repeat in every format; equal results pass; a base whose results vary
+/// between repeats is named and not compared.
+#[test]
+fn a_wrong_corpus_result_fails_the_gate_whatever_the_counters() {
+    let tmp = tempdir();
+    let base = copy_set("aa-base", tmp.path());
+    let head = copy_set("aa-head", tmp.path());
+    let checksum = |_: usize, b: &str| format!("({b:?}, 2.5)");
+    record_results(&base, checksum);
+    record_results(&head, checksum);
+    let compare = |format: &str| {
+        let mut c = cmd();
+        c.args(["compare", "--format", format])
+            .arg(&base)
+            .arg(&head);
+        c
+    };
+    let same = stdout_json(&compare("json").exits(0));
+    assert_eq!(
+        same["results"]["same"],
+        serde_json::json!(["arith", "attrs"])
+    );
+
+    record_results(&head, |k, b| {
+        if k == 1 && b == "arith" {
+            "(\"arith\", 2.25)".into()
+        } else {
+            checksum(k, b)
+        }
+    });
+    let v = stdout_json(&compare("json").exits(1));
+    assert_eq!(v["verdict"], "regression");
+    let differ = &v["results"]["differ"];
+    assert_eq!(differ.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(differ[0]["benchmark"], "arith");
+    assert_eq!(differ[0]["repeats"], serde_json::json!(["run-2"]));
+    assert_eq!(differ[0]["base"], "(\"arith\", 2.5)");
+    let text = compare("markdown").exits(1);
+    assert_stdout_contains(&text, "WRONG RESULT: benchmark arith computed");
+    assert_stdout_contains(&text, "1 benchmark(s) computed a different result");
+    let junit = String::from_utf8_lossy(&compare("junit").exits(1).stdout).to_string();
+    assert!(
+        junit.contains("arith computes what base computes") && junit.contains("WRONG RESULT"),
+        "{junit}"
+    );
+
+    record_results(&base, |k, b| format!("{b}-{k}"));
+    let varying = compare("text").exits(0);
+    assert_stdout_contains(
+        &varying,
+        "corpus results not compared for 2 benchmark(s) (base computed different results in different repeats)",
+    );
+}
+
+/// A result a hand-written or damaged manifest holds that no report could show safely is an
+/// input error naming the key path.
+#[test]
+fn a_manifest_result_with_control_characters_is_an_input_error() {
+    let tmp = tempdir();
+    let base = copy_set("aa-base", tmp.path());
+    record_results(&base, |_, _| "1\u{1b}[2J".into());
+    let out = cmd()
+        .arg("compare")
+        .arg(&base)
+        .arg(fixture("real-3.13.5/aa-head"))
+        .exits(2);
+    assert_stderr_contains(
+        &out,
+        "repeats[0].results.arith: a result with the control character",
+    );
+}

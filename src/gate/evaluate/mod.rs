@@ -11,6 +11,7 @@ mod limits;
 mod movers;
 mod outcome;
 mod pairing;
+mod results;
 mod summary;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -27,6 +28,7 @@ use limits::{test_rules, Candidate};
 use movers::movers;
 use outcome::{inconclusive_note, noise_note, rule_outcomes};
 use pairing::{pair_repeats, union_in_order, Sides};
+use results::compare_results;
 
 use crate::error::Error;
 use crate::gate::coverage::UncheckedRule;
@@ -72,6 +74,7 @@ pub fn decide_tables(
     let verdict = decide(
         &rules.outcomes,
         true,
+        false,
         opts.strict,
         opts.fail_on_warn,
         None,
@@ -206,10 +209,12 @@ fn evaluate_complete(
     );
     let set_checks = std::mem::take(&mut sides.checks);
     let checks = run_checks(base, head, set_checks, opts, &mut notes)?;
+    let results = compare_results(base, head);
     let reach = reach_seen(opts.reach.as_ref(), &comparisons);
     let verdict = decide(
         &outcomes,
         checks.iter().all(|c| c.ok()),
+        results.failed(),
         opts.strict,
         opts.fail_on_warn,
         reach.as_ref(),
@@ -250,6 +255,7 @@ fn evaluate_complete(
         reach,
         unchecked_rules,
         same_input: vec![],
+        results,
         full_summary: None,
         summary_diff: None,
     })

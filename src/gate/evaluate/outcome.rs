@@ -198,11 +198,12 @@ fn worst_test(
     best.expect("a rule has at least one limit")
 }
 
-/// Step 7: the verdict from the outcomes and checks. An open inconclusive fail-level
-/// outcome is never a pass.
+/// Step 7: the verdict from the outcomes, checks and corpus results. An open inconclusive
+/// fail-level outcome is never a pass; a corpus result head computed differently fails.
 pub(crate) fn decide(
     outcomes: &[RuleOutcome],
     checks_ok: bool,
+    results_differ: bool,
     strict: bool,
     fail_on_warn: bool,
     reach: Option<&Reach>,
@@ -214,7 +215,7 @@ pub(crate) fn decide(
         .any(|o| o.open_inconclusive() && (o.severity == Severity::Fail || fail_on_warn));
     if strict && !checks_ok {
         Verdict::Error
-    } else if fails {
+    } else if fails || results_differ {
         Verdict::Regression
     } else if inconclusive
         || !checks_ok
