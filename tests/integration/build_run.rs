@@ -555,9 +555,17 @@ fn gate_shards_merge_into_the_full_comparison() {
             .exits(0);
         assert_eq!(count_dumps(&out_dir.path().join(side)), 4);
     }
-    cmd()
-        .arg("compare")
+    let out = cmd()
+        .args(["compare", "--format", "json"])
         .arg(out_dir.path().join("base"))
         .arg(out_dir.path().join("head"))
         .exits(0);
+    // The shards' recorded workload results survive the merge and are compared.
+    let rep = crate::util::stdout_json(&out);
+    assert_eq!(
+        rep["results"]["same"],
+        serde_json::json!(["subscr", "truth"]),
+        "{}",
+        rep["results"]
+    );
 }
