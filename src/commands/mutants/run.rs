@@ -597,6 +597,12 @@ impl<'a> Session<'a> {
                 Some(b) => format!("{}: {} ({b})", o.rule, o.metric),
                 None => format!("{}: {}", o.rule, o.metric),
             })
+            .chain(
+                rep.results
+                    .differ
+                    .iter()
+                    .map(|d| format!("wrong result ({})", d.benchmark)),
+            )
             .collect();
         Ok(match rep.verdict {
             Verdict::Regression if r.failing_families.contains(&r.mutant.family) => Outcome::Killed,
