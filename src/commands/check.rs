@@ -17,6 +17,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let set = StatsSet::load(&args.set, opts)?;
     set.ensure_no_recorded_failures()?;
+    crate::stats::complete::ensure_complete(&set)?;
     // Invariants hold trivially on dumps that count nothing: not an "ok".
     crate::gate::coverage::ensure_executed(&set)?;
     let meta = super::metadata_for(&set, &args.input)?;
@@ -30,6 +31,7 @@ pub fn cmd_check(args: &CheckArgs) -> anyhow::Result<i32> {
             return Err(crate::stats::set::same_input_error(&args.set, other, &same_input).into());
         }
         o.ensure_no_recorded_failures()?;
+        crate::stats::complete::ensure_comparable(&set, &o)?;
         crate::gate::coverage::ensure_executed(&o)?;
         let meta_o = super::metadata_for(&o, &args.input)?;
         reports[0].label = "base".into();

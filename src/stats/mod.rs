@@ -3,6 +3,7 @@
 //! May import only `crate::error` and `crate::output`; nothing here knows about rules,
 //! verdicts, builds or the CLI. Inside, data flows `raw` -> `metadata` -> `set` -> `model` -> `summary`.
 
+pub mod complete;
 pub mod csource;
 pub mod metadata;
 pub mod model;

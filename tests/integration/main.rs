@@ -9,6 +9,7 @@ mod ci_files;
 mod gate_compare;
 mod hostile;
 mod hostile_inputs;
+mod incomplete;
 mod local_loop;
 mod model;
 mod mutants;

@@ -1,0 +1,104 @@
+//! Integration tests: sets that hold less than the run their manifest describes never pass.
+//!
+//! The damage here is consistent on both sides (both sides lack the same part), so no
+//! "one side only" check can see it: only the manifest's own account of its run can.
+
+use crate::hostile::edit_manifest;
+use crate::util::*;
+use std::path::{Path, PathBuf};
+
+/// The A/A fixture pair with the manifest fields `run` writes (selection, repeats, corpus).
+fn full_pair(dir: &Path) -> (PathBuf, PathBuf) {
+    let (b, h) = (
+        crate::gate_compare::copy_set("aa-base", dir),
+        crate::gate_compare::copy_set("aa-head", dir),
+    );
+    for set in [&b, &h] {
+        edit_manifest(set, |m| {
+            m["benchmarks"] = serde_json::json!(["arith", "attrs"]);
+            m["total_repeats"] = serde_json::json!(3);
+            m["corpus_hash"] = serde_json::json!("c0ffee");
+        });
+    }
+    (b, h)
+}
+
+/// `compare` and `check` of the pair exit 2 naming `needle` (a path or key).
+fn refused(b: &Path, h: &Path, needle: &str) {
+    for sub in ["compare", "check"] {
+        let out = cmd().arg(sub).arg(b).arg(h).exits(2);
+        assert_stderr_contains(&out, needle);
+    }
+}
+
+#[test]
+fn the_intact_pair_passes() {
+    // The control: what the tests below damage passes as it is.
+    let d = tempdir();
+    let (b, h) = full_pair(d.path());
+    cmd().arg("compare").arg(&b).arg(&h).exits(0);
+    cmd().arg("check").arg(&b).arg(&h).exits(0);
+}
+
+#[test]
+fn a_benchmark_dropped_from_both_sides_alike_is_an_input_error() {
+    let d = tempdir();
+    let (b, h) = full_pair(d.path());
+    for set in [&b, &h] {
+        for r in ["run-1", "run-2", "run-3"] {
+            std::fs::remove_file(set.join(r).join("attrs.txt")).unwrap();
+        }
+        edit_manifest(set, |m| {
+            for r in m["repeats"].as_array_mut().unwrap() {
+                r["benchmarks"] = serde_json::json!(["arith"]);
+            }
+        });
+    }
+    refused(&b, &h, "aa-base/manifest.json: repeat run-1 lacks 1 benchmark(s)");
+}
+
+#[test]
+fn fewer_repeats_than_total_repeats_is_an_input_error() {
+    let d = tempdir();
+    let (b, h) = full_pair(d.path());
+    for set in [&b, &h] {
+        std::fs::remove_dir_all(set.join("run-3")).unwrap();
+        edit_manifest(set, |m| {
+            m["repeats"].as_array_mut().unwrap().pop();
+        });
+    }
+    refused(&b, &h, "aa-base/manifest.json: total_repeats is 3 but 2 repeat(s)");
+}
+
+#[test]
+fn unmerged_shards_of_both_sides_are_an_input_error() {
+    // Shard 1/2 of (arith, attrs) x 3 runs arith in every repeat: both sides hold the same
+    // half of the corpus, which looks like a whole (smaller) run.
+    let d = tempdir();
+    let (b, h) = full_pair(d.path());
+    for set in [&b, &h] {
+        for r in ["run-1", "run-2", "run-3"] {
+            std::fs::remove_file(set.join(r).join("attrs.txt")).unwrap();
+        }
+        edit_manifest(set, |m| {
+            m["shard"] = serde_json::json!("1/2");
+            for r in m["repeats"].as_array_mut().unwrap() {
+                r["benchmarks"] = serde_json::json!(["arith"]);
+            }
+        });
+    }
+    refused(&b, &h, "shard \"1/2\" of a sharded run");
+    let out = cmd().arg("check").arg(&b).exits(2);
+    assert_stderr_contains(&out, "aa-base/manifest.json");
+}
+
+#[test]
+fn sets_of_different_corpora_are_an_input_error() {
+    // A corpus file edited between the base and the head run changes the corpus hash.
+    let d = tempdir();
+    let (b, h) = full_pair(d.path());
+    edit_manifest(&h, |m| m["corpus_hash"] = serde_json::json!("decade"));
+    refused(&b, &h, "ran different corpora");
+    let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
+    assert_stderr_contains(&out, "aa-head/manifest.json");
+}
