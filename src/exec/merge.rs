@@ -20,10 +20,12 @@ fn read_manifest(set: &Path) -> Result<Manifest, Error> {
 }
 
 /// Fields that must agree between shards of one run.
-fn identity(m: &Manifest) -> [(&'static str, String); 7] {
+fn identity(m: &Manifest) -> [(&'static str, String); 8] {
     [
         ("build_id", format!("{:?}", m.build_id)),
         ("interpreter", format!("{:?}", m.interpreter)),
+        // Without a build id, one path may hold another interpreter on another machine.
+        ("python_version", format!("{:?}", m.python_version)),
         ("revision", format!("{:?}", m.revision)),
         ("configure_flags", format!("{:?}", m.configure_flags)),
         ("corpus_hash", format!("{:?}", m.corpus_hash)),
@@ -254,19 +256,41 @@ fn copy_shard(
         crate::output::create_subdir(&dest_dir)?;
         std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
             .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
-        let recorded = s.manifest.repeats.iter().find(|r| r.name == repeat_name);
-        let entry = repeat_entries
-            .entry(repeat_name.clone())
-            .or_insert_with(|| RepeatManifest {
-                name: repeat_name.clone(),
-                seed: recorded.and_then(|r| r.seed),
-                benchmarks: vec![],
-                results: Default::default(),
-            });
-        entry.benchmarks.push(unit.bench.clone());
-        if let Some(result) = recorded.and_then(|r| r.results.get(&unit.bench)) {
-            entry.results.insert(unit.bench.clone(), result.clone());
-        }
+        add_to_repeat(s, &repeat_name, &unit.bench, repeat_entries)?;
+    }
+    Ok(())
+}
+
+/// Lists `bench` in the merged manifest's repeat `repeat_name`, which takes the seed shard
+/// `s` ran it with: one repeat is one seed, so a merged repeat never pairs dumps of two.
+fn add_to_repeat(
+    s: &ShardSet,
+    repeat_name: &str,
+    bench: &str,
+    repeat_entries: &mut BTreeMap<String, RepeatManifest>,
+) -> Result<(), Error> {
+    let recorded = s.manifest.repeats.iter().find(|r| r.name == repeat_name);
+    let seed = recorded.and_then(|r| r.seed);
+    let entry = repeat_entries
+        .entry(repeat_name.to_string())
+        .or_insert_with(|| RepeatManifest {
+            name: repeat_name.to_string(),
+            seed,
+            benchmarks: vec![],
+            results: Default::default(),
+        });
+    let shown = |x: Option<u64>| x.map_or("none".to_string(), |x| x.to_string());
+    if entry.seed != seed {
+        return Err(Error::input(format!(
+            "{}: repeat {repeat_name} has seed {}, but another shard's has {}; refusing to merge runs of different seeds",
+            s.path.join(MANIFEST_FILE).display(),
+            shown(seed),
+            shown(entry.seed)
+        )));
+    }
+    entry.benchmarks.push(bench.to_string());
+    if let Some(result) = recorded.and_then(|r| r.results.get(bench)) {
+        entry.results.insert(bench.to_string(), result.clone());
     }
     Ok(())
 }

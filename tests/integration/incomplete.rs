@@ -102,3 +102,27 @@ fn sets_of_different_corpora_are_an_input_error() {
     let out = cmd().arg("compare").arg(&b).arg(&h).exits(2);
     assert_stderr_contains(&out, "aa-head/manifest.json");
 }
+
+#[test]
+fn merge_refuses_shards_of_different_seeds_or_python_versions() {
+    let d = tempdir();
+    let src = fixture("real-3.13.5/aa-base");
+    let shards = crate::workflow::split_fixture(&src, d.path(), 2);
+    let merge = |out: &str| {
+        let mut c = cmd();
+        c.arg("merge").args(&shards).arg("--out").arg(d.path().join(out));
+        c
+    };
+    merge("control").exits(0);
+    // run-1 is split over both shards: its halves must have run with one seed.
+    edit_manifest(&shards[1], |m| m["repeats"][0]["seed"] = serde_json::json!(7));
+    let out = merge("seeds").exits(2);
+    assert_stderr_contains(&out, "shard-2/manifest.json: repeat run-1 has seed 7, but another shard's has 1");
+    assert!(!d.path().join("seeds").exists());
+    edit_manifest(&shards[1], |m| {
+        m["repeats"][0]["seed"] = serde_json::json!(1);
+        m["python_version"] = serde_json::json!("3.14");
+    });
+    let out = merge("versions").exits(2);
+    assert_stderr_contains(&out, "`python_version` is");
+}

@@ -7,7 +7,7 @@ use pystats_gate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
 use std::path::Path;
 
 /// Splits a real fixture set into `count` shard sets the way `run --shard` lays them out.
-fn split_fixture(src: &Path, dest: &Path, count: u32) -> Vec<std::path::PathBuf> {
+pub(crate) fn split_fixture(src: &Path, dest: &Path, count: u32) -> Vec<std::path::PathBuf> {
     let benches = vec!["arith".to_string(), "attrs".to_string()];
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(src.join(MANIFEST_FILE)).unwrap()).unwrap();
