@@ -297,7 +297,17 @@ fn key_parts(args: &BisectArgs, repo: &Path, good: &str, bad: &str) -> anyhow::R
         ),
         args.build.configure_flags.join("\n"),
         args.test_verdict_file.clone().unwrap_or_default(),
+        corpus_key(&args.run, args.test_verdict_file.is_none())?,
     ])
+}
+
+/// The corpus's content hash for a cache key (for `real` evaluations): a corpus edited
+/// between sessions must not reuse stats sets the old corpus produced.
+fn corpus_key(run: &RunOpts, real: bool) -> anyhow::Result<String> {
+    if !real {
+        return Ok(String::new());
+    }
+    Ok(crate::exec::corpus::Corpus::load(&run.corpus, None)?.hash)
 }
 
 /// The options bisect refuses (`--shard`, `--accept`), then `--repo` made absolute.
@@ -491,6 +501,7 @@ fn bisect_step(args: &BisectStepArgs) -> anyhow::Result<i32> {
                     args.run.repeats, args.run.corpus, args.run.benches
                 ),
                 args.build.configure_flags.join("\n"),
+                corpus_key(&args.run, true)?,
             ]);
             real_evaluator(
                 &repo,

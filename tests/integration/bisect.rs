@@ -5,7 +5,8 @@
 //! seconds. The real-build test is in `real_build` below.
 
 use crate::util::{
-    assert_stderr_contains, assert_stdout_contains, cmd, dump, expect_code, stdout_json, tempdir,
+    assert_stderr_contains, assert_stdout_contains, cmd, copy_dir, dump, expect_code, repo_root,
+    stdout_json, suite_cache, tempdir,
     Exits,
 };
 use std::path::{Path, PathBuf};
@@ -535,5 +536,61 @@ fn accept_is_rejected_by_bisect_and_bisect_step() {
     assert!(
         !t.path().join("cache/repos").exists(),
         "built before checking"
+    );
+}
+
+/// The corpus hashes of every good-end set `bisect-step` cached under `cache`.
+fn cached_good_corpus_hashes(cache: &Path) -> Vec<String> {
+    let mut hashes = vec![];
+    for e in std::fs::read_dir(cache.join("bisect")).unwrap().flatten() {
+        let m = e.path().join("good/r2/manifest.json");
+        if let Ok(text) = std::fs::read_to_string(&m) {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            hashes.extend(v["corpus_hash"].as_str().map(String::from));
+        }
+    }
+    hashes
+}
+
+/// A corpus edited between two `bisect-step` sessions (same path, new content): the second
+/// session runs the new corpus instead of judging with the stats sets of the old one.
+#[test]
+fn a_corpus_edited_between_bisect_steps_is_run_again() {
+    let (repo, find) = synthetic_history();
+    let base = find("base:");
+    let t = tempdir();
+    let corpus = t.path().join("corpus");
+    copy_dir(&repo_root().join("corpus"), &corpus);
+    let step = || {
+        cmd()
+            .arg("bisect-step")
+            .arg("--repo")
+            .arg(&repo)
+            .args(["--good", &base, "--rev", &find("floatobject.c: finish")])
+            .args(["--bench", "arith", "--repeats", "2", "--max-repeats", "4", "--quiet"])
+            .arg("--corpus")
+            .arg(&corpus)
+            .output()
+            .unwrap()
+    };
+    expect_code(&step(), 0);
+    // A token no other test's corpus holds: its hash is this edit's alone.
+    let token = t.path().file_name().unwrap().to_string_lossy().to_string();
+    let arith = corpus.join("arith.py");
+    let text = std::fs::read_to_string(&arith).unwrap();
+    std::fs::write(&arith, format!("{text}\n# edited: {token}\n")).unwrap();
+    let listing = cmd().arg("corpus").arg("--corpus").arg(&corpus).exits(0);
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string()
+        + &String::from_utf8_lossy(&listing.stderr);
+    let hash = listing
+        .split("corpus hash ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap_or_else(|| panic!("no corpus hash in {listing}"))
+        .to_string();
+    expect_code(&step(), 0);
+    assert!(
+        cached_good_corpus_hashes(&suite_cache()).contains(&hash),
+        "no good-end set of corpus {hash} was run after the edit"
     );
 }
