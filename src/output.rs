@@ -126,9 +126,24 @@ pub fn write_in_claimed_dir(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Res
 /// Appends `bytes` to `path` in one write (O_APPEND: concurrent appenders never interleave),
 /// creating it; the appended file must not be one of `inputs` (by device and inode).
 pub fn append_file(path: &Path, bytes: &[u8], inputs: &[&Path]) -> anyhow::Result<()> {
-    let mut f = open_append(path, inputs)?;
-    f.write_all(bytes)
-        .map_err(|e| Error::Output(format!("{}: cannot write: {e}", path.display())).into())
+    append_whole(&open_append(path, inputs)?, bytes, path)
+}
+
+/// Appends `bytes` (whole lines) to `file`, opened by [`open_append`] from `path`, all or
+/// nothing: a write cut short (a full disk) is taken back, since half a line would make
+/// every later read of the file fail and the next line would be glued to it. The file is
+/// locked meanwhile, so taking back never cuts a line another pystats-gate appended.
+pub fn append_whole(file: &std::fs::File, bytes: &[u8], path: &Path) -> anyhow::Result<()> {
+    let io = |e: std::io::Error| Error::Output(format!("{}: cannot write: {e}", path.display()));
+    // A file system without locks still gets the append (and its taking back).
+    let _ = file.lock();
+    let start = file.metadata().map_err(io)?.len();
+    let mut w = file;
+    if let Err(e) = w.write_all(bytes).and_then(|()| w.flush()) {
+        let _ = file.set_len(start);
+        return Err(io(e).into());
+    }
+    Ok(())
 }
 
 /// Opens `path` for appending (a log, a history: files meant to grow), creating it and its

@@ -20,3 +20,4 @@ mod summarize;
 mod terminal;
 mod wheel;
 mod workflow;
+mod writes;

@@ -141,7 +141,7 @@ pub struct LogLine<'a> {
 
 /// Appends one JSON line per step to the `--log` file.
 pub struct StepLog {
-    file: Option<std::fs::File>,
+    file: Option<(std::fs::File, std::path::PathBuf)>,
 }
 
 impl StepLog {
@@ -149,13 +149,13 @@ impl StepLog {
     pub fn open(path: Option<&Path>, inputs: &[&Path]) -> anyhow::Result<Self> {
         let file = match path {
             None => None,
-            Some(p) => Some(crate::output::open_append(p, inputs)?),
+            Some(p) => Some((crate::output::open_append(p, inputs)?, p.to_path_buf())),
         };
         Ok(StepLog { file })
     }
 
     pub fn record(&mut self, step: &StepRecord, subject: &str) -> anyhow::Result<()> {
-        let Some(file) = self.file.as_mut() else {
+        let Some((file, path)) = self.file.as_ref() else {
             return Ok(());
         };
         let line = LogLine {
@@ -165,9 +165,7 @@ impl StepLog {
         };
         let mut text = serde_json::to_string(&line)?;
         text.push('\n');
-        file.write_all(text.as_bytes())?;
-        file.flush()?;
-        Ok(())
+        crate::output::append_whole(file, text.as_bytes(), path)
     }
 }
 

@@ -1,0 +1,64 @@
+//! Integration tests: what the tool writes when a write fails half-way (a full disk).
+
+use crate::util::*;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+
+/// `pystats-gate ARGS` whose writes may not grow any file beyond `limit` bytes (as a full
+/// disk would stop them: a write cut short, then an error). SIGXFSZ is ignored, so the
+/// write fails with EFBIG instead of killing the process.
+fn with_file_size_limit(args: &[&std::ffi::OsStr], limit: u64) -> std::process::Output {
+    let mut c = std_cmd();
+    c.args(args);
+    // SAFETY: setrlimit and signal are async-signal-safe; nothing is allocated.
+    unsafe {
+        c.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    c.output().unwrap()
+}
+
+fn result_json(dir: &Path) -> std::path::PathBuf {
+    let r = dir.join("r.json");
+    cmd()
+        .arg("compare")
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(fixture("real-3.13.5/aa-head"))
+        .args(["--format", "json", "-o"])
+        .arg(&r)
+        .exits(0);
+    r
+}
+
+#[test]
+fn a_history_append_cut_short_leaves_the_history_as_it_was() {
+    let d = tempdir();
+    let (result, history) = (result_json(d.path()), d.path().join("h.jsonl"));
+    history_append(&result, &history);
+    let before = std::fs::read(&history).unwrap();
+    // Room for half of the next line only.
+    let limit = before.len() as u64 + before.len() as u64 / 2;
+    let args = [
+        "history".as_ref(),
+        "append".as_ref(),
+        result.as_os_str(),
+        "--file".as_ref(),
+        history.as_os_str(),
+    ];
+    let out = with_file_size_limit(&args, limit);
+    expect_code(&out, 2);
+    assert_stderr_contains(&out, "h.jsonl: cannot write");
+    assert_eq!(std::fs::read(&history).unwrap(), before, "a half line was left");
+    // The history still reads, and the next append is a whole line of its own.
+    history_append(&result, &history);
+    cmd().args(["history", "show", "--file"]).arg(&history).exits(0);
+}
