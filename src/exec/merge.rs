@@ -90,7 +90,13 @@ pub fn merge_shards(sets: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
     crate::output::write_state(
         &tmp.join(MANIFEST_FILE),
         serde_json::to_string_pretty(&merged)?.as_bytes(),
-    )?;
+    )
+    .map_err(|e| {
+        Error::Output(format!(
+            "{}: cannot write its {MANIFEST_FILE}: {e}",
+            out.display()
+        ))
+    })?;
     crate::output::publish_set_dir(&tmp, out)?;
     drop(tmp_dir);
     Ok(merged)
@@ -254,8 +260,13 @@ fn copy_shard(
         }
         let dest_dir = tmp.join(&repeat_name);
         crate::output::create_subdir(&dest_dir)?;
-        std::fs::copy(&file, dest_dir.join(format!("{}.txt", unit.bench)))
-            .map_err(|e| Error::input(format!("{}: {e}", file.display())))?;
+        let dest = dest_dir.join(format!("{}.txt", unit.bench));
+        std::fs::copy(&file, &dest).map_err(|e| {
+            Error::Output(format!(
+                "copying {} into the merged set: {e}",
+                file.display()
+            ))
+        })?;
         add_to_repeat(s, &repeat_name, &unit.bench, repeat_entries)?;
     }
     Ok(())

@@ -385,7 +385,13 @@ fn publish_set(set_dir: &Path, manifest: &Manifest, out: &Path) -> anyhow::Resul
     crate::output::write_state(
         &set_dir.join(MANIFEST_FILE),
         serde_json::to_string_pretty(manifest)?.as_bytes(),
-    )?;
+    )
+    .map_err(|e| {
+        Error::output(format!(
+            "{}: cannot write its {MANIFEST_FILE}: {e}",
+            out.display()
+        ))
+    })?;
     crate::output::publish_set_dir(set_dir, out)?;
     Ok(())
 }

@@ -6,8 +6,7 @@
 
 use crate::util::{
     assert_stderr_contains, assert_stdout_contains, cmd, copy_dir, dump, expect_code, repo_root,
-    stdout_json, suite_cache, tempdir,
-    Exits,
+    stdout_json, suite_cache, tempdir, Exits,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -567,7 +566,15 @@ fn a_corpus_edited_between_bisect_steps_is_run_again() {
             .arg("--repo")
             .arg(&repo)
             .args(["--good", &base, "--rev", &find("floatobject.c: finish")])
-            .args(["--bench", "arith", "--repeats", "2", "--max-repeats", "4", "--quiet"])
+            .args([
+                "--bench",
+                "arith",
+                "--repeats",
+                "2",
+                "--max-repeats",
+                "4",
+                "--quiet",
+            ])
             .arg("--corpus")
             .arg(&corpus)
             .output()

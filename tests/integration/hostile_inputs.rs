@@ -1279,7 +1279,7 @@ fn huge_globs_are_input_errors_naming_the_key_not_panics() {
 /// A fake interpreter at `dir/python`: it answers the start-up probe like an
 /// `--enable-pystats` build (unless `probe` replaces that answer), then runs `body` (sh)
 /// with the dump path the runner gives it in `$dump`.
-fn fake_python(dir: &Path, probe: &str, body: &str) -> std::path::PathBuf {
+pub(crate) fn fake_python(dir: &Path, probe: &str, body: &str) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let py = dir.join("python");
     let probe = if probe.is_empty() {
@@ -1341,7 +1341,7 @@ fn still_alive_after_kill(pid_file: &Path) -> bool {
     false
 }
 
-const GOOD_DUMP: &str = "printf 'opcode[LOAD_FAST].execution_count : 5\\n' > \"$dump\"";
+pub(crate) const GOOD_DUMP: &str = "printf 'opcode[LOAD_FAST].execution_count : 5\\n' > \"$dump\"";
 
 #[test]
 fn run_collects_only_checked_dumps_and_fails_on_unusable_ones() {

@@ -54,7 +54,11 @@ fn a_benchmark_dropped_from_both_sides_alike_is_an_input_error() {
             }
         });
     }
-    refused(&b, &h, "aa-base/manifest.json: repeat run-1 lacks 1 benchmark(s)");
+    refused(
+        &b,
+        &h,
+        "aa-base/manifest.json: repeat run-1 lacks 1 benchmark(s)",
+    );
 }
 
 #[test]
@@ -67,7 +71,11 @@ fn fewer_repeats_than_total_repeats_is_an_input_error() {
             m["repeats"].as_array_mut().unwrap().pop();
         });
     }
-    refused(&b, &h, "aa-base/manifest.json: total_repeats is 3 but 2 repeat(s)");
+    refused(
+        &b,
+        &h,
+        "aa-base/manifest.json: total_repeats is 3 but 2 repeat(s)",
+    );
 }
 
 #[test]
@@ -110,14 +118,22 @@ fn merge_refuses_shards_of_different_seeds_or_python_versions() {
     let shards = crate::workflow::split_fixture(&src, d.path(), 2);
     let merge = |out: &str| {
         let mut c = cmd();
-        c.arg("merge").args(&shards).arg("--out").arg(d.path().join(out));
+        c.arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(d.path().join(out));
         c
     };
     merge("control").exits(0);
     // run-1 is split over both shards: its halves must have run with one seed.
-    edit_manifest(&shards[1], |m| m["repeats"][0]["seed"] = serde_json::json!(7));
+    edit_manifest(&shards[1], |m| {
+        m["repeats"][0]["seed"] = serde_json::json!(7)
+    });
     let out = merge("seeds").exits(2);
-    assert_stderr_contains(&out, "shard-2/manifest.json: repeat run-1 has seed 7, but another shard's has 1");
+    assert_stderr_contains(
+        &out,
+        "shard-2/manifest.json: repeat run-1 has seed 7, but another shard's has 1",
+    );
     assert!(!d.path().join("seeds").exists());
     edit_manifest(&shards[1], |m| {
         m["repeats"][0]["seed"] = serde_json::json!(1);

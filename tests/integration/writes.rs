@@ -57,8 +57,68 @@ fn a_history_append_cut_short_leaves_the_history_as_it_was() {
     let out = with_file_size_limit(&args, limit);
     expect_code(&out, 2);
     assert_stderr_contains(&out, "h.jsonl: cannot write");
-    assert_eq!(std::fs::read(&history).unwrap(), before, "a half line was left");
+    assert_eq!(
+        std::fs::read(&history).unwrap(),
+        before,
+        "a half line was left"
+    );
     // The history still reads, and the next append is a whole line of its own.
     history_append(&result, &history);
-    cmd().args(["history", "show", "--file"]).arg(&history).exits(0);
+    cmd()
+        .args(["history", "show", "--file"])
+        .arg(&history)
+        .exits(0);
+}
+
+/// The hidden entries of `dir` (temporary sets left behind).
+fn hidden(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn a_set_whose_manifest_cannot_be_written_is_an_output_error_naming_it() {
+    // The fake interpreter's dumps are tiny; the manifest naming it is not.
+    let d = tempdir();
+    let py = crate::hostile_inputs::fake_python(d.path(), "", crate::hostile_inputs::GOOD_DUMP);
+    let out_dir = d.path().join("out");
+    let corpus = d.path().join("c");
+    let args = [
+        "run".as_ref(),
+        "--python".as_ref(),
+        py.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+        "--repeats".as_ref(),
+        "1".as_ref(),
+        "--quiet".as_ref(),
+        "--out".as_ref(),
+        out_dir.as_os_str(),
+    ];
+    let out = with_file_size_limit(&args, 200);
+    expect_code(&out, 2);
+    assert_stderr_contains(&out, "out: cannot write its manifest.json");
+    assert!(!out_dir.exists());
+    assert_eq!(hidden(d.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_merge_that_cannot_write_its_set_names_the_output_not_an_input() {
+    let d = tempdir();
+    let shards = crate::workflow::split_fixture(&fixture("real-3.13.5/aa-base"), d.path(), 2);
+    let merged = d.path().join("merged");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["merge".as_ref()];
+    args.extend(shards.iter().map(|s| s.as_os_str()));
+    args.extend(["--out".as_ref(), merged.as_os_str()]);
+    // The dumps do not fit.
+    let out = with_file_size_limit(&args, 1000);
+    expect_code(&out, 2);
+    assert_stderr_contains(&out, "into the merged set: File too large");
+    assert!(!String::from_utf8_lossy(&out.stderr).starts_with("error:"), "{}", dump(&out));
+    assert!(!merged.exists());
+    assert_eq!(hidden(d.path()), Vec::<String>::new());
 }
