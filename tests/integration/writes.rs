@@ -118,7 +118,56 @@ fn a_merge_that_cannot_write_its_set_names_the_output_not_an_input() {
     let out = with_file_size_limit(&args, 1000);
     expect_code(&out, 2);
     assert_stderr_contains(&out, "into the merged set: File too large");
-    assert!(!String::from_utf8_lossy(&out.stderr).starts_with("error:"), "{}", dump(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).starts_with("error:"),
+        "{}",
+        dump(&out)
+    );
     assert!(!merged.exists());
     assert_eq!(hidden(d.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_cache_entry_replaced_over_a_file_or_link_leaves_nothing_renamed_beside_it() {
+    let d = tempdir();
+    let cache = d.path().join("cache");
+    let corpus = || {
+        cmd()
+            .env(pystats_gate::exec::cache::CACHE_ENV, &cache)
+            .arg("corpus")
+            .exits(0)
+    };
+    corpus();
+    let entries = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(cache.join("corpus"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let listed = entries();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let entry = cache.join("corpus").join(&listed[0]);
+    // A file where the entry goes: replaced, not kept as `KEY.old.PID`.
+    std::fs::remove_dir_all(&entry).unwrap();
+    std::fs::write(&entry, "not a corpus").unwrap();
+    corpus();
+    assert_eq!(entries(), listed);
+    assert!(entry.join("corpus.toml").is_file());
+    // A link to a directory of the user's: the link is replaced, the directory untouched.
+    let user = d.path().join("user");
+    std::fs::create_dir(&user).unwrap();
+    std::fs::write(user.join("notes.txt"), "keep me").unwrap();
+    std::fs::remove_dir_all(&entry).unwrap();
+    std::os::unix::fs::symlink(&user, &entry).unwrap();
+    corpus();
+    assert_eq!(entries(), listed);
+    assert!(std::fs::symlink_metadata(&entry).unwrap().is_dir());
+    assert_eq!(
+        std::fs::read_to_string(user.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(std::fs::read_dir(&user).unwrap().count(), 1);
 }
