@@ -371,18 +371,35 @@ fn base_results(
     // Parallel gates on the same base run its corpus once; the others wait and reuse it.
     let lock = crate::output::open_lock(&results.join(format!("{key}.lock"))).map_err(cache)?;
     lock.lock().map_err(cache)?;
-    if let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) {
-        if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
-            if m.failures.is_empty() {
-                if !quiet {
-                    eprintln!("gate: base results cached ({})", dir.display());
-                }
-                return Ok((dir, None, true));
-            }
+    if cached_results_usable(&dir, &base.build_id, &corpus.hash) {
+        if !quiet {
+            eprintln!("gate: base results cached ({})", dir.display());
         }
+        return Ok((dir, None, true));
     }
     let summary = runner::run_corpus(&base.python, run_opts, &dir, quiet)?;
     Ok((dir, Some(summary), false))
+}
+
+/// True when the cached base set `dir` is whole and of this build and corpus: no recorded
+/// failure, every dump its manifest lists still there. Anything else is run again (a cache
+/// entry that lost a file must not fail every later gate, nor be used).
+fn cached_results_usable(dir: &Path, build_id: &str, corpus_hash: &str) -> bool {
+    let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) else {
+        return false;
+    };
+    let Ok(m) = Manifest::parse(&text, &dir.join(MANIFEST_FILE)) else {
+        return false;
+    };
+    let ours = m.build_id.as_deref() == Some(build_id)
+        && m.corpus_hash.as_deref() == Some(corpus_hash)
+        && m.failures.is_empty();
+    let whole = m.repeats.iter().all(|r| {
+        r.benchmarks
+            .iter()
+            .all(|b| dir.join(&r.name).join(format!("{b}.txt")).is_file())
+    });
+    ours && whole
 }
 
 /// `count` new paired repeats of `benches` after seed `offset` on both sides (`--repeats

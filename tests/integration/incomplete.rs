@@ -142,3 +142,58 @@ fn merge_refuses_shards_of_different_seeds_or_python_versions() {
     let out = merge("versions").exits(2);
     assert_stderr_contains(&out, "`python_version` is");
 }
+
+/// The base results cache entries of corpus `hash` (the entries of this test alone: its
+/// corpus is unique).
+fn cached_base_sets(hash: &str) -> Vec<PathBuf> {
+    let mut found = vec![];
+    for e in std::fs::read_dir(suite_cache().join("results"))
+        .unwrap()
+        .flatten()
+    {
+        let m = e.path().join("manifest.json");
+        let Ok(text) = std::fs::read_to_string(&m) else {
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if v["corpus_hash"] == hash {
+            found.push(e.path());
+        }
+    }
+    found
+}
+
+#[test]
+fn a_cached_base_set_that_lost_a_dump_is_run_again() {
+    // A cache cleaner removed a dump from the cached base results: the gate failed on
+    // every later run (the entry was reused, then found incomplete).
+    let repo = pystats_gate::commands::gate::demo_repo(Some(&suite_cache()), true).unwrap();
+    let d = tempdir();
+    let corpus = d.path().join("corpus");
+    copy_dir(&repo_root().join("corpus"), &corpus);
+    let token = d.path().file_name().unwrap().to_string_lossy().to_string();
+    let truth = corpus.join("truth.py");
+    let text = std::fs::read_to_string(&truth).unwrap();
+    std::fs::write(&truth, format!("{text}\n# {token}\n")).unwrap();
+    let gate = |out: &str| {
+        cmd()
+            .args(["gate", "--quiet", "--base", "base", "--head", "comment"])
+            .args(["--bench", "truth", "--repeats", "2", "--corpus"])
+            .arg(&corpus)
+            .arg("--repo")
+            .arg(&repo)
+            .arg("--out")
+            .arg(d.path().join(out))
+            .exits(0)
+    };
+    gate("first");
+    let hash = crate::util::read_json(&d.path().join("first/base/manifest.json"))["corpus_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cached = cached_base_sets(&hash);
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    std::fs::remove_file(cached[0].join("run-2/truth.txt")).unwrap();
+    gate("second");
+    assert!(cached[0].join("run-2/truth.txt").is_file());
+}
