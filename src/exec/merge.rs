@@ -272,8 +272,9 @@ fn copy_shard(
     Ok(())
 }
 
-/// Lists `bench` in the merged manifest's repeat `repeat_name`, which takes the seed shard
-/// `s` ran it with: one repeat is one seed, so a merged repeat never pairs dumps of two.
+/// Lists `bench` (and its recorded result) in the merged manifest's repeat `repeat_name`,
+/// which takes the seed shard `s` ran it with: one repeat is one seed, so a merged repeat
+/// never pairs dumps of two.
 fn add_to_repeat(
     s: &ShardSet,
     repeat_name: &str,
