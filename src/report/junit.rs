@@ -86,21 +86,35 @@ fn outcome_case(r: &GateReport, o: &RuleOutcome) -> TestCase {
     tc
 }
 
-/// Data the comparison did not see (`--allow-missing-benchmarks`): a skipped case, so no
-/// JUnit view hides it.
+/// Data the comparison did not see (`--allow-missing-benchmarks`, lines skipped under
+/// `--allow-malformed`): skipped cases, so no JUnit view hides them.
 fn completeness_suite(r: &GateReport) -> Option<TestSuite> {
-    if r.missing_data.is_empty() {
+    let mut cases: Vec<(&str, String)> = vec![];
+    if !r.missing_data.is_empty() {
+        cases.push((
+            "every benchmark and repeat on both sides",
+            format!(
+                "INCOMPLETE DATA (--allow-missing-benchmarks): {}",
+                r.missing_data.join("; ")
+            ),
+        ));
+    }
+    for n in &r.notes {
+        if let crate::gate::notes::Note::Malformed { .. } = n {
+            cases.push(("every dump line read", super::prose::note(n)));
+        }
+    }
+    if cases.is_empty() {
         return None;
     }
     let mut suite = TestSuite::new("data completeness");
-    let mut st = TestCaseStatus::skipped();
-    st.set_message(format!(
-        "INCOMPLETE DATA (--allow-missing-benchmarks): {}",
-        r.missing_data.join("; ")
-    ));
-    let mut tc = TestCase::new("every benchmark and repeat on both sides", st);
-    tc.set_classname("pystats-gate.completeness");
-    suite.add_test_case(tc);
+    for (name, message) in cases {
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(message);
+        let mut tc = TestCase::new(name, st);
+        tc.set_classname("pystats-gate.completeness");
+        suite.add_test_case(tc);
+    }
     Some(suite)
 }
 

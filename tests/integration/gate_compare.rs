@@ -574,3 +574,24 @@ fn a_manifest_result_with_control_characters_is_an_input_error() {
         "repeats[0].results.arith: a result with the control character",
     );
 }
+
+/// Lines skipped under `--allow-malformed` are a skipped JUnit case too, not only a note.
+#[test]
+fn skipped_malformed_lines_show_in_junit() {
+    let tmp = tempdir();
+    let head = copy_set("aa-head", tmp.path());
+    let dump = head.join("run-1/arith.txt");
+    let mut text = std::fs::read_to_string(&dump).unwrap();
+    text.push_str("this is not a counter line\n");
+    std::fs::write(&dump, text).unwrap();
+    let out = cmd()
+        .args(["compare", "--allow-malformed", "--format", "junit"])
+        .arg(fixture("real-3.13.5/aa-base"))
+        .arg(&head)
+        .exits(0);
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        xml.contains("every dump line read") && xml.contains("<skipped"),
+        "{xml}"
+    );
+}
