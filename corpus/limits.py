@@ -47,8 +47,10 @@ class Sample:
     """Attributes in a replaced __dict__ (LOAD_ATTR_WITH_HINT) whose keys table is exactly
     full: 5 and 10 keys fill tables of 8 and 16 slots (no usable slot left)."""
 
+    KEYS = ("k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9")   # interned, as names are
+
     def __init__(self, width, v):
-        self.__dict__ = {f"k{k}": v + k for k in range(width)}
+        self.__dict__ = {key: v + k for k, key in enumerate(self.KEYS[:width])}
 
 
 def packets(n, frame):
