@@ -151,7 +151,7 @@ def workload(ctx):
         total += scan("banana", (1, 2, 3), [0, 0, 0])
     crc = (1 << 64) + 13
     for i in range(n):
-        crc = (crc * 31 + i) % ((1 << 89) - 1)
+        crc = (crc * 31 * 3 + i) % ((1 << 89) - 1)   # two big-int multiplications
         crc = crc + (1 << 70) - (1 << 65)
         if i < crc:
             total += 1
