@@ -1,5 +1,6 @@
 """LOAD_ATTR / STORE_ATTR: instance values, __slots__, dict with hint, module, class, property, methods."""
 import math
+import sys
 
 
 class Point:
@@ -23,7 +24,8 @@ class Wide:
     """Instances whose __dict__ was replaced: attributes live in a real dict (LOAD_ATTR_WITH_HINT)."""
 
     def __init__(self, i):
-        self.__dict__ = {f"f{k}": i + k for k in range(12)}
+        # interned keys, as attribute names are: the form's guard compares key identity
+        self.__dict__ = {sys.intern(f"f{k}"): i + k for k in range(12)}
 
 
 class Config:

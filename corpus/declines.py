@@ -13,11 +13,16 @@ audited, read-only, foreign and far-away slots, `__class__` stores, split instan
 classes out of type versions, functions whose version was reset, odd module dicts,
 `super` shadowed or misused, odd globals and builtins (dict subclasses, non-str keys,
 more than 65,535 entries), `__init__` shapes, calls with wrong argument counts, unpacking
-of the wrong length, truth of numbers/sets/deques/bytes/memoryviews and negative indexes.
+of the wrong length (too many and too few values), list stores one past the end, loops over
+iterators of other types than list, tuple and range (reversed lists, sets, bytes, map,
+callable and sequence iterators, itertools), a property whose getter raises AttributeError
+on a class with `__getattr__`, truth of numbers/sets/deques/bytes/memoryviews and negative
+indexes.
 No case here records the generic kind (SPEC_FAIL_OTHER): those live in `oddities.py`."""
 import array
 import builtins
 import collections
+import itertools
 import operator
 import types
 
@@ -104,6 +109,10 @@ class Lazy:
     def size(self):
         return 1
 
+    @property
+    def pending(self):                    # not computed yet: __getattr__ answers instead
+        raise AttributeError("pending")
+
 
 class Guarded:
     """__getattribute__ in Python: calling its methods records ATTR_METHOD."""
@@ -168,6 +177,10 @@ def attribute_loads(p, shadowed, lazy, guarded, fault, row, wide, tuned, z, mods
         total += p.x
     except TypeError:
         total += 1
+    try:
+        total += lazy.pending             # its getter raises, so __getattr__ answers (0)
+    except AttributeError:
+        total += 1000                     # only if the fallback to __getattr__ was skipped
     total += shadowed.run(-1) + lazy.size + guarded.ping() + fault.describe() + fault.CODE
     total += row.first() + wide.f8999 + tuned.value + int(z.real)
     total += len(Plugin.__name__) + len(Plugin.run.__globals__)
@@ -341,6 +354,10 @@ def subscripts(table, lookup, pair, word, items, buf, stores):
     grid[0] = 1                           # Python __setitem__, simple and not
     cells[0] = 1
     ledger["k"] = 1                       # dict subclass
+    try:
+        items[len(items)] = 0             # one past the end: the first index out of range
+    except IndexError:
+        total += 1
     return total
 
 
@@ -353,6 +370,14 @@ def unpacking(triple, quad):
         c, d = quad
     except ValueError:
         c = d = 0
+    try:
+        a, b, c, d = triple               # too few values (above: too many)
+    except ValueError:
+        pass
+    try:
+        a, b, c, d, e = quad
+    except ValueError:
+        pass
     return a + b + c + d
 
 
@@ -380,6 +405,36 @@ def truth(flag, sized, queue, tuned, blob, raw, view, mapping, ratio, pair, memb
         total += 1
     if members:
         total += 1
+    return total
+
+
+class Pages:
+    """Iterable through __getitem__ alone (the old sequence protocol)."""
+
+    def __getitem__(self, i):
+        if i < 2:
+            return i
+        raise IndexError(i)
+
+
+def loops(items, members, blob, pages):
+    """Loops over iterators of the same role as the specialized ones (list, tuple and range
+    iterators) but of other types: each must stay declined with its own failure kind."""
+    total = 0
+    for x in reversed(items):
+        total += x
+    for x in members:
+        total += x
+    for x in blob:
+        total += x
+    for x in map(abs, items):
+        total += x
+    for x in iter([1, 2, 0].pop, 1):      # a callable iterator
+        total += x
+    for x in pages:
+        total += x
+    for x in itertools.repeat(1, 2):
+        total += x
     return total
 
 
@@ -442,6 +497,7 @@ def setup(args):
         "subscripts": copies(subscripts, n),
         "unpacking": copies(unpacking, n),
         "truth": copies(truth, n),
+        "loops": copies(loops, n),
         "misuse": copies(Child.misuse, n),
         "greet_shadowed": copies(Child.greet, n, loud),
         "globals": [f for ns in odd_globals for f in copies(lookup_globals, n, ns)],
@@ -470,6 +526,7 @@ def workload(ctx):
                slice(0, 2))
     truthy = (Flag(), Sized(), collections.deque([1]), tuned, b"x", bytearray(b"x"), memoryview(b"x"),
               {"a": 1}, 0.5, (1,), frozenset((1,)))
+    members, pages = frozenset((1, 2)), Pages()
     total = 0
     for i in range(n):
         for _ in range(3):
@@ -481,6 +538,7 @@ def workload(ctx):
             total += subs[i](table, lookup, (1, 2), "ab", items, buf, buffers)
             total += unpack[i]((1, 2, 3), [1, 2, 3, 4])
             total += truths[i](*truthy)
+            total += ctx["loops"][i](items, members, b"ab", pages)
             total += misuse[i](child) + greet[i](child)
     for f in ctx["globals"]:
         total += f() + f() + f()

@@ -5,7 +5,8 @@ and one with many instance attributes (the fields read are the last ones), a gen
 constants module with hundreds of names and a function whose module globals hold hundreds of
 names (the names read are the last ones) and got their keys version after thousands of
 others, rows whose last column is rewritten, every index of short strs, tuples and lists,
-a recursive walk 400 frames deep, and a big checksum compared with a small counter in both
+a recursive walk 400 frames deep, objects whose replaced __dict__ fills its keys table
+exactly (read at the last key), and a big checksum compared with a small counter in both
 operand orders (a compactness test written for one operand twice, by copy and paste, is
 wrong in one of the orders only). Each is specialized in 3.13, so a limit made tighter
 by mistake (a narrower integer type for an offset or index, an extra range or depth guard,
@@ -40,6 +41,16 @@ class Frame:
         self.a13 = v
         self.crc = v
         self.size = v
+
+
+class Sample:
+    """Attributes in a replaced __dict__ (LOAD_ATTR_WITH_HINT) whose keys table is exactly
+    full: 5 and 10 keys fill tables of 8 and 16 slots (no usable slot left)."""
+
+    KEYS = ("k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9")   # interned, as names are
+
+    def __init__(self, width, v):
+        self.__dict__ = {key: v + k for k, key in enumerate(self.KEYS[:width])}
 
 
 def packets(n, frame):
@@ -127,6 +138,7 @@ def setup(args):
 
 def workload(ctx):
     n, rec, frame, consts, lookup = ctx
+    s5, s10 = Sample(5, 1), Sample(10, 2)
     total = decode(n, frame, rec)
     total += lookup(n)
     text = "naïve café, crème brûlée: " * 2
@@ -139,13 +151,14 @@ def workload(ctx):
         total += scan("banana", (1, 2, 3), [0, 0, 0])
     crc = (1 << 64) + 13
     for i in range(n):
-        crc = (crc * 31 + i) % ((1 << 89) - 1)
+        crc = (crc * 31 * 3 + i) % ((1 << 89) - 1)   # two big-int multiplications
         crc = crc + (1 << 70) - (1 << 65)
         if i < crc:
             total += 1
         if crc > i:
             total += 1
         total += consts.OPT_299 + consts.OPT_298 + consts.OPT_297
+        total += s5.k4 + s5.k0 + s10.k9 + s10.k5
         if text[i & 1] == "a":
             total += 1
         for j in range(0, 12, 3):
