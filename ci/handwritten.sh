@@ -25,7 +25,7 @@ repo=$(ci/demo-clone.sh "$bin" "$out")
 extra=()
 [ -n "${REPEATS:-}" ] && extra+=(--repeats "$REPEATS")
 [ -n "${RULES:-}" ] && extra+=(--rules "$RULES")
-printf '| change | exit | verdict | failed rules: what they named |\n|---|---|---|---|\n'
+printf '| change | exit | verdict | wrong results; failed rules: what they named |\n|---|---|---|---|\n'
 for patch in "$root"/ci/handwritten/$glob.patch; do
   name=$(basename "$patch" .patch)
   branch="hw/$name"
@@ -55,6 +55,9 @@ for o in r["outcomes"]:
         if where not in named[o["rule"]]:
             named[o["rule"]].append(where)
 cells = "; ".join(f"{rule}: {', '.join(w[:3])}{' +%d' % (len(w) - 3) if len(w) > 3 else ''}" for rule, w in named.items())
+wrong = [d["benchmark"] for d in r.get("results", {}).get("differ", [])]
+if wrong:
+    cells = "; ".join(c for c in [f"WRONG RESULT: {', '.join(wrong)}", cells] if c)
 print(f"| {name} | {rc} | {r['verdict']} | {cells or '-'} |")
 PY
 done
