@@ -27,9 +27,8 @@ def workload(n):
                 s = ""
         if s != "y" and i >= 3:
             acc -= 1
-        if not i & 1:
-            label = "n" + digits[i & 15]
-            buf = buf + label
-            if len(buf) > 40:
-                buf = ""
+        label = "n" + digits[i & 15]
+        buf = buf + label
+        if len(buf) > 40:
+            buf = ""
     return acc, round(f, 3), s, buf

@@ -66,7 +66,7 @@ def workload(ctx):
         parts = tok.split(line)
         total += tok.count(line)
         t = tuple(parts)
-        total += len(t) + len(list(range(i & 7)))
+        total += len(t) + len(tuple(t)) + len(list(range(i & 7)))
         total += int("7") + round(2.5 + i, 1) > 0
         total += freq.get(line, 0)
         freq[line] = i

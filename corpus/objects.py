@@ -117,7 +117,7 @@ def workload(ctx):
     for i in range(n):
         j = i & 31
         v = vecs[j]
-        total += v.dot(vecs[j ^ 1]) + v.DIMENSIONS
+        total += v.dot(vecs[j ^ 1]) + v.DIMENSIONS * v.DIMENSIONS
         v.x = v.y
         a = audits[j]
         total += a.qty + len(a.owner)

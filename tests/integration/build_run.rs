@@ -348,6 +348,17 @@ fn demo_comment_only_head_passes() {
     assert_eq!(same.len(), benchmarks, "{}", rep["results"]);
     assert_eq!(rep["results"]["differ"], serde_json::json!([]));
     assert_eq!(rep["results"]["unchecked"], serde_json::json!([]));
+    // Every specialized form is at least 4% of its family in some benchmark of the real
+    // base run: a corpus edit that dilutes one under twice the rules' limit fails here.
+    let coverage = std::process::Command::new("bash")
+        .arg(crate::util::repo_root().join("ci/corpus-coverage.sh"))
+        .arg(out.path().join("base"))
+        .env("PYSTATS_GATE", assert_cmd::cargo::cargo_bin("pystats-gate"))
+        .output()
+        .unwrap();
+    assert!(coverage.status.success(), "{}", dump(&coverage));
+    let listing = String::from_utf8_lossy(&coverage.stdout);
+    assert!(listing.contains("73 forms, 0 missing or weak"), "{listing}");
 }
 
 /// A specialized instruction computing a wrong value moves no counter: the gate fails on
