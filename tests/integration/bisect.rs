@@ -444,6 +444,18 @@ fn real_build_bisect_names_the_regression() {
     );
 }
 
+/// `bisect-step --good GOOD --rev REV` on `arith` (2 repeats, up to 4) in `repo`.
+fn bisect_step(repo: &Path, good: &str, rev: &str) -> assert_cmd::Command {
+    let mut c = cmd();
+    c.arg("bisect-step")
+        .arg("--repo")
+        .arg(repo)
+        .args(["--good", good, "--rev", rev])
+        .args(["--bench", "arith", "--repeats", "2", "--max-repeats", "4"])
+        .arg("--quiet");
+    c
+}
+
 /// `bisect-step` on real builds of the same synthetic history: the regression exits 1, the
 /// broken commit 125, a harmless commit 0; `--rule` narrows what counts.
 #[test]
@@ -451,20 +463,7 @@ fn real_build_bisect_step_exit_codes() {
     let (repo, find) = synthetic_history();
     let base = find("base:");
     let step = |rev: &str, rules: &[&str]| {
-        let mut c = cmd();
-        c.arg("bisect-step")
-            .arg("--repo")
-            .arg(&repo)
-            .args(["--good", &base, "--rev", rev])
-            .args([
-                "--bench",
-                "arith",
-                "--repeats",
-                "2",
-                "--max-repeats",
-                "4",
-                "--quiet",
-            ]);
+        let mut c = bisect_step(&repo, &base, rev);
         for r in rules {
             c.args(["--rule", r]);
         }
@@ -561,20 +560,7 @@ fn a_corpus_edited_between_bisect_steps_is_run_again() {
     let corpus = t.path().join("corpus");
     copy_dir(&repo_root().join("corpus"), &corpus);
     let step = || {
-        cmd()
-            .arg("bisect-step")
-            .arg("--repo")
-            .arg(&repo)
-            .args(["--good", &base, "--rev", &find("floatobject.c: finish")])
-            .args([
-                "--bench",
-                "arith",
-                "--repeats",
-                "2",
-                "--max-repeats",
-                "4",
-                "--quiet",
-            ])
+        bisect_step(&repo, &base, &find("floatobject.c: finish"))
             .arg("--corpus")
             .arg(&corpus)
             .output()
