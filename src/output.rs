@@ -757,15 +757,6 @@ impl Drop for TempOutput {
     }
 }
 
-/// A hidden name beside `dest` that nothing else uses (`dest` with an extension would be
-/// a visible sibling, and could be a file of the user's that the rename replaces).
-fn aside_name(dest: &Path) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    dest.with_file_name(format!(".pystats-gate-old-{}-{nanos}", std::process::id()))
-}
-
 /// Publishes `tmp` as `dest` with a rename, so an interrupted writer never leaves a
 /// directory that looks finished. An existing `dest` is replaced.
 pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
@@ -773,17 +764,26 @@ pub fn publish_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
     let _uninterrupted = cleanup();
     // Not `exists()`: a symlink at `dest` is moved aside, its target left alone.
     if std::fs::symlink_metadata(dest).is_ok() {
-        let old = aside_name(dest);
+        // The old entry goes into a fresh hidden directory beside `dest`: no name there can
+        // be a file of the user's, and dropping the directory removes the entry whatever it
+        // is (a symlink's target left alone), so nothing is left behind renamed.
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let aside = tempfile::Builder::new()
+            .prefix(".pystats-gate-old-")
+            .tempdir_in(parent)?;
+        let old = aside.path().join("old");
         std::fs::rename(dest, &old)?;
         let moved = std::fs::rename(tmp, dest);
-        if moved.is_err() && std::fs::symlink_metadata(dest).is_err() {
-            // Nothing took its place: a failed publish leaves the old `dest` where it was.
-            let _ = std::fs::rename(&old, dest);
-        } else if std::fs::symlink_metadata(&old).is_ok_and(|m| m.is_dir()) {
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            // A symlink (its target left alone) or a file: never left behind renamed.
-            let _ = std::fs::remove_file(&old);
+        // Nothing took its place: a failed publish puts the old `dest` back, and keeps it
+        // aside rather than lose it when even that fails.
+        if moved.is_err()
+            && std::fs::symlink_metadata(dest).is_err()
+            && std::fs::rename(&old, dest).is_err()
+        {
+            let _ = aside.keep();
         }
         moved
     } else {
