@@ -177,7 +177,6 @@ fn checked_request(python: &Path, opts: &RunConfig, out: &Path) -> anyhow::Resul
     Ok(python)
 }
 
-/// A finished run: Ok(wall seconds) or Err(why it failed).
 /// A run that succeeded: its wall time and the workload result it printed.
 #[derive(Clone, Debug)]
 struct RunOk {
@@ -185,6 +184,7 @@ struct RunOk {
     result: Option<String>,
 }
 
+/// A finished run: what it gave, or why it failed.
 type RunResult = Result<RunOk, String>;
 
 /// What every run of one corpus run shares: the interpreter, the corpus, the set being

@@ -107,8 +107,6 @@ impl Manifest {
             for (j, b) in r.benchmarks.iter().enumerate() {
                 bench(format!("repeats[{i}].benchmarks[{j}]"), b)?;
             }
-        }
-        for (i, r) in m.repeats.iter().enumerate() {
             for (b, value) in &r.results {
                 let key = format!("repeats[{i}].results.{b}");
                 bench(key.clone(), b)?;
