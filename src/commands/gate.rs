@@ -9,7 +9,7 @@ use crate::exec::runner::{self, RunConfig, RunSummary};
 use crate::gate::evaluate::attach_full_summary;
 use crate::gate::notes::{HeadSnapshot, Note};
 use crate::gate::reach::{ChangedFile, Reach};
-use crate::stats::set::{Manifest, StatsSet, MANIFEST_FILE};
+use crate::stats::set::StatsSet;
 use anyhow::Context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -382,24 +382,16 @@ fn base_results(
 }
 
 /// True when the cached base set `dir` is whole and of this build and corpus: no recorded
-/// failure, every dump its manifest lists still there. Anything else is run again (a cache
-/// entry that lost a file must not fail every later gate, nor be used).
+/// failure, its files exactly what its manifest lists (as loading checks them). Anything
+/// else is run again (a cache entry that lost a file must not fail every later gate, nor
+/// be used).
 fn cached_results_usable(dir: &Path, build_id: &str, corpus_hash: &str) -> bool {
-    let Ok(text) = fs::read_to_string(dir.join(MANIFEST_FILE)) else {
+    let Ok(Some(m)) = crate::stats::set::accounted_manifest(dir) else {
         return false;
     };
-    let Ok(m) = Manifest::parse(&text, &dir.join(MANIFEST_FILE)) else {
-        return false;
-    };
-    let ours = m.build_id.as_deref() == Some(build_id)
+    m.build_id.as_deref() == Some(build_id)
         && m.corpus_hash.as_deref() == Some(corpus_hash)
-        && m.failures.is_empty();
-    let whole = m.repeats.iter().all(|r| {
-        r.benchmarks
-            .iter()
-            .all(|b| dir.join(&r.name).join(format!("{b}.txt")).is_file())
-    });
-    ours && whole
+        && m.failures.is_empty()
 }
 
 /// `count` new paired repeats of `benches` after seed `offset` on both sides (`--repeats

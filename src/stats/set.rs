@@ -978,6 +978,17 @@ fn no_counters(dump: &Path) -> Error {
     ))
 }
 
+/// The manifest of the set at `path`, with the files on disk held to it as loading holds
+/// them (every listed dump there unless its failure is recorded, no dump unlisted), without
+/// parsing a dump; None for a set without one.
+pub fn accounted_manifest(path: &Path) -> anyhow::Result<Option<Manifest>> {
+    let Some(m) = read_manifest(path)? else {
+        return Ok(None);
+    };
+    account_for_manifest(path, &m, &repeat_layout(path)?)?;
+    Ok(Some(m))
+}
+
 fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     let p = dir.join(MANIFEST_FILE);
     // A dangling symlink is a manifest that cannot be read, not a set without one.
