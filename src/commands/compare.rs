@@ -20,7 +20,6 @@ pub fn cmd_compare(args: &CompareArgs) -> anyhow::Result<i32> {
     if !shared.is_empty() && !args.allow_same_input {
         return Err(crate::stats::set::same_input_error(&args.base, &args.head, &shared).into());
     }
-    crate::stats::complete::ensure_comparable(&base, &head)?;
     let mb = crate::commands::metadata_for(&base, &args.input)?;
     let mh = crate::commands::metadata_for(&head, &args.input)?;
     let opts = super::eval_options(&args.gate, mb, mh)?;

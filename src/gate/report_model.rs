@@ -400,8 +400,6 @@ pub enum ResultSkip {
     NotRecorded,
     /// Base computed different results in different repeats: nothing fixed to compare with.
     BaseVaries,
-    /// The two sides ran different corpora (their manifests' corpus hashes differ).
-    CorpusDiffers,
 }
 
 impl ResultCheck {

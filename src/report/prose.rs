@@ -396,7 +396,6 @@ pub fn wrong_result_lines(c: &ResultCheck) -> Vec<String> {
 /// Why a benchmark's results were not compared.
 pub fn result_skip(reason: ResultSkip) -> &'static str {
     match reason {
-        ResultSkip::CorpusDiffers => "the sides ran different corpora",
         ResultSkip::BaseVaries => "base computed different results in different repeats",
         ResultSkip::NotRecorded => "a side's runs recorded no result",
     }
@@ -406,11 +405,7 @@ pub fn result_skip(reason: ResultSkip) -> &'static str {
 pub fn results_unchecked_lines(c: &ResultCheck) -> Vec<String> {
     const SHOWN: usize = RESULTS_SHOWN;
     let mut lines = vec![];
-    for reason in [
-        ResultSkip::CorpusDiffers,
-        ResultSkip::BaseVaries,
-        ResultSkip::NotRecorded,
-    ] {
+    for reason in [ResultSkip::BaseVaries, ResultSkip::NotRecorded] {
         let why = result_skip(reason);
         let names: Vec<&str> = c
             .unchecked

@@ -145,6 +145,7 @@ pub fn evaluate(
 ) -> anyhow::Result<GateReport> {
     base.ensure_no_recorded_failures()?;
     head.ensure_no_recorded_failures()?;
+    crate::stats::complete::ensure_comparable(base, head)?;
     let gaps = crate::stats::set::coverage_gaps(&[("base", base), ("head", head)]);
     if gaps.is_empty() {
         return evaluate_complete(base, head, opts);

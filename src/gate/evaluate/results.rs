@@ -5,15 +5,14 @@ use crate::stats::set::StatsSet;
 
 /// Each benchmark both sides ran: its head results against base's one result. A set whose
 /// runs recorded no result at all (pyperformance, sets made before results were recorded)
-/// gives an empty check.
+/// gives an empty check. Sets of different corpora never get here
+/// ([`crate::stats::complete::ensure_comparable`]).
 pub(super) fn compare_results(base: &StatsSet, head: &StatsSet) -> ResultCheck {
     let mut check = ResultCheck::default();
     let recorded = |s: &StatsSet| s.repeats.iter().any(|r| !r.results.is_empty());
     if !recorded(base) && !recorded(head) {
         return check;
     }
-    let corpus = |s: &StatsSet| s.manifest.as_ref().and_then(|m| m.corpus_hash.clone());
-    let corpus_differs = matches!((corpus(base), corpus(head)), (Some(a), Some(b)) if a != b);
     let ran =
         |s: &StatsSet, bench: &str| s.repeats.iter().any(|r| r.benchmarks.contains_key(bench));
     for bench in base.benchmark_names() {
@@ -24,10 +23,6 @@ pub(super) fn compare_results(base: &StatsSet, head: &StatsSet) -> ResultCheck {
             benchmark: bench.clone(),
             reason,
         };
-        if corpus_differs {
-            check.unchecked.push(skip(ResultSkip::CorpusDiffers));
-            continue;
-        }
         let (b, h) = (results_of(base, &bench), results_of(head, &bench));
         let mut base_values: Vec<&str> = b.iter().map(|(_, v)| *v).collect();
         base_values.sort_unstable();
@@ -139,11 +134,12 @@ mod tests {
         for (s, hash) in [(&mut base, "a"), (&mut other, "b")] {
             s.manifest.get_or_insert_with(Default::default).corpus_hash = Some(hash.into());
         }
-        let check = compare_results(&base, &other);
-        assert!(!check.failed());
-        assert!(check
-            .unchecked
-            .iter()
-            .all(|u| u.reason == ResultSkip::CorpusDiffers));
+        // Different results, but of different corpora: refused before any comparison.
+        let refused = crate::gate::evaluate::evaluate(&base, &other, &super::super::tests::opts())
+            .expect_err("sets of different corpora are not compared");
+        assert!(
+            refused.to_string().contains("ran different corpora"),
+            "{refused}"
+        );
     }
 }
