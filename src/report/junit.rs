@@ -213,10 +213,10 @@ fn results_suite(r: &GateReport) -> Option<TestSuite> {
     for b in &c.same {
         suite.add_test_case(case(b, TestCaseStatus::success()));
     }
-    let wrong = super::prose::wrong_result_lines(c);
-    for (d, line) in c.differ.iter().zip(wrong) {
+    // Every differing benchmark is a case (the loud lines cap theirs at ten).
+    for d in &c.differ {
         let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        st.set_message(line);
+        st.set_message(super::prose::wrong_result(d));
         suite.add_test_case(case(&d.benchmark, st));
     }
     for u in &c.unchecked {
@@ -259,4 +259,39 @@ fn coverage_suite(r: &GateReport) -> Option<TestSuite> {
         suite.add_test_case(tc);
     }
     Some(suite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::report_model::ResultDifference;
+
+    /// Every differing benchmark is a failed case, also past the ten the loud lines show.
+    #[test]
+    fn every_wrong_result_is_a_failed_case() {
+        let set = || crate::stats::set::real_fixture("aa-base");
+        let m = crate::stats::metadata::Metadata::embedded("3.13").unwrap();
+        let opts = crate::gate::report_model::EvalOptions::with_defaults(m.clone(), m).unwrap();
+        let mut rep = crate::gate::evaluate::evaluate(&set(), &set(), &opts).unwrap();
+        rep.results.differ = (0..12)
+            .map(|k| ResultDifference {
+                benchmark: format!("b{k}"),
+                base: "1".into(),
+                head: "2".into(),
+                repeats: vec!["run-1".into()],
+            })
+            .collect();
+        let xml = render_junit(&rep);
+        for k in 0..12 {
+            assert!(
+                xml.contains(&format!("b{k} computes what base computes")),
+                "{xml}"
+            );
+        }
+        assert_eq!(
+            xml.matches("WRONG RESULT: benchmark b").count(),
+            12,
+            "{xml}"
+        );
+    }
 }

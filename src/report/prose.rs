@@ -9,7 +9,7 @@ use crate::gate::notes::{
     InconclusiveNote, LimitReason, Note, Reason, ReasonCase, RepeatsAuto, SkipReason, StopReason,
     UnpairedCause,
 };
-use crate::gate::report_model::{ResultCheck, ResultSkip};
+use crate::gate::report_model::{ResultCheck, ResultDifference, ResultSkip};
 use crate::gate::rules::Severity;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -370,20 +370,7 @@ const RESULTS_SHOWN: usize = 10;
 /// One line per benchmark whose head result differs from base's (the gate fails).
 pub fn wrong_result_lines(c: &ResultCheck) -> Vec<String> {
     const SHOWN: usize = RESULTS_SHOWN;
-    let mut lines: Vec<String> = c
-        .differ
-        .iter()
-        .take(SHOWN)
-        .map(|d| {
-            format!(
-                "WRONG RESULT: benchmark {} computed {:?} on head ({}) where base computed {:?} on every repeat: the change alters what the interpreter computes, whatever the counters say",
-                d.benchmark,
-                d.head,
-                d.repeats.join(", "),
-                d.base
-            )
-        })
-        .collect();
+    let mut lines: Vec<String> = c.differ.iter().take(SHOWN).map(wrong_result).collect();
     if c.differ.len() > SHOWN {
         lines.push(format!(
             "WRONG RESULT: and {} more benchmark(s) (every one is in report.json, `results.differ`)",
@@ -391,6 +378,17 @@ pub fn wrong_result_lines(c: &ResultCheck) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The sentence of one benchmark whose head result differs from base's.
+pub fn wrong_result(d: &ResultDifference) -> String {
+    format!(
+        "WRONG RESULT: benchmark {} computed {:?} on head ({}) where base computed {:?} on every repeat: the change alters what the interpreter computes, whatever the counters say",
+        d.benchmark,
+        d.head,
+        d.repeats.join(", "),
+        d.base
+    )
 }
 
 /// Why a benchmark's results were not compared.
